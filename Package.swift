@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Luminal",
+    products: [
+        .library(name: "Luminal", targets: ["Luminal"]),
+        .library(name: "LuminalPhoton", targets: ["LuminalPhoton"]),
+        .executable(name: "luminal", targets: ["luminal"]),
+    ],
+    targets: [
+        // Wire format shared by host and worker: framing, JSON values, messages.
+        .target(name: "LuminalWire"),
+        // Libc calls that Glibc does not import into Swift.
+        .target(name: "_LuminalCShims"),
+        // Worker SDK: a Swift photon in a few lines, no Foundation.
+        .target(name: "LuminalPhoton", dependencies: ["LuminalWire"]),
+        // The supervisor library: Loader, Handler, process layer.
+        .target(name: "Luminal", dependencies: ["LuminalWire", "_LuminalCShims"]),
+        // The `luminal` command.
+        .executableTarget(name: "luminal", dependencies: ["Luminal"]),
+        // Example photon written with the SDK.
+        .executableTarget(name: "swift-greeter", dependencies: ["LuminalPhoton"], path: "photons/swift-greeter/Sources"),
+        // Misbehaving and instrumented photons for the test suite.
+        .executableTarget(name: "chaos-photon", dependencies: ["LuminalPhoton", "LuminalWire"], path: "Tests/ChaosPhoton"),
+        .testTarget(name: "LuminalWireTests", dependencies: ["LuminalWire"]),
+        .testTarget(name: "LuminalTests", dependencies: ["Luminal", "LuminalWire", "chaos-photon", "swift-greeter"]),
+    ]
+)

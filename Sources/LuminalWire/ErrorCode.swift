@@ -1,0 +1,13 @@
+/// The error codes PROTOCOL.md §4 defines for `error` replies.
+public enum ErrorCode: String, Sendable {
+    /// The request names a photon this worker does not host.
+    case unknownPhoton = "unknown_photon"
+    /// The photon has no such method.
+    case unknownMethod = "unknown_method"
+    /// The method rejected its parameters.
+    case invalidParams = "invalid_params"
+    /// The photon's code failed while handling the request.
+    case photonError = "photon_error"
+    /// The worker does not implement that request type.
+    case unsupported = "unsupported"
+}

@@ -1,0 +1,64 @@
+/// A message a worker sends to the host (PROTOCOL.md §3.1).
+public enum WorkerMessage: Sendable, Hashable {
+    /// The handshake: the worker's version, pid and photons.
+    case hello(Hello)
+    /// The successful reply to `start`, `stop` or `call`.
+    case result(id: Int64, value: JSONValue)
+    /// The failed reply to `start`, `stop` or `call`.
+    case error(id: Int64, ReplyError)
+    /// The reply to `ping`.
+    case pong(id: Int64)
+    /// A notification from a photon; `data` is `null` when the message had none.
+    case event(photon: String, name: String, data: JSONValue)
+
+    /// Decodes a payload object.
+    ///
+    /// Throws `invalidMessage`, naming the member, when a required member is missing or
+    /// ill-typed, an id is not an integer in 1...2^53−1, or `type` is not a worker message type.
+    /// Members the protocol does not define are ignored; optional members that are `null` count
+    /// as absent (except `error.data`, kept as given).
+    public init(json: [String: JSONValue]) throws(ProtocolFault) {
+        let (type, fields) = try MessageFields.message(json)
+        switch type {
+        case "hello":
+            self = .hello(try Hello(fields: fields))
+        case "result":
+            self = .result(id: try fields.id(), value: try fields.value("value"))
+        case "error":
+            let id = try fields.id()
+            let error = ReplyError(code: try fields.string("code"), message: try fields.string("message"), data: json["data"])
+            self = .error(id: id, error)
+        case "pong":
+            self = .pong(id: try fields.id())
+        case "event":
+            let photon = try fields.string("photon")
+            let name = try fields.string("name", nonEmpty: true)
+            self = .event(photon: photon, name: name, data: json["data"] ?? .null)
+        default:
+            throw ProtocolFault(.invalidMessage, "member 'type' is \(JSONValue.string(type)), not a worker message type")
+        }
+    }
+
+    /// The payload object of this message, `type` included.
+    ///
+    /// Optional members are left out when absent or empty (`runtime`, `methods`, `metadata`,
+    /// `tags`, `error.data`); `event.data` is always written.
+    public var json: JSONValue {
+        switch self {
+        case .hello(let hello):
+            hello.json
+        case .result(let id, let value):
+            ["type": "result", "id": .int(id), "value": value]
+        case .error(let id, let error):
+            if let data = error.data {
+                ["type": "error", "id": .int(id), "code": .string(error.code), "message": .string(error.message), "data": data]
+            } else {
+                ["type": "error", "id": .int(id), "code": .string(error.code), "message": .string(error.message)]
+            }
+        case .pong(let id):
+            ["type": "pong", "id": .int(id)]
+        case .event(let photon, let name, let data):
+            ["type": "event", "photon": .string(photon), "name": .string(name), "data": data]
+        }
+    }
+}
