@@ -1,0 +1,100 @@
+import Dispatch
+import Glibc
+
+/// Which of a worker's output streams a line came from.
+public enum OutputStream: String, Sendable, Hashable {
+    /// fd 1.
+    case stdout
+    /// fd 2.
+    case stderr
+}
+
+/// Drains one of a worker's output pipes into lines, so a worker never blocks on its output.
+/// The event loop wakes it; reading happens on the worker's queue.
+///
+/// A line longer than `maxLineLength` bytes is delivered in chunks of that size; invalid UTF-8
+/// is repaired with U+FFFD. Callbacks run on the worker's queue.
+final class OutputCapture: @unchecked Sendable {
+    /// Longest line delivered in one piece.
+    static let maxLineLength = 64 * 1024
+
+    // Confined to `queue`: `partial`, `open`, `token`.
+    private var partial: [UInt8] = []
+    private var open = true
+    private var token: EventLoop.Token?
+    private let fd: Int32
+    private let stream: OutputStream
+    private let queue: DispatchQueue
+    private let onLine: @Sendable (OutputStream, String) -> Void
+
+    /// Starts draining `fd` (made non-blocking).
+    init(fd: Int32, stream: OutputStream, queue: DispatchQueue,
+         onLine: @escaping @Sendable (OutputStream, String) -> Void) throws(SystemError) {
+        try setNonBlocking(fd)
+        self.fd = fd
+        self.stream = stream
+        self.queue = queue
+        self.onLine = onLine
+    }
+
+    /// Starts watching the fd. Call on the queue.
+    func activate() {
+        token = EventLoop.shared.add(fd, waking: self, on: queue) { $0.drain() }
+        drain()
+    }
+
+    deinit {
+        if open {
+            token.map(EventLoop.shared.remove)
+            closeQuietly(fd)
+        }
+    }
+
+    /// Reads everything available now and delivers complete lines. Call on the queue.
+    func drain() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while open {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                split(chunk[0..<n])
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                if n == 0 || errno != EAGAIN { close() }
+                return
+            }
+        }
+    }
+
+    private func split(_ bytes: ArraySlice<UInt8>) {
+        var rest = bytes
+        while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
+            partial += rest[..<newline]
+            rest = rest[rest.index(after: newline)...]
+            emit(partial)
+            partial.removeAll(keepingCapacity: true)
+        }
+        partial += rest
+        while partial.count >= Self.maxLineLength {
+            emit(partial[..<Self.maxLineLength])
+            partial.removeFirst(Self.maxLineLength)
+        }
+    }
+
+    private func emit(_ bytes: some Collection<UInt8>) {
+        var line = String(decoding: bytes, as: UTF8.self)
+        if line.hasSuffix("\r") { line.removeLast() }
+        onLine(stream, line)
+    }
+
+    private func close() {
+        open = false
+        if !partial.isEmpty {
+            emit(partial)
+            partial = []
+        }
+        token.map(EventLoop.shared.remove)
+        closeQuietly(fd)
+    }
+}

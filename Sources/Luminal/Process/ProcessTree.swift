@@ -1,0 +1,118 @@
+import Dispatch
+import Glibc
+import _LuminalCShims
+
+/// Every process that belongs to one worker, and the means to end them all.
+///
+/// Members are found in `/proc` at the moment of signalling: the worker, its process group, its
+/// descendants (including ones that called `setsid`), and children of the supervisor that carry
+/// the worker's marker in their environment (daemons that double-forked and were re-parented to
+/// the supervisor, which is a child subreaper).
+struct ProcessTree: Sendable {
+    /// The worker's pid and process group.
+    let root: pid_t
+    /// The environment entry every process of this worker inherited, e.g. `LUMINAL_WORKER=812.3`.
+    let marker: String
+
+    /// The live or zombie members, the root included while it exists.
+    func members() -> [ProcStat] {
+        let me = getpid()
+        let all = Procfs.allProcesses()
+        var children: [pid_t: [pid_t]] = [:]
+        for process in all { children[process.ppid, default: []].append(process.pid) }
+        var seeds = all.filter { $0.pgid == root || $0.pid == root }.map(\.pid)
+        seeds += all.filter { $0.ppid == me && $0.pid != root && Procfs.environment(of: $0.pid, contains: marker) }.map(\.pid)
+        var found: Set<pid_t> = []
+        while let pid = seeds.popLast() {
+            guard pid != me, found.insert(pid).inserted else { continue }
+            seeds += children[pid] ?? []
+        }
+        return all.filter { found.contains($0.pid) }
+    }
+
+    /// Sends `signal` to every member, waits up to `timeout` for all of them to exit, and reaps
+    /// the ones that ended up as the supervisor's children (the root is reaped by its own watcher).
+    /// Returns true when no member is left alive.
+    func signal(_ signal: Int32, waitingUpTo timeout: Duration) async -> Bool {
+        let handles = members().compactMap(MemberHandle.init)
+        // The group id cannot have been reused while a verified member still holds it.
+        if handles.contains(where: { $0.pgid == root }) { _ = kill(-root, signal) }
+        handles.forEach { $0.send(signal) }
+        let exited = await waitForExit(handles.map(\.pidfd), timeout: timeout)
+        for handle in handles where handle.pid != root { handle.reapIfChild() }
+        handles.forEach { $0.close() }
+        return exited
+    }
+
+    /// Ends the tree: `first` (e.g. SIGTERM), then SIGKILL for whatever outlives `grace`, repeated
+    /// until a scan finds nothing (a member may fork while being killed). Returns true when the
+    /// first signal sufficed.
+    func terminate(first: Int32, grace: Duration) async -> Bool {
+        let gentle = await signal(first, waitingUpTo: grace)
+        var rounds = 0
+        while rounds < 10 && members().contains(where: { !($0.pid == root && $0.state == "Z") }) {
+            _ = await signal(SIGKILL, waitingUpTo: .seconds(5))
+            rounds += 1
+        }
+        return gentle
+    }
+
+    private func waitForExit(_ pidfds: [Int32], timeout: Duration) async -> Bool {
+        if pidfds.isEmpty { return true }
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: pollUntilExited(pidfds, timeout: timeout))
+            }
+        }
+    }
+}
+
+/// Blocks until every pidfd is readable (its process exited) or `timeout` passes.
+private func pollUntilExited(_ pidfds: [Int32], timeout: Duration) -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    var waiting = pidfds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+    while !waiting.isEmpty {
+        let left = clock.now.duration(to: deadline)
+        if left <= .zero { return false }
+        let millis = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+        let ready = poll(&waiting, nfds_t(waiting.count), millis)
+        if ready < 0 && errno != EINTR { return false }
+        waiting.removeAll { $0.revents != 0 }
+        for index in waiting.indices { waiting[index].revents = 0 }
+    }
+    return true
+}
+
+/// A pidfd opened on one member, checked to still be the process that was scanned.
+private struct MemberHandle {
+    let pid: pid_t
+    let pgid: pid_t
+    let pidfd: Int32
+
+    init?(_ member: ProcStat) {
+        let fd = luminal_pidfd_open(member.pid)
+        guard fd >= 0 else { return nil }
+        // The pid may have been reused between the scan and the open: compare start times.
+        guard Procfs.stat(member.pid)?.startTime == member.startTime else {
+            closeQuietly(fd)
+            return nil
+        }
+        pid = member.pid
+        pgid = member.pgid
+        pidfd = fd
+    }
+
+    func send(_ signal: Int32) {
+        _ = luminal_pidfd_send_signal(pidfd, signal)
+    }
+
+    func reapIfChild() {
+        var info = luminal_exit_info()
+        _ = luminal_waitid_pidfd(pidfd, WEXITED | WNOHANG, &info)
+    }
+
+    func close() {
+        closeQuietly(pidfd)
+    }
+}

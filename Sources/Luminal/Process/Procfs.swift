@@ -1,0 +1,50 @@
+import Glibc
+
+/// The fields of `/proc/PID/stat` the supervisor needs.
+struct ProcStat: Sendable, Equatable {
+    let pid: pid_t
+    /// R, S, D, Z, T, …
+    let state: Character
+    let ppid: pid_t
+    let pgid: pid_t
+    let sid: pid_t
+    /// Start time in clock ticks since boot: with the pid, it identifies a process uniquely.
+    let startTime: UInt64
+}
+
+/// Reads process facts from `/proc`.
+enum Procfs {
+    /// Parses `/proc/PID/stat`; nil when the process is gone.
+    static func stat(_ pid: pid_t) -> ProcStat? {
+        guard let text = readSmallFile("/proc/\(pid)/stat"),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // The command name may contain spaces and parentheses: fields start after the last ')'.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let state = fields[0].first,
+              let ppid = pid_t(fields[1]), let pgid = pid_t(fields[2]), let sid = pid_t(fields[3]),
+              let start = UInt64(fields[19]) else { return nil }
+        return ProcStat(pid: pid, state: state, ppid: ppid, pgid: pgid, sid: sid, startTime: start)
+    }
+
+    /// Every process visible in `/proc`.
+    static func allProcesses() -> [ProcStat] {
+        (Paths.entries(of: "/proc") ?? []).compactMap { pid_t($0).flatMap(stat) }
+    }
+
+    /// The children of `pid`, from `/proc/PID/task/*/children`.
+    static func childPIDs(of pid: pid_t) -> [pid_t] {
+        (Paths.entries(of: "/proc/\(pid)/task") ?? []).flatMap { task in
+            (readSmallFile("/proc/\(pid)/task/\(task)/children") ?? "").split(separator: " ").compactMap { pid_t($0) }
+        }
+    }
+
+    /// True when the environment of `pid` holds the exact entry `entry` (e.g. `LUMINAL_WORKER=12.3`).
+    static func environment(of pid: pid_t, contains entry: String) -> Bool {
+        guard let text = readSmallFile("/proc/\(pid)/environ", limit: 1 << 20) else { return false }
+        return text.split(separator: "\0").contains { $0 == entry }
+    }
+
+    private static func readSmallFile(_ path: String, limit: Int = 64 * 1024) -> String? {
+        (try? Paths.read(path, limit: limit)).map { String(decoding: $0, as: UTF8.self) }
+    }
+}

@@ -1,0 +1,131 @@
+import Glibc
+import _LuminalCShims
+
+/// What to run for one worker generation.
+struct SpawnRequest: Sendable {
+    /// Absolute path of the program.
+    var executable: String
+    /// Arguments after argv[0] (argv[0] is `executable`).
+    var arguments: [String]
+    /// The complete environment of the worker.
+    var environment: [String: String]
+    /// The worker's working directory.
+    var workingDirectory: String
+}
+
+/// A spawned worker: its pid and pidfd, and the supervisor's ends of its four pipes.
+struct SpawnedProcess: Sendable {
+    /// The worker's pid, which is also its process group id.
+    let pid: pid_t
+    /// A pidfd for the worker: signals and exit without PID-reuse races.
+    let pidfd: Int32
+    /// Write end of the worker's fd 3 (host → worker frames).
+    let toWorker: Int32
+    /// Read end of the worker's fd 4 (worker → host frames).
+    let fromWorker: Int32
+    /// Read end of the worker's stdout.
+    let stdout: Int32
+    /// Read end of the worker's stderr.
+    let stderr: Int32
+}
+
+/// Spawns workers with `posix_spawn`, following the process rules in DESIGN.md.
+enum Spawner {
+    /// Spawns `request` with fds 0–4 wired as the protocol requires and nothing else inherited.
+    ///
+    /// The child gets an empty signal mask and default dispositions for every signal (a child of a
+    /// Dispatch or Swift-concurrency thread otherwise inherits blocked TERM/INT/HUP and an ignored
+    /// SIGPIPE), and a process group of its own so its whole group can be signalled.
+    static func spawn(_ request: SpawnRequest) throws(SystemError) -> SpawnedProcess {
+        var opened: [Int32] = []
+        func pipe() throws(SystemError) -> Pipe {
+            let made = try Pipe.make()
+            let ends = try [made.readEnd, made.writeEnd].map { fd throws(SystemError) in try lifted(fd) }
+            opened += ends
+            return Pipe(readEnd: ends[0], writeEnd: ends[1])
+        }
+        do throws(SystemError) {
+            let hostToWorker = try pipe(), workerToHost = try pipe()
+            let out = try pipe(), err = try pipe()
+            let pid = try ChildRegistry.shared.spawning { () throws(SystemError) -> pid_t in
+                try posixSpawn(request, childFDs: [
+                    (out.writeEnd, 1), (err.writeEnd, 2), (hostToWorker.readEnd, 3), (workerToHost.writeEnd, 4),
+                ])
+            }
+            let pidfd = luminal_pidfd_open(pid)
+            if pidfd < 0 {
+                let failure = SystemError("pidfd_open \(pid)")
+                _ = kill(pid, SIGKILL)
+                var status: Int32 = 0
+                _ = waitpid(pid, &status, 0)
+                ChildRegistry.shared.forget(pid)
+                throw failure
+            }
+            for fd in [hostToWorker.readEnd, workerToHost.writeEnd, out.writeEnd, err.writeEnd] { closeQuietly(fd) }
+            return SpawnedProcess(pid: pid, pidfd: pidfd, toWorker: hostToWorker.writeEnd,
+                                  fromWorker: workerToHost.readEnd, stdout: out.readEnd, stderr: err.readEnd)
+        } catch {
+            opened.forEach(closeQuietly)
+            throw error
+        }
+    }
+
+    /// Moves `fd` to 5 or above so that no `dup2` onto 0–4 can overwrite a source still needed.
+    private static func lifted(_ fd: Int32) throws(SystemError) -> Int32 {
+        if fd >= 5 { return fd }
+        let moved = fcntl(fd, F_DUPFD_CLOEXEC, 5)
+        closeQuietly(fd)
+        if moved == -1 { throw SystemError("fcntl(F_DUPFD_CLOEXEC)") }
+        return moved
+    }
+
+    private static func posixSpawn(_ request: SpawnRequest, childFDs: [(Int32, Int32)]) throws(SystemError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        var attributes = posix_spawnattr_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawnattr_init(&attributes)
+        defer {
+            posix_spawn_file_actions_destroy(&actions)
+            posix_spawnattr_destroy(&attributes)
+        }
+        var rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        for (source, target) in childFDs where rc == 0 {
+            rc = posix_spawn_file_actions_adddup2(&actions, source, target)
+        }
+        if rc == 0 { rc = luminal_spawn_addclosefrom(&actions, 5) }
+        if rc == 0 { rc = luminal_spawn_addchdir(&actions, request.workingDirectory) }
+        if rc != 0 { throw SystemError("posix_spawn file actions", errno: rc) }
+
+        var empty = sigset_t(), defaults = sigset_t()
+        sigemptyset(&empty)
+        sigfillset(&defaults)
+        sigdelset(&defaults, SIGKILL)
+        sigdelset(&defaults, SIGSTOP)
+        let flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP
+        rc = posix_spawnattr_setflags(&attributes, Int16(flags))
+        if rc == 0 { rc = posix_spawnattr_setsigmask(&attributes, &empty) }
+        if rc == 0 { rc = posix_spawnattr_setsigdefault(&attributes, &defaults) }
+        if rc == 0 { rc = posix_spawnattr_setpgroup(&attributes, 0) }
+        if rc != 0 { throw SystemError("posix_spawn attributes", errno: rc) }
+
+        let argv = CStringArray([request.executable] + request.arguments)
+        let envp = CStringArray(request.environment.map { "\($0.key)=\($0.value)" }.sorted())
+        var pid: pid_t = 0
+        rc = posix_spawn(&pid, request.executable, &actions, &attributes, argv.pointers, envp.pointers)
+        if rc != 0 { throw SystemError("posix_spawn \(request.executable)", errno: rc) }
+        return pid
+    }
+}
+
+/// A NULL-terminated array of C strings that lives as long as this value.
+private final class CStringArray {
+    let pointers: [UnsafeMutablePointer<CChar>?]
+
+    init(_ strings: [String]) {
+        pointers = strings.map { strdup($0) } + [nil]
+    }
+
+    deinit {
+        pointers.forEach { free($0) }
+    }
+}

@@ -1,0 +1,41 @@
+#ifndef LUMINAL_C_SHIMS_H
+#define LUMINAL_C_SHIMS_H
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/types.h>
+/* epoll is not part of Swift's Glibc module; including it here makes it visible to Swift. */
+#include <sys/epoll.h>
+
+/// How a child ended, read from `siginfo_t` (whose union members Swift cannot reach).
+typedef struct {
+    /// CLD_EXITED, CLD_KILLED or CLD_DUMPED; 0 when the child has not exited yet (WNOHANG).
+    int code;
+    /// The exit status for CLD_EXITED, the signal number otherwise.
+    int status;
+    /// The child's pid, 0 when nothing was reaped.
+    pid_t pid;
+} luminal_exit_info;
+
+/// `pipe2` is declared only under _GNU_SOURCE, which Swift's Glibc module does not define.
+int luminal_pipe2(int fds[2], int flags);
+
+/// `posix_spawn_file_actions_addclosefrom_np` (glibc >= 2.34) is a GNU extension hidden from Swift.
+int luminal_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+
+/// `posix_spawn_file_actions_addchdir_np` (glibc >= 2.29) is a GNU extension hidden from Swift.
+int luminal_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+
+/// `pidfd_open` through `syscall`, which is variadic and so not callable from Swift.
+int luminal_pidfd_open(pid_t pid);
+
+/// `pidfd_send_signal` through `syscall`, which is variadic and so not callable from Swift.
+int luminal_pidfd_send_signal(int pidfd, int signal);
+
+/// `waitid(P_PIDFD, ...)`: P_PIDFD is missing from glibc's idtype_t and the result lives in a union.
+int luminal_waitid_pidfd(int pidfd, int options, luminal_exit_info *info);
+
+/// `prctl(PR_SET_CHILD_SUBREAPER, 1)`: prctl is variadic and so not callable from Swift.
+int luminal_set_child_subreaper(void);
+
+#endif
