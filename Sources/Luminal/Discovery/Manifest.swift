@@ -1,0 +1,98 @@
+import LuminalWire
+
+/// A photon package's manifest, `photon.json`:
+///
+/// ```json
+/// {"exec": "bin/worker", "args": ["--fast"], "env": {"MODE": "demo"},
+///  "timeouts": {"handshake": 10, "stop": 5, "kill": 5}}
+/// ```
+/// `exec` (required) is relative to the package folder and must stay inside it; timeouts are in
+/// seconds. Unknown keys are refused so that a typo never goes unnoticed.
+enum Manifest {
+    /// The manifest's file name inside a package folder.
+    static let fileName = "photon.json"
+    private static let keys = ["exec", "args", "env", "timeouts"]
+    private static let timeoutKeys = ["handshake", "stop", "kill"]
+
+    /// Reads and checks the manifest of the package at `package`.
+    static func load(package: String) throws(LoaderError) -> PhotonFile {
+        let path = Paths.join(package, fileName)
+        func invalid(_ cause: String) -> LoaderError {
+            LoaderError(.invalidManifest, "manifest \(path): \(cause)", file: package)
+        }
+        let object: [String: JSONValue]
+        do {
+            guard let parsed = try JSONValue.parse(Paths.read(path)).objectValue else {
+                throw invalid("the top level must be a JSON object")
+            }
+            object = parsed
+        } catch let error as LoaderError {
+            throw error
+        } catch {
+            throw invalid("cannot be read as JSON (\(error))")
+        }
+        for key in object.keys.sorted() where !keys.contains(key) {
+            throw invalid("key '\(key)' is not allowed (allowed: \(keys.joined(separator: ", ")))")
+        }
+        guard let exec = object["exec"]?.stringValue, !exec.isEmpty else {
+            throw invalid("key 'exec' is required and must be a non-empty string: the program to run, relative to the package folder")
+        }
+        let executable = try containedExecutable(exec, in: package, manifest: path)
+        let arguments = try strings(object["args"], key: "args", manifest: path)
+        var environment: [String: String] = [:]
+        if let env = object["env"] {
+            guard let entries = env.objectValue else { throw invalid("key 'env' must be an object of strings") }
+            for (name, value) in entries {
+                guard let text = value.stringValue else { throw invalid("env '\(name)' must be a string") }
+                environment[name] = text
+            }
+        }
+        let timeouts = try parseTimeouts(object["timeouts"], invalid: invalid)
+        return PhotonFile(path: package, executable: executable, arguments: arguments, environment: environment,
+                          workingDirectory: package, contentPaths: [path, executable], timeouts: timeouts)
+    }
+
+    private static func containedExecutable(_ exec: String, in package: String, manifest: String) throws(LoaderError) -> String {
+        let candidate = Paths.absolute(exec.hasPrefix("/") ? exec : Paths.join(package, exec))
+        guard let real = Paths.resolved(candidate) else {
+            throw LoaderError(.invalidManifest, "manifest \(manifest): 'exec' names \(candidate), which does not exist", file: package)
+        }
+        let root = Paths.resolved(package) ?? package
+        guard real.hasPrefix(root + "/") else {
+            throw LoaderError(.invalidManifest, "manifest \(manifest): 'exec' (\(exec)) resolves to \(real), outside the package \(root); the program must live inside the package folder", file: package)
+        }
+        guard Paths.kind(real) == .regular, Paths.isExecutable(real) else {
+            throw LoaderError(.notExecutable, "manifest \(manifest): 'exec' \(candidate) is not an executable file (chmod +x it)", file: package)
+        }
+        return candidate
+    }
+
+    private static func strings(_ value: JSONValue?, key: String, manifest: String) throws(LoaderError) -> [String] {
+        guard let value else { return [] }
+        guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+            throw LoaderError(.invalidManifest, "manifest \(manifest): key '\(key)' must be an array of strings", file: Paths.parent(manifest))
+        }
+        return items.compactMap(\.stringValue)
+    }
+
+    private static func parseTimeouts(_ value: JSONValue?, invalid: (String) -> LoaderError) throws(LoaderError) -> ManifestTimeouts {
+        var timeouts = ManifestTimeouts()
+        guard let value else { return timeouts }
+        guard let entries = value.objectValue else { throw invalid("key 'timeouts' must be an object") }
+        for (key, seconds) in entries.sorted(by: { $0.key < $1.key }) {
+            guard timeoutKeys.contains(key) else {
+                throw invalid("key 'timeouts.\(key)' is not allowed (allowed: \(timeoutKeys.joined(separator: ", ")))")
+            }
+            guard let number = seconds.doubleValue, number >= 0, number <= 86_400 else {
+                throw invalid("'timeouts.\(key)' must be a number of seconds from 0 to 86400")
+            }
+            let duration = Duration.milliseconds(Int64(number * 1000))
+            switch key {
+            case "handshake": timeouts.handshake = duration
+            case "stop": timeouts.stop = duration
+            default: timeouts.kill = duration
+            }
+        }
+        return timeouts
+    }
+}

@@ -1,0 +1,24 @@
+/// A photon file resolved from disk: what to run for it and how.
+struct PhotonFile: Sendable, Hashable {
+    /// The photon file's absolute path: the executable, or the package folder.
+    let path: String
+    /// The program to spawn.
+    let executable: String
+    /// Arguments after argv[0].
+    let arguments: [String]
+    /// Variables added to the inherited environment.
+    let environment: [String: String]
+    /// The worker's working directory: the folder holding the file, or the package folder.
+    let workingDirectory: String
+    /// The files whose bytes make the checksum.
+    let contentPaths: [String]
+    /// Per-file timeouts from a manifest, overriding the loader's.
+    let timeouts: ManifestTimeouts
+}
+
+/// Timeouts a manifest may set; nil keeps the loader's value.
+struct ManifestTimeouts: Sendable, Hashable {
+    var handshake: Duration?
+    var stop: Duration?
+    var kill: Duration?
+}

@@ -1,0 +1,90 @@
+extension Loader {
+    /// Stops and unloads the photon file `handler` comes from, with all its photons.
+    ///
+    /// Graceful: in-flight calls drain (drain timeout), finalizers run and the worker is asked to
+    /// exit (stop timeout), then SIGTERM to its tree, then SIGKILL (kill timeout). With `forceStop`
+    /// the finalizers are skipped: SIGTERM at once, SIGKILL after the kill timeout.
+    @discardableResult
+    public func unloadPhoton(_ handler: Handler, forceStop: Bool = false) async throws(LoaderError) -> UnloadOutcome {
+        guard files[handler.filePath]?.handlers.contains(handler) == true else {
+            throw LoaderError(.photonNotFound, "photon \(handler.name) (\(handler.filePath)) is not loaded", photon: handler.name, file: handler.filePath)
+        }
+        return await absorb([handler.filePath], forceStop: forceStop)[0]
+    }
+
+    /// Unloads the photon file of the photon named `nameOrPath`, or the photon file at that path.
+    @discardableResult
+    public func unloadPhoton(_ nameOrPath: String, forceStop: Bool = false) async throws(LoaderError) -> UnloadOutcome {
+        await absorb([try filePath(of: nameOrPath)], forceStop: forceStop)[0]
+    }
+
+    /// Unloads the photon files of `handlers` (each file once, all at the same time).
+    @discardableResult
+    public func unloadPhotons(_ handlers: [Handler], forceStop: Bool = false) async throws(LoaderError) -> [UnloadOutcome] {
+        for handler in handlers where files[handler.filePath]?.handlers.contains(handler) != true {
+            throw LoaderError(.photonNotFound, "photon \(handler.name) (\(handler.filePath)) is not loaded", photon: handler.name, file: handler.filePath)
+        }
+        return await absorb(Set(handlers.map(\.filePath)), forceStop: forceStop)
+    }
+
+    /// Unloads the photon files named by photon names or paths. Nothing is unloaded if one is unknown.
+    @discardableResult
+    public func unloadPhotons(_ namesOrPaths: [String], forceStop: Bool = false) async throws(LoaderError) -> [UnloadOutcome] {
+        var paths: Set<String> = []
+        for item in namesOrPaths { paths.insert(try filePath(of: item)) }
+        return await absorb(paths, forceStop: forceStop)
+    }
+
+    /// Unloads every photon file.
+    @discardableResult
+    public func unloadAll(forceStop: Bool = false) async -> [UnloadOutcome] {
+        await absorb(Set(files.keys), forceStop: forceStop)
+    }
+
+    private func filePath(of nameOrPath: String) throws(LoaderError) -> String {
+        if let record = files.values.first(where: { $0.handlers.contains { $0.name == nameOrPath } }) {
+            return record.file.path
+        }
+        let path = Paths.absolute(nameOrPath)
+        guard files[path] != nil else {
+            let loaded = photons.keys.sorted().joined(separator: ", ")
+            throw LoaderError(.photonNotFound, "no loaded photon is named '\(nameOrPath)' and no loaded photon file is at \(path) (loaded: \(loaded.isEmpty ? "none" : loaded))", file: path)
+        }
+        return path
+    }
+
+    /// Takes the files out of the registry, then stops their workers concurrently, in path order of results.
+    func absorb(_ paths: Set<String>, forceStop: Bool) async -> [UnloadOutcome] {
+        let records = paths.sorted().compactMap { files.removeValue(forKey: $0) }
+        return await withTaskGroup(of: (Int, UnloadOutcome).self) { group in
+            for (index, record) in records.enumerated() {
+                let timeouts = stopTimeouts(for: record.file)
+                group.addTask { [context] in
+                    (index, await Self.stop(record, forceStop: forceStop, timeouts: timeouts, context: context))
+                }
+            }
+            var outcomes = [UnloadOutcome?](repeating: nil, count: records.count)
+            for await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes.compactMap { $0 }
+        }
+    }
+
+    private static func stop(_ record: LoadedFile, forceStop: Bool, timeouts: StopTimeouts, context: LoaderContext) async -> UnloadOutcome {
+        let started = record.handlers.filter { $0.state == .started || $0.state == .starting }.map(\.name)
+        record.handlers.forEach { $0.transition(to: .stopping) }
+        if !forceStop { _ = await record.worker.drain(timeout: context.configuration.drainTimeout) }
+        let report = await record.worker.stop(graceful: !forceStop, started: started, timeouts: timeouts)
+        record.handlers.forEach { $0.transition(to: .stopped, exit: report.exit) }
+        let outcome = UnloadOutcome(file: record.file.path, photons: record.handlers.map(\.name), ending: report.ending,
+                                    exit: report.exit, finalizerErrors: report.finalizerErrors)
+        for (photon, reason) in report.finalizerErrors.sorted(by: { $0.key < $1.key }) {
+            context.log(.warning, "finalizer of photon \(photon) failed: \(reason)", file: record.file.path)
+        }
+        context.log(.info, "unloaded \(outcome.photons.joined(separator: ", ")) from \(outcome.file): \(outcome.ending.rawValue)\(report.exit.map { ", \($0)" } ?? "")", file: outcome.file)
+        if report.ending == .killed {
+            context.events.emit(.killed(file: outcome.file, pid: record.worker.pid, reason: "did not exit within the stop and kill timeouts"))
+        }
+        context.events.emit(.stopped(outcome))
+        return outcome
+    }
+}

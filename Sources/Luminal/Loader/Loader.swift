@@ -1,0 +1,66 @@
+import Glibc
+import LuminalWire
+import _LuminalCShims
+
+/// Manages photons: loads them from files and folders into worker processes, and unloads them.
+///
+/// Each photon file runs as its own child process; the loader keeps a registry of the photons
+/// their workers declared, keyed by name. It is the supervisor side of the seed's
+/// `luminal.managers.loader.Loader`, with the same names and promises, out of process.
+public actor Loader {
+    /// Whether human-readable logs are written (to `logSink`, or standard error).
+    public nonisolated let logging: Bool
+    /// Whether batch loads skip and log a broken photon instead of throwing.
+    public nonisolated let suppressErrors: Bool
+    /// Timeouts and limits.
+    public nonisolated var configuration: LoaderConfiguration { context.configuration }
+    nonisolated let context: LoaderContext
+    var files: [String: LoadedFile] = [:]
+    var loading: Set<String> = []
+
+    /// A photon file with a running worker and the handlers of its photons.
+    struct LoadedFile {
+        let file: PhotonFile
+        let worker: Worker
+        let handlers: [Handler]
+    }
+
+    /// A loader. `logSink` receives the logs when `logging` is on (default: standard error).
+    public init(logging: Bool = false, suppressErrors: Bool = false,
+                configuration: LoaderConfiguration = LoaderConfiguration(), logSink: LogSink? = nil) {
+        self.logging = logging
+        self.suppressErrors = suppressErrors
+        context = LoaderContext(configuration: configuration, log: Logger(enabled: logging, sink: logSink))
+        Supervisor.prepare()
+    }
+
+    /// The loaded photons: name → handler. A read-only snapshot.
+    public var photons: [String: Handler] {
+        var result: [String: Handler] = [:]
+        for record in files.values {
+            for handler in record.handlers { result[handler.name] = handler }
+        }
+        return result
+    }
+
+    /// A new stream of everything that happens to this loader's photons from now on.
+    public nonisolated func events() -> AsyncStream<LoaderEvent> {
+        context.events.subscribe()
+    }
+}
+
+/// Process-wide settings every supervisor needs, applied once.
+enum Supervisor {
+    private static let prepared: Bool = {
+        // Writes to a dead worker must fail with EPIPE, not kill the supervisor.
+        signal(SIGPIPE, SIG_IGN)
+        // Descendants that escape with setsid are re-parented here, where they can be found and killed.
+        _ = luminal_set_child_subreaper()
+        return true
+    }()
+
+    /// Ignores SIGPIPE and becomes a child subreaper.
+    static func prepare() {
+        _ = prepared
+    }
+}

@@ -1,0 +1,24 @@
+import LuminalWire
+
+/// Timeouts and limits of a `Loader`. A package manifest may override the timeouts per file.
+public struct LoaderConfiguration: Sendable {
+    /// How long a new worker has to send a valid hello. Default 10 s: generous for a cold
+    /// interpreter on a loaded 2-core machine, short enough that a hung worker is noticed.
+    public var handshakeTimeout: Duration = .seconds(10)
+    /// How long a photon's start routine may take. Default 10 s.
+    public var startTimeout: Duration = .seconds(10)
+    /// How long in-flight calls get to finish once a worker is being unloaded. Default 10 s.
+    public var drainTimeout: Duration = .seconds(10)
+    /// How long finalizers plus shutdown may take before the tree gets SIGTERM. Default 5 s.
+    public var stopTimeout: Duration = .seconds(5)
+    /// How long after SIGTERM before SIGKILL. Default 5 s.
+    public var killTimeout: Duration = .seconds(5)
+    /// Default time a call may take before it fails with `timeout`; nil waits as long as the
+    /// worker lives. Default nil.
+    public var callTimeout: Duration?
+    /// The largest frame accepted from or sent to a worker, in bytes. Default 16 MiB.
+    public var frameCap: Int = Frame.defaultCap
+
+    /// The defaults.
+    public init() {}
+}

@@ -1,0 +1,37 @@
+import LuminalWire
+
+/// What happens to photons, as a `Loader` reports it on `events()`.
+public enum LoaderEvent: Sendable {
+    /// A photon file's worker said hello and its photons were registered.
+    case loaded(file: String, photons: [String], pid: Int32, generation: Int)
+    /// A photon file could not be loaded.
+    case loadFailed(file: String, error: LoaderError)
+    /// A photon's start routine succeeded.
+    case started(photon: String, file: String)
+    /// A photon file was unloaded; the outcome says how its worker ended.
+    case stopped(UnloadOutcome)
+    /// The supervisor had to SIGKILL a worker's tree.
+    case killed(file: String, pid: Int32, reason: String)
+    /// A worker exited without being asked to.
+    case crashed(file: String, photons: [String], pid: Int32, exit: ExitStatus)
+    /// A worker broke the protocol and was killed.
+    case protocolFault(file: String, photons: [String], pid: Int32, reason: String)
+    /// A line a worker wrote on stdout or stderr.
+    case log(LogLine)
+    /// An event a photon emitted.
+    case photonEvent(photon: String, file: String, name: String, data: JSONValue)
+}
+
+/// One line of a worker's output.
+public struct LogLine: Sendable, Hashable {
+    /// The photon file whose worker wrote it.
+    public let file: String
+    /// The photons of that file (empty before the hello).
+    public let photons: [String]
+    /// The worker's pid.
+    public let pid: Int32
+    /// stdout or stderr.
+    public let stream: OutputStream
+    /// The line, without its newline.
+    public let text: String
+}

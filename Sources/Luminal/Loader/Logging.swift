@@ -1,0 +1,55 @@
+import Glibc
+
+/// How serious a log record is.
+public enum LogLevel: Int, Sendable, Comparable, CustomStringConvertible {
+    /// Details for debugging.
+    case debug
+    /// Normal operation.
+    case info
+    /// Something was skipped or went wrong without failing the operation.
+    case warning
+    /// An operation failed.
+    case error
+
+    /// Lowercase name.
+    public var description: String { ["debug", "info", "warning", "error"][rawValue] }
+
+    /// Orders by severity.
+    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// One human-readable log record.
+public struct LogRecord: Sendable {
+    /// Severity.
+    public let level: LogLevel
+    /// The text.
+    public let message: String
+    /// The photon file concerned, if any.
+    public let file: String?
+    /// The photon it is tagged with (for worker output: the file's photons, joined by ",").
+    public let tag: String?
+}
+
+/// Where log records go.
+public typealias LogSink = @Sendable (LogRecord) -> Void
+
+/// The loader's logger: off unless `logging`, to `sink` or standard error.
+struct Logger: Sendable {
+    let enabled: Bool
+    let sink: LogSink
+
+    init(enabled: Bool, sink: LogSink?) {
+        self.enabled = enabled
+        self.sink = sink ?? Logger.standardError
+    }
+
+    func callAsFunction(_ level: LogLevel, _ message: String, file: String? = nil, tag: String? = nil) {
+        if enabled { sink(LogRecord(level: level, message: message, file: file, tag: tag)) }
+    }
+
+    /// Writes "[tag] message" or "luminal: level: message" lines to standard error.
+    static let standardError: LogSink = { record in
+        let line = record.tag.map { "[\($0)] \(record.message)\n" } ?? "luminal: \(record.level): \(record.message)\n"
+        writeStandardError(line)
+    }
+}

@@ -1,0 +1,38 @@
+/// Where a photon is in its life, as its handler reports it.
+public enum PhotonState: Sendable, Hashable, CustomStringConvertible {
+    /// Its worker said hello; not started yet.
+    case ready
+    /// Its start routine is running.
+    case starting
+    /// Started: it takes calls.
+    case started
+    /// Being unloaded: in-flight calls drain, finalizers run, the worker stops.
+    case stopping
+    /// Unloaded; the handler is no longer registered.
+    case stopped
+    /// Its worker exited without being asked to.
+    case crashed(ExitStatus)
+    /// Its worker broke the protocol and was killed.
+    case faulted(reason: String)
+
+    /// Short text, e.g. "crashed (signal 9 (SIGKILL))".
+    public var description: String {
+        switch self {
+        case .ready: "ready"
+        case .starting: "starting"
+        case .started: "started"
+        case .stopping: "stopping"
+        case .stopped: "stopped"
+        case .crashed(let exit): "crashed (\(exit))"
+        case .faulted(let reason): "faulted (\(reason))"
+        }
+    }
+
+    /// True once the worker is gone for good (stopped, crashed or faulted).
+    public var isFinal: Bool {
+        switch self {
+        case .stopped, .crashed, .faulted: true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Dispatch
+import Glibc
+import LuminalWire
+
+extension Worker {
+    /// Handles one frame object from fd 4. Runs on the queue.
+    func receive(_ object: [String: JSONValue]) {
+        let message: WorkerMessage
+        do throws(ProtocolFault) {
+            message = try WorkerMessage(json: object)
+        } catch {
+            return fault(error)
+        }
+        let handshaking = state.withLock { $0.phase == .handshaking && $0.hello == nil }
+        switch message {
+        case .hello(let hello):
+            guard handshaking else { return fault(ProtocolFault(.outOfOrderHello, "a second hello")) }
+            finishHandshake(validate(hello))
+        case _ where handshaking:
+            fault(ProtocolFault(.outOfOrderHello, "a \(message.typeName) frame before hello"))
+        case .result(let id, let value):
+            complete(id, isPong: false, .success(value))
+        case .error(let id, let reply):
+            complete(id, isPong: false, .failure(reply))
+        case .pong(let id):
+            complete(id, isPong: true, .success(.null))
+        case .event(let photon, let name, let data):
+            guard case .success(let hello)? = state.withLock({ $0.hello }),
+                  hello.photons.contains(where: { $0.name == photon }) else {
+                return fault(ProtocolFault(.invalidMessage, "event '\(name)' names photon '\(photon)', which this worker did not declare"))
+            }
+            hooks.event(photon, name, data)
+        }
+    }
+
+    /// Checks a well-formed hello for what the host needs: a supported version and usable photons.
+    private func validate(_ hello: Hello) -> Result<Hello, LoaderError> {
+        func failure(_ code: LoaderError.Code, _ cause: String) -> Result<Hello, LoaderError> {
+            .failure(LoaderError(code, "photon file \(file.path) \(cause)", file: file.path))
+        }
+        guard WireProtocol.supportedVersions.contains(hello.protocolVersion) else {
+            let supported = WireProtocol.supportedVersions.map(String.init).joined(separator: ", ")
+            return failure(.protocolMismatch, "speaks protocol version \(hello.protocolVersion); this host supports \(supported). Update the photon's runtime or Luminal.")
+        }
+        guard !hello.photons.isEmpty else { return failure(.invalidHello, "declared no photons in its hello") }
+        var seen: Set<String> = []
+        for photon in hello.photons {
+            guard PhotonDescriptor.isValidName(photon.name) else {
+                return failure(.invalidHello, "declared the invalid photon name '\(photon.name)' (allowed: letters, digits, '.', '_', '-', starting with a letter or digit, at most 128)")
+            }
+            guard seen.insert(photon.name).inserted else {
+                return failure(.invalidHello, "declared the photon name '\(photon.name)' twice")
+            }
+        }
+        return .success(hello)
+    }
+
+    /// Records the handshake's outcome and wakes whoever awaits it. Runs on the queue.
+    func finishHandshake(_ result: Result<Hello, LoaderError>) {
+        let waiters = state.withLock { state -> [@Sendable (Result<Hello, LoaderError>) -> Void] in
+            guard state.hello == nil else { return [] }
+            state.hello = result
+            if case .success = result, state.phase == .handshaking { state.phase = .ready }
+            defer { state.helloWaiters = [] }
+            return state.helloWaiters
+        }
+        waiters.forEach { $0(result) }
+    }
+
+    func handshakeTimedOut(after timeout: Duration) {
+        finishHandshake(.failure(LoaderError(
+            .handshakeTimeout,
+            "photon file \(file.path) did not say hello within \(timeout) (pid \(pid)); is it a Luminal photon? \(outputHint)",
+            file: file.path)))
+    }
+
+    /// " Its last output: …" when the worker wrote anything, to show why it failed.
+    var outputHint: String {
+        let lines = recentOutput
+        return lines.isEmpty ? "It wrote no output." : "Its last output:\n" + lines.suffix(10).joined(separator: "\n")
+    }
+
+    /// The worker broke the protocol: fail everything in flight, report, and kill its tree.
+    func fault(_ fault: ProtocolFault) {
+        let pending = state.withLock { state -> [PendingRequest] in
+            guard state.fault == nil, state.phase != .exited else { return [] }
+            state.fault = fault
+            defer { state.pending = [:] }
+            return Array(state.pending.values)
+        }
+        guard protocolFault == fault else { return }
+        reader?.stop()
+        writer.close()
+        let error = LoaderError(.protocolFault, "photon file \(file.path) broke the protocol and was killed: \(fault)", file: file.path)
+        // Handlers show the fault before any caller hears of it.
+        hooks.fault(fault)
+        finishHandshake(.failure(error))
+        pending.forEach { $0.resume(.failure(error)) }
+        let tree = tree
+        Task { _ = await tree.terminate(first: SIGKILL, grace: .seconds(5)) }
+    }
+
+    /// fd 4 ended. A worker that exits at the same time simply exited; one that keeps running
+    /// after closing its protocol end (or after a partial frame) has faulted.
+    func protocolEnded(_ fault: ProtocolFault?) {
+        let reason = fault ?? ProtocolFault(.closedProtocolPipe, "the worker closed fd 4 but kept running")
+        queue.asyncAfter(deadline: .now() + .milliseconds(500)) { [weak self] in
+            guard let self, self.process.exitStatus == nil, self.phase != .exited else { return }
+            self.fault(reason)
+        }
+    }
+
+    /// The process is gone: read its last words, then fail what is left. Runs on the queue.
+    func processExited(_ status: ExitStatus) {
+        reader?.drain()
+        outputs.forEach { $0.drain() }
+        let (pending, expected) = state.withLock { state -> ([PendingRequest], Bool) in
+            let expected = state.phase == .stopping || state.fault != nil
+            state.phase = .exited
+            defer { state.pending = [:] }
+            return (Array(state.pending.values), expected)
+        }
+        writer.close()
+        // Handlers show the exit before any caller hears of it.
+        hooks.exited(status, expected)
+        finishHandshake(.failure(LoaderError(
+            .exitedBeforeHello, "photon file \(file.path) exited before saying hello (\(status)). \(outputHint)",
+            file: file.path, exit: status)))
+        for request in pending {
+            request.resume(.failure(LoaderError(
+                .workerExited, "photon \(request.photon) (\(file.path)) exited with \(status) while handling \(request.label)",
+                photon: request.photon, file: file.path, exit: status)))
+        }
+    }
+}
+
+extension WorkerMessage {
+    /// The `type` member this message has on the wire.
+    var typeName: String {
+        switch self {
+        case .hello: "hello"
+        case .result: "result"
+        case .error: "error"
+        case .pong: "pong"
+        case .event: "event"
+        }
+    }
+}

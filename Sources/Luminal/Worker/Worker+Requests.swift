@@ -1,0 +1,135 @@
+import Dispatch
+import LuminalWire
+
+/// A request sent to a worker and not yet answered.
+struct PendingRequest: Sendable {
+    /// The photon it is for.
+    let photon: String
+    /// What it is, for messages: "call 'greet'", "start", "stop", "ping".
+    let label: String
+    /// Whether the reply must be a pong.
+    let isPing: Bool
+    /// Delivers the outcome; called exactly once.
+    let resume: @Sendable (Result<JSONValue, LoaderError>) -> Void
+}
+
+/// A request a worker can be sent.
+enum WorkerRequest: Sendable {
+    case start(photon: String)
+    case stop(photon: String)
+    case call(photon: String, method: String, params: JSONValue)
+    case ping
+
+    func message(id: Int64) -> HostMessage {
+        switch self {
+        case .start(let photon): .start(id: id, photon: photon)
+        case .stop(let photon): .stop(id: id, photon: photon)
+        case .call(let photon, let method, let params): .call(id: id, photon: photon, method: method, params: params)
+        case .ping: .ping(id: id)
+        }
+    }
+
+    var photon: String {
+        switch self {
+        case .start(let photon), .stop(let photon), .call(let photon, _, _): photon
+        case .ping: ""
+        }
+    }
+
+    var label: String {
+        switch self {
+        case .start: "start"
+        case .stop: "stop"
+        case .call(_, let method, _): "call '\(method)'"
+        case .ping: "ping"
+        }
+    }
+}
+
+extension Worker {
+    /// Waits for the validated hello (or the handshake's failure).
+    func awaitHello() async throws(LoaderError) -> Hello {
+        let result = await awaitCallback(timeout: nil) { (deliver: @escaping @Sendable (Result<Hello, LoaderError>) -> Void) in
+            let ready = state.withLock { state -> Result<Hello, LoaderError>? in
+                if let hello = state.hello { return hello }
+                state.helloWaiters.append(deliver)
+                return nil
+            }
+            if let ready { deliver(ready) }
+        }
+        return try result!.get()
+    }
+
+    /// Sends `request` and waits for its reply, or `timeout` (the request is then abandoned and a
+    /// late reply to it is dropped), or the worker's end.
+    func send(_ request: WorkerRequest, timeout: Duration?) async throws(LoaderError) -> JSONValue {
+        let outcome = await awaitCallback(timeout: nil) { (deliver: @escaping @Sendable (Result<JSONValue, LoaderError>) -> Void) in
+            let pending = PendingRequest(photon: request.photon, label: request.label, isPing: {
+                if case .ping = request { return true } else { return false }
+            }(), resume: deliver)
+            let id = state.withLock { state -> Int64? in
+                guard state.phase != .exited, state.fault == nil else { return nil }
+                let id = state.nextID
+                state.nextID += 1
+                state.pending[id] = pending
+                return id
+            }
+            guard let id else {
+                return deliver(.failure(gone(request)))
+            }
+            if !writer.send(request.message(id: id)) {
+                if let lost = state.withLock({ $0.pending.removeValue(forKey: id) }) { lost.resume(.failure(gone(request))) }
+                return
+            }
+            if let timeout {
+                queue.asyncAfter(deadline: .now() + timeout.dispatchInterval) { [weak self] in
+                    self?.abandon(id, after: timeout)
+                }
+            }
+        }
+        return try outcome!.get()
+    }
+
+    private func gone(_ request: WorkerRequest) -> LoaderError {
+        let why = protocolFault.map { "broke the protocol (\($0))" } ?? process.exitStatus.map { "exited with \($0)" } ?? "is shutting down"
+        return LoaderError(.workerExited, "photon \(request.photon) (\(file.path)) cannot take \(request.label): its worker \(why)",
+                           photon: request.photon, file: file.path, exit: process.exitStatus)
+    }
+
+    private func abandon(_ id: Int64, after timeout: Duration) {
+        let pending = state.withLock { state -> PendingRequest? in
+            guard let pending = state.pending.removeValue(forKey: id) else { return nil }
+            state.abandoned.insert(id)
+            return pending
+        }
+        pending?.resume(.failure(LoaderError(
+            .timeout, "photon \(pending!.photon) (\(file.path)) did not answer \(pending!.label) within \(timeout)",
+            photon: pending!.photon, file: file.path)))
+    }
+
+    /// Delivers a reply. Runs on the queue. A reply nobody awaits is a protocol fault, except for
+    /// a request the host abandoned after its timeout.
+    func complete(_ id: Int64, isPong: Bool, _ reply: Result<JSONValue, ReplyError>) {
+        enum Match { case found(PendingRequest), abandoned, unknown, wrongKind }
+        let match = state.withLock { state -> Match in
+            if state.abandoned.remove(id) != nil { return .abandoned }
+            guard let pending = state.pending[id] else { return .unknown }
+            guard pending.isPing == isPong else { return .wrongKind }
+            state.pending[id] = nil
+            return .found(pending)
+        }
+        switch match {
+        case .abandoned:
+            return
+        case .unknown:
+            fault(ProtocolFault(.unknownReplyID, "reply to id \(id), which is not awaiting a reply"))
+        case .wrongKind:
+            fault(ProtocolFault(.unknownReplyID, "\(isPong ? "a pong" : "a result or error") answering request \(id), which expects \(isPong ? "a result or error" : "a pong")"))
+        case .found(let pending):
+            pending.resume(reply.mapError { error in
+                LoaderError(.photonError, "photon \(pending.photon) (\(file.path)) failed \(pending.label): [\(error.code)] \(error.message)",
+                            photon: pending.photon, file: file.path, reply: error)
+            })
+        }
+    }
+}

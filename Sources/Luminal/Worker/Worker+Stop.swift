@@ -1,0 +1,84 @@
+import Glibc
+import LuminalWire
+
+/// How a worker's stop went.
+struct WorkerStopReport: Sendable {
+    /// Which step ended it.
+    var ending: UnloadOutcome.Ending
+    /// Its exit status, once reaped.
+    var exit: ExitStatus?
+    /// Finalizers that failed or timed out: photon name → reason.
+    var finalizerErrors: [String: String]
+}
+
+extension Worker {
+    /// Stops the worker and its whole process tree.
+    ///
+    /// Graceful: run the finalizers of `started` photons, send `shutdown` and close fd 3, wait up to
+    /// the stop timeout in all; then SIGTERM to the tree, then SIGKILL after the kill timeout.
+    /// Forced: SIGTERM to the tree at once, then SIGKILL after the kill timeout.
+    func stop(graceful: Bool, started: [String], timeouts: StopTimeouts) async -> WorkerStopReport {
+        let alreadyOver = state.withLock { state -> Bool in
+            if state.phase == .exited || state.fault != nil { return true }
+            state.phase = .stopping
+            return false
+        }
+        if alreadyOver {
+            writer.close()
+            _ = await tree.terminate(first: SIGKILL, grace: timeouts.kill)
+            return WorkerStopReport(ending: .alreadyEnded, exit: await reaped(), finalizerErrors: [:])
+        }
+        var report = WorkerStopReport(ending: .terminated, finalizerErrors: [:])
+        if graceful {
+            let deadline = ContinuousClock.now + timeouts.stop
+            for photon in started {
+                do throws(LoaderError) {
+                    _ = try await send(.stop(photon: photon), timeout: ContinuousClock.now.duration(to: deadline))
+                } catch {
+                    report.finalizerErrors[photon] = error.message
+                }
+            }
+            writer.send(.shutdown)
+            writer.finish()
+            if await process.waitForExit(timeout: ContinuousClock.now.duration(to: deadline)) != nil {
+                report.ending = .clean
+                // Descendants the worker left behind still go.
+                _ = await tree.terminate(first: SIGTERM, grace: timeouts.kill)
+                report.exit = await reaped()
+                return report
+            }
+        }
+        // fd 3 stays open until the signal has landed, so a forced stop ends by SIGTERM, not by EOF.
+        let gentle = await tree.terminate(first: SIGTERM, grace: timeouts.kill)
+        writer.close()
+        report.ending = gentle ? .terminated : .killed
+        report.exit = await reaped()
+        return report
+    }
+
+    /// Waits until no request is in flight, or `timeout`; false if requests were still running.
+    func drain(timeout: Duration) async -> Bool {
+        await awaitCallback(timeout: timeout) { (deliver: @escaping @Sendable (Bool) -> Void) in
+            let idle = state.withLock { state -> Bool in
+                if state.pending.isEmpty { return true }
+                state.idleWaiters.append { deliver(true) }
+                return false
+            }
+            if idle { deliver(true) }
+        } ?? false
+    }
+
+    /// The exit status once the pidfd watcher has reaped the worker.
+    private func reaped() async -> ExitStatus? {
+        if let status = process.exitStatus { return status }
+        return await process.waitForExit(timeout: .seconds(30))
+    }
+}
+
+/// The two stop timeouts.
+struct StopTimeouts: Sendable {
+    /// Finalizers plus shutdown, before SIGTERM.
+    var stop: Duration
+    /// After SIGTERM, before SIGKILL.
+    var kill: Duration
+}

@@ -1,0 +1,155 @@
+import Dispatch
+import Glibc
+import LuminalWire
+import Synchronization
+
+/// One generation of a photon file: a worker process and its protocol connection.
+///
+/// I/O, exit and timers all run on one serial queue per worker; the state they share with
+/// callers (pending requests, phase) sits behind a mutex.
+final class Worker: Sendable {
+    /// The photon file this worker runs.
+    let file: PhotonFile
+    /// 1 for the first worker of a file, +1 for each new one.
+    let generation: Int
+    /// The process.
+    let process: ChildProcess
+    /// The process and everything it started.
+    let tree: ProcessTree
+    let queue: DispatchQueue
+    let writer: FrameWriter
+    let hooks: WorkerHooks
+    let state = Mutex<State>(State())
+    // Set once in `init`, then only touched on `queue`.
+    nonisolated(unsafe) var reader: FrameReader?
+    nonisolated(unsafe) var outputs: [OutputCapture] = []
+
+    /// Lifecycle of the process (photon states live in their handlers).
+    enum Phase: Sendable, Equatable {
+        case handshaking, ready, stopping, exited
+    }
+
+    struct State {
+        var phase = Phase.handshaking
+        var hello: Result<Hello, LoaderError>?
+        var helloWaiters: [@Sendable (Result<Hello, LoaderError>) -> Void] = []
+        var pending: [Int64: PendingRequest] = [:] {
+            didSet {
+                guard pending.isEmpty, !idleWaiters.isEmpty else { return }
+                idleWaiters.forEach { $0() }
+                idleWaiters = []
+            }
+        }
+        var idleWaiters: [@Sendable () -> Void] = []
+        var abandoned: Set<Int64> = []
+        var nextID: Int64 = 1
+        var fault: ProtocolFault?
+        var recentOutput: [String] = []
+    }
+
+    /// The pid of the worker process.
+    var pid: pid_t { process.pid }
+
+    /// Spawns the worker of `file` and starts reading its pipes.
+    init(file: PhotonFile, generation: Int, configuration: LoaderConfiguration, hooks: WorkerHooks) throws(LoaderError) {
+        let marker = WorkerMarker.next()
+        var environment = WorkerEnvironment.inherited()
+        environment.merge(file.environment) { _, manifest in manifest }
+        environment["LUMINAL_PROTOCOL"] = WireProtocol.supportedVersions.map(String.init).joined(separator: ",")
+        environment["LUMINAL_FRAME_CAP"] = String(configuration.frameCap)
+        environment["LUMINAL_PHOTON_FILE"] = file.path
+        environment[WorkerMarker.variable] = marker
+        let spawned: SpawnedProcess
+        do {
+            spawned = try Spawner.spawn(SpawnRequest(executable: file.executable, arguments: file.arguments,
+                                                     environment: environment, workingDirectory: file.workingDirectory))
+        } catch {
+            throw LoaderError(.spawnFailed, "photon file \(file.path) could not be started: \(error)", file: file.path)
+        }
+        self.file = file
+        self.generation = generation
+        self.hooks = hooks
+        queue = DispatchQueue(label: "luminal.worker.\(spawned.pid)")
+        tree = ProcessTree(root: spawned.pid, marker: "\(WorkerMarker.variable)=\(marker)")
+        process = ChildProcess(pid: spawned.pid, pidfd: spawned.pidfd, queue: queue)
+        do {
+            writer = try FrameWriter(fd: spawned.toWorker, queue: queue)
+        } catch {
+            [spawned.fromWorker, spawned.stdout, spawned.stderr].forEach(closeQuietly)
+            process.signal(SIGKILL)
+            throw LoaderError(.spawnFailed, "photon file \(file.path): \(error)", file: file.path)
+        }
+        queue.sync { attachReaders(spawned, cap: configuration.frameCap) }
+        process.onExit { [weak self] status in self?.processExited(status) }
+        queue.asyncAfter(deadline: .now() + configuration.handshakeTimeout.dispatchInterval) { [weak self] in
+            self?.handshakeTimedOut(after: configuration.handshakeTimeout)
+        }
+    }
+
+    private func attachReaders(_ spawned: SpawnedProcess, cap: Int) {
+        do {
+            let reader = try FrameReader(fd: spawned.fromWorker, cap: cap, queue: queue,
+                                         onObject: { [weak self] in self?.receive($0) },
+                                         onFault: { [weak self] in self?.fault($0) },
+                                         onEnd: { [weak self] in self?.protocolEnded($0) })
+            for (fd, stream) in [(spawned.stdout, OutputStream.stdout), (spawned.stderr, .stderr)] {
+                outputs.append(try OutputCapture(fd: fd, stream: stream, queue: queue) { [weak self] stream, line in
+                    self?.captured(stream, line)
+                })
+            }
+            self.reader = reader
+            reader.activate()
+            outputs.forEach { $0.activate() }
+        } catch {
+            [spawned.fromWorker, spawned.stdout, spawned.stderr].forEach(closeQuietly)
+            fault(ProtocolFault(.closedProtocolPipe, "could not watch the worker's pipes: \(error)"))
+        }
+    }
+
+    private func captured(_ stream: OutputStream, _ line: String) {
+        state.withLock { state in
+            state.recentOutput.append(line)
+            if state.recentOutput.count > 20 { state.recentOutput.removeFirst() }
+        }
+        hooks.output(stream, line)
+    }
+
+    /// The last lines the worker wrote, for error messages.
+    var recentOutput: [String] { state.withLock { $0.recentOutput } }
+
+    /// The current phase.
+    var phase: Phase { state.withLock { $0.phase } }
+
+    /// The protocol fault that ended this worker, if any.
+    var protocolFault: ProtocolFault? { state.withLock { $0.fault } }
+}
+
+/// The environment entry that marks every process of one worker, so that descendants
+/// re-parented to the supervisor can still be told apart.
+enum WorkerMarker {
+    /// The variable's name.
+    static let variable = "LUMINAL_WORKER"
+    private static let counter = Atomic<Int>(0)
+
+    /// A marker unique in this supervisor: "<supervisor pid>.<serial>".
+    static func next() -> String {
+        "\(getpid()).\(counter.add(1, ordering: .relaxed).newValue)"
+    }
+}
+
+/// The supervisor's own environment, which workers inherit.
+enum WorkerEnvironment {
+    /// `environ` as a dictionary.
+    static func inherited() -> [String: String] {
+        var result: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            cursor += 1
+        }
+        return result
+    }
+}
