@@ -1,0 +1,75 @@
+@_exported import LuminalWire
+
+/// One photon a Swift worker hosts: its name, kinds, metadata, start and stop routines, and methods.
+///
+/// ```swift
+/// let greeter = Photon("greeter", description: "Says hello")
+///     .method("greet") { params, _ in ["greeting": .string("Hello, \(params["who"]?.stringValue ?? "world")!")] }
+/// PhotonWorker.run(greeter)
+/// ```
+public struct Photon: Sendable {
+    /// A method: takes the call's params and the photon's context, returns the result.
+    public typealias Method = @Sendable (JSONValue, PhotonContext) async throws -> JSONValue
+    /// A start routine or finalizer.
+    public typealias Routine = @Sendable (PhotonContext) async throws -> Void
+
+    /// How the photon presents itself in the hello.
+    public private(set) var descriptor: PhotonDescriptor
+    var methods: [String: Method] = [:]
+    var start: Routine?
+    var stop: Routine?
+
+    /// A photon named `name` (letters, digits, `.`, `_`, `-`), of the given kinds and metadata.
+    public init(_ name: String, kinds: [String] = ["IPhoton"], author: String? = nil, version: String? = nil,
+                description: String? = nil, tags: [String] = []) {
+        descriptor = PhotonDescriptor(name: name, kinds: kinds, methods: [],
+                                      metadata: PhotonMetadata(author: author, version: version, description: description, tags: tags))
+    }
+
+    /// The photon's name.
+    public var name: String { descriptor.name }
+
+    /// This photon with the method `name` added (replacing one of the same name).
+    public func method(_ name: String, _ body: @escaping Method) -> Photon {
+        var copy = self
+        copy.methods[name] = body
+        copy.descriptor.methods = copy.methods.keys.sorted()
+        return copy
+    }
+
+    /// This photon with a start routine, run when the supervisor starts it.
+    public func onStart(_ body: @escaping Routine) -> Photon {
+        var copy = self
+        copy.start = body
+        return copy
+    }
+
+    /// This photon with a finalizer, run when the supervisor stops it gracefully.
+    public func onStop(_ body: @escaping Routine) -> Photon {
+        var copy = self
+        copy.stop = body
+        return copy
+    }
+}
+
+/// What a photon's code can do besides returning results.
+public struct PhotonContext: Sendable {
+    /// The photon's name.
+    public let photon: String
+    let output: FrameOutput
+
+    /// Sends an event to the supervisor, which reports it on its event stream.
+    public func emit(_ name: String, _ data: JSONValue = nil) {
+        output.send(WorkerMessage.event(photon: photon, name: name, data: data).json)
+    }
+}
+
+/// The error a method throws to answer with a protocol error code, e.g.
+/// `throw PhotonError(.invalidParams, "'who' must be a string")`. Any other error thrown by a
+/// method is answered with `photon_error` and the error's description.
+public typealias PhotonError = ReplyError
+
+extension ReplyError {
+    /// `invalid_params` with this message.
+    public static func invalidParams(_ message: String) -> ReplyError { ReplyError(.invalidParams, message) }
+}

@@ -1,0 +1,72 @@
+import Glibc
+import LuminalWire
+
+/// Routes host requests to photons and writes exactly one reply per request.
+struct RequestDispatcher: Sendable {
+    let photons: [String: Photon]
+    let output: FrameOutput
+
+    init(photons: [Photon], output: FrameOutput) {
+        self.photons = Dictionary(photons.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.output = output
+    }
+
+    /// Handles one request. Pings are answered at once; everything else runs in its own task so a
+    /// slow call never delays pings or other calls.
+    func handle(_ message: HostMessage) {
+        switch message {
+        case .ping(let id):
+            output.send(WorkerMessage.pong(id: id).json)
+        case .shutdown:
+            exit(0)
+        case .unknown(let type, let id?):
+            reply(id, .failure(PhotonError(.unsupported, "this worker does not implement '\(type)' requests")))
+        case .unknown(_, nil):
+            return
+        case .start(let id, let name), .stop(let id, let name):
+            guard let photon = photon(name, id: id) else { return }
+            let routine = if case .start = message { photon.start } else { photon.stop }
+            Task.detached {
+                do {
+                    try await routine?(PhotonContext(photon: name, output: output))
+                    reply(id, .success(nil))
+                } catch {
+                    reply(id, .failure(error))
+                }
+            }
+        case .call(let id, let name, let method, let params):
+            guard let photon = photon(name, id: id) else { return }
+            guard let body = photon.methods[method] else {
+                return reply(id, .failure(PhotonError(.unknownMethod, "photon \(name) has no method '\(method)' (it has: \(photon.descriptor.methods.joined(separator: ", ")))")))
+            }
+            Task.detached {
+                do {
+                    reply(id, .success(try await body(params, PhotonContext(photon: name, output: output))))
+                } catch {
+                    reply(id, .failure(error))
+                }
+            }
+        }
+    }
+
+    private func photon(_ name: String, id: Int64) -> Photon? {
+        if let photon = photons[name] { return photon }
+        reply(id, .failure(PhotonError(.unknownPhoton, "this worker hosts no photon named '\(name)'")))
+        return nil
+    }
+
+    private func reply(_ id: Int64, _ outcome: Result<JSONValue, any Error>) {
+        switch outcome {
+        case .success(let value):
+            output.send(WorkerMessage.result(id: id, value: value).json, oversize: { size in
+                Self.errorReply(id, PhotonError(.photonError, "the result is \(size) bytes, over the frame cap"))
+            })
+        case .failure(let error):
+            output.send(Self.errorReply(id, error))
+        }
+    }
+
+    private static func errorReply(_ id: Int64, _ error: any Error) -> JSONValue {
+        WorkerMessage.error(id: id, error as? ReplyError ?? ReplyError(.photonError, "\(error)")).json
+    }
+}

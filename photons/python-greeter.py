@@ -1,0 +1,1 @@
+../protocol/python/example_photon.py

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Example Luminal photon file: hosts one photon, "py-greeter", written with luminal_photon."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+
+from luminal_photon import Photon, PhotonError, run  # noqa: E402
+
+greeter = Photon("py-greeter", kinds=["IPhoton"], author="Luminal", version="1.0.0",
+                 description="Example photon written in Python", tags=["example", "python"])
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@greeter.on_start
+def start(ctx):
+    print("py-greeter started")
+
+
+@greeter.on_stop
+def stop(ctx):
+    print("py-greeter stopped")
+
+
+@greeter.method()
+def greet(params, ctx):
+    """{"who": str} -> {"greeting": "Hello, <who>!"}; who defaults to "world" when absent."""
+    if not isinstance(params, (dict, type(None))):
+        raise PhotonError("invalid_params", "params must be an object")
+    who = (params or {}).get("who", "world")
+    if not isinstance(who, str):
+        raise PhotonError("invalid_params", "who must be a string", data={"who": who})
+    return {"greeting": f"Hello, {who}!"}
+
+
+@greeter.method()
+def add(params, ctx):
+    """{"a": number, "b": number} -> {"sum": a + b}"""
+    if not isinstance(params, dict) or not (_is_number(params.get("a")) and _is_number(params.get("b"))):
+        raise PhotonError("invalid_params", "a and b must be numbers")
+    return {"sum": params["a"] + params["b"]}
+
+
+@greeter.method("pid")
+def process_id(params, ctx):
+    """-> the worker's process id"""
+    return os.getpid()
+
+
+@greeter.method()
+def fail(params, ctx):
+    """Always fails with photon_error."""
+    raise PhotonError("photon_error", "asked to fail")
+
+
+@greeter.method()
+def tick(params, ctx):
+    """Emits the event "tick" with {"n": params.n (default 1)}, then returns null."""
+    n = params.get("n", 1) if isinstance(params, dict) else 1
+    ctx.emit("tick", {"n": n})
+
+
+if __name__ == "__main__":
+    run(greeter)

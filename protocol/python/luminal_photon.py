@@ -1,0 +1,438 @@
+"""Luminal photon runtime for Python 3.11+ (standard library only).
+
+A photon file declares one or more :class:`Photon` objects, registers handlers on them and
+calls :func:`run`, which speaks the Luminal worker protocol version 1 (``protocol/PROTOCOL.md``)
+on the file descriptors the host gives the worker: frames are read from fd 3 and written to
+fd 4. stdout and stderr are plain log streams; ``print()`` never disturbs the protocol.
+
+    from luminal_photon import Photon, PhotonError, run
+
+    greeter = Photon("greeter", kinds=["IPhoton"], author="Ada", version="1.0.0")
+
+    @greeter.method()
+    def greet(params, ctx):
+        if not isinstance(params, dict) or not isinstance(params.get("who"), str):
+            raise PhotonError("invalid_params", "who must be a string")
+        ctx.emit("greeted", {"who": params["who"]})
+        return {"greeting": f"Hello, {params['who']}!"}
+
+    run(greeter)
+
+Handlers run on a pool of ``max_workers`` threads (default 32), so a slow call delays neither
+pings nor other calls. A :class:`Context` is handed to every handler; it may be kept and used
+to emit events from any thread. ``print()`` output is line-buffered and written at once; a
+last line without a newline may be lost when the worker exits.
+
+Exit status: 0 on ``shutdown`` or end of file on fd 3; 70 if the host breaks the protocol (a
+bad frame or message: the reason is written to stderr) or fds 3/4 are not usable.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import queue
+import re
+import sys
+import threading
+import traceback
+from typing import Any, Callable, NoReturn
+
+__all__ = ["Photon", "PhotonError", "Context", "run"]
+
+SUPPORTED_PROTOCOLS = (1,)
+RUNTIME = "luminal-python/1"
+DEFAULT_FRAME_CAP = 16 * 1024 * 1024
+MAX_DEPTH = 512                       # deepest array/object nesting, top-level object = 1
+MAX_ID = 2**53 - 1
+IN_FD, OUT_FD = 3, 4
+EXIT_PROTOCOL = 70                    # EX_SOFTWARE: the host broke the protocol
+ERROR_CODES = frozenset({"unknown_photon", "unknown_method", "invalid_params",
+                         "photon_error", "unsupported"})
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONG_DIGITS = re.compile(r"[0-9]{309}")  # an integer this long is beyond double range
+
+
+class PhotonError(Exception):
+    """Raise from a handler to reply ``error`` with this code, message and optional data."""
+
+    def __init__(self, code: str, message: str, data: Any = None):
+        if code not in ERROR_CODES:
+            raise ValueError(f"unknown error code {code!r} (use one of {sorted(ERROR_CODES)})")
+        super().__init__(message)
+        self.code, self.message, self.data = code, str(message), data
+
+
+class Context:
+    """What a handler gets besides its params: the photon's name and :meth:`emit`."""
+
+    def __init__(self, photon: str, worker: _Worker):
+        self.photon = photon
+        self._worker = worker
+
+    def emit(self, name: str, data: Any = None) -> None:
+        """Send an event frame for this photon (thread-safe). ``data=None`` omits ``data``.
+
+        Raises ValueError/TypeError if the event cannot be encoded or exceeds the frame cap.
+        """
+        if not isinstance(name, str) or not name:
+            raise ValueError("an event name must be a non-empty string")
+        msg = {"type": "event", "photon": self.photon, "name": name}
+        if data is not None:
+            msg["data"] = data
+        self._worker.write(self._worker.encode(msg))
+
+
+Handler = Callable[[Any, Context], Any]
+
+
+class Photon:
+    """A named photon: its kinds, metadata, methods and optional start/stop routines."""
+
+    def __init__(self, name: str, kinds: list[str] | tuple[str, ...] = (), *,
+                 author: str | None = None, version: str | None = None,
+                 description: str | None = None, tags: list[str] | None = None,
+                 metadata: dict[str, Any] | None = None):
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise ValueError(f"invalid photon name {name!r}: must match {_NAME.pattern}")
+        if isinstance(kinds, str) or not all(isinstance(k, str) for k in kinds):
+            raise TypeError("kinds must be a list of strings")
+        self.name, self.kinds = name, list(kinds)
+        self.metadata = dict(metadata or {})
+        for key, value in (("author", author), ("version", version),
+                           ("description", description), ("tags", tags)):
+            if value is not None:
+                self.metadata[key] = list(value) if key == "tags" else value
+        self.methods: dict[str, Handler] = {}
+        self.start_handler: Callable[[Context], Any] | None = None
+        self.stop_handler: Callable[[Context], Any] | None = None
+
+    def method(self, name: str | Handler | None = None):
+        """Register ``fn(params, ctx)`` as a method: ``@p.method``, ``@p.method()`` or
+        ``@p.method("name")``. Its return value is the call's result (None -> null)."""
+        def register(fn: Handler, method_name: str | None = None) -> Handler:
+            method_name = method_name or fn.__name__
+            if not isinstance(method_name, str) or not method_name:
+                raise ValueError("a method name must be a non-empty string")
+            if method_name in self.methods:
+                raise ValueError(f"{self.name} already has a method {method_name!r}")
+            self.methods[method_name] = fn
+            return fn
+        if callable(name):
+            return register(name)
+        return lambda fn: register(fn, name)
+
+    def on_start(self, fn: Callable[[Context], Any]) -> Callable[[Context], Any]:
+        """Register ``fn(ctx)`` as the start routine; its return value is the start result."""
+        self.start_handler = fn
+        return fn
+
+    def on_stop(self, fn: Callable[[Context], Any]) -> Callable[[Context], Any]:
+        """Register ``fn(ctx)`` as the finalizer run by ``stop``."""
+        self.stop_handler = fn
+        return fn
+
+    def describe(self) -> dict[str, Any]:
+        """The photon object of the hello frame."""
+        return {"name": self.name, "kinds": self.kinds, "methods": list(self.methods),
+                "metadata": self.metadata}
+
+
+class _BadFrame(Exception):
+    """The host sent something the protocol forbids; the worker exits with status 70."""
+
+
+def _check_tree(value: Any, numbers: bool = False) -> None:
+    """Reject nesting deeper than MAX_DEPTH (this also ends cycles), non-string keys and,
+    with numbers=True, integers beyond double range (a peer could not decode them)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"JSON nesting deeper than {MAX_DEPTH}")
+        if isinstance(item, dict):
+            if not all(isinstance(k, str) for k in item):
+                raise TypeError("JSON object keys must be strings")
+            item = item.values()
+        for child in item:
+            if isinstance(child, (dict, list, tuple)):
+                stack.append((child, depth + 1))
+            elif numbers and isinstance(child, int):
+                try:
+                    float(child)
+                except OverflowError:
+                    raise ValueError(f"integer {str(child)[:20]}... is beyond double range") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("duplicate key in object")
+    return obj
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_float(token: str) -> float:
+    value = float(token)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {token[:40]} is out of double range")
+    return value
+
+
+def _parse_int(token: str) -> int | float:
+    """Integer tokens that fit a signed 64-bit integer stay exact; others are doubles."""
+    value = int(token)
+    return value if -2**63 <= value < 2**63 else _parse_float(token)
+
+
+def _env_int_list(text: str) -> list[int]:
+    return [int(p) for p in text.split(",") if p.strip().isdigit()]
+
+
+class _Worker:
+    """The protocol engine behind :func:`run`: one reader loop plus a pool of handler threads."""
+
+    def __init__(self, photons: tuple[Photon, ...], max_workers: int):
+        if not photons:
+            raise ValueError("run() needs at least one photon")
+        self.photons = {p.name: p for p in photons}
+        if len(self.photons) != len(photons):
+            raise ValueError("photon names must be unique")
+        self.contexts = {name: Context(name, self) for name in self.photons}
+        offered = _env_int_list(os.environ.get("LUMINAL_PROTOCOL", ""))
+        common = [v for v in SUPPORTED_PROTOCOLS if v in offered]
+        self.protocol = max(common or SUPPORTED_PROTOCOLS)
+        try:
+            self.cap = min(int(os.environ.get("LUMINAL_FRAME_CAP", DEFAULT_FRAME_CAP)), 2**32 - 1)
+        except ValueError:
+            self.cap = DEFAULT_FRAME_CAP
+        self.lock = threading.Lock()
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.max_workers = max_workers
+        self.buffer = bytearray()
+
+    # -- output -------------------------------------------------------------------------------
+    def encode(self, msg: dict[str, Any]) -> bytes:
+        """One whole frame for msg; ValueError/TypeError if it is not valid or exceeds the cap."""
+        _check_tree(msg)
+        text = json.dumps(msg, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        if len(text) > 308 and _LONG_DIGITS.search(text):
+            _check_tree(msg, numbers=True)
+        payload = text.encode("utf-8")
+        if len(payload) > self.cap:
+            raise ValueError(f"frame of {len(payload)} bytes exceeds the frame cap of {self.cap}")
+        return len(payload).to_bytes(4, "big") + payload
+
+    def write(self, frame: bytes) -> None:
+        """Write a whole frame to fd 4; frames of concurrent writers never interleave."""
+        view = memoryview(frame)
+        with self.lock:
+            while view:
+                try:
+                    view = view[os.write(OUT_FD, view):]
+                except InterruptedError:
+                    continue
+                except BrokenPipeError:
+                    self.exit(0, keep_lock=True)         # the host stopped listening
+                except OSError as exc:
+                    self.fail(f"cannot write to fd {OUT_FD}: {exc}", keep_lock=True)
+
+    def error_frame(self, rid: int, code: str, message: str, data: Any = None) -> bytes:
+        """An error reply; drops data, then shortens the message, if the frame cannot be sent."""
+        msg = {"type": "error", "id": rid, "code": code, "message": message}
+        if data is not None:
+            msg["data"] = data
+        try:
+            return self.encode(msg)
+        except (ValueError, TypeError) as exc:
+            safe = message[:1000].encode("utf-8", "replace").decode("utf-8")
+            return self.encode({"type": "error", "id": rid, "code": code,
+                                "message": f"{safe} (error data not sendable: {exc})"[:2000]})
+
+    def work(self) -> NoReturn:
+        """A pool thread: run queued requests forever, replying to each exactly once."""
+        while True:
+            rid, fn, args = self.jobs.get()
+            try:
+                frame = self.reply(rid, fn, args)
+            except BaseException:                        # e.g. an exception whose str() fails
+                frame = self.encode({"type": "error", "id": rid, "code": "photon_error",
+                                     "message": "the photon failed and its error is unprintable"})
+            self.write(frame)
+
+    def reply(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
+        """Run fn(*args); its result or error as the reply frame to request rid."""
+        try:
+            value = fn(*args)
+        except PhotonError as exc:
+            return self.error_frame(rid, exc.code, exc.message, exc.data)
+        except BaseException as exc:                     # even SystemExit gets its reply
+            traceback.print_exc()
+            name, text = type(exc).__name__, str(exc)
+            return self.error_frame(rid, "photon_error", f"{name}: {text}" if text else name,
+                                    {"exception": name})
+        try:
+            return self.encode({"type": "result", "id": rid, "value": value})
+        except Exception as exc:
+            return self.error_frame(rid, "photon_error", f"the result cannot be sent: {exc}")
+
+    # -- input --------------------------------------------------------------------------------
+    def fill(self, size: int) -> bool:
+        """Buffer at least size bytes from fd 3; False at end of file."""
+        while len(self.buffer) < size:
+            try:
+                chunk = os.read(IN_FD, max(size - len(self.buffer), 65536))
+            except InterruptedError:
+                continue
+            except OSError as exc:
+                raise _BadFrame(f"cannot read fd {IN_FD}: {exc}") from exc
+            if not chunk:
+                return False
+            self.buffer += chunk
+        return True
+
+    def read_message(self) -> dict[str, Any] | None:
+        """The next message from the host, or None at a clean end of file."""
+        if not self.fill(4):
+            if self.buffer:
+                raise _BadFrame("truncated frame: end of file inside the length")
+            return None
+        length = int.from_bytes(self.buffer[:4], "big")
+        if length < 2:
+            raise _BadFrame(f"bad frame length {length}")
+        if length > self.cap:                            # checked before reading the payload
+            raise _BadFrame(f"oversize frame: {length} bytes, cap {self.cap}")
+        if not self.fill(4 + length):
+            raise _BadFrame(f"truncated frame: end of file inside a {length}-byte payload")
+        payload = self.buffer[4:4 + length]
+        del self.buffer[:4 + length]
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _BadFrame(f"invalid UTF-8: {exc}") from None
+        try:
+            msg = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant,
+                             parse_int=_parse_int, parse_float=_parse_float)
+            if not isinstance(msg, dict):
+                raise ValueError("the top level is not an object")
+            _check_tree(msg)
+            # json accepts lone surrogate escapes ("\ud800"), which the protocol forbids:
+            # encoding the decoded message as UTF-8 raises on any it holds.
+            if _SURROGATE_ESCAPE.search(text):
+                json.dumps(msg, ensure_ascii=False).encode("utf-8")
+        except (ValueError, RecursionError) as exc:
+            raise _BadFrame(f"invalid JSON: {exc}") from None
+        return msg
+
+    # -- dispatch -----------------------------------------------------------------------------
+    def request_id(self, msg: dict[str, Any]) -> int:
+        """The request's id: an integer in 1 ... 2^53-1 (an integral double like 9.0 counts)."""
+        rid = msg.get("id")
+        if type(rid) is float and rid.is_integer():
+            rid = int(rid)
+        if type(rid) is not int or not 1 <= rid <= MAX_ID:
+            raise _BadFrame(f"invalid message: {msg['type']} needs an integer member 'id' "
+                            f"in 1...2^53-1, got {json.dumps(rid)[:40]}")
+        return rid
+
+    def dispatch(self, msg: dict[str, Any]) -> None:
+        """Handle one host message: ping inline, start/stop/call on the pool."""
+        kind = msg.get("type")
+        if not isinstance(kind, str):
+            raise _BadFrame("invalid message: missing or non-string member 'type'")
+        if kind == "shutdown":
+            self.exit(0)
+        if kind == "ping":
+            self.write(self.encode({"type": "pong", "id": self.request_id(msg)}))
+            return
+        if kind not in ("start", "stop", "call"):
+            if "id" in msg:
+                rid = self.request_id(msg)
+                self.write(self.error_frame(rid, "unsupported",
+                                            f"this worker does not support {kind!r} requests"))
+            return
+        rid, name = self.request_id(msg), msg.get("photon")
+        if not isinstance(name, str):
+            raise _BadFrame(f"invalid message: {kind} needs a string member 'photon'")
+        photon = self.photons.get(name)
+        if photon is None:
+            self.write(self.error_frame(rid, "unknown_photon", f"this worker hosts no photon {name!r}"))
+            return
+        ctx = self.contexts[name]
+        if kind == "call":
+            method = msg.get("method")
+            if not isinstance(method, str):
+                raise _BadFrame("invalid message: call needs a string member 'method'")
+            handler = photon.methods.get(method)
+            if handler is None:
+                self.write(self.error_frame(rid, "unknown_method", f"{name} has no method {method!r}"))
+                return
+            self.jobs.put((rid, handler, (msg.get("params"), ctx)))
+        else:
+            routine = photon.start_handler if kind == "start" else photon.stop_handler
+            self.jobs.put((rid, routine or (lambda _ctx: None), (ctx,)))
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def exit(self, status: int, keep_lock: bool = False) -> NoReturn:
+        """Exit now, leaving no partial frame on fd 4 (waits <= 0.25 s for one being written).
+
+        Nothing here waits for another thread: CPU-bound handlers make every GIL hand-over
+        slow, so exiting promptly means never giving the GIL away on the way out.
+        """
+        if not keep_lock:
+            self.lock.acquire(timeout=0.25)
+        os._exit(status)
+
+    def fail(self, reason: str, keep_lock: bool = False) -> NoReturn:
+        """The host broke the protocol (or fd 3/4 is unusable): say why on stderr, exit 70."""
+        try:
+            os.write(2, f"luminal_photon: protocol failure: {reason}\n".encode("utf-8", "replace"))
+        except OSError:
+            pass
+        self.exit(EXIT_PROTOCOL, keep_lock)
+
+    def serve(self) -> NoReturn:
+        """Send hello, then read and dispatch frames until shutdown or end of file."""
+        for fd in (IN_FD, OUT_FD):
+            try:
+                os.set_inheritable(fd, False)            # children must not hold our pipes
+            except OSError:
+                self.fail(f"fd {fd} is not open: run this photon file under Luminal")
+        for stream in (sys.stdout, sys.stderr):          # print() lines reach the log at once
+            if isinstance(stream, io.TextIOWrapper):     # (exit never flushes: see exit())
+                stream.reconfigure(line_buffering=True, write_through=True)
+        # Start the pool now: starting a thread later, while CPU-bound handlers hold the GIL,
+        # would stall the reader (and so pings and end of file) for up to seconds.
+        for i in range(self.max_workers):
+            threading.Thread(target=self.work, name=f"photon-{i}", daemon=True).start()
+        try:
+            hello = self.encode({"type": "hello", "protocol": self.protocol, "pid": os.getpid(),
+                                 "runtime": RUNTIME,
+                                 "photons": [p.describe() for p in self.photons.values()]})
+        except (ValueError, TypeError) as exc:
+            self.fail(f"cannot send hello: {exc}")
+        self.write(hello)
+        try:
+            while (msg := self.read_message()) is not None:
+                self.dispatch(msg)
+        except _BadFrame as exc:
+            self.fail(str(exc))
+        except (ValueError, TypeError) as exc:           # only with an absurdly small cap
+            self.fail(f"cannot send a reply: {exc}")
+        os._exit(0)                                      # end of file on fd 3: the host let go
+
+
+def run(*photons: Photon, max_workers: int = 32) -> NoReturn:
+    """Serve the given photons over fds 3/4 until shutdown or end of file; never returns.
+
+    At most max_workers start/stop/call handlers run at once; pings are always answered
+    by the reader thread.
+    """
+    if not all(isinstance(p, Photon) for p in photons):
+        raise TypeError("run() takes Photon objects: run(a, b), not run([a, b])")
+    _Worker(photons, max_workers).serve()
