@@ -1,0 +1,176 @@
+import Glibc
+import LuminalPhoton
+
+// A photon for the test suite, misbehaving on demand: `chaos-photon MODE [NAME]`.
+
+// What the spawn gave this process, read before any SDK code runs.
+let startupStatus = readText("/proc/self/status")
+let startupFDs = openFDs()
+let arguments = CommandLine.arguments
+let mode = arguments.count > 1 ? arguments[1] : "serve"
+let name = arguments.count > 2 ? arguments[2] : "chaos"
+
+switch mode {
+case "serve": PhotonWorker.run(servingPhoton(name))
+case "multi": PhotonWorker.run(servingPhoton(name + "-a"), servingPhoton(name + "-b"),
+                               Photon(name + "-other", kinds: ["Other"]).method("echo") { params, _ in params })
+case "no-base": PhotonWorker.run(Photon(name, kinds: ["Other"]))
+case "bad-name": PhotonWorker.run(Photon("bad name!"))
+case "slow-stop": PhotonWorker.run(servingPhoton(name).onStop { _ in try await Task.sleep(for: .seconds(3600)) })
+case "exit-now":
+    say("chaos: exiting at once", fd: 2)
+    exit(3)
+case "no-hello": waitForever()
+case "wrong-version":
+    writeRaw(Frame.encode(WorkerMessage.hello(Hello(protocolVersion: 99, pid: Int(getpid()), runtime: "chaos", photons: [PhotonDescriptor(name: name, kinds: ["IPhoton"])])).json))
+    waitForever()
+case "ignore-term":
+    signal(SIGTERM, SIG_IGN)
+    writeRaw(Frame.encode(WorkerMessage.hello(Hello(protocolVersion: 1, pid: Int(getpid()), runtime: "chaos", photons: [PhotonDescriptor(name: name, kinds: ["IPhoton"])])).json))
+    waitForever()
+default:
+    say("chaos: unknown mode \(mode)", fd: 2)
+    exit(64)
+}
+
+/// The photon most tests talk to: echoes, fails, crashes, spawns children, reports its process facts.
+func servingPhoton(_ name: String) -> Photon {
+    Photon(name, author: "tests", version: "1.0.0", description: "chaos photon", tags: ["test"])
+        .onStart { _ in say("\(name) started") }
+        .onStop { _ in say("\(name) finalizer ran") }
+        .method("echo") { params, _ in params }
+        .method("fail") { _, _ in throw PhotonError(.photonError, "asked to fail", data: ["why": "test"]) }
+        .method("bad-params") { _, _ in throw PhotonError.invalidParams("params are wrong") }
+        .method("sleep") { params, _ in
+            try await Task.sleep(for: .milliseconds(params["ms"]?.intValue ?? 100))
+            return "slept"
+        }
+        .method("hang") { _, _ in try await Task.sleep(for: .seconds(3600)); return nil }
+        .method("crash") { params, _ in
+            if let code = params["exit"]?.intValue { exit(Int32(code)) }
+            abort()
+        }
+        .method("print") { params, _ in
+            let text = params["text"]?.stringValue ?? "hello"
+            say(text, fd: params["stderr"]?.boolValue == true ? 2 : 1)
+            return nil
+        }
+        .method("emit") { params, context in
+            context.emit(params["name"]?.stringValue ?? "tick", params["data"] ?? nil)
+            return nil
+        }
+        .method("inspect") { _, _ in
+            .object(["pid": .int(Int64(getpid())), "pgid": .int(Int64(getpgrp())),
+                     "status": .string(startupStatus),
+                     "fds": .array(startupFDs.map { .int(Int64($0)) })])
+        }
+        .method("spawn-child") { params, _ in
+            .int(Int64(spawnSleeper(newSession: params["setsid"]?.boolValue ?? false)))
+        }
+        .method("spawn-daemon") { _, _ in .int(Int64(spawnDaemon())) }
+        .method("raw") { params, _ in
+            // Writes bytes straight onto fd 4, bypassing the SDK: for protocol-fault tests.
+            writeRaw(hexBytes(params["hex"]?.stringValue ?? ""))
+            if params["close"]?.boolValue == true {
+                // Close the protocol end but keep running: replies now vanish into /dev/null.
+                let null = open("/dev/null", O_WRONLY)
+                dup2(null, 4)
+                close(null)
+            }
+            return nil
+        }
+}
+
+/// Writes a line to stdout or stderr, unbuffered.
+func say(_ text: String, fd: Int32 = 1) {
+    Array((text + "\n").utf8).withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
+}
+
+func writeRaw(_ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { _ = write(4, $0.baseAddress, $0.count) }
+}
+
+func hexBytes(_ hex: String) -> [UInt8] {
+    var bytes: [UInt8] = []
+    var index = hex.startIndex
+    while index < hex.endIndex, let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex) {
+        bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+        index = next
+    }
+    return bytes
+}
+
+func waitForever() -> Never {
+    while true { pause() }
+}
+
+func readText(_ path: String) -> String {
+    guard let file = fopen(path, "r") else { return "" }
+    defer { fclose(file) }
+    var text = ""
+    var buffer = [CChar](repeating: 0, count: 4096)
+    while fgets(&buffer, Int32(buffer.count), file) != nil {
+        text += String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+    return text
+}
+
+func openFDs() -> [Int32] {
+    guard let dir = opendir("/proc/self/fd") else { return [] }
+    let own = dirfd(dir)
+    var fds: [Int32] = []
+    while let entry = readdir(dir) {
+        let text = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if let fd = Int32(text), fd != own { fds.append(fd) }
+    }
+    closedir(dir)
+    return fds.sorted()
+}
+
+/// Starts `sleep 3600` as a child, optionally in a new session (so it leaves our process group).
+func spawnSleeper(newSession: Bool) -> pid_t {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    if newSession { posix_spawnattr_setflags(&attributes, Int16(0x80)) } // POSIX_SPAWN_SETSID
+    return spawn(["/bin/sleep", "3600"], attributes: &attributes)
+}
+
+/// Starts a double-forked daemon (`setsid sleep` in the background of a shell that exits at once)
+/// and returns its pid; the daemon is re-parented away from this worker.
+func spawnDaemon() -> pid_t {
+    var fds: [Int32] = [0, 0]
+    _ = pipe(&fds)
+    // Close-on-exec, so the daemon does not hold the write end and the read below sees EOF.
+    fds.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+    posix_spawn_file_actions_addclose(&actions, fds[0])
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    let shell = spawn(["/bin/sh", "-c", "setsid sleep 3600 </dev/null >/dev/null 2>&1 & echo $!"], actions: &actions, attributes: &attributes)
+    close(fds[1])
+    var status: Int32 = 0
+    waitpid(shell, &status, 0)
+    let text = readText("/proc/self/fd/\(fds[0])")
+    close(fds[0])
+    return pid_t(text.trimmingCharacters()) ?? -1
+}
+
+func spawn(_ argv: [String], actions: UnsafeMutablePointer<posix_spawn_file_actions_t>? = nil,
+           attributes: inout posix_spawnattr_t) -> pid_t {
+    let cArgs = argv.map { strdup($0) } + [nil]
+    defer { cArgs.forEach { free($0) } }
+    var pid: pid_t = 0
+    _ = posix_spawn(&pid, argv[0], actions, &attributes, cArgs, environ)
+    return pid
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        String(self.filter { !$0.isWhitespace })
+    }
+}

@@ -1,0 +1,86 @@
+import Luminal
+import Synchronization
+
+/// The deadline every wait in the tests gets: generous for a loaded 2-core machine; reaching it fails the test.
+let testDeadline: Duration = .seconds(30)
+
+/// No awaited event arrived before the deadline.
+struct DeadlineExceeded: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "no \(what) within \(testDeadline)" }
+}
+
+/// Records every event of a loader from its creation, and lets a test await the first that matches.
+final class EventLog: Sendable {
+    private struct Waiter {
+        let match: @Sendable (LoaderEvent) -> Bool
+        let resume: @Sendable (Bool) -> Void
+    }
+
+    private let state = Mutex<(events: [LoaderEvent], waiters: [Int: Waiter], next: Int)>(([], [:], 0))
+    private let reader = Mutex<Task<Void, Never>?>(nil)
+
+    init(_ loader: Loader) {
+        let stream = loader.events()
+        let task = Task { [weak self] in
+            for await event in stream { self?.append(event) }
+        }
+        reader.withLock { $0 = task }
+    }
+
+    deinit {
+        reader.withLock { $0?.cancel() }
+    }
+
+    /// Every event so far.
+    var events: [LoaderEvent] { state.withLock { $0.events } }
+
+    /// The first recorded event `extract` maps to a value, waiting for it up to the test deadline.
+    func first<T: Sendable>(_ what: String, _ extract: @escaping @Sendable (LoaderEvent) -> T?) async throws -> T {
+        let found = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let once = Mutex<CheckedContinuation<Bool, Never>?>(continuation)
+            let resume: @Sendable (Bool) -> Void = { value in once.withLock { $0?.resume(returning: value); $0 = nil } }
+            let key = state.withLock { state -> Int? in
+                if state.events.contains(where: { extract($0) != nil }) { return nil }
+                defer { state.next += 1 }
+                state.waiters[state.next] = Waiter(match: { extract($0) != nil }, resume: resume)
+                return state.next
+            }
+            guard let key else { return resume(true) }
+            Task {
+                try? await Task.sleep(for: testDeadline)
+                _ = state.withLock { $0.waiters.removeValue(forKey: key) }
+                resume(false)
+            }
+        }
+        guard found, let value = events.lazy.compactMap(extract).first else { throw DeadlineExceeded(what: what) }
+        return value
+    }
+
+    /// The first log line containing `text`.
+    @discardableResult
+    func log(_ text: String) async throws -> LogLine {
+        try await first("log line containing '\(text)'") { event in
+            if case .log(let line) = event, line.text.contains(text) { return line }
+            return nil
+        }
+    }
+
+    private func append(_ event: LoaderEvent) {
+        let ready = state.withLock { state -> [Waiter] in
+            state.events.append(event)
+            let keys = state.waiters.filter { $0.value.match(event) }.map(\.key)
+            return keys.compactMap { state.waiters.removeValue(forKey: $0) }
+        }
+        ready.forEach { $0.resume(true) }
+    }
+}
+
+/// The result of `body` as a value, so a call can be awaited later with `async let`.
+func outcome<T>(_ body: () async throws(LoaderError) -> T) async -> Result<T, LoaderError> {
+    do throws(LoaderError) {
+        return .success(try await body())
+    } catch {
+        return .failure(error)
+    }
+}

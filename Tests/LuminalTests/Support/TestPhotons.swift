@@ -1,0 +1,111 @@
+import Glibc
+@testable import Luminal
+
+/// Where the package's built executables are: beside the test bundle.
+enum BuildProducts {
+    static let directory: String = {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let exe = String(decoding: buffer.prefix(max(0, n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Paths.parent(exe)
+    }()
+
+    static var chaosPhoton: String { Paths.join(directory, "chaos-photon") }
+
+    /// The repository root, from this file's path.
+    static let repository: String = Paths.absolute(Paths.join(Paths.parent(#filePath), "../../.."))
+}
+
+/// A temporary folder of photon files, removed with everything in it by `remove()`.
+struct PhotonFolder {
+    let path: String
+
+    init() {
+        var template = Array("/tmp/luminal-test-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        precondition(made != nil, "mkdtemp failed")
+        path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Writes an executable script `name` that runs the chaos photon in `mode`, its photon named `photon`.
+    @discardableResult
+    func chaos(_ name: String, mode: String = "serve", photon: String? = nil) -> String {
+        script(name, "exec '\(BuildProducts.chaosPhoton)' \(mode) \(photon ?? Paths.name(name))")
+    }
+
+    /// Writes an executable shell script.
+    @discardableResult
+    func script(_ name: String, _ body: String, executable: Bool = true) -> String {
+        write(name, "#!/bin/sh\n\(body)\n", mode: executable ? 0o755 : 0o644)
+    }
+
+    /// Writes a file (creating folders) and returns its path.
+    @discardableResult
+    func write(_ name: String, _ text: String, mode: mode_t = 0o644) -> String {
+        let file = Paths.join(path, name)
+        mkdirAll(Paths.parent(file))
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        precondition(fd >= 0, "cannot write \(file)")
+        Array(text.utf8).withUnsafeBytes { _ = Glibc.write(fd, $0.baseAddress, $0.count) }
+        fchmod(fd, mode)
+        close(fd)
+        return file
+    }
+
+    func mkdirAll(_ directory: String) {
+        if Paths.kind(directory) == .directory { return }
+        mkdirAll(Paths.parent(directory))
+        mkdir(directory, 0o755)
+    }
+
+    func remove() {
+        removeTree(path)
+    }
+
+    private func removeTree(_ path: String) {
+        if Paths.kind(path) == .directory, let names = Paths.entries(of: path) {
+            names.forEach { removeTree(Paths.join(path, $0)) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+}
+
+/// Runs `body` with a fresh folder and a loader, then unloads everything and removes the folder.
+func withLoader<T>(configuration: LoaderConfiguration = .fast, suppressErrors: Bool = false,
+                   _ body: (Loader, PhotonFolder) async throws -> T) async throws -> T {
+    let folder = PhotonFolder()
+    let loader = Loader(suppressErrors: suppressErrors, configuration: configuration)
+    defer { folder.remove() }
+    do {
+        let result = try await body(loader, folder)
+        await loader.unloadAll(forceStop: true)
+        return result
+    } catch {
+        await loader.unloadAll(forceStop: true)
+        throw error
+    }
+}
+
+extension LoaderConfiguration {
+    /// Short stop and kill timeouts, so escalation tests finish quickly; the handshake keeps its room.
+    static var fast: LoaderConfiguration {
+        var configuration = LoaderConfiguration()
+        configuration.stopTimeout = .seconds(2)
+        configuration.killTimeout = .seconds(1)
+        configuration.drainTimeout = .seconds(2)
+        return configuration
+    }
+}
+
+/// True while `pid` exists and is not a zombie.
+func isAlive(_ pid: pid_t) -> Bool {
+    guard let stat = Procfs.stat(pid) else { return false }
+    return stat.state != "Z"
+}
+
+/// True while `pid` exists at all (alive or zombie).
+func exists(_ pid: pid_t) -> Bool {
+    Procfs.stat(pid) != nil
+}

@@ -1,0 +1,104 @@
+import Glibc
+import Testing
+@testable import Luminal
+import LuminalWire
+
+extension Supervisor {
+    @Suite struct Unload {
+        @Test func gracefulUnloadRunsFinalizersAndEndsClean() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let handler = try #require(try await loader.loadPhoton(at: folder.chaos("alpha")).first)
+                try await handler.start()
+                let pid = handler.pid
+                let outcome = try await loader.unloadPhoton(handler)
+                #expect(outcome.ending == .clean)
+                #expect(outcome.exit == .exited(code: 0))
+                #expect(outcome.finalizerErrors.isEmpty)
+                try await events.log("alpha finalizer ran")
+                #expect(handler.state == .stopped)
+                #expect(!exists(pid))
+                #expect(await loader.photons.isEmpty)
+                _ = try await events.first("stopped event") { event in
+                    if case .stopped(let stopped) = event, stopped.photons == ["alpha"] { return true }
+                    return nil
+                }
+            }
+        }
+
+        @Test func forceStopSkipsFinalizers() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let handler = try #require(try await loader.loadPhoton(at: folder.chaos("alpha")).first)
+                try await handler.start()
+                let outcome = try await loader.unloadPhoton(folder.path + "/alpha", forceStop: true)
+                #expect(outcome.ending == .terminated)
+                #expect(outcome.exit == .signaled(signal: SIGTERM, coreDumped: false))
+                #expect(!events.events.contains { event in
+                    if case .log(let line) = event { return line.text.contains("finalizer ran") }
+                    return false
+                })
+            }
+        }
+
+        @Test func workerIgnoringSIGTERMIsKilledAfterTheKillTimeout() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let handler = try #require(try await loader.loadPhoton(at: folder.chaos("stubborn", mode: "ignore-term")).first)
+                let outcome = try await loader.unloadPhoton(handler, forceStop: true)
+                #expect(outcome.ending == .killed)
+                #expect(outcome.exit == .signaled(signal: SIGKILL, coreDumped: false))
+                _ = try await events.first("killed event") { event in
+                    if case .killed(let file, _, _) = event, file.hasSuffix("stubborn") { return true }
+                    return nil
+                }
+            }
+        }
+
+        @Test func hangingFinalizerIsCutOffByTheStopTimeout() async throws {
+            try await withLoader { loader, folder in
+                let handler = try #require(try await loader.loadPhoton(at: folder.chaos("sloth", mode: "slow-stop")).first)
+                try await handler.start()
+                let outcome = try await loader.unloadPhoton(handler)
+                #expect(outcome.ending == .terminated)
+                #expect(outcome.finalizerErrors["sloth"]?.contains("did not answer stop") == true)
+            }
+        }
+
+        @Test func inFlightCallsDrainBeforeAGracefulStop() async throws {
+            try await withLoader { loader, folder in
+                let handler = try #require(try await loader.loadPhoton(at: folder.chaos("alpha")).first)
+                try await handler.start()
+                async let slow = handler.call("sleep", params: ["ms": 300])
+                // The call is in flight once the worker has it; unloading now must let it finish.
+                try await waitUntil("call in flight") { handler.core.withLock { $0.worker.state.withLock { !$0.pending.isEmpty } } }
+                let outcome = try await loader.unloadPhoton(handler)
+                #expect(try await slow == "slept")
+                #expect(outcome.ending == .clean)
+                let late = try await #require(throws: LoaderError.self) { try await handler.call("echo") }
+                #expect(late.code == .unloaded)
+            }
+        }
+
+        @Test func unloadPhotonsUnloadsEachFileOnce() async throws {
+            try await withLoader { loader, folder in
+                let multi = try await loader.loadPhoton(at: folder.chaos("multi", mode: "multi", photon: "m"))
+                let single = try await loader.loadPhoton(at: folder.chaos("single"))
+                let outcomes = try await loader.unloadPhotons(multi + single)
+                #expect(outcomes.count == 2)
+                #expect(await loader.photons.isEmpty)
+                let unknown = try await #require(throws: LoaderError.self) { try await loader.unloadPhotons(["single"]) }
+                #expect(unknown.code == .photonNotFound)
+            }
+        }
+    }
+}
+
+/// Polls `condition` (cheap, in-memory) until true, failing after the test deadline.
+func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + testDeadline
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw DeadlineExceeded(what: what) }
+        await Task.yield()
+    }
+}
