@@ -18,7 +18,7 @@ fd 4. stdout and stderr are plain log streams; ``print()`` never disturbs the pr
 
     run(greeter)
 
-Handlers run on a pool of ``max_workers`` threads (default 32), so a slow call delays neither
+Handlers run on a pool of ``max_workers`` threads (default 8), so a slow call delays neither
 pings nor other calls. A :class:`Context` is handed to every handler; it may be kept and used
 to emit events from any thread. ``print()`` output is line-buffered and written at once; a
 last line without a newline may be lost when the worker exits.
@@ -427,7 +427,7 @@ class _Worker:
         os._exit(0)                                      # end of file on fd 3: the host let go
 
 
-def run(*photons: Photon, max_workers: int = 32) -> NoReturn:
+def run(*photons: Photon, max_workers: int = 8) -> NoReturn:
     """Serve the given photons over fds 3/4 until shutdown or end of file; never returns.
 
     At most max_workers start/stop/call handlers run at once; pings are always answered
