@@ -1,0 +1,81 @@
+import Dispatch
+import Glibc
+import Synchronization
+import Testing
+@testable import Luminal
+
+extension Supervisor {
+    /// `luminal run DIR`, run as a real process.
+    @Suite struct RunCommand {
+        @Test func sigtermStopsEveryPhotonGracefullyAndExitsZero() async throws {
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            folder.chaos("first")
+            folder.chaos("second")
+            let run = try CommandProcess(["run", folder.path])
+            let ready = try await run.line { $0.contains("2 of 2 photons started") }
+            #expect(ready.contains(folder.path))
+            // "luminal: info: loaded first from /tmp/…/first (pid 4242)"
+            let pids = run.lines.filter { $0.contains("loaded ") }.compactMap { line in
+                line.split(separator: "(pid ").last.flatMap { pid_t($0.prefix { $0.isNumber }) }
+            }
+            #expect(pids.count == 2)
+            try await run.line { $0.contains("[first] first started") }
+            run.process.signal(SIGTERM)
+            let status = await run.process.waitForExit(timeout: testDeadline)
+            #expect(status == .exited(code: 0))
+            try await run.line { $0.contains("[second] second finalizer ran") }
+            #expect(pids.allSatisfy { !exists($0) })
+        }
+
+        @Test func usageErrorsNameTheBadArgument() async throws {
+            let run = try CommandProcess(["run", "--bogus"])
+            #expect(await run.process.waitForExit(timeout: testDeadline) == .exited(code: 64))
+            try await run.line { $0.contains("unknown option '--bogus'") }
+        }
+    }
+}
+
+/// The `luminal` binary running with captured output lines.
+final class CommandProcess: Sendable {
+    let process: ChildProcess
+    private let queue = DispatchQueue(label: "luminal-command-test")
+    private let captured = Mutex<[String]>([])
+    private let captures = Mutex<[OutputCapture]>([])
+
+    init(_ arguments: [String]) throws {
+        let spawned = try Spawner.spawn(SpawnRequest(
+            executable: Paths.join(BuildProducts.directory, "luminal"), arguments: arguments,
+            environment: WorkerEnvironment.inherited(), workingDirectory: BuildProducts.repository))
+        closeQuietly(spawned.toWorker)
+        closeQuietly(spawned.fromWorker)
+        process = ChildProcess(pid: spawned.pid, pidfd: spawned.pidfd, queue: queue)
+        try queue.sync {
+            for (fd, stream) in [(spawned.stdout, OutputStream.stdout), (spawned.stderr, .stderr)] {
+                let capture = try OutputCapture(fd: fd, stream: stream, queue: queue) { [weak self] _, line in
+                    self?.captured.withLock { $0.append(line) }
+                }
+                capture.activate()
+                captures.withLock { $0.append(capture) }
+            }
+        }
+    }
+
+    deinit {
+        process.signal(SIGKILL)
+    }
+
+    /// Every line so far, stdout and stderr interleaved.
+    var lines: [String] { captured.withLock { $0 } }
+
+    /// The first line matching `predicate`, waiting for it up to the test deadline.
+    @discardableResult
+    func line(_ predicate: (String) -> Bool) async throws -> String {
+        let deadline = ContinuousClock.now + testDeadline
+        while true {
+            if let match = lines.first(where: predicate) { return match }
+            guard ContinuousClock.now < deadline else { throw DeadlineExceeded(what: "matching output line; got \(lines)") }
+            await Task.yield()
+        }
+    }
+}
