@@ -148,6 +148,10 @@ extension Supervisor {
                 let handler = try #require(await loader.photons["sentinel"])
                 let error = try await #require(throws: LoaderError.self) { try await handler.call("missing-method") }
                 #expect(error.reply?.code == "unknown_method")
+                let call = try await #require(throws: LoaderError.self) { try await loader.call("no-such-photon", "echo") }
+                #expect(call.code == .photonNotFound)
+                #expect(call.message.contains("'no-such-photon'"))
+                #expect(try await loader.call("sentinel", "echo", params: 5) == 5)
                 let unload = try await #require(throws: LoaderError.self) { try await loader.unloadPhoton("no-such-photon") }
                 #expect(unload.code == .photonNotFound)
                 #expect(unload.message.contains("sentinel"))

@@ -27,6 +27,22 @@ extension Supervisor {
             }
         }
 
+        @Test func loadedEventNamesTheFilePhotonsPidAndGeneration() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let path = folder.chaos("multi", mode: "multi", photon: "m")
+                let handlers = try await loader.loadPhoton(at: path)
+                let loaded = try await events.first("loaded event") { event in
+                    if case .loaded(let file, let photons, let pid, let generation) = event { return (file, photons, pid, generation) }
+                    return nil
+                }
+                #expect(loaded.0 == path)
+                #expect(loaded.1.sorted() == ["m-a", "m-b"])
+                #expect(loaded.2 == handlers[0].pid)
+                #expect(loaded.3 == 1)
+            }
+        }
+
         @Test func startThenCallReturnsThePhotonsResult() async throws {
             try await withLoader { loader, folder in
                 let events = EventLog(loader)

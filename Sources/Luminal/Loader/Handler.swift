@@ -92,6 +92,11 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
                                      timeout: timeout ?? context.configuration.callTimeout)
     }
 
+    /// Keeps how the worker ended, without changing the state (an exit the supervisor asked for).
+    func record(exit: ExitStatus) {
+        core.withLock { $0.lastExit = exit }
+    }
+
     /// Moves to `state` unless the photon already reached a final state.
     func transition(to state: PhotonState, exit: ExitStatus? = nil) {
         core.withLock { core in

@@ -112,6 +112,7 @@ extension Loader {
         let handlers = chosen.map { Handler(descriptor: $0, worker: worker, checksum: checksum, context: context) }
         owner.adopt(handlers, pid: worker.pid)
         if worker.phase == .exited || worker.protocolFault != nil {
+            _ = await worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
             throw LoaderError(.workerExited, "photon file \(file.path) ended right after its hello (\(handlers.first!.state))", file: file.path, exit: worker.process.exitStatus)
         }
         files[file.path] = LoadedFile(file: file, worker: worker, handlers: handlers)

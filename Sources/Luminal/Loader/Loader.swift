@@ -43,6 +43,15 @@ public actor Loader {
         return result
     }
 
+    /// Calls `method` on the loaded photon named `photon`; see `Handler.call`.
+    public func call(_ photon: String, _ method: String, params: JSONValue = nil, timeout: Duration? = nil) async throws(LoaderError) -> JSONValue {
+        guard let handler = photons[photon] else {
+            let loaded = photons.keys.sorted().joined(separator: ", ")
+            throw LoaderError(.photonNotFound, "no loaded photon is named '\(photon)' (loaded: \(loaded.isEmpty ? "none" : loaded)); load its photon file first", photon: photon)
+        }
+        return try await handler.call(method, params: params, timeout: timeout)
+    }
+
     /// A new stream of everything that happens to this loader's photons from now on.
     public nonisolated func events() -> AsyncStream<LoaderEvent> {
         context.events.subscribe()

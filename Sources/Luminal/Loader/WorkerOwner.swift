@@ -51,7 +51,7 @@ final class WorkerOwner: Sendable {
             },
             exited: { [self] status, expected in
                 guard !expected else {
-                    state.withLock { state in state.handlers }.forEach { $0.transition(to: .stopping, exit: status) }
+                    state.withLock { state in state.handlers }.forEach { $0.record(exit: status) }
                     return
                 }
                 let (handlers, pid) = end(.crashed(status), exit: status)
