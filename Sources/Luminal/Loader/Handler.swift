@@ -79,8 +79,27 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
 
     /// Calls `method` with `params` and returns the photon's result, or throws its error reply
     /// (`photonError`), or why the call could not complete (not started, worker exited, timeout).
+    ///
+    /// During a reload a call goes to exactly one generation: the old one if it was sent before
+    /// the switch (the old one drains it), the new one otherwise.
     public func call(_ method: String, params: JSONValue = nil, timeout: Duration? = nil) async throws(LoaderError) -> JSONValue {
-        let worker = try core.withLock { core throws(LoaderError) -> Worker in
+        var worker = try callableWorker(for: method)
+        while true {
+            do {
+                return try await worker.send(.call(photon: name, method: method, params: params),
+                                             timeout: timeout ?? context.configuration.callTimeout)
+            } catch where error.code == .retired {
+                let current = try callableWorker(for: method)
+                guard current !== worker else {
+                    throw LoaderError(.unloaded, "photon \(name) (\(filePath)) cannot take call '\(method)': it is being unloaded", photon: name, file: filePath)
+                }
+                worker = current
+            }
+        }
+    }
+
+    private func callableWorker(for method: String) throws(LoaderError) -> Worker {
+        try core.withLock { core throws(LoaderError) -> Worker in
             guard core.state == .started else {
                 let code: LoaderError.Code = core.state == .ready || core.state == .starting ? .notStarted : .unloaded
                 throw LoaderError(code, "photon \(name) (\(filePath)) cannot take call '\(method)': it is \(core.state)\(code == .notStarted ? "; call start() first" : "")",
@@ -88,8 +107,16 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
             }
             return core.worker
         }
-        return try await worker.send(.call(photon: name, method: method, params: params),
-                                     timeout: timeout ?? context.configuration.callTimeout)
+    }
+
+    /// Moves the photon to a new generation: calls from now on go to `worker`.
+    func adopt(_ worker: Worker, descriptor: PhotonDescriptor, checksum: String, state: PhotonState) {
+        core.withLock { core in
+            core.worker = worker
+            core.descriptor = descriptor
+            core.checksum = checksum
+            core.state = state
+        }
     }
 
     /// Keeps how the worker ended, without changing the state (an exit the supervisor asked for).

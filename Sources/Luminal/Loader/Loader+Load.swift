@@ -78,48 +78,76 @@ extension Loader {
     }
 
     private func spawnAndRegister(_ file: PhotonFile, base: String, otherClasses: [String]) async throws(LoaderError) -> [Handler] {
+        let selection = PhotonSelection(base: base, otherClasses: otherClasses)
+        let prepared: PreparedGeneration
+        do {
+            prepared = try await prepare(file, selection: selection, generation: 1)
+        } catch {
+            throw error.error
+        }
+        let handlers = prepared.photons.map { Handler(descriptor: $0, worker: prepared.worker, checksum: prepared.checksum, context: context) }
+        prepared.owner.adopt(handlers, pid: prepared.worker.pid)
+        let worker = prepared.worker
+        if worker.phase == .exited || worker.protocolFault != nil {
+            _ = await worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
+            throw LoaderError(.workerExited, "photon file \(file.path) ended right after its hello (\(handlers.first!.state))", file: file.path, exit: worker.process.exitStatus)
+        }
+        files[file.path] = LoadedFile(file: file, worker: worker, handlers: handlers, selection: selection, owner: prepared.owner)
+        let names = handlers.map(\.name)
+        context.log(.info, "loaded \(names.joined(separator: ", ")) from \(file.path) (pid \(worker.pid))", file: file.path)
+        context.events.emit(.loaded(file: file.path, photons: names, pid: worker.pid, generation: worker.generation))
+        return handlers
+    }
+
+    /// Spawns a generation of `file` and validates its hello against `selection` and the names
+    /// other photon files already use. On failure the new worker is stopped and the step named.
+    func prepare(_ file: PhotonFile, selection: PhotonSelection, generation: Int) async throws(GenerationFailure) -> PreparedGeneration {
         let checksum: String
         do {
             checksum = try FileDigest.sha256(of: file.contentPaths)
         } catch {
-            throw LoaderError(.photonNotFound, "photon file \(file.path) cannot be read: \(error)", file: file.path)
+            throw GenerationFailure(.resolve, LoaderError(.photonNotFound, "photon file \(file.path) cannot be read: \(error)", file: file.path))
         }
         var configuration = context.configuration
         configuration.handshakeTimeout = file.timeouts.handshake ?? configuration.handshakeTimeout
         let owner = WorkerOwner(context: context)
-        let worker = try Worker(file: file, generation: 1, configuration: configuration, hooks: owner.hooks(file: file.path))
+        let worker: Worker
+        do {
+            worker = try Worker(file: file, generation: generation, configuration: configuration, hooks: owner.hooks(file: file.path))
+        } catch {
+            throw GenerationFailure(.spawn, error)
+        }
         let hello: Hello
         do {
             hello = try await worker.awaitHello()
         } catch {
             _ = await worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
-            throw error
+            throw GenerationFailure(.handshake, error)
         }
-        let chosen = hello.photons.filter { $0.kinds.contains(base) || otherClasses.contains($0.name) }
+        let chosen = hello.photons.filter(selection.chooses)
         var refusal: LoaderError?
         if chosen.isEmpty {
             let declared = hello.photons.map { "\($0.name) (kinds: \($0.kinds.joined(separator: ", ")))" }.joined(separator: "; ")
-            let others = otherClasses.isEmpty ? "" : " or is named in \(otherClasses)"
-            refusal = LoaderError(.noPhotonOfBase, "photon file \(file.path) declares \(declared); none has kind '\(base)'\(others), so it is not a photon file for this load and was stopped", file: file.path)
-        } else if let clash = chosen.first(where: { name in files.values.contains { $0.handlers.contains { $0.name == name.name } } }) {
-            let holder = files.values.first { $0.handlers.contains { $0.name == clash.name } }!.file.path
-            refusal = LoaderError(.duplicatePhotonName, "photon \(clash.name) in \(file.path) clashes with photon \(clash.name) already loaded from \(holder); rename one of them", photon: clash.name, file: file.path)
+            let others = selection.otherClasses.isEmpty ? "" : " or is named in \(selection.otherClasses)"
+            refusal = LoaderError(.noPhotonOfBase, "photon file \(file.path) declares \(declared); none has kind '\(selection.base)'\(others), so it is not a photon file for this load and was stopped", file: file.path)
+        } else if let (clash, holder) = firstClash(chosen.map(\.name), outside: file.path) {
+            refusal = LoaderError(.duplicatePhotonName, "photon \(clash) in \(file.path) clashes with photon \(clash) already loaded from \(holder); rename one of them", photon: clash, file: file.path)
         }
         if let refusal {
             _ = await worker.stop(graceful: true, started: [], timeouts: stopTimeouts(for: file))
-            throw refusal
+            throw GenerationFailure(.validate, refusal)
         }
-        let handlers = chosen.map { Handler(descriptor: $0, worker: worker, checksum: checksum, context: context) }
-        owner.adopt(handlers, pid: worker.pid)
-        if worker.phase == .exited || worker.protocolFault != nil {
-            _ = await worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
-            throw LoaderError(.workerExited, "photon file \(file.path) ended right after its hello (\(handlers.first!.state))", file: file.path, exit: worker.process.exitStatus)
+        return PreparedGeneration(file: file, worker: worker, owner: owner, photons: chosen, checksum: checksum)
+    }
+
+    /// The first of `names` that a loaded photon file other than `path` already uses, with that file.
+    func firstClash(_ names: [String], outside path: String) -> (String, String)? {
+        for name in names {
+            if let holder = files.values.first(where: { $0.file.path != path && $0.handlers.contains { $0.name == name } }) {
+                return (name, holder.file.path)
+            }
         }
-        files[file.path] = LoadedFile(file: file, worker: worker, handlers: handlers)
-        let names = handlers.map(\.name)
-        context.log(.info, "loaded \(names.joined(separator: ", ")) from \(file.path) (pid \(worker.pid))", file: file.path)
-        context.events.emit(.loaded(file: file.path, photons: names, pid: worker.pid, generation: worker.generation))
-        return handlers
+        return nil
     }
 
     /// The stop and kill timeouts for `file`, its manifest's overriding the loader's.

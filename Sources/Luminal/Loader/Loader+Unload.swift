@@ -41,7 +41,7 @@ extension Loader {
         await absorb(Set(files.keys), forceStop: forceStop)
     }
 
-    private func filePath(of nameOrPath: String) throws(LoaderError) -> String {
+    func filePath(of nameOrPath: String) throws(LoaderError) -> String {
         if let record = files.values.first(where: { $0.handlers.contains { $0.name == nameOrPath } }) {
             return record.file.path
         }
@@ -55,6 +55,8 @@ extension Loader {
 
     /// Takes the files out of the registry, then stops their workers concurrently, in path order of results.
     func absorb(_ paths: Set<String>, forceStop: Bool) async -> [UnloadOutcome] {
+        await enterGate(paths)
+        defer { gate.leave(paths) }
         let records = paths.sorted().compactMap { files.removeValue(forKey: $0) }
         return await withTaskGroup(of: (Int, UnloadOutcome).self) { group in
             for (index, record) in records.enumerated() {
@@ -72,6 +74,7 @@ extension Loader {
     private static func stop(_ record: LoadedFile, forceStop: Bool, timeouts: StopTimeouts, context: LoaderContext) async -> UnloadOutcome {
         let started = record.handlers.filter { $0.state == .started || $0.state == .starting }.map(\.name)
         record.handlers.forEach { $0.transition(to: .stopping) }
+        record.worker.retire()
         if !forceStop { _ = await record.worker.drain(timeout: context.configuration.drainTimeout) }
         let report = await record.worker.stop(graceful: !forceStop, started: started, timeouts: timeouts)
         record.handlers.forEach { $0.transition(to: .stopped, exit: report.exit) }

@@ -17,12 +17,16 @@ public actor Loader {
     nonisolated let context: LoaderContext
     var files: [String: LoadedFile] = [:]
     var loading: Set<String> = []
+    var gate = FileGate()
 
     /// A photon file with a running worker and the handlers of its photons.
     struct LoadedFile {
         let file: PhotonFile
         let worker: Worker
         let handlers: [Handler]
+        /// What the load asked for, so a reload chooses the same way.
+        let selection: PhotonSelection
+        let owner: WorkerOwner
     }
 
     /// A loader. `logSink` receives the logs when `logging` is on (default: standard error).

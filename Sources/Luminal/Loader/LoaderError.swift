@@ -48,6 +48,10 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
         public static let timeout = Code(rawValue: "timeout")
         /// The photon answered with an error; see `reply`.
         public static let photonError = Code(rawValue: "photonError")
+        /// A reload failed at some step; the previous generation keeps serving. The message names the step.
+        public static let reloadRolledBack = Code(rawValue: "reloadRolledBack")
+        /// A call reached a generation that was just replaced; `Handler.call` retries it on the new one.
+        static let retired = Code(rawValue: "retired")
     }
 
     /// The kind of failure.

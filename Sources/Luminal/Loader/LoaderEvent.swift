@@ -16,6 +16,12 @@ public enum LoaderEvent: Sendable {
     case crashed(file: String, photons: [String], pid: Int32, exit: ExitStatus)
     /// A worker broke the protocol and was killed.
     case protocolFault(file: String, photons: [String], pid: Int32, reason: String)
+    /// A reload of a photon file began; `generation` is the one serving now.
+    case reloadStarted(file: String, generation: Int)
+    /// A reload succeeded: the new generation serves, the old one was drained and stopped.
+    case reloaded(ReloadReport)
+    /// A reload failed at `step`; the old generation keeps serving.
+    case reloadRolledBack(file: String, step: ReloadStep, reason: String)
     /// A line a worker wrote on stdout or stderr.
     case log(LogLine)
     /// An event a photon emitted.

@@ -31,6 +31,11 @@ final class WorkerOwner: Sendable {
         if let end { handlers.forEach { $0.transition(to: end.state, exit: end.exit) } }
     }
 
+    /// Lets go of the handlers (they moved to a new generation): this worker's end no longer touches them.
+    func retire() {
+        state.withLock { $0.weakHandlers = [] }
+    }
+
     /// The hooks for the worker of `file`.
     func hooks(file: String) -> WorkerHooks {
         WorkerHooks(

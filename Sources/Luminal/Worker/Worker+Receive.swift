@@ -115,7 +115,7 @@ extension Worker {
         reader?.drain()
         outputs.forEach { $0.drain() }
         let (pending, expected) = state.withLock { state -> ([PendingRequest], Bool) in
-            let expected = state.phase == .stopping || state.fault != nil
+            let expected = state.phase == .draining || state.phase == .stopping || state.fault != nil
             state.phase = .exited
             defer { state.pending = [:] }
             return (Array(state.pending.values), expected)

@@ -67,15 +67,20 @@ extension Worker {
             let pending = PendingRequest(photon: request.photon, label: request.label, isPing: {
                 if case .ping = request { return true } else { return false }
             }(), resume: deliver)
-            let id = state.withLock { state -> Int64? in
-                guard state.phase != .exited, state.fault == nil else { return nil }
+            enum Admission { case sent(Int64), retired, gone }
+            let admission = state.withLock { state -> Admission in
+                guard state.phase != .exited, state.fault == nil else { return .gone }
+                if case .call = request, state.phase == .draining || state.phase == .stopping { return .retired }
                 let id = state.nextID
                 state.nextID += 1
                 state.pending[id] = pending
-                return id
+                return .sent(id)
             }
-            guard let id else {
-                return deliver(.failure(gone(request)))
+            let id: Int64
+            switch admission {
+            case .sent(let sent): id = sent
+            case .retired: return deliver(.failure(LoaderError(.retired, "generation \(generation) of \(file.path) takes no new calls", photon: request.photon, file: file.path)))
+            case .gone: return deliver(.failure(gone(request)))
             }
             if !writer.send(request.message(id: id)) {
                 if let lost = state.withLock({ $0.pending.removeValue(forKey: id) }) { lost.resume(.failure(gone(request))) }

@@ -24,9 +24,10 @@ final class Worker: Sendable {
     nonisolated(unsafe) var reader: FrameReader?
     nonisolated(unsafe) var outputs: [OutputCapture] = []
 
-    /// Lifecycle of the process (photon states live in their handlers).
+    /// Lifecycle of the process (photon states live in their handlers). A draining worker has been
+    /// replaced or is being unloaded: it finishes the calls it has and refuses new ones.
     enum Phase: Sendable, Equatable {
-        case handshaking, ready, stopping, exited
+        case handshaking, ready, draining, stopping, exited
     }
 
     struct State {
@@ -119,6 +120,14 @@ final class Worker: Sendable {
 
     /// The current phase.
     var phase: Phase { state.withLock { $0.phase } }
+
+    /// Stops taking calls: from now on a call is refused as `retired` (its caller retries on the
+    /// photon's current worker); calls already sent finish. Start, stop and ping still work.
+    func retire() {
+        state.withLock { state in
+            if state.phase == .ready || state.phase == .handshaking { state.phase = .draining }
+        }
+    }
 
     /// The protocol fault that ended this worker, if any.
     var protocolFault: ProtocolFault? { state.withLock { $0.fault } }

@@ -1,0 +1,223 @@
+import LuminalWire
+
+extension Loader {
+    /// Atomically reloads the photon file `handler` comes from and returns its handlers.
+    ///
+    /// Generation N+1 is spawned from the file as it is now, must say a valid hello and (if N's
+    /// photons were started) start; only then do calls switch to it, the handlers keeping their
+    /// identity. N drains its in-flight calls (drain timeout) and is stopped gracefully. If N+1
+    /// fails at any step it is killed and N keeps serving untouched; the error
+    /// (`reloadRolledBack`) names the step.
+    @discardableResult
+    public func reloadPhoton(_ handler: Handler) async throws(LoaderError) -> [Handler] {
+        try await reloadPhotons([handler])
+    }
+
+    /// Atomically reloads the photon file of the photon named `nameOrPath`, or at that path.
+    @discardableResult
+    public func reloadPhoton(_ nameOrPath: String) async throws(LoaderError) -> [Handler] {
+        try await reloadPhotons([nameOrPath])
+    }
+
+    /// Atomically reloads the photon files of `handlers`, all or nothing: every new generation
+    /// is ready before any old one is retired; if one fails, every old one keeps serving.
+    @discardableResult
+    public func reloadPhotons(_ handlers: [Handler]) async throws(LoaderError) -> [Handler] {
+        for handler in handlers where files[handler.filePath]?.handlers.contains(handler) != true {
+            throw LoaderError(.photonNotFound, "photon \(handler.name) (\(handler.filePath)) is not loaded", photon: handler.name, file: handler.filePath)
+        }
+        return try await reload(Set(handlers.map(\.filePath)))
+    }
+
+    /// Atomically reloads the photon files named by photon names or paths, all or nothing.
+    @discardableResult
+    public func reloadPhotons(_ namesOrPaths: [String]) async throws(LoaderError) -> [Handler] {
+        var paths: Set<String> = []
+        for item in namesOrPaths { paths.insert(try filePath(of: item)) }
+        return try await reload(paths)
+    }
+
+    private func reload(_ paths: Set<String>) async throws(LoaderError) -> [Handler] {
+        await enterGate(paths)
+        defer { gate.leave(paths) }
+        let records = paths.sorted().compactMap { files[$0] }
+        for record in records {
+            context.events.emit(.reloadStarted(file: record.file.path, generation: record.worker.generation))
+        }
+        var prepared: [Int: NewGeneration] = [:]
+        var failures: [(Int, GenerationFailure)] = []
+        await withTaskGroup(of: (Int, Result<NewGeneration, GenerationFailure>).self) { group in
+            for (index, record) in records.enumerated() {
+                group.addTask { (index, await self.bringUp(record)) }
+            }
+            for await (index, result) in group {
+                switch result {
+                case .success(let generation): prepared[index] = generation
+                case .failure(let failure): failures.append((index, failure))
+                }
+            }
+        }
+        if failures.isEmpty, let clash = groupClash(records, prepared) { failures.append(clash) }
+        if let (index, failure) = failures.min(by: { $0.0 < $1.0 }) {
+            await rollBack(records, prepared: prepared, failed: records[index], failure: failure)
+            throw LoaderError(.reloadRolledBack, "reload of \(records[index].file.path) rolled back at step '\(failure.step.rawValue)': \(failure.error.message); generation \(records[index].worker.generation) keeps serving",
+                              photon: failure.error.photon, file: records[index].file.path, exit: failure.error.exit)
+        }
+        var handlers: [Handler] = []
+        var retiring: [(LoadedFile, NewGeneration)] = []
+        for (index, record) in records.enumerated() {
+            let generation = prepared[index]!
+            handlers += switchOver(record, to: generation)
+            retiring.append((record, generation))
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for (record, generation) in retiring {
+                let timeouts = stopTimeouts(for: record.file)
+                group.addTask { [context] in await Self.retire(record, replacedBy: generation, timeouts: timeouts, context: context) }
+            }
+        }
+        return handlers
+    }
+
+    /// Spawns, validates and starts generation N+1 of `record`'s file.
+    private func bringUp(_ record: LoadedFile) async -> Result<NewGeneration, GenerationFailure> {
+        let clock = ContinuousClock()
+        let began = clock.now
+        let file: PhotonFile
+        do {
+            file = try PhotonScan.resolve(record.file.path)
+        } catch {
+            return .failure(GenerationFailure(.resolve, error))
+        }
+        let prepared: PreparedGeneration
+        do {
+            prepared = try await prepare(file, selection: record.selection, generation: record.worker.generation + 1)
+        } catch {
+            return .failure(error)
+        }
+        let ready = clock.now
+        let wasStarted = Set(record.handlers.filter { $0.state == .started }.map(\.name))
+        let known = Set(record.handlers.map(\.name))
+        // Start what was started, and new photons of a file whose photons were running.
+        let toStart = prepared.photons.map(\.name).filter { wasStarted.contains($0) || (!wasStarted.isEmpty && !known.contains($0)) }
+        for photon in toStart {
+            do {
+                _ = try await prepared.worker.send(.start(photon: photon), timeout: context.configuration.startTimeout)
+            } catch {
+                _ = await prepared.worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
+                return .failure(GenerationFailure(.start, error))
+            }
+        }
+        return .success(NewGeneration(prepared: prepared, started: Set(toStart), readyAfter: began.duration(to: ready),
+                                      startedAfter: ready.duration(to: clock.now)))
+    }
+
+    /// A photon name used twice among the new generations of a group, as a failure.
+    private func groupClash(_ records: [LoadedFile], _ prepared: [Int: NewGeneration]) -> (Int, GenerationFailure)? {
+        var owners: [String: String] = [:]
+        for (index, record) in records.enumerated() {
+            let generation = prepared[index]!
+            let reloading = Set(records.map(\.file.path))
+            for photon in generation.prepared.photons {
+                let other = owners[photon.name]
+                    ?? files.values.first { !reloading.contains($0.file.path) && $0.handlers.contains { $0.name == photon.name } }?.file.path
+                if let other {
+                    return (index, GenerationFailure(.validate, LoaderError(.duplicatePhotonName, "photon \(photon.name) in \(record.file.path) clashes with photon \(photon.name) of \(other); rename one of them", photon: photon.name, file: record.file.path)))
+                }
+                owners[photon.name] = record.file.path
+            }
+        }
+        return nil
+    }
+
+    private func rollBack(_ records: [LoadedFile], prepared: [Int: NewGeneration], failed: LoadedFile, failure: GenerationFailure) async {
+        await withTaskGroup(of: Void.self) { group in
+            for generation in prepared.values {
+                let timeouts = stopTimeouts(for: generation.prepared.file)
+                group.addTask { _ = await generation.prepared.worker.stop(graceful: false, started: [], timeouts: timeouts) }
+            }
+        }
+        for record in records {
+            let (step, reason) = record.file.path == failed.file.path
+                ? (failure.step, failure.error.message)
+                : (ReloadStep.group, "\(failed.file.path) failed at step '\(failure.step.rawValue)'")
+            context.log(.error, "reload of \(record.file.path) rolled back at step '\(step.rawValue)': \(reason)", file: record.file.path)
+            context.events.emit(.reloadRolledBack(file: record.file.path, step: step, reason: reason))
+        }
+    }
+
+    /// Points the handlers at the new generation; from here on new calls go to it.
+    private func switchOver(_ record: LoadedFile, to generation: NewGeneration) -> [Handler] {
+        let prepared = generation.prepared
+        let handlers = prepared.photons.map { photon -> Handler in
+            let state: PhotonState = generation.started.contains(photon.name) ? .started : .ready
+            if let handler = record.handlers.first(where: { $0.name == photon.name }) {
+                handler.adopt(prepared.worker, descriptor: photon, checksum: prepared.checksum, state: state)
+                return handler
+            }
+            let handler = Handler(descriptor: photon, worker: prepared.worker, checksum: prepared.checksum, context: context)
+            handler.transition(to: state)
+            return handler
+        }
+        record.owner.retire()
+        record.worker.retire()
+        prepared.owner.adopt(handlers, pid: prepared.worker.pid)
+        for gone in record.handlers where !handlers.contains(gone) { gone.transition(to: .stopped) }
+        files[record.file.path] = LoadedFile(file: prepared.file, worker: prepared.worker, handlers: handlers,
+                                             selection: record.selection, owner: prepared.owner)
+        return handlers
+    }
+
+    /// Drains and stops the replaced generation, then reports the reload.
+    private static func retire(_ record: LoadedFile, replacedBy generation: NewGeneration, timeouts: StopTimeouts, context: LoaderContext) async {
+        let clock = ContinuousClock()
+        let began = clock.now
+        _ = await record.worker.drain(timeout: context.configuration.drainTimeout)
+        let drained = clock.now
+        let started = record.handlers.filter { $0.state == .started || generation.started.contains($0.name) }.map(\.name)
+        let stop = await record.worker.stop(graceful: true, started: started, timeouts: timeouts)
+        let new = generation.prepared.worker
+        let report = ReloadReport(file: record.file.path, photons: generation.prepared.photons.map(\.name),
+                                  fromGeneration: record.worker.generation, toGeneration: new.generation,
+                                  oldPID: record.worker.pid, newPID: new.pid, readyAfter: generation.readyAfter,
+                                  startedAfter: generation.startedAfter, drainedAfter: began.duration(to: drained),
+                                  stoppedAfter: drained.duration(to: clock.now), oldEnding: stop.ending)
+        context.log(.info, "reloaded \(report.file): generation \(report.fromGeneration) → \(report.toGeneration) (pid \(report.newPID))", file: report.file)
+        context.events.emit(.reloaded(report))
+    }
+}
+
+/// A new generation, up and started, waiting for the switch.
+struct NewGeneration: Sendable {
+    let prepared: PreparedGeneration
+    /// The photons started in it.
+    let started: Set<String>
+    let readyAfter: Duration
+    let startedAfter: Duration
+}
+
+/// How a reload went, step by step.
+public struct ReloadReport: Sendable, Hashable {
+    /// The photon file.
+    public let file: String
+    /// The photons of the new generation.
+    public let photons: [String]
+    /// The replaced generation.
+    public let fromGeneration: Int
+    /// The new generation.
+    public let toGeneration: Int
+    /// The replaced worker's pid.
+    public let oldPID: Int32
+    /// The new worker's pid.
+    public let newPID: Int32
+    /// From the start of the reload to the new generation's validated hello.
+    public let readyAfter: Duration
+    /// Running the new generation's start routines.
+    public let startedAfter: Duration
+    /// The old generation finishing its in-flight calls.
+    public let drainedAfter: Duration
+    /// Stopping the old generation.
+    public let stoppedAfter: Duration
+    /// How the old generation ended.
+    public let oldEnding: UnloadOutcome.Ending
+}
