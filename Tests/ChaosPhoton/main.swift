@@ -1,11 +1,14 @@
 import Glibc
 import LuminalPhoton
+import Synchronization
 
 // A photon for the test suite, misbehaving on demand: `chaos-photon MODE [NAME]`.
 
 // What the spawn gave this process, read before any SDK code runs.
 let startupStatus = readText("/proc/self/status")
 let startupFDs = openFDs()
+/// Calls served by `tally` in this process.
+let served = Atomic<Int>(0)
 let arguments = CommandLine.arguments
 let mode = arguments.count > 1 ? arguments[1] : "serve"
 let name = arguments.count > 2 ? arguments[2] : "chaos"
@@ -17,6 +20,7 @@ case "multi": PhotonWorker.run(servingPhoton(name + "-a"), servingPhoton(name + 
 case "no-base": PhotonWorker.run(Photon(name, kinds: ["Other"]))
 case "bad-name": PhotonWorker.run(Photon("bad name!"))
 case "slow-stop": PhotonWorker.run(servingPhoton(name).onStop { _ in try await Task.sleep(for: .seconds(3600)) })
+case "crash-on-start": PhotonWorker.run(servingPhoton(name).onStart { _ in abort() })
 case "exit-now":
     say("chaos: exiting at once", fd: 2)
     exit(3)
@@ -37,8 +41,13 @@ default:
 func servingPhoton(_ name: String) -> Photon {
     Photon(name, author: "tests", version: "1.0.0", description: "chaos photon", tags: ["test"])
         .onStart { _ in say("\(name) started") }
-        .onStop { _ in say("\(name) finalizer ran") }
+        .onStop { _ in say("\(name) finalizer ran, served \(served.load(ordering: .relaxed))") }
         .method("echo") { params, _ in params }
+        .method("tally") { params, _ in
+            // Counts the calls this generation served, reported by the finalizer.
+            served.add(1, ordering: .relaxed)
+            return ["params": params, "pid": .int(Int64(getpid()))]
+        }
         .method("fail") { _, _ in throw PhotonError(.photonError, "asked to fail", data: ["why": "test"]) }
         .method("bad-params") { _, _ in throw PhotonError.invalidParams("params are wrong") }
         .method("sleep") { params, _ in

@@ -10,10 +10,10 @@ struct DeadlineExceeded: Error, CustomStringConvertible {
     var description: String { "no \(what) within \(testDeadline)" }
 }
 
-/// Records every event of a loader from its creation, and lets a test await the first that matches.
+/// Records every event of a loader from its creation, and lets a test await a condition on them.
 final class EventLog: Sendable {
     private struct Waiter {
-        let match: @Sendable (LoaderEvent) -> Bool
+        let isMet: @Sendable ([LoaderEvent]) -> Bool
         let resume: @Sendable (Bool) -> Void
     }
 
@@ -35,15 +35,16 @@ final class EventLog: Sendable {
     /// Every event so far.
     var events: [LoaderEvent] { state.withLock { $0.events } }
 
-    /// The first recorded event `extract` maps to a value, waiting for it up to the test deadline.
-    func first<T: Sendable>(_ what: String, _ extract: @escaping @Sendable (LoaderEvent) -> T?) async throws -> T {
+    /// The value `evaluate` finds in the events recorded so far, waiting for one up to the test
+    /// deadline. `evaluate` sees every event each time and must not touch this log.
+    func satisfy<T: Sendable>(_ what: String, _ evaluate: @escaping @Sendable ([LoaderEvent]) -> T?) async throws -> T {
         let found = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let once = Mutex<CheckedContinuation<Bool, Never>?>(continuation)
             let resume: @Sendable (Bool) -> Void = { value in once.withLock { $0?.resume(returning: value); $0 = nil } }
             let key = state.withLock { state -> Int? in
-                if state.events.contains(where: { extract($0) != nil }) { return nil }
+                if evaluate(state.events) != nil { return nil }
                 defer { state.next += 1 }
-                state.waiters[state.next] = Waiter(match: { extract($0) != nil }, resume: resume)
+                state.waiters[state.next] = Waiter(isMet: { evaluate($0) != nil }, resume: resume)
                 return state.next
             }
             guard let key else { return resume(true) }
@@ -53,8 +54,13 @@ final class EventLog: Sendable {
                 resume(false)
             }
         }
-        guard found, let value = events.lazy.compactMap(extract).first else { throw DeadlineExceeded(what: what) }
+        guard found, let value = evaluate(events) else { throw DeadlineExceeded(what: what) }
         return value
+    }
+
+    /// The first recorded event `extract` maps to a value, waiting for it up to the test deadline.
+    func first<T: Sendable>(_ what: String, _ extract: @escaping @Sendable (LoaderEvent) -> T?) async throws -> T {
+        try await satisfy(what) { $0.lazy.compactMap(extract).first }
     }
 
     /// The first log line containing `text`.
@@ -69,7 +75,7 @@ final class EventLog: Sendable {
     private func append(_ event: LoaderEvent) {
         let ready = state.withLock { state -> [Waiter] in
             state.events.append(event)
-            let keys = state.waiters.filter { $0.value.match(event) }.map(\.key)
+            let keys = state.waiters.filter { $0.value.isMet(state.events) }.map(\.key)
             return keys.compactMap { state.waiters.removeValue(forKey: $0) }
         }
         ready.forEach { $0.resume(true) }
