@@ -18,6 +18,7 @@ public actor Loader {
     var files: [String: LoadedFile] = [:]
     var loading: Set<String> = []
     var gate = FileGate()
+    var watcher: PhotonWatcher?
 
     /// A photon file with a running worker and the handlers of its photons.
     struct LoadedFile {

@@ -50,6 +50,8 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
         public static let photonError = Code(rawValue: "photonError")
         /// A reload failed at some step; the previous generation keeps serving. The message names the step.
         public static let reloadRolledBack = Code(rawValue: "reloadRolledBack")
+        /// The loader is already watching a folder (the seed's ThreadManagerAlreadyRunning).
+        public static let threadManagerAlreadyRunning = Code(rawValue: "threadManagerAlreadyRunning")
         /// A call reached a generation that was just replaced; `Handler.call` retries it on the new one.
         static let retired = Code(rawValue: "retired")
     }

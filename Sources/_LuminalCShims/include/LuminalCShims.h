@@ -6,6 +6,8 @@
 #include <sys/types.h>
 /* epoll is not part of Swift's Glibc module; including it here makes it visible to Swift. */
 #include <sys/epoll.h>
+/* Likewise inotify, for watching photon folders. */
+#include <sys/inotify.h>
 
 /// How a child ended, read from `siginfo_t` (whose union members Swift cannot reach).
 typedef struct {

@@ -1,0 +1,76 @@
+extension Loader {
+    /// Loads and starts the photons in `directory`, then keeps them in step with it: a changed
+    /// photon file is reloaded atomically, a new one loaded and started, a deleted one unloaded.
+    ///
+    /// Changes are acted on once a file has been quiet for `quietPeriod` and only when its content
+    /// hash changed; editor leftovers (`.swp`, `~`, `4913`, `.#name`, hidden files) are ignored.
+    /// A broken new version never replaces the running one and is retried only when its content
+    /// changes again. Watching costs nothing while nothing changes with `.inotify`.
+    /// Throws `threadManagerAlreadyRunning` if this loader is already watching.
+    public func watchPhotons(in directory: String, base: String = "IPhoton", otherClasses: [String] = [],
+                             recursive: Bool = false, backend: WatchBackend = .inotify,
+                             quietPeriod: Duration = .milliseconds(150)) async throws(LoaderError) {
+        let watcher = try await makeWatcher(in: directory, selection: PhotonSelection(base: base, otherClasses: otherClasses),
+                                             recursive: recursive, backend: backend, clock: ContinuousWatchClock(), quietPeriod: quietPeriod)
+        await watcher.activate()
+    }
+
+    /// Stops watching. The reload in progress, if any, finishes first unless `haltThreads`.
+    public func stopWatchingPhotons(haltThreads: Bool = false) async {
+        guard let current = watcher else { return }
+        watcher = nil
+        await current.stop(immediately: haltThreads)
+        context.log(.info, "stopped watching \(current.root)", file: current.root)
+    }
+
+    /// Whether this loader is watching a folder.
+    public var isWatching: Bool { watcher != nil }
+
+    /// Sets up a watcher: loads and starts what is there now, and remembers what fails.
+    func makeWatcher(in directory: String, selection: PhotonSelection, recursive: Bool, backend: WatchBackend,
+                     clock: any WatchClock, quietPeriod: Duration) async throws(LoaderError) -> PhotonWatcher {
+        if let current = watcher {
+            throw LoaderError(.threadManagerAlreadyRunning, "this loader is already watching \(current.root); call stopWatchingPhotons() first", file: current.root)
+        }
+        let root = Paths.absolute(directory)
+        guard Paths.kind(root) == .directory else {
+            throw LoaderError(.directoryNotFound, "photon folder \(root) does not exist or is not a folder", file: root)
+        }
+        let source: any ChangeSource
+        switch backend {
+        case .inotify:
+            do {
+                source = try InotifySource(root: root, recursive: recursive)
+            } catch {
+                throw LoaderError(.directoryNotFound, "cannot watch \(root) with inotify: \(error); use the polling backend", file: root)
+            }
+        case .polling(let interval):
+            source = PollingSource(root: root, recursive: recursive, interval: interval)
+        }
+        let created = PhotonWatcher(root: root, recursive: recursive, selection: selection, loader: self,
+                                    source: source, clock: clock, quietPeriod: quietPeriod)
+        watcher = created
+        for entry in try PhotonScan.scan(root, recursive: recursive) {
+            guard case .photonFile(let path) = entry else { continue }
+            do {
+                for handler in try await loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses) {
+                    try await handler.start()
+                }
+            } catch {
+                await created.remember(failure: path)
+            }
+        }
+        context.log(.info, "watching \(root)\(recursive ? " and its sub-folders" : "")", file: root)
+        return created
+    }
+
+    /// The paths of the loaded photon files.
+    func loadedFilePaths() -> Set<String> {
+        Set(files.keys)
+    }
+
+    /// The checksum of the loaded generation of the photon file at `path`.
+    func checksum(ofFile path: String) -> String? {
+        files[path]?.handlers.first?.checksum
+    }
+}

@@ -1,0 +1,18 @@
+/// Where a watcher learns that something in its folder may have changed.
+protocol ChangeSource: Sendable {
+    /// The paths that changed since the last call (not yet mapped to photon files), without blocking.
+    func changes() -> [String]
+    /// Starts calling `wake` when changes may be waiting (live watching only).
+    func activate(_ wake: @escaping @Sendable () -> Void)
+    /// Stops watching and releases the source.
+    func close()
+}
+
+/// Which change source a watcher uses.
+public enum WatchBackend: Sendable, Hashable {
+    /// inotify on the watched folders (sub-folders too when recursive): no work while nothing changes.
+    case inotify
+    /// Periodic metadata scan (size, mtime, inode, mode); contents are hashed only when metadata
+    /// changed. For file systems where inotify does not work (network mounts, some containers).
+    case polling(interval: Duration)
+}
