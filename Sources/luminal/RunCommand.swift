@@ -2,12 +2,14 @@ import Dispatch
 import Glibc
 import Luminal
 
-/// `luminal run DIR`: load and start every photon in DIR until SIGINT or SIGTERM.
+/// `luminal run DIR`: load and start every photon in DIR, and (unless --no-watch) keep them in
+/// step with the folder, until SIGINT or SIGTERM.
 enum RunCommand {
     struct Options {
         var directory: String?
         var recursive = false
         var quiet = false
+        var watch = true
     }
 
     static func main(_ arguments: [String]) -> Never {
@@ -16,11 +18,12 @@ enum RunCommand {
             switch argument {
             case "-r", "--recursive": options.recursive = true
             case "-q", "--quiet": options.quiet = true
+            case "--no-watch": options.watch = false
             case "-h", "--help":
                 print(Usage.text)
                 exit(0)
             case _ where argument.hasPrefix("-"):
-                Usage.fail("run: unknown option '\(argument)' (options: --recursive, --quiet)")
+                Usage.fail("run: unknown option '\(argument)' (options: --recursive, --no-watch, --quiet)")
             case _ where options.directory == nil:
                 options.directory = argument
             default:
@@ -39,12 +42,16 @@ enum RunCommand {
         let stopSignals = installStopSignals(loader)
         Task {
             do {
-                let handlers = try await loader.loadPhotons(in: directory, recursive: options.recursive)
-                for handler in handlers {
-                    do { try await handler.start() } catch { /* logged by the loader */ }
+                if options.watch {
+                    try await loader.watchPhotons(in: directory, recursive: options.recursive)
+                } else {
+                    for handler in try await loader.loadPhotons(in: directory, recursive: options.recursive) {
+                        do { try await handler.start() } catch { /* logged by the loader */ }
+                    }
                 }
+                let handlers = await loader.photons.values
                 let started = handlers.filter { $0.state == .started }.count
-                Console.error("luminal: \(started) of \(handlers.count) photons started from \(directory); Ctrl-C stops them")
+                Console.error("luminal: \(started) of \(handlers.count) photons started from \(directory)\(options.watch ? ", watching for changes" : ""); Ctrl-C stops them")
             } catch {
                 Console.error("luminal: \(error)")
                 exit(66)
@@ -61,6 +68,7 @@ enum RunCommand {
             source.setEventHandler { @Sendable in
                 Console.error("luminal: \(number == SIGINT ? "SIGINT" : "SIGTERM"): stopping every photon")
                 Task {
+                    await loader.stopWatchingPhotons()
                     await loader.unloadAll()
                     exit(0)
                 }

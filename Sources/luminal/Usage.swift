@@ -6,14 +6,16 @@ enum Usage {
         luminal — supervise photons: plug-in workers in their own processes.
 
         Usage:
-          luminal run DIR [--recursive] [--quiet]
-                      Load and start every photon in DIR, print their output, and stop them
-                      all gracefully on Ctrl-C or SIGTERM (exit status 0).
+          luminal run DIR [--recursive] [--no-watch] [--quiet]
+                      Load and start every photon in DIR, print their output, reload a photon
+                      file when it changes (new ones are loaded, deleted ones unloaded), and stop
+                      them all gracefully on Ctrl-C or SIGTERM (exit status 0).
           luminal --version
           luminal --help
 
         Options of run:
           -r, --recursive   also load photons from plain sub-folders of DIR
+              --no-watch    load once; do not follow changes to DIR
           -q, --quiet       print photon output only, not Luminal's own messages
         """
 
