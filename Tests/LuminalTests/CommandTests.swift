@@ -28,6 +28,18 @@ extension Supervisor {
             #expect(pids.allSatisfy { !exists($0) })
         }
 
+        @Test func editingAPhotonFileWhileRunningReloadsIt() async throws {
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            let path = folder.chaos("first")
+            let run = try CommandProcess(["run", folder.path])
+            try await run.line { $0.contains("1 of 1 photons started") && $0.contains("watching for changes") }
+            folder.script("first", "# edited\nexec '\(BuildProducts.chaosPhoton)' serve first")
+            try await run.line { $0.contains("reloaded \(path): generation 1 → 2") }
+            run.process.signal(SIGTERM)
+            #expect(await run.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
+        }
+
         @Test func usageErrorsNameTheBadArgument() async throws {
             let run = try CommandProcess(["run", "--bogus"])
             #expect(await run.process.waitForExit(timeout: testDeadline) == .exited(code: 64))

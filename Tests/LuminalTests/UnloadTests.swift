@@ -34,6 +34,7 @@ extension Supervisor {
                 let outcome = try await loader.unloadPhoton(folder.path + "/alpha", forceStop: true)
                 #expect(outcome.ending == .terminated)
                 #expect(outcome.exit == .signaled(signal: SIGTERM, coreDumped: false))
+                try await events.catchUp(with: loader)
                 #expect(!events.events.contains { event in
                     if case .log(let line) = event { return line.text.contains("finalizer ran") }
                     return false

@@ -1,4 +1,4 @@
-import Luminal
+@testable import Luminal
 import Synchronization
 
 /// The deadline every wait in the tests gets: generous for a loaded 2-core machine; reaching it fails the test.
@@ -61,6 +61,14 @@ final class EventLog: Sendable {
     /// The first recorded event `extract` maps to a value, waiting for it up to the test deadline.
     func first<T: Sendable>(_ what: String, _ extract: @escaping @Sendable (LoaderEvent) -> T?) async throws -> T {
         try await satisfy(what) { $0.lazy.compactMap(extract).first }
+    }
+
+    /// Waits until every event `loader` emitted so far is recorded: events arrive in order, so
+    /// once a marker sent now is recorded, everything before it is too.
+    func catchUp(with loader: Loader) async throws {
+        let marker = "event-log-marker-\(ObjectIdentifier(self).hashValue)-\(events.count)"
+        loader.context.events.emit(.log(LogLine(file: "", photons: [], pid: 0, stream: .stdout, text: marker)))
+        try await log(marker)
     }
 
     /// The first log line containing `text`.
