@@ -136,6 +136,11 @@ extension Supervisor {
                 let broken = try await loadError(loader, Paths.join(folder.path, "broken"))
                 #expect(broken.code == .invalidManifest)
 
+                folder.script("watchlist/run", "exit 0")
+                folder.write("watchlist/photon.json", #"{"exec": "run", "watch": "bin"}"#)
+                let watchlist = try await loadError(loader, Paths.join(folder.path, "watchlist"))
+                #expect(watchlist.message.contains("'watch' must be an array of strings"))
+
                 folder.script("negative/run", "exit 0")
                 folder.write("negative/photon.json", #"{"exec": "run", "timeouts": {"stop": -1}}"#)
                 let negative = try await loadError(loader, Paths.join(folder.path, "negative"))

@@ -158,6 +158,25 @@ extension Supervisor {
             }
         }
 
+        @Test(.serialized, arguments: backends)
+        func aPackageReloadsWhenAFileOnItsWatchListChanges(backend: WatchBackend) async throws {
+            try await withRig(backend) { rig in
+                // The package runs a program that lives elsewhere, as a build output would.
+                let outside = PhotonFolder()
+                defer { outside.remove() }
+                outside.write("build/output", "v1")
+                rig.folder.write("pkg/photon.json", #"{"exec": "run", "args": ["serve", "pkg"], "watch": ["\#(outside.path)/build/output"]}"#)
+                rig.folder.script("pkg/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+                try await rig.settle()
+                let pkg = try #require(await rig.loader.photons["pkg"])
+                #expect(pkg.state == .started)
+                outside.write("build/output", "v2")
+                try await rig.settle()
+                #expect(pkg.generation == 2)
+                #expect(rig.count("reloaded") == 1)
+            }
+        }
+
         @Test func watchingTwiceIsAnError() async throws {
             try await withRig(.inotify) { rig in
                 let error = try await #require(throws: LoaderError.self) { try await rig.loader.watchPhotons(in: rig.folder.path) }

@@ -4,14 +4,16 @@ import LuminalWire
 ///
 /// ```json
 /// {"exec": "bin/worker", "args": ["--fast"], "env": {"MODE": "demo"},
-///  "timeouts": {"handshake": 10, "stop": 5, "kill": 5}}
+///  "timeouts": {"handshake": 10, "stop": 5, "kill": 5}, "watch": ["../../build/worker"]}
 /// ```
 /// `exec` (required) is relative to the package folder and must stay inside it; timeouts are in
-/// seconds. Unknown keys are refused so that a typo never goes unnoticed.
+/// seconds; `watch` lists files (relative to the package, and allowed outside it because they are
+/// only read) whose bytes count in the checksum and whose changes reload the package, such as
+/// the binary a build writes. Unknown keys are refused so that a typo never goes unnoticed.
 enum Manifest {
     /// The manifest's file name inside a package folder.
     static let fileName = "photon.json"
-    private static let keys = ["exec", "args", "env", "timeouts"]
+    private static let keys = ["exec", "args", "env", "timeouts", "watch"]
     private static let timeoutKeys = ["handshake", "stop", "kill"]
 
     /// Reads and checks the manifest of the package at `package`.
@@ -48,12 +50,16 @@ enum Manifest {
             }
         }
         let timeouts = try parseTimeouts(object["timeouts"], invalid: invalid)
-        return PhotonFile(path: package, executable: executable, arguments: arguments, environment: environment,
-                          workingDirectory: package, contentPaths: [path, executable], timeouts: timeouts)
+        let watched = try strings(object["watch"], key: "watch", manifest: path).map { Paths.absolute($0, relativeTo: package) }
+        var file = PhotonFile(path: package, executable: executable, arguments: arguments, environment: environment,
+                              workingDirectory: package, contentPaths: [path, executable] + watched.filter { Paths.kind($0) == .regular },
+                              timeouts: timeouts)
+        file.watchedPaths = watched
+        return file
     }
 
     private static func containedExecutable(_ exec: String, in package: String, manifest: String) throws(LoaderError) -> String {
-        let candidate = Paths.absolute(exec.hasPrefix("/") ? exec : Paths.join(package, exec))
+        let candidate = Paths.absolute(exec, relativeTo: package)
         guard let real = Paths.resolved(candidate) else {
             throw LoaderError(.invalidManifest, "manifest \(manifest): 'exec' names \(candidate), which does not exist", file: package)
         }

@@ -21,6 +21,11 @@ enum Paths {
         return "/" + parts.joined(separator: "/")
     }
 
+    /// `path` if absolute, else `path` inside `base`; normalized.
+    static func absolute(_ path: String, relativeTo base: String) -> String {
+        absolute(path.hasPrefix("/") ? path : join(base, path))
+    }
+
     /// `a/b` joined with `c`.
     static func join(_ base: String, _ name: String) -> String {
         base.hasSuffix("/") ? base + name : base + "/" + name

@@ -10,8 +10,10 @@ struct PhotonFile: Sendable, Hashable {
     let environment: [String: String]
     /// The worker's working directory: the folder holding the file, or the package folder.
     let workingDirectory: String
-    /// The files whose bytes make the checksum.
+    /// The files whose bytes make the checksum (those that exist now).
     let contentPaths: [String]
+    /// Files outside the photon file that a watcher also follows (a package's `watch` list).
+    var watchedPaths: [String] = []
     /// Per-file timeouts from a manifest, overriding the loader's.
     let timeouts: ManifestTimeouts
 }

@@ -64,6 +64,15 @@ extension Loader {
         return created
     }
 
+    /// The files loaded packages list under `watch`, each with its package.
+    func followedFiles() -> [String: String] {
+        var result: [String: String] = [:]
+        for record in files.values {
+            for path in record.file.watchedPaths { result[path] = record.file.path }
+        }
+        return result
+    }
+
     /// The paths of the loaded photon files.
     func loadedFilePaths() -> Set<String> {
         Set(files.keys)

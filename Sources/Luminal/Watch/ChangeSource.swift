@@ -2,6 +2,8 @@
 protocol ChangeSource: Sendable {
     /// The paths that changed since the last call (not yet mapped to photon files), without blocking.
     func changes() -> [String]
+    /// Also reports changes to these files, wherever they are (a package's `watch` list).
+    func follow(_ files: [String])
     /// Starts calling `wake` when changes may be waiting (live watching only).
     func activate(_ wake: @escaping @Sendable () -> Void)
     /// Stops watching and releases the source.

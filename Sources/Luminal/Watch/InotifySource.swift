@@ -16,6 +16,7 @@ final class InotifySource: ChangeSource {
 
     private struct State {
         var folders: [Int32: String] = [:]
+        var followed: Set<String> = []
         var token: EventLoop.Token?
         var closed = false
     }
@@ -37,6 +38,19 @@ final class InotifySource: ChangeSource {
     func activate(_ wake: @escaping @Sendable () -> Void) {
         let token = EventLoop.shared.add(fd, handler: wake)
         state.withLock { $0.token = token }
+    }
+
+    func follow(_ files: [String]) {
+        for folder in Set(files.map(Paths.parent)) {
+            // A folder that does not exist yet (nothing built) is tried again on the next call.
+            guard !state.withLock({ $0.followed.contains(folder) }) else { continue }
+            let wd = inotify_add_watch(fd, folder, Self.mask)
+            guard wd >= 0 else { continue }
+            state.withLock { state in
+                state.followed.insert(folder)
+                if state.folders[wd] == nil { state.folders[wd] = folder }
+            }
+        }
     }
 
     func close() {

@@ -16,6 +16,8 @@ actor PhotonWatcher {
     private let clock: any WatchClock
     private var debouncer: ChangeDebouncer
     private var failed: [String: String] = [:]
+    /// Files outside the photon files that belong to a package (its `watch` list) → the package.
+    private var followed: [String: String] = [:]
     private var iterating = false
     private var wakeAgain = false
     private var scheduledDeadline: Duration?
@@ -58,6 +60,7 @@ actor PhotonWatcher {
             return
         }
         iterating = true
+        await refreshFollowed()
         repeat {
             wakeAgain = false
             let now = clock.now()
@@ -66,6 +69,7 @@ actor PhotonWatcher {
             }
             for path in debouncer.settled(at: clock.now()) where !stopped {
                 await act(on: path)
+                await refreshFollowed()
             }
         } while wakeAgain && !stopped
         iterating = false
@@ -102,9 +106,17 @@ actor PhotonWatcher {
         scheduledDeadline = nil
     }
 
+    /// Learns the `watch` lists of the loaded packages and has the source follow them.
+    private func refreshFollowed() async {
+        guard let loader else { return }
+        followed = await loader.followedFiles()
+        source.follow(Array(followed.keys))
+    }
+
     /// The photon files a changed path concerns.
     private func photonFiles(for raw: String) async -> [String] {
         guard let loader else { return [] }
+        if let package = followed[raw] { return [package] }
         let loaded = await loader.loadedFilePaths()
         if raw == root {
             let present = (try? PhotonScan.scan(root, recursive: recursive)) ?? []

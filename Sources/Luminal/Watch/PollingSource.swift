@@ -21,7 +21,7 @@ final class PollingSource: ChangeSource {
     private let root: String
     private let recursive: Bool
     private let interval: Duration
-    private let state = Mutex<(snapshot: [String: Metadata], timer: (any DispatchSourceTimer)?)>(([:], nil))
+    private let state = Mutex<(snapshot: [String: Metadata], timer: (any DispatchSourceTimer)?, followed: Set<String>)>(([:], nil, []))
 
     /// Polls `root` (package folders always, every folder with `recursive`) every `interval`.
     init(root: String, recursive: Bool, interval: Duration) {
@@ -42,6 +42,10 @@ final class PollingSource: ChangeSource {
         timer.setEventHandler(handler: wake)
         state.withLock { $0.timer = timer }
         timer.activate()
+    }
+
+    func follow(_ files: [String]) {
+        state.withLock { $0.followed.formUnion(files) }
     }
 
     func close() {
@@ -73,6 +77,11 @@ final class PollingSource: ChangeSource {
             }
         }
         visit(root)
+        for path in state.withLock({ $0.followed }) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            result[path] = Metadata(size: Int(info.st_size), modified: info.st_mtim, inode: UInt(info.st_ino), mode: info.st_mode)
+        }
         return result
     }
 }

@@ -1,0 +1,60 @@
+import Glibc
+
+func makeTemporaryFolder() -> String {
+    var template = Array("/tmp/luminal-bench-XXXXXX".utf8CString)
+    _ = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+    return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+func readFile(_ path: String) -> [UInt8] {
+    guard let file = fopen(path, "rb") else { return [] }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, file)
+        if n == 0 { return bytes }
+        bytes += chunk[0..<n]
+    }
+}
+
+func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    bytes.withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
+    fchmod(fd, mode)
+    close(fd)
+}
+
+func copyFile(_ source: String, to target: String, mode: mode_t) {
+    writeFile(target, readFile(source), mode: mode)
+}
+
+func removeTree(_ path: String) {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return }
+    if info.st_mode & S_IFMT == S_IFDIR, let dir = opendir(path) {
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(dir)
+        names.forEach { removeTree(path + "/" + $0) }
+        rmdir(path)
+    } else {
+        unlink(path)
+    }
+}
+
+/// The folder holding `path`.
+func parent(_ path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return String(path[..<slash])
+}
+
+/// This program's own path.
+func executablePath() -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    return String(decoding: buffer.prefix(max(0, n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
