@@ -38,13 +38,13 @@ extension Supervisor {
             var alpha: String { Paths.join(folder.path, "alpha") }
         }
 
-        func withRig(_ backend: WatchBackend, _ body: (Rig) async throws -> Void) async throws {
+        func withRig(_ backend: WatchBackend, recursive: Bool = false, _ body: (Rig) async throws -> Void) async throws {
             try await withLoader { loader, folder in
                 folder.chaos("alpha")
                 let events = EventLog(loader)
                 let clock = ManualWatchClock()
                 let watcher = try await loader.makeWatcher(in: folder.path, selection: PhotonSelection(base: "IPhoton", otherClasses: []),
-                                                           recursive: false, backend: backend, clock: clock, quietPeriod: Self.quiet)
+                                                           recursive: recursive, backend: backend, clock: clock, quietPeriod: Self.quiet)
                 #expect(await loader.photons["alpha"]?.state == .started)
                 try await body(Rig(loader: loader, folder: folder, events: events, watcher: watcher, clock: clock))
                 await loader.stopWatchingPhotons()
@@ -174,6 +174,33 @@ extension Supervisor {
                 try await rig.settle()
                 #expect(pkg.generation == 2)
                 #expect(rig.count("reloaded") == 1)
+            }
+        }
+
+        @Test(.serialized, arguments: backends)
+        func recursiveWatchingFollowsNewSubFolders(backend: WatchBackend) async throws {
+            try await withRig(backend, recursive: true) { rig in
+                rig.folder.chaos("deep/er/gamma")
+                try await rig.settle()
+                #expect(await rig.loader.photons["gamma"]?.state == .started)
+                rig.folder.script("deep/er/gamma", "# edited\nexec '\(BuildProducts.chaosPhoton)' serve gamma")
+                try await rig.settle()
+                #expect(await rig.loader.photons["gamma"]?.generation == 2)
+            }
+        }
+
+        @Test(.serialized, arguments: backends)
+        func editingTheTargetOfASymlinkedPhotonReloadsIt(backend: WatchBackend) async throws {
+            try await withRig(backend) { rig in
+                let elsewhere = PhotonFolder()
+                defer { elsewhere.remove() }
+                let target = elsewhere.chaos("delta")
+                symlink(target, Paths.join(rig.folder.path, "delta"))
+                try await rig.settle()
+                let delta = try #require(await rig.loader.photons["delta"])
+                elsewhere.script("delta", "# edited\nexec '\(BuildProducts.chaosPhoton)' serve delta")
+                try await rig.settle()
+                #expect(delta.generation == 2)
             }
         }
 

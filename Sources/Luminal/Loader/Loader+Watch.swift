@@ -64,11 +64,13 @@ extension Loader {
         return created
     }
 
-    /// The files loaded packages list under `watch`, each with its package.
+    /// Files outside the watched folders that loaded photon files depend on, each with its photon
+    /// file: the `watch` lists of packages, and the targets of symlinked photon files.
     func followedFiles() -> [String: String] {
         var result: [String: String] = [:]
         for record in files.values {
             for path in record.file.watchedPaths { result[path] = record.file.path }
+            if let target = Paths.resolved(record.file.path), target != record.file.path { result[target] = record.file.path }
         }
         return result
     }

@@ -16,7 +16,7 @@ actor PhotonWatcher {
     private let clock: any WatchClock
     private var debouncer: ChangeDebouncer
     private var failed: [String: String] = [:]
-    /// Files outside the photon files that belong to a package (its `watch` list) → the package.
+    /// Files a photon file depends on (a package's `watch` list, a symlink's target) → the photon file.
     private var followed: [String: String] = [:]
     private var iterating = false
     private var wakeAgain = false
