@@ -64,6 +64,7 @@ extension Worker {
             defer { state.helloWaiters = [] }
             return state.helloWaiters
         }
+        handshakeTimer?.cancel()
         waiters.forEach { $0(result) }
     }
 

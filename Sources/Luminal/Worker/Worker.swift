@@ -23,6 +23,10 @@ final class Worker: Sendable {
     // Set once in `init`, then only touched on `queue`.
     nonisolated(unsafe) var reader: FrameReader?
     nonisolated(unsafe) var outputs: [OutputCapture] = []
+    // Set once in `init` before it is armed; afterwards only cancelled (thread-safe). A timer
+    // source, not `asyncAfter`: cancelling it takes it off Dispatch's timer heap, so an idle
+    // supervisor is not woken for handshakes that already ended.
+    nonisolated(unsafe) var handshakeTimer: (any DispatchSourceTimer)?
 
     /// Lifecycle of the process (photon states live in their handlers). A draining worker has been
     /// replaced or is being unloaded: it finishes the calls it has and refuses new ones.
@@ -82,9 +86,11 @@ final class Worker: Sendable {
         }
         queue.sync { attachReaders(spawned, cap: configuration.frameCap) }
         process.onExit { [weak self] status in self?.processExited(status) }
-        queue.asyncAfter(deadline: .now() + configuration.handshakeTimeout.dispatchInterval) { [weak self] in
-            self?.handshakeTimedOut(after: configuration.handshakeTimeout)
-        }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + configuration.handshakeTimeout.dispatchInterval)
+        timer.setEventHandler { [weak self] in self?.handshakeTimedOut(after: configuration.handshakeTimeout) }
+        handshakeTimer = timer
+        timer.activate()
     }
 
     private func attachReaders(_ spawned: SpawnedProcess, cap: Int) {
