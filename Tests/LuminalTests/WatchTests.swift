@@ -237,6 +237,24 @@ extension Supervisor {
             }
         }
 
+        @Test func liveWatchingFollowsASymlinkTargetFromTheStart() async throws {
+            try await withLoader { loader, folder in
+                let elsewhere = PhotonFolder()
+                defer { elsewhere.remove() }
+                let target = elsewhere.chaos("delta")
+                symlink(target, Paths.join(folder.path, "delta"))
+                let events = EventLog(loader)
+                try await loader.watchPhotons(in: folder.path, quietPeriod: .milliseconds(50))
+                elsewhere.script("delta", "# edited\nexec '\(BuildProducts.chaosPhoton)' serve delta")
+                let report = try await events.first("reloaded event") { event in
+                    if case .reloaded(let report) = event { return report }
+                    return nil
+                }
+                #expect(report.file == Paths.join(folder.path, "delta"))
+                await loader.stopWatchingPhotons()
+            }
+        }
+
         @Test func liveWatchingReloadsAChangedFile() async throws {
             try await withLoader { loader, folder in
                 folder.chaos("alpha")

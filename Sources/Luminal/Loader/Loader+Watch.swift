@@ -60,6 +60,7 @@ extension Loader {
                 await created.remember(failure: path)
             }
         }
+        await created.refreshFollowed()
         context.log(.info, "watching \(root)\(recursive ? " and its sub-folders" : "")", file: root)
         return created
     }

@@ -106,8 +106,9 @@ actor PhotonWatcher {
         scheduledDeadline = nil
     }
 
-    /// Learns the `watch` lists of the loaded packages and has the source follow them.
-    private func refreshFollowed() async {
+    /// Learns what the loaded photon files depend on outside the folder (watch lists, symlink
+    /// targets) and has the source follow it.
+    func refreshFollowed() async {
         guard let loader else { return }
         followed = await loader.followedFiles()
         source.follow(Array(followed.keys))
