@@ -13,7 +13,7 @@ import LuminalWire
 enum Manifest {
     /// The manifest's file name inside a package folder.
     static let fileName = "photon.json"
-    private static let keys = ["exec", "args", "env", "timeouts", "watch"]
+    private static let keys = ["exec", "args", "env", "timeouts", "watch", "restart"]
     private static let timeoutKeys = ["handshake", "stop", "kill"]
 
     /// Reads and checks the manifest of the package at `package`.
@@ -55,6 +55,12 @@ enum Manifest {
                               workingDirectory: package, contentPaths: [path, executable] + watched.filter { Paths.kind($0) == .regular },
                               timeouts: timeouts)
         file.watchedPaths = watched
+        if let restart = object["restart"] {
+            guard let mode = restart.stringValue.flatMap(RestartPolicy.Mode.init) else {
+                throw invalid("key 'restart' must be one of \"always\", \"on-failure\", \"never\"")
+            }
+            file.restart = mode
+        }
         return file
     }
 

@@ -14,6 +14,8 @@ struct PhotonFile: Sendable, Hashable {
     let contentPaths: [String]
     /// Files outside the photon file that a watcher also follows (a package's `watch` list).
     var watchedPaths: [String] = []
+    /// The manifest's restart mode, overriding the loader's.
+    var restart: RestartPolicy.Mode?
     /// Per-file timeouts from a manifest, overriding the loader's.
     let timeouts: ManifestTimeouts
 }

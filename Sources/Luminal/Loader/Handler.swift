@@ -16,6 +16,11 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
         var checksum: String
         var state: PhotonState = .ready
         var lastExit: ExitStatus?
+        /// Started by the host and not since unloaded: a restart starts it again.
+        var wantsToRun = false
+        var since = ContinuousClock.now
+        var restarts = 0
+        var failure: FailureClass?
     }
 
     init(descriptor: PhotonDescriptor, worker: Worker, checksum: String, context: LoaderContext) {
@@ -41,6 +46,16 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     public var generation: Int { core.withLock { $0.worker.generation } }
     /// How its worker ended, once it has.
     public var lastExit: ExitStatus? { core.withLock { $0.lastExit } }
+    /// How many times its worker was restarted after a failure.
+    public var restarts: Int { core.withLock { $0.restarts } }
+    /// How long the current generation has been up; nil once it has ended.
+    public var uptime: Duration? { core.withLock { $0.state.isFinal ? nil : $0.since.duration(to: .now) } }
+    /// Why its worker last failed, if it ever did.
+    public var failureClass: FailureClass? { core.withLock { $0.failure } }
+    /// How long ago its current generation took over, whatever its state.
+    var startedSince: Duration { core.withLock { $0.since.duration(to: .now) } }
+    /// Whether the host started it (and has not unloaded it): restarts start it again.
+    var wantsToRun: Bool { core.withLock { $0.wantsToRun } }
 
     /// "greeter (photons/greeter.py, started, pid 812)".
     public var description: String { "\(name) (\(filePath), \(state), pid \(pid))" }
@@ -68,6 +83,7 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
         let started = core.withLock { core -> Bool in
             guard core.state == .starting else { return false }
             core.state = .started
+            core.wantsToRun = true
             return true
         }
         guard started else {
@@ -116,7 +132,21 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
             core.descriptor = descriptor
             core.checksum = checksum
             core.state = state
+            core.since = .now
         }
+    }
+
+    /// Notes why the worker failed; `quarantined` also moves the photon to that state.
+    func record(failure: FailureClass, quarantined: Bool = false) {
+        core.withLock { core in
+            core.failure = failure
+            if quarantined { core.state = .quarantined(failure) }
+        }
+    }
+
+    /// Counts a restart that succeeded.
+    func countRestart() {
+        core.withLock { $0.restarts += 1 }
     }
 
     /// Keeps how the worker ended, without changing the state (an exit the supervisor asked for).
@@ -129,6 +159,7 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
         core.withLock { core in
             if exit != nil { core.lastExit = exit }
             if !core.state.isFinal || state == .stopped { core.state = state }
+            if state == .stopped { core.wantsToRun = false }
         }
     }
 

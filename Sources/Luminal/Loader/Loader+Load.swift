@@ -92,7 +92,9 @@ extension Loader {
             _ = await worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
             throw LoaderError(.workerExited, "photon file \(file.path) ended right after its hello (\(handlers.first!.state))", file: file.path, exit: worker.process.exitStatus)
         }
-        files[file.path] = LoadedFile(file: file, worker: worker, handlers: handlers, selection: selection, owner: prepared.owner)
+        let record = LoadedFile(file: file, worker: worker, handlers: handlers, selection: selection, owner: prepared.owner)
+        files[file.path] = record
+        supervise(record)
         let names = handlers.map(\.name)
         context.log(.info, "loaded \(names.joined(separator: ", ")) from \(file.path) (pid \(worker.pid))", file: file.path)
         context.events.emit(.loaded(file: file.path, photons: names, pid: worker.pid, generation: worker.generation))

@@ -37,7 +37,7 @@ extension Loader {
         return try await reload(paths)
     }
 
-    private func reload(_ paths: Set<String>) async throws(LoaderError) -> [Handler] {
+    func reload(_ paths: Set<String>) async throws(LoaderError) -> [Handler] {
         await enterGate(paths)
         defer { gate.leave(paths) }
         let records = paths.sorted().compactMap { files[$0] }
@@ -60,8 +60,10 @@ extension Loader {
         if failures.isEmpty, let clash = groupClash(records, prepared) { failures.append(clash) }
         if let (index, failure) = failures.min(by: { $0.0 < $1.0 }) {
             await rollBack(records, prepared: prepared, failed: records[index], failure: failure)
-            throw LoaderError(.reloadRolledBack, "reload of \(records[index].file.path) rolled back at step '\(failure.step.rawValue)': \(failure.error.message); generation \(records[index].worker.generation) keeps serving",
-                              photon: failure.error.photon, file: records[index].file.path, exit: failure.error.exit)
+            var error = LoaderError(.reloadRolledBack, "reload of \(records[index].file.path) rolled back at step '\(failure.step.rawValue)': \(failure.error.message); generation \(records[index].worker.generation) keeps serving",
+                                    photon: failure.error.photon, file: records[index].file.path, exit: failure.error.exit)
+            error.step = failure.step
+            throw error
         }
         var handlers: [Handler] = []
         var retiring: [(LoadedFile, NewGeneration)] = []
@@ -96,7 +98,7 @@ extension Loader {
             return .failure(error)
         }
         let ready = clock.now
-        let wasStarted = Set(record.handlers.filter { $0.state == .started }.map(\.name))
+        let wasStarted = Set(record.handlers.filter { $0.state == .started || $0.wantsToRun }.map(\.name))
         let known = Set(record.handlers.map(\.name))
         // Start what was started, and new photons of a file whose photons were running.
         let toStart = prepared.photons.map(\.name).filter { wasStarted.contains($0) || (!wasStarted.isEmpty && !known.contains($0)) }
@@ -163,8 +165,10 @@ extension Loader {
         record.worker.retire()
         prepared.owner.adopt(handlers, pid: prepared.worker.pid)
         for gone in record.handlers where !handlers.contains(gone) { gone.transition(to: .stopped) }
-        files[record.file.path] = LoadedFile(file: prepared.file, worker: prepared.worker, handlers: handlers,
-                                             selection: record.selection, owner: prepared.owner)
+        let replaced = LoadedFile(file: prepared.file, worker: prepared.worker, handlers: handlers,
+                                  selection: record.selection, owner: prepared.owner)
+        files[record.file.path] = replaced
+        supervise(replaced)
         return handlers
     }
 

@@ -58,6 +58,7 @@ extension Loader {
         await enterGate(paths)
         defer { gate.leave(paths) }
         let records = paths.sorted().compactMap { files.removeValue(forKey: $0) }
+        for path in paths { supervision.removeValue(forKey: path)?.pending?.cancel() }
         return await withTaskGroup(of: (Int, UnloadOutcome).self) { group in
             for (index, record) in records.enumerated() {
                 let timeouts = stopTimeouts(for: record.file)

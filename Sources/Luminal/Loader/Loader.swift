@@ -19,6 +19,7 @@ public actor Loader {
     var loading: Set<String> = []
     var gate = FileGate()
     var watcher: PhotonWatcher?
+    var supervision: [String: Supervision] = [:]
 
     /// A photon file with a running worker and the handlers of its photons.
     struct LoadedFile {

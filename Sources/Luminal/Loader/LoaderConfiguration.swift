@@ -16,6 +16,9 @@ public struct LoaderConfiguration: Sendable {
     /// Default time a call may take before it fails with `timeout`; nil waits as long as the
     /// worker lives. Default nil.
     public var callTimeout: Duration?
+    /// What happens when a worker ends on its own; a package manifest's `restart` sets the mode
+    /// per file. Default: on-failure, with the limits documented on `RestartPolicy`.
+    public var restart = RestartPolicy()
     /// The largest frame accepted from or sent to a worker, in bytes. Default 16 MiB.
     public var frameCap: Int = Frame.defaultCap
 

@@ -68,6 +68,8 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
     public let reply: ReplyError?
     /// How the worker ended, for `workerExited` and `exitedBeforeHello`.
     public let exit: ExitStatus?
+    /// The step a rolled-back reload failed at, for `reloadRolledBack`.
+    public var step: ReloadStep?
 
     /// An error with every detail given.
     public init(_ code: Code, _ message: String, photon: String? = nil, file: String? = nil,

@@ -22,6 +22,13 @@ public enum LoaderEvent: Sendable {
     case reloaded(ReloadReport)
     /// A reload failed at `step`; the old generation keeps serving.
     case reloadRolledBack(file: String, step: ReloadStep, reason: String)
+    /// A worker ended on its own; `restartIn` is when it will be restarted (nil: it will not be,
+    /// by policy), after `failures` consecutive failures.
+    case failed(file: String, failure: FailureClass, failures: Int, restartIn: Duration?)
+    /// A worker was restarted after a failure; `generation` is the new one.
+    case restarted(file: String, generation: Int, restarts: Int)
+    /// A photon file failed `failures` times in a row and is retried every `retryIn`.
+    case quarantined(file: String, failure: FailureClass, failures: Int, retryIn: Duration)
     /// A line a worker wrote on stdout or stderr.
     case log(LogLine)
     /// An event a photon emitted.

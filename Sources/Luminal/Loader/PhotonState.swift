@@ -14,6 +14,8 @@ public enum PhotonState: Sendable, Hashable, CustomStringConvertible {
     case crashed(ExitStatus)
     /// Its worker broke the protocol and was killed.
     case faulted(reason: String)
+    /// It failed too often in a row; retried slowly, and at once when its file changes.
+    case quarantined(FailureClass)
 
     /// Short text, e.g. "crashed (signal 9 (SIGKILL))".
     public var description: String {
@@ -25,13 +27,14 @@ public enum PhotonState: Sendable, Hashable, CustomStringConvertible {
         case .stopped: "stopped"
         case .crashed(let exit): "crashed (\(exit))"
         case .faulted(let reason): "faulted (\(reason))"
+        case .quarantined(let failure): "quarantined (\(failure.rawValue))"
         }
     }
 
     /// True once the worker is gone for good (stopped, crashed or faulted).
     public var isFinal: Bool {
         switch self {
-        case .stopped, .crashed, .faulted: true
+        case .stopped, .crashed, .faulted, .quarantined: true
         default: false
         }
     }

@@ -11,6 +11,8 @@ final class WorkerOwner: Sendable {
     private let state = Mutex<State>(State())
 
     private struct State {
+        var supervisor: (@Sendable (ExitStatus?, FailureClass) -> Void)?
+        var unreported: (ExitStatus?, FailureClass)?
         var weakHandlers: [WeakHandler] = []
         var handlers: [Handler] { weakHandlers.compactMap(\.handler) }
         var pid: Int32 = 0
@@ -33,7 +35,27 @@ final class WorkerOwner: Sendable {
 
     /// Lets go of the handlers (they moved to a new generation): this worker's end no longer touches them.
     func retire() {
-        state.withLock { $0.weakHandlers = [] }
+        state.withLock { state in
+            state.weakHandlers = []
+            state.supervisor = nil
+        }
+    }
+
+    /// Calls `supervisor` once if this worker ends on its own (at once if it already has).
+    func supervise(_ supervisor: @escaping @Sendable (ExitStatus?, FailureClass) -> Void) {
+        let missed = state.withLock { state in
+            state.supervisor = supervisor
+            return state.unreported
+        }
+        if let missed { supervisor(missed.0, missed.1) }
+    }
+
+    private func report(_ exit: ExitStatus?, _ failure: FailureClass) {
+        let supervisor = state.withLock { state in
+            if state.supervisor == nil { state.unreported = (exit, failure) }
+            return state.supervisor
+        }
+        supervisor?(exit, failure)
     }
 
     /// The hooks for the worker of `file`.
@@ -53,6 +75,7 @@ final class WorkerOwner: Sendable {
                 context.log(.error, "photon file \(file) broke the protocol and is being killed: \(fault)", file: file)
                 context.events.emit(.protocolFault(file: file, photons: handlers.map(\.name), pid: pid, reason: fault.description))
                 context.events.emit(.killed(file: file, pid: pid, reason: "protocol fault: \(fault)"))
+                report(nil, .protocolFault)
             },
             exited: { [self] status, expected in
                 guard !expected else {
@@ -62,6 +85,7 @@ final class WorkerOwner: Sendable {
                 let (handlers, pid) = end(.crashed(status), exit: status)
                 context.log(.error, "photon file \(file) exited unexpectedly with \(status)", file: file)
                 context.events.emit(.crashed(file: file, photons: handlers.map(\.name), pid: pid, exit: status))
+                report(status, .runtimeCrash)
             })
     }
 

@@ -1,0 +1,24 @@
+/// Why a generation failed, in the words a supervisor's user reads.
+public enum FailureClass: String, Sendable, Hashable {
+    /// The process could not be started.
+    case spawnError = "spawn error"
+    /// No valid hello within the handshake timeout (or it exited before one).
+    case handshakeTimeout = "handshake timeout"
+    /// It broke the protocol and was killed.
+    case protocolFault = "protocol fault"
+    /// A start routine failed or the worker died while starting.
+    case crashDuringStart = "crash during start"
+    /// It exited (code or signal) while running.
+    case runtimeCrash = "runtime crash"
+    /// It stopped answering heartbeats.
+    case healthCheckTimeout = "health-check timeout"
+
+    /// The class of a failed generation bring-up at `step`.
+    init(step: ReloadStep, error: LoaderError) {
+        switch step {
+        case .resolve, .spawn: self = .spawnError
+        case .handshake: self = error.code == .protocolFault ? .protocolFault : .handshakeTimeout
+        case .validate, .start, .group: self = .crashDuringStart
+        }
+    }
+}
