@@ -17,7 +17,7 @@ extension Supervisor {
         }
 
         @Test func crashFailsInFlightCallsAndIsRecorded() async throws {
-            try await withLoader { loader, folder in
+            try await withLoader(configuration: .fastWithoutRestarts) { loader, folder in
                 let events = EventLog(loader)
                 let (bystander, victim) = try await pair(loader, folder)
                 async let waiting = outcome { () async throws(LoaderError) in try await victim.call("hang") }
@@ -45,7 +45,7 @@ extension Supervisor {
         }
 
         @Test func exitCodeIsReported() async throws {
-            try await withLoader { loader, folder in
+            try await withLoader(configuration: .fastWithoutRestarts) { loader, folder in
                 let (_, victim) = try await pair(loader, folder)
                 let error = try await #require(throws: LoaderError.self) { try await victim.call("crash", params: ["exit": 42]) }
                 #expect(error.exit == .exited(code: 42))
@@ -70,7 +70,7 @@ extension Supervisor {
         @Test(.serialized, arguments: 0..<faults.count)
         func protocolFaultKillsOnlyThatWorker(index: Int) async throws {
             let (hex, close, reason) = Self.faults[index]
-            try await withLoader { loader, folder in
+            try await withLoader(configuration: .fastWithoutRestarts) { loader, folder in
                 let events = EventLog(loader)
                 let (bystander, victim) = try await pair(loader, folder)
                 let pid = victim.pid

@@ -38,8 +38,9 @@ extension Supervisor {
             var alpha: String { Paths.join(folder.path, "alpha") }
         }
 
-        func withRig(_ backend: WatchBackend, recursive: Bool = false, _ body: (Rig) async throws -> Void) async throws {
-            try await withLoader { loader, folder in
+        func withRig(_ backend: WatchBackend, recursive: Bool = false, configuration: LoaderConfiguration = .fast,
+                     _ body: (Rig) async throws -> Void) async throws {
+            try await withLoader(configuration: configuration) { loader, folder in
                 folder.chaos("alpha")
                 let events = EventLog(loader)
                 let clock = ManualWatchClock()
@@ -201,6 +202,28 @@ extension Supervisor {
                 elsewhere.script("delta", "# edited\nexec '\(BuildProducts.chaosPhoton)' serve delta")
                 try await rig.settle()
                 #expect(delta.generation == 2)
+            }
+        }
+
+        @Test func quarantinedFileIsRetriedAtOnceWhenItsContentChanges() async throws {
+            var configuration = LoaderConfiguration.fast
+            configuration.restart.quarantineAfter = 2
+            configuration.restart.stableAfter = .seconds(3600)
+            try await withRig(.inotify, configuration: configuration) { rig in
+                let alpha = try #require(await rig.loader.photons["alpha"])
+                let broken = "exec '\(BuildProducts.chaosPhoton)' crash-on-start alpha"
+                rig.folder.script("alpha", broken)
+                try await rig.settle() // the watcher tries the broken version once: rolled back
+                _ = try? await alpha.call("crash")
+                _ = try await rig.events.first("quarantined") { event in
+                    if case .quarantined = event { return true }
+                    return nil
+                }
+                #expect(alpha.state == .quarantined(.crashDuringStart))
+                rig.folder.write("alpha", alphaScript("fixed"), mode: 0o755)
+                try await rig.settle()
+                #expect(alpha.state == .started)
+                #expect(try await alpha.call("echo", params: "healed") == "healed")
             }
         }
 

@@ -89,6 +89,13 @@ func withLoader<T>(configuration: LoaderConfiguration = .fast, suppressErrors: B
 }
 
 extension LoaderConfiguration {
+    /// `fast`, with crashed workers left crashed, for tests that examine a crash itself.
+    static var fastWithoutRestarts: LoaderConfiguration {
+        var configuration = LoaderConfiguration.fast
+        configuration.restart = RestartPolicy(.never)
+        return configuration
+    }
+
     /// Short stop and kill timeouts, so escalation tests finish quickly; the handshake keeps its room.
     static var fast: LoaderConfiguration {
         var configuration = LoaderConfiguration()
