@@ -13,7 +13,7 @@ import LuminalWire
 enum Manifest {
     /// The manifest's file name inside a package folder.
     static let fileName = "photon.json"
-    private static let keys = ["exec", "args", "env", "timeouts", "watch", "restart"]
+    private static let keys = ["exec", "args", "env", "timeouts", "watch", "restart", "health"]
     private static let timeoutKeys = ["handshake", "stop", "kill"]
 
     /// Reads and checks the manifest of the package at `package`.
@@ -61,6 +61,9 @@ enum Manifest {
             }
             file.restart = mode
         }
+        if let health = object["health"] {
+            file.health = try parseHealth(health, invalid: invalid)
+        }
         return file
     }
 
@@ -85,6 +88,27 @@ enum Manifest {
             throw LoaderError(.invalidManifest, "manifest \(manifest): key '\(key)' must be an array of strings", file: Paths.parent(manifest))
         }
         return items.compactMap(\.stringValue)
+    }
+
+    /// `{"interval": seconds or null (off), "timeout": seconds}`.
+    private static func parseHealth(_ value: JSONValue, invalid: (String) -> LoaderError) throws(LoaderError) -> HealthCheck {
+        guard let entries = value.objectValue else { throw invalid("key 'health' must be an object with 'interval' and 'timeout'") }
+        var check = HealthCheck()
+        for (key, seconds) in entries.sorted(by: { $0.key < $1.key }) {
+            guard key == "interval" || key == "timeout" else {
+                throw invalid("key 'health.\(key)' is not allowed (allowed: interval, timeout)")
+            }
+            if key == "interval", seconds.isNull {
+                check.interval = nil
+                continue
+            }
+            guard let number = seconds.doubleValue, number > 0, number <= 86_400 else {
+                throw invalid("'health.\(key)' must be a number of seconds above 0 and at most 86400\(key == "interval" ? ", or null to turn heartbeats off" : "")")
+            }
+            let duration = Duration.milliseconds(Int64(number * 1000))
+            if key == "interval" { check.interval = duration } else { check.timeout = duration }
+        }
+        return check
     }
 
     private static func parseTimeouts(_ value: JSONValue?, invalid: (String) -> LoaderError) throws(LoaderError) -> ManifestTimeouts {

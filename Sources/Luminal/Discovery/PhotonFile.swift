@@ -16,6 +16,8 @@ struct PhotonFile: Sendable, Hashable {
     var watchedPaths: [String] = []
     /// The manifest's restart mode, overriding the loader's.
     var restart: RestartPolicy.Mode?
+    /// The manifest's heartbeat, overriding the loader's.
+    var health: HealthCheck?
     /// Per-file timeouts from a manifest, overriding the loader's.
     let timeouts: ManifestTimeouts
 }

@@ -19,6 +19,9 @@ public struct LoaderConfiguration: Sendable {
     /// What happens when a worker ends on its own; a package manifest's `restart` sets the mode
     /// per file. Default: on-failure, with the limits documented on `RestartPolicy`.
     public var restart = RestartPolicy()
+    /// The heartbeat of every worker; a manifest's `health` overrides it per file. Default: a
+    /// ping every 30 s, 10 s to answer.
+    public var health = HealthCheck()
     /// The largest frame accepted from or sent to a worker, in bytes. Default 16 MiB.
     public var frameCap: Int = Frame.defaultCap
 

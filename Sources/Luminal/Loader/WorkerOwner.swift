@@ -77,6 +77,14 @@ final class WorkerOwner: Sendable {
                 context.events.emit(.killed(file: file, pid: pid, reason: "protocol fault: \(fault)"))
                 report(nil, .protocolFault)
             },
+            unresponsive: { [self] timeout in
+                let reason = "stopped answering heartbeats (no pong within \(timeout))"
+                let (handlers, pid) = end(.faulted(reason: reason), exit: nil)
+                context.log(.error, "photon file \(file) \(reason); killing it", file: file)
+                context.events.emit(.killed(file: file, pid: pid, reason: reason))
+                _ = handlers
+                report(nil, .healthCheckTimeout)
+            },
             exited: { [self] status, expected in
                 guard !expected else {
                     state.withLock { state in state.handlers }.forEach { $0.record(exit: status) }

@@ -21,6 +21,7 @@ extension Loader {
             guard let self else { return }
             Task { await self.generationEnded(path: path, generation: generation, exit: exit, failure: failure) }
         }
+        record.worker.startHeartbeat(record.file.health ?? context.configuration.health)
     }
 
     private func generationEnded(path: String, generation: Int, exit: ExitStatus?, failure: FailureClass) {

@@ -116,12 +116,13 @@ extension Worker {
         reader?.drain()
         outputs.forEach { $0.drain() }
         let (pending, expected) = state.withLock { state -> ([PendingRequest], Bool) in
-            let expected = state.phase == .draining || state.phase == .stopping || state.fault != nil
+            let expected = state.phase == .draining || state.phase == .stopping || state.fault != nil || state.unresponsive
             state.phase = .exited
             defer { state.pending = [:] }
             return (Array(state.pending.values), expected)
         }
         writer.close()
+        stopHeartbeat()
         // Handlers show the exit before any caller hears of it.
         hooks.exited(status, expected)
         finishHandshake(.failure(LoaderError(

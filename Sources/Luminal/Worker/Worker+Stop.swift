@@ -18,8 +18,9 @@ extension Worker {
     /// the stop timeout in all; then SIGTERM to the tree, then SIGKILL after the kill timeout.
     /// Forced: SIGTERM to the tree at once, then SIGKILL after the kill timeout.
     func stop(graceful: Bool, started: [String], timeouts: StopTimeouts) async -> WorkerStopReport {
+        stopHeartbeat()
         let alreadyOver = state.withLock { state -> Bool in
-            if state.phase == .exited || state.fault != nil { return true }
+            if state.phase == .exited || state.fault != nil || state.unresponsive { return true }
             state.phase = .stopping
             return false
         }

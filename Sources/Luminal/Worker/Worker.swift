@@ -27,6 +27,7 @@ final class Worker: Sendable {
     // source, not `asyncAfter`: cancelling it takes it off Dispatch's timer heap, so an idle
     // supervisor is not woken for handshakes that already ended.
     nonisolated(unsafe) var handshakeTimer: (any DispatchSourceTimer)?
+    let heartbeat = Mutex<HeartbeatTimer?>(nil)
 
     /// Lifecycle of the process (photon states live in their handlers). A draining worker has been
     /// replaced or is being unloaded: it finishes the calls it has and refuses new ones.
@@ -49,6 +50,10 @@ final class Worker: Sendable {
         var abandoned: Set<Int64> = []
         var nextID: Int64 = 1
         var fault: ProtocolFault?
+        /// A heartbeat ping is in flight.
+        var pinging = false
+        /// The heartbeat gave up on it: its end was already reported.
+        var unresponsive = false
         var recentOutput: [String] = []
     }
 
@@ -130,6 +135,7 @@ final class Worker: Sendable {
     /// Stops taking calls: from now on a call is refused as `retired` (its caller retries on the
     /// photon's current worker); calls already sent finish. Start, stop and ping still work.
     func retire() {
+        stopHeartbeat()
         state.withLock { state in
             if state.phase == .ready || state.phase == .handshaking { state.phase = .draining }
         }

@@ -8,6 +8,8 @@ struct WorkerHooks: Sendable {
     var event: @Sendable (String, String, JSONValue) -> Void
     /// The worker broke the protocol; it is being killed.
     var fault: @Sendable (ProtocolFault) -> Void
+    /// The worker stopped answering heartbeats within `timeout`; it is being killed.
+    var unresponsive: @Sendable (_ timeout: Duration) -> Void
     /// The worker process exited; `expected` when the supervisor was stopping it.
     var exited: @Sendable (_ status: ExitStatus, _ expected: Bool) -> Void
 }

@@ -1,0 +1,57 @@
+import Dispatch
+import Glibc
+import LuminalWire
+
+extension Worker {
+    /// Pings the worker every `check.interval`; if a pong does not come within `check.timeout`,
+    /// reports it through the `unresponsive` hook and kills the tree. One ping is in flight at most.
+    func startHeartbeat(_ check: HealthCheck) {
+        guard let interval = check.interval else { return }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + interval.dispatchInterval, repeating: interval.dispatchInterval)
+        timer.setEventHandler { [weak self] in self?.beat(check.timeout) }
+        heartbeat.withLock { $0?.source.cancel(); $0 = HeartbeatTimer(source: timer) }
+        timer.activate()
+    }
+
+    /// Stops the heartbeat (the worker is retiring, stopping or gone).
+    func stopHeartbeat() {
+        heartbeat.withLock { $0?.source.cancel(); $0 = nil }
+    }
+
+    private func beat(_ timeout: Duration) {
+        let due = state.withLock { state -> Bool in
+            guard state.phase == .ready, !state.pinging else { return false }
+            state.pinging = true
+            return true
+        }
+        guard due else { return }
+        Task {
+            do throws(LoaderError) {
+                _ = try await send(.ping, timeout: timeout)
+                state.withLock { $0.pinging = false }
+            } catch where error.code == .timeout {
+                let giveUp = state.withLock { state -> Bool in
+                    guard state.phase == .ready, state.fault == nil else { return false }
+                    state.unresponsive = true
+                    return true
+                }
+                guard giveUp else { return }
+                stopHeartbeat()
+                queue.async { [self] in
+                    hooks.unresponsive(timeout)
+                    let tree = tree
+                    Task { _ = await tree.terminate(first: SIGKILL, grace: .seconds(5)) }
+                }
+            } catch {
+                state.withLock { $0.pinging = false }
+            }
+        }
+    }
+}
+
+/// The heartbeat's timer source. Dispatch sources are thread-safe; the worker only schedules,
+/// activates and cancels it.
+struct HeartbeatTimer: @unchecked Sendable {
+    let source: any DispatchSourceTimer
+}
