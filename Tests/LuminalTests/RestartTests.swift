@@ -133,6 +133,41 @@ extension Supervisor {
             }
         }
 
+        @Test func hungWorkerIsKilledByTheHeartbeatAndRestarted() async throws {
+            var configuration = LoaderConfiguration.fast
+            configuration.health = HealthCheck(interval: .milliseconds(100), timeout: .seconds(1))
+            try await withLoader(configuration: configuration) { loader, folder in
+                let events = EventLog(loader)
+                let alpha = try #require(try await loader.loadPhoton(at: folder.chaos("alpha")).first)
+                try await alpha.start()
+                // Busy is not hung: a slow call does not stop pongs.
+                #expect(try await alpha.call("sleep", params: ["ms": 500]) == "slept")
+                let frozen = alpha.pid
+                kill(frozen, SIGSTOP)
+                let failure = try await events.first("health-check failure") { event in
+                    if case .failed(_, let failure, _, _) = event { return failure }
+                    return nil
+                }
+                #expect(failure == .healthCheckTimeout)
+                _ = try await events.first("restarted") { event in
+                    if case .restarted = event { return true }
+                    return nil
+                }
+                #expect(alpha.failureClass == .healthCheckTimeout)
+                #expect(!exists(frozen))
+                #expect(try await alpha.call("echo", params: "awake") == "awake")
+            }
+        }
+
+        @Test func manifestHealthIsChecked() async throws {
+            try await withLoader { loader, folder in
+                folder.write("sick/photon.json", #"{"exec": "run", "health": {"interval": 0}}"#)
+                folder.script("sick/run", "exit 0")
+                let error = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: Paths.join(folder.path, "sick")) }
+                #expect(error.message.contains("'health.interval'"))
+            }
+        }
+
         @Test func manifestRestartValueIsChecked() async throws {
             try await withLoader { loader, folder in
                 folder.write("odd/photon.json", #"{"exec": "run", "restart": "sometimes"}"#)
