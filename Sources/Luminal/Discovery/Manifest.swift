@@ -1,3 +1,4 @@
+import Glibc
 import LuminalWire
 
 /// A photon package's manifest, `photon.json`:
@@ -13,7 +14,8 @@ import LuminalWire
 enum Manifest {
     /// The manifest's file name inside a package folder.
     static let fileName = "photon.json"
-    private static let keys = ["exec", "args", "env", "timeouts", "watch", "restart", "health"]
+    private static let keys = ["exec", "args", "env", "timeouts", "watch", "restart", "health", "protocol", "name", "ready", "signal"]
+    private static let signals: [String: Int32] = ["TERM": SIGTERM, "INT": SIGINT, "HUP": SIGHUP, "QUIT": SIGQUIT, "USR1": SIGUSR1, "USR2": SIGUSR2]
     private static let timeoutKeys = ["handshake", "stop", "kill"]
 
     /// Reads and checks the manifest of the package at `package`.
@@ -64,6 +66,13 @@ enum Manifest {
         if let health = object["health"] {
             file.health = try parseHealth(health, invalid: invalid)
         }
+        if let signal = object["signal"] {
+            guard let number = signal.stringValue.flatMap({ signals[$0] }) else {
+                throw invalid("key 'signal' must be one of \(signals.keys.sorted().joined(separator: ", ")) (the signal that asks it to stop)")
+            }
+            file.stopSignal = number
+        }
+        file.plain = try parsePlain(object, package: package, invalid: invalid)
         return file
     }
 
@@ -88,6 +97,32 @@ enum Manifest {
             throw LoaderError(.invalidManifest, "manifest \(manifest): key '\(key)' must be an array of strings", file: Paths.parent(manifest))
         }
         return items.compactMap(\.stringValue)
+    }
+
+    /// `"protocol": "none"` with its `name` and `ready` time; nil for a protocol photon.
+    private static func parsePlain(_ object: [String: JSONValue], package: String, invalid: (String) -> LoaderError) throws(LoaderError) -> PlainExecutable? {
+        switch object["protocol"]?.stringValue {
+        case nil where object["protocol"] == nil, "luminal":
+            for key in ["name", "ready"] where object[key] != nil {
+                throw invalid("key '\(key)' is only for plain executables (\"protocol\": \"none\")")
+            }
+            return nil
+        case "none":
+            let name = object["name"].map { $0.stringValue ?? "" } ?? Paths.name(package)
+            guard PhotonDescriptor.isValidName(name) else {
+                throw invalid("'name' (\(name)) must be letters, digits, '.', '_' or '-', starting with a letter or digit, at most 128")
+            }
+            var ready = Duration.milliseconds(500)
+            if let value = object["ready"] {
+                guard let seconds = value.doubleValue, seconds > 0, seconds <= 3600 else {
+                    throw invalid("'ready' must be the seconds a plain executable must stay up to count as ready, above 0 and at most 3600")
+                }
+                ready = .milliseconds(Int64(seconds * 1000))
+            }
+            return PlainExecutable(name: name, readyAfter: ready)
+        default:
+            throw invalid("key 'protocol' must be \"luminal\" (the default) or \"none\" (a plain executable, supervised for liveness only)")
+        }
     }
 
     /// `{"interval": seconds or null (off), "timeout": seconds}`.

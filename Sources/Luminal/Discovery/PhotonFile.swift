@@ -1,3 +1,5 @@
+import Glibc
+
 /// A photon file resolved from disk: what to run for it and how.
 struct PhotonFile: Sendable, Hashable {
     /// The photon file's absolute path: the executable, or the package folder.
@@ -12,14 +14,26 @@ struct PhotonFile: Sendable, Hashable {
     let workingDirectory: String
     /// The files whose bytes make the checksum (those that exist now).
     let contentPaths: [String]
+    /// Per-file timeouts from a manifest, overriding the loader's.
+    let timeouts: ManifestTimeouts
     /// Files outside the photon file that a watcher also follows (a package's `watch` list).
     var watchedPaths: [String] = []
     /// The manifest's restart mode, overriding the loader's.
     var restart: RestartPolicy.Mode?
     /// The manifest's heartbeat, overriding the loader's.
     var health: HealthCheck?
-    /// Per-file timeouts from a manifest, overriding the loader's.
-    let timeouts: ManifestTimeouts
+    /// Set for a plain executable (`"protocol": "none"`): supervised for liveness only.
+    var plain: PlainExecutable?
+    /// The signal that asks the worker to stop (default SIGTERM).
+    var stopSignal: Int32 = SIGTERM
+}
+
+/// How a plain executable (no protocol) is supervised.
+struct PlainExecutable: Sendable, Hashable {
+    /// The name its one photon gets.
+    let name: String
+    /// It counts as ready once it has stayed up this long.
+    let readyAfter: Duration
 }
 
 /// Timeouts a manifest may set; nil keeps the loader's value.

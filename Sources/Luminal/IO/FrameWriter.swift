@@ -20,9 +20,9 @@ final class FrameWriter: Sendable {
         var closeWhenFlushed = false
     }
 
-    /// Takes ownership of `fd` (made non-blocking).
+    /// Takes ownership of `fd` (made non-blocking); -1 makes a writer that is closed from the start.
     init(fd: Int32, queue: DispatchQueue) throws(SystemError) {
-        try setNonBlocking(fd)
+        if fd >= 0 { try setNonBlocking(fd) }
         self.queue = queue
         state = Mutex(State(fd: fd))
     }

@@ -74,7 +74,10 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
         }
         guard let worker else { return }
         do {
-            _ = try await worker.send(.start(photon: name), timeout: context.configuration.startTimeout)
+            // A plain executable runs from its spawn: starting it only marks it so.
+            if worker.file.plain == nil {
+                _ = try await worker.send(.start(photon: name), timeout: context.configuration.startTimeout)
+            }
         } catch {
             core.withLock { if $0.state == .starting { $0.state = .ready } }
             context.log(.error, "photon \(name) failed to start: \(error.message)", file: filePath)
@@ -116,6 +119,9 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
 
     private func callableWorker(for method: String) throws(LoaderError) -> Worker {
         try core.withLock { core throws(LoaderError) -> Worker in
+            guard core.worker.file.plain == nil else {
+                throw LoaderError(.noProtocol, "photon \(name) (\(filePath)) is a plain executable (\"protocol\": \"none\"); it takes no calls", photon: name, file: filePath)
+            }
             guard core.state == .started else {
                 let code: LoaderError.Code = core.state == .ready || core.state == .starting ? .notStarted : .unloaded
                 throw LoaderError(code, "photon \(name) (\(filePath)) cannot take call '\(method)': it is \(core.state)\(code == .notStarted ? "; call start() first" : "")",

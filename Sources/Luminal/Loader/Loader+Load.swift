@@ -126,7 +126,8 @@ extension Loader {
             _ = await worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
             throw GenerationFailure(.handshake, error)
         }
-        let chosen = hello.photons.filter(selection.chooses)
+        // A plain executable declares no kinds: it is always what its file was loaded for.
+        let chosen = file.plain == nil ? hello.photons.filter(selection.chooses) : hello.photons
         var refusal: LoaderError?
         if chosen.isEmpty {
             let declared = hello.photons.map { "\($0.name) (kinds: \($0.kinds.joined(separator: ", ")))" }.joined(separator: "; ")

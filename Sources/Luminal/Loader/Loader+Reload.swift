@@ -102,7 +102,7 @@ extension Loader {
         let known = Set(record.handlers.map(\.name))
         // Start what was started, and new photons of a file whose photons were running.
         let toStart = prepared.photons.map(\.name).filter { wasStarted.contains($0) || (!wasStarted.isEmpty && !known.contains($0)) }
-        for photon in toStart {
+        for photon in toStart where file.plain == nil {
             do {
                 _ = try await prepared.worker.send(.start(photon: photon), timeout: context.configuration.startTimeout)
             } catch {

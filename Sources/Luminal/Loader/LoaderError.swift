@@ -48,6 +48,8 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
         public static let timeout = Code(rawValue: "timeout")
         /// The photon answered with an error; see `reply`.
         public static let photonError = Code(rawValue: "photonError")
+        /// The photon is a plain executable and takes no calls.
+        public static let noProtocol = Code(rawValue: "noProtocol")
         /// A reload failed at some step; the previous generation keeps serving. The message names the step.
         public static let reloadRolledBack = Code(rawValue: "reloadRolledBack")
         /// The loader is already watching a folder (the seed's ThreadManagerAlreadyRunning).

@@ -11,6 +11,8 @@ struct SpawnRequest: Sendable {
     var environment: [String: String]
     /// The worker's working directory.
     var workingDirectory: String
+    /// Whether fds 3 and 4 carry the protocol; a plain executable gets only 0–2.
+    var protocolPipes = true
 }
 
 /// A spawned worker: its pid and pidfd, and the supervisor's ends of its four pipes.
@@ -19,9 +21,9 @@ struct SpawnedProcess: Sendable {
     let pid: pid_t
     /// A pidfd for the worker: signals and exit without PID-reuse races.
     let pidfd: Int32
-    /// Write end of the worker's fd 3 (host → worker frames).
+    /// Write end of the worker's fd 3 (host → worker frames); -1 for a plain executable.
     let toWorker: Int32
-    /// Read end of the worker's fd 4 (worker → host frames).
+    /// Read end of the worker's fd 4 (worker → host frames); -1 for a plain executable.
     let fromWorker: Int32
     /// Read end of the worker's stdout.
     let stdout: Int32
@@ -45,12 +47,14 @@ enum Spawner {
             return Pipe(readEnd: ends[0], writeEnd: ends[1])
         }
         do throws(SystemError) {
-            let hostToWorker = try pipe(), workerToHost = try pipe()
             let out = try pipe(), err = try pipe()
+            let unused = Pipe(readEnd: -1, writeEnd: -1)
+            let hostToWorker = request.protocolPipes ? try pipe() : unused
+            let workerToHost = request.protocolPipes ? try pipe() : unused
+            var childFDs = [(out.writeEnd, Int32(1)), (err.writeEnd, 2)]
+            if request.protocolPipes { childFDs += [(hostToWorker.readEnd, 3), (workerToHost.writeEnd, 4)] }
             let pid = try ChildRegistry.shared.spawning { () throws(SystemError) -> pid_t in
-                try posixSpawn(request, childFDs: [
-                    (out.writeEnd, 1), (err.writeEnd, 2), (hostToWorker.readEnd, 3), (workerToHost.writeEnd, 4),
-                ])
+                try posixSpawn(request, childFDs: childFDs, closeFrom: request.protocolPipes ? 5 : 3)
             }
             let pidfd = luminal_pidfd_open(pid)
             if pidfd < 0 {
@@ -79,7 +83,7 @@ enum Spawner {
         return moved
     }
 
-    private static func posixSpawn(_ request: SpawnRequest, childFDs: [(Int32, Int32)]) throws(SystemError) -> pid_t {
+    private static func posixSpawn(_ request: SpawnRequest, childFDs: [(Int32, Int32)], closeFrom: Int32) throws(SystemError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         var attributes = posix_spawnattr_t()
         posix_spawn_file_actions_init(&actions)
@@ -92,7 +96,7 @@ enum Spawner {
         for (source, target) in childFDs where rc == 0 {
             rc = posix_spawn_file_actions_adddup2(&actions, source, target)
         }
-        if rc == 0 { rc = luminal_spawn_addclosefrom(&actions, 5) }
+        if rc == 0 { rc = luminal_spawn_addclosefrom(&actions, closeFrom) }
         if rc == 0 { rc = luminal_spawn_addchdir(&actions, request.workingDirectory) }
         if rc != 0 { throw SystemError("posix_spawn file actions", errno: rc) }
 

@@ -21,7 +21,9 @@ extension Loader {
             guard let self else { return }
             Task { await self.generationEnded(path: path, generation: generation, exit: exit, failure: failure) }
         }
-        record.worker.startHeartbeat(record.file.health ?? context.configuration.health)
+        if record.file.plain == nil {
+            record.worker.startHeartbeat(record.file.health ?? context.configuration.health)
+        }
     }
 
     private func generationEnded(path: String, generation: Int, exit: ExitStatus?, failure: FailureClass) {

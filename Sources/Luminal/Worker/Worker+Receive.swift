@@ -68,6 +68,13 @@ extension Worker {
         waiters.forEach { $0(result) }
     }
 
+    /// A plain executable stayed up for its ready time: its one photon is ready.
+    func stayedUp(_ plain: PlainExecutable) {
+        guard process.exitStatus == nil else { return }
+        finishHandshake(.success(Hello(protocolVersion: WireProtocol.version, pid: Int(pid), runtime: "plain executable",
+                                       photons: [PhotonDescriptor(name: plain.name, kinds: [], methods: [])])))
+    }
+
     func handshakeTimedOut(after timeout: Duration) {
         finishHandshake(.failure(LoaderError(
             .handshakeTimeout,
@@ -125,8 +132,9 @@ extension Worker {
         stopHeartbeat()
         // Handlers show the exit before any caller hears of it.
         hooks.exited(status, expected)
+        let before = file.plain.map { "within its ready time of \($0.readyAfter)" } ?? "before saying hello"
         finishHandshake(.failure(LoaderError(
-            .exitedBeforeHello, "photon file \(file.path) exited before saying hello (\(status)). \(outputHint)",
+            .exitedBeforeHello, "photon file \(file.path) exited \(before) (\(status)). \(outputHint)",
             file: file.path, exit: status)))
         for request in pending {
             request.resume(.failure(LoaderError(

@@ -30,6 +30,13 @@ extension Worker {
             return WorkerStopReport(ending: .alreadyEnded, exit: await reaped(), finalizerErrors: [:])
         }
         var report = WorkerStopReport(ending: .terminated, finalizerErrors: [:])
+        if file.plain != nil {
+            // A plain executable's graceful stop is its stop signal; SIGKILL after the kill timeout.
+            let gentle = await tree.terminate(first: graceful ? file.stopSignal : SIGTERM, grace: timeouts.kill)
+            report.ending = gentle ? (graceful ? .clean : .terminated) : .killed
+            report.exit = await reaped()
+            return report
+        }
         if graceful {
             let deadline = ContinuousClock.now + timeouts.stop
             for photon in started {
@@ -44,13 +51,13 @@ extension Worker {
             if await process.waitForExit(timeout: ContinuousClock.now.duration(to: deadline)) != nil {
                 report.ending = .clean
                 // Descendants the worker left behind still go.
-                _ = await tree.terminate(first: SIGTERM, grace: timeouts.kill)
+                _ = await tree.terminate(first: file.stopSignal, grace: timeouts.kill)
                 report.exit = await reaped()
                 return report
             }
         }
         // fd 3 stays open until the signal has landed, so a forced stop ends by SIGTERM, not by EOF.
-        let gentle = await tree.terminate(first: SIGTERM, grace: timeouts.kill)
+        let gentle = await tree.terminate(first: file.stopSignal, grace: timeouts.kill)
         writer.close()
         report.ending = gentle ? .terminated : .killed
         report.exit = await reaped()

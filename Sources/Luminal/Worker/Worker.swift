@@ -72,7 +72,8 @@ final class Worker: Sendable {
         let spawned: SpawnedProcess
         do {
             spawned = try Spawner.spawn(SpawnRequest(executable: file.executable, arguments: file.arguments,
-                                                     environment: environment, workingDirectory: file.workingDirectory))
+                                                     environment: environment, workingDirectory: file.workingDirectory,
+                                                     protocolPipes: file.plain == nil))
         } catch {
             throw LoaderError(.spawnFailed, "photon file \(file.path) could not be started: \(error)", file: file.path)
         }
@@ -92,26 +93,33 @@ final class Worker: Sendable {
         queue.sync { attachReaders(spawned, cap: configuration.frameCap) }
         process.onExit { [weak self] status in self?.processExited(status) }
         let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + configuration.handshakeTimeout.dispatchInterval)
-        timer.setEventHandler { [weak self] in self?.handshakeTimedOut(after: configuration.handshakeTimeout) }
+        if let plain = file.plain {
+            // No hello from a plain executable: it is ready once it has stayed up long enough.
+            timer.schedule(deadline: .now() + plain.readyAfter.dispatchInterval)
+            timer.setEventHandler { [weak self] in self?.stayedUp(plain) }
+        } else {
+            timer.schedule(deadline: .now() + configuration.handshakeTimeout.dispatchInterval)
+            timer.setEventHandler { [weak self] in self?.handshakeTimedOut(after: configuration.handshakeTimeout) }
+        }
         handshakeTimer = timer
         timer.activate()
     }
 
     private func attachReaders(_ spawned: SpawnedProcess, cap: Int) {
         do {
-            let reader = try FrameReader(fd: spawned.fromWorker, cap: cap, queue: queue,
-                                         onObject: { [weak self] in self?.receive($0) },
-                                         onFault: { [weak self] in self?.fault($0) },
-                                         onEnd: { [weak self] in self?.protocolEnded($0) })
             for (fd, stream) in [(spawned.stdout, OutputStream.stdout), (spawned.stderr, .stderr)] {
                 outputs.append(try OutputCapture(fd: fd, stream: stream, queue: queue) { [weak self] stream, line in
                     self?.captured(stream, line)
                 })
             }
+            outputs.forEach { $0.activate() }
+            guard spawned.fromWorker >= 0 else { return }
+            let reader = try FrameReader(fd: spawned.fromWorker, cap: cap, queue: queue,
+                                         onObject: { [weak self] in self?.receive($0) },
+                                         onFault: { [weak self] in self?.fault($0) },
+                                         onEnd: { [weak self] in self?.protocolEnded($0) })
             self.reader = reader
             reader.activate()
-            outputs.forEach { $0.activate() }
         } catch {
             [spawned.fromWorker, spawned.stdout, spawned.stderr].forEach(closeQuietly)
             fault(ProtocolFault(.closedProtocolPipe, "could not watch the worker's pipes: \(error)"))
