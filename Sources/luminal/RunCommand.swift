@@ -70,6 +70,7 @@ enum RunCommand {
                 Task {
                     await loader.stopWatchingPhotons()
                     await loader.unloadAll()
+                    loader.flushLog()
                     exit(0)
                 }
             }

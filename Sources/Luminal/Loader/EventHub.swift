@@ -2,14 +2,21 @@ import Synchronization
 
 /// Fans loader events out to every subscriber's stream.
 final class EventHub: Sendable {
-    private let subscribers = Mutex<(next: Int, streams: [Int: AsyncStream<LoaderEvent>.Continuation])>((0, [:]))
+    private struct Subscriber {
+        let continuation: AsyncStream<LoaderEvent>.Continuation
+        /// Events dropped since this subscriber's buffer was last full.
+        var dropped = 0
+    }
 
-    /// A new stream of every event from now on; the newest 10,000 are kept if it falls behind.
+    private let subscribers = Mutex<(next: Int, streams: [Int: Subscriber])>((0, [:]))
+
+    /// A new stream of every event from now on. If it falls 10,000 events behind, newer events
+    /// are dropped and counted, and an `eventsDropped` event marks the gap once it catches up.
     func subscribe() -> AsyncStream<LoaderEvent> {
-        let (stream, continuation) = AsyncStream<LoaderEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        let (stream, continuation) = AsyncStream<LoaderEvent>.makeStream(bufferingPolicy: .bufferingOldest(10_000))
         let key = subscribers.withLock { state in
             defer { state.next += 1 }
-            state.streams[state.next] = continuation
+            state.streams[state.next] = Subscriber(continuation: continuation)
             return state.next
         }
         continuation.onTermination = { [weak self] _ in
@@ -20,15 +27,14 @@ final class EventHub: Sendable {
 
     /// Delivers `event` to every subscriber.
     func emit(_ event: LoaderEvent) {
-        for continuation in subscribers.withLock({ Array($0.streams.values) }) {
-            continuation.yield(event)
-        }
-    }
-
-    /// Ends every stream.
-    func finish() {
-        for continuation in subscribers.withLock({ Array($0.streams.values) }) {
-            continuation.finish()
+        subscribers.withLock { state in
+            for key in state.streams.keys {
+                let subscriber = state.streams[key]!
+                if subscriber.dropped > 0, case .enqueued = subscriber.continuation.yield(.eventsDropped(count: subscriber.dropped)) {
+                    state.streams[key]!.dropped = 0
+                }
+                if case .dropped = subscriber.continuation.yield(event) { state.streams[key]!.dropped += 1 }
+            }
         }
     }
 }

@@ -58,7 +58,14 @@ public actor Loader {
         return try await handler.call(method, params: params, timeout: timeout)
     }
 
-    /// A new stream of everything that happens to this loader's photons from now on.
+    /// Waits until every log record so far has reached the log sink (records are handed over on a
+    /// queue of their own, so that a slow sink never blocks a worker). Call before exiting.
+    public nonisolated func flushLog() {
+        context.log.queue.flush()
+    }
+
+    /// A new stream of everything that happens to this loader's photons from now on. A consumer
+    /// that falls 10,000 events behind loses the newer ones; `eventsDropped` marks each gap.
     public nonisolated func events() -> AsyncStream<LoaderEvent> {
         context.events.subscribe()
     }

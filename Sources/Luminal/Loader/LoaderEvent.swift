@@ -31,6 +31,8 @@ public enum LoaderEvent: Sendable {
     case quarantined(file: String, failure: FailureClass, failures: Int, retryIn: Duration)
     /// A line a worker wrote on stdout or stderr.
     case log(LogLine)
+    /// This stream fell behind and `count` events were dropped here.
+    case eventsDropped(count: Int)
     /// An event a photon emitted.
     case photonEvent(photon: String, file: String, name: String, data: JSONValue)
 }

@@ -33,18 +33,19 @@ public struct LogRecord: Sendable {
 /// Where log records go.
 public typealias LogSink = @Sendable (LogRecord) -> Void
 
-/// The loader's logger: off unless `logging`, to `sink` or standard error.
+/// The loader's logger: off unless `logging`, to `sink` or standard error, through a bounded
+/// queue so that a slow sink drops (and counts) lines instead of blocking workers.
 struct Logger: Sendable {
     let enabled: Bool
-    let sink: LogSink
+    let queue: LogQueue
 
     init(enabled: Bool, sink: LogSink?) {
         self.enabled = enabled
-        self.sink = sink ?? Logger.standardError
+        queue = LogQueue(sink: sink ?? Logger.standardError)
     }
 
     func callAsFunction(_ level: LogLevel, _ message: String, file: String? = nil, tag: String? = nil) {
-        if enabled { sink(LogRecord(level: level, message: message, file: file, tag: tag)) }
+        if enabled { queue.submit(LogRecord(level: level, message: message, file: file, tag: tag)) }
     }
 
     /// Writes "[tag] message" or "luminal: level: message" lines to standard error.
