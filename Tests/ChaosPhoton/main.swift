@@ -64,6 +64,22 @@ func servingPhoton(_ name: String) -> Photon {
             say(text, fd: params["stderr"]?.boolValue == true ? 2 : 1)
             return nil
         }
+        .method("flood") { params, _ in
+            // Writes this many bytes to stdout, newlines only if asked, in 64 KiB writes.
+            let total = Int(params["bytes"]?.intValue ?? 0)
+            let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 64 * 1024)
+            var written = 0
+            while written < total {
+                let n = chunk.withUnsafeBytes { write(1, $0.baseAddress, min($0.count, total - written)) }
+                if n <= 0 { break }
+                written += n
+            }
+            return .int(Int64(written))
+        }
+        .method("lines") { params, _ in
+            for index in 0..<(params["count"]?.intValue ?? 0) { say("line \(index)") }
+            return nil
+        }
         .method("emit") { params, context in
             context.emit(params["name"]?.stringValue ?? "tick", params["data"] ?? nil)
             return nil

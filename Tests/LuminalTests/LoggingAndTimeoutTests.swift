@@ -17,6 +17,7 @@ extension Supervisor {
             let line = try await events.log("to stderr")
             #expect(line.stream == .stderr)
             #expect(line.photons == ["talker"])
+            loader.flushLog()
             let record = try #require(records.withLock { $0.first { $0.message == "to stderr" } })
             #expect(record.tag == "talker")
             #expect(record.level == .warning)
@@ -34,6 +35,7 @@ extension Supervisor {
             try await handler.start()
             try await events.log("quiet started")
             await loader.unloadAll()
+            loader.flushLog()
             #expect(records.withLock { $0 } == 0)
         }
 
