@@ -40,6 +40,26 @@ extension Supervisor {
             #expect(await run.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
         }
 
+        @Test func workersDoNotOutliveASupervisorKilledWithSIGKILL() async throws {
+            Luminal.Supervisor.prepare() // this test process adopts the orphans, so it can reap them
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            folder.chaos("swifty")
+            symlink(Paths.join(BuildProducts.repository, "protocol/python/example_photon.py"), Paths.join(folder.path, "pythonic.py"))
+            let run = try CommandProcess(["run", "--no-watch", folder.path])
+            try await run.line { $0.contains("2 of 2 photons started") }
+            let pids = run.lines.filter { $0.contains("loaded ") }.compactMap { line in
+                line.split(separator: "(pid ").last.flatMap { pid_t($0.prefix { $0.isNumber }) }
+            }
+            #expect(pids.count == 2)
+            run.process.signal(SIGKILL)
+            #expect(await run.process.waitForExit(timeout: testDeadline) == .signaled(signal: SIGKILL, coreDumped: false))
+            // Each worker reads end of file on fd 3 and exits on its own.
+            try await waitUntil("workers gone") { pids.allSatisfy { !isAlive($0) } }
+            ChildRegistry.shared.sweepOrphans()
+            #expect(pids.allSatisfy { !exists($0) })
+        }
+
         @Test func usageErrorsNameTheBadArgument() async throws {
             let run = try CommandProcess(["run", "--bogus"])
             #expect(await run.process.waitForExit(timeout: testDeadline) == .exited(code: 64))

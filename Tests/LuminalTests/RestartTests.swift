@@ -168,6 +168,29 @@ extension Supervisor {
             }
         }
 
+        @Test func thousandCrashRestartCyclesLeaveNoZombieAndNoDescriptor() async throws {
+            var configuration = LoaderConfiguration.fast
+            configuration.restart.stableAfter = .zero // every crash is a first one: restarted at once
+            try await withLoader(configuration: configuration) { loader, folder in
+                let events = EventLog(loader)
+                let phoenix = try #require(try await loader.loadPhoton(at: folder.chaos("phoenix")).first)
+                try await phoenix.start()
+                let pipes = supervisorPipeCount()
+                for cycle in 1...1000 {
+                    _ = try? await phoenix.call("crash", params: ["exit": 1])
+                    _ = try await events.first("restart \(cycle)") { event in
+                        if case .restarted(_, let generation, _) = event, generation == cycle + 1 { return true }
+                        return nil
+                    }
+                }
+                #expect(phoenix.restarts == 1000 && phoenix.state == .started)
+                #expect(try await phoenix.call("echo", params: "alive") == "alive")
+                #expect(supervisorPipeCount() == pipes)
+                let zombies = Procfs.childPIDs(of: getpid()).filter { Procfs.stat($0)?.state == "Z" }
+                #expect(zombies.isEmpty)
+            }
+        }
+
         @Test func manifestRestartValueIsChecked() async throws {
             try await withLoader { loader, folder in
                 folder.write("odd/photon.json", #"{"exec": "run", "restart": "sometimes"}"#)
