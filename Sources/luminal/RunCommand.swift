@@ -10,12 +10,17 @@ enum RunCommand {
         var recursive = false
         var quiet = false
         var watch = true
+        var stateFile: String?
     }
 
     static func main(_ arguments: [String]) -> Never {
         var options = Options()
-        for argument in arguments {
+        var remaining = arguments[...]
+        while let argument = remaining.popFirst() {
             switch argument {
+            case "--state":
+                guard let path = remaining.popFirst() else { Usage.fail("run: --state needs a file path") }
+                options.stateFile = path
             case "-r", "--recursive": options.recursive = true
             case "-q", "--quiet": options.quiet = true
             case "--no-watch": options.watch = false
@@ -23,7 +28,7 @@ enum RunCommand {
                 print(Usage.text)
                 exit(0)
             case _ where argument.hasPrefix("-"):
-                Usage.fail("run: unknown option '\(argument)' (options: --recursive, --no-watch, --quiet)")
+                Usage.fail("run: unknown option '\(argument)' (options: --recursive, --no-watch, --state PATH, --quiet)")
             case _ where options.directory == nil:
                 options.directory = argument
             default:
@@ -32,7 +37,9 @@ enum RunCommand {
         }
         guard let directory = options.directory else { Usage.fail("run: which folder? e.g. luminal run photons") }
         let quiet = options.quiet
-        let loader = Loader(logging: true, suppressErrors: true, logSink: { record in
+        var configuration = LoaderConfiguration()
+        configuration.stateFile = options.stateFile ?? defaultStateFile(for: directory)
+        let loader = Loader(logging: true, suppressErrors: true, configuration: configuration, logSink: { record in
             if record.tag != nil {
                 Console.out("[\(record.tag!)] \(record.message)")
             } else if !quiet || record.level >= .warning {
@@ -42,6 +49,7 @@ enum RunCommand {
         let stopSignals = installStopSignals(loader)
         Task {
             do {
+                try loader.claimStateFile()
                 if options.watch {
                     try await loader.watchPhotons(in: directory, recursive: options.recursive)
                 } else {
@@ -60,6 +68,18 @@ enum RunCommand {
         withExtendedLifetime(stopSignals) { dispatchMain() }
     }
 
+    /// `$XDG_RUNTIME_DIR` (or /tmp)/luminal-UID-<folder>.state: one per supervised folder and user.
+    private static func defaultStateFile(for directory: String) -> String {
+        let runtime = getenv("XDG_RUNTIME_DIR").map { String(cString: $0) } ?? "/tmp"
+        var absolute = directory
+        if !directory.hasPrefix("/"), let cwd = getcwd(nil, 0) {
+            absolute = String(cString: cwd) + "/" + directory
+            free(cwd)
+        }
+        let folder = String(absolute.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        return "\(runtime)/luminal-\(getuid())-\(folder).state"
+    }
+
     /// On SIGINT or SIGTERM, unload every photon gracefully and exit 0.
     private static func installStopSignals(_ loader: Loader) -> [any DispatchSourceSignal] {
         [SIGINT, SIGTERM].map { number in
@@ -70,6 +90,7 @@ enum RunCommand {
                 Task {
                     await loader.stopWatchingPhotons()
                     await loader.unloadAll()
+                    loader.releaseStateFile()
                     loader.flushLog()
                     exit(0)
                 }

@@ -40,6 +40,24 @@ public actor Loader {
         Supervisor.prepare()
     }
 
+    /// Takes over the configured state file: kills what a previous supervisor run recorded there
+    /// left behind (when it was killed outright), and records this run. Returns the pids killed.
+    /// Call once before loading; `releaseStateFile()` at a clean shutdown removes the file.
+    @discardableResult
+    public nonisolated func claimStateFile() throws(LoaderError) -> [Int32] {
+        guard let stateFile = configuration.stateFile else { return [] }
+        let killed = try SurvivorCleanup.takeOver(stateFile)
+        if !killed.isEmpty {
+            context.log(.warning, "killed \(killed.count) processes a previous run left behind: \(killed.map(String.init).joined(separator: ", "))", file: stateFile)
+        }
+        return killed
+    }
+
+    /// Removes this run's state file after a clean shutdown.
+    public nonisolated func releaseStateFile() {
+        configuration.stateFile.map(SurvivorCleanup.release)
+    }
+
     /// The loaded photons: name → handler. A read-only snapshot.
     public var photons: [String: Handler] {
         var result: [String: Handler] = [:]

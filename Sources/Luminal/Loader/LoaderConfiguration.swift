@@ -22,6 +22,10 @@ public struct LoaderConfiguration: Sendable {
     /// The heartbeat of every worker; a manifest's `health` overrides it per file. Default: a
     /// ping every 30 s, 10 s to answer.
     public var health = HealthCheck()
+    /// A file where this supervisor records itself; at start, the processes a previous run
+    /// recorded there left behind (it was killed outright) are killed. nil: none. Default nil;
+    /// `luminal run` uses one per folder in the runtime directory.
+    public var stateFile: String?
     /// The largest frame accepted from or sent to a worker, in bytes. Default 16 MiB.
     public var frameCap: Int = Frame.defaultCap
 

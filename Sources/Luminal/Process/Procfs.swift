@@ -40,8 +40,16 @@ enum Procfs {
 
     /// True when the environment of `pid` holds the exact entry `entry` (e.g. `LUMINAL_WORKER=12.3`).
     static func environment(of pid: pid_t, contains entry: String) -> Bool {
-        guard let text = readSmallFile("/proc/\(pid)/environ", limit: 1 << 20) else { return false }
-        return text.split(separator: "\0").contains { $0 == entry }
+        environment(of: pid).contains { $0 == entry }
+    }
+
+    /// True when the environment of `pid` holds an entry starting with `prefix`.
+    static func environment(of pid: pid_t, hasPrefix prefix: String) -> Bool {
+        environment(of: pid).contains { $0.hasPrefix(prefix) }
+    }
+
+    private static func environment(of pid: pid_t) -> [Substring] {
+        (readSmallFile("/proc/\(pid)/environ", limit: 1 << 20) ?? "").split(separator: "\0")
     }
 
     private static func readSmallFile(_ path: String, limit: Int = 64 * 1024) -> String? {
