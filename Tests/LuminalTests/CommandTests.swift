@@ -46,7 +46,7 @@ extension Supervisor {
             defer { folder.remove() }
             folder.chaos("swifty")
             symlink(Paths.join(BuildProducts.repository, "protocol/python/example_photon.py"), Paths.join(folder.path, "pythonic.py"))
-            let run = try CommandProcess(["run", "--no-watch", folder.path])
+            let run = try CommandProcess(["run", "--no-watch", "--state", Paths.join(folder.path, ".state"), folder.path])
             try await run.line { $0.contains("2 of 2 photons started") }
             let pids = run.lines.filter { $0.contains("loaded ") }.compactMap { line in
                 line.split(separator: "(pid ").last.flatMap { pid_t($0.prefix { $0.isNumber }) }
@@ -55,9 +55,52 @@ extension Supervisor {
             run.process.signal(SIGKILL)
             #expect(await run.process.waitForExit(timeout: testDeadline) == .signaled(signal: SIGKILL, coreDumped: false))
             // Each worker reads end of file on fd 3 and exits on its own.
-            try await waitUntil("workers gone") { pids.allSatisfy { !isAlive($0) } }
-            ChildRegistry.shared.sweepOrphans()
-            #expect(pids.allSatisfy { !exists($0) })
+            // They are re-parented to this process (a subreaper), which reaps them.
+            try await waitUntil("workers gone and reaped") {
+                ChildRegistry.shared.sweepOrphans()
+                return pids.allSatisfy { !exists($0) }
+            }
+        }
+
+        @Test func nextStartKillsWhatAKilledSupervisorLeftBehindButNoReusedPid() async throws {
+            Luminal.Supervisor.prepare()
+            let folder = PhotonFolder(), scratch = PhotonFolder()
+            defer { folder.remove(); scratch.remove() }
+            folder.write("daemon/photon.json", #"{"exec": "run", "protocol": "none", "ready": 0.1}"#)
+            folder.script("daemon/run", "exec sleep 3600")
+            let state = Paths.join(scratch.path, "luminal.state")
+            let run = try CommandProcess(["run", "--no-watch", "--state", state, folder.path])
+            try await run.line { $0.contains("1 of 1 photons started") }
+            let daemon = try #require(run.lines.lazy.compactMap { line -> pid_t? in
+                guard line.contains("loaded daemon") else { return nil }
+                return line.split(separator: "(pid ").last.flatMap { pid_t($0.prefix { $0.isNumber }) }
+            }.first)
+            run.process.signal(SIGKILL)
+            _ = await run.process.waitForExit(timeout: testDeadline)
+            #expect(isAlive(daemon)) // a plain executable does not notice its supervisor is gone
+
+            // An unrelated process, as if it had been given a pid the state file names.
+            let unrelated = try Spawner.spawn(SpawnRequest(executable: "/bin/sleep", arguments: ["3600"], environment: [:],
+                                                          workingDirectory: "/", protocolPipes: false))
+            let bystander = ChildProcess(pid: unrelated.pid, pidfd: unrelated.pidfd, queue: DispatchQueue(label: "bystander"))
+            defer { [unrelated.stdout, unrelated.stderr].forEach(closeQuietly) }
+
+            var configuration = LoaderConfiguration.fast
+            configuration.stateFile = state
+            let next = Loader(configuration: configuration)
+            #expect(try next.claimStateFile() == [daemon])
+            try await waitUntil("survivor gone and reaped") {
+                ChildRegistry.shared.sweepOrphans()
+                return !exists(daemon)
+            }
+
+            folder.write("../\(Paths.name(scratch.path))/luminal.state", "\(unrelated.pid) 1\n")
+            let again = Loader(configuration: configuration)
+            #expect(try again.claimStateFile().isEmpty)
+            #expect(isAlive(unrelated.pid))
+            bystander.signal(SIGKILL)
+            _ = await bystander.waitForExit(timeout: testDeadline)
+            next.releaseStateFile()
         }
 
         @Test func usageErrorsNameTheBadArgument() async throws {
