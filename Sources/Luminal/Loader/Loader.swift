@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import LuminalWire
 import _LuminalCShims
@@ -91,16 +92,29 @@ public actor Loader {
 
 /// Process-wide settings every supervisor needs, applied once.
 enum Supervisor {
-    private static let prepared: Bool = {
+    private static let prepared: OrphanReaper? = {
         // Writes to a dead worker must fail with EPIPE, not kill the supervisor.
         signal(SIGPIPE, SIG_IGN)
         // Descendants that escape with setsid are re-parented here, where they can be found and killed.
         _ = luminal_set_child_subreaper()
-        return true
+        // As PID 1 (a container's entrypoint) every orphan in the namespace comes here to be reaped.
+        return getpid() == 1 ? OrphanReaper() : nil
     }()
 
-    /// Ignores SIGPIPE and becomes a child subreaper.
+    /// Ignores SIGPIPE, becomes a child subreaper, and as PID 1 reaps every orphan on SIGCHLD.
     static func prepare() {
         _ = prepared
+    }
+}
+
+/// Reaps orphans whenever a child changes state (used as PID 1).
+private final class OrphanReaper: Sendable {
+    // Dispatch sources are thread-safe; this one is only activated, and lives as long as the process.
+    nonisolated(unsafe) private let source: any DispatchSourceSignal
+
+    init() {
+        source = DispatchSource.makeSignalSource(signal: SIGCHLD, queue: .global())
+        source.setEventHandler { ChildRegistry.shared.sweepOrphans() }
+        source.activate()
     }
 }

@@ -27,11 +27,12 @@ final class ChildRegistry: Sendable {
 
     /// Reaps zombie children of the supervisor that are not workers and that came from a worker
     /// tree (adopted through the subreaper): those in another process group than the supervisor's.
+    /// As PID 1 every orphan is the supervisor's to reap, whatever its group.
     func sweepOrphans() {
-        let ownGroup = getpgrp()
+        let ownGroup = getpgrp(), everyOrphan = getpid() == 1
         workers.withLock { set in
             for pid in Procfs.childPIDs(of: getpid()) where !set.contains(pid) {
-                guard let stat = Procfs.stat(pid), stat.state == "Z", stat.pgid != ownGroup else { continue }
+                guard let stat = Procfs.stat(pid), stat.state == "Z", everyOrphan || stat.pgid != ownGroup else { continue }
                 var status: Int32 = 0
                 _ = waitpid(pid, &status, WNOHANG)
             }
