@@ -103,6 +103,27 @@ extension Supervisor {
             next.releaseStateFile()
         }
 
+        @Test(.enabled(if: getuid() == 0, "a PID namespace needs root"))
+        func asPIDOneItReapsEveryOrphanAndStopsOnSIGTERM() async throws {
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            folder.write("job/photon.json", #"{"exec": "run", "protocol": "none", "ready": 0.1}"#)
+            // The subshell exits at once, so its short sleep is orphaned: only PID 1 can reap it.
+            folder.script("job/run", "(sleep 0.2 &)\nexec sleep 3600")
+            let run = try CommandProcess(["--fork", "--pid", "--mount-proc", Paths.join(BuildProducts.directory, "luminal"),
+                                          "run", "--no-watch", "--state", Paths.join(folder.path, ".state"), folder.path],
+                                         program: "/usr/bin/unshare")
+            try await run.line { $0.contains("1 of 1 photons started") }
+            let supervisor = try #require(Procfs.childPIDs(of: run.process.pid).first)
+            try await waitUntil("the orphan reaped") {
+                let children = Procfs.childPIDs(of: supervisor)
+                return children.count == 1 && children.allSatisfy { Procfs.stat($0)?.state != "Z" }
+            }
+            kill(supervisor, SIGTERM)
+            #expect(await run.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
+            try await run.line { $0.contains("unloaded job") && $0.contains("clean") }
+        }
+
         @Test func usageErrorsNameTheBadArgument() async throws {
             let run = try CommandProcess(["run", "--bogus"])
             #expect(await run.process.waitForExit(timeout: testDeadline) == .exited(code: 64))
@@ -118,9 +139,10 @@ final class CommandProcess: Sendable {
     private let captured = Mutex<[String]>([])
     private let captures = Mutex<[OutputCapture]>([])
 
-    init(_ arguments: [String]) throws {
+    /// Runs `luminal` with `arguments`, or `program` with them when given.
+    init(_ arguments: [String], program: String? = nil) throws {
         let spawned = try Spawner.spawn(SpawnRequest(
-            executable: Paths.join(BuildProducts.directory, "luminal"), arguments: arguments,
+            executable: program ?? Paths.join(BuildProducts.directory, "luminal"), arguments: arguments,
             environment: WorkerEnvironment.inherited(), workingDirectory: BuildProducts.repository))
         closeQuietly(spawned.toWorker)
         closeQuietly(spawned.fromWorker)
