@@ -132,6 +132,12 @@ extension Supervisor {
                 #expect(escape.code == .invalidManifest)
                 #expect(escape.message.contains("outside the package"))
 
+                folder.write("linked/photon.json", #"{"exec": "run"}"#)
+                symlink(Paths.join(folder.path, "outside"), Paths.join(folder.path, "linked/run"))
+                let linked = try await loadError(loader, Paths.join(folder.path, "linked"))
+                #expect(linked.code == .invalidManifest)
+                #expect(linked.message.contains("outside the package"))
+
                 folder.write("broken/photon.json", #"{"exec": "#)
                 let broken = try await loadError(loader, Paths.join(folder.path, "broken"))
                 #expect(broken.code == .invalidManifest)

@@ -110,7 +110,8 @@ extension Supervisor {
             folder.write("job/photon.json", #"{"exec": "run", "protocol": "none", "ready": 0.1}"#)
             // The subshell exits at once, so its short sleep is orphaned: only PID 1 can reap it.
             folder.script("job/run", "(sleep 0.2 &)\nexec sleep 3600")
-            let run = try CommandProcess(["--fork", "--pid", "--mount-proc", Paths.join(BuildProducts.directory, "luminal"),
+            // --kill-child: should the test fail early, the whole namespace goes with unshare.
+            let run = try CommandProcess(["--fork", "--pid", "--mount-proc", "--kill-child", Paths.join(BuildProducts.directory, "luminal"),
                                           "run", "--no-watch", "--state", Paths.join(folder.path, ".state"), folder.path],
                                          program: "/usr/bin/unshare")
             try await run.line { $0.contains("1 of 1 photons started") }
