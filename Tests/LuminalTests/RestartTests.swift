@@ -191,6 +191,24 @@ extension Supervisor {
             }
         }
 
+        @Test func restartPolicyCanBeSetPerFileThroughTheAPI() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let alpha = try #require(try await loader.loadPhoton(at: folder.chaos("alpha")).first)
+                try await alpha.start()
+                try await loader.setRestartPolicy(RestartPolicy(.never), for: "alpha")
+                _ = try? await alpha.call("crash", params: ["exit": 9])
+                let restartIn = try await events.first("failed") { event -> Duration?? in
+                    if case .failed(_, _, _, let restartIn) = event { return .some(restartIn) }
+                    return nil
+                }
+                #expect(restartIn == nil)
+                #expect(alpha.state == .crashed(.exited(code: 9)))
+                let missing = try await #require(throws: LoaderError.self) { try await loader.setRestartPolicy(RestartPolicy(), for: "ghost") }
+                #expect(missing.code == .photonNotFound)
+            }
+        }
+
         @Test func manifestRestartValueIsChecked() async throws {
             try await withLoader { loader, folder in
                 folder.write("odd/photon.json", #"{"exec": "run", "restart": "sometimes"}"#)

@@ -5,10 +5,20 @@ extension Loader {
         var failures = 0
         /// The scheduled restart, cancelled by an unload.
         var pending: Task<Void, Never>?
+        /// A policy set through the API for this file.
+        var policy: RestartPolicy?
     }
 
-    /// The restart policy of `file`: the loader's, with the manifest's mode.
+    /// Sets the restart policy of the loaded photon file of the photon named `nameOrPath`, or at
+    /// that path, overriding the loader's and its manifest's until it is unloaded.
+    public func setRestartPolicy(_ policy: RestartPolicy, for nameOrPath: String) throws(LoaderError) {
+        let path = try filePath(of: nameOrPath)
+        supervision[path, default: Supervision()].policy = policy
+    }
+
+    /// The restart policy of `file`: one set through the API, else the loader's with the manifest's mode.
     func restartPolicy(for file: PhotonFile) -> RestartPolicy {
+        if let policy = supervision[file.path]?.policy { return policy }
         var policy = context.configuration.restart
         policy.mode = file.restart ?? policy.mode
         return policy
