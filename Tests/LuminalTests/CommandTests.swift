@@ -15,10 +15,7 @@ extension Supervisor {
             let run = try CommandProcess(["run", folder.path])
             let ready = try await run.line { $0.contains("2 of 2 photons started") }
             #expect(ready.contains(folder.path))
-            // "luminal: info: loaded first from /tmp/…/first (pid 4242)"
-            let pids = run.lines.filter { $0.contains("loaded ") }.compactMap { line in
-                line.split(separator: "(pid ").last.flatMap { pid_t($0.prefix { $0.isNumber }) }
-            }
+            let pids = run.loadedPIDs()
             #expect(pids.count == 2)
             try await run.line { $0.contains("[first] first started") }
             run.process.signal(SIGTERM)
@@ -48,9 +45,7 @@ extension Supervisor {
             symlink(Paths.join(BuildProducts.repository, "protocol/python/example_photon.py"), Paths.join(folder.path, "pythonic.py"))
             let run = try CommandProcess(["run", "--no-watch", "--state", Paths.join(folder.path, ".state"), folder.path])
             try await run.line { $0.contains("2 of 2 photons started") }
-            let pids = run.lines.filter { $0.contains("loaded ") }.compactMap { line in
-                line.split(separator: "(pid ").last.flatMap { pid_t($0.prefix { $0.isNumber }) }
-            }
+            let pids = run.loadedPIDs()
             #expect(pids.count == 2)
             run.process.signal(SIGKILL)
             #expect(await run.process.waitForExit(timeout: testDeadline) == .signaled(signal: SIGKILL, coreDumped: false))
@@ -71,10 +66,7 @@ extension Supervisor {
             let state = Paths.join(scratch.path, "luminal.state")
             let run = try CommandProcess(["run", "--no-watch", "--state", state, folder.path])
             try await run.line { $0.contains("1 of 1 photons started") }
-            let daemon = try #require(run.lines.lazy.compactMap { line -> pid_t? in
-                guard line.contains("loaded daemon") else { return nil }
-                return line.split(separator: "(pid ").last.flatMap { pid_t($0.prefix { $0.isNumber }) }
-            }.first)
+            let daemon = try #require(run.loadedPIDs().first)
             run.process.signal(SIGKILL)
             _ = await run.process.waitForExit(timeout: testDeadline)
             #expect(isAlive(daemon)) // a plain executable does not notice its supervisor is gone
@@ -161,6 +153,14 @@ final class CommandProcess: Sendable {
 
     deinit {
         process.signal(SIGKILL)
+    }
+
+    /// The pids of the photon files loaded so far, from lines like
+    /// "luminal: info: loaded first from /tmp/…/first (pid 4242)".
+    func loadedPIDs() -> [pid_t] {
+        lines.filter { $0.contains("loaded ") }.compactMap { line in
+            line.split(separator: "(pid ").last.flatMap { pid_t($0.prefix { $0.isNumber }) }
+        }
     }
 
     /// Every line so far, stdout and stderr interleaved.
