@@ -30,11 +30,9 @@ struct SHA256 {
                 block.removeAll(keepingCapacity: true)
             }
         }
-        while rest.count >= 64 {
-            compress(UnsafeRawBufferPointer(rebasing: rest.prefix(64)))
-            rest = rest.dropFirst(64)
-        }
-        block += rest
+        let whole = rest.count / 64 * 64
+        if whole > 0 { compress(UnsafeRawBufferPointer(rebasing: rest.prefix(whole))) }
+        block += rest.dropFirst(whole)
     }
 
     /// The digest as 64 lowercase hex digits.
@@ -52,28 +50,51 @@ struct SHA256 {
         }.joined()
     }
 
-    private mutating func compress(_ chunk: UnsafeRawBufferPointer) {
-        var w = [UInt32](repeating: 0, count: 64)
-        for i in 0..<16 {
-            w[i] = UInt32(chunk[i * 4]) << 24 | UInt32(chunk[i * 4 + 1]) << 16 | UInt32(chunk[i * 4 + 2]) << 8 | UInt32(chunk[i * 4 + 3])
+    /// Runs the compression function over every 64-byte block of `blocks`.
+    private mutating func compress(_ blocks: UnsafeRawBufferPointer) {
+        // Raw pointers and locals, set up once per call, not arrays per block: this runs for every
+        // 64 bytes of every photon file, and must stay fast in debug builds too.
+        Self.k.withUnsafeBufferPointer { k in
+            hash.withUnsafeMutableBufferPointer { h in
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+                    var p = blocks.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                    for _ in 0..<(blocks.count / 64) {
+                        Self.compressBlock(p, w: w, k: k, h: h)
+                        p += 64
+                    }
+                }
+            }
         }
-        for i in 16..<64 {
-            let s0 = w[i - 15].rotatedRight(7) ^ w[i - 15].rotatedRight(18) ^ (w[i - 15] >> 3)
-            let s1 = w[i - 2].rotatedRight(17) ^ w[i - 2].rotatedRight(19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
-        var (a, b, c, d, e, f, g, h) = (hash[0], hash[1], hash[2], hash[3], hash[4], hash[5], hash[6], hash[7])
-        for i in 0..<64 {
-            let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
-            let t1 = h &+ s1 &+ ((e & f) ^ (~e & g)) &+ Self.k[i] &+ w[i]
-            let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
-            let t2 = s0 &+ ((a & b) ^ (a & c) ^ (b & c))
-            (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-        }
-        for (i, v) in [a, b, c, d, e, f, g, h].enumerated() { hash[i] &+= v }
     }
-}
 
-extension UInt32 {
-    fileprivate func rotatedRight(_ n: UInt32) -> UInt32 { (self >> n) | (self << (32 - n)) }
+    private static func compressBlock(_ bytes: UnsafePointer<UInt8>, w: UnsafeMutableBufferPointer<UInt32>,
+                                      k: UnsafeBufferPointer<UInt32>, h: UnsafeMutableBufferPointer<UInt32>) {
+        // Plain pointers, while loops and masking shifts (every amount is below 32): no bounds
+        // checks, iterators or generic shifts, even unoptimized.
+        let w = w.baseAddress!, k = k.baseAddress!
+        var i = 0
+        while i < 16 {
+            let p = bytes + i * 4
+            w[i] = UInt32(p[0]) &<< 24 | UInt32(p[1]) &<< 16 | UInt32(p[2]) &<< 8 | UInt32(p[3])
+            i += 1
+        }
+        while i < 64 {
+            let a = w[i - 15], b = w[i - 2]
+            let s0 = (a &>> 7 | a &<< 25) ^ (a &>> 18 | a &<< 14) ^ (a &>> 3)
+            let s1 = (b &>> 17 | b &<< 15) ^ (b &>> 19 | b &<< 13) ^ (b &>> 10)
+            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+            i += 1
+        }
+        var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
+        i = 0
+        while i < 64 {
+            let s1 = (e &>> 6 | e &<< 26) ^ (e &>> 11 | e &<< 21) ^ (e &>> 25 | e &<< 7)
+            let t1 = hh &+ s1 &+ ((e & f) ^ (~e & g)) &+ k[i] &+ w[i]
+            let s0 = (a &>> 2 | a &<< 30) ^ (a &>> 13 | a &<< 19) ^ (a &>> 22 | a &<< 10)
+            let t2 = s0 &+ ((a & b) ^ (a & c) ^ (b & c))
+            hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
+            i += 1
+        }
+        h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+    }
 }
