@@ -69,8 +69,10 @@ extension Worker {
             }(), resume: deliver)
             enum Admission { case sent(Int64), retired, gone }
             let admission = state.withLock { state -> Admission in
+                // A call that reached a replaced worker, even one that has since exited, is retried
+                // by its handler on the current one: it must not be lost.
+                if case .call = request, state.retired { return .retired }
                 guard state.phase != .exited, state.fault == nil else { return .gone }
-                if case .call = request, state.phase == .draining || state.phase == .stopping { return .retired }
                 let id = state.nextID
                 state.nextID += 1
                 state.pending[id] = pending

@@ -54,6 +54,8 @@ final class Worker: Sendable {
         var pinging = false
         /// The heartbeat gave up on it: its end was already reported.
         var unresponsive = false
+        /// Replaced or being unloaded: calls go elsewhere from now on, whatever the phase.
+        var retired = false
         var recentOutput: [String] = []
     }
 
@@ -145,6 +147,7 @@ final class Worker: Sendable {
     func retire() {
         stopHeartbeat()
         state.withLock { state in
+            state.retired = true
             if state.phase == .ready || state.phase == .handshaking { state.phase = .draining }
         }
     }
