@@ -46,6 +46,8 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
         public static let unloaded = Code(rawValue: "unloaded")
         /// No reply arrived within the request's timeout.
         public static let timeout = Code(rawValue: "timeout")
+        /// The task awaiting the reply was cancelled; the request was abandoned.
+        public static let cancelled = Code(rawValue: "cancelled")
         /// The photon answered with an error; see `reply`.
         public static let photonError = Code(rawValue: "photonError")
         /// The photon is a plain executable and takes no calls.

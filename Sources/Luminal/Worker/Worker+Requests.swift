@@ -1,5 +1,6 @@
 import Dispatch
 import LuminalWire
+import Synchronization
 
 /// A request sent to a worker and not yet answered.
 struct PendingRequest: Sendable {
@@ -60,41 +61,61 @@ extension Worker {
         return try result!.get()
     }
 
-    /// Sends `request` and waits for its reply, or `timeout` (the request is then abandoned and a
-    /// late reply to it is dropped), or the worker's end.
+    /// Sends `request` and waits for its reply, or the worker's end. After `timeout`, or when the
+    /// awaiting task is cancelled, the request is abandoned: the caller gets `timeout` or
+    /// `cancelled`, and a late reply is dropped.
     func send(_ request: WorkerRequest, timeout: Duration?) async throws(LoaderError) -> JSONValue {
-        let outcome = await awaitCallback(timeout: nil) { (deliver: @escaping @Sendable (Result<JSONValue, LoaderError>) -> Void) in
-            let pending = PendingRequest(photon: request.photon, label: request.label, isPing: {
-                if case .ping = request { return true } else { return false }
-            }(), resume: deliver)
-            enum Admission { case sent(Int64), retired, gone }
-            let admission = state.withLock { state -> Admission in
-                // A call that reached a replaced worker, even one that has since exited, is retried
-                // by its handler on the current one: it must not be lost.
-                if case .call = request, state.retired { return .retired }
-                guard state.phase != .exited, state.fault == nil else { return .gone }
-                let id = state.nextID
-                state.nextID += 1
-                state.pending[id] = pending
-                return .sent(id)
+        let ticket = RequestTicket()
+        let outcome = await withTaskCancellationHandler {
+            await awaitCallback(timeout: nil) { (deliver: @escaping @Sendable (Result<JSONValue, LoaderError>) -> Void) in
+                submit(request, timeout: timeout, ticket: ticket, deliver: deliver)
             }
-            let id: Int64
-            switch admission {
-            case .sent(let sent): id = sent
-            case .retired: return deliver(.failure(LoaderError(.retired, "generation \(generation) of \(file.path) takes no new calls", photon: request.photon, file: file.path)))
-            case .gone: return deliver(.failure(gone(request)))
-            }
-            if !writer.send(request.message(id: id)) {
-                if let lost = state.withLock({ $0.pending.removeValue(forKey: id) }) { lost.resume(.failure(gone(request))) }
-                return
-            }
-            if let timeout {
-                queue.asyncAfter(deadline: .now() + timeout.dispatchInterval) { [weak self] in
-                    self?.abandon(id, after: timeout)
-                }
-            }
+        } onCancel: {
+            if let id = ticket.id { abandonCancelled(id) }
         }
         return try outcome!.get()
+    }
+
+    /// Registers and writes `request`; its one outcome goes to `deliver`.
+    private func submit(_ request: WorkerRequest, timeout: Duration?, ticket: RequestTicket,
+                        deliver: @escaping @Sendable (Result<JSONValue, LoaderError>) -> Void) {
+        let pending = PendingRequest(photon: request.photon, label: request.label, isPing: {
+            if case .ping = request { return true } else { return false }
+        }(), resume: deliver)
+        enum Admission { case sent(Int64), retired, gone }
+        let admission = state.withLock { state -> Admission in
+            // A call that reached a replaced worker, even one that has since exited, is retried
+            // by its handler on the current one: it must not be lost.
+            if case .call = request, state.retired { return .retired }
+            guard state.phase != .exited, state.fault == nil else { return .gone }
+            let id = state.nextID
+            state.nextID += 1
+            state.pending[id] = pending
+            return .sent(id)
+        }
+        let id: Int64
+        switch admission {
+        case .sent(let sent): id = sent
+        case .retired: return deliver(.failure(LoaderError(.retired, "generation \(generation) of \(file.path) takes no new calls", photon: request.photon, file: file.path)))
+        case .gone: return deliver(.failure(gone(request)))
+        }
+        if !writer.send(request.message(id: id)) {
+            if let lost = state.withLock({ $0.pending.removeValue(forKey: id) }) { lost.resume(.failure(gone(request))) }
+            return
+        }
+        ticket.sent(id)
+        if Task.isCancelled { abandonCancelled(id) }
+        if let timeout {
+            queue.asyncAfter(deadline: .now() + timeout.dispatchInterval) { [weak self] in
+                self?.abandon(id) { LoaderError(.timeout, "photon \($0.photon) (\($1)) did not answer \($0.label) within \(timeout)", photon: $0.photon, file: $1) }
+            }
+        }
+    }
+
+    private func abandonCancelled(_ id: Int64) {
+        queue.async { [weak self] in
+            self?.abandon(id) { LoaderError(.cancelled, "the caller of \($0.label) on photon \($0.photon) (\($1)) was cancelled", photon: $0.photon, file: $1) }
+        }
     }
 
     private func gone(_ request: WorkerRequest) -> LoaderError {
@@ -103,15 +124,14 @@ extension Worker {
                            photon: request.photon, file: file.path, exit: process.exitStatus)
     }
 
-    private func abandon(_ id: Int64, after timeout: Duration) {
+    /// Gives up on request `id` if it is still waiting: its caller gets `error(request, file)`.
+    private func abandon(_ id: Int64, with error: (PendingRequest, String) -> LoaderError) {
         let pending = state.withLock { state -> PendingRequest? in
             guard let pending = state.pending.removeValue(forKey: id) else { return nil }
             state.abandoned.insert(id)
             return pending
         }
-        pending?.resume(.failure(LoaderError(
-            .timeout, "photon \(pending!.photon) (\(file.path)) did not answer \(pending!.label) within \(timeout)",
-            photon: pending!.photon, file: file.path)))
+        if let pending { pending.resume(.failure(error(pending, file.path))) }
     }
 
     /// Delivers a reply. Runs on the queue. A reply nobody awaits is a protocol fault, except for
@@ -138,5 +158,16 @@ extension Worker {
                             photon: pending.photon, file: file.path, reply: error)
             })
         }
+    }
+}
+
+/// The id a request was sent with, for a cancellation that may come from another thread.
+final class RequestTicket: Sendable {
+    private let value = Mutex<Int64?>(nil)
+
+    var id: Int64? { value.withLock { $0 } }
+
+    func sent(_ id: Int64) {
+        value.withLock { $0 = id }
     }
 }
