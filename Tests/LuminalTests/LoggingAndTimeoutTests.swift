@@ -39,6 +39,25 @@ extension Supervisor {
             #expect(records.withLock { $0 } == 0)
         }
 
+        @Test func cancellingTheCallerAbandonsTheCall() async throws {
+            try await withLoader { loader, folder in
+                let handler = try #require(try await loader.loadPhoton(at: folder.chaos("stuck")).first)
+                try await handler.start()
+                let pending = { handler.core.withLock { $0.worker.state.withLock { $0.pending.count } } }
+                let caller = Task { await outcome { () async throws(LoaderError) in try await handler.call("hang") } }
+                try await waitUntil("hang in flight") { pending() == 1 }
+                caller.cancel()
+                guard case .failure(let error) = await caller.value else {
+                    Issue.record("a call to 'hang' returned")
+                    return
+                }
+                #expect(error.code == .cancelled)
+                #expect(error.message.contains("hang"))
+                #expect(pending() == 0)
+                #expect(try await handler.call("echo", params: 1) == 1)
+            }
+        }
+
         @Test func timedOutCallFailsAndItsLateReplyIsDropped() async throws {
             try await withLoader { loader, folder in
                 let handler = try #require(try await loader.loadPhoton(at: folder.chaos("slow")).first)
