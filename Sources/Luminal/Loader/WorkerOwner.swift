@@ -79,10 +79,9 @@ final class WorkerOwner: Sendable {
             },
             unresponsive: { [self] timeout in
                 let reason = "stopped answering heartbeats (no pong within \(timeout))"
-                let (handlers, pid) = end(.faulted(reason: reason), exit: nil)
+                let (_, pid) = end(.faulted(reason: reason), exit: nil)
                 context.log(.error, "photon file \(file) \(reason); killing it", file: file)
                 context.events.emit(.killed(file: file, pid: pid, reason: reason))
-                _ = handlers
                 report(nil, .healthCheckTimeout)
             },
             exited: { [self] status, expected in

@@ -89,7 +89,7 @@ actor PhotonWatcher {
 
     /// With a real clock, wakes the watcher when the next file becomes quiet.
     private func scheduleWake() {
-        guard clock is ContinuousWatchClock, !stopped, let deadline = debouncer.nextDeadline,
+        guard clock.wakesWatcher, !stopped, let deadline = debouncer.nextDeadline,
               scheduledDeadline.map({ deadline < $0 }) ?? true else { return }
         scheduledDeadline = deadline
         let delay = deadline - clock.now()

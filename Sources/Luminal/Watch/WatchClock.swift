@@ -4,11 +4,15 @@ import Synchronization
 protocol WatchClock: Sendable {
     /// Time since the clock was made.
     func now() -> Duration
+    /// Whether the watcher should set real timers for its debounce deadlines (false when a test
+    /// moves time and drives the iterations itself).
+    var wakesWatcher: Bool { get }
 }
 
 /// Real time.
 struct ContinuousWatchClock: WatchClock {
     private let start = ContinuousClock.now
+    let wakesWatcher = true
 
     func now() -> Duration {
         start.duration(to: .now)
@@ -18,6 +22,7 @@ struct ContinuousWatchClock: WatchClock {
 /// Time that only moves when told to (the seed's `LoopTrace` idea: tests drive the loop).
 final class ManualWatchClock: WatchClock {
     private let time = Mutex<Duration>(.zero)
+    let wakesWatcher = false
 
     func now() -> Duration {
         time.withLock { $0 }
