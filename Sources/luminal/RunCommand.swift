@@ -59,6 +59,7 @@ enum RunCommand {
                 }
                 let handlers = await loader.photons.values
                 let started = handlers.filter { $0.state == .started }.count
+                loader.flushLog() // every "loaded …" line comes before the summary
                 Console.error("luminal: \(started) of \(handlers.count) photons started from \(directory)\(options.watch ? ", watching for changes" : ""); Ctrl-C stops them")
             } catch {
                 Console.error("luminal: \(error)")
