@@ -181,9 +181,16 @@ final class LoaderContext: Sendable {
     let configuration: LoaderConfiguration
     let events = EventHub()
     let log: Logger
+    /// Every worker spawned and not yet gone, held weakly.
+    let workers = Mutex<[ObjectIdentifier: WeakWorker]>([:])
 
     init(configuration: LoaderConfiguration, log: Logger) {
         self.configuration = configuration
         self.log = log
     }
+}
+
+/// A worker the loader context keeps track of without keeping it alive.
+struct WeakWorker: @unchecked Sendable {
+    weak var worker: Worker?
 }

@@ -116,6 +116,10 @@ extension Loader {
         let worker: Worker
         do {
             worker = try Worker(file: file, generation: generation, configuration: configuration, hooks: owner.hooks(file: file.path))
+            context.workers.withLock { workers in
+                workers = workers.filter { $0.value.worker != nil }
+                workers[ObjectIdentifier(worker)] = WeakWorker(worker: worker)
+            }
         } catch {
             throw GenerationFailure(.spawn, error)
         }

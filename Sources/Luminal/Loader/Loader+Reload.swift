@@ -38,6 +38,9 @@ extension Loader {
     }
 
     func reload(_ paths: Set<String>) async throws(LoaderError) -> [Handler] {
+        if let held = paths.sorted().first(where: isHeld) {
+            throw LoaderError(.notStarted, "photon file \(held) is stopped; start it to run the file as it is now", file: held)
+        }
         await enterGate(paths)
         defer { gate.leave(paths) }
         let records = paths.sorted().compactMap { files[$0] }

@@ -63,7 +63,7 @@ extension Loader {
             for (index, record) in records.enumerated() {
                 let timeouts = stopTimeouts(for: record.file)
                 group.addTask { [context] in
-                    (index, await Self.stop(record, forceStop: forceStop, timeouts: timeouts, context: context))
+                    (index, await Self.stop(record, forceStop: forceStop, timeouts: timeouts, context: context, unloading: true))
                 }
             }
             var outcomes = [UnloadOutcome?](repeating: nil, count: records.count)
@@ -72,7 +72,8 @@ extension Loader {
         }
     }
 
-    private static func stop(_ record: LoadedFile, forceStop: Bool, timeouts: StopTimeouts, context: LoaderContext) async -> UnloadOutcome {
+    /// Stops `record`'s worker; `unloading` says whether its file leaves the registry (for the log).
+    static func stop(_ record: LoadedFile, forceStop: Bool, timeouts: StopTimeouts, context: LoaderContext, unloading: Bool) async -> UnloadOutcome {
         let started = record.handlers.filter { $0.state == .started || $0.state == .starting }.map(\.name)
         record.handlers.forEach { $0.transition(to: .stopping) }
         record.worker.retire()
@@ -84,7 +85,7 @@ extension Loader {
         for (photon, reason) in report.finalizerErrors.sorted(by: { $0.key < $1.key }) {
             context.log(.warning, "finalizer of photon \(photon) failed: \(reason)", file: record.file.path)
         }
-        context.log(.info, "unloaded \(outcome.photons.joined(separator: ", ")) from \(outcome.file): \(outcome.ending.rawValue)\(report.exit.map { ", \($0)" } ?? "")", file: outcome.file)
+        context.log(.info, "\(unloading ? "unloaded" : "stopped") \(outcome.photons.joined(separator: ", ")) from \(outcome.file): \(outcome.ending.rawValue)\(report.exit.map { ", \($0)" } ?? "")", file: outcome.file)
         if report.ending == .killed {
             context.events.emit(.killed(file: outcome.file, pid: record.worker.pid, reason: "did not exit within the stop and kill timeouts"))
         }

@@ -7,6 +7,8 @@ extension Loader {
         var pending: Task<Void, Never>?
         /// A policy set through the API for this file.
         var policy: RestartPolicy?
+        /// Stopped on purpose (`stopPhoton`): neither restarted nor reloaded until started again.
+        var held = false
     }
 
     /// Sets the restart policy of the loaded photon file of the photon named `nameOrPath`, or at
@@ -37,7 +39,7 @@ extension Loader {
     }
 
     private func generationEnded(path: String, generation: Int, exit: ExitStatus?, failure: FailureClass) {
-        guard let record = files[path], record.worker.generation == generation else { return }
+        guard let record = files[path], record.worker.generation == generation, supervision[path]?.held != true else { return }
         let policy = restartPolicy(for: record.file)
         if let since = record.handlers.first?.startedSince, since >= policy.stableAfter {
             supervision[path]?.failures = 0

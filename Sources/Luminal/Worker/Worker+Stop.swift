@@ -48,8 +48,9 @@ extension Worker {
             }
             writer.send(.shutdown)
             writer.finish()
-            if await process.waitForExit(timeout: ContinuousClock.now.duration(to: deadline)) != nil {
-                report.ending = .clean
+            if let exit = await process.waitForExit(timeout: ContinuousClock.now.duration(to: deadline)) {
+                // A signal from elsewhere (say, the operator's second Ctrl-C) is no clean exit.
+                report.ending = if case .signaled(let signal, _) = exit { signal == SIGKILL ? .killed : .terminated } else { .clean }
                 // Descendants the worker left behind still go.
                 _ = await tree.terminate(first: file.stopSignal, grace: timeouts.kill)
                 report.exit = await reaped()

@@ -1,0 +1,60 @@
+import Glibc
+
+extension Loader {
+    /// Stops the worker of the photon file of the photon named `nameOrPath` (or at that path) and
+    /// keeps the file loaded: its photons stay listed as stopped, are neither restarted nor
+    /// reloaded on change, and `startPhoton` brings them back. Stopping is graceful like an
+    /// unload (drain, finalizers, SIGTERM, SIGKILL); `forceStop` skips the finalizers.
+    @discardableResult
+    public func stopPhoton(_ nameOrPath: String, forceStop: Bool = false) async throws(LoaderError) -> UnloadOutcome {
+        let path = try filePath(of: nameOrPath)
+        await enterGate([path])
+        defer { gate.leave([path]) }
+        guard let record = files[path] else {
+            throw LoaderError(.photonNotFound, "photon file \(path) was unloaded while waiting to stop", file: path)
+        }
+        var state = supervision[path] ?? Supervision()
+        state.pending?.cancel()
+        state.pending = nil
+        state.held = true
+        supervision[path] = state
+        record.owner.retire()
+        return await Self.stop(record, forceStop: forceStop, timeouts: stopTimeouts(for: record.file), context: context, unloading: false)
+    }
+
+    /// Starts the photons of the photon file of the photon named `nameOrPath` (or at that path).
+    ///
+    /// A running worker's photons are started; a file that was stopped, crashed or is quarantined
+    /// gets a new generation from the file as it is now, whose photons are then started; its
+    /// failure count is reset. Returns the file's handlers (the same objects as before).
+    @discardableResult
+    public func startPhoton(_ nameOrPath: String) async throws(LoaderError) -> [Handler] {
+        let path = try filePath(of: nameOrPath)
+        var handlers = files[path]?.handlers ?? []
+        if handlers.allSatisfy({ $0.state.isFinal }) {
+            supervision[path]?.pending?.cancel()
+            supervision[path]?.pending = nil
+            supervision[path]?.held = false
+            supervision[path]?.failures = 0
+            handlers = try await reload([path])
+        }
+        for handler in handlers { try await handler.start() }
+        return handlers
+    }
+
+    /// Whether the photon file at `path` was stopped on purpose and not started since.
+    func isHeld(_ path: String) -> Bool {
+        supervision[path]?.held == true
+    }
+}
+
+extension Loader {
+    /// Ends every worker now: SIGKILL to each worker's whole tree, whatever it is doing. Stops
+    /// and unloads in progress then finish at once (an operator's second Ctrl-C).
+    public nonisolated func killAllWorkers() {
+        let workers = context.workers.withLock { $0.values.compactMap(\.worker) }
+        for worker in workers where worker.process.exitStatus == nil {
+            Task { _ = await worker.tree.signal(SIGKILL, waitingUpTo: context.configuration.killTimeout) }
+        }
+    }
+}
