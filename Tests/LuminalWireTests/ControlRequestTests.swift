@@ -1,0 +1,35 @@
+import Testing
+import LuminalWire
+
+/// Control requests and replies: the vectors in protocol/vectors/control.json, and round trips.
+struct ControlRequestTests {
+    @Test func everyControlVectorDecodesAsExpected() throws {
+        let vectors = try VectorFiles.vectors("control.json")
+        #expect(vectors.count >= 20)
+        for vector in vectors {
+            let name = vector["name"]?.stringValue ?? "?"
+            let request = try #require(vector["request"]?.objectValue, "\(name): no request object")
+            let expect = try #require(vector["expect"]?.objectValue, "\(name): no expect object")
+            do {
+                let decoded = try ControlRequest(object: request)
+                #expect(decoded.json == expect["valid"], "\(name)")
+            } catch {
+                let fault = try #require(expect["fault"]?.stringValue, "\(name): unexpected fault \(error)")
+                #expect(error.kind == .invalidMessage, "\(name)")
+                #expect(error.detail.contains(fault), "\(name): \(error.detail)")
+            }
+        }
+    }
+
+    @Test func repliesRoundTrip() throws {
+        let replies: [ControlReply] = [
+            .success(["a": 1]), .success(nil), .item("line"),
+            .failure(.init(.rolledBack, "reload of /p rolled back", details: ["step": "handshake"])),
+        ]
+        for reply in replies {
+            #expect(try ControlReply(object: reply.json.objectValue!) == reply)
+        }
+        #expect(throws: ProtocolFault.self) { try ControlReply(object: ["ok": false]) }
+        #expect(throws: ProtocolFault.self) { try ControlReply(object: ["ok": false, "error": ["code": "nope", "message": "m"]]) }
+    }
+}
