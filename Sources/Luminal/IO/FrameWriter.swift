@@ -3,7 +3,7 @@ import Glibc
 import LuminalWire
 import Synchronization
 
-/// Writes frames to a worker's fd 3 without ever blocking the caller.
+/// Writes frames to a worker's fd 3 (or a control client's socket) without ever blocking the caller.
 ///
 /// Bytes the pipe cannot take now are queued and flushed on the worker's queue when the event
 /// loop reports the pipe writable again. A write to a worker that is gone fails with EPIPE (the
@@ -34,7 +34,13 @@ final class FrameWriter: Sendable {
     /// Queues one frame; false when the writer is closed (the worker is gone or let go).
     @discardableResult
     func send(_ message: HostMessage) -> Bool {
-        let frame = Frame.encode(message.json)
+        send(object: message.json)
+    }
+
+    /// Queues one frame holding `object`; false when the writer is closed.
+    @discardableResult
+    func send(object: JSONValue) -> Bool {
+        let frame = Frame.encode(object)
         return state.withLock { state in
             guard state.fd >= 0, !state.closeWhenFlushed else { return false }
             if state.pending.count == state.flushed {

@@ -20,7 +20,7 @@ final class OutputCapture: @unchecked Sendable {
 
     // Confined to `queue`: `partial`, `open`, `token`.
     private var partial: [UInt8] = []
-    private var open = true
+    private(set) var open = true
     private var token: EventLoop.Token?
     private let fd: Int32
     private let stream: OutputStream

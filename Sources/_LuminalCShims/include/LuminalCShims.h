@@ -40,4 +40,10 @@ int luminal_waitid_pidfd(int pidfd, int options, luminal_exit_info *info);
 /// `prctl(PR_SET_CHILD_SUBREAPER, 1)`: prctl is variadic and so not callable from Swift.
 int luminal_set_child_subreaper(void);
 
+/// `getsockopt(SO_PEERCRED)`: `struct ucred` is declared only under _GNU_SOURCE.
+int luminal_peer_credentials(int fd, pid_t *pid, uid_t *uid);
+
+/// `accept4` is declared only under _GNU_SOURCE; the connection gets O_CLOEXEC and O_NONBLOCK.
+int luminal_accept(int fd);
+
 #endif

@@ -1,0 +1,74 @@
+import Glibc
+import LuminalWire
+
+/// A client of a supervisor's control socket, as `luminal status` and friends use it.
+///
+/// Blocking: each call waits for the supervisor.
+public final class ControlClient {
+    /// Why talking to the supervisor failed (as opposed to the supervisor refusing a request).
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// True when nothing listens at the socket: no supervisor is running there.
+        public let notRunning: Bool
+        /// What went wrong.
+        public let description: String
+    }
+
+    private let fd: Int32
+    private var decoder = FrameDecoder(cap: Frame.defaultCap)
+    private let path: String
+
+    /// Connects to the control socket at `path`.
+    public init(path: String) throws(Failure) {
+        self.path = path
+        do {
+            fd = try UnixSocket.connect(to: path)
+        } catch {
+            let absent = [ENOENT, ECONNREFUSED].contains(error.errno)
+            throw Failure(notRunning: absent, description: absent
+                ? "no supervisor is running with control socket \(path) (\(String(cString: strerror(error.errno)))); start one with `luminal run DIR`, or name its socket with --control PATH"
+                : "cannot reach the supervisor at \(path): \(error)")
+        }
+    }
+
+    deinit { closeQuietly(fd) }
+
+    /// Sends `request`. A supervisor that hung up before reading it (say, to refuse this user)
+    /// may have said why: `receive()` reads that.
+    public func send(_ request: ControlRequest) throws(Failure) {
+        let frame = Frame.encode(request.json)
+        var offset = 0
+        while offset < frame.count {
+            let n = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE || errno == ECONNRESET { return }
+                throw lost("sending the request: \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+    }
+
+    /// Waits for the next frame from the supervisor.
+    public func receive() throws(Failure) -> ControlReply {
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            do throws(ProtocolFault) {
+                if let object = try decoder.nextObject() { return try ControlReply(object: object) }
+            } catch {
+                throw Failure(notRunning: false, description: "the supervisor at \(path) sent a bad reply: \(error)")
+            }
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                chunk.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0.prefix(n))) }
+            } else if n == 0 {
+                throw lost("it closed the connection before replying")
+            } else if errno != EINTR {
+                throw lost(String(cString: strerror(errno)))
+            }
+        }
+    }
+
+    private func lost(_ why: String) -> Failure {
+        Failure(notRunning: false, description: "lost the supervisor at \(path): \(why)")
+    }
+}

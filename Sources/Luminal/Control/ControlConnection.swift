@@ -1,0 +1,66 @@
+import Dispatch
+import Glibc
+import LuminalWire
+
+/// One client on the control socket: reads request frames, answers each in turn, and ends when
+/// the client hangs up or sends bytes that are not frames (after an error reply). Hanging up
+/// cancels the request in progress: a `logs -f` or `events` stream, or a call.
+final class ControlConnection: Sendable {
+    private let queue = DispatchQueue(label: "luminal.control.connection")
+    private let writer: FrameWriter
+    private let reader: FrameReader
+    private let requests: AsyncStream<Result<ControlRequest, ProtocolFault>>.Continuation
+
+    /// Takes ownership of the connected socket `fd`; `ended` runs once the connection is over.
+    init(fd: Int32, dispatcher: ControlDispatcher, ended: @escaping @Sendable () -> Void) throws(SystemError) {
+        let (stream, continuation) = AsyncStream.makeStream(of: Result<ControlRequest, ProtocolFault>.self)
+        requests = continuation
+        let second = dup(fd)
+        guard second >= 0 else {
+            closeQuietly(fd)
+            throw SystemError("dup control connection")
+        }
+        do throws(SystemError) {
+            writer = try FrameWriter(fd: second, queue: queue)
+        } catch {
+            closeQuietly(fd)
+            throw error
+        }
+        reader = try FrameReader(fd: fd, cap: ControlServer.requestCap, queue: queue,
+                                 onObject: { object in
+                                     do throws(ProtocolFault) {
+                                         continuation.yield(.success(try ControlRequest(object: object)))
+                                     } catch {
+                                         continuation.yield(.failure(error))
+                                     }
+                                 },
+                                 onFault: { fault in
+                                     continuation.yield(.failure(fault))
+                                     continuation.finish()
+                                 },
+                                 onEnd: { _ in continuation.finish() })
+        let writer = self.writer
+        let task = Task {
+            for await request in stream {
+                switch request {
+                case .success(let request):
+                    let reply = await dispatcher.perform(request) { writer.send(object: $0.json) }
+                    writer.send(object: reply.json)
+                case .failure(let fault):
+                    writer.send(object: ControlReply.failure(.init(.badRequest, "bad control request: \(fault)")).json)
+                }
+            }
+            writer.finish()
+            ended()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        queue.sync { reader.activate() }
+    }
+
+    /// Hangs up on the client.
+    func close() {
+        queue.sync { reader.stop() }
+        requests.finish()
+        writer.close()
+    }
+}

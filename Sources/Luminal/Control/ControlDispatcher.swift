@@ -1,0 +1,148 @@
+import LuminalWire
+
+/// Carries out control requests against a loader.
+struct ControlDispatcher: Sendable {
+    let loader: Loader
+    let logBook: LogBook?
+
+    /// Sends an item to the client; false once the client is gone.
+    typealias Send = @Sendable (ControlReply) -> Bool
+
+    /// The final reply to `request`, after any streamed items.
+    func perform(_ request: ControlRequest, send: Send) async -> ControlReply {
+        do {
+            return .success(try await result(of: request, send: send))
+        } catch let error as LoaderError {
+            return .failure(ControlReply.Failure(error))
+        } catch {
+            return .failure(error as? ControlReply.Failure ?? ControlReply.Failure(.failed, "\(error)"))
+        }
+    }
+
+    private func result(of request: ControlRequest, send: Send) async throws -> JSONValue {
+        switch request.command {
+        case .status:
+            return .array(try await handlers(request.targets).map(\.statusJSON))
+        case .start:
+            return try await eachFile(request.targets) { path throws(LoaderError) in
+                .array(try await loader.startPhoton(path).map(\.statusJSON))
+            }
+        case .stop:
+            return try await eachFile(request.targets) { path throws(LoaderError) in
+                try await loader.stopPhoton(path, forceStop: request.force).json
+            }
+        case .restart:
+            return try await eachFile(request.targets) { path throws(LoaderError) in
+                try await loader.stopPhoton(path, forceStop: request.force)
+                return .array(try await loader.startPhoton(path).map(\.statusJSON))
+            }
+        case .reload:
+            return .array(try await loader.reloadPhotons(request.targets).map(\.statusJSON))
+        case .load:
+            let handlers = try await loader.loadPhoton(at: Paths.absolute(request.targets[0]))
+            for handler in handlers { try await handler.start() }
+            return .array(handlers.map(\.statusJSON))
+        case .unload:
+            return .array(try await loader.unloadPhotons(request.targets, forceStop: request.force).map(\.json))
+        case .call:
+            let timeout = request.timeout.map { Duration.milliseconds(Int64(($0 * 1000).rounded(.up))) }
+            return try await loader.call(request.targets[0], request.method ?? "", params: request.params, timeout: timeout)
+        case .logs:
+            try await streamLogs(request, send: send)
+            return nil
+        case .events:
+            for await event in loader.events() where !send(.item(event.json)) { break }
+            return nil
+        }
+    }
+
+    /// The handlers of the named photons or photon files, all when `targets` is empty, by name.
+    private func handlers(_ targets: [String]) async throws(ControlReply.Failure) -> [Handler] {
+        let all = await loader.photons.values.sorted { $0.name < $1.name }
+        guard !targets.isEmpty else { return all }
+        var chosen: [Handler] = []
+        for target in targets {
+            let path = try await filePath(of: target)
+            chosen += all.filter { ($0.name == target || $0.filePath == path) && !chosen.contains($0) }
+        }
+        return chosen
+    }
+
+    /// Runs `operation` on each photon file named (every loaded one when `targets` is empty),
+    /// all at once; the results in path order, or the failures together.
+    private func eachFile(_ targets: [String], _ operation: @escaping @Sendable (String) async throws(LoaderError) -> JSONValue) async throws(ControlReply.Failure) -> JSONValue {
+        var paths: [String] = []
+        if targets.isEmpty {
+            paths = Set(await loader.photons.values.map(\.filePath)).sorted()
+        } else {
+            for target in targets where !paths.contains(try await filePath(of: target)) { paths.append(try await filePath(of: target)) }
+        }
+        let results = await withTaskGroup(of: (Int, Result<JSONValue, LoaderError>).self) { group in
+            for (index, path) in paths.enumerated() {
+                group.addTask {
+                    do throws(LoaderError) { return (index, .success(try await operation(path))) } catch { return (index, .failure(error)) }
+                }
+            }
+            var results = [Result<JSONValue, LoaderError>?](repeating: nil, count: paths.count)
+            for await (index, result) in group { results[index] = result }
+            return results.compactMap { $0 }
+        }
+        let errors = results.compactMap { if case .failure(let error) = $0 { error } else { nil } }
+        if let first = errors.first {
+            var failure = ControlReply.Failure(first)
+            failure.message = errors.map(\.message).joined(separator: "; ")
+            throw failure
+        }
+        return .array(results.compactMap { try? $0.get() })
+    }
+
+    private func filePath(of target: String) async throws(ControlReply.Failure) -> String {
+        do throws(LoaderError) {
+            return try await loader.filePath(of: target)
+        } catch {
+            throw ControlReply.Failure(error)
+        }
+    }
+
+    /// Sends the recent lines, then (when following) each new one until the client hangs up.
+    private func streamLogs(_ request: ControlRequest, send: Send) async throws(ControlReply.Failure) {
+        guard let logBook else { throw ControlReply.Failure(.failed, "this supervisor keeps no log lines") }
+        let file = try await request.targets.first.asyncMap { target throws(ControlReply.Failure) in try await filePath(of: target) }
+        let following = request.follow ? logBook.follow() : nil
+        var last = 0
+        for entry in logBook.recent(request.lines ?? 50, file: file) {
+            guard send(.item(entry.json)) else { return }
+            last = entry.sequence
+        }
+        guard let following else { return }
+        for await entry in following where entry.sequence > last && (file == nil || entry.record.file == file) {
+            guard send(.item(entry.json)) else { return }
+        }
+    }
+}
+
+extension ControlReply.Failure {
+    /// The control failure for a loader error, its code kept in the details.
+    init(_ error: LoaderError) {
+        let code: ControlReply.Code = switch error.code {
+        case .photonNotFound, .directoryNotFound: .notFound
+        case .reloadRolledBack: .rolledBack
+        default: .failed
+        }
+        var details: [String: JSONValue] = ["loaderCode": .string(error.code.rawValue)]
+        details["photon"] = error.photon.map(JSONValue.string)
+        details["file"] = error.file.map(JSONValue.string)
+        details["step"] = error.step.map { .string($0.rawValue) }
+        details["exit"] = error.exit.map { .string($0.description) }
+        details["photonError"] = error.reply.map { ["code": .string($0.code), "message": .string($0.message), "data": $0.data ?? nil] }
+        self.init(code, error.message, details: .object(details))
+    }
+}
+
+extension Optional {
+    /// `map` with an async transform.
+    func asyncMap<T, E: Error>(_ transform: (Wrapped) async throws(E) -> T) async throws(E) -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

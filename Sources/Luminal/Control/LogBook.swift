@@ -1,0 +1,76 @@
+import Glibc
+import Synchronization
+
+/// The most recent log records of a supervisor, kept in memory for `luminal logs`, and a feed
+/// of new ones for `luminal logs -f`.
+///
+/// Bounded: past `capacity` records the oldest go. A follower that falls `capacity` records
+/// behind loses the newer ones rather than holding memory.
+public final class LogBook: Sendable {
+    /// One kept record.
+    public struct Entry: Sendable {
+        /// Counts up from 1 for the life of the book.
+        public let sequence: Int
+        /// Wall-clock time it was recorded, in seconds since the Unix epoch.
+        public let time: Double
+        /// The record.
+        public let record: LogRecord
+    }
+
+    /// How many records are kept.
+    public let capacity: Int
+    private let state: Mutex<State>
+
+    private struct State {
+        var ring: [Entry] = []
+        var next = 0
+        var sequence = 0
+        var followers: [Int: AsyncStream<Entry>.Continuation] = [:]
+        var followerIDs = 0
+    }
+
+    /// An empty book keeping the last `capacity` records.
+    public init(capacity: Int = 2_000) {
+        precondition(capacity > 0, "a log book keeps at least one record")
+        self.capacity = capacity
+        state = Mutex(State())
+    }
+
+    /// Keeps `record` and hands it to every follower.
+    public func append(_ record: LogRecord) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let time = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        state.withLock { state in
+            state.sequence += 1
+            let entry = Entry(sequence: state.sequence, time: time, record: record)
+            if state.ring.count < capacity {
+                state.ring.append(entry)
+            } else {
+                state.ring[state.next] = entry
+                state.next = (state.next + 1) % capacity
+            }
+            for follower in state.followers.values { follower.yield(entry) }
+        }
+    }
+
+    /// The last `limit` records (about the photon file `file` only, if given), oldest first.
+    public func recent(_ limit: Int, file: String? = nil) -> [Entry] {
+        let all = state.withLock { Array($0.ring[$0.next...] + $0.ring[..<$0.next]) }
+        return Array(all.filter { file == nil || $0.record.file == file }.suffix(limit))
+    }
+
+    /// The records appended from now on, until the stream's consumer stops iterating.
+    public func follow() -> AsyncStream<Entry> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Entry.self, bufferingPolicy: .bufferingOldest(capacity))
+        let id = state.withLock { state in
+            state.followerIDs += 1
+            state.followers[state.followerIDs] = continuation
+            return state.followerIDs
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.followers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+}
