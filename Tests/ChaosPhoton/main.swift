@@ -87,7 +87,8 @@ func servingPhoton(_ name: String) -> Photon {
         .method("inspect") { _, _ in
             .object(["pid": .int(Int64(getpid())), "pgid": .int(Int64(getpgrp())),
                      "status": .string(startupStatus),
-                     "fds": .array(startupFDs.map { .int(Int64($0)) })])
+                     "fds": .array(startupFDs.map { .int(Int64($0)) }),
+                     "environment": .array(environmentNames().map(JSONValue.string))])
         }
         .method("spawn-child") { params, _ in
             .int(Int64(spawnSleeper(newSession: params["setsid"]?.boolValue ?? false)))
@@ -198,4 +199,15 @@ extension String {
     func trimmingCharacters() -> String {
         String(self.filter { !$0.isWhitespace })
     }
+}
+
+/// The names of this process's environment variables.
+func environmentNames() -> [String] {
+    var names: [String] = []
+    var entry = environ
+    while let pointer = entry.pointee {
+        names.append(String(String(cString: pointer).prefix { $0 != "=" }))
+        entry += 1
+    }
+    return names
 }

@@ -125,55 +125,80 @@ extension Supervisor {
     }
 }
 
-/// The `luminal` binary running with captured output lines.
-final class CommandProcess: Sendable {
-    let process: ChildProcess
-    private let queue = DispatchQueue(label: "luminal-command-test")
-    private let captured = Mutex<[String]>([])
-    private let captures = Mutex<[OutputCapture]>([])
+extension Supervisor.RunCommand {
+    @Test func sigtermEndsSlowFinalizersAndPhotonsIgnoringItWithinTheTimeouts() async throws {
+        let supervisor = try await SupervisedFolder(options: ["--no-watch", "--stop-timeout", "0.3", "--kill-timeout", "0.3"]) {
+            $0.chaos("slow", mode: "slow-stop")
+            $0.write("stubborn/photon.json", #"{"exec": "run", "protocol": "none", "ready": 0.1}"#)
+            $0.script("stubborn/run", "trap '' TERM\nexec sleep 3600") // SIGTERM stays ignored across exec
+        }
+        let pids = supervisor.run.loadedPIDs()
+        #expect(pids.count == 2)
+        try await supervisor.stop()
+        try await supervisor.run.line { $0.contains("unloaded slow") && $0.contains("terminated") }
+        try await supervisor.run.line { $0.contains("unloaded stubborn") && $0.contains("killed") }
+        #expect(pids.allSatisfy { !exists($0) })
+    }
 
-    /// Runs `luminal` with `arguments`, or `program` with them when given.
-    init(_ arguments: [String], program: String? = nil) throws {
-        let spawned = try Spawner.spawn(SpawnRequest(
-            executable: program ?? Paths.join(BuildProducts.directory, "luminal"), arguments: arguments,
-            environment: WorkerEnvironment.inherited(), workingDirectory: BuildProducts.repository))
-        closeQuietly(spawned.toWorker)
-        closeQuietly(spawned.fromWorker)
-        process = ChildProcess(pid: spawned.pid, pidfd: spawned.pidfd, queue: queue)
-        try queue.sync {
-            for (fd, stream) in [(spawned.stdout, OutputStream.stdout), (spawned.stderr, .stderr)] {
-                let capture = try OutputCapture(fd: fd, stream: stream, queue: queue) { [weak self] _, line in
-                    self?.captured.withLock { $0.append(line) }
-                }
-                capture.activate()
-                captures.withLock { $0.append(capture) }
+    @Test func aSecondSignalKillsEveryWorkerAtOnce() async throws {
+        // With an hour to finish, only the second signal can end this stop within the test deadline.
+        let supervisor = try await SupervisedFolder(options: ["--no-watch", "--stop-timeout", "3600"]) { $0.chaos("slow", mode: "slow-stop") }
+        let pid = try #require(supervisor.run.loadedPIDs().first)
+        supervisor.run.process.signal(SIGINT)
+        try await supervisor.run.line { $0.contains("stopping every photon") }
+        try await supervisor.stop()
+        try await supervisor.run.line { $0.contains("unloaded slow") && $0.contains("killed") }
+        #expect(!exists(pid))
+    }
+
+    @Test func speaksTheNotifyProtocolAndHidesItFromWorkers() async throws {
+        let scratch = PhotonFolder()
+        defer { scratch.remove() }
+        let socketPath = Paths.join(scratch.path, "notify.sock")
+        let fd = try UnixSocket.make(Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue))
+        defer { close(fd) }
+        #expect(try UnixSocket.withAddress(socketPath) { bind(fd, $0, $1) } == 0)
+        var received: [String] = []
+        func datagram(_ wanted: String) async throws -> String {
+            try await waitUntil("notify message \(wanted)") {
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n > 0 { received.append(String(decoding: buffer.prefix(n), as: UTF8.self)) }
+                return received.contains { $0.split(separator: "\n").contains(Substring(wanted)) }
             }
+            return received.first { $0.split(separator: "\n").contains(Substring(wanted)) }!
         }
+
+        let supervisor = try await SupervisedFolder(environment: ["NOTIFY_SOCKET": socketPath, "WATCHDOG_USEC": "100000"]) { $0.chaos("first") }
+        let ready = try await datagram("READY=1")
+        #expect(ready.contains("STATUS=1 of 1 photons started"))
+        _ = try await datagram("WATCHDOG=1")
+        let environment = try await supervisor.client("call", "first", "inspect", "--json").json()["environment"]?.arrayValue ?? []
+        #expect(!environment.isEmpty)
+        #expect(!environment.contains("NOTIFY_SOCKET") && !environment.contains("WATCHDOG_USEC"))
+        try await supervisor.stop()
+        _ = try await datagram("STOPPING=1")
     }
 
-    deinit {
-        process.signal(SIGKILL)
-    }
-
-    /// The pids of the photon files loaded so far, from lines like
-    /// "luminal: info: loaded first from /tmp/…/first (pid 4242)".
-    func loadedPIDs() -> [pid_t] {
-        lines.filter { $0.contains("loaded ") }.compactMap { line in
-            line.split(separator: "(pid ").last.flatMap { pid_t($0.prefix { $0.isNumber }) }
+    @Test func everyCommandHasHelpAndTheVersionIsShown() async throws {
+        let version = try await luminal("--version").output
+        #expect(version.count == 1 && version[0].split(separator: " ").count == 2 && version[0].hasPrefix("luminal "))
+        let overview = try await luminal("--help")
+        #expect(overview.code == 0)
+        for command in ["run", "status", "start", "stop", "restart", "reload", "load", "unload", "call", "logs", "events"] {
+            #expect(overview.output.contains { $0.hasPrefix("  \(command) ") })
+            let help = try await luminal(command, "--help")
+            #expect(help.code == 0)
+            #expect(help.output.first?.hasPrefix("Usage: luminal \(command)") == true)
         }
-    }
-
-    /// Every line so far, stdout and stderr interleaved.
-    var lines: [String] { captured.withLock { $0 } }
-
-    /// The first line matching `predicate`, waiting for it up to the test deadline.
-    @discardableResult
-    func line(_ predicate: (String) -> Bool) async throws -> String {
-        let deadline = ContinuousClock.now + testDeadline
-        while true {
-            if let match = lines.first(where: predicate) { return match }
-            guard ContinuousClock.now < deadline else { throw DeadlineExceeded(what: "matching output line; got \(lines)") }
-            await Task.yield()
-        }
+        let typo = try await luminal("stop", "--forse")
+        #expect(typo.code == 64)
+        #expect(typo.lines.contains { $0.contains("unknown option '--forse'; did you mean '--force'?") })
+        let command = try await luminal("relaod", "x")
+        #expect(command.code == 64)
+        #expect(command.lines.contains { $0.contains("did you mean 'reload'?") })
+        let operands = try await luminal("call", "only-a-photon")
+        #expect(operands.code == 64)
+        #expect(operands.lines.contains { $0.contains("takes 2 to 3 arguments") })
     }
 }

@@ -114,11 +114,14 @@ extension Supervisor {
         @Test func examplePhotonsFolderLoadsBothExamples() async throws {
             try await withLoader { loader, _ in
                 let handlers = try await loader.loadPhotons(in: Paths.join(BuildProducts.repository, "photons"))
-                #expect(Set(handlers.map(\.name)) == ["py-greeter", "swift-greeter"])
+                #expect(Set(handlers.map(\.name)) == ["py-counter", "py-greeter", "swift-counter", "swift-greeter", "ticker"])
+                #expect(handlers.first { $0.name == "swift-counter" }?.pid == handlers.first { $0.name == "swift-greeter" }?.pid)
                 for handler in handlers { try await handler.start() }
                 let swift = try #require(handlers.first { $0.name == "swift-greeter" })
                 #expect(try await swift.call("greet", params: ["who": "Grace"]) == ["greeting": "Hello, Grace!"])
                 #expect(swift.filePath.hasSuffix("photons/swift-greeter"))
+                #expect(try await loader.call("swift-counter", "increment", params: ["by": 2]) == 2)
+                #expect(try await loader.call("py-counter", "increment", params: ["by": 3]) == 3)
             }
         }
 

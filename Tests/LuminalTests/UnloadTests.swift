@@ -94,12 +94,3 @@ extension Supervisor {
         }
     }
 }
-
-/// Polls `condition` (cheap, in-memory) until true, failing after the test deadline.
-func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + testDeadline
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw DeadlineExceeded(what: what) }
-        await Task.yield()
-    }
-}

@@ -67,8 +67,9 @@ enum Manifest {
             file.health = try parseHealth(health, invalid: invalid)
         }
         if let signal = object["signal"] {
-            guard let number = signal.stringValue.flatMap({ signals[$0] }) else {
-                throw invalid("key 'signal' must be one of \(signals.keys.sorted().joined(separator: ", ")) (the signal that asks it to stop)")
+            // "TERM" or "SIGTERM", as systemd's KillSignal= writes it.
+            guard let number = signal.stringValue.flatMap({ signals[$0.hasPrefix("SIG") ? String($0.dropFirst(3)) : $0] }) else {
+                throw invalid("key 'signal' must be one of \(signals.keys.sorted().joined(separator: ", ")), with or without SIG (the signal that asks it to stop)")
             }
             file.stopSignal = number
         }

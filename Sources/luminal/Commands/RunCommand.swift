@@ -2,71 +2,76 @@ import Dispatch
 import Glibc
 import Luminal
 
-/// `luminal run DIR`: load and start every photon in DIR, and (unless --no-watch) keep them in
-/// step with the folder, until SIGINT or SIGTERM.
+/// `luminal run DIR`: supervise every photon in DIR, serve the control socket, and (unless
+/// --no-watch) keep the photons in step with the folder, until SIGTERM or SIGINT.
 enum RunCommand {
-    struct Options {
-        var directory: String?
-        var recursive = false
-        var quiet = false
-        var watch = true
-        var stateFile: String?
-    }
-
-    static func main(_ arguments: [String]) -> Never {
-        var options = Options()
-        var remaining = arguments[...]
-        while let argument = remaining.popFirst() {
-            switch argument {
-            case "--state":
-                guard let path = remaining.popFirst() else { Usage.fail("run: --state needs a file path") }
-                options.stateFile = path
-            case "-r", "--recursive": options.recursive = true
-            case "-q", "--quiet": options.quiet = true
-            case "--no-watch": options.watch = false
-            case "-h", "--help":
-                print(Usage.text)
-                exit(0)
-            case _ where argument.hasPrefix("-"):
-                Usage.fail("run: unknown option '\(argument)' (options: --recursive, --no-watch, --state PATH, --quiet)")
-            case _ where options.directory == nil:
-                options.directory = argument
-            default:
-                Usage.fail("run: one folder only, got '\(options.directory!)' and '\(argument)'")
-            }
-        }
-        guard let directory = options.directory else { Usage.fail("run: which folder? e.g. luminal run photons") }
-        let quiet = options.quiet
+    static func main(_ arguments: ParsedArguments) throws(UsageError) -> Never {
+        let directory = arguments.operands[0]
+        // Before anything is spawned: workers must not inherit the service manager's socket.
+        let notifier = SystemdNotifier.fromEnvironment()
         var configuration = LoaderConfiguration()
-        configuration.stateFile = options.stateFile ?? defaultStateFile(for: directory)
+        configuration.stateFile = arguments.values["state"] ?? defaultStateFile(for: directory)
+        if let stop = try seconds(arguments, "stop-timeout") { configuration.stopTimeout = stop }
+        if let kill = try seconds(arguments, "kill-timeout") { configuration.killTimeout = kill }
+        let quiet = arguments.has("quiet"), watch = !arguments.has("no-watch"), recursive = arguments.has("recursive")
+        let logBook = LogBook()
         let loader = Loader(logging: true, suppressErrors: true, configuration: configuration, logSink: { record in
-            if record.tag != nil {
-                Console.out("[\(record.tag!)] \(record.message)")
+            logBook.append(record)
+            if let tag = record.tag {
+                Console.out("[\(tag)] \(record.message)")
             } else if !quiet || record.level >= .warning {
                 Console.error("luminal: \(record.level): \(record.message)")
             }
         })
-        let stopSignals = installStopSignals(loader)
+        let control: ControlServer
+        do {
+            control = try ControlServer(loader: loader, path: ControlPath.resolve(arguments), logBook: logBook)
+        } catch {
+            Console.error("luminal run: cannot serve the control socket: \(error); choose another with --control PATH")
+            exit(ExitCode.cannotListen.rawValue)
+        }
+        let shutdown = Shutdown(loader: loader, control: control, notifier: notifier)
         Task {
-            do {
+            do throws(LoaderError) {
                 try loader.claimStateFile()
-                if options.watch {
-                    try await loader.watchPhotons(in: directory, recursive: options.recursive)
+                if watch {
+                    try await loader.watchPhotons(in: directory, recursive: recursive)
                 } else {
-                    for handler in try await loader.loadPhotons(in: directory, recursive: options.recursive) {
+                    for handler in try await loader.loadPhotons(in: directory, recursive: recursive) {
                         do { try await handler.start() } catch { /* logged by the loader */ }
                     }
                 }
-                let handlers = await loader.photons.values
-                let started = handlers.filter { $0.state == .started }.count
-                loader.flushLog() // every "loaded …" line comes before the summary
-                Console.error("luminal: \(started) of \(handlers.count) photons started from \(directory)\(options.watch ? ", watching for changes" : ""); Ctrl-C stops them")
             } catch {
-                Console.error("luminal: \(error)")
-                exit(66)
+                Console.error("luminal run: \(error)")
+                control.close()
+                exit((error.code == .directoryNotFound ? ExitCode.noInput : .failed).rawValue)
             }
+            let handlers = await loader.photons.values
+            let summary = "\(handlers.filter { $0.state == .started }.count) of \(handlers.count) photons started from \(directory)"
+            loader.flushLog() // every "loaded …" line comes before the summary
+            Console.error("luminal: \(summary)\(watch ? ", watching for changes" : ""); control socket \(control.path); Ctrl-C stops them")
+            notifier?.notify(["READY=1", "STATUS=\(summary)", "MAINPID=\(getpid())"])
+            if let notifier, let interval = notifier.watchdogInterval { await keepWatchdogFed(notifier, every: interval / 2, loader: loader) }
         }
-        withExtendedLifetime(stopSignals) { dispatchMain() }
+        withExtendedLifetime(shutdown) { dispatchMain() }
+    }
+
+    /// Pings the watchdog while the loader answers: a wedged supervisor stops pinging and is restarted.
+    private static func keepWatchdogFed(_ notifier: SystemdNotifier, every interval: Duration, loader: Loader) async {
+        while true {
+            notifier.notify(["WATCHDOG=1"])
+            try? await Task.sleep(for: interval)
+            _ = await loader.isWatching
+        }
+    }
+
+    /// An option's value in seconds, if given.
+    private static func seconds(_ arguments: ParsedArguments, _ name: String) throws(UsageError) -> Duration? {
+        guard let text = arguments.values[name] else { return nil }
+        guard let value = Double(text), value >= 0, value <= 86_400 else {
+            throw UsageError(command: "run", "--\(name) needs a number of seconds from 0 to 86400, got '\(text)'")
+        }
+        return .milliseconds(Int64((value * 1000).rounded()))
     }
 
     /// `$XDG_RUNTIME_DIR` (or /tmp)/luminal-UID-<folder>.state: one per supervised folder and user.
@@ -79,25 +84,5 @@ enum RunCommand {
         }
         let folder = String(absolute.map { $0.isLetter || $0.isNumber ? $0 : "_" })
         return "\(runtime)/luminal-\(getuid())-\(folder).state"
-    }
-
-    /// On SIGINT or SIGTERM, unload every photon gracefully and exit 0.
-    private static func installStopSignals(_ loader: Loader) -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
-            source.setEventHandler { @Sendable in
-                Console.error("luminal: \(number == SIGINT ? "SIGINT" : "SIGTERM"): stopping every photon")
-                Task {
-                    await loader.stopWatchingPhotons()
-                    await loader.unloadAll()
-                    loader.releaseStateFile()
-                    loader.flushLog()
-                    exit(0)
-                }
-            }
-            source.activate()
-            return source
-        }
     }
 }

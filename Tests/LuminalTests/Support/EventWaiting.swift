@@ -98,3 +98,12 @@ func outcome<T>(_ body: () async throws(LoaderError) -> T) async -> Result<T, Lo
         return .failure(error)
     }
 }
+
+/// Polls `condition` (cheap, in-memory, or one step of retrying an action) until true, failing after the test deadline.
+func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + testDeadline
+    while !(try await condition()) {
+        guard ContinuousClock.now < deadline else { throw DeadlineExceeded(what: what) }
+        await Task.yield()
+    }
+}

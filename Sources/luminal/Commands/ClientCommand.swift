@@ -1,0 +1,90 @@
+import Glibc
+import Luminal
+import LuminalWire
+
+/// The commands that talk to a running supervisor: send one request, print the reply, exit
+/// with the status its outcome calls for.
+enum ClientCommand {
+    static func main(_ spec: CommandSpec, _ arguments: ParsedArguments) throws(UsageError) -> Never {
+        let request = try request(spec, arguments)
+        let json = arguments.has("json")
+        let client: ControlClient
+        do throws(ControlClient.Failure) {
+            client = try ControlClient(path: ControlPath.resolve(arguments))
+            try client.send(request)
+            while true {
+                switch try client.receive() {
+                case .item(let item):
+                    Console.out(json ? item.description : request.command == .logs ? Render.log(item) : Render.event(item))
+                case .success(let result):
+                    exit(show(result, of: request, arguments: arguments).rawValue)
+                case .failure(let failure):
+                    if json {
+                        Console.out(ControlReply.failure(failure).json.description)
+                    } else {
+                        Console.error("luminal \(spec.name): \(failure.message)")
+                    }
+                    exit(ExitCode(failure.code).rawValue)
+                }
+            }
+        } catch {
+            Console.error("luminal \(spec.name): \(error)")
+            exit((error.notRunning ? ExitCode.notRunning : .connectionLost).rawValue)
+        }
+    }
+
+    /// The request the command line asks for.
+    private static func request(_ spec: CommandSpec, _ arguments: ParsedArguments) throws(UsageError) -> ControlRequest {
+        let command = ControlRequest.Command(rawValue: spec.name)!
+        var request = ControlRequest(command, targets: arguments.operands, force: arguments.has("force"),
+                                     follow: arguments.has("follow") || command == .events)
+        if command == .call {
+            request.targets = [arguments.operands[0]]
+            request.method = arguments.operands[1]
+            if arguments.operands.count == 3 {
+                do throws(ProtocolFault) {
+                    request.params = try JSONValue.parse(arguments.operands[2])
+                } catch {
+                    throw UsageError(command: spec.name, "parameters '\(arguments.operands[2])' are not JSON: \(error.detail) (write strings in quotes, e.g. '\"Ada\"')")
+                }
+            }
+            if let timeout = arguments.values["timeout"] {
+                guard let seconds = Double(timeout), seconds > 0 else { throw UsageError(command: spec.name, "--timeout needs a positive number of seconds, got '\(timeout)'") }
+                request.timeout = seconds
+            }
+        }
+        if let lines = arguments.values["lines"] {
+            guard let count = Int(lines), count >= 0 else { throw UsageError(command: spec.name, "--lines needs a whole number ≥ 0, got '\(lines)'") }
+            request.lines = count
+        }
+        return request
+    }
+
+    /// Prints a successful result; returns the exit status.
+    private static func show(_ result: JSONValue, of request: ControlRequest, arguments: ParsedArguments) -> ExitCode {
+        let style = Style.current
+        let items = result.arrayValue ?? []
+        if request.command == .status, arguments.has("check") {
+            let unhealthy = items.filter { $0["healthy"]?.boolValue != true }
+            for photon in unhealthy { Console.out("\(Render.text(photon["name"])): \(Render.text(photon["state"]))") }
+            return unhealthy.isEmpty ? .success : .unhealthy
+        }
+        if arguments.has("json") {
+            if request.command != .logs && request.command != .events { Console.out(result.description) }
+            return .success
+        }
+        switch request.command {
+        case .status, .start, .restart, .reload, .load:
+            if items.isEmpty { Console.out("no photons") }
+            let rows = request.command == .start || request.command == .restart ? items.flatMap { $0.arrayValue ?? [] } : items
+            if !rows.isEmpty { Render.status(rows, style: style).forEach(Console.out) }
+        case .stop, .unload:
+            for outcome in items { Console.out(Render.outcome(outcome, verb: request.command == .stop ? "stopped" : "unloaded")) }
+        case .call:
+            Console.out(Render.text(result))
+        case .logs, .events:
+            break
+        }
+        return .success
+    }
+}

@@ -1,0 +1,99 @@
+/// Every `luminal` command, in the order the help lists them.
+enum CommandList {
+    static let run = CommandSpec(
+        name: "run", operands: "DIR", operandCount: 1...1,
+        summary: "Supervise every photon in DIR until SIGTERM or SIGINT.",
+        details: """
+            Loads and starts every photon file in DIR, prints their output tagged [name], reloads a
+            photon file atomically when it changes (new ones are loaded, deleted ones unloaded), and
+            restarts crashed workers with backoff. Clients (status, reload, call…) talk to it over
+            its control socket. SIGTERM or SIGINT stops every photon gracefully (finalizers, then
+            SIGTERM, then SIGKILL after the timeouts) and exits 0; a second signal kills them at once.
+            Under systemd (Type=notify) it sends READY=1 once the photons are up, STOPPING=1 when
+            stopping, and watchdog pings when WatchdogSec is set. It works as PID 1 in a container.
+            """,
+        options: [
+            OptionSpec("recursive", short: "r", "also load photons from plain sub-folders of DIR"),
+            OptionSpec("no-watch", "load once; do not follow changes to DIR"),
+            .control,
+            OptionSpec("state", value: "PATH", "where this run records its workers, so that the next run kills what it left behind if it was killed outright (default: one file per folder in $XDG_RUNTIME_DIR, else /tmp)"),
+            OptionSpec("stop-timeout", value: "SECONDS", "finalizers and shutdown, before SIGTERM (default 5)"),
+            OptionSpec("kill-timeout", value: "SECONDS", "after SIGTERM, before SIGKILL (default 5)"),
+            OptionSpec("quiet", short: "q", "print photon output only, not Luminal's own messages"),
+        ])
+
+    static let status = CommandSpec(
+        name: "status", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
+        summary: "Show the photons: state, pid, generation, restarts, uptime.",
+        details: "With --check, print nothing and exit 3 if any photon shown is not started (for probes and monitoring).",
+        options: [OptionSpec("check", "exit 3 when a photon is not healthy (not started), 0 otherwise"), .json, .control])
+
+    static let start = CommandSpec(
+        name: "start", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
+        summary: "Start photons (all by default); a stopped or failed one gets a new worker.",
+        details: "", options: [.json, .control])
+
+    static let stop = CommandSpec(
+        name: "stop", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
+        summary: "Stop photons' workers (all by default) and keep them loaded.",
+        details: "A stopped photon is not restarted or reloaded until `luminal start`. Stopping runs the finalizers, then SIGTERM, then SIGKILL after the timeouts.",
+        options: [.force, .json, .control])
+
+    static let restart = CommandSpec(
+        name: "restart", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
+        summary: "Stop, then start photons (all by default).",
+        details: "For a change of version without a gap in service, use `luminal reload`.",
+        options: [.force, .json, .control])
+
+    static let reload = CommandSpec(
+        name: "reload", operands: "NAME|PATH…", operandCount: 1...Int.max,
+        summary: "Reload photon files atomically: the new worker serves before the old one stops.",
+        details: "All or nothing: if a new worker fails, every old one keeps serving and the exit status is 5.",
+        options: [.json, .control])
+
+    static let load = CommandSpec(
+        name: "load", operands: "PATH", operandCount: 1...1,
+        summary: "Load a photon file and start its photons.",
+        details: "", options: [.json, .control])
+
+    static let unload = CommandSpec(
+        name: "unload", operands: "NAME|PATH…", operandCount: 1...Int.max,
+        summary: "Stop photon files' workers and unload them (every photon of each file).",
+        details: "", options: [.force, .json, .control])
+
+    static let call = CommandSpec(
+        name: "call", operands: "PHOTON METHOD [JSON]", operandCount: 2...3,
+        summary: "Call a method of a photon and print its result.",
+        details: "JSON is the parameters, e.g. '{\"name\": \"Ada\"}' (default null). The result is printed as JSON (a string result as plain text unless --json).",
+        options: [OptionSpec("timeout", value: "SECONDS", "give up on the call after this long"), .json, .control])
+
+    static let logs = CommandSpec(
+        name: "logs", operands: "[NAME|PATH]", operandCount: 0...1,
+        summary: "Show recent output and log lines (of one photon file), then follow with -f.",
+        details: "The supervisor keeps the last 2,000 lines in memory.",
+        options: [OptionSpec("follow", short: "f", "keep printing new lines until interrupted"),
+                  OptionSpec("lines", short: "n", value: "N", "how many recent lines to show first (default 50)"), .json, .control])
+
+    static let events = CommandSpec(
+        name: "events", operands: "", operandCount: 0...0,
+        summary: "Follow the supervisor's events (loaded, crashed, reloaded…) until interrupted.",
+        details: "", options: [OptionSpec("follow", short: "f", "follow (the default; accepted for symmetry with logs)"), .json, .control])
+
+    /// All of them.
+    static let all = [run, status, start, stop, restart, reload, load, unload, call, logs, events]
+
+    /// `luminal --help`.
+    static var overview: String {
+        var lines = ["luminal — supervise photons: plug-in workers in their own processes.", "", "Usage: luminal COMMAND [ARGUMENTS] [options]", "", "Commands:"]
+        for spec in all { lines.append("  " + spec.name.padding(toLength: 10) + spec.summary) }
+        lines += ["", "Run 'luminal COMMAND --help' for a command's options. 'luminal --version' prints the version.", "", "Exit status:"]
+        for code in ExitCode.allCases { lines.append("  " + "\(code.rawValue)".padding(toLength: 5) + code.explanation) }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The version of this build.
+enum Version {
+    /// Semantic version.
+    static let current = "0.2.0"
+}

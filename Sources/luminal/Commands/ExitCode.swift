@@ -1,0 +1,59 @@
+import LuminalWire
+
+/// The `luminal` command's exit statuses, each meaning one thing (documented in `luminal --help`
+/// and the README).
+enum ExitCode: Int32, CaseIterable {
+    /// It worked.
+    case success = 0
+    /// The supervisor tried and failed: a call's error, a photon that would not start or load.
+    case failed = 1
+    /// `status --check`: a photon is not started (stopped, crashed, quarantined…).
+    case unhealthy = 3
+    /// No loaded photon has that name and no loaded photon file that path.
+    case notFound = 4
+    /// A reload failed and was rolled back: the old generation keeps serving.
+    case rolledBack = 5
+    /// The command line is wrong (EX_USAGE).
+    case usage = 64
+    /// The supervisor found the request malformed (EX_DATAERR).
+    case badRequest = 65
+    /// `run`: the photon folder does not exist (EX_NOINPUT).
+    case noInput = 66
+    /// No supervisor answers on the control socket (EX_UNAVAILABLE).
+    case notRunning = 69
+    /// `run`: the control socket cannot be created, e.g. another supervisor answers there (EX_CANTCREAT).
+    case cannotListen = 73
+    /// The connection to the supervisor broke or carried garbage (EX_PROTOCOL).
+    case connectionLost = 76
+    /// The supervisor refused this user (EX_NOPERM).
+    case refused = 77
+
+    /// The exit status for a failure reply.
+    init(_ code: ControlReply.Code) {
+        self = switch code {
+        case .badRequest: .badRequest
+        case .notFound: .notFound
+        case .failed: .failed
+        case .rolledBack: .rolledBack
+        case .refused: .refused
+        }
+    }
+
+    /// One line for the help text.
+    var explanation: String {
+        switch self {
+        case .success: "success"
+        case .failed: "the operation failed (a call's error, a photon that would not start or load)"
+        case .unhealthy: "status --check: some photon is not started"
+        case .notFound: "no such photon or photon file"
+        case .rolledBack: "a reload failed and was rolled back; the old generation keeps serving"
+        case .usage: "bad command line"
+        case .badRequest: "the supervisor rejected the request as malformed"
+        case .noInput: "run: the photon folder does not exist"
+        case .notRunning: "no supervisor answers on the control socket"
+        case .cannotListen: "run: cannot create the control socket (another supervisor answers there?)"
+        case .connectionLost: "the connection to the supervisor broke"
+        case .refused: "the supervisor refused this user"
+        }
+    }
+}

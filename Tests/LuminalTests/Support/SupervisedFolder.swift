@@ -1,0 +1,39 @@
+import Glibc
+import Testing
+@testable import Luminal
+
+/// `luminal run` on a folder of photons, with its control socket and state file in a scratch
+/// folder of their own.
+struct SupervisedFolder {
+    let photons = PhotonFolder()
+    let scratch = PhotonFolder()
+    let run: CommandProcess
+
+    var control: String { Paths.join(scratch.path, "control.sock") }
+
+    /// Writes the photons with `prepare`, starts `luminal run` on them with `options`, and waits
+    /// until they are up.
+    init(options: [String] = ["--no-watch"], environment: [String: String] = [:], _ prepare: (PhotonFolder) -> Void) async throws {
+        prepare(photons)
+        let control = Paths.join(scratch.path, "control.sock")
+        run = try CommandProcess(["run", photons.path, "--control", control, "--state", Paths.join(scratch.path, "state")] + options,
+                                 environment: environment)
+        try await run.line { $0.contains("photons started from") }
+    }
+
+    /// Runs a client command against this supervisor.
+    func client(_ arguments: String...) async throws -> ClientRun {
+        let process = try CommandProcess(arguments + ["--control", control])
+        let status = try await process.finish()
+        return ClientRun(status: status, output: process.output, lines: process.lines)
+    }
+
+    /// Stops the supervisor with SIGTERM, expecting exit 0, and removes the folders.
+    func stop() async throws {
+        run.process.signal(SIGTERM)
+        let status = await run.process.waitForExit(timeout: testDeadline)
+        photons.remove()
+        scratch.remove()
+        #expect(status == .exited(code: 0))
+    }
+}
