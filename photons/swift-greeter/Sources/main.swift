@@ -1,7 +1,8 @@
 import LuminalPhoton
+import Synchronization
 
-// An example photon written with the Swift SDK. `luminal run photons` loads it through
-// photon.json, which runs the binary `swift build` made.
+// Example photons written with the Swift SDK: one worker process hosting two photons.
+// `luminal run photons` loads it through photon.json, which runs the binary `swift build` made.
 let greeter = Photon("swift-greeter", author: "Luminal", version: "1.0.0",
                      description: "Greets people, from Swift", tags: ["example", "swift"])
     .onStart { _ in print("swift-greeter started") }
@@ -23,4 +24,20 @@ let greeter = Photon("swift-greeter", author: "Luminal", version: "1.0.0",
         return nil
     }
 
-PhotonWorker.run(greeter)
+// State lives in the worker, shared by its photons' calls; the SDK runs calls concurrently.
+let count = Mutex(0)
+
+let counter = Photon("swift-counter", author: "Luminal", version: "1.0.0",
+                     description: "Counts, in the same worker as swift-greeter", tags: ["example", "swift"])
+    .method("increment") { params, context in
+        guard let by = (params["by"] ?? 1).intValue else { throw PhotonError.invalidParams("'by' must be an integer") }
+        let value = count.withLock { count in
+            count += Int(by)
+            return count
+        }
+        if value.isMultiple(of: 10) { context.emit("milestone", ["count": .int(Int64(value))]) }
+        return .int(Int64(value))
+    }
+    .method("value") { _, _ in .int(Int64(count.withLock { $0 })) }
+
+PhotonWorker.run(greeter, counter)
