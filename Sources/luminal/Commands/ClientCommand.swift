@@ -36,7 +36,9 @@ enum ClientCommand {
     /// The request the command line asks for.
     private static func request(_ spec: CommandSpec, _ arguments: ParsedArguments) throws(UsageError) -> ControlRequest {
         let command = ControlRequest.Command(rawValue: spec.name)!
-        var request = ControlRequest(command, targets: arguments.operands, force: arguments.has("force"),
+        // Paths go out absolute: the supervisor's working directory is not the client's.
+        let targets = command == .call ? arguments.operands : arguments.operands.map { command == .load || $0.contains("/") ? absolute($0) : $0 }
+        var request = ControlRequest(command, targets: targets, force: arguments.has("force"),
                                      follow: arguments.has("follow") || command == .events)
         if command == .call {
             request.targets = [arguments.operands[0]]
@@ -58,6 +60,13 @@ enum ClientCommand {
             request.lines = count
         }
         return request
+    }
+
+    /// `path` made absolute against this process's working directory.
+    private static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/"), let cwd = getcwd(nil, 0) else { return path }
+        defer { free(cwd) }
+        return String(cString: cwd) + "/" + path
     }
 
     /// Prints a successful result; returns the exit status.
