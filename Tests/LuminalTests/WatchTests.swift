@@ -227,6 +227,32 @@ extension Supervisor {
             }
         }
 
+        @Test func aStoppedFileIsNotReloadedOnChangeAndStartsAsItIsNow() async throws {
+            try await withRig(.inotify) { rig in
+                let alpha = try #require(await rig.loader.photons["alpha"])
+                let before = rig.events.events.count
+                let outcome = try await rig.loader.stopPhoton("alpha")
+                #expect(outcome.ending == .clean)
+                #expect(alpha.state == .stopped)
+                #expect(await rig.loader.photons["alpha"] === alpha)
+                rig.folder.write("alpha", alphaScript("v2"), mode: 0o755)
+                try await rig.settle()
+                try await rig.settle()
+                #expect(rig.count("reloaded") == 0)
+                #expect(alpha.state == .stopped)
+                #expect(!rig.events.events.dropFirst(before).contains { if case .failed = $0 { true } else { false } })
+                let error = try await #require(throws: LoaderError.self) { try await rig.loader.reloadPhoton("alpha") }
+                #expect(error.code == .notStarted)
+
+                let old = alpha.checksum
+                #expect(try await rig.loader.startPhoton("alpha") == [alpha])
+                #expect(alpha.state == .started)
+                #expect(alpha.generation == 2)
+                #expect(alpha.checksum != old)
+                #expect(try await alpha.call("echo", params: "back") == "back")
+            }
+        }
+
         @Test func watchingTwiceIsAnError() async throws {
             try await withRig(.inotify) { rig in
                 let error = try await #require(throws: LoaderError.self) { try await rig.loader.watchPhotons(in: rig.folder.path) }
