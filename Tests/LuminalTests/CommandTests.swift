@@ -8,11 +8,11 @@ extension Supervisor {
     /// `luminal run DIR`, run as a real process.
     @Suite struct RunCommand {
         @Test func sigtermStopsEveryPhotonGracefullyAndExitsZero() async throws {
-            let folder = PhotonFolder()
-            defer { folder.remove() }
+            let folder = PhotonFolder(), scratch = PhotonFolder()
+            defer { folder.remove(); scratch.remove() }
             folder.chaos("first")
             folder.chaos("second")
-            let run = try CommandProcess(["run", folder.path])
+            let run = try CommandProcess(["run", folder.path, "--control", Paths.join(scratch.path, "control.sock")])
             let ready = try await run.line { $0.contains("2 of 2 photons started") }
             #expect(ready.contains(folder.path))
             let pids = run.loadedPIDs()
@@ -26,10 +26,10 @@ extension Supervisor {
         }
 
         @Test func editingAPhotonFileWhileRunningReloadsIt() async throws {
-            let folder = PhotonFolder()
-            defer { folder.remove() }
+            let folder = PhotonFolder(), scratch = PhotonFolder()
+            defer { folder.remove(); scratch.remove() }
             let path = folder.chaos("first")
-            let run = try CommandProcess(["run", folder.path])
+            let run = try CommandProcess(["run", folder.path, "--control", Paths.join(scratch.path, "control.sock")])
             try await run.line { $0.contains("1 of 1 photons started") && $0.contains("watching for changes") }
             folder.script("first", "# edited\nexec '\(BuildProducts.chaosPhoton)' serve first")
             try await run.line { $0.contains("reloaded \(path): generation 1 → 2") }
@@ -43,7 +43,8 @@ extension Supervisor {
             defer { folder.remove() }
             folder.chaos("swifty")
             symlink(Paths.join(BuildProducts.repository, "protocol/python/example_photon.py"), Paths.join(folder.path, "pythonic.py"))
-            let run = try CommandProcess(["run", "--no-watch", "--state", Paths.join(folder.path, ".state"), folder.path])
+            let run = try CommandProcess(["run", "--no-watch", "--state", Paths.join(folder.path, ".state"),
+                                          "--control", Paths.join(folder.path, ".control"), folder.path])
             try await run.line { $0.contains("2 of 2 photons started") }
             let pids = run.loadedPIDs()
             #expect(pids.count == 2)
@@ -64,7 +65,7 @@ extension Supervisor {
             folder.write("daemon/photon.json", #"{"exec": "run", "protocol": "none", "ready": 0.1}"#)
             folder.script("daemon/run", "exec sleep 3600")
             let state = Paths.join(scratch.path, "luminal.state")
-            let run = try CommandProcess(["run", "--no-watch", "--state", state, folder.path])
+            let run = try CommandProcess(["run", "--no-watch", "--state", state, "--control", Paths.join(scratch.path, "control.sock"), folder.path])
             try await run.line { $0.contains("1 of 1 photons started") }
             let daemon = try #require(run.loadedPIDs().first)
             run.process.signal(SIGKILL)
@@ -104,7 +105,8 @@ extension Supervisor {
             folder.script("job/run", "(sleep 0.2 &)\nexec sleep 3600")
             // --kill-child: should the test fail early, the whole namespace goes with unshare.
             let run = try CommandProcess(["--fork", "--pid", "--mount-proc", "--kill-child", Paths.join(BuildProducts.directory, "luminal"),
-                                          "run", "--no-watch", "--state", Paths.join(folder.path, ".state"), folder.path],
+                                          "run", "--no-watch", "--state", Paths.join(folder.path, ".state"),
+                                          "--control", Paths.join(folder.path, ".control"), folder.path],
                                          program: "/usr/bin/unshare")
             try await run.line { $0.contains("1 of 1 photons started") }
             let supervisor = try #require(Procfs.childPIDs(of: run.process.pid).first)

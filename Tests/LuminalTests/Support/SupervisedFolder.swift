@@ -3,8 +3,8 @@ import Testing
 @testable import Luminal
 
 /// `luminal run` on a folder of photons, with its control socket and state file in a scratch
-/// folder of their own.
-struct SupervisedFolder {
+/// folder of their own. Whatever happens in the test, the folders go when it is released.
+final class SupervisedFolder: Sendable {
     let photons = PhotonFolder()
     let scratch = PhotonFolder()
     let run: CommandProcess
@@ -21,6 +21,12 @@ struct SupervisedFolder {
         try await run.line { $0.contains("photons started from") }
     }
 
+    deinit {
+        run.process.signal(SIGKILL) // a no-op once stop() has run
+        photons.remove()
+        scratch.remove()
+    }
+
     /// Runs a client command against this supervisor.
     func client(_ arguments: String...) async throws -> ClientRun {
         let process = try CommandProcess(arguments + ["--control", control])
@@ -28,12 +34,9 @@ struct SupervisedFolder {
         return ClientRun(status: status, output: process.output, lines: process.lines)
     }
 
-    /// Stops the supervisor with SIGTERM, expecting exit 0, and removes the folders.
+    /// Stops the supervisor with SIGTERM, expecting exit 0.
     func stop() async throws {
         run.process.signal(SIGTERM)
-        let status = await run.process.waitForExit(timeout: testDeadline)
-        photons.remove()
-        scratch.remove()
-        #expect(status == .exited(code: 0))
+        #expect(await run.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
     }
 }
