@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import LuminalWire
+import Synchronization
 
 /// One client on the control socket: reads request frames, answers each in turn, and ends when
 /// the client hangs up or sends bytes that are not frames (after an error reply). Hanging up
@@ -10,6 +11,21 @@ final class ControlConnection: Sendable {
     private let writer: FrameWriter
     private let reader: FrameReader
     private let requests: AsyncStream<Result<ControlRequest, ProtocolFault>>.Continuation
+    /// The task answering requests, until it is done.
+    private let current = TaskSlot()
+
+    /// Holds a task that callbacks created before it may cancel.
+    private final class TaskSlot: Sendable {
+        private let task = Mutex<Task<Void, Never>?>(nil)
+
+        func set(_ value: Task<Void, Never>) {
+            task.withLock { $0 = value }
+        }
+
+        func cancel() {
+            task.withLock { $0?.cancel() }
+        }
+    }
 
     /// Takes ownership of the connected socket `fd`; `ended` runs once the connection is over.
     init(fd: Int32, dispatcher: ControlDispatcher, ended: @escaping @Sendable () -> Void) throws(SystemError) {
@@ -35,10 +51,15 @@ final class ControlConnection: Sendable {
                                      }
                                  },
                                  onFault: { fault in
+                                     // Answered, then the connection closes: the stream cannot be resynchronised.
                                      continuation.yield(.failure(fault))
                                      continuation.finish()
                                  },
-                                 onEnd: { _ in continuation.finish() })
+                                 onEnd: { [current] _ in
+                                     // The client hung up: nobody waits for the request in progress.
+                                     continuation.finish()
+                                     current.cancel()
+                                 })
         let writer = self.writer
         let task = Task {
             for await request in stream {
@@ -53,7 +74,7 @@ final class ControlConnection: Sendable {
             writer.finish()
             ended()
         }
-        continuation.onTermination = { _ in task.cancel() }
+        current.set(task)
         queue.sync { reader.activate() }
     }
 

@@ -62,8 +62,10 @@ struct ControlDispatcher: Sendable {
         guard !targets.isEmpty else { return all }
         var chosen: [Handler] = []
         for target in targets {
+            // A photon's name picks that photon; a path picks every photon of the file.
             let path = try await filePath(of: target)
-            chosen += all.filter { ($0.name == target || $0.filePath == path) && !chosen.contains($0) }
+            let named = all.filter { $0.name == target }
+            chosen += (named.isEmpty ? all.filter { $0.filePath == path } : named).filter { !chosen.contains($0) }
         }
         return chosen
     }
@@ -75,7 +77,10 @@ struct ControlDispatcher: Sendable {
         if targets.isEmpty {
             paths = Set(await loader.photons.values.map(\.filePath)).sorted()
         } else {
-            for target in targets where !paths.contains(try await filePath(of: target)) { paths.append(try await filePath(of: target)) }
+            for target in targets {
+                let path = try await filePath(of: target)
+                if !paths.contains(path) { paths.append(path) }
+            }
         }
         let results = await withTaskGroup(of: (Int, Result<JSONValue, LoaderError>).self) { group in
             for (index, path) in paths.enumerated() {
