@@ -56,9 +56,13 @@ enum Scale {
             report["\(name)_load_s"] = .double(milliseconds(start.duration(to: clock.now)) / 1000)
             report["\(name)_rss_before_kib"] = .int(Int64(rssBefore))
             report["\(name)_rss_kib"] = .int(Int64(residentKiB()))
+            // The whole window, and its second half alone (timers left by the load have fired).
             let before = cpuSeconds()
-            try? await Task.sleep(for: .seconds(seconds))
+            try? await Task.sleep(for: .seconds(seconds) / 2)
+            let half = cpuSeconds()
+            try? await Task.sleep(for: .seconds(seconds) / 2)
             report["\(name)_idle_cpu_s"] = .double(cpuSeconds() - before)
+            report["\(name)_idle_cpu_late_s"] = .double(cpuSeconds() - half)
             await loader.stopWatchingPhotons()
             start = clock.now
             await loader.unloadAll(forceStop: true)

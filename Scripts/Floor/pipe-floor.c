@@ -1,9 +1,11 @@
 // The floor for Luminal's call benchmarks: two processes passing the same small length-prefixed
 // JSON frame over a pair of pipes, with nothing else in between.
-//   pipe-floor ROUNDTRIPS PIPELINED WINDOW
+//   pipe-floor ROUNDTRIPS PIPELINED WINDOW [any|same|cross]
 // Prints one JSON line: round-trip p50/p99 in microseconds, and pipelined frames per second with
-// WINDOW frames in flight.
+// WINDOW frames in flight. With `same` both processes are pinned to CPU 0, with `cross` to CPUs 0
+// and 1; by default (`any`) the scheduler places them, as it places Luminal's threads.
 #define _GNU_SOURCE
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,16 +68,29 @@ static int compare(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+static void pin(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0) {
+        perror("sched_setaffinity");
+        exit(1);
+    }
+}
+
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: pipe-floor ROUNDTRIPS PIPELINED WINDOW\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: pipe-floor ROUNDTRIPS PIPELINED WINDOW [any|same|cross]\n");
         return 64;
     }
     long roundtrips = atol(argv[1]), pipelined = atol(argv[2]), window = atol(argv[3]);
+    const char *placement = argc == 5 ? argv[4] : "any";
+    if (strcmp(placement, "any") != 0) pin(0);
     int down[2], up[2];
     if (pipe(down) != 0 || pipe(up) != 0) return 1;
     pid_t child = fork();
     if (child == 0) {
+        if (strcmp(placement, "cross") == 0) pin(1);
         close(down[1]);
         close(up[0]);
         echo(down[0], up[1]);
@@ -109,7 +124,7 @@ int main(int argc, char **argv) {
     close(down[1]);
     waitpid(child, NULL, 0);
     long p50 = (roundtrips + 1) / 2 - 1, p99 = (long)((double)roundtrips * 0.99 + 0.999999) - 1;
-    printf("{\"p50_us\": %.2f, \"p99_us\": %.2f, \"n\": %ld, \"pipelined_per_s\": %.0f, \"window\": %ld}\n",
-           samples[p50], samples[p99], roundtrips, (double)pipelined / elapsed, window);
+    printf("{\"p50_us\": %.2f, \"p99_us\": %.2f, \"n\": %ld, \"pipelined_per_s\": %.0f, \"window\": %ld, \"placement\": \"%s\"}\n",
+           samples[p50], samples[p99], roundtrips, (double)pipelined / elapsed, window, placement);
     return 0;
 }
