@@ -23,8 +23,8 @@ let package = Package(
         .executableTarget(name: "swift-greeter", dependencies: ["LuminalPhoton"], path: "photons/swift-greeter/Sources"),
         // Misbehaving and instrumented photons for the test suite.
         .executableTarget(name: "chaos-photon", dependencies: ["LuminalPhoton", "LuminalWire"], path: "Tests/ChaosPhoton"),
-        // Benchmarks run by Scripts/bench-watch (release builds).
-        .executableTarget(name: "luminal-bench", dependencies: ["Luminal"], path: "Scripts/Bench"),
+        // The measurements Scripts/bench runs (release builds).
+        .executableTarget(name: "luminal-bench", dependencies: ["Luminal", "LuminalWire", "_LuminalCShims"], path: "Scripts/Bench"),
         .testTarget(name: "LuminalWireTests", dependencies: ["LuminalWire"]),
         .testTarget(name: "LuminalTests", dependencies: ["Luminal", "LuminalWire", "chaos-photon", "swift-greeter"]),
     ]

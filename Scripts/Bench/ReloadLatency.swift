@@ -17,12 +17,10 @@ enum ReloadLatency {
         do {
             try await loader.watchPhotons(in: folder, quietPeriod: quiet)
         } catch {
-            print("cannot watch: \(error)")
-            exit(1)
+            fail("cannot watch: \(error)")
         }
         guard let handler = await loader.photons.values.first else {
-            print("the photon did not load")
-            exit(1)
+            fail("the photon did not load")
         }
         var iterator = events.makeAsyncIterator()
         var latencies: [Duration] = [], spawnToHello: [Duration] = []
@@ -38,8 +36,7 @@ enum ReloadLatency {
                     break
                 }
                 if case .reloadRolledBack(_, let step, let reason) = event {
-                    print("reload failed at \(step): \(reason)")
-                    exit(1)
+                    fail("reload failed at \(step): \(reason)")
                 }
             }
         }
@@ -55,10 +52,13 @@ enum ReloadLatency {
             cold.append(start.duration(to: .now))
             await fresh.unloadAll(forceStop: true)
         }
-        print("photon: \(photon)")
-        print("  last write → new generation serving (quiet period \(quiet)): \(Stats(latencies))")
-        print("  of which spawn → validated hello inside the reload:          \(Stats(spawnToHello))")
-        print("  same worker, cold load (spawn → validated hello):           \(Stats(cold))")
+        var report = Report("reload")
+        report["photon"] = .string(photon)
+        report["quiet_ms"] = .double(milliseconds(quiet))
+        report.add("write_to_serving", Stats(latencies))
+        report.add("spawn_hello_in_reload", Stats(spawnToHello))
+        report.add("cold_load", Stats(cold))
+        report.print()
     }
 
     /// Copies the photon (and, for the Python example, its runtime beside it) into `folder`.

@@ -1,16 +1,34 @@
 import Glibc
-import Luminal
 
-// Benchmarks of watching and reloading, run by Scripts/bench-watch:
-//   luminal-bench reload PHOTON_FILE RUNS      last write → new generation serving, beside spawn → hello
-//   luminal-bench idle-watch COUNT SECONDS BACKEND   supervisor CPU while watching COUNT idle photon files
+// The measurements behind Scripts/bench, each printing one JSON line (release builds):
+//   luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW   call round trip and pipelined throughput
+//   luminal-bench spawn PHOTON RUNS                 load until hello validated, beside bare spawn + exit
+//   luminal-bench scale COUNT SECONDS VARIANTS      COUNT photons: load time, RSS, idle CPU, unload time
+//                                                   (VARIANTS: inotify,inotify-no-heartbeat,polling)
+//   luminal-bench reload PHOTON_FILE RUNS           last write → new generation serving (watchPhotons)
+//   luminal-bench reload-under-load PHOTON RELOADS CALLERS   calls lost during atomic reloads
 let arguments = Array(CommandLine.arguments.dropFirst())
-switch arguments.first {
-case "reload" where arguments.count == 3:
-    await ReloadLatency.run(photon: arguments[1], runs: Int(arguments[2]) ?? 50)
-case "idle-watch" where arguments.count == 4:
-    await IdleWatch.run(count: Int(arguments[1]) ?? 1000, seconds: Int(arguments[2]) ?? 60, polling: arguments[3] == "polling")
+func number(_ index: Int) -> Int {
+    guard let value = Int(arguments[index]), value > 0 else { fail("'\(arguments[index])' is not a positive count") }
+    return value
+}
+switch (arguments.first, arguments.count) {
+case ("calls", 6):
+    await CallLatency.run(photon: arguments[1], method: arguments[2], roundTrips: number(3), pipelined: number(4), window: number(5))
+case ("spawn", 3):
+    await SpawnToReady.run(photon: arguments[1], runs: number(2))
+case ("scale", 4):
+    let variants = arguments[3].split(separator: ",").map { name -> Scale.Variant in
+        guard let variant = Scale.Variant(rawValue: String(name)) else {
+            fail("unknown variant '\(name)' (\(Scale.Variant.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return variant
+    }
+    await Scale.run(count: number(1), seconds: number(2), variants: variants)
+case ("reload", 3):
+    await ReloadLatency.run(photon: arguments[1], runs: number(2))
+case ("reload-under-load", 4):
+    await ReloadUnderLoad.run(photon: arguments[1], reloads: number(2), callers: number(3))
 default:
-    print("usage: luminal-bench reload PHOTON_FILE RUNS | idle-watch COUNT SECONDS inotify|polling")
-    exit(64)
+    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS")
 }

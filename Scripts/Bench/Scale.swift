@@ -1,0 +1,87 @@
+import Glibc
+import Luminal
+
+/// `count` photon files in a watched folder: the time to load them all (beside spawning the same
+/// `count` commands bare and reaping them), the supervisor's resident memory before and after,
+/// and its CPU time over `seconds` of idle watching, and the time to unload them all, for each
+/// of `variants`.
+enum Scale {
+    /// How the folder is watched: the backend, and whether workers get the default heartbeat.
+    enum Variant: String, CaseIterable {
+        /// inotify, default configuration (a heartbeat ping every 30 s per worker).
+        case inotify
+        /// inotify, heartbeats off: the watcher alone.
+        case inotifyNoHeartbeat = "inotify-no-heartbeat"
+        /// Polling every second, default configuration.
+        case polling
+
+        var backend: WatchBackend { self == .polling ? .polling(interval: .seconds(1)) : .inotify }
+
+        var configuration: LoaderConfiguration {
+            var configuration = LoaderConfiguration()
+            if self == .inotifyNoHeartbeat { configuration.health.interval = nil }
+            return configuration
+        }
+    }
+
+    static func run(count: Int, seconds: Int, variants: [Variant]) async {
+        let folder = makeTemporaryFolder()
+        defer { removeTree(folder) }
+        let photon = parent(executablePath()) + "/chaos-photon"
+        for index in 0..<count {
+            writeFile(folder + "/p\(index)", Array("#!/bin/sh\nexec '\(photon)' serve p\(index)\n".utf8), mode: 0o755)
+        }
+        let clock = ContinuousClock()
+        var start = clock.now
+        let pids = (0..<count).map { BareSpawn.spawn(folder + "/p\($0)") }
+        pids.forEach(BareSpawn.reap)
+        let bare = start.duration(to: clock.now)
+
+        var report = Report("scale")
+        report["photons"] = .int(Int64(count))
+        report["bare_s"] = .double(milliseconds(bare) / 1000)
+        report["idle_seconds"] = .int(Int64(seconds))
+        for variant in variants {
+            let name = variant.rawValue
+            let loader = Loader(configuration: variant.configuration)
+            let rssBefore = residentKiB()
+            start = clock.now
+            do {
+                try await loader.watchPhotons(in: folder, backend: variant.backend)
+            } catch {
+                fail("cannot watch \(folder): \(error)")
+            }
+            let loaded = await loader.photons.count
+            guard loaded == count else { fail("\(loaded) of \(count) photons loaded") }
+            report["\(name)_load_s"] = .double(milliseconds(start.duration(to: clock.now)) / 1000)
+            report["\(name)_rss_before_kib"] = .int(Int64(rssBefore))
+            report["\(name)_rss_kib"] = .int(Int64(residentKiB()))
+            // The whole window, and its second half alone (timers left by the load have fired).
+            let before = cpuSeconds()
+            try? await Task.sleep(for: .seconds(seconds) / 2)
+            let half = cpuSeconds()
+            try? await Task.sleep(for: .seconds(seconds) / 2)
+            report["\(name)_idle_cpu_s"] = .double(cpuSeconds() - before)
+            report["\(name)_idle_cpu_late_s"] = .double(cpuSeconds() - half)
+            await loader.stopWatchingPhotons()
+            start = clock.now
+            await loader.unloadAll(forceStop: true)
+            report["\(name)_unload_s"] = .double(milliseconds(start.duration(to: clock.now)) / 1000)
+        }
+        report.print()
+    }
+
+    /// User + system CPU seconds of this process.
+    private static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// VmRSS of this process, from /proc/self/status.
+    private static func residentKiB() -> Int {
+        let status = String(decoding: readFile("/proc/self/status"), as: UTF8.self)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+}

@@ -1,0 +1,224 @@
+"""Runs Luminal's benchmarks and writes BENCHMARKS.md; started by Scripts/bench after the build.
+
+The machine is shared and noisy: every figure is a median (and p99) over samples taken in this
+run, next to a baseline taken in the same run, and the targets are judged on those.
+"""
+import argparse, datetime, json, os, platform, shlex, statistics, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RELEASE = os.path.join(ROOT, ".build", "release")
+
+MODES = {
+    "quick": dict(rounds=3, round_trips=2000, pipelined=20000, window=64, python_round_trips=1000,
+                  python_pipelined=5000, spawn_runs=40, peer_samples=1, peer_workers=200, photons=1000,
+                  idle=10, variants="inotify-no-heartbeat", reload_runs=10, reloads=100, callers=4),
+    "full": dict(rounds=5, round_trips=20000, pipelined=200000, window=64, python_round_trips=5000,
+                 python_pipelined=20000, spawn_runs=200, peer_samples=5, peer_workers=200, photons=1000,
+                 idle=60, variants="inotify-no-heartbeat,inotify,polling", reload_runs=50, reloads=100, callers=4),
+}
+
+# Why a target is missed, from profiling this code on this machine (see "Where the time goes").
+WHY = {
+    "round_trip": "see 'Where the time goes': a call crosses more thread hand-offs than the floor's two processes.",
+    "throughput": "see 'Where the time goes': the same hand-offs per call, on 2 cores shared with the worker.",
+    "spawn": "see 'Where the time goes': the load hashes the photon file and sets up pipes, pidfd and event-loop registrations.",
+    "restart": "the restart path is Luminal's own code; investigate with the run's numbers.",
+    "up": "spawning the 200 shell-script workers is most of the time for every supervisor (see the direct spawn floor).",
+    "rss": "the supervisor holds per-worker buffers and handlers.",
+    "idle": "see 'Where the time goes': request timeout timers left by the load fire after 10 s.",
+    "heartbeat": "see 'Where the time goes': every heartbeat is a ping round trip plus a timeout timer that fires 10 s later even though the pong came.",
+    "lost": "a call failed during a reload: see the error codes.",
+}
+
+
+def log(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def output(command):
+    """Runs a benchmark and returns the JSON object of its last output line."""
+    command = [str(c) for c in command]
+    log("$ " + " ".join(shlex.quote(c) for c in command))
+    result = subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def bench(*arguments):
+    return output([os.path.join(RELEASE, "luminal-bench")] + list(arguments))
+
+
+def machine():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    return "%d cores, %s, Linux %s, load average %s at the start" % (os.cpu_count(), model, platform.release(), load)
+
+
+def measure(m):
+    chaos = os.path.join(RELEASE, "chaos-photon")
+    python = os.path.join(ROOT, "photons", "python-greeter.py")
+    greeter = os.path.join(RELEASE, "swift-greeter")
+    results = {"floor": [], "floor_cross": [], "swift": []}
+    # 1. Calls: the floor and the Swift photon alternate, round by round.
+    for _ in range(m["rounds"]):
+        results["floor"].append(output([os.path.join(RELEASE, "pipe-floor"), m["round_trips"], m["pipelined"], m["window"]]))
+        results["floor_cross"].append(output([os.path.join(RELEASE, "pipe-floor"), m["round_trips"], m["pipelined"], m["window"], "cross"]))
+        results["swift"].append(bench("calls", chaos, "echo", m["round_trips"], m["pipelined"], m["window"]))
+    results["python"] = bench("calls", python, "greet", m["python_round_trips"], m["python_pipelined"], m["window"])
+    # 2. Spawn to ready, alternating with bare spawn + exit of the same binary.
+    results["spawn"] = bench("spawn", chaos, m["spawn_runs"])
+    # 3. Crash to running again and 200 up, beside supervisord and s6.
+    results["peers"] = output([sys.executable, os.path.join(ROOT, "Scripts", "bench-peers"), m["peer_samples"], m["peer_workers"]])
+    # 4. Scale.
+    results["scale"] = bench("scale", m["photons"], m["idle"], m["variants"])
+    # 5. Reload: watched file → new generation serving, and calls lost under load.
+    results["reload_swift"] = bench("reload", greeter, m["reload_runs"])
+    # (the reload copies the photon file beside its runtime, so it takes the file the example links to)
+    results["reload_python"] = bench("reload", os.path.realpath(python), m["reload_runs"])
+    results["reload_load"] = bench("reload-under-load", chaos, m["reloads"], m["callers"])
+    return results
+
+
+def ms(value):
+    return "%.3f ms" % value if value < 10 else "%.1f ms" % value
+
+
+def table(m, results):
+    rows = []
+
+    def row(figure, luminal, baseline, ratio, target, met=None, why=None):
+        verdict = "reference" if met is None else "met" if met else "**MISSED**: " + WHY[why]
+        rows.append("| %s | %s | %s | %s | %s | %s |" % (figure, luminal, baseline, ratio, target, verdict))
+
+    median = statistics.median
+    # 1. Calls.
+    floor_p50 = median([r["p50_us"] for r in results["floor"]]) / 1000
+    floor_p99 = median([r["p99_us"] for r in results["floor"]]) / 1000
+    cross_p50 = median([r["p50_us"] for r in results["floor_cross"]]) / 1000
+    cross_p99 = median([r["p99_us"] for r in results["floor_cross"]]) / 1000
+    swift_p50 = median([r["round_trip"]["p50_ms"] for r in results["swift"]])
+    swift_p99 = median([r["round_trip"]["p99_ms"] for r in results["swift"]])
+    row("Call round trip, Swift photon (p50 / p99, median of %d rounds of %d)" % (m["rounds"], m["round_trips"]),
+        "%s / %s" % (ms(swift_p50), ms(swift_p99)),
+        "C pipe ping-pong: %s / %s (pinned to two CPUs: %s / %s)" % (ms(floor_p50), ms(floor_p99), ms(cross_p50), ms(cross_p99)),
+        "%.2f×" % (swift_p50 / floor_p50), "p50 ≤ 1.5× floor", swift_p50 <= 1.5 * floor_p50, "round_trip")
+    swift_rate = median([r["pipelined_per_s"] for r in results["swift"]])
+    floor_rate = median([r["pipelined_per_s"] for r in results["floor"]])
+    row("Pipelined calls, one Swift photon (%d callers on one Handler)" % m["window"], "%.0f calls/s" % swift_rate,
+        "C pipe, %d in flight: %.0f frames/s" % (m["window"], floor_rate), "%.3f× floor" % (swift_rate / floor_rate),
+        "≥ 100,000 calls/s", swift_rate >= 100000, "throughput")
+    py = results["python"]
+    row("Call round trip, Python photon (p50 / p99; pipelined)", "%s / %s; %.0f calls/s" % (
+        ms(py["round_trip"]["p50_ms"]), ms(py["round_trip"]["p99_ms"]), py["pipelined_per_s"]),
+        "C pipe ping-pong: %s" % ms(floor_p50), "%.2f×" % (py["round_trip"]["p50_ms"] / floor_p50), "none")
+    # 2. Spawn to ready.
+    spawn = results["spawn"]
+    added = spawn["load_ready"]["p50_ms"] - spawn["spawn_exit"]["p50_ms"]
+    row("Spawn → hello validated, chaos-photon (p50 / p99, n=%d)" % spawn["load_ready"]["n"],
+        "%s / %s" % (ms(spawn["load_ready"]["p50_ms"]), ms(spawn["load_ready"]["p99_ms"])),
+        "bare spawn + exit: %s / %s" % (ms(spawn["spawn_exit"]["p50_ms"]), ms(spawn["spawn_exit"]["p99_ms"])),
+        "+%s" % ms(added), "Luminal adds ≤ 0.3 ms", added <= 0.3, "spawn")
+    # 3. Peers.
+    peers = results["peers"]
+    restart = {name: median(peers[name]["restart_s"]) * 1000 for name in ("luminal", "supervisord", "s6")}
+    faster = min(restart["supervisord"], restart["s6"])
+    row("Crash → running again (median of %d first crashes)" % len(peers["luminal"]["restart_s"]), ms(restart["luminal"]),
+        "supervisord %s, s6 %s" % (ms(restart["supervisord"]), ms(restart["s6"])), "1/%.0f of the faster" % (faster / restart["luminal"]),
+        "≤ 1/50 of the faster peer", restart["luminal"] * 50 <= faster, "restart")
+    up = {name: peers[name]["up_s"] * 1000 for name in ("luminal", "supervisord", "s6")}
+    row("%d workers up" % peers["workers"], ms(up["luminal"]),
+        "s6 %s, supervisord %s, direct spawn %s" % (ms(up["s6"]), ms(up["supervisord"]), ms(peers["direct_up_s"] * 1000)),
+        "%.2f× s6" % (up["luminal"] / up["s6"]), "faster than s6", up["luminal"] < up["s6"], "up")
+    # 4. Scale. Load, RSS and unload come from the first watch variant of the run.
+    scale = results["scale"]
+    n, idle = scale["photons"], scale["idle_seconds"]
+    first = m["variants"].split(",")[0]
+
+    def key(variant, figure):
+        return "%s_%s" % (variant, figure)
+    row("%d photons loaded (watchPhotons, %s)" % (n, first), "%.2f s" % scale[key(first, "load_s")],
+        "bare spawn + exit of the same %d: %.2f s" % (n, scale["bare_s"]), "%.1f×" % (scale[key(first, "load_s")] / scale["bare_s"]), "none")
+    rss, empty = scale[key(first, "rss_kib")] / 1024, scale[key(first, "rss_before_kib")] / 1024
+    row("Supervisor RSS with %d photons" % n, "%.1f MB" % rss, "empty Loader: %.1f MB" % empty, "+%.1f MB" % (rss - empty),
+        "≤ 30 MB", rss <= 30, "rss")
+    budget = 0.1 * idle / 60
+    target = "≤ 0.1 s per 60 s (%.3f s here)" % budget
+
+    def cpu(variant):
+        return "%.3f s (second half alone: %.3f s)" % (scale[key(variant, "idle_cpu_s")], scale[key(variant, "idle_cpu_late_s")])
+    if key("inotify-no-heartbeat", "idle_cpu_s") in scale:
+        row("Watcher CPU, %d photons, %d s idle right after loading (inotify, heartbeats off)" % (n, idle), cpu("inotify-no-heartbeat"),
+            "none", "", target, scale[key("inotify-no-heartbeat", "idle_cpu_s")] <= budget, "idle")
+    if key("inotify", "idle_cpu_s") in scale:
+        polling = "polling every 1 s: " + cpu("polling") if key("polling", "idle_cpu_s") in scale else "none"
+        per_beat = ""
+        if key("inotify-no-heartbeat", "idle_cpu_s") in scale:
+            # Every worker is pinged once per 30 s of the second half.
+            beats = n * (idle / 2) / 30
+            extra = scale[key("inotify", "idle_cpu_late_s")] - scale[key("inotify-no-heartbeat", "idle_cpu_late_s")]
+            per_beat = "%.3f ms per heartbeat" % (extra / beats * 1000)
+        row("Supervisor CPU, same, default heartbeat (a ping per worker every 30 s)", cpu("inotify"), polling, per_beat,
+            target, scale[key("inotify", "idle_cpu_s")] <= budget, "heartbeat")
+    row("Unload %d photons (unloadAll, forceStop)" % n, "%.2f s" % scale[key(first, "unload_s")],
+        "their load: %.2f s" % scale[key(first, "load_s")], "%.1f×" % (scale[key(first, "unload_s")] / scale[key(first, "load_s")]), "none")
+    # 5. Reload.
+    for key, label in (("reload_swift", "Swift"), ("reload_python", "Python")):
+        r = results[key]
+        row("Last write → new generation serving, %s photon (quiet period %.0f ms; p50 / p99, n=%d)" % (label, r["quiet_ms"], r["write_to_serving"]["n"]),
+            "%s / %s" % (ms(r["write_to_serving"]["p50_ms"]), ms(r["write_to_serving"]["p99_ms"])),
+            "its cold load: %s / %s" % (ms(r["cold_load"]["p50_ms"]), ms(r["cold_load"]["p99_ms"])),
+            "%.2f×" % (r["write_to_serving"]["p50_ms"] / r["cold_load"]["p50_ms"]), "none")
+    load = results["reload_load"]
+    codes = " (%s)" % ", ".join(load["lost_codes"]) if load["lost_codes"] else ""
+    row("Calls lost during %d reloads under load (%d callers)" % (load["reloads"], m["callers"]),
+        "%d lost of %d%s" % (load["calls_lost"], load["calls_ok"] + load["calls_lost"], codes),
+        "reload switch p50 %s (spawn → hello %s); whole reload p50 %s" % (ms(load["switch"]["p50_ms"]), ms(load["spawn_hello"]["p50_ms"]), ms(load["whole_reload"]["p50_ms"])),
+        "", "0 lost", load["calls_lost"] == 0, "lost")
+    return rows
+
+
+def render(mode, command, results, started, elapsed, host):
+    lines = [
+        "# Luminal benchmarks",
+        "",
+        "Generated by `Scripts/bench`; never edited by hand. Run it again to refresh every number.",
+        "",
+        "- Machine: %s" % host,
+        "- Date: %s (the run took %.0f s)" % (started.strftime("%Y-%m-%d %H:%M UTC"), elapsed),
+        "- Command: `%s` (%s mode), release builds" % (command, mode),
+        "- Each figure is measured beside its baseline in the same run: medians and p99 over the samples, ratios of medians.",
+        "",
+        "| Figure | Luminal | Baseline (same run) | Ratio | Target | Verdict |",
+        "|---|---|---|---|---|---|",
+    ] + table(MODES[mode], results)
+    with open(os.path.join(ROOT, "Scripts", "bench-notes.md")) as f:
+        lines += ["", f.read().rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="Scripts/bench", description="Luminal's benchmarks, written to BENCHMARKS.md.")
+    parser.add_argument("--quick", action="store_true", help="fewer iterations and shorter idle windows (under 3 minutes)")
+    parser.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    args = parser.parse_args()
+    mode = "quick" if args.quick else "full"
+    command = "bash Scripts/bench" + (" --quick" if args.quick else "")
+    started = datetime.datetime.now(datetime.timezone.utc)
+    host = machine()
+    begin = time.monotonic()
+    results = measure(MODES[mode])
+    with open(os.path.join(RELEASE, "bench-%s.json" % mode), "w") as f:
+        json.dump(results, f, indent=1)
+    text = render(mode, command, results, started, time.monotonic() - begin, host)
+    with open(args.output, "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()
