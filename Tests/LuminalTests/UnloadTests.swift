@@ -5,6 +5,23 @@ import LuminalWire
 
 extension Supervisor {
     @Suite struct Unload {
+        @Test(.timeLimit(.minutes(1))) // without the abandonment the load would wait out its hour
+        func unloadAllAbandonsLoadsInProgressSoNothingRegistersBehindIt() async throws {
+            try await withLoader { loader, folder in
+                // A plain executable that would count as started only after an hour.
+                folder.write("slow/photon.json", #"{"exec": "run", "protocol": "none", "ready": 3600}"#)
+                let path = folder.script("slow/run", "exec sleep 3600")
+                let load = Task { () async throws(LoaderError) -> [Handler] in try await loader.loadPhoton(at: Paths.parent(path)) }
+                try await waitUntil("the load's worker spawned") { await loader.loadingWorkers.isEmpty == false }
+                let pid = try #require(await loader.loadingWorkers.values.first?.pid)
+                #expect(await loader.unloadAll().isEmpty)
+                guard case .failure(let error) = await load.result else { Issue.record("the load succeeded"); return }
+                #expect((error as? LoaderError)?.code == .exitedBeforeHello)
+                #expect(await loader.photons.isEmpty)
+                #expect(!exists(pid))
+            }
+        }
+
         @Test func gracefulUnloadRunsFinalizersAndEndsClean() async throws {
             try await withLoader { loader, folder in
                 let events = EventLog(loader)

@@ -67,7 +67,14 @@ extension Loader {
             return []
         }
         loading.insert(file.path)
-        defer { loading.remove(file.path) }
+        defer {
+            loading.remove(file.path)
+            loadingWorkers[file.path] = nil
+            if loading.isEmpty {
+                loadWaiters.forEach { $0.resume() }
+                loadWaiters = []
+            }
+        }
         do {
             return try await spawnAndRegister(file, base: base, otherClasses: otherClasses)
         } catch {
@@ -81,7 +88,7 @@ extension Loader {
         let selection = PhotonSelection(base: base, otherClasses: otherClasses)
         let prepared: PreparedGeneration
         do {
-            prepared = try await prepare(file, selection: selection, generation: 1)
+            prepared = try await prepare(file, selection: selection, generation: 1) { loadingWorkers[file.path] = $0 }
         } catch {
             throw error.error
         }
@@ -103,7 +110,8 @@ extension Loader {
 
     /// Spawns a generation of `file` and validates its hello against `selection` and the names
     /// other photon files already use. On failure the new worker is stopped and the step named.
-    func prepare(_ file: PhotonFile, selection: PhotonSelection, generation: Int) async throws(GenerationFailure) -> PreparedGeneration {
+    func prepare(_ file: PhotonFile, selection: PhotonSelection, generation: Int,
+                 spawned: (Worker) -> Void = { _ in }) async throws(GenerationFailure) -> PreparedGeneration {
         let checksum: String
         do {
             checksum = try FileDigest.sha256(of: file.contentPaths)
@@ -120,6 +128,7 @@ extension Loader {
                 workers = workers.filter { $0.value.worker != nil }
                 workers[ObjectIdentifier(worker)] = WeakWorker(worker: worker)
             }
+            spawned(worker)
         } catch {
             throw GenerationFailure(.spawn, error)
         }

@@ -1,3 +1,5 @@
+import Glibc
+
 extension Loader {
     /// Stops and unloads the photon file `handler` comes from, with all its photons.
     ///
@@ -35,10 +37,20 @@ extension Loader {
         return await absorb(paths, forceStop: forceStop)
     }
 
-    /// Unloads every photon file.
+    /// Unloads every photon file. Loads still in progress are abandoned first: their workers,
+    /// which have started nothing yet, are killed, and those loads fail; so nothing registers
+    /// behind this unload's back.
     @discardableResult
     public func unloadAll(forceStop: Bool = false) async -> [UnloadOutcome] {
-        await absorb(Set(files.keys), forceStop: forceStop)
+        for (path, worker) in loadingWorkers {
+            context.log(.info, "abandoning the load of \(path): every photon is being unloaded", file: path)
+            let timeout = context.configuration.killTimeout
+            Task { _ = await worker.tree.signal(SIGKILL, waitingUpTo: timeout) }
+        }
+        while !loading.isEmpty {
+            await withCheckedContinuation { loadWaiters.append($0) }
+        }
+        return await absorb(Set(files.keys), forceStop: forceStop)
     }
 
     func filePath(of nameOrPath: String) throws(LoaderError) -> String {

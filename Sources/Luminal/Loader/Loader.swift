@@ -18,6 +18,10 @@ public actor Loader {
     nonisolated let context: LoaderContext
     var files: [String: LoadedFile] = [:]
     var loading: Set<String> = []
+    /// The workers of loads in progress, once spawned, by photon file path.
+    var loadingWorkers: [String: Worker] = [:]
+    /// Waiting for `loading` to become empty.
+    var loadWaiters: [CheckedContinuation<Void, Never>] = []
     var gate = FileGate()
     var watcher: PhotonWatcher?
     var supervision: [String: Supervision] = [:]
