@@ -51,4 +51,19 @@ import Testing
         let expected = String(decoding: buffer.prefix(64).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         #expect(try FileDigest.sha256(of: [path]) == expected)
     }
+
+    @Test func aSettledFileIsRememberedAndAFreshOneIsAlwaysHashed() throws {
+        let settled = "/usr/bin/env" // installed with the system: long settled
+        let digest = try FileDigest.sha256(of: [settled])
+        #expect(FileDigest.cache.withLock { $0[[settled]]?.digest } == digest)
+        #expect(try FileDigest.sha256(of: [settled]) == digest)
+
+        let folder = PhotonFolder()
+        defer { folder.remove() }
+        let path = folder.write("fresh", "one")
+        let first = try FileDigest.sha256(of: [path])
+        #expect(FileDigest.cache.withLock { $0[[path]] } == nil)
+        folder.write("fresh", "two") // same size, possibly the same coarse timestamp
+        #expect(try FileDigest.sha256(of: [path]) != first)
+    }
 }
