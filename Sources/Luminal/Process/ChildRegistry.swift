@@ -20,6 +20,11 @@ final class ChildRegistry: Sendable {
         }
     }
 
+    /// The pids of the workers not yet forgotten.
+    var workerPIDs: Set<pid_t> {
+        workers.withLock { $0 }
+    }
+
     /// Forgets a worker once its exit status has been collected.
     func forget(_ pid: pid_t) {
         _ = workers.withLock { $0.remove(pid) }

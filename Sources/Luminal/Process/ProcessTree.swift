@@ -4,10 +4,10 @@ import _LuminalCShims
 
 /// Every process that belongs to one worker, and the means to end them all.
 ///
-/// Members are found in `/proc` at the moment of signalling: the worker, its process group, its
-/// descendants (including ones that called `setsid`), and children of the supervisor that carry
-/// the worker's marker in their environment (daemons that double-forked and were re-parented to
-/// the supervisor, which is a child subreaper).
+/// Members are found in `/proc` at the moment of signalling: the worker, its descendants
+/// (including ones that called `setsid`), and children of the supervisor that are in the worker's
+/// process group or carry the worker's marker in their environment (daemons that double-forked
+/// and were re-parented to the supervisor, which is a child subreaper), with their descendants.
 struct ProcessTree: Sendable {
     /// The worker's pid and process group.
     let root: pid_t
@@ -15,19 +15,25 @@ struct ProcessTree: Sendable {
     let marker: String
 
     /// The live or zombie members, the root included while it exists.
+    ///
+    /// Walks `/proc/PID/task/*/children` from the root and from the supervisor's children that
+    /// came from this worker (re-parented orphans: in its process group or carrying its marker),
+    /// so the cost follows the size of this tree, not the number of processes on the machine.
     func members() -> [ProcStat] {
         let me = getpid()
-        let all = Procfs.allProcesses()
-        var children: [pid_t: [pid_t]] = [:]
-        for process in all { children[process.ppid, default: []].append(process.pid) }
-        var seeds = all.filter { $0.pgid == root || $0.pid == root }.map(\.pid)
-        seeds += all.filter { $0.ppid == me && $0.pid != root && Procfs.environment(of: $0.pid, contains: marker) }.map(\.pid)
-        var found: Set<pid_t> = []
-        while let pid = seeds.popLast() {
-            guard pid != me, found.insert(pid).inserted else { continue }
-            seeds += children[pid] ?? []
+        // Workers are children too, but never orphans of another worker: they need no reading.
+        let workers = ChildRegistry.shared.workerPIDs
+        var seeds = [root]
+        for child in Procfs.childPIDs(of: me) where child != root && !workers.contains(child) {
+            if Procfs.stat(child)?.pgid == root || Procfs.environment(of: child, contains: marker) { seeds.append(child) }
         }
-        return all.filter { found.contains($0.pid) }
+        var found: [pid_t: ProcStat] = [:]
+        while let pid = seeds.popLast() {
+            guard pid != me, found[pid] == nil, let stat = Procfs.stat(pid) else { continue }
+            found[pid] = stat
+            seeds += Procfs.childPIDs(of: pid)
+        }
+        return Array(found.values)
     }
 
     /// Sends `signal` to every member, waits up to `timeout` for all of them to exit, and reaps
