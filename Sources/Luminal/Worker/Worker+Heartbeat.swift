@@ -10,7 +10,7 @@ extension Worker {
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + interval.dispatchInterval, repeating: interval.dispatchInterval)
         timer.setEventHandler { [weak self] in self?.beat(check.timeout) }
-        heartbeat.withLock { $0?.source.cancel(); $0 = HeartbeatTimer(source: timer) }
+        heartbeat.withLock { $0?.source.cancel(); $0 = TimerSource(source: timer) }
         timer.activate()
     }
 
@@ -50,8 +50,8 @@ extension Worker {
     }
 }
 
-/// The heartbeat's timer source. Dispatch sources are thread-safe; the worker only schedules,
-/// activates and cancels it.
-struct HeartbeatTimer: @unchecked Sendable {
+/// A timer source (the heartbeat's, a request's deadline). Dispatch sources are thread-safe; the
+/// worker only schedules, activates and cancels them.
+struct TimerSource: @unchecked Sendable {
     let source: any DispatchSourceTimer
 }

@@ -79,9 +79,15 @@ extension Worker {
     /// Registers and writes `request`; its one outcome goes to `deliver`.
     private func submit(_ request: WorkerRequest, timeout: Duration?, ticket: RequestTicket,
                         deliver: @escaping @Sendable (Result<JSONValue, LoaderError>) -> Void) {
+        // Whatever resolves the request (reply, exit, abandonment) also cancels its timeout, so an
+        // answered request leaves no timer behind to wake the supervisor later.
+        let deadline = RequestDeadline()
         let pending = PendingRequest(photon: request.photon, label: request.label, isPing: {
             if case .ping = request { return true } else { return false }
-        }(), resume: deliver)
+        }(), resume: { result in
+            deadline.cancel()
+            deliver(result)
+        })
         enum Admission { case sent(Int64), retired, gone }
         let admission = state.withLock { state -> Admission in
             // A call that reached a replaced worker, even one that has since exited, is retried
@@ -106,7 +112,7 @@ extension Worker {
         ticket.sent(id)
         if Task.isCancelled { abandonCancelled(id) }
         if let timeout {
-            queue.asyncAfter(deadline: .now() + timeout.dispatchInterval) { [weak self] in
+            deadline.start(after: timeout, on: queue) { [weak self] in
                 self?.abandon(id) { LoaderError(.timeout, "photon \($0.photon) (\($1)) did not answer \($0.label) within \(timeout)", photon: $0.photon, file: $1) }
             }
         }
@@ -169,5 +175,34 @@ final class RequestTicket: Sendable {
 
     func sent(_ id: Int64) {
         value.withLock { $0 = id }
+    }
+}
+
+/// A request's timeout: a one-shot timer, cancelled as soon as the request is resolved (a
+/// cancelled timer source leaves nothing on Dispatch's timer heap, unlike a cancelled work item).
+final class RequestDeadline: Sendable {
+    private let state = Mutex<(timer: TimerSource?, resolved: Bool)>((nil, false))
+
+    /// Runs `expired` on `queue` after `timeout`, unless the request was resolved first.
+    func start(after timeout: Duration, on queue: DispatchQueue, _ expired: @escaping @Sendable () -> Void) {
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + timeout.dispatchInterval)
+        timer.setEventHandler(handler: expired)
+        let started = state.withLock { state -> Bool in
+            guard !state.resolved else { return false }
+            state.timer = TimerSource(source: timer)
+            return true
+        }
+        if started { timer.activate() }
+    }
+
+    /// The request was resolved: the timer, if any, never fires.
+    func cancel() {
+        let timer = state.withLock { state -> TimerSource? in
+            state.resolved = true
+            defer { state.timer = nil }
+            return state.timer
+        }
+        timer?.source.cancel()
     }
 }

@@ -27,7 +27,7 @@ final class Worker: Sendable {
     // source, not `asyncAfter`: cancelling it takes it off Dispatch's timer heap, so an idle
     // supervisor is not woken for handshakes that already ended.
     nonisolated(unsafe) var handshakeTimer: (any DispatchSourceTimer)?
-    let heartbeat = Mutex<HeartbeatTimer?>(nil)
+    let heartbeat = Mutex<TimerSource?>(nil)
 
     /// Lifecycle of the process (photon states live in their handlers). A draining worker has been
     /// replaced or is being unloaded: it finishes the calls it has and refuses new ones.
