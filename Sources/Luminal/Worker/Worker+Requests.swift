@@ -185,15 +185,18 @@ final class RequestDeadline: Sendable {
 
     /// Runs `expired` on `queue` after `timeout`, unless the request was resolved first.
     func start(after timeout: Duration, on queue: DispatchQueue, _ expired: @escaping @Sendable () -> Void) {
+        guard !state.withLock({ $0.resolved }) else { return }
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + timeout.dispatchInterval)
         timer.setEventHandler(handler: expired)
-        let started = state.withLock { state -> Bool in
-            guard !state.resolved else { return false }
-            state.timer = TimerSource(source: timer)
-            return true
+        let resolved = state.withLock { state -> Bool in
+            if !state.resolved { state.timer = TimerSource(source: timer) }
+            return state.resolved
         }
-        if started { timer.activate() }
+        // Dispatch traps when a source that was never activated is released: a timer resolved
+        // before it started is cancelled and still activated, so it never fires and is freed.
+        if resolved { timer.cancel() }
+        timer.activate()
     }
 
     /// The request was resolved: the timer, if any, never fires.
