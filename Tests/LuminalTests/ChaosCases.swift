@@ -87,6 +87,16 @@ extension ChaosCase {
             #expect(try await victim.loader.unloadPhoton(handler).ending == .clean)
             #expect(!exists(daemon))
         },
+        ChaosCase("crashes, leaving a setsid grandchild") { victim in
+            // The crashed generation's tree goes with it, whether or not it is ever restarted.
+            let handler = try await victim.load()
+            let orphan = pid_t(try #require(try await handler.call("spawn-child", params: ["setsid": true]).intValue))
+            #expect(isAlive(orphan))
+            _ = try? await handler.call("crash")
+            #expect(endingSignal(try await victim.crashed().exit) == SIGABRT)
+            try await waitUntil("the crashed worker's grandchild killed") { !exists(orphan) }
+            #expect(await victim.loader.photons["victim"] === handler)
+        },
         ChaosCase("exits 0 at once", mode: "exit-zero") { victim in
             let error = try await victim.loadError()
             #expect(error.code == .exitedBeforeHello)
