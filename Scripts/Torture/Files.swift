@@ -10,3 +10,8 @@ func writeFile(_ path: String, _ text: String, mode: mode_t = 0o644) {
     fchmod(fd, mode)
     close(fd)
 }
+
+/// Writes a line to standard output at once (a soak run's progress must show while it runs).
+func say(_ line: String) {
+    Array((line + "\n").utf8).withUnsafeBytes { _ = write(1, $0.baseAddress, $0.count) }
+}

@@ -85,7 +85,7 @@ actor TortureRun {
 
     /// Runs until the duration passes or an invariant breaks; true if none broke.
     func run() async -> Bool {
-        print("torture: seed \(seed), \(duration), \(slots.count) photon files; replay with: Scripts/torture --minutes \(minutes) --seed \(seed) --photons \(slots.count)")
+        say("torture: seed \(seed), \(duration), \(slots.count) photon files; replay with: Scripts/torture --minutes \(minutes) --seed \(seed) --photons \(slots.count)")
         do {
             for handler in try await loader.loadPhotons(in: folder) { try await handler.start() }
         } catch {
@@ -104,11 +104,11 @@ actor TortureRun {
         await finish()
         report()
         if let violation {
-            print("torture: BROKEN after \(operations) operations: \(violation)")
-            print("torture: replay with: Scripts/torture --minutes \(minutes) --seed \(seed) --photons \(slots.count)")
+            say("torture: BROKEN after \(operations) operations: \(violation)")
+            say("torture: replay with: Scripts/torture --minutes \(minutes) --seed \(seed) --photons \(slots.count)")
             return false
         }
-        print("torture: passed: \(operations) operations, every invariant held")
+        say("torture: passed: \(operations) operations, every invariant held")
         return true
     }
 
@@ -248,7 +248,7 @@ actor TortureRun {
             }
             if lastReport.duration(to: .now) >= .seconds(30) {
                 lastReport = .now
-                print("torture: \(invariants.began.duration(to: .now).components.seconds) s: \(summary(census))")
+                say("torture: \(invariants.began.duration(to: .now).components.seconds) s: \(summary(census))")
             }
             try? await Task.sleep(for: .milliseconds(250))
         }
@@ -280,7 +280,7 @@ actor TortureRun {
     }
 
     private func report() {
-        print("torture: \(summary(ProcessCensus.now()))")
+        say("torture: \(summary(ProcessCensus.now()))")
     }
 
     private func count(_ what: String) {

@@ -9,13 +9,13 @@ var options: [String: String] = [:]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard flag.hasPrefix("--"), let value = arguments.popFirst() else {
-        print("usage: luminal-torture --chaos CHAOS_PHOTON --folder EMPTY_FOLDER --minutes N [--seed S] [--photons K]")
+        say("usage: luminal-torture --chaos CHAOS_PHOTON --folder EMPTY_FOLDER --minutes N [--seed S] [--photons K]")
         exit(64)
     }
     options[String(flag.dropFirst(2))] = value
 }
 guard let chaos = options["chaos"], let folder = options["folder"], let minutes = options["minutes"].flatMap(Double.init), minutes > 0 else {
-    print("usage: luminal-torture --chaos CHAOS_PHOTON --folder EMPTY_FOLDER --minutes N [--seed S] [--photons K]")
+    say("usage: luminal-torture --chaos CHAOS_PHOTON --folder EMPTY_FOLDER --minutes N [--seed S] [--photons K]")
     exit(64)
 }
 let seed = options["seed"].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64.max)
