@@ -5,7 +5,7 @@
 /// - descriptors bounded: at most twelve per photon file (two generations' pipes and pidfds) over
 ///   the baseline, and 32 more;
 /// - resident memory not growing: after the warm-up, never above the warm-up's peak by more than
-///   half of it and 32 MiB.
+///   a quarter of it and 8 MiB.
 struct Invariants {
     let photonFiles: Int
     let baselineDescriptors: Int
@@ -23,7 +23,7 @@ struct Invariants {
     var maxChildren: Int { 2 * photonFiles + 2 }
     var maxDescriptors: Int { baselineDescriptors + 12 * photonFiles + 32 }
     var warm: Bool { began.duration(to: .now) >= warmUp }
-    var memoryLimit: Int { warmPeakBytes + warmPeakBytes / 2 + 32 << 20 }
+    var memoryLimit: Int { warmPeakBytes + warmPeakBytes / 4 + 8 << 20 }
 
     mutating func check(_ census: ProcessCensus) -> String? {
         zombieStreaks = census.zombies.reduce(into: [:]) { streaks, pid in streaks[pid] = (zombieStreaks[pid] ?? 0) + 1 }
@@ -39,7 +39,7 @@ struct Invariants {
         if !warm {
             warmPeakBytes = max(warmPeakBytes, census.residentBytes)
         } else if census.residentBytes > memoryLimit {
-            return "memory: resident \(census.residentBytes >> 20) MiB, above the warm-up peak \(warmPeakBytes >> 20) MiB by more than half and 32 MiB"
+            return "memory: resident \(census.residentBytes >> 20) MiB, above the warm-up peak \(warmPeakBytes >> 20) MiB by more than a quarter and 8 MiB"
         }
         return nil
     }

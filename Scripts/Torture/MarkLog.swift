@@ -6,7 +6,7 @@ struct MarkLog {
     let path: String
     private var offset = 0
     private var partial: [UInt8] = []
-    private(set) var seen: Set<Int64> = []
+    private(set) var seen = TokenSet()
 
     init(path: String) {
         self.path = path
@@ -25,7 +25,7 @@ struct MarkLog {
             offset += n
             for byte in chunk.prefix(n) {
                 guard byte == UInt8(ascii: "\n") else { partial.append(byte); continue }
-                if let token = Int64(String(decoding: partial, as: UTF8.self)), !seen.insert(token).inserted {
+                if let token = Int64(String(decoding: partial, as: UTF8.self)), token > 0, !seen.insert(token) {
                     duplicate = duplicate ?? token
                 }
                 partial.removeAll(keepingCapacity: true)

@@ -55,7 +55,7 @@ actor TortureRun {
     var counts: [String: Int] = [:]
     var nextToken: Int64 = 1
     var inFlight: [Int64: ContinuousClock.Instant] = [:]
-    var succeeded: [Int64] = []
+    var succeeded = TokenSet()
     let maxCallsInFlight = 16
     let lostAfter = Duration.seconds(30)
 
@@ -126,8 +126,9 @@ actor TortureRun {
         let index = Int(random.next(upperBound: UInt64(slots.count)))
         switch operation {
         case .call:
-            // One call in ten to an unloaded file is enough to check that it fails cleanly.
-            guard inFlight.count < maxCallsInFlight, slots[index].loaded || random.next(upperBound: UInt64(10)) == 0 else { return }
+            // One call in ten to a photon that is not serving (unloaded, or crashed and waiting
+            // for its restart) is enough to check that it fails cleanly.
+            guard inFlight.count < maxCallsInFlight, slots[index].serving || random.next(upperBound: UInt64(10)) == 0 else { return }
             let token = nextToken
             nextToken += 1
             inFlight[token] = .now
@@ -154,7 +155,7 @@ actor TortureRun {
         do {
             let value = try await loader.call(name, "mark", params: ["token": .int(token), "log": .string(markLog.path)], timeout: timeout)
             if value != .int(token) { fail("call \(token) to \(name) returned \(value), not its token") }
-            succeeded.append(token)
+            succeeded.insert(token)
             count("call")
         } catch {
             if error.code == .timeout && timeout != nil {
@@ -258,7 +259,7 @@ actor TortureRun {
     /// no child and no descriptor beyond the baseline.
     private func finish() async {
         if let duplicate = markLog.readNew() { fail("call \(duplicate) ran twice (its token is twice in the mark log)") }
-        if let missing = succeeded.first(where: { !markLog.seen.contains($0) }) {
+        if let missing = succeeded.members.first(where: { !markLog.seen.contains($0) }) {
             fail("call \(missing) succeeded but never ran (its token is not in the mark log)")
         }
         await loader.unloadAll()
