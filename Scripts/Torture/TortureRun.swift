@@ -42,7 +42,6 @@ actor TortureRun {
         }
     }
 
-    let chaos: String
     let seed: UInt64
     let duration: Duration
     let folder: String
@@ -60,7 +59,6 @@ actor TortureRun {
     let lostAfter = Duration.seconds(30)
 
     init(chaos: String, folder: String, seed: UInt64, photons: Int, duration: Duration) {
-        self.chaos = chaos
         self.seed = seed
         self.duration = duration
         random = SplitMix(seed: seed)

@@ -4,7 +4,7 @@ import Glibc
 //   luminal-torture --chaos CHAOS_PHOTON --folder EMPTY_FOLDER --minutes N [--seed S] [--photons K]
 // Mixes calls, reloads, crashes, protocol faults, unloads and loads at random from a seed it
 // prints, checks the invariants (Invariants.swift) the whole time, and stops at the first broken
-// one with the seed that replays the same sequence of operations.
+// one with the seed that replays the same draws.
 var options: [String: String] = [:]
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
