@@ -189,7 +189,9 @@ func openFDs() -> [Int32] {
     let own = dirfd(dir)
     var fds: [Int32] = []
     while let entry = readdir(dir) {
-        let text = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        // In place, up to the NUL: the record is shorter than the 256-byte d_name field.
+        let text = String(cString: UnsafeRawPointer(entry).advanced(by: MemoryLayout<dirent>.offset(of: \dirent.d_name)!)
+            .assumingMemoryBound(to: CChar.self))
         if let fd = Int32(text), fd != own { fds.append(fd) }
     }
     closedir(dir)
