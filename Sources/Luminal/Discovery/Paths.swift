@@ -80,7 +80,7 @@ enum Paths {
     /// The name of a directory entry, read in place up to its NUL. The record is only as long as
     /// the name: copying the whole 256-byte `d_name` field would read past the end of the last
     /// entry in the C library's buffer.
-    static func entryName(_ entry: UnsafeMutablePointer<dirent>) -> String {
+    private static func entryName(_ entry: UnsafeMutablePointer<dirent>) -> String {
         let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         return String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
     }
