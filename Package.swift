@@ -25,6 +25,8 @@ let package = Package(
         .executableTarget(name: "chaos-photon", dependencies: ["LuminalPhoton", "LuminalWire"], path: "Tests/ChaosPhoton"),
         // The measurements Scripts/bench runs (release builds).
         .executableTarget(name: "luminal-bench", dependencies: ["Luminal", "LuminalWire", "_LuminalCShims"], path: "Scripts/Bench"),
+        // The soak test run by Scripts/torture.
+        .executableTarget(name: "luminal-torture", dependencies: ["Luminal", "LuminalWire"], path: "Scripts/Torture"),
         .testTarget(name: "LuminalWireTests", dependencies: ["LuminalWire"]),
         .testTarget(name: "LuminalTests", dependencies: ["Luminal", "LuminalWire", "chaos-photon", "swift-greeter"]),
     ]

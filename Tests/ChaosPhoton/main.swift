@@ -24,14 +24,24 @@ case "crash-on-start": PhotonWorker.run(servingPhoton(name).onStart { _ in abort
 case "exit-now":
     say("chaos: exiting at once", fd: 2)
     exit(3)
+case "exit-zero": exit(0)
 case "no-hello": waitForever()
+case "crash-mid-handshake":
+    // Half a hello frame, then a crash: the exit is what counts, not the torn frame.
+    let frame = helloFrame(version: 1)
+    writeRaw(Array(frame.prefix(frame.count / 2)))
+    abort()
 case "wrong-version":
-    writeRaw(Frame.encode(WorkerMessage.hello(Hello(protocolVersion: 99, pid: Int(getpid()), runtime: "chaos", photons: [PhotonDescriptor(name: name, kinds: ["IPhoton"])])).json))
+    writeRaw(helloFrame(version: 99))
     waitForever()
 case "ignore-term":
     signal(SIGTERM, SIG_IGN)
-    writeRaw(Frame.encode(WorkerMessage.hello(Hello(protocolVersion: 1, pid: Int(getpid()), runtime: "chaos", photons: [PhotonDescriptor(name: name, kinds: ["IPhoton"])])).json))
+    writeRaw(helloFrame(version: 1))
     waitForever()
+case "spin":
+    // Says hello, then burns the CPU on the only thread: nothing reads fd 3, no ping is answered.
+    writeRaw(helloFrame(version: 1))
+    spinForever()
 default:
     say("chaos: unknown mode \(mode)", fd: 2)
     exit(64)
@@ -94,6 +104,16 @@ func servingPhoton(_ name: String) -> Photon {
             .int(Int64(spawnSleeper(newSession: params["setsid"]?.boolValue ?? false)))
         }
         .method("spawn-daemon") { _, _ in .int(Int64(spawnDaemon())) }
+        .method("mark") { params, _ in
+            // Appends the call's token to a log shared by every worker: a call run twice shows twice.
+            let fd = open(params["log"]?.stringValue ?? "/dev/null", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+            defer { close(fd) }
+            let token = params["token"]?.intValue ?? -1
+            say("\(token)", fd: fd)
+            return .int(token)
+        }
+        .method("spin") { _, _ in spinForever() }
+        .method("hog") { params, _ in allocateUntilKilled(limitMiB: params["limitMiB"]?.intValue ?? 256) }
         .method("raw") { params, _ in
             // Writes bytes straight onto fd 4, bypassing the SDK: for protocol-fault tests.
             writeRaw(hexBytes(params["hex"]?.stringValue ?? ""))
@@ -130,6 +150,30 @@ func waitForever() -> Never {
     while true { pause() }
 }
 
+/// A hello for one photon `name` of kind IPhoton, speaking protocol `version`, as a whole frame.
+func helloFrame(version: Int) -> [UInt8] {
+    Frame.encode(WorkerMessage.hello(Hello(protocolVersion: version, pid: Int(getpid()), runtime: "chaos",
+                                           photons: [PhotonDescriptor(name: name, kinds: ["IPhoton"])])).json)
+}
+
+/// Keeps one CPU at 100% on the calling thread until the process is ended.
+func spinForever() -> Never {
+    let turns = Atomic<UInt64>(0)
+    while true { turns.add(1, ordering: .relaxed) }
+}
+
+/// Caps this process's address space at its current size plus `limitMiB`, then allocates and
+/// touches 1 MiB blocks until an allocation fails and the runtime kills the process. The cap keeps
+/// the machine safe: the process dies long before the system runs short of memory.
+func allocateUntilKilled(limitMiB: Int64) -> Never {
+    let pages = readText("/proc/self/statm").split(separator: " ").first.flatMap { Int($0) } ?? 0
+    let limit = rlim_t(pages * Int(sysconf(Int32(_SC_PAGESIZE))) + Int(limitMiB) << 20)
+    var cap = rlimit(rlim_cur: limit, rlim_max: limit)
+    setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &cap)
+    var blocks: [[UInt8]] = []
+    while true { blocks.append([UInt8](repeating: UInt8(blocks.count & 0xFF), count: 1 << 20)) }
+}
+
 func readText(_ path: String) -> String {
     guard let file = fopen(path, "r") else { return "" }
     defer { fclose(file) }
@@ -146,7 +190,9 @@ func openFDs() -> [Int32] {
     let own = dirfd(dir)
     var fds: [Int32] = []
     while let entry = readdir(dir) {
-        let text = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        // In place, up to the NUL: the record is shorter than the 256-byte d_name field.
+        let text = String(cString: UnsafeRawPointer(entry).advanced(by: MemoryLayout<dirent>.offset(of: \dirent.d_name)!)
+            .assumingMemoryBound(to: CChar.self))
         if let fd = Int32(text), fd != own { fds.append(fd) }
     }
     closedir(dir)

@@ -130,6 +130,12 @@ extension Worker {
         }
         writer.close()
         stopHeartbeat()
+        if !expected {
+            // The generation is over: what it started goes with it now, not when the photon is
+            // next unloaded or restarted (a restart spawns the new generation first).
+            let tree = tree
+            Task { _ = await tree.terminate(first: SIGKILL, grace: .seconds(5)) }
+        }
         // Handlers show the exit before any caller hears of it.
         hooks.exited(status, expected)
         let before = file.plain.map { "within its ready time of \($0.readyAfter)" } ?? "before saying hello"
