@@ -35,7 +35,10 @@ func removeTree(_ path: String) {
     if info.st_mode & S_IFMT == S_IFDIR, let dir = opendir(path) {
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            // Read in place up to the NUL: `entry.pointee` would copy all 256 bytes of d_name,
+            // past the end of the last entry in the C library's buffer.
+            let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+            let name = String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
         closedir(dir)

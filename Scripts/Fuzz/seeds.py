@@ -2,8 +2,8 @@
 """Writes the fuzz targets' seed corpora from protocol/vectors/ and the manifests in the tree.
 
 Usage: seeds.py REPOSITORY OUT_DIR. Creates OUT_DIR/<target>/seed-<n> for the targets frame,
-message and manifest, and adds the inputs kept in protocol/vectors/fuzz/<target>/ (earlier
-crashes, now regression seeds).
+message, manifest and control-request, and adds the inputs kept in
+protocol/vectors/fuzz/<target>/ (earlier crashes, now regression seeds).
 """
 import json
 import os
@@ -61,3 +61,11 @@ manifests += [
     b'{"exec": "../outside"}',
 ]
 save("manifest", manifests)
+
+requests = [json.dumps(v["request"]).encode() for v in load("control.json")]
+requests += [json.dumps(reply).encode() for reply in (
+    {"ok": True, "result": [{"name": "a", "healthy": True}]},
+    {"ok": False, "error": {"code": "rolledBack", "message": "m", "details": {"step": "handshake"}}},
+    {"item": {"event": "loaded"}},
+)]
+save("control-request", requests)
