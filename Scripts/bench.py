@@ -21,12 +21,12 @@ MODES = {
 WHY = {
     "round_trip": "see 'Where the time goes': a call crosses more thread hand-offs than the floor's two processes.",
     "throughput": "see 'Where the time goes': the same hand-offs per call, on 2 cores shared with the worker.",
-    "spawn": "see 'Where the time goes': the load hashes the photon file and sets up pipes, pidfd and event-loop registrations.",
+    "spawn": "see 'Where the time goes': pipes, pidfd and event-loop registrations, and the hello through the worker's queue and the Loader actor.",
     "restart": "the restart path is Luminal's own code; investigate with the run's numbers.",
     "up": "spawning the 200 shell-script workers is most of the time for every supervisor (see the direct spawn floor).",
     "rss": "the supervisor holds per-worker buffers and handlers.",
-    "idle": "see 'Where the time goes': request timeout timers left by the load fire after 10 s.",
-    "heartbeat": "see 'Where the time goes': every heartbeat is a ping round trip plus a timeout timer that fires 10 s later even though the pong came.",
+    "idle": "see 'Where the time goes': what wakes an idle supervisor.",
+    "heartbeat": "see 'Where the time goes': every heartbeat is a ping round trip to each worker (about 2,000 a minute for 1,000 workers).",
     "lost": "a call failed during a reload: see the error codes.",
 }
 
