@@ -69,7 +69,7 @@ extension JSONParser {
         }
     }
 
-    /// Decodes `XXXX` (and a following `\uXXXX` low surrogate when needed) into the scratch buffer.
+    /// Decodes the four hex digits of a `\u` escape (and a following `\u` low surrogate when needed) into the scratch buffer.
     private mutating func parseUnicodeEscape() throws(ProtocolFault) {
         let escapeOffset = index - 2
         let unit = try parseHexQuad()

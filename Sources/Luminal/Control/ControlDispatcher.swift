@@ -112,7 +112,8 @@ struct ControlDispatcher: Sendable {
     /// Sends the recent lines, then (when following) each new one until the client hangs up.
     private func streamLogs(_ request: ControlRequest, send: Send) async throws(ControlReply.Failure) {
         guard let logBook else { throw ControlReply.Failure(.failed, "this supervisor keeps no log lines") }
-        let file = try await request.targets.first.asyncMap { target throws(ControlReply.Failure) in try await filePath(of: target) }
+        var file: String?
+        if let target = request.targets.first { file = try await filePath(of: target) }
         let following = request.follow ? logBook.follow() : nil
         var last = 0
         for entry in logBook.recent(request.lines ?? 50, file: file) {
@@ -141,13 +142,5 @@ extension ControlReply.Failure {
         details["exit"] = error.exit.map { .string($0.description) }
         details["photonError"] = error.reply.map { ["code": .string($0.code), "message": .string($0.message), "data": $0.data ?? nil] }
         self.init(code, error.message, details: .object(details))
-    }
-}
-
-extension Optional {
-    /// `map` with an async transform.
-    func asyncMap<T, E: Error>(_ transform: (Wrapped) async throws(E) -> T) async throws(E) -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }

@@ -62,13 +62,6 @@ enum ClientCommand {
         return request
     }
 
-    /// `path` made absolute against this process's working directory.
-    private static func absolute(_ path: String) -> String {
-        guard !path.hasPrefix("/"), let cwd = getcwd(nil, 0) else { return path }
-        defer { free(cwd) }
-        return String(cString: cwd) + "/" + path
-    }
-
     /// Prints a successful result; returns the exit status.
     private static func show(_ result: JSONValue, of request: ControlRequest, arguments: ParsedArguments) -> ExitCode {
         let style = Style.current

@@ -77,12 +77,7 @@ enum RunCommand {
     /// `$XDG_RUNTIME_DIR` (or /tmp)/luminal-UID-<folder>.state: one per supervised folder and user.
     private static func defaultStateFile(for directory: String) -> String {
         let runtime = getenv("XDG_RUNTIME_DIR").map { String(cString: $0) } ?? "/tmp"
-        var absolute = directory
-        if !directory.hasPrefix("/"), let cwd = getcwd(nil, 0) {
-            absolute = String(cString: cwd) + "/" + directory
-            free(cwd)
-        }
-        let folder = String(absolute.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        let folder = String(absolute(directory).map { $0.isLetter || $0.isNumber ? $0 : "_" })
         return "\(runtime)/luminal-\(getuid())-\(folder).state"
     }
 }
