@@ -1,21 +1,20 @@
 import Glibc
 import LuminalWire
 
-/// A worker speaking the frames itself, for what the SDK never does: `chaos-photon raw NAME [COUNT]`.
+/// A worker speaking the frames itself, for what the SDK never does: `chaos-photon raw NAME`.
 ///
-/// Declares COUNT photons (default 1: `NAME`; more: `NAME-1` … `NAME-COUNT`), answers `start` and
-/// `stop` with null, `ping` with a pong, and every call with the number of calls it has read so
-/// far. A call of `deafen` is answered, then nothing more is read from fd 3 until SIGUSR1 arrives.
-/// Exits 0 at `shutdown` or end of file.
-func serveRaw(photons count: Int) -> Never {
+/// Declares the one photon NAME, answers `start` and `stop` with null, `ping` with a pong, and
+/// every call with the number of calls it has read so far. A call of `deafen` is answered, then
+/// nothing more is read from fd 3 until SIGUSR1 arrives; a call of `numbers` with params N is
+/// answered with an array of N numbers written `1e9`, which the host writes out longer
+/// (`1000000000.0`). Exits 0 at `shutdown` or end of file.
+func serveRaw() -> Never {
     // Blocked before the hello, so a SIGUSR1 sent once it is loaded is never lost.
     var wake = sigset_t()
     sigemptyset(&wake)
     sigaddset(&wake, SIGUSR1)
     sigprocmask(SIG_BLOCK, &wake, nil)
-    let names = count == 1 ? [name] : (1...count).map { "\(name)-\($0)" }
-    writeRaw(Frame.encode(WorkerMessage.hello(Hello(protocolVersion: 1, pid: Int(getpid()), runtime: "chaos raw",
-                                                    photons: names.map { PhotonDescriptor(name: $0, kinds: ["IPhoton"]) })).json))
+    writeRaw(helloFrame(version: 1))
     var decoder = FrameDecoder()
     var calls: Int64 = 0
     var chunk = [UInt8](repeating: 0, count: 64 * 1024)
@@ -27,8 +26,13 @@ func serveRaw(photons count: Int) -> Never {
                 writeRaw(Frame.encode(WorkerMessage.result(id: id, value: nil).json))
             case .ping(let id):
                 writeRaw(Frame.encode(WorkerMessage.pong(id: id).json))
-            case .call(let id, _, let method, _):
+            case .call(let id, _, let method, let params):
                 calls += 1
+                if method == "numbers" {
+                    let numbers = Array(repeating: "1e9", count: Int(params.intValue ?? 0)).joined(separator: ",")
+                    writeRaw(Frame.encode(Array(#"{"type":"result","id":\#(id),"value":[\#(numbers)]}"#.utf8)))
+                    continue
+                }
                 writeRaw(Frame.encode(WorkerMessage.result(id: id, value: .int(calls)).json))
                 if method == "deafen" {
                     var signal: Int32 = 0

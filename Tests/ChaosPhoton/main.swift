@@ -38,7 +38,7 @@ case "ignore-term":
     signal(SIGTERM, SIG_IGN)
     writeRaw(helloFrame(version: 1))
     waitForever()
-case "raw": serveRaw(photons: arguments.count > 3 ? Int(arguments[3]) ?? 1 : 1)
+case "raw": serveRaw()
 case "spin":
     // Says hello, then burns the CPU on the only thread: nothing reads fd 3, no ping is answered.
     writeRaw(helloFrame(version: 1))

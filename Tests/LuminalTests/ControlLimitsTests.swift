@@ -69,20 +69,18 @@ extension Supervisor {
             try await supervisor.stop()
         }
 
-        @Test func aStatusTooLargeForOneFrameIsAClearErrorNotABrokenClient() async throws {
-            let supervisor = try await SupervisedFolder {
-                // 70,000 photons: a status of about 20 MB, over the 16 MiB a reply frame may hold.
-                $0.script("big", "exec '\(BuildProducts.chaosPhoton)' raw big 70000")
-            }
-            // Either it fits (a hello may not be allowed to declare that many photons), or the
-            // supervisor says why it does not: never a frame the client cannot read.
-            let status = try await supervisor.client("status")
-            #expect(status.code == 0 || status.code == 75, "\(status.lines.suffix(3))")
-            if status.code != 0 {
-                #expect(status.lines.contains { $0.contains("limit") && $0.contains("bytes") }, "\(status.lines.suffix(3))")
-            }
-            let one = try await supervisor.client("status", "--json", "big-77")
-            #expect(try one.json()[0]?["name"] == "big-77")
+        @Test func aReplyTooLargeForOneFrameIsAClearErrorNotABrokenClient() async throws {
+            let supervisor = try await SupervisedFolder { $0.chaos("big", mode: "raw") }
+            // A legal result of 12 MB (3 million numbers written `1e9`) that the supervisor
+            // writes as 39 MB: more than a reply frame may hold.
+            let call = try await supervisor.client("call", "big", "numbers", "3000000", "--json")
+            #expect(call.code == 75, "\(call.lines.suffix(3))")
+            let error = try call.json()["error"]
+            #expect(error?["code"] == "limitExceeded")
+            #expect(error?["details"]?["limit"] == .int(Int64(ControlServer.replyCap)))
+            #expect(error?["message"]?.stringValue?.contains("limit") == true)
+            #expect(try await supervisor.client("call", "big", "numbers", "3", "--json").json() == [1e9, 1e9, 1e9])
+            #expect(try await supervisor.client("status", "--check").code == 0)
             try await supervisor.stop()
         }
 
