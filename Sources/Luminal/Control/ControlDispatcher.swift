@@ -84,9 +84,7 @@ struct ControlDispatcher: Sendable {
         }
         let results = await withTaskGroup(of: (Int, Result<JSONValue, LoaderError>).self) { group in
             for (index, path) in paths.enumerated() {
-                group.addTask {
-                    do throws(LoaderError) { return (index, .success(try await operation(path))) } catch { return (index, .failure(error)) }
-                }
+                group.addTask { (index, await Result(awaiting: { () async throws(LoaderError) in try await operation(path) })) }
             }
             var results = [Result<JSONValue, LoaderError>?](repeating: nil, count: paths.count)
             for await (index, result) in group { results[index] = result }

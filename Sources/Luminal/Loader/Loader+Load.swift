@@ -34,11 +34,9 @@ extension Loader {
         let results = await withTaskGroup(of: (Int, Result<[Handler], LoaderError>).self) { group in
             for (index, path) in paths.enumerated() {
                 group.addTask {
-                    do throws(LoaderError) {
-                        return (index, .success(try await self.emit(PhotonScan.resolve(path), base: base, otherClasses: otherClasses)))
-                    } catch {
-                        return (index, .failure(error))
-                    }
+                    (index, await Result(awaiting: { () async throws(LoaderError) in
+                        try await self.emit(PhotonScan.resolve(path), base: base, otherClasses: otherClasses)
+                    }))
                 }
             }
             var ordered = [Result<[Handler], LoaderError>?](repeating: nil, count: paths.count)
