@@ -101,7 +101,8 @@ func servingPhoton(_ name: String) -> Photon {
                      "environment": .array(environmentNames().map(JSONValue.string))])
         }
         .method("spawn-child") { params, _ in
-            .int(Int64(spawnSleeper(newSession: params["setsid"]?.boolValue ?? false)))
+            .int(Int64(spawnSleeper(newSession: params["setsid"]?.boolValue ?? false,
+                                    unmarked: params["unmarked"]?.boolValue ?? false)))
         }
         .method("spawn-daemon") { _, _ in .int(Int64(spawnDaemon())) }
         .method("mark") { params, _ in
@@ -200,12 +201,14 @@ func openFDs() -> [Int32] {
 }
 
 /// Starts `sleep 3600` as a child, optionally in a new session (so it leaves our process group).
-func spawnSleeper(newSession: Bool) -> pid_t {
+/// Starts `sleep 3600` as a child, in a session of its own with `newSession`, and without the
+/// supervisor's LUMINAL_WORKER marker in its environment with `unmarked` (a process hiding from it).
+func spawnSleeper(newSession: Bool, unmarked: Bool = false) -> pid_t {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
     if newSession { posix_spawnattr_setflags(&attributes, Int16(0x80)) } // POSIX_SPAWN_SETSID
-    return spawn(["/bin/sleep", "3600"], attributes: &attributes)
+    return spawn(["/bin/sleep", "3600"], attributes: &attributes, hidingMarker: unmarked)
 }
 
 /// Starts a double-forked daemon (`setsid sleep` in the background of a shell that exits at once)
@@ -233,11 +236,18 @@ func spawnDaemon() -> pid_t {
 }
 
 func spawn(_ argv: [String], actions: UnsafeMutablePointer<posix_spawn_file_actions_t>? = nil,
-           attributes: inout posix_spawnattr_t) -> pid_t {
+           attributes: inout posix_spawnattr_t, hidingMarker: Bool = false) -> pid_t {
     let cArgs = argv.map { strdup($0) } + [nil]
     defer { cArgs.forEach { free($0) } }
+    var environment: [UnsafeMutablePointer<CChar>?] = []
+    var cursor = environ
+    while let entry = cursor.pointee {
+        if !(hidingMarker && String(cString: entry).hasPrefix("LUMINAL_WORKER=")) { environment.append(entry) }
+        cursor += 1
+    }
+    environment.append(nil)
     var pid: pid_t = 0
-    _ = posix_spawn(&pid, argv[0], actions, &attributes, cArgs, environ)
+    _ = posix_spawn(&pid, argv[0], actions, &attributes, cArgs, environment)
     return pid
 }
 
