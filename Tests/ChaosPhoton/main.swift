@@ -91,7 +91,7 @@ func servingPhoton(_ name: String) -> Photon {
             return nil
         }
         .method("emit") { params, context in
-            context.emit(params["name"]?.stringValue ?? "tick", params["data"] ?? nil)
+            for _ in 0..<(params["count"]?.intValue ?? 1) { context.emit(params["name"]?.stringValue ?? "tick", params["data"] ?? nil) }
             return nil
         }
         .method("inspect") { _, _ in
