@@ -78,12 +78,15 @@ extension HostileCase {
             #!/usr/bin/env python3
             import json, os, struct
             photons = [{"name": "p%d" % n, "kinds": ["IPhoton"]} for n in range(100000)]
-            hello = json.dumps({"type": "hello", "version": 1, "pid": os.getpid(), "photons": photons}).encode()
+            hello = json.dumps({"type": "hello", "protocol": 1, "pid": os.getpid(), "photons": photons}).encode()
             os.write(4, struct.pack(">I", len(hello)) + hello)
             while os.read(3, 65536):
                 pass
             """, mode: 0o755)
-        }) { _ in },
+        }) { supervisor in
+            // Loaded or refused, it is said; then status must still carry whatever is loaded.
+            try await supervisor.reported(Paths.join(supervisor.photons.path, "crowd"))
+        },
     ]
 
     /// Local control clients that do not read, flood, or crowd the socket.
