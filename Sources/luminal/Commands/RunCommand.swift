@@ -2,7 +2,7 @@ import Dispatch
 import Glibc
 import Luminal
 
-/// `luminal run DIR`: supervise every photon in DIR, serve the control socket, and (unless
+/// `luminal run DIR`: supervise every photon in DIR (whatever kinds it declares), serve the control socket, and (unless
 /// --no-watch) keep the photons in step with the folder, until SIGTERM or SIGINT.
 enum RunCommand {
     static func main(_ arguments: ParsedArguments) throws(UsageError) -> Never {
@@ -35,9 +35,9 @@ enum RunCommand {
             do throws(LoaderError) {
                 try loader.claimStateFile()
                 if watch {
-                    try await loader.watchPhotons(in: directory, recursive: recursive)
+                    try await loader.watchPhotons(in: directory, base: nil, recursive: recursive)
                 } else {
-                    for handler in try await loader.loadPhotons(in: directory, recursive: recursive) {
+                    for handler in try await loader.loadPhotons(in: directory, base: nil, recursive: recursive) {
                         do { try await handler.start() } catch { /* logged by the loader */ }
                     }
                 }
