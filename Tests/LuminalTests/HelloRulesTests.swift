@@ -28,5 +28,39 @@ extension Supervisor {
             }
         }
 
+        @Test func aHelloDeclaringTooManyPhotonsFailsTheLoadNamingFileLimitAndValue() async throws {
+            try await withLoader { loader, folder in
+                let path = folder.script("many", "exec '\(BuildProducts.chaosPhoton)' many m 100000")
+                let error = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: path) }
+                #expect(error.code == .invalidHello)
+                #expect(error.message.contains(path) && error.message.contains("100000 photons") && error.message.contains("1024"))
+                #expect(await loader.photons.isEmpty)
+            }
+        }
+
+        @Test func aHelloAtThePhotonLimitLoads() async throws {
+            try await withLoader { loader, folder in
+                let handlers = try await loader.loadPhoton(at: folder.script("many", "exec '\(BuildProducts.chaosPhoton)' many m 1024"))
+                #expect(handlers.count == 1024)
+            }
+        }
+
+        @Test(arguments: [
+            ("kinds", "Photon('p', kinds=['IPhoton'] + ['K%d' % i for i in range(64)])", "65 kinds", "64"),
+            ("methods", "p = Photon('p')\nfor i in range(1025): p.method('m%d' % i)(lambda params, ctx: None)", "1025 methods", "1024"),
+            ("kind name", "Photon('p', kinds=['K' * 257])", "257 bytes", "256"),
+            ("method name", "p = Photon('p')\np.method('m' * 257)(lambda params, ctx: None)", "257 bytes", "256"),
+            ("metadata", "Photon('p', metadata={'blob': 'x' * 70000})", "bytes of metadata", "65536"),
+        ])
+        func aHelloOverALimitFailsTheLoad(what: String, photon: String, value: String, limit: String) async throws {
+            try await withLoader { loader, folder in
+                let body = photon.hasPrefix("p = ") ? "\(photon)\nrun(p)" : "run(\(photon))"
+                let path = folder.python("over.py", body)
+                let error = try await #require(throws: LoaderError.self, "\(what)") { try await loader.loadPhoton(at: path, base: nil) }
+                #expect(error.code == .invalidHello)
+                #expect(error.message.contains(path) && error.message.contains(value) && error.message.contains(limit), "\(error.message)")
+            }
+        }
+
     }
 }

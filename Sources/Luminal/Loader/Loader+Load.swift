@@ -161,9 +161,7 @@ extension Loader {
     /// The first of `names` that a loaded photon file other than `path` already uses, with that file.
     func firstClash(_ names: [String], outside path: String) -> (String, String)? {
         for name in names {
-            if let holder = files.values.first(where: { $0.file.path != path && $0.handlers.contains { $0.name == name } }) {
-                return (name, holder.file.path)
-            }
+            if let holder = files.handler(named: name), holder.filePath != path { return (name, holder.filePath) }
         }
         return nil
     }
