@@ -62,5 +62,22 @@ extension Supervisor {
             }
         }
 
+        @Test func aHelloPidOfAnotherProcessIsWarnedAboutAndTheSpawnedProcessIsSupervised() async throws {
+            let records = Mutex<[LogRecord]>([])
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            let loader = Loader(logging: true, configuration: .fast, logSink: { record in records.withLock { $0.append(record) } })
+            // A wrapper that forks instead of exec: the worker that says hello is its child.
+            let path = folder.script("wrapped", "'\(BuildProducts.chaosPhoton)' serve wrapped")
+            let handler = try #require(try await loader.loadPhoton(at: path).first)
+            try await handler.start()
+            let worker = try #require(try await handler.call("inspect")["pid"]?.intValue)
+            #expect(Int64(handler.pid) != worker)
+            loader.flushLog()
+            let warning = try #require(records.withLock { $0 }.first { $0.level == .warning && $0.message.contains("pid \(worker)") })
+            #expect(warning.message.contains(path) && warning.message.contains("pid \(handler.pid)"))
+            await loader.unloadAll()
+            #expect(!exists(handler.pid) && !exists(pid_t(worker))) // the whole tree went
+        }
     }
 }

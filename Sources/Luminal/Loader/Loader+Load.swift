@@ -141,6 +141,10 @@ extension Loader {
             _ = await worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
             throw GenerationFailure(.handshake, error)
         }
+        if file.plain == nil, hello.pid != Int(worker.pid) {
+            // The hello's pid is informational: the process spawned is what is supervised.
+            context.log(.warning, "photon file \(file.path) said hello with pid \(hello.pid), not the pid of the process started for it (a wrapper that forks instead of exec?); Luminal supervises pid \(worker.pid) and its process tree", file: file.path)
+        }
         // A plain executable declares no kinds: it is always what its file was loaded for.
         let chosen = file.plain == nil ? hello.photons.filter(selection.chooses) : hello.photons
         var refusal: LoaderError?
