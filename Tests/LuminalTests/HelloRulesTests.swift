@@ -79,5 +79,15 @@ extension Supervisor {
             await loader.unloadAll()
             #expect(!exists(handler.pid) && !exists(pid_t(worker))) // the whole tree went
         }
+
+        @Test func statusJSONShowsEachPhotonsMetadataAndTheTableStaysAsItWas() async throws {
+            let supervisor = try await SupervisedFolder { $0.chaos("first") }
+            let status = try await supervisor.client("status", "--json").json()
+            let metadata = try #require(status.arrayValue?.first?["metadata"])
+            #expect(metadata == ["author": "tests", "version": "1.0.0", "description": "chaos photon", "tags": ["test"]])
+            let table = try await supervisor.client("status").output
+            #expect(table.first?.split(separator: " ") == ["NAME", "STATE", "PID", "GEN", "RESTARTS", "UPTIME", "FILE"])
+            try await supervisor.stop()
+        }
     }
 }
