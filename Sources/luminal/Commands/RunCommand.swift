@@ -18,9 +18,9 @@ enum RunCommand {
         let loader = Loader(logging: true, suppressErrors: true, configuration: configuration, logSink: { record in
             logBook.append(record)
             if let tag = record.tag {
-                Console.out("[\(tag)] \(record.message)")
+                Console.out("[\(TerminalText.escaped(tag))] \(TerminalText.escaped(record.message))")
             } else if !quiet || record.level >= .warning {
-                Console.error("luminal: \(record.level): \(record.message)")
+                Console.error("luminal: \(record.level): \(TerminalText.escaped(record.message, keepingNewlines: true))")
             }
         })
         let control: ControlServer
@@ -42,7 +42,7 @@ enum RunCommand {
                     }
                 }
             } catch {
-                Console.error("luminal run: \(error)")
+                Console.error("luminal run: \(TerminalText.escaped(error.message, keepingNewlines: true))")
                 control.close()
                 exit((error.code == .directoryNotFound ? ExitCode.noInput : .failed).rawValue)
             }
