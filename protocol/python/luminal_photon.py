@@ -190,6 +190,19 @@ def _parse_int(token: str) -> int | float:
     return value if -2**63 <= value < 2**63 else _parse_float(token)
 
 
+def frame_cap(text: str | None) -> int:
+    """The frame cap for a LUMINAL_FRAME_CAP value (PROTOCOL.md section 1): the value when it is
+    only ASCII digits and from 2 to 2^32-1; otherwise (absent, empty, a sign, spaces, any other
+    character, 0, 1, above 2^32-1) the default, 16777216."""
+    if text is None or not re.fullmatch(r"[0-9]+", text, re.ASCII):
+        return DEFAULT_FRAME_CAP
+    digits = text.lstrip("0")
+    if len(digits) > 10:                             # also keeps int() within its digit limit
+        return DEFAULT_FRAME_CAP
+    value = int(digits or "0")
+    return value if 2 <= value <= 2**32 - 1 else DEFAULT_FRAME_CAP
+
+
 def _env_int_list(text: str) -> list[int]:
     return [int(p) for p in text.split(",") if p.strip().isdigit()]
 
@@ -207,10 +220,7 @@ class _Worker:
         offered = _env_int_list(os.environ.get("LUMINAL_PROTOCOL", ""))
         common = [v for v in SUPPORTED_PROTOCOLS if v in offered]
         self.protocol = max(common or SUPPORTED_PROTOCOLS)
-        try:
-            self.cap = min(int(os.environ.get("LUMINAL_FRAME_CAP", DEFAULT_FRAME_CAP)), 2**32 - 1)
-        except ValueError:
-            self.cap = DEFAULT_FRAME_CAP
+        self.cap = frame_cap(os.environ.get("LUMINAL_FRAME_CAP"))
         self.lock = threading.Lock()
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.max_workers = max_workers
