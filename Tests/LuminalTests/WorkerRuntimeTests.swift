@@ -20,6 +20,25 @@ extension Supervisor {
             }
         }
 
+        @Test(arguments: Runtime.allCases)
+        func aCallOrStartOutOfStateIsAnsweredInvalidState(runtime: Runtime) async throws {
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            let worker = try RawWorker(runtime.photon(in: folder), in: folder.path)
+            func code(_ reply: [String: JSONValue]) -> String? { reply["type"] == "error" ? reply["code"]?.stringValue : "result" }
+            let call: (Int64) -> JSONValue = { ["type": "call", "id": .int($0), "photon": "p", "method": "echo", "params": 1] }
+            #expect(code(try worker.request(call(1))) == "invalid_state") // never started
+            #expect(code(try worker.request(["type": "start", "id": 2, "photon": "p"])) == "result")
+            #expect(try worker.request(call(3)) == ["type": "result", "id": 3, "value": 1])
+            #expect(code(try worker.request(["type": "start", "id": 4, "photon": "p"])) == "invalid_state") // already started
+            #expect(code(try worker.request(["type": "stop", "id": 5, "photon": "p"])) == "result")
+            #expect(code(try worker.request(call(6))) == "invalid_state") // stopped
+            #expect(code(try worker.request(["type": "start", "id": 7, "photon": "p"])) == "invalid_state") // no start after stop
+            #expect(code(try worker.request(["type": "call", "id": 8, "photon": "q", "method": "echo"])) == "unknown_photon")
+            worker.send(["type": "shutdown"])
+            #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
+        }
+
         @Test(arguments: Runtime.allCases, ["+100", " 100", "100 ", "0", "1", "-100", "1_000", "1e3", "0x100"])
         func aMalformedFrameCapMeansTheDefault(runtime: Runtime, value: String) async throws {
             try await withLoader { loader, folder in
