@@ -39,6 +39,21 @@ extension Supervisor {
             #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
         }
 
+        @Test(arguments: Runtime.allCases)
+        func pingsAreAnsweredFromTheHelloOnWhileStartsArePipelined(runtime: Runtime) async throws {
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            let worker = try RawWorker(runtime.photon(in: folder), in: folder.path)
+            #expect(try worker.request(["type": "ping", "id": 1]) == ["type": "pong", "id": 1]) // before any start
+            worker.send(["type": "start", "id": 2, "photon": "p"])
+            worker.send(["type": "ping", "id": 3])
+            let replies = [try worker.receive(), try worker.receive()]
+            #expect(Set(replies.compactMap { $0["id"]?.intValue }) == [2, 3])
+            #expect(replies.contains(["type": "pong", "id": 3]))
+            worker.send(["type": "shutdown"])
+            #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
+        }
+
         @Test(arguments: Runtime.allCases, ["+100", " 100", "100 ", "0", "1", "-100", "1_000", "1e3", "0x100"])
         func aMalformedFrameCapMeansTheDefault(runtime: Runtime, value: String) async throws {
             try await withLoader { loader, folder in
