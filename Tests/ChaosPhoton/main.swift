@@ -18,6 +18,9 @@ case "serve": PhotonWorker.run(servingPhoton(name))
 case "multi": PhotonWorker.run(servingPhoton(name + "-a"), servingPhoton(name + "-b"),
                                Photon(name + "-other", kinds: ["Other"]).method("echo") { params, _ in params })
 case "no-base": PhotonWorker.run(Photon(name, kinds: ["Other"]))
+case "many":
+    // `chaos-photon many NAME COUNT`: a hello declaring COUNT photons NAME-0, NAME-1, …
+    PhotonWorker.run((0..<(arguments.count > 3 ? Int(arguments[3]) ?? 1 : 1)).map { Photon("\(name)-\($0)") })
 case "bad-name": PhotonWorker.run(Photon("bad name!"))
 case "slow-stop": PhotonWorker.run(servingPhoton(name).onStop { _ in try await Task.sleep(for: .seconds(3600)) })
 case "crash-on-start": PhotonWorker.run(servingPhoton(name).onStart { _ in abort() })

@@ -39,7 +39,7 @@ struct ControlDispatcher: Sendable {
         case .reload:
             return .array(try await loader.reloadPhotons(request.targets).map(\.statusJSON))
         case .load:
-            let handlers = try await loader.loadPhoton(at: Paths.absolute(request.targets[0]))
+            let handlers = try await loader.loadPhoton(at: Paths.absolute(request.targets[0]), base: nil)
             for handler in handlers { try await handler.start() }
             return .array(handlers.map(\.statusJSON))
         case .unload:
