@@ -9,13 +9,13 @@ extension Supervisor {
         @Test func anEventsClientThatStopsReadingIsDisconnectedAtTheCap() async throws {
             let supervisor = try await SupervisedFolder { $0.chaos("first") }
             let pid = supervisor.run.process.pid
-            let before = residentBytes(of: pid)
+            let before = try #require(residentBytes(of: pid))
             let stalled = try RawControlConnection(supervisor.control)
             stalled.shrinkReceiveBuffer(to: 4096)
             stalled.send(ControlRequest(.events, follow: true))
             // Events have no backlog: emit until the stalled client, subscribed at some point, is dropped.
             try await waitUntil("the stalled client disconnected") {
-                let grown = residentBytes(of: pid) - before
+                let grown = try #require(residentBytes(of: pid)) - before
                 guard grown < 200 << 20 else {
                     Issue.record("RSS grew by \(grown >> 20) MiB with one stalled client")
                     return true
@@ -23,7 +23,8 @@ extension Supervisor {
                 _ = try await supervisor.client("call", "first", "emit-many", #"{"count": 20, "bytes": 1000000}"#)
                 return supervisor.run.lines.contains { $0.contains("control client pid \(getpid())") && $0.contains("disconnected") }
             }
-            #expect(residentBytes(of: pid) - before < 100 << 20, "RSS grew by \((residentBytes(of: pid) - before) >> 20) MiB")
+            let grown = try #require(residentBytes(of: pid)) - before
+            #expect(grown < 100 << 20, "RSS grew by \(grown >> 20) MiB")
             try stalled.readToEnd()
             #expect(supervisor.run.lines.filter { $0.contains("control client pid \(getpid())") }.count == 1)
             #expect(try await supervisor.client("status", "--check").code == 0)
@@ -34,12 +35,13 @@ extension Supervisor {
             let supervisor = try await SupervisedFolder { $0.chaos("first") }
             _ = try await supervisor.client("call", "first", "lines", #"{"count": 2000}"#)
             let pid = supervisor.run.process.pid
-            let before = residentBytes(of: pid)
+            let before = try #require(residentBytes(of: pid))
             let greedy = try RawControlConnection(supervisor.control)
             greedy.shrinkReceiveBuffer(to: 4096)
             greedy.write(Array((0..<500).map { _ in Frame.encode(ControlRequest(.logs, lines: 2000).json) }.joined()))
             try await supervisor.run.line { $0.contains("control client pid \(getpid())") && $0.contains("disconnected") }
-            #expect(residentBytes(of: pid) - before < 100 << 20, "RSS grew by \((residentBytes(of: pid) - before) >> 20) MiB")
+            let grown = try #require(residentBytes(of: pid)) - before
+            #expect(grown < 100 << 20, "RSS grew by \(grown >> 20) MiB")
             try greedy.readToEnd()
             #expect(try await supervisor.client("status", "--check").code == 0)
             try await supervisor.stop()

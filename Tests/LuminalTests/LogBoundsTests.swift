@@ -19,13 +19,13 @@ extension Supervisor {
             let handler = try #require(try await loader.loadPhoton(at: folder.chaos("flood")).first)
             try await handler.start()
             // The supervisor is this process: 128 MiB of output in lines of 64 KiB.
-            let before = residentBytes(of: getpid())
+            let before = try #require(residentBytes(of: getpid()))
             let total = 128 << 20
             #expect(try await handler.call("flood", params: ["bytes": .int(Int64(total))]) == .int(Int64(total)))
             // Once the worker exits its last output is read: all of the flood has reached the log.
             _ = try? await handler.call("crash", params: ["exit": 0])
             try await waitUntil("the worker's exit seen") { handler.state != .started }
-            let held = residentBytes(of: getpid())
+            let held = try #require(residentBytes(of: getpid()))
             gate.signal()
             loader.flushLog()
             await loader.unloadAll(forceStop: true)
@@ -38,13 +38,14 @@ extension Supervisor.LogBounds {
     @Test func theLogBookOfLuminalRunHoldsABoundedAmountOfAFloodedOutput() async throws {
         let supervisor = try await SupervisedFolder { $0.chaos("first") }
         let pid = supervisor.run.process.pid
-        let before = residentBytes(of: pid)
+        let before = try #require(residentBytes(of: pid))
         // 128 MiB of output in lines of 64 KiB: more than the log book's 2,000 records.
         let total = 128 << 20
         #expect(try await supervisor.client("call", "first", "flood", #"{"bytes": \#(total)}"#).output == ["\(total)"])
         _ = try await supervisor.client("call", "first", "print", #"{"text": "after the flood"}"#)
         try await supervisor.run.line { $0.hasSuffix("[first] after the flood") }
-        #expect(residentBytes(of: pid) - before < 64 << 20, "RSS grew by \((residentBytes(of: pid) - before) >> 20) MiB")
+        let grown = try #require(residentBytes(of: pid)) - before
+        #expect(grown < 64 << 20, "RSS grew by \(grown >> 20) MiB")
         // The newest lines are kept (after them, perhaps, a note that the stdout sink fell behind).
         let recent = try await supervisor.client("logs", "-n", "3")
         #expect(recent.output.contains { $0.hasSuffix("[first] after the flood") }, "\(recent.output)")

@@ -15,7 +15,7 @@ extension Supervisor {
                 #expect(try await handler.call("deafen") == 1)
                 // The supervisor is this process: 200 calls of 1 MiB each to a worker that reads none.
                 let worker = handler.core.withLock { $0.worker }
-                let before = residentBytes(of: getpid())
+                let before = try #require(residentBytes(of: getpid()))
                 let params = JSONValue.string(String(repeating: "p", count: 1 << 20))
                 let answered = Counter()
                 let (outcomes, held) = try await withThrowingTaskGroup(of: Result<JSONValue, LoaderError>.self) { group in
@@ -28,12 +28,12 @@ extension Supervisor {
                     try await waitUntil("every call refused or waiting") {
                         answered.value + worker.state.withLock { $0.pending.count } == 200
                     }
-                    let held = residentBytes(of: getpid())
+                    let held = try #require(residentBytes(of: getpid()))
                     // Their callers give up: the calls are abandoned.
                     group.cancelAll()
                     return (try await group.reduce(into: []) { $0.append($1) }, held)
                 }
-                let after = residentBytes(of: getpid())
+                let after = try #require(residentBytes(of: getpid()))
                 let bound = 100 << 20
                 #expect(held - before < bound, "RSS grew by \((held - before) >> 20) MiB")
                 #expect(after - before < bound, "RSS still \((after - before) >> 20) MiB above where it was")

@@ -73,10 +73,3 @@ final class RawControlConnection {
         }
     }
 }
-
-/// The resident set size of process `pid` (VmRSS in /proc/PID/status), in bytes; 0 if it is gone.
-func residentBytes(of pid: pid_t) -> Int {
-    let text = (try? Paths.read("/proc/\(pid)/status", limit: 64 * 1024)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-    guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
-    return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
-}
