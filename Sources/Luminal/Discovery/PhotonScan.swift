@@ -42,6 +42,16 @@ enum PhotonScan {
         Paths.kind(Paths.join(path, Manifest.fileName)) == .regular
     }
 
+    /// `resolve(_:)` on the file-work queue: it reads a manifest, which must never hold up an actor.
+    static func resolving(_ path: String) async throws(LoaderError) -> PhotonFile {
+        try await FileWork.run { () throws(LoaderError) -> PhotonFile in try resolve(path) }
+    }
+
+    /// `scan(_:recursive:)` on the file-work queue.
+    static func scanning(_ directory: String, recursive: Bool) async throws(LoaderError) -> [Entry] {
+        try await FileWork.run { () throws(LoaderError) -> [Entry] in try scan(directory, recursive: recursive) }
+    }
+
     /// The photon files in `directory`, in name order, and every other entry (but editor
     /// leftovers) with the reason it is passed over.
     ///

@@ -12,7 +12,7 @@ extension Loader {
         if recursive, Paths.kind(Paths.absolute(path)) == .directory, !PhotonScan.isPackage(Paths.absolute(path)) {
             return try await loadPhotons(in: path, base: base, otherClasses: otherClasses, recursive: true)
         }
-        return try await emit(PhotonScan.resolve(path), base: base, otherClasses: otherClasses)
+        return try await emit(PhotonScan.resolving(path), base: base, otherClasses: otherClasses)
     }
 
     /// Loads every photon file in `directory` (descending into plain sub-folders when `recursive`)
@@ -25,7 +25,7 @@ extension Loader {
     public func loadPhotons(in directory: String, base: String = "IPhoton", otherClasses: [String] = [],
                             recursive: Bool = false) async throws(LoaderError) -> [Handler] {
         var paths: [String] = []
-        for entry in try PhotonScan.scan(directory, recursive: recursive) {
+        for entry in try await PhotonScan.scanning(directory, recursive: recursive) {
             switch entry {
             case .photonFile(let path): paths.append(path)
             case .skipped(let path, let reason): context.log(.info, "skipped \(path): \(reason)", file: path)
@@ -35,7 +35,7 @@ extension Loader {
             for (index, path) in paths.enumerated() {
                 group.addTask {
                     do throws(LoaderError) {
-                        return (index, .success(try await self.emit(PhotonScan.resolve(path), base: base, otherClasses: otherClasses)))
+                        return (index, .success(try await self.emit(PhotonScan.resolving(path), base: base, otherClasses: otherClasses)))
                     } catch {
                         return (index, .failure(error))
                     }
@@ -114,7 +114,7 @@ extension Loader {
                  spawned: (Worker) -> Void = { _ in }) async throws(GenerationFailure) -> PreparedGeneration {
         let checksum: String
         do {
-            checksum = try FileDigest.sha256(of: file.contentPaths)
+            checksum = try await FileDigest.digest(of: file.contentPaths, cancellations: [context.hashes])
         } catch {
             throw GenerationFailure(.resolve, LoaderError(.photonNotFound, "photon file \(file.path) cannot be read: \(error)", file: file.path))
         }

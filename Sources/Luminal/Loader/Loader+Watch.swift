@@ -26,7 +26,7 @@ extension Loader {
     /// Whether this loader is watching a folder.
     public var isWatching: Bool { watcher != nil }
 
-    /// Sets up a watcher: loads and starts what is there now, and remembers what fails.
+    /// Sets up a watcher: loads and starts what is there now, all at once, and remembers what fails.
     func makeWatcher(in directory: String, selection: PhotonSelection, recursive: Bool, backend: WatchBackend,
                      clock: any WatchClock, quietPeriod: Duration) async throws(LoaderError) -> PhotonWatcher {
         if let current = watcher {
@@ -50,14 +50,19 @@ extension Loader {
         let created = PhotonWatcher(root: root, recursive: recursive, selection: selection, loader: self,
                                     source: source, clock: clock, quietPeriod: quietPeriod)
         watcher = created
-        for entry in try PhotonScan.scan(root, recursive: recursive) {
-            guard case .photonFile(let path) = entry else { continue }
-            do {
-                for handler in try await loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses) {
-                    try await handler.start()
+        let entries = try await PhotonScan.scanning(root, recursive: recursive)
+        // All at once, as loadPhotons(in:) loads: a file slow to say hello holds back no other.
+        await withTaskGroup(of: Void.self) { group in
+            for case .photonFile(let path) in entries {
+                group.addTask {
+                    do {
+                        for handler in try await self.loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses) {
+                            try await handler.start()
+                        }
+                    } catch {
+                        await created.remember(failure: path)
+                    }
                 }
-            } catch {
-                await created.remember(failure: path)
             }
         }
         await created.refreshFollowed()
