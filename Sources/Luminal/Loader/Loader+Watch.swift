@@ -26,7 +26,8 @@ extension Loader {
     /// Whether this loader is watching a folder.
     public var isWatching: Bool { watcher != nil }
 
-    /// Sets up a watcher: loads and starts what is there now, all at once, and remembers what fails.
+    /// Sets up a watcher: loads and starts what is there now, all at once, reports what it passes
+    /// over, and remembers what fails.
     func makeWatcher(in directory: String, selection: PhotonSelection, recursive: Bool, backend: WatchBackend,
                      clock: any WatchClock, quietPeriod: Duration) async throws(LoaderError) -> PhotonWatcher {
         if let current = watcher {
@@ -51,6 +52,7 @@ extension Loader {
                                     source: source, clock: clock, quietPeriod: quietPeriod)
         watcher = created
         let entries = try await PhotonScan.scanning(root, recursive: recursive)
+        await created.report(entries)
         // All at once, as loadPhotons(in:) loads: a file slow to say hello holds back no other.
         await withTaskGroup(of: Void.self) { group in
             for case .photonFile(let path) in entries {

@@ -8,8 +8,9 @@ import Glibc
 /// that have been quiet for the debounce period, and only when their content hash differs from
 /// the loaded generation's. A version that failed to load or reload is remembered by its hash and
 /// not tried again until the content changes. Each file is acted on by a task of its own, so a
-/// file that takes long (a huge one to hash, one slow to say hello) holds back no other. Tests
-/// call `iterate()` with a manual clock.
+/// file that takes long (a huge one to hash, one slow to say hello) holds back no other. After
+/// each change the folder is scanned again, and every entry it passes over is reported once, and
+/// again only when its reason changes. Tests call `iterate()` with a manual clock.
 actor PhotonWatcher {
     let root: String
     let recursive: Bool
@@ -19,6 +20,8 @@ actor PhotonWatcher {
     private let clock: any WatchClock
     private var debouncer: ChangeDebouncer
     private var failed: [String: String] = [:]
+    /// The entries the last scan passed over, with the reason reported for each.
+    private var skips: [String: String] = [:]
     /// The photon files being acted on, each by one task.
     private var acting: [String: Task<Void, Never>] = [:]
     /// Photon files that settled again while being acted on: acted on once more afterwards.
@@ -71,6 +74,18 @@ actor PhotonWatcher {
         return "\(failure.message) \((try? await FileDigest.digest(of: [own], cancellations: [hashes])) ?? "")"
     }
 
+    /// Reports each entry of `entries` passed over whose reason is new; an entry no longer
+    /// passed over (the other path to the same file went away, say) is looked at again.
+    func report(_ entries: [PhotonScan.Entry]) {
+        var current: [String: String] = [:]
+        for case .skipped(let path, let reason) in entries { current[path] = reason }
+        for (path, reason) in current.sorted(by: { $0.key < $1.key }) where skips[path] != reason {
+            loader?.reportSkipped(path, reason: reason)
+        }
+        for path in skips.keys where current[path] == nil { debouncer.record(path, at: clock.now()) }
+        skips = current
+    }
+
     /// Starts reacting to the source by itself (live watching).
     func activate() {
         guard !stopped else { return }
@@ -80,8 +95,8 @@ actor PhotonWatcher {
         }
     }
 
-    /// One pass: collect changes, then act on every photon file that has been quiet long enough,
-    /// and wait for those acts to finish.
+    /// One pass: collect changes, rescan and report what is passed over, then act on every
+    /// photon file that has been quiet long enough, and wait for those acts to finish.
     func iterate() async {
         guard !stopped else { return }
         if iterating {
@@ -94,10 +109,15 @@ actor PhotonWatcher {
         repeat {
             wakeAgain = false
             let now = clock.now()
-            for raw in source.changes() {
+            let changed = source.changes()
+            for raw in changed {
                 for path in await photonFiles(for: raw) { debouncer.record(path, at: now) }
             }
-            for path in debouncer.settled(at: clock.now()) where !stopped {
+            let settled = debouncer.settled(at: clock.now())
+            if !changed.isEmpty || !settled.isEmpty, let entries = try? await PhotonScan.scanning(root, recursive: recursive) {
+                report(entries)
+            }
+            for path in settled where !stopped {
                 startActing(on: path).map { started.append($0) }
             }
         } while wakeAgain && !stopped
@@ -192,6 +212,11 @@ actor PhotonWatcher {
     private func act(on path: String) async {
         guard let loader else { return }
         let loadedChecksum = await loader.checksum(ofFile: path)
+        if skips[path] != nil {
+            // Not a photon file now (a FIFO, a device, another path to a loaded file…), reported by the scan.
+            if loadedChecksum != nil { _ = try? await loader.unloadPhoton(path) }
+            return
+        }
         let file: PhotonFile
         do throws(LoaderError) {
             file = try await PhotonScan.resolving(path)
@@ -199,17 +224,27 @@ actor PhotonWatcher {
             if loadedChecksum != nil {
                 _ = try? await loader.unloadPhoton(path)
             } else if Paths.kind(path) != .missing {
-                // A photon file that cannot be used as it is (say, a bad manifest): try once to report why.
+                // A photon file that cannot be used as it is (say, a bad manifest): report why, once per version.
                 let fingerprint = await fingerprint(of: path, failure: error)
                 if failed[path] != fingerprint, !stopped {
                     failed[path] = fingerprint
-                    await loadAndStart(path, loader: loader)
+                    loader.reportLoadFailure(error, file: path)
                 }
             }
             return
         }
-        guard let checksum = try? await FileDigest.digest(of: file.contentPaths, cancellations: [hashes]),
-              checksum != loadedChecksum, checksum != failed[path], !stopped else { return }
+        let checksum: String
+        do throws(SystemError) {
+            checksum = try await FileDigest.digest(of: file.contentPaths, cancellations: [hashes])
+        } catch {
+            // Too large, or gone in the meantime: reported once per reason; abandoned: not at all.
+            if error.errno != ECANCELED, !stopped, failed[path] != unreadable(error) {
+                failed[path] = unreadable(error)
+                loader.reportLoadFailure(LoaderError(.photonNotFound, "photon file \(path) \(unreadable(error))", file: path), file: path)
+            }
+            return
+        }
+        guard checksum != loadedChecksum, checksum != failed[path], !stopped else { return }
         let succeeded: Bool
         if loadedChecksum != nil {
             succeeded = (try? await loader.reloadPhoton(path)) != nil
