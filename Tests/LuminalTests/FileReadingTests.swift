@@ -1,4 +1,6 @@
+import Dispatch
 import Glibc
+import Synchronization
 import Testing
 @testable import Luminal
 
@@ -43,5 +45,29 @@ import Testing
         let error = try #require(throws: LoaderError.self) { try PhotonScan.resolve(Paths.join(folder.path, "pkg")) }
         #expect(error.code == .invalidManifest)
         #expect(error.message.contains("larger than 1 MiB"))
+    }
+
+    /// A flag and a count that spinning file work shares with the test.
+    final class Spinners: Sendable {
+        let running = Atomic(0)
+        let released = Atomic(false)
+    }
+
+    @Test func fileWorkBusyOnEveryCoreHoldsBackNeitherMoreFileWorkNorTheGlobalQueue() async throws {
+        let spinners = Spinners()
+        defer { spinners.released.store(true, ordering: .releasing) }
+        let count = 4 * max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let busy = (0..<count).map { _ in
+            Task {
+                await FileWork.run {
+                    spinners.running.add(1, ordering: .relaxed)
+                    while !spinners.released.load(ordering: .acquiring) {} // as a huge hash keeps a core busy
+                }
+            }
+        }
+        try await waitUntil("every piece of file work running") { spinners.running.load(ordering: .relaxed) == count }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in DispatchQueue.global().async { done.resume() } }
+        spinners.released.store(true, ordering: .releasing)
+        for task in busy { await task.value }
     }
 }
