@@ -117,6 +117,29 @@ extension Supervisor {
             }
         }
 
+        @Test func aChangeIsActedOnWhileAnotherFileIsStillLoading() async throws {
+            try await withLoader { loader, folder in
+                folder.write("silent/photon.json", #"{"exec": "run", "args": ["no-hello", "silent"], "timeouts": {"handshake": 3600}}"#)
+                folder.script("silent/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+                folder.chaos("alpha")
+                let events = EventLog(loader)
+                let watching = Task { try await loader.watchPhotons(in: folder.path, quietPeriod: .milliseconds(50)) }
+                _ = try await events.first("alpha started") { event in
+                    if case .started("alpha", _) = event { return true }
+                    return nil
+                }
+                folder.script("alpha", "# edited\nexec '\(BuildProducts.chaosPhoton)' serve alpha")
+                let report = try await events.first("alpha reloaded") { event in
+                    if case .reloaded(let report) = event { return report }
+                    return nil
+                }
+                #expect(report.toGeneration == 2)
+                await loader.unloadAll(forceStop: true) // abandons the load still waiting for a hello
+                _ = try? await watching.value
+                await loader.stopWatchingPhotons()
+            }
+        }
+
         /// The entries passed over so far, as `skipped` events: path and reason.
         func skipped(_ events: EventLog) -> [String] {
             events.events.compactMap { event in
