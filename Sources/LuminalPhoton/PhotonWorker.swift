@@ -17,7 +17,7 @@ public enum PhotonWorker {
         // A supervisor that ignores SIGPIPE could hand that on; a dead pipe must end us, not hang.
         signal(SIGPIPE, SIG_DFL)
         useLineBufferedStandardOutput()
-        let cap = Int(getenv("LUMINAL_FRAME_CAP").map { String(cString: $0) } ?? "") ?? Frame.defaultCap
+        let cap = Frame.cap(fromEnvironment: getenv("LUMINAL_FRAME_CAP").map { String(cString: $0) })
         let output = FrameOutput(fd: 4, cap: cap)
         let dispatcher = RequestDispatcher(photons: photons, output: output)
         output.send(WorkerMessage.hello(Hello(protocolVersion: WireProtocol.version, pid: Int(getpid()),

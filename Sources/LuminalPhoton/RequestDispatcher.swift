@@ -5,6 +5,7 @@ import LuminalWire
 struct RequestDispatcher: Sendable {
     let photons: [String: Photon]
     let output: FrameOutput
+    private let states = PhotonStates()
 
     init(photons: [Photon], output: FrameOutput) {
         self.photons = Dictionary(photons.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -23,12 +24,28 @@ struct RequestDispatcher: Sendable {
             reply(id, .failure(PhotonError(.unsupported, "this worker does not implement '\(type)' requests")))
         case .unknown(_, nil):
             return
-        case .start(let id, let name), .stop(let id, let name):
+        case .start(let id, let name):
             guard let photon = photon(name, id: id) else { return }
-            let routine = if case .start = message { photon.start } else { photon.stop }
+            guard states.beginStart(name) else {
+                let why = states.phase(name) == .stopped ? "was stopped; it cannot be started again in this worker process" : "is already started"
+                return reply(id, .failure(PhotonError(.invalidState, "photon \(name) \(why)")))
+            }
             Task.detached {
                 do {
-                    try await routine?(PhotonContext(photon: name, output: output))
+                    try await photon.start?(PhotonContext(photon: name, output: output))
+                    states.endStart(name, succeeded: true)
+                    reply(id, .success(nil))
+                } catch {
+                    states.endStart(name, succeeded: false)
+                    reply(id, .failure(error))
+                }
+            }
+        case .stop(let id, let name):
+            guard let photon = photon(name, id: id) else { return }
+            states.stop(name)
+            Task.detached {
+                do {
+                    try await photon.stop?(PhotonContext(photon: name, output: output))
                     reply(id, .success(nil))
                 } catch {
                     reply(id, .failure(error))
@@ -36,6 +53,9 @@ struct RequestDispatcher: Sendable {
             }
         case .call(let id, let name, let method, let params):
             guard let photon = photon(name, id: id) else { return }
+            guard states.phase(name) == .started else {
+                return reply(id, .failure(PhotonError(.invalidState, "photon \(name) is not started (\(states.phase(name) == .stopped ? "it was stopped" : "no start has succeeded"))")))
+            }
             guard let body = photon.methods[method] else {
                 return reply(id, .failure(PhotonError(.unknownMethod, "photon \(name) has no method '\(method)' (it has: \(photon.descriptor.methods.joined(separator: ", ")))")))
             }

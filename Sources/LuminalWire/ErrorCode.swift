@@ -10,4 +10,7 @@ public enum ErrorCode: String, Sendable {
     case photonError = "photon_error"
     /// The worker does not implement that request type.
     case unsupported = "unsupported"
+    /// The photon is not in a state for the request: a call to a photon that is not started, or
+    /// a start of one already started or stopped.
+    case invalidState = "invalid_state"
 }

@@ -45,7 +45,7 @@ extension PhotonMetadata {
 
     /// The `metadata` object: the defined members that are set (`tags` only when non-empty) and
     /// the `extra` members; an `extra` member named like a defined one is not written.
-    var json: JSONValue {
+    public var json: JSONValue {
         var members = extra.filter { !Self.definedKeys.contains($0.key) }
         if let author { members["author"] = .string(author) }
         if let version { members["version"] = .string(version) }

@@ -18,6 +18,9 @@ case "serve": PhotonWorker.run(servingPhoton(name))
 case "multi": PhotonWorker.run(servingPhoton(name + "-a"), servingPhoton(name + "-b"),
                                Photon(name + "-other", kinds: ["Other"]).method("echo") { params, _ in params })
 case "no-base": PhotonWorker.run(Photon(name, kinds: ["Other"]))
+case "many":
+    // `chaos-photon many NAME COUNT`: a hello declaring COUNT photons NAME-0, NAME-1, …
+    PhotonWorker.run((0..<(arguments.count > 3 ? Int(arguments[3]) ?? 1 : 1)).map { Photon("\(name)-\($0)") })
 case "bad-name": PhotonWorker.run(Photon("bad name!"))
 case "slow-stop": PhotonWorker.run(servingPhoton(name).onStop { _ in try await Task.sleep(for: .seconds(3600)) })
 case "crash-on-start": PhotonWorker.run(servingPhoton(name).onStart { _ in abort() })
@@ -91,7 +94,7 @@ func servingPhoton(_ name: String) -> Photon {
             return nil
         }
         .method("emit") { params, context in
-            context.emit(params["name"]?.stringValue ?? "tick", params["data"] ?? nil)
+            for _ in 0..<(params["count"]?.intValue ?? 1) { context.emit(params["name"]?.stringValue ?? "tick", params["data"] ?? nil) }
             return nil
         }
         .method("inspect") { _, _ in
@@ -101,7 +104,8 @@ func servingPhoton(_ name: String) -> Photon {
                      "environment": .array(environmentNames().map(JSONValue.string))])
         }
         .method("spawn-child") { params, _ in
-            .int(Int64(spawnSleeper(newSession: params["setsid"]?.boolValue ?? false)))
+            .int(Int64(spawnSleeper(newSession: params["setsid"]?.boolValue ?? false,
+                                    unmarked: params["unmarked"]?.boolValue ?? false)))
         }
         .method("spawn-daemon") { _, _ in .int(Int64(spawnDaemon())) }
         .method("mark") { params, _ in
@@ -200,12 +204,14 @@ func openFDs() -> [Int32] {
 }
 
 /// Starts `sleep 3600` as a child, optionally in a new session (so it leaves our process group).
-func spawnSleeper(newSession: Bool) -> pid_t {
+/// Starts `sleep 3600` as a child, in a session of its own with `newSession`, and without the
+/// supervisor's LUMINAL_WORKER marker in its environment with `unmarked` (a process hiding from it).
+func spawnSleeper(newSession: Bool, unmarked: Bool = false) -> pid_t {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
     if newSession { posix_spawnattr_setflags(&attributes, Int16(0x80)) } // POSIX_SPAWN_SETSID
-    return spawn(["/bin/sleep", "3600"], attributes: &attributes)
+    return spawn(["/bin/sleep", "3600"], attributes: &attributes, hidingMarker: unmarked)
 }
 
 /// Starts a double-forked daemon (`setsid sleep` in the background of a shell that exits at once)
@@ -233,11 +239,18 @@ func spawnDaemon() -> pid_t {
 }
 
 func spawn(_ argv: [String], actions: UnsafeMutablePointer<posix_spawn_file_actions_t>? = nil,
-           attributes: inout posix_spawnattr_t) -> pid_t {
+           attributes: inout posix_spawnattr_t, hidingMarker: Bool = false) -> pid_t {
     let cArgs = argv.map { strdup($0) } + [nil]
     defer { cArgs.forEach { free($0) } }
+    var environment: [UnsafeMutablePointer<CChar>?] = []
+    var cursor = environ
+    while let entry = cursor.pointee {
+        if !(hidingMarker && String(cString: entry).hasPrefix("LUMINAL_WORKER=")) { environment.append(entry) }
+        cursor += 1
+    }
+    environment.append(nil)
     var pid: pid_t = 0
-    _ = posix_spawn(&pid, argv[0], actions, &attributes, cArgs, environ)
+    _ = posix_spawn(&pid, argv[0], actions, &attributes, cArgs, environment)
     return pid
 }
 

@@ -97,6 +97,22 @@ extension ChaosCase {
             try await waitUntil("the crashed worker's grandchild killed") { !exists(orphan) }
             #expect(await victim.loader.photons["victim"] === handler)
         },
+        ChaosCase("starts a setsid child without the marker, then is unloaded") { victim in
+            // The child is re-parented to the supervisor when the worker exits on shutdown.
+            let handler = try await victim.load()
+            let hidden = pid_t(try #require(try await handler.call("spawn-child", params: ["setsid": true, "unmarked": true]).intValue))
+            #expect(isAlive(hidden))
+            #expect(try await victim.loader.unloadPhoton(handler).ending == .clean)
+            #expect(!exists(hidden))
+        },
+        ChaosCase("starts a setsid child without the marker, then crashes") { victim in
+            let handler = try await victim.load()
+            let hidden = pid_t(try #require(try await handler.call("spawn-child", params: ["setsid": true, "unmarked": true]).intValue))
+            #expect(isAlive(hidden))
+            _ = try? await handler.call("crash")
+            #expect(endingSignal(try await victim.crashed().exit) == SIGABRT)
+            try await waitUntil("the crashed worker's hidden child killed") { !exists(hidden) }
+        },
         ChaosCase("exits 0 at once", mode: "exit-zero") { victim in
             let error = try await victim.loadError()
             #expect(error.code == .exitedBeforeHello)

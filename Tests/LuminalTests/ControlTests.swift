@@ -47,6 +47,18 @@ extension Supervisor {
             try await supervisor.stop()
         }
 
+        /// Release builds once trapped here, in the task group that runs one operation per file.
+        @Test func stopAndStartOverAndOverKeepTheSupervisorUp() async throws {
+            let supervisor = try await SupervisedFolder { $0.chaos("first"); $0.chaos("second") }
+            for _ in 0..<8 {
+                #expect(try await supervisor.client("stop", "first").code == 0)
+                #expect(try await supervisor.client("start", "first").code == 0)
+                #expect(try await supervisor.client("restart").code == 0)
+            }
+            #expect(try await supervisor.client("status", "--check").code == 0)
+            try await supervisor.stop()
+        }
+
         @Test func reloadReportsSuccessAndRollback() async throws {
             let supervisor = try await SupervisedFolder { $0.chaos("first") }
             let reloaded = try await supervisor.client("reload", "first", "--json")

@@ -19,11 +19,12 @@ fd 4. stdout and stderr are plain log streams; ``print()`` never disturbs the pr
     run(greeter)
 
 Handlers run on a pool of ``max_workers`` threads (default 8), so a slow call delays neither
-pings nor other calls. A :class:`Context` is handed to every handler; it may be kept and used
-to emit events from any thread. ``print()`` output is line-buffered and written at once; a
+pings nor other calls. Calls are served from a successful start until stop; a call to a photon
+not started, or a second start, is answered ``invalid_state``. A :class:`Context` is handed to
+every handler; it may be kept and used to emit events from any thread. ``print()`` output is line-buffered and written at once; a
 last line without a newline may be lost when the worker exits.
 
-Exit status: 0 on ``shutdown`` or end of file on fd 3; 70 if the host breaks the protocol (a
+Exit status: 0 on ``shutdown``, end of file on fd 3 or EPIPE on fd 4; 70 if the host breaks the protocol (a
 bad frame or message: the reason is written to stderr) or fds 3/4 are not usable.
 """
 
@@ -49,7 +50,7 @@ MAX_ID = 2**53 - 1
 IN_FD, OUT_FD = 3, 4
 EXIT_PROTOCOL = 70                    # EX_SOFTWARE: the host broke the protocol
 ERROR_CODES = frozenset({"unknown_photon", "unknown_method", "invalid_params",
-                         "photon_error", "unsupported"})
+                         "photon_error", "unsupported", "invalid_state"})
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONG_DIGITS = re.compile(r"[0-9]{309}")  # an integer this long is beyond double range
@@ -190,6 +191,19 @@ def _parse_int(token: str) -> int | float:
     return value if -2**63 <= value < 2**63 else _parse_float(token)
 
 
+def frame_cap(text: str | None) -> int:
+    """The frame cap for a LUMINAL_FRAME_CAP value (PROTOCOL.md section 1): the value when it is
+    only ASCII digits and from 2 to 2^32-1; otherwise (absent, empty, a sign, spaces, any other
+    character, 0, 1, above 2^32-1) the default, 16777216."""
+    if text is None or not re.fullmatch(r"[0-9]+", text, re.ASCII):
+        return DEFAULT_FRAME_CAP
+    digits = text.lstrip("0")
+    if len(digits) > 10:                             # also keeps int() within its digit limit
+        return DEFAULT_FRAME_CAP
+    value = int(digits or "0")
+    return value if 2 <= value <= 2**32 - 1 else DEFAULT_FRAME_CAP
+
+
 def _env_int_list(text: str) -> list[int]:
     return [int(p) for p in text.split(",") if p.strip().isdigit()]
 
@@ -207,11 +221,11 @@ class _Worker:
         offered = _env_int_list(os.environ.get("LUMINAL_PROTOCOL", ""))
         common = [v for v in SUPPORTED_PROTOCOLS if v in offered]
         self.protocol = max(common or SUPPORTED_PROTOCOLS)
-        try:
-            self.cap = min(int(os.environ.get("LUMINAL_FRAME_CAP", DEFAULT_FRAME_CAP)), 2**32 - 1)
-        except ValueError:
-            self.cap = DEFAULT_FRAME_CAP
+        self.cap = frame_cap(os.environ.get("LUMINAL_FRAME_CAP"))
         self.lock = threading.Lock()
+        # photon -> "starting", "started" or "stopped"; absent: not started (start failed or none yet)
+        self.phases: dict[str, str] = {}
+        self.phase_lock = threading.Lock()
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.max_workers = max_workers
         self.buffer = bytearray()
@@ -372,10 +386,44 @@ class _Worker:
             if handler is None:
                 self.write(self.error_frame(rid, "unknown_method", f"{name} has no method {method!r}"))
                 return
+            phase = self.phases.get(name)
+            if phase != "started":
+                why = "it was stopped" if phase == "stopped" else "no start has succeeded"
+                self.write(self.error_frame(rid, "invalid_state", f"photon {name} is not started ({why})"))
+                return
             self.jobs.put((rid, handler, (msg.get("params"), ctx)))
+        elif kind == "start":
+            with self.phase_lock:
+                phase = self.phases.get(name)
+                if phase is None:
+                    self.phases[name] = "starting"
+            if phase is not None:
+                why = ("was stopped; it cannot be started again in this worker process"
+                       if phase == "stopped" else "is already started")
+                self.write(self.error_frame(rid, "invalid_state", f"photon {name} {why}"))
+                return
+            self.jobs.put((rid, self.start_routine(name, photon.start_handler), (ctx,)))
         else:
-            routine = photon.start_handler if kind == "start" else photon.stop_handler
-            self.jobs.put((rid, routine or (lambda _ctx: None), (ctx,)))
+            with self.phase_lock:
+                self.phases[name] = "stopped"
+            self.jobs.put((rid, photon.stop_handler or (lambda _ctx: None), (ctx,)))
+
+    def start_routine(self, name: str, routine: Callable[[Context], Any] | None) -> Callable[[Context], Any]:
+        """The start routine of photon name, recording its outcome before the reply is sent."""
+        def start(ctx: Context) -> Any:
+            succeeded = False
+            try:
+                value = routine(ctx) if routine else None
+                succeeded = True
+                return value
+            finally:
+                with self.phase_lock:                    # a stop meanwhile wins
+                    if self.phases.get(name) == "starting":
+                        if succeeded:
+                            self.phases[name] = "started"
+                        else:
+                            del self.phases[name]
+        return start
 
     # -- lifecycle ----------------------------------------------------------------------------
     def exit(self, status: int, keep_lock: bool = False) -> NoReturn:

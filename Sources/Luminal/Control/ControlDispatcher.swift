@@ -39,7 +39,7 @@ struct ControlDispatcher: Sendable {
         case .reload:
             return .array(try await loader.reloadPhotons(request.targets).map(\.statusJSON))
         case .load:
-            let handlers = try await loader.loadPhoton(at: Paths.absolute(request.targets[0]))
+            let handlers = try await loader.loadPhoton(at: Paths.absolute(request.targets[0]), base: nil)
             for handler in handlers { try await handler.start() }
             return .array(handlers.map(\.statusJSON))
         case .unload:
@@ -84,9 +84,7 @@ struct ControlDispatcher: Sendable {
         }
         let results = await withTaskGroup(of: (Int, Result<JSONValue, LoaderError>).self) { group in
             for (index, path) in paths.enumerated() {
-                group.addTask {
-                    do throws(LoaderError) { return (index, .success(try await operation(path))) } catch { return (index, .failure(error)) }
-                }
+                group.addTask { (index, await Result(awaiting: { () async throws(LoaderError) in try await operation(path) })) }
             }
             var results = [Result<JSONValue, LoaderError>?](repeating: nil, count: paths.count)
             for await (index, result) in group { results[index] = result }

@@ -14,7 +14,7 @@ extension Handler {
             "lastExit": lastExit.map { .string($0.description) } ?? nil,
             "failure": failureClass.map { .string($0.rawValue) } ?? nil,
             "kinds": .array(kinds.map(JSONValue.string)), "methods": .array(methods.map(JSONValue.string)),
-            "checksum": .string(checksum),
+            "metadata": metadata.json, "checksum": .string(checksum),
         ]
     }
 }

@@ -2,11 +2,13 @@ import LuminalWire
 
 /// Which of a worker's photons a load takes: those of kind `base`, and those named in `otherClasses`.
 struct PhotonSelection: Sendable {
-    let base: String
+    /// The kind asked for; `nil` takes every photon the worker declares.
+    let base: String?
     let otherClasses: [String]
 
     func chooses(_ photon: PhotonDescriptor) -> Bool {
-        photon.kinds.contains(base) || otherClasses.contains(photon.name)
+        guard let base else { return true }
+        return photon.kinds.contains(base) || otherClasses.contains(photon.name)
     }
 }
 

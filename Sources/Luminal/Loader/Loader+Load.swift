@@ -2,12 +2,13 @@ import LuminalWire
 
 extension Loader {
     /// Loads one photon file — an executable, or a package folder with `photon.json` — and returns
-    /// the handlers of its photons whose kinds include `base` or whose names are in `otherClasses`.
+    /// the handlers of its photons whose kinds include `base` or whose names are in `otherClasses`;
+    /// with `base` `nil`, of every photon it declares, whatever its kinds.
     ///
     /// A file that is already loaded is a warning and returns `[]`. With `recursive`, a plain folder
     /// is loaded as by `loadPhotons(in:recursive: true)`.
     @discardableResult
-    public func loadPhoton(at path: String, base: String = "IPhoton", otherClasses: [String] = [],
+    public func loadPhoton(at path: String, base: String? = "IPhoton", otherClasses: [String] = [],
                            recursive: Bool = false) async throws(LoaderError) -> [Handler] {
         if recursive, Paths.kind(Paths.absolute(path)) == .directory, !PhotonScan.isPackage(Paths.absolute(path)) {
             return try await loadPhotons(in: path, base: base, otherClasses: otherClasses, recursive: true)
@@ -16,13 +17,14 @@ extension Loader {
     }
 
     /// Loads every photon file in `directory` (descending into plain sub-folders when `recursive`)
-    /// and returns the handlers of their photons, in path order.
+    /// and returns the handlers of their photons, in path order; `base` and `otherClasses` choose
+    /// the photons as for `loadPhoton(at:)`.
     ///
     /// Without `suppressErrors`, the first failure (in path order) is thrown and the photons this
     /// call loaded are unloaded again: the batch is all or nothing. With `suppressErrors`, a broken
     /// photon file is logged, reported as `loadFailed`, and skipped.
     @discardableResult
-    public func loadPhotons(in directory: String, base: String = "IPhoton", otherClasses: [String] = [],
+    public func loadPhotons(in directory: String, base: String? = "IPhoton", otherClasses: [String] = [],
                             recursive: Bool = false) async throws(LoaderError) -> [Handler] {
         var paths: [String] = []
         for entry in try await PhotonScan.scanning(directory, recursive: recursive) {
@@ -34,11 +36,9 @@ extension Loader {
         let results = await withTaskGroup(of: (Int, Result<[Handler], LoaderError>).self) { group in
             for (index, path) in paths.enumerated() {
                 group.addTask {
-                    do throws(LoaderError) {
-                        return (index, .success(try await self.emit(self.resolve(path), base: base, otherClasses: otherClasses)))
-                    } catch {
-                        return (index, .failure(error))
-                    }
+                    (index, await Result(awaiting: { () async throws(LoaderError) in
+                        try await self.emit(self.resolve(path), base: base, otherClasses: otherClasses)
+                    }))
                 }
             }
             var ordered = [Result<[Handler], LoaderError>?](repeating: nil, count: paths.count)
@@ -61,7 +61,7 @@ extension Loader {
     }
 
     /// Spawns `file`'s worker, validates its hello against `base`/`otherClasses`, and registers it.
-    func emit(_ file: PhotonFile, base: String, otherClasses: [String]) async throws(LoaderError) -> [Handler] {
+    func emit(_ file: PhotonFile, base: String?, otherClasses: [String]) async throws(LoaderError) -> [Handler] {
         guard files[file.path] == nil, !loading.contains(file.path) else {
             context.log(.warning, "photon file \(file.path) is already loaded; unload or reload it instead", file: file.path)
             return []
@@ -106,7 +106,7 @@ extension Loader {
         context.events.emit(.skipped(file: path, reason: reason))
     }
 
-    private func spawnAndRegister(_ file: PhotonFile, base: String, otherClasses: [String]) async throws(LoaderError) -> [Handler] {
+    private func spawnAndRegister(_ file: PhotonFile, base: String?, otherClasses: [String]) async throws(LoaderError) -> [Handler] {
         let selection = PhotonSelection(base: base, otherClasses: otherClasses)
         let prepared: PreparedGeneration
         do {
@@ -161,13 +161,17 @@ extension Loader {
             _ = await worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
             throw GenerationFailure(.handshake, error)
         }
+        if file.plain == nil, hello.pid != Int(worker.pid) {
+            // The hello's pid is informational: the process spawned is what is supervised.
+            context.log(.warning, "photon file \(file.path) said hello with pid \(hello.pid), not the pid of the process started for it (a wrapper that forks instead of exec?); Luminal supervises pid \(worker.pid) and its process tree", file: file.path)
+        }
         // A plain executable declares no kinds: it is always what its file was loaded for.
         let chosen = file.plain == nil ? hello.photons.filter(selection.chooses) : hello.photons
         var refusal: LoaderError?
         if chosen.isEmpty {
             let declared = hello.photons.map { "\($0.name) (kinds: \($0.kinds.joined(separator: ", ")))" }.joined(separator: "; ")
             let others = selection.otherClasses.isEmpty ? "" : " or is named in \(selection.otherClasses)"
-            refusal = LoaderError(.noPhotonOfBase, "photon file \(file.path) declares \(declared); none has kind '\(selection.base)'\(others), so it is not a photon file for this load and was stopped", file: file.path)
+            refusal = LoaderError(.noPhotonOfBase, "photon file \(file.path) declares \(declared); none has kind '\(selection.base ?? "")'\(others), so it is not a photon file for this load and was stopped", file: file.path)
         } else if let (clash, holder) = firstClash(chosen.map(\.name), outside: file.path) {
             refusal = LoaderError(.duplicatePhotonName, "photon \(clash) in \(file.path) clashes with photon \(clash) already loaded from \(holder); rename one of them", photon: clash, file: file.path)
         }
@@ -181,9 +185,7 @@ extension Loader {
     /// The first of `names` that a loaded photon file other than `path` already uses, with that file.
     func firstClash(_ names: [String], outside path: String) -> (String, String)? {
         for name in names {
-            if let holder = files.values.first(where: { $0.file.path != path && $0.handlers.contains { $0.name == name } }) {
-                return (name, holder.file.path)
-            }
+            if let holder = files.handler(named: name), holder.filePath != path { return (name, holder.filePath) }
         }
         return nil
     }

@@ -120,12 +120,12 @@ extension Loader {
     /// A photon name used twice among the new generations of a group, as a failure.
     private func groupClash(_ records: [LoadedFile], _ prepared: [Int: NewGeneration]) -> (Int, GenerationFailure)? {
         var owners: [String: String] = [:]
+        let reloading = Set(records.map(\.file.path))
         for (index, record) in records.enumerated() {
             let generation = prepared[index]!
-            let reloading = Set(records.map(\.file.path))
             for photon in generation.prepared.photons {
                 let other = owners[photon.name]
-                    ?? files.values.first { !reloading.contains($0.file.path) && $0.handlers.contains { $0.name == photon.name } }?.file.path
+                    ?? files.handler(named: photon.name).map(\.filePath).flatMap { reloading.contains($0) ? nil : $0 }
                 if let other {
                     return (index, GenerationFailure(.validate, LoaderError(.duplicatePhotonName, "photon \(photon.name) in \(record.file.path) clashes with photon \(photon.name) of \(other); rename one of them", photon: photon.name, file: record.file.path)))
                 }

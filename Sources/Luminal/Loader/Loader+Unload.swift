@@ -55,8 +55,8 @@ extension Loader {
     }
 
     func filePath(of nameOrPath: String) throws(LoaderError) -> String {
-        if let record = files.values.first(where: { $0.handlers.contains { $0.name == nameOrPath } }) {
-            return record.file.path
+        if let handler = files.handler(named: nameOrPath) {
+            return handler.filePath
         }
         let path = Paths.absolute(nameOrPath)
         guard files[path] != nil else {

@@ -6,8 +6,9 @@ extension Loader {
     /// hash changed; editor leftovers (`.swp`, `~`, `4913`, `.#name`, hidden files) are ignored.
     /// A broken new version never replaces the running one and is retried only when its content
     /// changes again. Watching costs nothing while nothing changes with `.inotify`.
-    /// Throws `threadManagerAlreadyRunning` if this loader is already watching.
-    public func watchPhotons(in directory: String, base: String = "IPhoton", otherClasses: [String] = [],
+    /// `base` and `otherClasses` choose the photons as for `loadPhoton(at:)`. Throws
+    /// `threadManagerAlreadyRunning` if this loader is already watching.
+    public func watchPhotons(in directory: String, base: String? = "IPhoton", otherClasses: [String] = [],
                              recursive: Bool = false, backend: WatchBackend = .inotify,
                              quietPeriod: Duration = .milliseconds(150)) async throws(LoaderError) {
         _ = try await makeWatcher(in: directory, selection: PhotonSelection(base: base, otherClasses: otherClasses), recursive: recursive,

@@ -16,7 +16,7 @@ public actor Loader {
     /// Timeouts and limits.
     public nonisolated var configuration: LoaderConfiguration { context.configuration }
     nonisolated let context: LoaderContext
-    var files: [String: LoadedFile] = [:]
+    var files = LoadedFiles()
     var loading: Set<String> = []
     /// The workers of loads in progress, once spawned, by photon file path.
     var loadingWorkers: [String: Worker] = [:]
@@ -65,16 +65,12 @@ public actor Loader {
 
     /// The loaded photons: name → handler. A read-only snapshot.
     public var photons: [String: Handler] {
-        var result: [String: Handler] = [:]
-        for record in files.values {
-            for handler in record.handlers { result[handler.name] = handler }
-        }
-        return result
+        files.handlers
     }
 
     /// Calls `method` on the loaded photon named `photon`; see `Handler.call`.
     public func call(_ photon: String, _ method: String, params: JSONValue = nil, timeout: Duration? = nil) async throws(LoaderError) -> JSONValue {
-        guard let handler = photons[photon] else {
+        guard let handler = files.handler(named: photon) else {
             let loaded = photons.keys.sorted().joined(separator: ", ")
             throw LoaderError(.photonNotFound, "no loaded photon is named '\(photon)' (loaded: \(loaded.isEmpty ? "none" : loaded)); load its photon file first", photon: photon)
         }

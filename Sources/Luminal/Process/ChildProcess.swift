@@ -10,6 +10,8 @@ import _LuminalCShims
 final class ChildProcess: Sendable {
     /// The process id (also its process group id).
     let pid: pid_t
+    /// When it started, in clock ticks since boot (0 if it was already gone when watched).
+    let startTime: UInt64
     private let pidfd: Int32
     private let queue: DispatchQueue
     private let state = Mutex<State>(State())
@@ -24,6 +26,7 @@ final class ChildProcess: Sendable {
     init(pid: pid_t, pidfd: Int32, queue: DispatchQueue) {
         self.pid = pid
         self.pidfd = pidfd
+        startTime = Procfs.stat(pid)?.startTime ?? 0
         self.queue = queue
         let registration = EventLoop.shared.add(pidfd, once: true, waking: self, on: queue) { $0.reap() }
         token.withLock { $0 = registration }
@@ -79,6 +82,8 @@ final class ChildProcess: Sendable {
         let status: ExitStatus = info.code == CLD_EXITED
             ? .exited(code: info.status)
             : .signaled(signal: info.status, coreDumped: info.code == CLD_DUMPED)
+        // Its orphans were re-parented to the supervisor before the exit was reported.
+        OrphanLedger.shared.claimOrphans(of: pid, startedAt: startTime)
         ChildRegistry.shared.forget(pid)
         let observers = state.withLock { state in
             state.status = status

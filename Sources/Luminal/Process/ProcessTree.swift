@@ -6,8 +6,9 @@ import _LuminalCShims
 ///
 /// Members are found in `/proc` at the moment of signalling: the worker, its descendants
 /// (including ones that called `setsid`), and children of the supervisor that are in the worker's
-/// process group or carry the worker's marker in their environment (daemons that double-forked
-/// and were re-parented to the supervisor, which is a child subreaper), with their descendants.
+/// process group, carry the worker's marker in their environment (daemons that double-forked
+/// and were re-parented to the supervisor, which is a child subreaper), or were claimed for the
+/// worker when it exited (`OrphanLedger`), with their descendants.
 struct ProcessTree: Sendable {
     /// The worker's pid and process group.
     let root: pid_t
@@ -17,13 +18,14 @@ struct ProcessTree: Sendable {
     /// The live or zombie members, the root included while it exists.
     ///
     /// Walks `/proc/PID/task/*/children` from the root and from the supervisor's children that
-    /// came from this worker (re-parented orphans: in its process group or carrying its marker),
-    /// so the cost follows the size of this tree, not the number of processes on the machine.
+    /// came from this worker (re-parented orphans: in its process group, carrying its marker, or
+    /// claimed for it), so the cost follows the size of this tree, not the number of processes on
+    /// the machine.
     func members() -> [ProcStat] {
         let me = getpid()
         // Workers are children too, but never orphans of another worker: they need no reading.
         let workers = ChildRegistry.shared.workerPIDs
-        var seeds = [root]
+        var seeds = [root] + OrphanLedger.shared.orphans(of: root)
         for child in Procfs.childPIDs(of: me) where child != root && !workers.contains(child) {
             if Procfs.stat(child)?.pgid == root || Procfs.environment(of: child, contains: marker) { seeds.append(child) }
         }

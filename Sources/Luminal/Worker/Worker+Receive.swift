@@ -43,6 +43,7 @@ extension Worker {
             return failure(.protocolMismatch, "speaks protocol version \(hello.protocolVersion); this host supports \(supported). Update the photon's runtime or Luminal.")
         }
         guard !hello.photons.isEmpty else { return failure(.invalidHello, "declared no photons in its hello") }
+        if let cause = HelloLimits.violation(in: hello) { return failure(.invalidHello, cause) }
         var seen: Set<String> = []
         for photon in hello.photons {
             guard PhotonDescriptor.isValidName(photon.name) else {

@@ -2,7 +2,7 @@ import Dispatch
 import Glibc
 import Luminal
 
-/// `luminal run DIR`: supervise every photon in DIR, serve the control socket, and (unless
+/// `luminal run DIR`: supervise every photon in DIR (whatever kinds it declares), serve the control socket, and (unless
 /// --no-watch) keep the photons in step with the folder, until SIGTERM or SIGINT.
 enum RunCommand {
     static func main(_ arguments: ParsedArguments) throws(UsageError) -> Never {
@@ -18,9 +18,9 @@ enum RunCommand {
         let loader = Loader(logging: true, suppressErrors: true, configuration: configuration, logSink: { record in
             logBook.append(record)
             if let tag = record.tag {
-                Console.out("[\(tag)] \(record.message)")
+                Console.out("[\(TerminalText.escaped(tag))] \(TerminalText.escaped(record.message))")
             } else if !quiet || record.level >= .warning {
-                Console.error("luminal: \(record.level): \(record.message)")
+                Console.error("luminal: \(record.level): \(TerminalText.escaped(record.message, keepingNewlines: true))")
             }
         })
         let control: ControlServer
@@ -35,14 +35,14 @@ enum RunCommand {
             do throws(LoaderError) {
                 try loader.claimStateFile()
                 if watch {
-                    try await loader.watchPhotons(in: directory, recursive: recursive)
+                    try await loader.watchPhotons(in: directory, base: nil, recursive: recursive)
                 } else {
-                    for handler in try await loader.loadPhotons(in: directory, recursive: recursive) {
+                    for handler in try await loader.loadPhotons(in: directory, base: nil, recursive: recursive) {
                         do { try await handler.start() } catch { /* logged by the loader */ }
                     }
                 }
             } catch {
-                Console.error("luminal run: \(error)")
+                Console.error("luminal run: \(TerminalText.escaped(error.message, keepingNewlines: true))")
                 control.close()
                 exit((error.code == .directoryNotFound ? ExitCode.noInput : .failed).rawValue)
             }

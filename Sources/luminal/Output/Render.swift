@@ -1,7 +1,8 @@
 import Glibc
 import LuminalWire
 
-/// Human-readable forms of the supervisor's replies.
+/// Human-readable forms of the supervisor's replies; text from photons has its control
+/// characters escaped (`TerminalText`).
 enum Render {
     /// The photons as a table: NAME STATE PID GEN RESTARTS UPTIME FILE.
     static func status(_ photons: [JSONValue], style: Style) -> [String] {
@@ -28,7 +29,8 @@ enum Render {
     static func log(_ entry: JSONValue) -> String {
         let time = entry["time"]?.doubleValue.map(clock) ?? ""
         if let photon = entry["photon"]?.stringValue { return "\(time) [\(photon)] \(text(entry["message"]))" }
-        return "\(time) luminal: \(text(entry["level"])): \(text(entry["message"]))"
+        let message = TerminalText.escaped(entry["message"]?.stringValue ?? "", keepingNewlines: true)
+        return "\(time) luminal: \(text(entry["level"])): \(message)"
     }
 
     /// An event: its name, then its members as key=value.
@@ -37,10 +39,11 @@ enum Render {
         return ([text(event["event"])] + members.map { "\($0.key)=\(text($0.value))" }).joined(separator: " ")
     }
 
-    /// A JSON value as a person reads it: strings without quotes, the rest as JSON.
+    /// A JSON value as a person reads it: strings without quotes, the rest as JSON; control
+    /// characters escaped.
     static func text(_ value: JSONValue?) -> String {
         guard let value else { return "" }
-        return value.stringValue ?? value.description
+        return TerminalText.escaped(value.stringValue ?? value.description)
     }
 
     /// "4.2s", "3m10s", "2h05m", "3d04h".

@@ -12,13 +12,14 @@ final class SupervisedFolder: Sendable {
     var control: String { Paths.join(scratch.path, "control.sock") }
 
     /// Writes the photons with `prepare`, starts `luminal run` on them with `options`, and waits
-    /// until they are up.
-    init(options: [String] = ["--no-watch"], environment: [String: String] = [:], _ prepare: (PhotonFolder) -> Void) async throws {
+    /// until they are up (with `awaitingStartup`, the default: until it says how many started).
+    init(options: [String] = ["--no-watch"], environment: [String: String] = [:], awaitingStartup: Bool = true,
+         _ prepare: (PhotonFolder) -> Void) async throws {
         prepare(photons)
         let control = Paths.join(scratch.path, "control.sock")
         run = try CommandProcess(["run", photons.path, "--control", control, "--state", Paths.join(scratch.path, "state")] + options,
                                  environment: environment)
-        try await run.line { $0.contains("photons started from") }
+        if awaitingStartup { try await run.line { $0.contains("photons started from") } }
     }
 
     deinit {
@@ -32,6 +33,17 @@ final class SupervisedFolder: Sendable {
         let process = try CommandProcess(arguments + ["--control", control])
         let status = try await process.finish()
         return ClientRun(status: status, output: process.output, lines: process.lines)
+    }
+
+    /// The pid of photon `name` once `status` shows it started, waiting for that.
+    func startedPID(_ name: String) async throws -> Int64 {
+        var pid: Int64?
+        try await waitUntil("\(name) started") {
+            let status = try? await client("status", "--json", name).json()
+            pid = status?[0]?["state"] == "started" ? status?[0]?["pid"]?.intValue : nil
+            return pid != nil
+        }
+        return pid!
     }
 
     /// Stops the supervisor with SIGTERM, expecting exit 0.

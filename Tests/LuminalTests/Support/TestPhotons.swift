@@ -118,3 +118,13 @@ func isAlive(_ pid: pid_t) -> Bool {
 func exists(_ pid: pid_t) -> Bool {
     Procfs.stat(pid) != nil
 }
+
+extension PhotonFolder {
+    /// Writes an executable Python photon file that imports the repository's runtime; `body`
+    /// follows `from luminal_photon import Photon, PhotonError, run`.
+    @discardableResult
+    func python(_ name: String, _ body: String) -> String {
+        let runtime = Paths.join(BuildProducts.repository, "protocol/python")
+        return write(name, "#!/usr/bin/env python3\nimport sys\nsys.path.insert(0, '\(runtime)')\nfrom luminal_photon import Photon, PhotonError, run\n\(body)\n", mode: 0o755)
+    }
+}

@@ -1,0 +1,53 @@
+import Glibc
+import Synchronization
+
+/// Which worker tree each hidden orphan came from.
+///
+/// A descendant of a worker that calls `setsid` and drops the `LUMINAL_WORKER` marker is found by
+/// neither the process-group rule nor the marker rule once its ancestors are gone. The supervisor
+/// is a child subreaper, so such a process is re-parented to it, and the kernel does that before
+/// it reports the exit of the worker whose tree it belonged to. So, when a worker exits, every
+/// child of the supervisor that nothing else accounts for is claimed for that worker's tree, and
+/// the tree's kill takes it along.
+///
+/// Accounted for, and so never claimed: workers; processes in the supervisor's own process group
+/// (the host's own children); processes carrying a marker of this supervisor (the marker rule finds
+/// them); processes that started before the exiting worker (they cannot descend from it).
+/// Attribution is by timing: an unmarked daemon that double-forks away from a worker that is still
+/// running is claimed by whichever worker exits next. A cgroup per worker would make it exact.
+final class OrphanLedger: Sendable {
+    /// The one ledger of this process.
+    static let shared = OrphanLedger()
+
+    private struct Claim {
+        let startTime: UInt64
+        let root: pid_t
+    }
+
+    private let claims = Mutex<[pid_t: Claim]>([:])
+
+    /// Claims for the worker `root`, which has just exited (not yet reaped), the supervisor's
+    /// children that nothing else accounts for and that started after `rootStart`.
+    func claimOrphans(of root: pid_t, startedAt rootStart: UInt64) {
+        let me = getpid(), ownGroup = getpgrp(), workers = ChildRegistry.shared.workerPIDs
+        let ourMarkers = "\(WorkerMarker.variable)=\(me)."
+        claims.withLock { claims in
+            claims = claims.filter { Procfs.stat($0.key)?.startTime == $0.value.startTime }
+            for child in Procfs.childPIDs(of: me) where !workers.contains(child) && claims[child] == nil {
+                guard let stat = Procfs.stat(child), stat.state != "Z", stat.pgid != ownGroup,
+                      !workers.contains(stat.pgid), stat.startTime >= rootStart,
+                      !Procfs.environment(of: child, hasPrefix: ourMarkers) else { continue }
+                claims[child] = Claim(startTime: stat.startTime, root: root)
+            }
+        }
+    }
+
+    /// The live orphans claimed for the worker `root`.
+    func orphans(of root: pid_t) -> [pid_t] {
+        claims.withLock { claims in
+            claims.compactMap { pid, claim in
+                claim.root == root && Procfs.stat(pid)?.startTime == claim.startTime ? pid : nil
+            }
+        }
+    }
+}

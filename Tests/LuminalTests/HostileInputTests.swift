@@ -1,0 +1,87 @@
+import Glibc
+import Testing
+@testable import Luminal
+import LuminalWire
+
+extension Supervisor {
+    /// Hostile files, folders, workers and control clients, one row each (`HostileCase.all`),
+    /// against a real `luminal run` watching its folder. Whatever the row does, the supervisor
+    /// stays up and answers `status`, the bystander photon keeps its pid and answers, a photon
+    /// file added afterwards is loaded and started, the supervisor's memory grows by less than
+    /// `HostileCase.memoryAllowance`, and SIGTERM stops it with exit 0.
+    @Suite struct HostileInput {
+        @Test(.serialized, arguments: HostileCase.all)
+        func supervisorStaysUpAnsweringAndBounded(_ hostile: HostileCase) async throws {
+            let supervisor = try await SupervisedFolder(options: ["--stop-timeout", "1", "--kill-timeout", "1"] + hostile.options,
+                                                        awaitingStartup: false) { folder in
+                folder.chaos("bystander")
+                hostile.prepare(folder)
+            }
+            let bystander = try await supervisor.startedPID("bystander")
+            let before = try #require(residentBytes(of: supervisor.run.process.pid))
+            try await hostile.act(supervisor)
+            #expect(try await supervisor.client("status").code == 0)
+            #expect(try await supervisor.client("call", "bystander", "echo", "7").output == ["7"])
+            #expect(try await supervisor.startedPID("bystander") == bystander)
+            supervisor.photons.chaos("latecomer")
+            _ = try await supervisor.startedPID("latecomer")
+            let grown = (residentBytes(of: supervisor.run.process.pid) ?? .max) - before
+            #expect(grown < HostileCase.memoryAllowance, "the supervisor grew by \(grown / 1_048_576) MiB")
+            try await supervisor.stop()
+        }
+    }
+}
+
+/// One hostile input: what is in the folder when `luminal run` starts, and what is done to it
+/// once the bystander serves (each row checks what is particular to it there).
+struct HostileCase: Sendable, CustomTestStringConvertible {
+    /// How much the supervisor's resident memory may grow over a row.
+    static let memoryAllowance = 64 * 1_048_576
+
+    /// What the hostile input is.
+    let what: String
+    /// Options added to `luminal run`.
+    let options: [String]
+    /// Writes into the photon folder before the supervisor starts.
+    let prepare: @Sendable (PhotonFolder) -> Void
+    /// Runs against the started supervisor.
+    let act: @Sendable (SupervisedFolder) async throws -> Void
+
+    init(_ what: String, options: [String] = [], prepare: @escaping @Sendable (PhotonFolder) -> Void = { _ in },
+         act: @escaping @Sendable (SupervisedFolder) async throws -> Void) {
+        self.what = what
+        self.options = options
+        self.prepare = prepare
+        self.act = act
+    }
+
+    var testDescription: String { what }
+}
+
+/// The resident memory of `pid`, from /proc/PID/status.
+func residentBytes(of pid: pid_t) -> Int? {
+    guard let text = try? Paths.read("/proc/\(pid)/status", limit: 64 * 1024) else { return nil }
+    let line = String(decoding: text, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+    return line?.split(separator: " ").dropFirst().first.flatMap { Int($0) }.map { $0 * 1024 }
+}
+
+/// A control connection that sends requests and never reads a reply.
+final class StalledClient: Sendable {
+    let fd: Int32
+
+    /// Connects to `control` and sends `requests`, one frame each.
+    init(_ control: String, sending requests: [ControlRequest]) throws {
+        fd = try UnixSocket.connect(to: control)
+        let bytes = requests.flatMap { Frame.encode($0.json) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { break } // the supervisor hung up: that is allowed
+            offset += n
+        }
+    }
+
+    deinit {
+        close(fd)
+    }
+}

@@ -1,0 +1,82 @@
+import Glibc
+import Testing
+@testable import Luminal
+import LuminalWire
+
+extension Supervisor {
+    /// The Swift SDK and the Python runtime behave as PROTOCOL.md says where a host could try them.
+    @Suite struct WorkerRuntimes {
+        enum Runtime: String, CaseIterable, Sendable {
+            case swift, python
+
+            /// Writes a photon file named `name` hosting photon `p` with an `echo` method; `setup`
+            /// runs first (a shell line for Swift, Python for Python).
+            @discardableResult
+            func photon(in folder: PhotonFolder, setup: String = "") -> String {
+                switch self {
+                case .swift: folder.script("p", "\(setup)\nexec '\(BuildProducts.chaosPhoton)' serve p")
+                case .python: folder.python("p.py", "\(setup)\np = Photon('p')\n@p.method()\ndef echo(params, ctx):\n    return params\nrun(p)")
+                }
+            }
+        }
+
+        @Test(arguments: Runtime.allCases)
+        func aCallOrStartOutOfStateIsAnsweredInvalidState(runtime: Runtime) async throws {
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            let worker = try RawWorker(runtime.photon(in: folder), in: folder.path)
+            func code(_ reply: [String: JSONValue]) -> String? { reply["type"] == "error" ? reply["code"]?.stringValue : "result" }
+            let call: (Int64) -> JSONValue = { ["type": "call", "id": .int($0), "photon": "p", "method": "echo", "params": 1] }
+            #expect(code(try worker.request(call(1))) == "invalid_state") // never started
+            #expect(code(try worker.request(["type": "start", "id": 2, "photon": "p"])) == "result")
+            #expect(try worker.request(call(3)) == ["type": "result", "id": 3, "value": 1])
+            #expect(code(try worker.request(["type": "start", "id": 4, "photon": "p"])) == "invalid_state") // already started
+            #expect(code(try worker.request(["type": "stop", "id": 5, "photon": "p"])) == "result")
+            #expect(code(try worker.request(call(6))) == "invalid_state") // stopped
+            #expect(code(try worker.request(["type": "start", "id": 7, "photon": "p"])) == "invalid_state") // no start after stop
+            #expect(code(try worker.request(["type": "call", "id": 8, "photon": "q", "method": "echo"])) == "unknown_photon")
+            worker.send(["type": "shutdown"])
+            #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
+        }
+
+        @Test(arguments: Runtime.allCases)
+        func pingsAreAnsweredFromTheHelloOnWhileStartsArePipelined(runtime: Runtime) async throws {
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            let worker = try RawWorker(runtime.photon(in: folder), in: folder.path)
+            #expect(try worker.request(["type": "ping", "id": 1]) == ["type": "pong", "id": 1]) // before any start
+            worker.send(["type": "start", "id": 2, "photon": "p"])
+            worker.send(["type": "ping", "id": 3])
+            let replies = [try worker.receive(), try worker.receive()]
+            #expect(Set(replies.compactMap { $0["id"]?.intValue }) == [2, 3])
+            #expect(replies.contains(["type": "pong", "id": 3]))
+            worker.send(["type": "shutdown"])
+            #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
+        }
+
+        @Test(arguments: Runtime.allCases, ["+100", " 100", "100 ", "0", "1", "-100", "1_000", "1e3", "0x100"])
+        func aMalformedFrameCapMeansTheDefault(runtime: Runtime, value: String) async throws {
+            try await withLoader { loader, folder in
+                let setup = runtime == .swift ? "LUMINAL_FRAME_CAP='\(value)'; export LUMINAL_FRAME_CAP" : "import os\nos.environ['LUMINAL_FRAME_CAP'] = '\(value)'"
+                let handler = try #require(try await loader.loadPhoton(at: runtime.photon(in: folder, setup: setup), base: nil).first)
+                try await handler.start()
+                let big = JSONValue.string(String(repeating: "x", count: 2000)) // over any cap the value could be misread as
+                #expect(try await handler.call("echo", params: big) == big)
+            }
+        }
+
+        @Test func pythonReadsTheFrameCapVectorsAsSwiftDoes() async throws {
+            let script = """
+            import json, sys
+            sys.path.insert(0, sys.argv[1] + '/protocol/python')
+            import luminal_photon
+            vectors = json.load(open(sys.argv[1] + '/protocol/vectors/frame_cap.json'))['vectors']
+            wrong = [v['name'] for v in vectors if luminal_photon.frame_cap(v['value']) != v['expect']]
+            print('wrong: ' + ', '.join(wrong) if wrong else 'all %d right' % len(vectors))
+            """
+            let run = try CommandProcess(["-c", script, BuildProducts.repository], program: "/usr/bin/python3")
+            #expect(try await run.finish() == .exited(code: 0))
+            #expect(run.output.count == 1 && run.output[0].hasPrefix("all "), "\(run.lines)")
+        }
+    }
+}
