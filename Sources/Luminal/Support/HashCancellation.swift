@@ -6,7 +6,8 @@ final class HashCancellation: Sendable {
     private let epoch = Atomic(0)
 
     /// The cancellations that also apply to hashes run in the current task (the watcher sets its
-    /// own for the loads and reloads it starts, so that it can stop without waiting for them).
+    /// own for the loads of new files it starts, so that it can stop without waiting for their
+    /// hashes; a reload it starts is not in it, and finishes first).
     @TaskLocal static var scope: [HashCancellation] = []
 
     /// A mark to check later with `isCancelled(since:)`.
