@@ -9,6 +9,8 @@ extension LoaderEvent {
             return ["event": "loaded", "file": .string(file), "photons": strings(photons), "pid": .int(Int64(pid)), "generation": .int(Int64(generation))]
         case .loadFailed(let file, let error):
             return ["event": "loadFailed", "file": .string(file), "code": .string(error.code.rawValue), "message": .string(error.message)]
+        case .skipped(let file, let reason):
+            return ["event": "skipped", "file": .string(file), "reason": .string(reason)]
         case .started(let photon, let file):
             return ["event": "started", "photon": .string(photon), "file": .string(file)]
         case .stopped(let outcome):

@@ -10,13 +10,17 @@ import LuminalWire
 /// `exec` (required) is relative to the package folder and must stay inside it; timeouts are in
 /// seconds; `watch` lists files (relative to the package, and allowed outside it because they are
 /// only read) whose bytes count in the checksum and whose changes reload the package, such as
-/// the binary a build writes. Unknown keys are refused so that a typo never goes unnoticed.
+/// the binary a build writes. Unknown keys are refused so that a typo never goes unnoticed. Only
+/// a regular file of at most 1 MiB (`maxBytes`) is read.
 enum Manifest {
     /// The manifest's file name inside a package folder.
     static let fileName = "photon.json"
     private static let keys = ["exec", "args", "env", "timeouts", "watch", "restart", "health", "protocol", "name", "ready", "signal"]
     private static let signals: [String: Int32] = ["TERM": SIGTERM, "INT": SIGINT, "HUP": SIGHUP, "QUIT": SIGQUIT, "USR1": SIGUSR1, "USR2": SIGUSR2]
     private static let timeoutKeys = ["handshake", "stop", "kill"]
+    /// The largest manifest read: a manifest is a few hundred bytes, and a bigger file is refused
+    /// before it is parsed.
+    static let maxBytes = 1 << 20
 
     /// Reads and checks the manifest of the package at `package`.
     static func load(package: String) throws(LoaderError) -> PhotonFile {
@@ -26,7 +30,9 @@ enum Manifest {
         }
         let object: [String: JSONValue]
         do {
-            guard let parsed = try JSONValue.parse(Paths.read(path)).objectValue else {
+            let bytes = try Paths.read(path, limit: maxBytes + 1)
+            guard bytes.count <= maxBytes else { throw invalid("is larger than 1 MiB, the most a manifest may hold") }
+            guard let parsed = try JSONValue.parse(bytes).objectValue else {
                 throw invalid("the top level must be a JSON object")
             }
             object = parsed

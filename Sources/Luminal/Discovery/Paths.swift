@@ -65,30 +65,51 @@ enum Paths {
         access(path, X_OK) == 0
     }
 
-    /// The names in a folder, sorted, without `.` and `..`; nil if it cannot be read.
+    /// The names in a folder, sorted, without `.` and `..` and without the names that are not
+    /// valid UTF-8; nil if it cannot be read.
     static func entries(of directory: String) -> [String]? {
+        listing(of: directory)?.names
+    }
+
+    /// The names in a folder, sorted, without `.` and `..`: those that are valid UTF-8, and the
+    /// others escaped (each byte outside printable ASCII as `\xHH`), which name no path.
+    static func listing(of directory: String) -> (names: [String], undecodable: [String])? {
         guard let dir = opendir(directory) else { return nil }
         defer { closedir(dir) }
-        var names: [String] = []
+        var names: [String] = [], undecodable: [String] = []
         while let entry = readdir(dir) {
-            let name = entryName(entry)
-            if name != "." && name != ".." { names.append(name) }
+            let bytes = entryName(entry)
+            if let name = String(validating: bytes, as: UTF8.self) {
+                if name != "." && name != ".." { names.append(name) }
+            } else {
+                undecodable.append(bytes.map { (0x20..<0x7F).contains($0) && $0 != UInt8(ascii: "\\") ? String(UnicodeScalar($0)) : "\\x" + hex($0) }.joined())
+            }
         }
-        return names.sorted()
+        return (names.sorted(), undecodable.sorted())
     }
 
-    /// The name of a directory entry, read in place up to its NUL. The record is only as long as
-    /// the name: copying the whole 256-byte `d_name` field would read past the end of the last
-    /// entry in the C library's buffer.
-    private static func entryName(_ entry: UnsafeMutablePointer<dirent>) -> String {
+    private static func hex(_ byte: UInt8) -> String {
+        let digits = Array("0123456789ABCDEF")
+        return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+    }
+
+    /// The bytes of a directory entry's name, read in place up to its NUL. The record is only as
+    /// long as the name: copying the whole 256-byte `d_name` field would read past the end of the
+    /// last entry in the C library's buffer.
+    private static func entryName(_ entry: UnsafeMutablePointer<dirent>) -> [UInt8] {
         let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
-        return String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
+        let start = UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: UInt8.self)
+        return Array(UnsafeBufferPointer(start: start, count: strlen(UnsafeRawPointer(start).assumingMemoryBound(to: CChar.self))))
     }
 
-    /// The contents of a file, up to `limit` bytes.
+    /// The contents of a regular file, up to `limit` bytes. It is opened without blocking (a
+    /// FIFO cannot hold up open(2)), and anything fstat(2) says is not a regular file is refused.
     static func read(_ path: String, limit: Int = .max) throws(SystemError) -> [UInt8] {
-        let fd = try retryingEINTR("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+        let fd = try retryingEINTR("open \(path)") { open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SystemError("fstat \(path)") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw SystemError("read \(path): not a regular file", errno: EINVAL) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while bytes.count < limit {

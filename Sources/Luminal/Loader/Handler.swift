@@ -183,6 +183,8 @@ final class LoaderContext: Sendable {
     let log: Logger
     /// Every worker spawned and not yet gone, held weakly.
     let workers = Mutex<[ObjectIdentifier: WeakWorker]>([:])
+    /// Abandons the photon files being hashed for loads and reloads (when every photon is unloaded).
+    let hashes = HashCancellation()
 
     init(configuration: LoaderConfiguration, log: Logger) {
         self.configuration = configuration

@@ -13,7 +13,7 @@ extension Loader {
         if recursive, Paths.kind(Paths.absolute(path)) == .directory, !PhotonScan.isPackage(Paths.absolute(path)) {
             return try await loadPhotons(in: path, base: base, otherClasses: otherClasses, recursive: true)
         }
-        return try await emit(PhotonScan.resolve(path), base: base, otherClasses: otherClasses)
+        return try await emit(resolve(path), base: base, otherClasses: otherClasses)
     }
 
     /// Loads every photon file in `directory` (descending into plain sub-folders when `recursive`)
@@ -27,17 +27,17 @@ extension Loader {
     public func loadPhotons(in directory: String, base: String? = "IPhoton", otherClasses: [String] = [],
                             recursive: Bool = false) async throws(LoaderError) -> [Handler] {
         var paths: [String] = []
-        for entry in try PhotonScan.scan(directory, recursive: recursive) {
+        for entry in try await PhotonScan.scanning(directory, recursive: recursive) {
             switch entry {
             case .photonFile(let path): paths.append(path)
-            case .skipped(let path, let reason): context.log(.info, "skipped \(path): \(reason)", file: path)
+            case .skipped(let path, let reason): reportSkipped(path, reason: reason)
             }
         }
         let results = await withTaskGroup(of: (Int, Result<[Handler], LoaderError>).self) { group in
             for (index, path) in paths.enumerated() {
                 group.addTask {
                     (index, await Result(awaiting: { () async throws(LoaderError) in
-                        try await self.emit(PhotonScan.resolve(path), base: base, otherClasses: otherClasses)
+                        try await self.emit(self.resolve(path), base: base, otherClasses: otherClasses)
                     }))
                 }
             }
@@ -78,10 +78,32 @@ extension Loader {
         do {
             return try await spawnAndRegister(file, base: base, otherClasses: otherClasses)
         } catch {
-            context.log(.error, error.message, file: file.path)
-            context.events.emit(.loadFailed(file: file.path, error: error))
+            reportLoadFailure(error, file: file.path)
             throw error
         }
+    }
+
+    /// The photon file at `path`, resolved off the actor (it reads a manifest); a failure is
+    /// reported as `emit` reports one.
+    private func resolve(_ path: String) async throws(LoaderError) -> PhotonFile {
+        do {
+            return try await PhotonScan.resolving(path)
+        } catch {
+            reportLoadFailure(error, file: Paths.absolute(path))
+            throw error
+        }
+    }
+
+    /// Logs a failed load of the photon file at `file` and emits `loadFailed` for it.
+    nonisolated func reportLoadFailure(_ error: LoaderError, file: String) {
+        context.log(.error, error.message, file: file)
+        context.events.emit(.loadFailed(file: file, error: error))
+    }
+
+    /// Logs that the entry at `path` was passed over, and why, and emits `skipped` for it.
+    nonisolated func reportSkipped(_ path: String, reason: String) {
+        context.log(.warning, "skipped \(path): \(reason)", file: path)
+        context.events.emit(.skipped(file: path, reason: reason))
     }
 
     private func spawnAndRegister(_ file: PhotonFile, base: String?, otherClasses: [String]) async throws(LoaderError) -> [Handler] {
@@ -114,7 +136,7 @@ extension Loader {
                  spawned: (Worker) -> Void = { _ in }) async throws(GenerationFailure) -> PreparedGeneration {
         let checksum: String
         do {
-            checksum = try FileDigest.sha256(of: file.contentPaths)
+            checksum = try await FileDigest.digest(of: file.contentPaths, cancellations: [context.hashes])
         } catch {
             throw GenerationFailure(.resolve, LoaderError(.photonNotFound, "photon file \(file.path) cannot be read: \(error)", file: file.path))
         }

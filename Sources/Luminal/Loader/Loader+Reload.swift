@@ -90,7 +90,7 @@ extension Loader {
         let began = clock.now
         let file: PhotonFile
         do {
-            file = try PhotonScan.resolve(record.file.path)
+            file = try await PhotonScan.resolving(record.file.path)
         } catch {
             return .failure(GenerationFailure(.resolve, error))
         }

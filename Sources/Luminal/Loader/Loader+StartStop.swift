@@ -50,8 +50,10 @@ extension Loader {
 
 extension Loader {
     /// Ends every worker now: SIGKILL to each worker's whole tree, whatever it is doing. Stops
-    /// and unloads in progress then finish at once (an operator's second Ctrl-C).
+    /// and unloads in progress then finish at once (an operator's second Ctrl-C), and the photon
+    /// files being hashed for loads are given up on.
     public nonisolated func killAllWorkers() {
+        context.hashes.cancelAll()
         let workers = context.workers.withLock { $0.values.compactMap(\.worker) }
         for worker in workers where worker.process.exitStatus == nil {
             Task { _ = await worker.tree.signal(SIGKILL, waitingUpTo: context.configuration.killTimeout) }

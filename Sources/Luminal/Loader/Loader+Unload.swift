@@ -38,10 +38,11 @@ extension Loader {
     }
 
     /// Unloads every photon file. Loads still in progress are abandoned first: their workers,
-    /// which have started nothing yet, are killed, and those loads fail; so nothing registers
-    /// behind this unload's back.
+    /// which have started nothing yet, are killed, and the photon files still being hashed are
+    /// given up on, and those loads fail; so nothing registers behind this unload's back.
     @discardableResult
     public func unloadAll(forceStop: Bool = false) async -> [UnloadOutcome] {
+        context.hashes.cancelAll()
         for (path, worker) in loadingWorkers {
             context.log(.info, "abandoning the load of \(path): every photon is being unloaded", file: path)
             let timeout = context.configuration.killTimeout

@@ -11,9 +11,8 @@ extension Loader {
     public func watchPhotons(in directory: String, base: String? = "IPhoton", otherClasses: [String] = [],
                              recursive: Bool = false, backend: WatchBackend = .inotify,
                              quietPeriod: Duration = .milliseconds(150)) async throws(LoaderError) {
-        let watcher = try await makeWatcher(in: directory, selection: PhotonSelection(base: base, otherClasses: otherClasses),
-                                             recursive: recursive, backend: backend, clock: ContinuousWatchClock(), quietPeriod: quietPeriod)
-        await watcher.activate()
+        _ = try await makeWatcher(in: directory, selection: PhotonSelection(base: base, otherClasses: otherClasses), recursive: recursive,
+                                  backend: backend, clock: ContinuousWatchClock(), quietPeriod: quietPeriod, activating: true)
     }
 
     /// Stops watching. The reload in progress, if any, finishes first unless `haltThreads`.
@@ -27,9 +26,11 @@ extension Loader {
     /// Whether this loader is watching a folder.
     public var isWatching: Bool { watcher != nil }
 
-    /// Sets up a watcher: loads and starts what is there now, and remembers what fails.
+    /// Sets up a watcher: loads and starts what is there now, all at once, reports what it passes
+    /// over, and remembers what fails. When `activating`, it reacts to changes by itself from the
+    /// start, so that a file slow to load holds back no change to the others.
     func makeWatcher(in directory: String, selection: PhotonSelection, recursive: Bool, backend: WatchBackend,
-                     clock: any WatchClock, quietPeriod: Duration) async throws(LoaderError) -> PhotonWatcher {
+                     clock: any WatchClock, quietPeriod: Duration, activating: Bool = false) async throws(LoaderError) -> PhotonWatcher {
         if let current = watcher {
             throw LoaderError(.threadManagerAlreadyRunning, "this loader is already watching \(current.root); call stopWatchingPhotons() first", file: current.root)
         }
@@ -51,14 +52,21 @@ extension Loader {
         let created = PhotonWatcher(root: root, recursive: recursive, selection: selection, loader: self,
                                     source: source, clock: clock, quietPeriod: quietPeriod)
         watcher = created
-        for entry in try PhotonScan.scan(root, recursive: recursive) {
-            guard case .photonFile(let path) = entry else { continue }
-            do {
-                for handler in try await loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses) {
-                    try await handler.start()
+        if activating { await created.activate() }
+        let entries = try await PhotonScan.scanning(root, recursive: recursive)
+        await created.report(entries)
+        // All at once, as loadPhotons(in:) loads: a file slow to say hello holds back no other.
+        await withTaskGroup(of: Void.self) { group in
+            for case .photonFile(let path) in entries {
+                group.addTask {
+                    do {
+                        for handler in try await self.loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses) {
+                            try await handler.start()
+                        }
+                    } catch {
+                        await created.remember(failure: path)
+                    }
                 }
-            } catch {
-                await created.remember(failure: path)
             }
         }
         await created.refreshFollowed()

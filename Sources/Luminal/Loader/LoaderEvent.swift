@@ -6,6 +6,10 @@ public enum LoaderEvent: Sendable {
     case loaded(file: String, photons: [String], pid: Int32, generation: Int)
     /// A photon file could not be loaded.
     case loadFailed(file: String, error: LoaderError)
+    /// An entry of a photon folder is not a photon file and was passed over (a FIFO, a device, a
+    /// broken symlink, a second path to a file already found, a name that is not UTF-8…).
+    /// While watching, each is reported once, and again only if its reason changes.
+    case skipped(file: String, reason: String)
     /// A photon's start routine succeeded.
     case started(photon: String, file: String)
     /// A photon file was unloaded; the outcome says how its worker ended.

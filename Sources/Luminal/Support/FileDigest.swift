@@ -7,15 +7,34 @@ import Synchronization
 /// (device, inode, size, modification and change times), so loading the same binary again does
 /// not hash it again. A file written in the last second is always hashed: its times may not yet
 /// tell one write from the next (the kernel's file clock is coarse).
+///
+/// Only regular files are hashed: each is opened without blocking (a FIFO cannot hold up
+/// open(2)) and refused unless fstat(2) says it is a regular file, so a device such as
+/// /dev/zero is never read. The files of one digest may hold `maxBytes` (1 GiB) at most.
 enum FileDigest {
-    /// Hex digest of the concatenated contents of `paths`.
-    static func sha256(of paths: [String]) throws(SystemError) -> String {
+    /// The most bytes one digest reads: a photon file and the files it counts, together.
+    static let maxBytes: Int64 = 1 << 30
+
+    /// Hex digest of the concatenated contents of `paths`, hashed on the file-work queue (never
+    /// on the caller's actor); abandoned, with `ECANCELED`, when one of `cancellations` or of
+    /// the task's `HashCancellation.scope` cancels.
+    static func digest(of paths: [String], cancellations: [HashCancellation] = []) async throws(SystemError) -> String {
+        let watched = cancellations + HashCancellation.scope
+        let marks = watched.map(\.mark)
+        return try await FileWork.run { () throws(SystemError) -> String in
+            try sha256(of: paths) { zip(watched, marks).contains { $0.isCancelled(since: $1) } }
+        }
+    }
+
+    /// Hex digest of the concatenated contents of `paths`, hashed here; `abandoned` is asked
+    /// between chunks whether to give up.
+    static func sha256(of paths: [String], abandoned: () -> Bool = { false }) throws(SystemError) -> String {
         let identities = paths.map(FileIdentity.init(path:))
         let known = identities.contains(nil) ? nil : identities.compactMap { $0 }
         if let known, let digest = cache.withLock({ $0[paths].flatMap { $0.identities == known ? $0.digest : nil } }) {
             return digest
         }
-        let digest = try hash(paths)
+        let digest = try hash(paths, abandoned: abandoned)
         if let known, known.allSatisfy(\.isSettled) {
             cache.withLock { cache in
                 if cache.count >= maxRemembered { cache.removeAll() }
@@ -29,23 +48,37 @@ enum FileDigest {
     private static let maxRemembered = 4096
     static let cache = Mutex<[[String]: (identities: [FileIdentity], digest: String)]>([:])
 
-    private static func hash(_ paths: [String]) throws(SystemError) -> String {
+    private static func hash(_ paths: [String], abandoned: () -> Bool) throws(SystemError) -> String {
         var digest = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var total: Int64 = 0
         for path in paths {
-            let fd = try retryingEINTR("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+            let fd = try retryingEINTR("open \(path)") { open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
             defer { close(fd) }
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { throw SystemError("fstat \(path)") }
+            guard info.st_mode & S_IFMT == S_IFREG else {
+                throw SystemError("hash \(path): only regular files are read, and this is not one", errno: EINVAL)
+            }
+            guard total + Int64(info.st_size) <= maxBytes else { throw tooLarge(path) }
             while true {
+                if abandoned() { throw SystemError("hash \(path): abandoned, the loader is stopping", errno: ECANCELED) }
                 let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw SystemError("read \(path)")
                 }
                 if n == 0 { break }
+                total += Int64(n)
+                guard total <= maxBytes else { throw tooLarge(path) }
                 buffer.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0.prefix(n))) }
             }
         }
         return digest.finalizeHex()
+    }
+
+    private static func tooLarge(_ path: String) -> SystemError {
+        SystemError("hash \(path): more than 1 GiB to read (a photon file and the files it counts may hold 1 GiB together)", errno: EFBIG)
     }
 }
 

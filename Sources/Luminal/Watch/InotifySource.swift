@@ -3,8 +3,9 @@ import Synchronization
 import _LuminalCShims
 
 /// Changes seen by inotify on a photon folder and its sub-folders (each package folder, and with
-/// `recursive` every folder). Folders created later are watched as they appear, and the files
-/// already in them are reported. A queue overflow reports the root, meaning "rescan everything".
+/// `recursive` every folder, never through a symlink). Folders created later are watched as they
+/// appear, and the files already in them are reported. A queue overflow reports the root,
+/// meaning "rescan everything".
 final class InotifySource: ChangeSource {
     private static let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
         | IN_ATTRIB | IN_MODIFY | IN_DELETE_SELF | IN_ONLYDIR)
@@ -99,16 +100,24 @@ final class InotifySource: ChangeSource {
     }
 
     /// Watches `folder` and the folders below it that this source covers; returns the paths
-    /// already inside the new folders (files that appeared before the watch did).
+    /// already inside the new folders (files that appeared before the watch did). Symlinks to
+    /// folders are not followed, but for a package at the top (a photon file), and a folder
+    /// reached again by another path is not watched twice: no loop can make this endless.
     private func watchTree(_ folder: String) -> [String] {
         let wd = inotify_add_watch(fd, folder, Self.mask)
         guard wd >= 0 else { return [] }
+        let known = state.withLock { $0.folders[wd] }
+        if let known, known != folder, EntryInfo(path: known).identity == EntryInfo(path: folder).identity {
+            return [] // the same folder, still there under the path it is watched by
+        }
         state.withLock { $0.folders[wd] = folder }
         var found: [String] = []
         for name in Paths.entries(of: folder) ?? [] where !PhotonScan.isIgnored(name) {
             let path = Paths.join(folder, name)
             if folder != root { found.append(path) }
-            if Paths.kind(path) == .directory, recursive || folder == root {
+            guard recursive || folder == root else { continue }
+            let info = EntryInfo(path: path)
+            if info.isRealDirectory || (folder == root && info.kind == .directory && PhotonScan.isPackage(path)) {
                 found += watchTree(path)
             }
         }

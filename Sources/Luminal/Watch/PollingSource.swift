@@ -3,8 +3,8 @@ import Glibc
 import Synchronization
 
 /// Changes found by comparing file metadata (size, mtime, inode, mode) between scans, for file
-/// systems where inotify does not work. Contents are never read here: the watcher hashes a file
-/// only when this reports it.
+/// systems where inotify does not work. Contents are never read here, nor any file opened: the
+/// watcher hashes a file only when this reports it.
 final class PollingSource: ChangeSource {
     private struct Metadata: Equatable {
         let size: Int
@@ -64,18 +64,34 @@ final class PollingSource: ChangeSource {
         }
     }
 
+    /// The metadata of every entry this source covers. Symlinks to folders are not followed, but
+    /// for a package at the top (a photon file), and each folder is visited once (by device and
+    /// inode), so no loop can make a scan endless. Entries that cannot be followed (a broken
+    /// symlink) count by their own metadata, and names that are not UTF-8 by their escaped form.
     private func scan() -> [String: Metadata] {
         var result: [String: Metadata] = [:]
+        var visited: Set<[UInt64]> = []
         func visit(_ folder: String) {
-            for name in Paths.entries(of: folder) ?? [] where !PhotonScan.isIgnored(name) {
+            guard let listing = Paths.listing(of: folder) else { return }
+            for name in listing.undecodable where !PhotonScan.isIgnored(name) {
+                result[Paths.join(folder, name)] = Metadata(size: 0, modified: timespec(), inode: 0, mode: 0)
+            }
+            for name in listing.names where !PhotonScan.isIgnored(name) {
                 let path = Paths.join(folder, name)
                 var info = stat()
                 // stat, not lstat: an edit to the target of a symlinked photon file counts.
-                guard stat(path, &info) == 0 else { continue }
+                guard stat(path, &info) == 0 || lstat(path, &info) == 0 else { continue }
                 result[path] = Metadata(size: Int(info.st_size), modified: info.st_mtim, inode: UInt(info.st_ino), mode: info.st_mode)
-                if info.st_mode & S_IFMT == S_IFDIR, recursive || folder == root { visit(path) }
+                guard recursive || folder == root, info.st_mode & S_IFMT == S_IFDIR else { continue }
+                let entry = EntryInfo(path: path)
+                if entry.isRealDirectory || (folder == root && PhotonScan.isPackage(path)),
+                   visited.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted {
+                    visit(path)
+                }
             }
         }
+        var rootInfo = stat()
+        if stat(root, &rootInfo) == 0 { visited.insert([UInt64(rootInfo.st_dev), UInt64(rootInfo.st_ino)]) }
         visit(root)
         for path in state.withLock({ $0.followed }) {
             var info = stat()

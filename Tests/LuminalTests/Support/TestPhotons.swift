@@ -63,7 +63,9 @@ struct PhotonFolder {
     }
 
     private func removeTree(_ path: String) {
-        if Paths.kind(path) == .directory, let names = Paths.entries(of: path) {
+        var info = stat()
+        // lstat: a symlink to a folder (even one to `..`) goes as a link, never as what it names.
+        if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, let names = Paths.entries(of: path) {
             names.forEach { removeTree(Paths.join(path, $0)) }
             rmdir(path)
         } else {

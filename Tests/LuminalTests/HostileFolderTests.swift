@@ -1,0 +1,183 @@
+import Glibc
+import Testing
+@testable import Luminal
+
+extension Supervisor {
+    /// `luminal run` on a folder that holds things a photon file cannot be: every one is named
+    /// once with its reason, and none of them holds back the photons, status or shutdown.
+    @Suite struct HostileFolder {
+        /// The lines of `run` that say `path` was skipped.
+        func skips(_ run: CommandProcess, _ path: String) -> Int {
+            run.lines.filter { $0.contains("skipped \(path):") }.count
+        }
+
+        @Test func aScanNeitherLoopsNorFindsAFileTwice() throws {
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            folder.chaos("alpha")
+            symlink("alpha", Paths.join(folder.path, "alias"))
+            folder.chaos("deep/beta")
+            symlink("..", Paths.join(folder.path, "deep/up"))
+            symlink("..", Paths.join(folder.path, "deep/again"))
+            let entries = try PhotonScan.scan(folder.path, recursive: true)
+            #expect(entries.compactMap { if case .photonFile(let path) = $0 { Paths.name(path) } else { nil } } == ["alpha", "beta"])
+            #expect(entries.compactMap { if case .skipped(let path, _) = $0 { Paths.name(path) } else { nil } }.sorted() == ["again", "alias", "up"])
+        }
+
+        @Test func aFIFOAndALinkToDevZeroAddedWhileWatchingAreNamedOnceAndTheWatcherGoesOn() async throws {
+            let supervised = try await SupervisedFolder(options: []) { $0.chaos("alpha") }
+            let fifo = Paths.join(supervised.photons.path, "a-fifo"), zero = Paths.join(supervised.photons.path, "a-zero")
+            mkfifo(fifo, 0o755)
+            symlink("/dev/zero", zero)
+            supervised.photons.chaos("beta")
+            try await supervised.run.line { $0.contains("loaded beta") }
+            try await supervised.run.line { $0.contains("skipped \(fifo):") }
+            try await supervised.run.line { $0.contains("skipped \(zero):") }
+            supervised.photons.chaos("gamma") // another pass over the folder: nothing is named again
+            try await supervised.run.line { $0.contains("loaded gamma") }
+            #expect(skips(supervised.run, fifo) == 1)
+            #expect(skips(supervised.run, zero) == 1)
+            try await supervised.stop()
+        }
+
+        @Test func linksToTheParentFolderNeitherLoopNorLoadAFileTwice() async throws {
+            let supervised = try await SupervisedFolder(options: ["--recursive"]) { folder in
+                folder.chaos("sub/alpha")
+                symlink("..", Paths.join(folder.path, "sub/up"))
+                symlink("..", Paths.join(folder.path, "sub/again"))
+            }
+            #expect(supervised.run.lines.filter { $0.contains("loaded alpha") }.count == 1)
+            #expect(!supervised.run.lines.contains { $0.contains("sub/up/") || $0.contains("sub/again/") })
+            #expect(skips(supervised.run, Paths.join(supervised.photons.path, "sub/up")) == 1)
+            let status = try await supervised.client("status")
+            #expect(status.code == 0)
+            #expect(status.output.contains { $0.contains("alpha") })
+            try await supervised.stop()
+        }
+
+        @Test func aHugeFileHoldsBackNeitherTheOthersNorStatusNorShutdown() async throws {
+            let supervised = try await SupervisedFolder(options: []) { folder in
+                folder.chaos("alpha")
+                // Sparse: 64 GiB of holes, far more than could be hashed before the deadline.
+                #expect(truncate(folder.write("huge", "", mode: 0o755), 64 << 30) == 0)
+            }
+            let status = try await supervised.client("status", "alpha")
+            #expect(status.code == 0)
+            #expect(status.output.contains { $0.contains("alpha") && $0.contains("started") })
+            try await supervised.stop()
+        }
+
+        @Test func filesThatCannotBeLoadedAreNamedAtStartup() async throws {
+            let bytes = Array("bad-".utf8) + [0xFF]
+            var unreadable = ""
+            let supervised = try await SupervisedFolder(options: []) { folder in
+                folder.chaos("alpha")
+                folder.write("typo/photon.json", #"{"exec": "run", "argz": []}"#)
+                folder.script("typo/run", "exec '\(BuildProducts.chaosPhoton)' serve typo")
+                folder.write("cut/photon.json", #"{"exec": "ru"#)
+                symlink("loop", Paths.join(folder.path, "loop"))
+                symlink("/dev/null", Paths.join(folder.path, "null"))
+                let raw = Array(folder.path.utf8) + [UInt8(ascii: "/")] + bytes + [0]
+                let fd = raw.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY | O_CLOEXEC, 0o755) }
+                close(fd)
+                unreadable = Paths.join(folder.path, "bad-\\xFF")
+            }
+            defer {
+                let raw = Array(supervised.photons.path.utf8) + [UInt8(ascii: "/")] + bytes + [0]
+                _ = raw.withUnsafeBufferPointer { unlink(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self)) }
+            }
+            let lines = supervised.run.lines
+            #expect(lines.contains { $0.contains("typo") && $0.contains("'argz' is not allowed") })
+            #expect(lines.contains { $0.contains("cut/photon.json") && $0.contains("JSON") })
+            for path in ["loop", "null"].map({ Paths.join(supervised.photons.path, $0) }) + [unreadable] {
+                #expect(skips(supervised.run, path) == 1, "\(path)")
+            }
+            try await supervised.stop()
+        }
+
+        @Test func photonsThatNeverSayHelloDoNotHoldBackTheOthersWhenWatchingBegins() async throws {
+            try await withLoader { loader, folder in
+                for name in ["a-silent", "b-silent"] {
+                    folder.write("\(name)/photon.json", #"{"exec": "run", "args": ["no-hello", "\#(name)"], "timeouts": {"handshake": 3600}}"#)
+                    folder.script("\(name)/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+                }
+                folder.chaos("c-alpha", photon: "alpha")
+                let events = EventLog(loader)
+                let watching = Task {
+                    try await loader.makeWatcher(in: folder.path, selection: PhotonSelection(base: "IPhoton", otherClasses: []), recursive: false,
+                                                 backend: .inotify, clock: ManualWatchClock(), quietPeriod: .milliseconds(150))
+                }
+                _ = try await events.first("alpha started") { event in
+                    if case .started("alpha", _) = event { return true }
+                    return nil
+                }
+                await loader.unloadAll(forceStop: true) // abandons the two loads still waiting for a hello
+                _ = try? await watching.value
+                await loader.stopWatchingPhotons()
+            }
+        }
+
+        @Test func aChangeIsActedOnWhileAnotherFileIsStillLoading() async throws {
+            try await withLoader { loader, folder in
+                folder.write("silent/photon.json", #"{"exec": "run", "args": ["no-hello", "silent"], "timeouts": {"handshake": 3600}}"#)
+                folder.script("silent/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+                folder.chaos("alpha")
+                let events = EventLog(loader)
+                let watching = Task { try await loader.watchPhotons(in: folder.path, quietPeriod: .milliseconds(50)) }
+                _ = try await events.first("alpha started") { event in
+                    if case .started("alpha", _) = event { return true }
+                    return nil
+                }
+                folder.script("alpha", "# edited\nexec '\(BuildProducts.chaosPhoton)' serve alpha")
+                let report = try await events.first("alpha reloaded") { event in
+                    if case .reloaded(let report) = event { return report }
+                    return nil
+                }
+                #expect(report.toGeneration == 2)
+                await loader.unloadAll(forceStop: true) // abandons the load still waiting for a hello
+                _ = try? await watching.value
+                await loader.stopWatchingPhotons()
+            }
+        }
+
+        /// The entries passed over so far, as `skipped` events: path and reason.
+        func skipped(_ events: EventLog) -> [String] {
+            events.events.compactMap { event in
+                if case .skipped(let file, let reason) = event { return "\(Paths.name(file)): \(reason)" }
+                return nil
+            }.sorted()
+        }
+
+        @Test(.serialized, arguments: Watch.backends)
+        func eachEntryPassedOverIsOneEventWhileWatching(backend: WatchBackend) async throws {
+            try await withLoader { loader, folder in
+                folder.chaos("alpha")
+                symlink("alpha", Paths.join(folder.path, "alias"))
+                folder.chaos("deep/beta")
+                symlink("..", Paths.join(folder.path, "deep/up"))
+                symlink("..", Paths.join(folder.path, "deep/again"))
+                let events = EventLog(loader)
+                let clock = ManualWatchClock()
+                let watcher = try await loader.makeWatcher(in: folder.path, selection: PhotonSelection(base: "IPhoton", otherClasses: []), recursive: true,
+                                                           backend: backend, clock: clock, quietPeriod: Watch.quiet)
+                mkfifo(Paths.join(folder.path, "fifo"), 0o755)
+                folder.chaos("gamma")
+                for _ in 0..<2 {
+                    await watcher.iterate()
+                    clock.advance(by: Watch.quiet)
+                    await watcher.iterate()
+                }
+                try await events.catchUp(with: loader)
+                #expect(await loader.photons.keys.sorted() == ["alpha", "beta", "gamma"])
+                #expect(skipped(events) == [
+                    "again: a symlink to a folder without photon.json; symlinked folders are not searched",
+                    "alias: the same file as \(Paths.join(folder.path, "alpha")), reached by another path; it is loaded once",
+                    "fifo: a FIFO, not a regular file or folder",
+                    "up: a symlink to a folder without photon.json; symlinked folders are not searched",
+                ])
+                #expect(!events.events.contains { if case .loadFailed = $0 { true } else { false } })
+                await loader.stopWatchingPhotons()
+            }
+        }
+    }
+}
