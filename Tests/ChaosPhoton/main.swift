@@ -41,6 +41,7 @@ case "ignore-term":
     signal(SIGTERM, SIG_IGN)
     writeRaw(helloFrame(version: 1))
     waitForever()
+case "raw": serveRaw()
 case "spin":
     // Says hello, then burns the CPU on the only thread: nothing reads fd 3, no ping is answered.
     writeRaw(helloFrame(version: 1))
@@ -95,6 +96,12 @@ func servingPhoton(_ name: String) -> Photon {
         }
         .method("emit") { params, context in
             for _ in 0..<(params["count"]?.intValue ?? 1) { context.emit(params["name"]?.stringValue ?? "tick", params["data"] ?? nil) }
+            return nil
+        }
+        .method("emit-many") { params, context in
+            // Emits `count` events named `name`, each carrying a string of `bytes` bytes.
+            let data = JSONValue.string(String(repeating: "x", count: Int(params["bytes"]?.intValue ?? 0)))
+            for _ in 0..<(params["count"]?.intValue ?? 0) { context.emit(params["name"]?.stringValue ?? "flood", data) }
             return nil
         }
         .method("inspect") { _, _ in

@@ -21,6 +21,26 @@ struct ControlRequestTests {
         }
     }
 
+    @Test func everyReplyVectorDecodesAsExpected() throws {
+        let replies = try #require(try VectorFiles.document("control.json")["replies"]?.arrayValue)
+        #expect(Set(replies.compactMap { $0["expect"]?["code"]?.stringValue }) == Set(ControlReply.Code.allCases.map(\.rawValue)))
+        for vector in replies {
+            let name = vector["name"]?.stringValue ?? "?"
+            let reply = try #require(vector["reply"]?.objectValue, "\(name): no reply object")
+            let expect = try #require(vector["expect"]?.objectValue, "\(name): no expect object")
+            do {
+                switch try ControlReply(object: reply) {
+                case .success: #expect(expect["ok"] == true, "\(name)")
+                case .item: #expect(expect["item"] == true, "\(name)")
+                case .failure(let failure): #expect(expect["code"]?.stringValue == failure.code.rawValue, "\(name)")
+                }
+            } catch {
+                let fault = try #require(expect["fault"]?.stringValue, "\(name): unexpected fault \(error)")
+                #expect(error.detail.contains(fault), "\(name): \(error.detail)")
+            }
+        }
+    }
+
     @Test func repliesRoundTrip() throws {
         let replies: [ControlReply] = [
             .success(["a": 1]), .success(nil), .item("line"),

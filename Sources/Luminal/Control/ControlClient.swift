@@ -14,7 +14,7 @@ public final class ControlClient {
     }
 
     private let fd: Int32
-    private var decoder = FrameDecoder(cap: Frame.defaultCap)
+    private var decoder = FrameDecoder(cap: ControlServer.replyCap)
     private let path: String
 
     /// Connects to the control socket at `path`.
@@ -54,6 +54,8 @@ public final class ControlClient {
         while true {
             do throws(ProtocolFault) {
                 if let object = try decoder.nextObject() { return try ControlReply(object: object) }
+            } catch where error.kind == .oversizeFrame {
+                throw Failure(notRunning: false, description: "the supervisor at \(path) sent a reply larger than the \(ControlServer.replyCap) bytes a control reply may hold (\(error.detail)); is it an older or different version?")
             } catch {
                 throw Failure(notRunning: false, description: "the supervisor at \(path) sent a bad reply: \(error)")
             }

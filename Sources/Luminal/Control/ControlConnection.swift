@@ -6,31 +6,19 @@ import Synchronization
 /// One client on the control socket: reads request frames, answers each in turn, and ends when
 /// the client hangs up or sends bytes that are not frames (after an error reply). Hanging up
 /// cancels the request in progress: a `logs -f` or `events` stream, or a call.
+///
+/// Bounded (`ControlServer`'s limits): a client that lets `outputLimit` bytes of replies wait
+/// unread, or has more than `requestsInFlightLimit` requests waiting for their replies, is
+/// disconnected, and the supervisor logs it once with the client's pid.
 final class ControlConnection: Sendable {
     private let queue = DispatchQueue(label: "luminal.control.connection")
     private let writer: FrameWriter
     private let reader: FrameReader
-    private let requests: AsyncStream<Result<ControlRequest, ProtocolFault>>.Continuation
-    /// The task answering requests, until it is done.
-    private let current = TaskSlot()
+    private let lifecycle: ControlLifecycle
 
-    /// Holds a task that callbacks created before it may cancel.
-    private final class TaskSlot: Sendable {
-        private let task = Mutex<Task<Void, Never>?>(nil)
-
-        func set(_ value: Task<Void, Never>) {
-            task.withLock { $0 = value }
-        }
-
-        func cancel() {
-            task.withLock { $0?.cancel() }
-        }
-    }
-
-    /// Takes ownership of the connected socket `fd`; `ended` runs once the connection is over.
-    init(fd: Int32, dispatcher: ControlDispatcher, ended: @escaping @Sendable () -> Void) throws(SystemError) {
+    /// Takes ownership of the connected socket `fd` of client `pid`; `ended` runs once the connection is over.
+    init(fd: Int32, pid: pid_t, dispatcher: ControlDispatcher, ended: @escaping @Sendable () -> Void) throws(SystemError) {
         let (stream, continuation) = AsyncStream.makeStream(of: Result<ControlRequest, ProtocolFault>.self)
-        requests = continuation
         let second = dup(fd)
         guard second >= 0 else {
             closeQuietly(fd)
@@ -42,8 +30,11 @@ final class ControlConnection: Sendable {
             closeQuietly(fd)
             throw error
         }
+        let lifecycle = ControlLifecycle(pid: pid, requests: continuation, writer: writer) { dispatcher.loader.context.log(.warning, $0) }
+        self.lifecycle = lifecycle
         reader = try FrameReader(fd: fd, cap: ControlServer.requestCap, queue: queue,
                                  onObject: { object in
+                                     guard lifecycle.admitRequest() else { return }
                                      do throws(ProtocolFault) {
                                          continuation.yield(.success(try ControlRequest(object: object)))
                                      } catch {
@@ -52,36 +43,67 @@ final class ControlConnection: Sendable {
                                  },
                                  onFault: { fault in
                                      // Answered, then the connection closes: the stream cannot be resynchronised.
-                                     continuation.yield(.failure(fault))
+                                     if lifecycle.admitRequest() { continuation.yield(.failure(fault)) }
                                      continuation.finish()
                                  },
-                                 onEnd: { [current] _ in
+                                 onEnd: { _ in
                                      // The client hung up: nobody waits for the request in progress.
                                      continuation.finish()
-                                     current.cancel()
+                                     lifecycle.cancelTask()
                                  })
-        let writer = self.writer
-        let task = Task {
+        let reader = self.reader
+        lifecycle.onCut { [queue, weak reader] in
+            guard let reader else { return }
+            queue.async { reader.stop() }
+        }
+        let task = Task { [writer] in
             for await request in stream {
                 switch request {
                 case .success(let request):
-                    let reply = await dispatcher.perform(request) { writer.send(object: $0.json) }
-                    writer.send(object: reply.json)
+                    let reply = await dispatcher.perform(request) { await Self.deliver($0, paced: $1, to: writer, lifecycle) }
+                    _ = await Self.deliver(reply, paced: false, to: writer, lifecycle)
                 case .failure(let fault):
-                    writer.send(object: ControlReply.failure(.init(.badRequest, "bad control request: \(fault)")).json)
+                    _ = await Self.deliver(.failure(.init(.badRequest, "bad control request: \(fault)")), paced: false, to: writer, lifecycle)
                 }
+                lifecycle.answered()
             }
             writer.finish()
             ended()
         }
-        current.set(task)
+        lifecycle.setTask(task)
         queue.sync { reader.activate() }
     }
 
     /// Hangs up on the client.
     func close() {
         queue.sync { reader.stop() }
-        requests.finish()
+        lifecycle.finishRequests()
         writer.close()
+    }
+
+    /// Writes `reply` for the client, unless it is gone. A final reply larger than a client
+    /// accepts is replaced by a `limitExceeded` error; an item that large is not sent
+    /// (`tooLarge`: the dispatcher sends what stands for it). `paced` waits until the client has
+    /// read most of what waits for it; otherwise a client too far behind is disconnected.
+    private static func deliver(_ reply: ControlReply, paced: Bool, to writer: FrameWriter,
+                                _ lifecycle: ControlLifecycle) async -> ControlDispatcher.Delivery {
+        var frame = Frame.encode(reply.json)
+        let size = frame.count - Frame.headerSize
+        if size > ControlServer.replyCap {
+            if case .item = reply { return .tooLarge(bytes: size) }
+            frame = Frame.encode(ControlReply.failure(.init(
+                .limitExceeded, "the reply is \(size) bytes, over the control protocol's limit of \(ControlServer.replyCap) bytes for one reply; ask for less (e.g. `luminal status NAME`)",
+                details: ["bytes": .int(Int64(size)), "limit": .int(Int64(ControlServer.replyCap))])).json)
+        }
+        if paced, !(await writer.waitUntilQueued(below: ControlServer.outputLimit / 4)) { return .gone }
+        switch writer.send(frame: frame, limit: ControlServer.outputLimit) {
+        case .sent:
+            return .sent
+        case .closed:
+            return .gone
+        case .overLimit(let queued):
+            lifecycle.cut("it did not read its replies (\(queued) bytes waited for it; the limit is \(ControlServer.outputLimit))")
+            return .gone
+        }
     }
 }

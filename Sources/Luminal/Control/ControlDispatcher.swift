@@ -5,8 +5,19 @@ struct ControlDispatcher: Sendable {
     let loader: Loader
     let logBook: LogBook?
 
-    /// Sends an item to the client; false once the client is gone.
-    typealias Send = @Sendable (ControlReply) -> Bool
+    /// What became of an item sent to the client.
+    enum Delivery: Equatable {
+        /// Written, or queued to be.
+        case sent
+        /// Not sent: its frame would be `bytes` long, more than a client accepts.
+        case tooLarge(bytes: Int)
+        /// The client is gone (or was disconnected).
+        case gone
+    }
+
+    /// Sends an item to the client; `paced` waits until the client has read most of what was
+    /// sent before (for a backlog the supervisor holds already).
+    typealias Send = @Sendable (ControlReply, _ paced: Bool) async -> Delivery
 
     /// The final reply to `request`, after any streamed items.
     func perform(_ request: ControlRequest, send: Send) async -> ControlReply {
@@ -51,7 +62,12 @@ struct ControlDispatcher: Sendable {
             try await streamLogs(request, send: send)
             return nil
         case .events:
-            for await event in loader.events() where !send(.item(event.json)) { break }
+            for await event in loader.events() {
+                var delivery = await send(.item(event.json), false)
+                // An event too large for one frame is reported as one dropped event.
+                if case .tooLarge = delivery { delivery = await send(.item(LoaderEvent.eventsDropped(count: 1).json), false) }
+                guard delivery == .sent else { break }
+            }
             return nil
         }
     }
@@ -115,13 +131,25 @@ struct ControlDispatcher: Sendable {
         let following = request.follow ? logBook.follow() : nil
         var last = 0
         for entry in logBook.recent(request.lines ?? 50, file: file) {
-            guard send(.item(entry.json)) else { return }
+            guard await sendLog(entry, paced: true, send) else { return }
             last = entry.sequence
         }
         guard let following else { return }
         for await entry in following where entry.sequence > last && (file == nil || entry.record.file == file) {
-            guard send(.item(entry.json)) else { return }
+            guard await sendLog(entry, paced: false, send) else { return }
         }
+    }
+
+    /// Sends one log entry, or a line saying it was left out if it is too large for a frame;
+    /// false once the client is gone.
+    private func sendLog(_ entry: LogBook.Entry, paced: Bool, _ send: Send) async -> Bool {
+        var delivery = await send(.item(entry.json), paced)
+        if case .tooLarge(let bytes) = delivery {
+            let note = LogRecord(level: .warning, message: "(a line of \(bytes) bytes was left out: a control reply holds at most \(ControlServer.replyCap))",
+                                 file: entry.record.file, tag: entry.record.tag)
+            delivery = await send(.item(LogBook.Entry(sequence: entry.sequence, time: entry.time, record: note).json), paced)
+        }
+        return delivery == .sent
     }
 }
 

@@ -13,6 +13,19 @@ import _LuminalCShims
 public final class ControlServer: Sendable {
     /// The largest request frame accepted; a bigger one gets a `badRequest` reply.
     public static let requestCap = 1024 * 1024
+    /// The largest reply frame sent, and the largest `ControlClient` accepts: a final reply that
+    /// would be larger is replaced by a `limitExceeded` error, a streamed item by a note that it
+    /// was left out.
+    public static let replyCap = Frame.defaultCap
+    /// The most reply bytes that may wait for one client; a client that lets more wait (it stopped
+    /// reading) is disconnected, and logged with its pid. One reply always fits when none waits.
+    public static let outputLimit = 16 * 1024 * 1024
+    /// The most requests one connection may have waiting for their replies (a client sends one
+    /// and reads its reply before the next); one more and it is disconnected, and logged.
+    public static let requestsInFlightLimit = 8
+    /// The most clients served at once; one more gets a `limitExceeded` reply and is
+    /// disconnected, and those already connected carry on.
+    public static let connectionLimit = 64
 
     /// Where the socket is.
     public let path: String
@@ -25,6 +38,8 @@ public final class ControlServer: Sendable {
         var token: EventLoop.Token?
         var connections: [Int: ControlConnection] = [:]
         var nextID = 0
+        /// A client was refused for the connection limit, and no connection has ended since.
+        var refusedWhileFull = false
     }
 
     /// Listens at `path` for requests to `loader`; `logBook` serves `luminal logs`.
@@ -65,14 +80,27 @@ public final class ControlServer: Sendable {
                 }
                 return
             }
-            guard admitted(fd) else { continue }
-            let id = state.withLock { state in
+            guard let pid = admitted(fd) else { continue }
+            let (id, firstRefusal) = state.withLock { state -> (Int?, Bool) in
+                guard state.connections.count < Self.connectionLimit else {
+                    defer { state.refusedWhileFull = true }
+                    return (nil, !state.refusedWhileFull)
+                }
                 state.nextID += 1
-                return state.nextID
+                return (state.nextID, false)
+            }
+            guard let id else {
+                // Logged once until a connection ends, so that a client retrying in a loop cannot flood the log.
+                refuse(fd, "control client pid \(pid) refused: \(Self.connectionLimit) clients are connected already, the most this supervisor serves at once",
+                       logged: firstRefusal)
+                continue
             }
             do {
-                let connection = try ControlConnection(fd: fd, dispatcher: dispatcher) { [weak self] in
-                    _ = self?.state.withLock { $0.connections.removeValue(forKey: id) }
+                let connection = try ControlConnection(fd: fd, pid: pid, dispatcher: dispatcher) { [weak self] in
+                    self?.state.withLock { state in
+                        state.connections[id] = nil
+                        state.refusedWhileFull = false
+                    }
                 }
                 state.withLock { $0.connections[id] = connection }
             } catch {
@@ -81,22 +109,26 @@ public final class ControlServer: Sendable {
         }
     }
 
-    /// Whether the client on `fd` is this user or root; if not, it is told so, logged and closed.
-    private func admitted(_ fd: Int32) -> Bool {
+    /// The pid of the client on `fd` if it is this user or root; if not, it is told so, logged and closed.
+    private func admitted(_ fd: Int32) -> pid_t? {
         var pid: pid_t = 0, uid: uid_t = 0
         guard luminal_peer_credentials(fd, &pid, &uid) == 0 else {
             closeQuietly(fd)
-            return false
+            return nil
         }
-        if uid == getuid() || uid == 0 { return true }
-        let message = "control client pid \(pid) (uid \(uid)) refused: only uid \(getuid()) and root may control this supervisor"
-        dispatcher.loader.context.log(.warning, message)
-        let reply = Frame.encode(ControlReply.failure(.init(.refused, message)).json)
+        if uid == getuid() || uid == 0 { return pid }
+        refuse(fd, "control client pid \(pid) (uid \(uid)) refused: only uid \(getuid()) and root may control this supervisor", code: .refused)
+        return nil
+    }
+
+    /// Sends `message` to the client on `fd` as a `code` error, logs it if `logged`, and closes the connection.
+    private func refuse(_ fd: Int32, _ message: String, code: ControlReply.Code = .limitExceeded, logged: Bool = true) {
+        if logged { dispatcher.loader.context.log(.warning, message) }
+        let reply = Frame.encode(ControlReply.failure(.init(code, message)).json)
         _ = reply.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         // Unread bytes at close would reset the connection before the client reads the reply.
         var scratch = [UInt8](repeating: 0, count: 4096)
         while scratch.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
         closeQuietly(fd)
-        return false
     }
 }

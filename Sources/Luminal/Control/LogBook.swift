@@ -4,8 +4,8 @@ import Synchronization
 /// The most recent log records of a supervisor, kept in memory for `luminal logs`, and a feed
 /// of new ones for `luminal logs -f`.
 ///
-/// Bounded: past `capacity` records the oldest go. A follower that falls `capacity` records
-/// behind loses the newer ones rather than holding memory.
+/// Bounded: past `capacity` records, or `byteCapacity` bytes of their text, the oldest go. A
+/// follower that falls `capacity` records behind loses the newer ones rather than holding memory.
 public final class LogBook: Sendable {
     /// One kept record.
     public struct Entry: Sendable {
@@ -19,20 +19,39 @@ public final class LogBook: Sendable {
 
     /// How many records are kept.
     public let capacity: Int
+    /// How many bytes of message text are kept (the newest record always is).
+    public let byteCapacity: Int
     private let state: Mutex<State>
 
     private struct State {
-        var ring: [Entry] = []
-        var next = 0
+        /// `entries[first...]` are kept, oldest first; those before `first` are dropped (nil).
+        var entries: [Entry?] = []
+        var first = 0
+        var bytes = 0
         var sequence = 0
         var followers: [Int: AsyncStream<Entry>.Continuation] = [:]
         var followerIDs = 0
+
+        /// How many entries are kept.
+        var count: Int { entries.count - first }
+
+        /// Drops the oldest entry, freeing it at once.
+        mutating func dropOldest() {
+            bytes -= entries[first]?.record.message.utf8.count ?? 0
+            entries[first] = nil
+            first += 1
+            if first >= 1024 && first * 2 >= entries.count {
+                entries.removeFirst(first)
+                first = 0
+            }
+        }
     }
 
-    /// An empty book keeping the last `capacity` records.
-    public init(capacity: Int = 2_000) {
+    /// An empty book keeping the last `capacity` records, and at most `byteCapacity` bytes of their text.
+    public init(capacity: Int = 2_000, byteCapacity: Int = 16 * 1024 * 1024) {
         precondition(capacity > 0, "a log book keeps at least one record")
         self.capacity = capacity
+        self.byteCapacity = byteCapacity
         state = Mutex(State())
     }
 
@@ -44,11 +63,10 @@ public final class LogBook: Sendable {
         state.withLock { state in
             state.sequence += 1
             let entry = Entry(sequence: state.sequence, time: time, record: record)
-            if state.ring.count < capacity {
-                state.ring.append(entry)
-            } else {
-                state.ring[state.next] = entry
-                state.next = (state.next + 1) % capacity
+            state.entries.append(entry)
+            state.bytes += record.message.utf8.count
+            while state.count > capacity || (state.bytes > byteCapacity && state.count > 1) {
+                state.dropOldest()
             }
             for follower in state.followers.values { follower.yield(entry) }
         }
@@ -56,7 +74,7 @@ public final class LogBook: Sendable {
 
     /// The last `limit` records (about the photon file `file` only, if given), oldest first.
     public func recent(_ limit: Int, file: String? = nil) -> [Entry] {
-        let all = state.withLock { Array($0.ring[$0.next...] + $0.ring[..<$0.next]) }
+        let all = state.withLock { $0.entries[$0.first...].compactMap { $0 } }
         return Array(all.filter { file == nil || $0.record.file == file }.suffix(limit))
     }
 

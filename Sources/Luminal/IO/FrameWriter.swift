@@ -5,20 +5,28 @@ import Synchronization
 
 /// Writes frames to a worker's fd 3 (or a control client's socket) without ever blocking the caller.
 ///
-/// Bytes the pipe cannot take now are queued and flushed on the worker's queue when the event
-/// loop reports the pipe writable again. A write to a worker that is gone fails with EPIPE (the
-/// supervisor ignores SIGPIPE) and closes the writer.
+/// Frames the pipe cannot take now are queued, each whole, and flushed on the worker's queue when
+/// the event loop reports the pipe writable again. A frame sent with a `limit` is refused when
+/// the bytes already queued plus its own would pass it (a frame is always taken when nothing
+/// waits, so the queue holds at most the limit, or one frame). A frame sent with a tag can be
+/// withdrawn until its first byte is written. A write to a peer that is gone fails with EPIPE
+/// (the supervisor ignores SIGPIPE) and closes the writer.
 final class FrameWriter: Sendable {
-    private let queue: DispatchQueue
-    private let state: Mutex<State>
-
-    private struct State {
-        var fd: Int32
-        var token: EventLoop.Token?
-        var pending: [UInt8] = []
-        var flushed = 0
-        var closeWhenFlushed = false
+    /// What `send` did with a frame.
+    enum Outcome: Equatable {
+        /// Written, or queued to be.
+        case sent
+        /// The writer is closed: the peer is gone or was let go.
+        case closed
+        /// Refused: `queued` unwritten bytes wait already, and this frame would take them past the limit.
+        case overLimit(queued: Int)
     }
+
+    /// Small queued frames are written together, up to this many bytes in one system call.
+    private static let batchSize = 64 * 1024
+
+    private let queue: DispatchQueue
+    let state: Mutex<State>
 
     /// Takes ownership of `fd` (made non-blocking); -1 makes a writer that is closed from the start.
     init(fd: Int32, queue: DispatchQueue) throws(SystemError) {
@@ -28,46 +36,63 @@ final class FrameWriter: Sendable {
     }
 
     deinit {
-        state.withLock { Self.close(&$0) }
+        close()
     }
 
     /// Queues one frame; false when the writer is closed (the worker is gone or let go).
     @discardableResult
     func send(_ message: HostMessage) -> Bool {
-        send(object: message.json)
+        send(frame: Frame.encode(message.json)) == .sent
     }
 
-    /// Queues one frame holding `object`; false when the writer is closed.
-    @discardableResult
-    func send(object: JSONValue) -> Bool {
-        let frame = Frame.encode(object)
-        return state.withLock { state in
-            guard state.fd >= 0, !state.closeWhenFlushed else { return false }
-            if state.pending.count == state.flushed {
-                state.pending.removeAll(keepingCapacity: true)
-                state.flushed = 0
-                var written = 0
-                guard Self.write(frame, from: &written, state: &state) else { return false }
-                if written == frame.count { return true }
-                state.pending = Array(frame[written...])
-                waitForRoom(&state)
-            } else {
-                state.pending += frame
-            }
-            return true
-        }
-    }
-
-    /// Closes fd 3 once queued frames are written: the worker then reads end of file.
-    func finish() {
+    /// Queues `frame` (header included), tagged with `tag` if given, unless it would take the
+    /// queued bytes past `limit`.
+    func send(frame: [UInt8], tag: Int64? = nil, limit: Int? = nil) -> Outcome {
         state.withLock { state in
-            if state.pending.count == state.flushed { Self.close(&state) } else { state.closeWhenFlushed = true }
+            guard state.fd >= 0, !state.closeWhenFlushed else { return .closed }
+            if let limit, state.queuedBytes > 0, state.queuedBytes + frame.count > limit {
+                return .overLimit(queued: state.queuedBytes)
+            }
+            var written = 0
+            if state.queuedBytes == 0 {
+                guard let n = Self.write(frame, from: 0, fd: state.fd) else {
+                    state.close()
+                    return .closed
+                }
+                if n == frame.count { return .sent }
+                written = n
+                waitForRoom(&state)
+            }
+            state.append(frame, tag: written == 0 ? tag : nil, written: written)
+            return .sent
         }
     }
 
-    /// Closes fd 3 now, dropping queued frames.
+    /// Drops the frame sent with `tag` if none of it is written yet; true if it was dropped.
+    @discardableResult
+    func withdraw(_ tag: Int64) -> Bool {
+        state.withLock { $0.withdraw(tag) }
+    }
+
+    /// The unwritten bytes of the queued frames.
+    var queuedBytes: Int { state.withLock { $0.queuedBytes } }
+
+    /// Closes the fd once queued frames are written: a worker then reads end of file.
+    func finish() {
+        let closeNow = state.withLock { state -> Bool in
+            state.closeWhenFlushed = true
+            return state.queuedBytes == 0
+        }
+        if closeNow { close() }
+    }
+
+    /// Closes the fd now, dropping queued frames.
     func close() {
-        state.withLock { Self.close(&$0) }
+        let waiters = state.withLock { state -> [RoomWaiters.Waiter] in
+            state.close()
+            return state.roomWaiters.takeAll()
+        }
+        waiters.forEach { $0.resume(returning: false) }
     }
 
     private func waitForRoom(_ state: inout State) {
@@ -79,43 +104,42 @@ final class FrameWriter: Sendable {
     }
 
     private func flush() {
-        state.withLock { state in
-            guard state.fd >= 0, state.flushed < state.pending.count else { return }
-            var written = state.flushed
-            guard Self.write(state.pending, from: &written, state: &state) else { return }
-            state.flushed = written
-            if written < state.pending.count {
-                waitForRoom(&state)
-                return
+        enum Next { case wait, failed, flushed }
+        let (next, ready) = state.withLock { state -> (Next, [RoomWaiters.Waiter]) in
+            guard state.fd >= 0 else { return (.failed, []) }
+            var next = Next.flushed
+            while let (batch, offset) = state.nextBatch(upTo: Self.batchSize) {
+                guard let n = Self.write(batch, from: offset, fd: state.fd) else {
+                    next = .failed
+                    break
+                }
+                state.consume(n - offset)
+                if n < batch.count {
+                    waitForRoom(&state)
+                    next = .wait
+                    break
+                }
             }
-            state.pending.removeAll(keepingCapacity: true)
-            state.flushed = 0
-            if state.closeWhenFlushed { Self.close(&state) }
+            return (next, state.roomWaiters.takeReady(queued: state.queuedBytes))
         }
+        ready.forEach { $0.resume(returning: true) }
+        if next == .failed || (next == .flushed && state.withLock({ $0.closeWhenFlushed })) { close() }
     }
 
-    /// Writes `bytes[offset...]` until done or EAGAIN; false (and closed) on any other error.
-    private static func write(_ bytes: [UInt8], from offset: inout Int, state: inout State) -> Bool {
+    /// Writes as much of `bytes[offset...]` as the fd takes now: the offset reached, or nil on an
+    /// error other than EAGAIN.
+    private static func write(_ bytes: [UInt8], from offset: Int, fd: Int32) -> Int? {
+        var offset = offset
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(state.fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n >= 0 {
                 offset += n
             } else if errno == EINTR {
                 continue
-            } else if errno == EAGAIN {
-                return true
             } else {
-                close(&state)
-                return false
+                return errno == EAGAIN ? offset : nil
             }
         }
-        return true
-    }
-
-    private static func close(_ state: inout State) {
-        guard state.fd >= 0 else { return }
-        state.token.map(EventLoop.shared.remove)
-        closeQuietly(state.fd)
-        state = State(fd: -1)
+        return offset
     }
 }

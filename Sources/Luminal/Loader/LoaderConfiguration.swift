@@ -28,6 +28,15 @@ public struct LoaderConfiguration: Sendable {
     public var stateFile: String?
     /// The largest frame accepted from or sent to a worker, in bytes. Default 16 MiB.
     public var frameCap: Int = Frame.defaultCap
+    /// The most bytes of calls that may wait to be written to one worker's fd 3 (a worker that
+    /// does not read its requests makes them wait). A call that would pass it fails at once with
+    /// `overloaded`; the worker and its other calls carry on. A call that has not started being
+    /// written when it is abandoned (timeout, cancelled caller) leaves the queue. One frame is
+    /// always taken when nothing waits. Default 32 MiB.
+    public var queuedCallBytesLimit = 32 * 1024 * 1024
+    /// The most calls one worker may have in flight (sent and not yet answered); one more fails
+    /// at once with `overloaded`. Default 65,536.
+    public var callsInFlightLimit = 65_536
 
     /// The defaults.
     public init() {}

@@ -48,6 +48,9 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
         public static let timeout = Code(rawValue: "timeout")
         /// The task awaiting the reply was cancelled; the request was abandoned.
         public static let cancelled = Code(rawValue: "cancelled")
+        /// The worker has too much waiting for it (it is not reading its requests): the call was
+        /// refused at once, and the worker and its other calls carry on. See `LoaderConfiguration`.
+        public static let overloaded = Code(rawValue: "overloaded")
         /// The photon answered with an error; see `reply`.
         public static let photonError = Code(rawValue: "photonError")
         /// The photon is a plain executable and takes no calls.

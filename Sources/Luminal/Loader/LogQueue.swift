@@ -4,28 +4,33 @@ import Synchronization
 /// Hands log records to the sink on a queue of its own, so a slow sink never stalls a worker's
 /// output draining (and so never blocks a worker on a full stdout pipe).
 ///
-/// At most `capacity` records wait; past that, records are dropped and counted, and once the
-/// sink catches up it is told how many were lost.
+/// At most `capacity` records, and `byteCapacity` bytes of their text, wait; past that, records
+/// are dropped and counted, and once the sink catches up it is told how many were lost.
 final class LogQueue: Sendable {
     /// Records that may wait for a slow sink before newer ones are dropped.
     static let capacity = 10_000
+    /// Bytes of message text that may wait for a slow sink before newer records are dropped
+    /// (a worker's lines are up to 64 KiB each).
+    static let byteCapacity = 16 * 1024 * 1024
 
     private let sink: LogSink
     private let queue = DispatchQueue(label: "luminal.log")
-    private let state = Mutex<(waiting: Int, dropped: Int)>((0, 0))
+    private let state = Mutex<(waiting: Int, bytes: Int, dropped: Int)>((0, 0, 0))
 
     init(sink: @escaping LogSink) {
         self.sink = sink
     }
 
-    /// Queues `record`, or drops it if the sink is `capacity` records behind.
+    /// Queues `record`, or drops it if the sink is `capacity` records or `byteCapacity` bytes behind.
     func submit(_ record: LogRecord) {
+        let size = record.message.utf8.count
         let admitted = state.withLock { state -> Bool in
-            guard state.waiting < Self.capacity else {
+            guard state.waiting < Self.capacity, state.waiting == 0 || state.bytes + size <= Self.byteCapacity else {
                 state.dropped += 1
                 return false
             }
             state.waiting += 1
+            state.bytes += size
             return true
         }
         guard admitted else { return }
@@ -33,6 +38,7 @@ final class LogQueue: Sendable {
             sink(record)
             let dropped = state.withLock { state -> Int in
                 state.waiting -= 1
+                state.bytes -= size
                 guard state.waiting == 0 else { return 0 }
                 defer { state.dropped = 0 }
                 return state.dropped

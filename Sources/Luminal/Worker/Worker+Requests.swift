@@ -37,6 +37,12 @@ enum WorkerRequest: Sendable {
         }
     }
 
+    /// Whether this is a call (not start, stop or ping).
+    var isCall: Bool {
+        if case .call = self { return true }
+        return false
+    }
+
     var label: String {
         switch self {
         case .start: "start"
@@ -88,12 +94,13 @@ extension Worker {
             deadline.cancel()
             deliver(result)
         })
-        enum Admission { case sent(Int64), retired, gone }
+        enum Admission { case sent(Int64), retired, gone, tooMany(Int) }
         let admission = state.withLock { state -> Admission in
             // A call that reached a replaced worker, even one that has since exited, is retried
             // by its handler on the current one: it must not be lost.
-            if case .call = request, state.retired { return .retired }
+            if request.isCall, state.retired { return .retired }
             guard state.phase != .exited, state.fault == nil else { return .gone }
+            if request.isCall, state.pending.count >= limits.callsInFlight { return .tooMany(state.pending.count) }
             let id = state.nextID
             state.nextID += 1
             state.pending[id] = pending
@@ -104,9 +111,20 @@ extension Worker {
         case .sent(let sent): id = sent
         case .retired: return deliver(.failure(LoaderError(.retired, "generation \(generation) of \(file.path) takes no new calls", photon: request.photon, file: file.path)))
         case .gone: return deliver(.failure(gone(request)))
+        case .tooMany(let count):
+            return deliver(.failure(overloaded(request, "\(count) requests are in flight on it; the limit is \(limits.callsInFlight)")))
         }
-        if !writer.send(request.message(id: id)) {
+        // Only calls count against the queue's limit: start, stop and ping are small and few.
+        let frame = Frame.encode(request.message(id: id).json)
+        switch writer.send(frame: frame, tag: id, limit: request.isCall ? limits.queuedCallBytes : nil) {
+        case .sent:
+            break
+        case .closed:
             if let lost = state.withLock({ $0.pending.removeValue(forKey: id) }) { lost.resume(.failure(gone(request))) }
+            return
+        case .overLimit(let queued):
+            let why = "\(queued) bytes of requests wait to be written to it, and this one's \(frame.count) would pass the limit of \(limits.queuedCallBytes) bytes"
+            if let refused = state.withLock({ $0.pending.removeValue(forKey: id) }) { refused.resume(.failure(overloaded(request, why))) }
             return
         }
         ticket.sent(id)
@@ -124,6 +142,12 @@ extension Worker {
         }
     }
 
+    /// The error for a call refused because the worker has too much waiting: `why`.
+    private func overloaded(_ request: WorkerRequest, _ why: String) -> LoaderError {
+        LoaderError(.overloaded, "photon \(request.photon) (\(file.path)) refused \(request.label) at once: its worker is not keeping up with its requests (\(why)); it and its other calls carry on",
+                    photon: request.photon, file: file.path)
+    }
+
     private func gone(_ request: WorkerRequest) -> LoaderError {
         let why = protocolFault.map { "broke the protocol (\($0))" } ?? process.exitStatus.map { "exited with \($0)" } ?? "is shutting down"
         return LoaderError(.workerExited, "photon \(request.photon) (\(file.path)) cannot take \(request.label): its worker \(why)",
@@ -131,10 +155,11 @@ extension Worker {
     }
 
     /// Gives up on request `id` if it is still waiting: its caller gets `error(request, file)`.
+    /// A frame not yet started is dropped from fd 3's queue; the worker never sees it.
     private func abandon(_ id: Int64, with error: (PendingRequest, String) -> LoaderError) {
         let pending = state.withLock { state -> PendingRequest? in
             guard let pending = state.pending.removeValue(forKey: id) else { return nil }
-            state.abandoned.insert(id)
+            if !writer.withdraw(id) { state.abandoned.insert(id) }
             return pending
         }
         if let pending { pending.resume(.failure(error(pending, file.path))) }
@@ -145,8 +170,7 @@ extension Worker {
     func complete(_ id: Int64, isPong: Bool, _ reply: Result<JSONValue, ReplyError>) {
         enum Match { case found(PendingRequest), abandoned, unknown, wrongKind }
         let match = state.withLock { state -> Match in
-            if state.abandoned.remove(id) != nil { return .abandoned }
-            guard let pending = state.pending[id] else { return .unknown }
+            guard let pending = state.pending[id] else { return state.abandoned.take(id) ? .abandoned : .unknown }
             guard pending.isPing == isPong else { return .wrongKind }
             state.pending[id] = nil
             return .found(pending)

@@ -19,6 +19,7 @@ final class Worker: Sendable {
     let queue: DispatchQueue
     let writer: FrameWriter
     let hooks: WorkerHooks
+    let limits: RequestLimits
     let state = Mutex<State>(State())
     // Set once in `init`, then only touched on `queue`.
     nonisolated(unsafe) var reader: FrameReader?
@@ -47,7 +48,8 @@ final class Worker: Sendable {
             }
         }
         var idleWaiters: [@Sendable () -> Void] = []
-        var abandoned: Set<Int64> = []
+        /// Requests abandoned after they reached the worker, whose late replies are dropped.
+        var abandoned = AbandonedRequests()
         var nextID: Int64 = 1
         var fault: ProtocolFault?
         /// A heartbeat ping is in flight.
@@ -82,6 +84,7 @@ final class Worker: Sendable {
         self.file = file
         self.generation = generation
         self.hooks = hooks
+        limits = RequestLimits(queuedCallBytes: configuration.queuedCallBytesLimit, callsInFlight: configuration.callsInFlightLimit)
         queue = DispatchQueue(label: "luminal.worker.\(spawned.pid)")
         tree = ProcessTree(root: spawned.pid, marker: "\(WorkerMarker.variable)=\(marker)")
         process = ChildProcess(pid: spawned.pid, pidfd: spawned.pidfd, queue: queue)

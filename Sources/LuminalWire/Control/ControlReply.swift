@@ -40,6 +40,9 @@ public enum ControlReply: Sendable, Hashable {
         case rolledBack
         /// The client's user may not control this supervisor.
         case refused
+        /// A limit of the control protocol was reached: too many clients are connected, or the
+        /// reply would be larger than a control frame may be.
+        case limitExceeded
     }
 
     /// The frame's object.

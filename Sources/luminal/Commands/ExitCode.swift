@@ -23,6 +23,8 @@ enum ExitCode: Int32, CaseIterable {
     case notRunning = 69
     /// `run`: the control socket cannot be created, e.g. another supervisor answers there (EX_CANTCREAT).
     case cannotListen = 73
+    /// A limit of the control protocol was reached: too many clients, or a reply too large (EX_TEMPFAIL).
+    case limitExceeded = 75
     /// The connection to the supervisor broke or carried garbage (EX_PROTOCOL).
     case connectionLost = 76
     /// The supervisor refused this user (EX_NOPERM).
@@ -36,6 +38,7 @@ enum ExitCode: Int32, CaseIterable {
         case .failed: .failed
         case .rolledBack: .rolledBack
         case .refused: .refused
+        case .limitExceeded: .limitExceeded
         }
     }
 
@@ -52,6 +55,7 @@ enum ExitCode: Int32, CaseIterable {
         case .noInput: "run: the photon folder does not exist"
         case .notRunning: "no supervisor answers on the control socket"
         case .cannotListen: "run: cannot create the control socket (another supervisor answers there?)"
+        case .limitExceeded: "a limit of the supervisor was reached: too many clients, or a reply too large to send"
         case .connectionLost: "the connection to the supervisor broke"
         case .refused: "the supervisor refused this user"
         }
