@@ -89,10 +89,12 @@ extension HostileCase {
         },
     ]
 
-    /// Local control clients that do not read, flood, or crowd the socket.
+    /// Local control clients that do not read, flood, crowd the socket, or send garbage.
     static let clients: [HostileCase] = [
         HostileCase("an events client that stops reading while photons emit") { supervisor in
-            let stalled = try StalledClient(supervisor.control, sending: [ControlRequest(.events)])
+            let stalled = try RawControlConnection(supervisor.control)
+            stalled.shrinkReceiveBuffer(to: 4096)
+            stalled.send(ControlRequest(.events))
             let data = String(repeating: "e", count: 16 * 1024)
             for _ in 0..<10 {
                 #expect(try await supervisor.client("call", "bystander", "emit", #"{"count": 1000, "data": "\#(data)"}"#).code == 0)
@@ -100,15 +102,36 @@ extension HostileCase {
             withExtendedLifetime(stalled) {}
         },
         HostileCase("a logs -f client that stops reading while a photon floods its output") { supervisor in
-            let stalled = try StalledClient(supervisor.control, sending: [ControlRequest(.logs, follow: true)])
+            let stalled = try RawControlConnection(supervisor.control)
+            stalled.shrinkReceiveBuffer(to: 4096)
+            stalled.send(ControlRequest(.logs, follow: true))
             #expect(try await supervisor.client("call", "bystander", "flood", #"{"bytes": 268435456}"#, "--timeout", "300").code == 0)
             withExtendedLifetime(stalled) {}
         },
         HostileCase("2,000 pipelined logs requests whose replies are never read") { supervisor in
             #expect(try await supervisor.client("call", "bystander", "lines", #"{"count": 2000}"#).code == 0)
-            let stalled = try StalledClient(supervisor.control, sending: Array(repeating: ControlRequest(.logs, lines: 2000), count: 2000))
+            let stalled = try RawControlConnection(supervisor.control)
+            stalled.write(Array(repeating: ControlRequest(.logs, lines: 2000), count: 2000).flatMap { Frame.encode($0.json) })
             #expect(try await supervisor.client("status").code == 0)
             withExtendedLifetime(stalled) {}
+        },
+        HostileCase("more control clients than the limit, all idle") { supervisor in
+            let crowd = try (0..<ControlServer.connectionLimit).map { _ in try RawControlConnection(supervisor.control) }
+            let late = try RawControlConnection(supervisor.control)
+            let refusal = try #require(try late.receive())
+            guard case .failure(let failure) = try ControlReply(object: refusal) else {
+                Issue.record("expected a refusal, got \(refusal)")
+                return
+            }
+            #expect(failure.code == .limitExceeded)
+            // A client connected before the crowd grew is still served.
+            crowd[0].send(ControlRequest(.status))
+            #expect(try crowd[0].receive() != nil)
+        },
+        HostileCase("a client that sends a 2 GiB length prefix, then garbage") { supervisor in
+            let hostile = try RawControlConnection(supervisor.control)
+            hostile.write([0x7F, 0xFF, 0xFF, 0xFF] + Array(repeating: 0xEE, count: 1 << 20))
+            try hostile.readToEnd()
         },
     ]
 }

@@ -64,24 +64,3 @@ func residentBytes(of pid: pid_t) -> Int? {
     let line = String(decoding: text, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
     return line?.split(separator: " ").dropFirst().first.flatMap { Int($0) }.map { $0 * 1024 }
 }
-
-/// A control connection that sends requests and never reads a reply.
-final class StalledClient: Sendable {
-    let fd: Int32
-
-    /// Connects to `control` and sends `requests`, one frame each.
-    init(_ control: String, sending requests: [ControlRequest]) throws {
-        fd = try UnixSocket.connect(to: control)
-        let bytes = requests.flatMap { Frame.encode($0.json) }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { break } // the supervisor hung up: that is allowed
-            offset += n
-        }
-    }
-
-    deinit {
-        close(fd)
-    }
-}
