@@ -63,6 +63,9 @@ final class InotifySource: ChangeSource {
         }
     }
 
+    /// How many folders are watched now.
+    var watchedFolders: Int { state.withLock { $0.folders.count } }
+
     func changes() -> [String] {
         var changed: [String] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -82,6 +85,11 @@ final class InotifySource: ChangeSource {
                     offset += 16 + length
                     if mask & UInt32(IN_Q_OVERFLOW) != 0 {
                         changed.append(root)
+                        continue
+                    }
+                    if mask & UInt32(IN_IGNORED) != 0 {
+                        // The kernel dropped the watch (its folder is gone): so does the source.
+                        state.withLock { _ = $0.folders.removeValue(forKey: wd) }
                         continue
                     }
                     guard let folder = state.withLock({ $0.folders[wd] }) else { continue }

@@ -46,6 +46,10 @@ actor PhotonWatcher {
         debouncer = ChangeDebouncer(quietPeriod: quietPeriod)
     }
 
+    /// How many photon files' failed versions are remembered (one each at most, and none for a
+    /// file that is gone).
+    var rememberedFailures: Int { failed.count }
+
     /// Remembers that the photon file at `path`, as it is now, failed: it is retried when it changes.
     func remember(failure path: String) async {
         let file: PhotonFile
@@ -223,7 +227,9 @@ actor PhotonWatcher {
         } catch {
             if loadedChecksum != nil {
                 _ = try? await loader.unloadPhoton(path)
-            } else if Paths.kind(path) != .missing {
+            } else if Paths.kind(path) == .missing {
+                failed[path] = nil // gone: nothing to remember, whatever comes under its name next
+            } else {
                 // A photon file that cannot be used as it is (say, a bad manifest): report why, once per version.
                 let fingerprint = await fingerprint(of: path, failure: error)
                 if failed[path] != fingerprint, !stopped {

@@ -59,14 +59,15 @@ struct PhotonFolder {
     }
 
     func remove() {
-        removeTree(path)
+        remove(path)
     }
 
-    private func removeTree(_ path: String) {
+    /// Removes `path` and, for a folder, what is in it; symlinks go as links.
+    func remove(_ path: String) {
         var info = stat()
         // lstat: a symlink to a folder (even one to `..`) goes as a link, never as what it names.
         if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, let names = Paths.entries(of: path) {
-            names.forEach { removeTree(Paths.join(path, $0)) }
+            names.forEach { remove(Paths.join(path, $0)) }
             rmdir(path)
         } else {
             unlink(path)

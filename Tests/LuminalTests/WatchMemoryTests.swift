@@ -1,0 +1,38 @@
+import Glibc
+import Testing
+@testable import Luminal
+
+extension Supervisor.Watch {
+    /// What the watcher remembers of files and folders goes when they do, so churn in the
+    /// folder cannot grow it.
+    @Test(.serialized, arguments: backends)
+    func aDeletedBrokenFileIsForgotten(backend: WatchBackend) async throws {
+        try await withRig(backend) { rig in
+            for round in 0..<3 {
+                rig.folder.write("broken-\(round)/photon.json", #"{"exec": "run", "restrat": "always"}"#)
+                try await rig.settle()
+                #expect(await rig.watcher.rememberedFailures == 1)
+                rig.folder.remove(Paths.join(rig.folder.path, "broken-\(round)"))
+                try await rig.settle()
+                #expect(await rig.watcher.rememberedFailures == 0)
+            }
+        }
+    }
+
+    @Test func inotifyForgetsTheWatchOfADeletedFolder() throws {
+        let folder = PhotonFolder()
+        defer { folder.remove() }
+        let source = try InotifySource(root: folder.path, recursive: true)
+        defer { source.close() }
+        let before = source.watchedFolders
+        for round in 0..<3 {
+            let sub = Paths.join(folder.path, "sub-\(round)")
+            #expect(mkdir(sub, 0o755) == 0)
+            _ = source.changes()
+            #expect(source.watchedFolders == before + 1)
+            #expect(rmdir(sub) == 0)
+            _ = source.changes()
+            #expect(source.watchedFolders == before)
+        }
+    }
+}
