@@ -4,7 +4,7 @@ import Testing
 import LuminalWire
 
 extension ChaosCase {
-    /// The reliability list, in its order, with the outcome PROTOCOL.md and DESIGN.md promise for each.
+    /// The reliability list, in its order, with the outcome PROTOCOL.md (§6–§8) promises and Sources/Luminal/ARCHITECTURE.md (§2.4, §4) describes for each.
     static let all: [ChaosCase] = [
         ChaosCase("crashes at start", mode: "crash-on-start") { victim in
             let handler = try await victim.load(start: false)

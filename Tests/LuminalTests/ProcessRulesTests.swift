@@ -5,7 +5,7 @@ import Testing
 import LuminalWire
 
 extension Supervisor {
-    /// The process rules of DESIGN.md, checked on real workers.
+    /// The process rules of Sources/Luminal/ARCHITECTURE.md §4 (and PROTOCOL.md §1), checked on real workers.
     @Suite struct ProcessRules {
         func inspect(_ loader: Loader, _ folder: PhotonFolder) async throws -> [String: JSONValue] {
             let handler = try #require(try await loader.loadPhoton(at: folder.chaos("probe")).first)

@@ -31,7 +31,7 @@ struct SpawnedProcess: Sendable {
     let stderr: Int32
 }
 
-/// Spawns workers with `posix_spawn`, following the process rules in DESIGN.md.
+/// Spawns workers with `posix_spawn`, following the process rules in ARCHITECTURE.md §4 (and PROTOCOL.md §1).
 enum Spawner {
     /// Spawns `request` with fds 0–4 wired as the protocol requires and nothing else inherited.
     ///
