@@ -16,7 +16,7 @@ let package = Package(
         // Worker SDK: a Swift photon in a few lines, no Foundation.
         .target(name: "LuminalPhoton", dependencies: ["LuminalWire"]),
         // The supervisor library: Loader, Handler, process layer.
-        .target(name: "Luminal", dependencies: ["LuminalWire", "_LuminalCShims"]),
+        .target(name: "Luminal", dependencies: ["LuminalWire", "_LuminalCShims"], exclude: ["ARCHITECTURE.md"]),
         // The `luminal` command.
         .executableTarget(name: "luminal", dependencies: ["Luminal"]),
         // Example photon written with the SDK.

@@ -18,8 +18,10 @@ final class OutputCapture: @unchecked Sendable {
     /// Longest line delivered in one piece.
     static let maxLineLength = 64 * 1024
 
-    // Confined to `queue`: `partial`, `open`, `token`.
+    // Confined to `queue`: `partial`, `continued`, `open`, `token`.
     private var partial: [UInt8] = []
+    /// Whether a piece of the current line has been delivered already.
+    private var continued = false
     private(set) var open = true
     private var token: EventLoop.Token?
     private let fd: Int32
@@ -72,13 +74,22 @@ final class OutputCapture: @unchecked Sendable {
         while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
             partial += rest[..<newline]
             rest = rest[rest.index(after: newline)...]
-            emit(partial)
+            emitFullPieces()
+            // The line's last piece; none when its earlier pieces took all of it.
+            if !partial.isEmpty || !continued { emit(partial) }
             partial.removeAll(keepingCapacity: true)
+            continued = false
         }
         partial += rest
+        emitFullPieces()
+    }
+
+    /// Delivers the held part of the current line in pieces of `maxLineLength`, keeping the rest.
+    private func emitFullPieces() {
         while partial.count >= Self.maxLineLength {
             emit(partial[..<Self.maxLineLength])
             partial.removeFirst(Self.maxLineLength)
+            continued = true
         }
     }
 
