@@ -51,6 +51,8 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
         /// The worker has too much waiting for it (it is not reading its requests): the call was
         /// refused at once, and the worker and its other calls carry on. See `LoaderConfiguration`.
         public static let overloaded = Code(rawValue: "overloaded")
+        /// A request's frame is larger than the frame cap its worker reads (`LoaderConfiguration.frameCap`); it was not sent.
+        public static let requestTooLarge = Code(rawValue: "requestTooLarge")
         /// The photon answered with an error; see `reply`.
         public static let photonError = Code(rawValue: "photonError")
         /// The photon is a plain executable and takes no calls.

@@ -4,6 +4,8 @@ struct RequestLimits: Sendable {
     let queuedCallBytes: Int
     /// Calls sent and not yet answered.
     let callsInFlight: Int
+    /// The largest frame payload the worker reads (`LUMINAL_FRAME_CAP`).
+    let frameCap: Int
 }
 
 /// The ids of requests abandoned after they were written to the worker: a late reply to one is

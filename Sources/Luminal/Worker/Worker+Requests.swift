@@ -116,6 +116,12 @@ extension Worker {
         }
         // Only calls count against the queue's limit: start, stop and ping are small and few.
         let frame = Frame.encode(request.message(id: id).json)
+        guard frame.count - 4 <= limits.frameCap else {
+            let error = LoaderError(.requestTooLarge, "photon \(request.photon) (\(file.path)) was not sent \(request.label): it is \(frame.count - 4) bytes as a frame, and its worker reads frames of at most \(limits.frameCap) bytes (LoaderConfiguration.frameCap)",
+                                    photon: request.photon, file: file.path)
+            if let refused = state.withLock({ $0.pending.removeValue(forKey: id) }) { refused.resume(.failure(error)) }
+            return
+        }
         switch writer.send(frame: frame, tag: id, limit: request.isCall ? limits.queuedCallBytes : nil) {
         case .sent:
             break

@@ -84,7 +84,8 @@ final class Worker: Sendable {
         self.file = file
         self.generation = generation
         self.hooks = hooks
-        limits = RequestLimits(queuedCallBytes: configuration.queuedCallBytesLimit, callsInFlight: configuration.callsInFlightLimit)
+        limits = RequestLimits(queuedCallBytes: configuration.queuedCallBytesLimit, callsInFlight: configuration.callsInFlightLimit,
+                               frameCap: configuration.frameCap)
         queue = DispatchQueue(label: "luminal.worker.\(spawned.pid)")
         tree = ProcessTree(root: spawned.pid, marker: "\(WorkerMarker.variable)=\(marker)")
         process = ChildProcess(pid: spawned.pid, pidfd: spawned.pidfd, queue: queue)
