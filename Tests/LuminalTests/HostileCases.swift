@@ -101,11 +101,11 @@ extension HostileCase {
             }
             withExtendedLifetime(stalled) {}
         },
-        HostileCase("a logs -f client that stops reading while a photon floods its output") { supervisor in
+        HostileCase("a logs -f client that stops reading while a photon floods 128 MiB of output") { supervisor in
             let stalled = try RawControlConnection(supervisor.control)
             stalled.shrinkReceiveBuffer(to: 4096)
             stalled.send(ControlRequest(.logs, follow: true))
-            #expect(try await supervisor.client("call", "bystander", "flood", #"{"bytes": 268435456}"#, "--timeout", "300").code == 0)
+            #expect(try await supervisor.client("call", "bystander", "flood", #"{"bytes": 134217728}"#, "--timeout", "300").code == 0)
             withExtendedLifetime(stalled) {}
         },
         HostileCase("2,000 pipelined logs requests whose replies are never read") { supervisor in

@@ -35,8 +35,14 @@ extension Supervisor {
 /// One hostile input: what is in the folder when `luminal run` starts, and what is done to it
 /// once the bystander serves (each row checks what is particular to it there).
 struct HostileCase: Sendable, CustomTestStringConvertible {
-    /// How much the supervisor's resident memory may grow over a row.
-    static let memoryAllowance = 64 * 1_048_576
+    /// How much the supervisor's resident memory may grow over a row: 64 MiB, four times that
+    /// under a sanitizer, whose shadow memory and quarantine of freed blocks grow with the heap.
+    static let memoryAllowance = 64 * 1_048_576 * (underSanitizer ? 4 : 1)
+
+    /// Whether this process (and so the `luminal` built with it) runs under a sanitizer.
+    static let underSanitizer = ["__asan_init", "__tsan_init"].contains { (name: String) in
+        dlsym(nil, name) != nil // nil is RTLD_DEFAULT: every loaded object
+    }
 
     /// What the hostile input is.
     let what: String
