@@ -18,7 +18,7 @@ let package = Package(
         // The supervisor library: Loader, Handler, process layer.
         .target(name: "Luminal", dependencies: ["LuminalWire", "_LuminalCShims"], exclude: ["ARCHITECTURE.md"]),
         // The `luminal` command.
-        .executableTarget(name: "luminal", dependencies: ["Luminal"]),
+        .executableTarget(name: "luminal", dependencies: ["Luminal", "LuminalWire"]),
         // Example photon written with the SDK.
         .executableTarget(name: "swift-greeter", dependencies: ["LuminalPhoton"], path: "photons/swift-greeter/Sources"),
         // Misbehaving and instrumented photons for the test suite.
