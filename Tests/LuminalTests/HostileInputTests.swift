@@ -39,11 +39,6 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     /// under a sanitizer, whose shadow memory and quarantine of freed blocks grow with the heap.
     static let memoryAllowance = 64 * 1_048_576 * (underSanitizer ? 4 : 1)
 
-    /// Whether this process (and so the `luminal` built with it) runs under a sanitizer.
-    static let underSanitizer = ["__asan_init", "__tsan_init"].contains { (name: String) in
-        dlsym(nil, name) != nil // nil is RTLD_DEFAULT: every loaded object
-    }
-
     /// What the hostile input is.
     let what: String
     /// Options added to `luminal run`.

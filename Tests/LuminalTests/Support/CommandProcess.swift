@@ -33,6 +33,12 @@ final class CommandProcess: Sendable {
 
     deinit {
         process.signal(SIGKILL)
+        // Reaped here if its watcher has not: the pidfd closes with it, and a test that failed
+        // half-way must not leave a zombie for the next test's census.
+        if process.exitStatus == nil {
+            var status: Int32 = 0
+            _ = waitpid(process.pid, &status, 0)
+        }
     }
 
     /// The pids of the photon files loaded so far, from lines like
