@@ -53,7 +53,16 @@ enum RunCommand {
             notifier?.notify(["READY=1", "STATUS=\(summary)", "MAINPID=\(getpid())"])
             if let notifier, let interval = notifier.watchdogInterval { await keepWatchdogFed(notifier, every: interval / 2, loader: loader) }
         }
-        withExtendedLifetime(shutdown) { dispatchMain() }
+        withExtendedLifetime(shutdown) { parkMainThread() }
+    }
+
+    /// Keeps the main thread waiting for the rest of the process's life; the work runs on queues
+    /// and the cooperative pool. Not `dispatchMain()`: it ends the main thread with
+    /// `pthread_exit` and keeps it in `sigsuspend` from a thread-exit destructor, so a signal
+    /// handled there runs on a thread the sanitizers' runtime has already retired, on a stack the
+    /// forced unwind left poisoned (AddressSanitizer failed its own check on SIGTERM, at random).
+    private static func parkMainThread() -> Never {
+        while true { pause() }
     }
 
     /// Pings the watchdog while the loader answers: a wedged supervisor stops pinging and is restarted.

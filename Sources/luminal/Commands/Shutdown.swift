@@ -20,9 +20,11 @@ final class Shutdown: Sendable {
 
     init(loader: Loader, control: ControlServer, notifier: SystemdNotifier?) {
         let received = Count()
+        // Not the main queue: the main thread only waits (RunCommand.parkMainThread).
+        let queue = DispatchQueue(label: "luminal.shutdown")
         sources = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { @Sendable in
                 let name = number == SIGINT ? "SIGINT" : "SIGTERM"
                 let count = received.value.add(1, ordering: .relaxed).newValue

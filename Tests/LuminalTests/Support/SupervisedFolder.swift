@@ -30,6 +30,11 @@ final class SupervisedFolder: Sendable {
 
     /// Runs a client command against this supervisor.
     func client(_ arguments: String...) async throws -> ClientRun {
+        try await client(arguments)
+    }
+
+    /// Runs a client command against this supervisor.
+    func client(_ arguments: [String]) async throws -> ClientRun {
         let process = try CommandProcess(arguments + ["--control", control])
         let status = try await process.finish()
         return ClientRun(status: status, output: process.output, lines: process.lines)
@@ -49,6 +54,7 @@ final class SupervisedFolder: Sendable {
     /// Stops the supervisor with SIGTERM, expecting exit 0.
     func stop() async throws {
         run.process.signal(SIGTERM)
-        #expect(await run.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
+        let status = await run.process.waitForExit(timeout: testDeadline)
+        #expect(status == .exited(code: 0), "luminal run ended with \(status.map { "\($0)" } ?? "no exit"); its last lines: \(run.lines.suffix(30))")
     }
 }
