@@ -25,6 +25,13 @@ final class ChildRegistry: Sendable {
         workers.withLock { $0 }
     }
 
+    /// Runs `census` with the workers' pids while no worker can be spawned: every child of the
+    /// supervisor it sees is then either in that set or not a worker at all (a worker being
+    /// spawned is, until its `exec`, a child without its marker, in a group of its own).
+    func withoutSpawning<T>(_ census: (Set<pid_t>) -> T) -> T {
+        workers.withLock { census($0) }
+    }
+
     /// Forgets a worker once its exit status has been collected.
     func forget(_ pid: pid_t) {
         _ = workers.withLock { $0.remove(pid) }

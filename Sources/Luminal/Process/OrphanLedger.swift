@@ -21,7 +21,9 @@ final class OrphanLedger: Sendable {
 
     private struct Claim {
         let startTime: UInt64
+        /// The worker claimed for, by pid and start time (pids are reused).
         let root: pid_t
+        let rootStart: UInt64
     }
 
     private let claims = Mutex<[pid_t: Claim]>([:])
@@ -29,24 +31,27 @@ final class OrphanLedger: Sendable {
     /// Claims for the worker `root`, which has just exited (not yet reaped), the supervisor's
     /// children that nothing else accounts for and that started after `rootStart`.
     func claimOrphans(of root: pid_t, startedAt rootStart: UInt64) {
-        let me = getpid(), ownGroup = getpgrp(), workers = ChildRegistry.shared.workerPIDs
+        let me = getpid(), ownGroup = getpgrp()
         let ourMarkers = "\(WorkerMarker.variable)=\(me)."
-        claims.withLock { claims in
-            claims = claims.filter { Procfs.stat($0.key)?.startTime == $0.value.startTime }
-            for child in Procfs.childPIDs(of: me) where !workers.contains(child) && claims[child] == nil {
-                guard let stat = Procfs.stat(child), stat.state != "Z", stat.pgid != ownGroup,
-                      !workers.contains(stat.pgid), stat.startTime >= rootStart,
-                      !Procfs.environment(of: child, hasPrefix: ourMarkers) else { continue }
-                claims[child] = Claim(startTime: stat.startTime, root: root)
+        // No spawn may run meanwhile: a worker between its clone and its exec would pass for an orphan.
+        ChildRegistry.shared.withoutSpawning { workers in
+            claims.withLock { claims in
+                claims = claims.filter { Procfs.stat($0.key)?.startTime == $0.value.startTime }
+                for child in Procfs.childPIDs(of: me) where !workers.contains(child) && claims[child] == nil {
+                    guard let stat = Procfs.stat(child), stat.state != "Z", stat.pgid != ownGroup,
+                          !workers.contains(stat.pgid), stat.startTime >= rootStart,
+                          !Procfs.environment(of: child, hasPrefix: ourMarkers) else { continue }
+                    claims[child] = Claim(startTime: stat.startTime, root: root, rootStart: rootStart)
+                }
             }
         }
     }
 
-    /// The live orphans claimed for the worker `root`.
-    func orphans(of root: pid_t) -> [pid_t] {
+    /// The live orphans claimed for the worker `root` that started at `rootStart`.
+    func orphans(of root: pid_t, startedAt rootStart: UInt64) -> [pid_t] {
         claims.withLock { claims in
             claims.compactMap { pid, claim in
-                claim.root == root && Procfs.stat(pid)?.startTime == claim.startTime ? pid : nil
+                claim.root == root && claim.rootStart == rootStart && Procfs.stat(pid)?.startTime == claim.startTime ? pid : nil
             }
         }
     }

@@ -12,6 +12,8 @@ import _LuminalCShims
 struct ProcessTree: Sendable {
     /// The worker's pid and process group.
     let root: pid_t
+    /// When the worker started (clock ticks since boot): with `root`, it names the worker.
+    let rootStart: UInt64
     /// The environment entry every process of this worker inherited, e.g. `LUMINAL_WORKER=812.3`.
     let marker: String
 
@@ -25,7 +27,7 @@ struct ProcessTree: Sendable {
         let me = getpid()
         // Workers are children too, but never orphans of another worker: they need no reading.
         let workers = ChildRegistry.shared.workerPIDs
-        var seeds = [root] + OrphanLedger.shared.orphans(of: root)
+        var seeds = [root] + OrphanLedger.shared.orphans(of: root, startedAt: rootStart)
         for child in Procfs.childPIDs(of: me) where child != root && !workers.contains(child) {
             if Procfs.stat(child)?.pgid == root || Procfs.environment(of: child, contains: marker) { seeds.append(child) }
         }

@@ -87,8 +87,8 @@ final class Worker: Sendable {
         limits = RequestLimits(queuedCallBytes: configuration.queuedCallBytesLimit, callsInFlight: configuration.callsInFlightLimit,
                                frameCap: configuration.frameCap)
         queue = DispatchQueue(label: "luminal.worker.\(spawned.pid)")
-        tree = ProcessTree(root: spawned.pid, marker: "\(WorkerMarker.variable)=\(marker)")
         process = ChildProcess(pid: spawned.pid, pidfd: spawned.pidfd, queue: queue)
+        tree = ProcessTree(root: spawned.pid, rootStart: process.startTime, marker: "\(WorkerMarker.variable)=\(marker)")
         do {
             writer = try FrameWriter(fd: spawned.toWorker, queue: queue)
         } catch {
