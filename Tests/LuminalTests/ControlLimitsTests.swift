@@ -16,7 +16,7 @@ extension Supervisor {
             // Events have no backlog: emit until the stalled client, subscribed at some point, is dropped.
             try await waitUntil("the stalled client disconnected") {
                 let grown = try #require(residentBytes(of: pid)) - before
-                guard grown < 200 << 20 else {
+                guard grown < memoryBound(mebibytes: 200) else {
                     Issue.record("RSS grew by \(grown >> 20) MiB with one stalled client")
                     return true
                 }
@@ -24,7 +24,7 @@ extension Supervisor {
                 return supervisor.run.lines.contains { $0.contains("control client pid \(getpid())") && $0.contains("disconnected") }
             }
             let grown = try #require(residentBytes(of: pid)) - before
-            #expect(grown < 100 << 20, "RSS grew by \(grown >> 20) MiB")
+            #expect(grown < memoryBound(mebibytes: 100), "RSS grew by \(grown >> 20) MiB")
             try stalled.readToEnd()
             #expect(supervisor.run.lines.filter { $0.contains("control client pid \(getpid())") }.count == 1)
             #expect(try await supervisor.client("status", "--check").code == 0)
@@ -41,7 +41,7 @@ extension Supervisor {
             greedy.write(Array((0..<500).map { _ in Frame.encode(ControlRequest(.logs, lines: 2000).json) }.joined()))
             try await supervisor.run.line { $0.contains("control client pid \(getpid())") && $0.contains("disconnected") }
             let grown = try #require(residentBytes(of: pid)) - before
-            #expect(grown < 100 << 20, "RSS grew by \(grown >> 20) MiB")
+            #expect(grown < memoryBound(mebibytes: 100), "RSS grew by \(grown >> 20) MiB")
             try greedy.readToEnd()
             #expect(try await supervisor.client("status", "--check").code == 0)
             try await supervisor.stop()

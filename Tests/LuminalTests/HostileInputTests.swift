@@ -35,9 +35,11 @@ extension Supervisor {
 /// One hostile input: what is in the folder when `luminal run` starts, and what is done to it
 /// once the bystander serves (each row checks what is particular to it there).
 struct HostileCase: Sendable, CustomTestStringConvertible {
-    /// How much the supervisor's resident memory may grow over a row: 64 MiB, four times that
-    /// under a sanitizer, whose shadow memory and quarantine of freed blocks grow with the heap.
-    static let memoryAllowance = 64 * 1_048_576 * (underSanitizer ? 4 : 1)
+    /// How much the supervisor's resident memory may grow over a row: 96 MiB. The bounded
+    /// buffers one row can fill add up to 48 MiB (the log book's 16 MiB of text, 16 MiB of log
+    /// records waiting, one client's 16 MiB of unread replies); the rest is the allocator's own
+    /// overhead.
+    static let memoryAllowance = memoryBound(mebibytes: 96)
 
     /// What the hostile input is.
     let what: String

@@ -29,7 +29,7 @@ extension Supervisor {
             gate.signal()
             loader.flushLog()
             await loader.unloadAll(forceStop: true)
-            #expect(held - before < 64 << 20, "RSS grew by \((held - before) >> 20) MiB")
+            #expect(held - before < memoryBound(mebibytes: 64), "RSS grew by \((held - before) >> 20) MiB")
         }
     }
 }
@@ -45,7 +45,7 @@ extension Supervisor.LogBounds {
         _ = try await supervisor.client("call", "first", "print", #"{"text": "after the flood"}"#)
         try await supervisor.run.line { $0.hasSuffix("[first] after the flood") }
         let grown = try #require(residentBytes(of: pid)) - before
-        #expect(grown < 64 << 20, "RSS grew by \(grown >> 20) MiB")
+        #expect(grown < memoryBound(mebibytes: 64), "RSS grew by \(grown >> 20) MiB")
         // The newest lines are kept (after them, perhaps, a note that the stdout sink fell behind).
         let recent = try await supervisor.client("logs", "-n", "3")
         #expect(recent.output.contains { $0.hasSuffix("[first] after the flood") }, "\(recent.output)")

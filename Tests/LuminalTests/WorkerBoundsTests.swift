@@ -34,7 +34,7 @@ extension Supervisor {
                     return (try await group.reduce(into: []) { $0.append($1) }, held)
                 }
                 let after = try #require(residentBytes(of: getpid()))
-                let bound = 100 << 20
+                let bound = memoryBound(mebibytes: 100)
                 #expect(held - before < bound, "RSS grew by \((held - before) >> 20) MiB")
                 #expect(after - before < bound, "RSS still \((after - before) >> 20) MiB above where it was")
 

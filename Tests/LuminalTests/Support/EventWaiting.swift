@@ -1,15 +1,9 @@
-import Glibc
 @testable import Luminal
 import Synchronization
 
 /// The deadline every wait in the tests gets: generous for a loaded 2-core machine (four times
 /// that under a sanitizer, which slows everything several times over); reaching it fails the test.
 let testDeadline: Duration = .seconds(underSanitizer ? 120 : 30)
-
-/// Whether this process (and so the `luminal` and photons built with it) runs under a sanitizer.
-let underSanitizer = ["__asan_init", "__tsan_init"].contains { (name: String) in
-    dlsym(nil, name) != nil // nil is RTLD_DEFAULT: every loaded object
-}
 
 /// No awaited event arrived before the deadline.
 struct DeadlineExceeded: Error, CustomStringConvertible {
