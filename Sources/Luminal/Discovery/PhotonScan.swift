@@ -61,11 +61,11 @@ enum PhotonScan {
     /// symlink or a hard link to one already found) is passed over as the same file.
     static func scan(_ rawDirectory: String, recursive: Bool) throws(LoaderError) -> [Entry] {
         let directory = Paths.absolute(rawDirectory)
-        guard Paths.kind(directory) == .directory, Paths.listing(of: directory) != nil else {
+        guard Paths.kind(directory) == .directory, let listing = Paths.listing(of: directory) else {
             throw LoaderError(.directoryNotFound, "photon folder \(directory) does not exist or is not a readable folder", file: directory)
         }
         var walk = Walk(recursive: recursive)
-        walk.visit(directory, identity: EntryInfo(path: directory).identity)
+        walk.visit(directory, identity: EntryInfo(path: directory).identity, listing: listing)
         return walk.found
     }
 
@@ -80,13 +80,14 @@ enum PhotonScan {
             self.recursive = recursive
         }
 
-        mutating func visit(_ directory: String, identity: [UInt64]) {
+        /// Scans `directory` (listed already, when `listing` is given).
+        mutating func visit(_ directory: String, identity: [UInt64], listing given: (names: [String], undecodable: [String])? = nil) {
             folders[identity] = directory
-            guard let listing = Paths.listing(of: directory) else {
+            guard let listing = given ?? Paths.listing(of: directory) else {
                 return found.append(.skipped(directory, reason: "a folder that cannot be read"))
             }
-            let entries = listing.names.filter { !isIgnored($0) }.map { name in
-                (path: Paths.join(directory, name), info: EntryInfo(path: Paths.join(directory, name)))
+            let entries = listing.names.filter { !isIgnored($0) }.map { Paths.join(directory, $0) }.map { path in
+                (path: path, info: EntryInfo(path: path))
             }
             // A symlink beside the file it names is the second path, whatever the name order.
             var real: [[UInt64]: String] = [:]
