@@ -124,7 +124,7 @@ extension ChaosCase {
             let error = try await #require(throws: LoaderError.self) { try await handler.call("spin", timeout: .milliseconds(200)) }
             #expect(error.code == .timeout)
             #expect(try await victim.bystander.call("echo", params: 1) == 1)
-            let worker = handler.core.withLock { $0.worker }
+            let worker = handler.servingWorker
             #expect(try await worker.send(.ping, timeout: testDeadline) == .null)
             #expect(handler.state == .started)
             let outcome = try await victim.loader.unloadPhoton(handler)

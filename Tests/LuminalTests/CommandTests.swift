@@ -38,7 +38,7 @@ extension Supervisor {
         }
 
         @Test func workersDoNotOutliveASupervisorKilledWithSIGKILL() async throws {
-            Luminal.Supervisor.prepare() // this test process adopts the orphans, so it can reap them
+            ProcessSetup.prepare() // this test process adopts the orphans, so it can reap them
             let folder = PhotonFolder()
             defer { folder.remove() }
             folder.chaos("swifty")
@@ -59,7 +59,7 @@ extension Supervisor {
         }
 
         @Test func nextStartKillsWhatAKilledSupervisorLeftBehindButNoReusedPid() async throws {
-            Luminal.Supervisor.prepare()
+            ProcessSetup.prepare()
             let folder = PhotonFolder(), scratch = PhotonFolder()
             defer { folder.remove(); scratch.remove() }
             folder.write("daemon/photon.json", #"{"exec": "run", "protocol": "none", "ready": 0.1}"#)

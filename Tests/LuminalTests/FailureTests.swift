@@ -21,7 +21,7 @@ extension Supervisor {
                 let events = EventLog(loader)
                 let (bystander, victim) = try await pair(loader, folder)
                 async let waiting = outcome { () async throws(LoaderError) in try await victim.call("hang") }
-                try await waitUntil("hang in flight") { victim.core.withLock { $0.worker.state.withLock { !$0.pending.isEmpty } } }
+                try await waitUntil("hang in flight") { victim.pendingRequests > 0 }
                 let error = try await #require(throws: LoaderError.self) { try await victim.call("crash") }
                 #expect(error.code == .workerExited)
                 guard case .signaled(SIGABRT, _)? = error.exit else { Issue.record("exit was \(String(describing: error.exit))"); return }

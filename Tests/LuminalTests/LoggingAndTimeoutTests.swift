@@ -43,7 +43,7 @@ extension Supervisor {
             try await withLoader { loader, folder in
                 let handler = try #require(try await loader.loadPhoton(at: folder.chaos("stuck")).first)
                 try await handler.start()
-                let pending = { handler.core.withLock { $0.worker.state.withLock { $0.pending.count } } }
+                let pending = { handler.pendingRequests }
                 let caller = Task { await outcome { () async throws(LoaderError) in try await handler.call("hang") } }
                 try await waitUntil("hang in flight") { pending() == 1 }
                 caller.cancel()

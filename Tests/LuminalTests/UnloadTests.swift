@@ -12,8 +12,9 @@ extension Supervisor {
                 folder.write("slow/photon.json", #"{"exec": "run", "protocol": "none", "ready": 3600}"#)
                 let path = folder.script("slow/run", "exec sleep 3600")
                 let load = Task { () async throws(LoaderError) -> [Handler] in try await loader.loadPhoton(at: Paths.parent(path)) }
-                try await waitUntil("the load's worker spawned") { await loader.loadingWorkers.isEmpty == false }
-                let pid = try #require(await loader.loadingWorkers.values.first?.pid)
+                let spawned = { await loader.loading.values.first?.read(\.liveConnections).first?.pid }
+                try await waitUntil("the load's worker spawned") { await spawned() != nil }
+                let pid = try #require(await spawned())
                 #expect(await loader.unloadAll().isEmpty)
                 guard case .failure(let error) = await load.result else { Issue.record("the load succeeded"); return }
                 #expect((error as? LoaderError)?.code == .exitedBeforeHello)
@@ -89,7 +90,7 @@ extension Supervisor {
                 try await handler.start()
                 async let slow = handler.call("sleep", params: ["ms": 300])
                 // The call is in flight once the worker has it; unloading now must let it finish.
-                try await waitUntil("call in flight") { handler.core.withLock { $0.worker.state.withLock { !$0.pending.isEmpty } } }
+                try await waitUntil("call in flight") { handler.pendingRequests > 0 }
                 let outcome = try await loader.unloadPhoton(handler)
                 #expect(try await slow == "slept")
                 #expect(outcome.ending == .clean)

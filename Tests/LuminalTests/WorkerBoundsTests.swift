@@ -14,7 +14,7 @@ extension Supervisor {
                 try await handler.start()
                 #expect(try await handler.call("deafen") == 1)
                 // The supervisor is this process: 200 calls of 1 MiB each to a worker that reads none.
-                let worker = handler.core.withLock { $0.worker }
+                let worker = handler.servingWorker
                 let before = try #require(residentBytes(of: getpid()))
                 let params = JSONValue.string(String(repeating: "p", count: 1 << 20))
                 let answered = Counter()
@@ -57,7 +57,7 @@ extension Supervisor {
         @Test func abandonedRequestsAreRememberedWithinABound() async throws {
             try await withLoader { loader, folder in
                 let handler = try #require(try await loader.loadPhoton(at: folder.chaos("mute", mode: "raw")).first)
-                let worker = handler.core.withLock { $0.worker }
+                let worker = handler.servingWorker
                 // As if 70,000 calls had reached the worker and been abandoned, never answered.
                 let kept = worker.state.withLock { state in
                     for id in Int64(1)...70_000 { state.abandoned.insert(id) }

@@ -4,13 +4,17 @@ extension Handler {
     /// Whether the photon is doing its job: started, and not being stopped or restarted.
     public var isHealthy: Bool { state == .started }
 
-    /// The handler as `luminal status --json` shows it.
+    /// The handler as `luminal status --json` shows it, read in one piece.
+    public var statusJSON: JSONValue { snapshot.statusJSON }
+}
+
+extension PhotonSnapshot {
+    /// The photon as `luminal status --json` shows it.
     public var statusJSON: JSONValue {
-        let uptime = self.uptime?.seconds ?? nil
-        return [
+        [
             "name": .string(name), "file": .string(filePath), "state": .string(state.description),
             "healthy": .bool(isHealthy), "pid": .int(Int64(pid)), "generation": .int(Int64(generation)),
-            "restarts": .int(Int64(restarts)), "uptime": uptime,
+            "restarts": .int(Int64(restarts)), "uptime": uptime?.seconds ?? nil,
             "lastExit": lastExit.map { .string($0.description) } ?? nil,
             "failure": failureClass.map { .string($0.rawValue) } ?? nil,
             "kinds": .array(kinds.map(JSONValue.string)), "methods": .array(methods.map(JSONValue.string)),

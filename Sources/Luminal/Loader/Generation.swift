@@ -16,7 +16,6 @@ struct PhotonSelection: Sendable {
 struct PreparedGeneration: Sendable {
     let file: PhotonFile
     let worker: Worker
-    let owner: WorkerOwner
     /// The photons the selection took.
     let photons: [PhotonDescriptor]
     let checksum: String

@@ -2,98 +2,81 @@ import LuminalWire
 import Synchronization
 
 /// The supervisor's view of one photon: what it is, where it runs, and the way to start and call it.
+///
+/// A handler keeps its identity across reloads and restarts of its file; what it reports comes
+/// from the file's lifecycle (`FileCore`), read in one piece by `snapshot`.
 public final class Handler: Sendable, Hashable, CustomStringConvertible {
     /// The photon's name, unique among loaded photons.
     public let name: String
     /// The photon file it comes from (an executable, or a package folder).
     public let filePath: String
-    let context: LoaderContext
-    let core: Mutex<Core>
+    let core: FileCore
 
-    struct Core {
-        var worker: Worker
-        var descriptor: PhotonDescriptor
-        var checksum: String
-        var state: PhotonState = .ready
-        var lastExit: ExitStatus?
-        /// Started by the host and not since unloaded: a restart starts it again.
-        var wantsToRun = false
-        var since = ContinuousClock.now
-        var restarts = 0
-        var failure: FailureClass?
+    init(name: String, core: FileCore) {
+        self.name = name
+        filePath = core.path
+        self.core = core
     }
 
-    init(descriptor: PhotonDescriptor, worker: Worker, checksum: String, context: LoaderContext) {
-        name = descriptor.name
-        filePath = worker.file.path
-        self.context = context
-        core = Mutex(Core(worker: worker, descriptor: descriptor, checksum: checksum))
+    /// Everything the handler reports, read at one moment.
+    public var snapshot: PhotonSnapshot {
+        // A handler's photon has a record from the moment the handler exists.
+        core.snapshot(of: name)!
     }
 
     /// SHA-256 of the photon file's bytes (for a package: the manifest and the executable).
-    public var checksum: String { core.withLock { $0.checksum } }
+    public var checksum: String { snapshot.checksum }
     /// The kinds the worker declared for this photon.
-    public var kinds: [String] { core.withLock { $0.descriptor.kinds } }
+    public var kinds: [String] { snapshot.kinds }
     /// Author, version, description and tags, as the worker declared them.
-    public var metadata: PhotonMetadata { core.withLock { $0.descriptor.metadata } }
+    public var metadata: PhotonMetadata { snapshot.metadata }
     /// The method names the worker declared for this photon.
-    public var methods: [String] { core.withLock { $0.descriptor.methods } }
+    public var methods: [String] { snapshot.methods }
     /// Where the photon is in its life.
-    public var state: PhotonState { core.withLock { $0.state } }
+    public var state: PhotonState { snapshot.state }
     /// The pid of the worker process hosting it.
-    public var pid: Int32 { core.withLock { $0.worker.pid } }
+    public var pid: Int32 { snapshot.pid }
     /// Which worker generation hosts it: 1 for the first.
-    public var generation: Int { core.withLock { $0.worker.generation } }
+    public var generation: Int { snapshot.generation }
     /// How its worker ended, once it has.
-    public var lastExit: ExitStatus? { core.withLock { $0.lastExit } }
+    public var lastExit: ExitStatus? { snapshot.lastExit }
     /// How many times its worker was restarted after a failure.
-    public var restarts: Int { core.withLock { $0.restarts } }
+    public var restarts: Int { snapshot.restarts }
     /// How long the current generation has been up; nil once it has ended.
-    public var uptime: Duration? { core.withLock { $0.state.isFinal ? nil : $0.since.duration(to: .now) } }
+    public var uptime: Duration? { snapshot.uptime }
     /// Why its worker last failed, if it ever did.
-    public var failureClass: FailureClass? { core.withLock { $0.failure } }
-    /// How long ago its current generation took over, whatever its state.
-    var startedSince: Duration { core.withLock { $0.since.duration(to: .now) } }
-    /// Whether the host started it (and has not unloaded it): restarts start it again.
-    var wantsToRun: Bool { core.withLock { $0.wantsToRun } }
+    public var failureClass: FailureClass? { snapshot.failureClass }
 
     /// "greeter (photons/greeter.py, started, pid 812)".
-    public var description: String { "\(name) (\(filePath), \(state), pid \(pid))" }
+    public var description: String {
+        let now = snapshot
+        return "\(name) (\(filePath), \(now.state), pid \(now.pid))"
+    }
 
     /// Runs the photon's start routine; afterwards it takes calls. Starting a started photon does nothing.
     public func start() async throws(LoaderError) {
-        let worker = try core.withLock { core throws(LoaderError) -> Worker? in
-            switch core.state {
-            case .started, .starting: return nil
-            case .ready:
-                core.state = .starting
-                return core.worker
-            default:
-                throw LoaderError(.unloaded, "photon \(name) (\(filePath)) cannot be started: it is \(core.state)", photon: name, file: filePath)
+        for effect in core.apply(.startRequested(photon: name)) {
+            switch effect {
+            case .refuse(let error): throw error
+            case .sendStart(let worker, let photon): try await start(photon, on: worker)
+            default: break
             }
         }
-        guard let worker else { return }
-        do {
-            // A plain executable runs from its spawn: starting it only marks it so.
-            if worker.file.plain == nil {
-                _ = try await worker.send(.start(photon: name), timeout: context.configuration.startTimeout)
+    }
+
+    private func start(_ photon: String, on worker: Worker) async throws(LoaderError) {
+        var failure: LoaderError?
+        // A plain executable runs from its spawn: starting it only marks it so.
+        if worker.file.plain == nil {
+            do {
+                _ = try await worker.send(.start(photon: photon), timeout: core.context.configuration.startTimeout)
+            } catch {
+                failure = error
             }
-        } catch {
-            core.withLock { if $0.state == .starting { $0.state = .ready } }
-            context.log(.error, "photon \(name) failed to start: \(error.message)", file: filePath)
+        }
+        for case .refuse(let error) in core.apply(.startFinished(photon: photon, number: worker.generation, error: failure)) {
             throw error
         }
-        let started = core.withLock { core -> Bool in
-            guard core.state == .starting else { return false }
-            core.state = .started
-            core.wantsToRun = true
-            return true
-        }
-        guard started else {
-            throw LoaderError(.workerExited, "photon \(name) (\(filePath)) ended while starting: it is \(state)", photon: name, file: filePath, exit: lastExit)
-        }
-        context.log(.info, "started photon \(name)", file: filePath)
-        context.events.emit(.started(photon: name, file: filePath))
     }
 
     /// Calls `method` with `params` and returns the photon's result, or throws its error reply
@@ -102,13 +85,14 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     /// During a reload a call goes to exactly one generation: the old one if it was sent before
     /// the switch (the old one drains it), the new one otherwise.
     public func call(_ method: String, params: JSONValue = nil, timeout: Duration? = nil) async throws(LoaderError) -> JSONValue {
-        var worker = try callableWorker(for: method)
+        var worker = try callTarget(method)
         while true {
             do {
                 return try await worker.send(.call(photon: name, method: method, params: params),
-                                             timeout: timeout ?? context.configuration.callTimeout)
+                                             timeout: timeout ?? core.context.configuration.callTimeout)
             } catch where error.code == .retired {
-                let current = try callableWorker(for: method)
+                // The call met a generation being replaced: it goes to the one serving now.
+                let current = try callTarget(method)
                 guard current !== worker else {
                     throw LoaderError(.unloaded, "photon \(name) (\(filePath)) cannot take call '\(method)': it is being unloaded", photon: name, file: filePath)
                 }
@@ -117,56 +101,8 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    private func callableWorker(for method: String) throws(LoaderError) -> Worker {
-        try core.withLock { core throws(LoaderError) -> Worker in
-            guard core.worker.file.plain == nil else {
-                throw LoaderError(.noProtocol, "photon \(name) (\(filePath)) is a plain executable (\"protocol\": \"none\"); it takes no calls", photon: name, file: filePath)
-            }
-            guard core.state == .started else {
-                let code: LoaderError.Code = core.state == .ready || core.state == .starting ? .notStarted : .unloaded
-                throw LoaderError(code, "photon \(name) (\(filePath)) cannot take call '\(method)': it is \(core.state)\(code == .notStarted ? "; call start() first" : "")",
-                                  photon: name, file: filePath, exit: core.lastExit)
-            }
-            return core.worker
-        }
-    }
-
-    /// Moves the photon to a new generation: calls from now on go to `worker`.
-    func adopt(_ worker: Worker, descriptor: PhotonDescriptor, checksum: String, state: PhotonState) {
-        core.withLock { core in
-            core.worker = worker
-            core.descriptor = descriptor
-            core.checksum = checksum
-            core.state = state
-            core.since = .now
-        }
-    }
-
-    /// Notes why the worker failed; `quarantined` also moves the photon to that state.
-    func record(failure: FailureClass, quarantined: Bool = false) {
-        core.withLock { core in
-            core.failure = failure
-            if quarantined { core.state = .quarantined(failure) }
-        }
-    }
-
-    /// Counts a restart that succeeded.
-    func countRestart() {
-        core.withLock { $0.restarts += 1 }
-    }
-
-    /// Keeps how the worker ended, without changing the state (an exit the supervisor asked for).
-    func record(exit: ExitStatus) {
-        core.withLock { $0.lastExit = exit }
-    }
-
-    /// Moves to `state` unless the photon already reached a final state.
-    func transition(to state: PhotonState, exit: ExitStatus? = nil) {
-        core.withLock { core in
-            if exit != nil { core.lastExit = exit }
-            if !core.state.isFinal || state == .stopped { core.state = state }
-            if state == .stopped { core.wantsToRun = false }
-        }
+    private func callTarget(_ method: String) throws(LoaderError) -> Worker {
+        try core.read { $0.callTarget(name, method: method) }.get()
     }
 
     /// Identity: a handler equals only itself.
@@ -176,23 +112,38 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }
 
-/// What handlers share with their loader.
+/// What handlers and photon files share with their loader.
 final class LoaderContext: Sendable {
     let configuration: LoaderConfiguration
     let events = EventHub()
     let log: Logger
-    /// Every worker spawned and not yet gone, held weakly.
-    let workers = Mutex<[ObjectIdentifier: WeakWorker]>([:])
+    /// The files loaded or being loaded, held weakly, for `killAllWorkers`.
+    let files = Mutex<[ObjectIdentifier: WeakFileCore]>([:])
     /// Abandons the photon files being hashed for loads and reloads (when every photon is unloaded).
     let hashes = HashCancellation()
+    /// Tree kills in progress; unloading everything waits for them.
+    let tasks = OwnedTasks()
 
     init(configuration: LoaderConfiguration, log: Logger) {
         self.configuration = configuration
         self.log = log
     }
+
+    /// Keeps track of `core` (weakly) until it is freed.
+    func track(_ core: FileCore) {
+        files.withLock { files in
+            files = files.filter { $0.value.core != nil }
+            files[ObjectIdentifier(core)] = WeakFileCore(core: core)
+        }
+    }
+
+    /// The workers of every tracked file that have not ended.
+    var liveWorkers: [Worker] {
+        files.withLock { $0.values.compactMap(\.core) }.flatMap { $0.read(\.liveConnections) }
+    }
 }
 
-/// A worker the loader context keeps track of without keeping it alive.
-struct WeakWorker: @unchecked Sendable {
-    weak var worker: Worker?
+/// A photon file's core the loader context keeps track of without keeping it alive.
+struct WeakFileCore: @unchecked Sendable {
+    weak var core: FileCore?
 }

@@ -13,7 +13,7 @@ extension Loader {
         if recursive, Paths.kind(Paths.absolute(path)) == .directory, !PhotonScan.isPackage(Paths.absolute(path)) {
             return try await loadPhotons(in: path, base: base, otherClasses: otherClasses, recursive: true)
         }
-        return try await emit(resolve(path), base: base, otherClasses: otherClasses)
+        return try await load(resolve(path), selection: PhotonSelection(base: base, otherClasses: otherClasses))
     }
 
     /// Loads every photon file in `directory` (descending into plain sub-folders when `recursive`)
@@ -37,7 +37,7 @@ extension Loader {
             for (index, path) in paths.enumerated() {
                 group.addTask {
                     (index, await Result(awaiting: { () async throws(LoaderError) in
-                        try await self.emit(self.resolve(path), base: base, otherClasses: otherClasses)
+                        try await self.load(self.resolve(path), selection: PhotonSelection(base: base, otherClasses: otherClasses))
                     }))
                 }
             }
@@ -54,37 +54,40 @@ extension Loader {
             }
         }
         if let firstError, !suppressErrors {
-            _ = await absorb(Set(handlers.map(\.filePath)), forceStop: false)
+            _ = await unload(Set(handlers.map(\.filePath)), forceStop: false)
             throw firstError
         }
         return handlers
     }
 
-    /// Spawns `file`'s worker, validates its hello against `base`/`otherClasses`, and registers it.
-    func emit(_ file: PhotonFile, base: String?, otherClasses: [String]) async throws(LoaderError) -> [Handler] {
-        guard files[file.path] == nil, !loading.contains(file.path) else {
+    /// Spawns `file`'s first generation, validates its hello against `selection`, and registers it.
+    func load(_ file: PhotonFile, selection: PhotonSelection) async throws(LoaderError) -> [Handler] {
+        guard files[file.path] == nil, loading[file.path] == nil else {
             context.log(.warning, "photon file \(file.path) is already loaded; unload or reload it instead", file: file.path)
             return []
         }
-        loading.insert(file.path)
+        let core = FileCore(path: file.path, policy: restartPolicy(for: file), context: context)
+        core.onRestartDue { [weak self] in await self?.restart(file.path) }
+        context.track(core)
+        loading[file.path] = core
         defer {
-            loading.remove(file.path)
-            loadingWorkers[file.path] = nil
+            loading[file.path] = nil
             if loading.isEmpty {
                 loadWaiters.forEach { $0.resume() }
                 loadWaiters = []
             }
         }
         do {
-            return try await spawnAndRegister(file, base: base, otherClasses: otherClasses)
+            return try await register(file, core: core, selection: selection)
         } catch {
+            core.discard()
             reportLoadFailure(error, file: file.path)
             throw error
         }
     }
 
     /// The photon file at `path`, resolved off the actor (it reads a manifest); a failure is
-    /// reported as `emit` reports one.
+    /// reported as `load` reports one.
     private func resolve(_ path: String) async throws(LoaderError) -> PhotonFile {
         do {
             return try await PhotonScan.resolving(path)
@@ -106,34 +109,29 @@ extension Loader {
         context.events.emit(.skipped(file: path, reason: reason))
     }
 
-    private func spawnAndRegister(_ file: PhotonFile, base: String?, otherClasses: [String]) async throws(LoaderError) -> [Handler] {
-        let selection = PhotonSelection(base: base, otherClasses: otherClasses)
+    private func register(_ file: PhotonFile, core: FileCore, selection: PhotonSelection) async throws(LoaderError) -> [Handler] {
         let prepared: PreparedGeneration
         do {
-            prepared = try await prepare(file, selection: selection, generation: 1) { loadingWorkers[file.path] = $0 }
+            prepared = try await prepare(file, selection: selection, core: core)
         } catch {
             throw error.error
         }
-        let handlers = prepared.photons.map { Handler(descriptor: $0, worker: prepared.worker, checksum: prepared.checksum, context: context) }
-        prepared.owner.adopt(handlers, pid: prepared.worker.pid)
         let worker = prepared.worker
-        if worker.phase == .exited || worker.protocolFault != nil {
+        let handlers = prepared.photons.map { Handler(name: $0.name, core: core) }
+        let effects = core.apply(.serving(number: worker.generation, photons: prepared.photons, started: [], checksum: prepared.checksum,
+                                          policy: restartPolicy(for: file), restart: false, at: .now, random: .random(in: 0...1)))
+        for case .refuse(let error) in effects {
             _ = await worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
-            throw LoaderError(.workerExited, "photon file \(file.path) ended right after its hello (\(handlers.first!.state))", file: file.path, exit: worker.process.exitStatus)
+            throw error
         }
-        let record = LoadedFile(file: file, worker: worker, handlers: handlers, selection: selection, owner: prepared.owner)
-        files[file.path] = record
-        supervise(record)
-        let names = handlers.map(\.name)
-        context.log(.info, "loaded \(names.joined(separator: ", ")) from \(file.path) (pid \(worker.pid))", file: file.path)
-        context.events.emit(.loaded(file: file.path, photons: names, pid: worker.pid, generation: worker.generation))
+        files[file.path] = LoadedFile(core: core, file: file, handlers: handlers, selection: selection)
+        superviseHealth(of: worker)
         return handlers
     }
 
     /// Spawns a generation of `file` and validates its hello against `selection` and the names
     /// other photon files already use. On failure the new worker is stopped and the step named.
-    func prepare(_ file: PhotonFile, selection: PhotonSelection, generation: Int,
-                 spawned: (Worker) -> Void = { _ in }) async throws(GenerationFailure) -> PreparedGeneration {
+    func prepare(_ file: PhotonFile, selection: PhotonSelection, core: FileCore) async throws(GenerationFailure) -> PreparedGeneration {
         let checksum: String
         do {
             checksum = try await FileDigest.digest(of: file.contentPaths, cancellations: [context.hashes])
@@ -142,23 +140,19 @@ extension Loader {
         }
         var configuration = context.configuration
         configuration.handshakeTimeout = file.timeouts.handshake ?? configuration.handshakeTimeout
-        let owner = WorkerOwner(context: context)
+        let number = core.read(\.nextGeneration)
         let worker: Worker
         do {
-            worker = try Worker(file: file, generation: generation, configuration: configuration, hooks: owner.hooks(file: file.path))
-            context.workers.withLock { workers in
-                workers = workers.filter { $0.value.worker != nil }
-                workers[ObjectIdentifier(worker)] = WeakWorker(worker: worker)
-            }
-            spawned(worker)
+            worker = try Worker(file: file, generation: number, configuration: configuration, hooks: core.hooks(generation: number))
         } catch {
             throw GenerationFailure(.spawn, error)
         }
+        core.apply(.spawned(number: number, connection: worker, pid: worker.pid, plain: file.plain != nil))
         let hello: Hello
         do {
             hello = try await worker.awaitHello()
         } catch {
-            _ = await worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
+            await abandon(worker, of: core, graceful: false)
             throw GenerationFailure(.handshake, error)
         }
         if file.plain == nil, hello.pid != Int(worker.pid) {
@@ -176,10 +170,18 @@ extension Loader {
             refusal = LoaderError(.duplicatePhotonName, "photon \(clash) in \(file.path) clashes with photon \(clash) already loaded from \(holder); rename one of them", photon: clash, file: file.path)
         }
         if let refusal {
-            _ = await worker.stop(graceful: true, started: [], timeouts: stopTimeouts(for: file))
+            await abandon(worker, of: core, graceful: true)
             throw GenerationFailure(.validate, refusal)
         }
-        return PreparedGeneration(file: file, worker: worker, owner: owner, photons: chosen, checksum: checksum)
+        core.apply(.prepared(number: number))
+        return PreparedGeneration(file: file, worker: worker, photons: chosen, checksum: checksum)
+    }
+
+    /// Stops a generation that will not serve, and forgets it.
+    func abandon(_ worker: Worker, of core: FileCore, graceful: Bool) async {
+        core.apply(.abandoned(number: worker.generation))
+        _ = await worker.stop(graceful: graceful, started: [], timeouts: stopTimeouts(for: worker.file))
+        core.apply(.removed(number: worker.generation))
     }
 
     /// The first of `names` that a loaded photon file other than `path` already uses, with that file.

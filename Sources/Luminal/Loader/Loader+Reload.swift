@@ -37,16 +37,16 @@ extension Loader {
         return try await reload(paths)
     }
 
-    func reload(_ paths: Set<String>) async throws(LoaderError) -> [Handler] {
+    /// Brings up a new generation of each file and switches them over together; `restart` when
+    /// it replaces generations that ended on their own.
+    func reload(_ paths: Set<String>, restart: Bool = false) async throws(LoaderError) -> [Handler] {
         if let held = paths.sorted().first(where: isHeld) {
             throw LoaderError(.notStarted, "photon file \(held) is stopped; start it to run the file as it is now", file: held)
         }
         await enterGate(paths)
         defer { gate.leave(paths) }
         let records = paths.sorted().compactMap { files[$0] }
-        for record in records {
-            context.events.emit(.reloadStarted(file: record.file.path, generation: record.worker.generation))
-        }
+        for record in records { record.core.apply(.reloadBegan) }
         var prepared: [Int: NewGeneration] = [:]
         var failures: [(Int, GenerationFailure)] = []
         await withTaskGroup(of: (Int, Result<NewGeneration, GenerationFailure>).self) { group in
@@ -63,22 +63,22 @@ extension Loader {
         if failures.isEmpty, let clash = groupClash(records, prepared) { failures.append(clash) }
         if let (index, failure) = failures.min(by: { $0.0 < $1.0 }) {
             await rollBack(records, prepared: prepared, failed: records[index], failure: failure)
-            var error = LoaderError(.reloadRolledBack, "reload of \(records[index].file.path) rolled back at step '\(failure.step.rawValue)': \(failure.error.message); generation \(records[index].worker.generation) keeps serving",
+            let serving = records[index].core.read { $0.serving?.number ?? 0 }
+            var error = LoaderError(.reloadRolledBack, "reload of \(records[index].file.path) rolled back at step '\(failure.step.rawValue)': \(failure.error.message); generation \(serving) keeps serving",
                                     photon: failure.error.photon, file: records[index].file.path, exit: failure.error.exit)
             error.step = failure.step
             throw error
         }
         var handlers: [Handler] = []
-        var retiring: [(LoadedFile, NewGeneration)] = []
+        var retiring: [Retiring] = []
         for (index, record) in records.enumerated() {
-            let generation = prepared[index]!
-            handlers += switchOver(record, to: generation)
-            retiring.append((record, generation))
+            let (switched, old) = switchOver(record, to: prepared[index]!, restart: restart)
+            handlers += switched
+            if let old { retiring.append(old) }
         }
         await withTaskGroup(of: Void.self) { group in
-            for (record, generation) in retiring {
-                let timeouts = stopTimeouts(for: record.file)
-                group.addTask { [context] in await Self.retire(record, replacedBy: generation, timeouts: timeouts, context: context) }
+            for old in retiring {
+                group.addTask { [context] in await Self.retire(old, context: context) }
             }
         }
         return handlers
@@ -96,24 +96,23 @@ extension Loader {
         }
         let prepared: PreparedGeneration
         do {
-            prepared = try await prepare(file, selection: record.selection, generation: record.worker.generation + 1)
+            prepared = try await prepare(file, selection: record.selection, core: record.core)
         } catch {
             return .failure(error)
         }
         let ready = clock.now
-        let wasStarted = Set(record.handlers.filter { $0.state == .started || $0.wantsToRun }.map(\.name))
-        let known = Set(record.handlers.map(\.name))
         // Start what was started, and new photons of a file whose photons were running.
-        let toStart = prepared.photons.map(\.name).filter { wasStarted.contains($0) || (!wasStarted.isEmpty && !known.contains($0)) }
-        for photon in toStart where file.plain == nil {
+        let names = prepared.photons.map(\.name)
+        let toStart = record.core.read { $0.photonsToStart(among: names) }
+        for photon in names where toStart.contains(photon) && file.plain == nil {
             do {
                 _ = try await prepared.worker.send(.start(photon: photon), timeout: context.configuration.startTimeout)
             } catch {
-                _ = await prepared.worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
+                await abandon(prepared.worker, of: record.core, graceful: false)
                 return .failure(GenerationFailure(.start, error))
             }
         }
-        return .success(NewGeneration(prepared: prepared, started: Set(toStart), readyAfter: began.duration(to: ready),
+        return .success(NewGeneration(prepared: prepared, started: toStart, readyAfter: began.duration(to: ready),
                                       startedAfter: ready.duration(to: clock.now)))
     }
 
@@ -137,9 +136,9 @@ extension Loader {
 
     private func rollBack(_ records: [LoadedFile], prepared: [Int: NewGeneration], failed: LoadedFile, failure: GenerationFailure) async {
         await withTaskGroup(of: Void.self) { group in
-            for generation in prepared.values {
-                let timeouts = stopTimeouts(for: generation.prepared.file)
-                group.addTask { _ = await generation.prepared.worker.stop(graceful: false, started: [], timeouts: timeouts) }
+            for (index, generation) in prepared {
+                let core = records[index].core
+                group.addTask { await self.abandon(generation.prepared.worker, of: core, graceful: false) }
             }
         }
         for record in records {
@@ -151,47 +150,54 @@ extension Loader {
         }
     }
 
-    /// Points the handlers at the new generation; from here on new calls go to it.
-    private func switchOver(_ record: LoadedFile, to generation: NewGeneration) -> [Handler] {
+    /// Points the handlers at the new generation; from here on new calls go to it. Returns the
+    /// file's handlers and the generation it replaced, to retire.
+    private func switchOver(_ record: LoadedFile, to generation: NewGeneration, restart: Bool) -> ([Handler], Retiring?) {
         let prepared = generation.prepared
-        let handlers = prepared.photons.map { photon -> Handler in
-            let state: PhotonState = generation.started.contains(photon.name) ? .started : .ready
-            if let handler = record.handlers.first(where: { $0.name == photon.name }) {
-                handler.adopt(prepared.worker, descriptor: photon, checksum: prepared.checksum, state: state)
-                return handler
-            }
-            let handler = Handler(descriptor: photon, worker: prepared.worker, checksum: prepared.checksum, context: context)
-            handler.transition(to: state)
-            return handler
+        let core = record.core
+        let old = core.read { lifecycle in
+            lifecycle.serving.map { (worker: $0.connection, started: lifecycle.startedMembers) }
         }
-        record.owner.retire()
-        record.worker.retire()
-        prepared.owner.adopt(handlers, pid: prepared.worker.pid)
-        for gone in record.handlers where !handlers.contains(gone) { gone.transition(to: .stopped) }
-        let replaced = LoadedFile(file: prepared.file, worker: prepared.worker, handlers: handlers,
-                                  selection: record.selection, owner: prepared.owner)
-        files[record.file.path] = replaced
-        supervise(replaced)
-        return handlers
+        let handlers = prepared.photons.map { photon in
+            record.handlers.first { $0.name == photon.name } ?? Handler(name: photon.name, core: core)
+        }
+        core.apply(.serving(number: prepared.worker.generation, photons: prepared.photons, started: generation.started,
+                            checksum: prepared.checksum, policy: restartPolicy(for: prepared.file), restart: restart,
+                            at: .now, random: .random(in: 0...1)))
+        files[record.file.path] = LoadedFile(core: core, file: prepared.file, handlers: handlers, selection: record.selection)
+        superviseHealth(of: prepared.worker)
+        return (handlers, old.map { Retiring(core: core, worker: $0.worker, started: $0.started, replacedBy: generation,
+                                             timeouts: stopTimeouts(for: record.file)) })
     }
 
     /// Drains and stops the replaced generation, then reports the reload.
-    private static func retire(_ record: LoadedFile, replacedBy generation: NewGeneration, timeouts: StopTimeouts, context: LoaderContext) async {
+    private static func retire(_ old: Retiring, context: LoaderContext) async {
         let clock = ContinuousClock()
         let began = clock.now
-        _ = await record.worker.drain(timeout: context.configuration.drainTimeout)
+        _ = await old.worker.drain(timeout: context.configuration.drainTimeout)
         let drained = clock.now
-        let started = record.handlers.filter { $0.state == .started || generation.started.contains($0.name) }.map(\.name)
-        let stop = await record.worker.stop(graceful: true, started: started, timeouts: timeouts)
-        let new = generation.prepared.worker
-        let report = ReloadReport(file: record.file.path, photons: generation.prepared.photons.map(\.name),
-                                  fromGeneration: record.worker.generation, toGeneration: new.generation,
-                                  oldPID: record.worker.pid, newPID: new.pid, readyAfter: generation.readyAfter,
-                                  startedAfter: generation.startedAfter, drainedAfter: began.duration(to: drained),
+        let stop = await old.worker.stop(graceful: true, started: old.started, timeouts: old.timeouts)
+        old.core.apply(.removed(number: old.worker.generation))
+        let new = old.replacedBy
+        let worker = new.prepared.worker
+        let report = ReloadReport(file: old.core.path, photons: new.prepared.photons.map(\.name),
+                                  fromGeneration: old.worker.generation, toGeneration: worker.generation,
+                                  oldPID: old.worker.pid, newPID: worker.pid, readyAfter: new.readyAfter,
+                                  startedAfter: new.startedAfter, drainedAfter: began.duration(to: drained),
                                   stoppedAfter: drained.duration(to: clock.now), oldEnding: stop.ending)
         context.log(.info, "reloaded \(report.file): generation \(report.fromGeneration) → \(report.toGeneration) (pid \(report.newPID))", file: report.file)
         context.events.emit(.reloaded(report))
     }
+}
+
+/// A generation replaced by a reload, to drain and stop.
+private struct Retiring: Sendable {
+    let core: FileCore
+    let worker: Worker
+    /// Its photons whose start routines ran: their finalizers are due.
+    let started: [String]
+    let replacedBy: NewGeneration
+    let timeouts: StopTimeouts
 }
 
 /// A new generation, up and started, waiting for the switch.

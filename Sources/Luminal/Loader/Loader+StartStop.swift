@@ -13,13 +13,7 @@ extension Loader {
         guard let record = files[path] else {
             throw LoaderError(.photonNotFound, "photon file \(path) was unloaded while waiting to stop", file: path)
         }
-        var state = supervision[path] ?? Supervision()
-        state.pending?.cancel()
-        state.pending = nil
-        state.held = true
-        supervision[path] = state
-        record.owner.retire()
-        return await Self.stop(record, forceStop: forceStop, timeouts: stopTimeouts(for: record.file), context: context, unloading: false)
+        return await Self.stop(record, hold: true, forceStop: forceStop, timeouts: stopTimeouts(for: record.file), context: context)
     }
 
     /// Starts the photons of the photon file of the photon named `nameOrPath` (or at that path).
@@ -31,11 +25,8 @@ extension Loader {
     public func startPhoton(_ nameOrPath: String) async throws(LoaderError) -> [Handler] {
         let path = try filePath(of: nameOrPath)
         var handlers = files[path]?.handlers ?? []
-        if handlers.allSatisfy({ $0.state.isFinal }) {
-            supervision[path]?.pending?.cancel()
-            supervision[path]?.pending = nil
-            supervision[path]?.held = false
-            supervision[path]?.failures = 0
+        if let core = files[path]?.core, core.read(\.allFinal) {
+            core.apply(.revived)
             handlers = try await reload([path])
         }
         for handler in handlers { try await handler.start() }
@@ -44,7 +35,7 @@ extension Loader {
 
     /// Whether the photon file at `path` was stopped on purpose and not started since.
     func isHeld(_ path: String) -> Bool {
-        supervision[path]?.held == true
+        files[path]?.core.read(\.held) == true
     }
 }
 
@@ -54,9 +45,8 @@ extension Loader {
     /// files being hashed for loads are given up on.
     public nonisolated func killAllWorkers() {
         context.hashes.cancelAll()
-        let workers = context.workers.withLock { $0.values.compactMap(\.worker) }
-        for worker in workers where worker.process.exitStatus == nil {
-            Task { _ = await worker.tree.signal(SIGKILL, waitingUpTo: context.configuration.killTimeout) }
+        for worker in context.liveWorkers where worker.process.exitStatus == nil {
+            context.tasks.run { [context] in _ = await worker.tree.signal(SIGKILL, waitingUpTo: context.configuration.killTimeout) }
         }
     }
 }

@@ -11,13 +11,13 @@ extension Loader {
         guard files[handler.filePath]?.handlers.contains(handler) == true else {
             throw LoaderError(.photonNotFound, "photon \(handler.name) (\(handler.filePath)) is not loaded", photon: handler.name, file: handler.filePath)
         }
-        return await absorb([handler.filePath], forceStop: forceStop)[0]
+        return await unload([handler.filePath], forceStop: forceStop)[0]
     }
 
     /// Unloads the photon file of the photon named `nameOrPath`, or the photon file at that path.
     @discardableResult
     public func unloadPhoton(_ nameOrPath: String, forceStop: Bool = false) async throws(LoaderError) -> UnloadOutcome {
-        await absorb([try filePath(of: nameOrPath)], forceStop: forceStop)[0]
+        await unload([try filePath(of: nameOrPath)], forceStop: forceStop)[0]
     }
 
     /// Unloads the photon files of `handlers` (each file once, all at the same time).
@@ -26,7 +26,7 @@ extension Loader {
         for handler in handlers where files[handler.filePath]?.handlers.contains(handler) != true {
             throw LoaderError(.photonNotFound, "photon \(handler.name) (\(handler.filePath)) is not loaded", photon: handler.name, file: handler.filePath)
         }
-        return await absorb(Set(handlers.map(\.filePath)), forceStop: forceStop)
+        return await unload(Set(handlers.map(\.filePath)), forceStop: forceStop)
     }
 
     /// Unloads the photon files named by photon names or paths. Nothing is unloaded if one is unknown.
@@ -34,7 +34,7 @@ extension Loader {
     public func unloadPhotons(_ namesOrPaths: [String], forceStop: Bool = false) async throws(LoaderError) -> [UnloadOutcome] {
         var paths: Set<String> = []
         for item in namesOrPaths { paths.insert(try filePath(of: item)) }
-        return await absorb(paths, forceStop: forceStop)
+        return await unload(paths, forceStop: forceStop)
     }
 
     /// Unloads every photon file. Loads still in progress are abandoned first: their workers,
@@ -43,15 +43,18 @@ extension Loader {
     @discardableResult
     public func unloadAll(forceStop: Bool = false) async -> [UnloadOutcome] {
         context.hashes.cancelAll()
-        for (path, worker) in loadingWorkers {
+        for (path, core) in loading {
             context.log(.info, "abandoning the load of \(path): every photon is being unloaded", file: path)
-            let timeout = context.configuration.killTimeout
-            Task { _ = await worker.tree.signal(SIGKILL, waitingUpTo: timeout) }
+            for worker in core.read(\.liveConnections) {
+                context.tasks.run { [context] in _ = await worker.tree.signal(SIGKILL, waitingUpTo: context.configuration.killTimeout) }
+            }
         }
         while !loading.isEmpty {
             await withCheckedContinuation { loadWaiters.append($0) }
         }
-        return await absorb(Set(files.keys), forceStop: forceStop)
+        let outcomes = await unload(Set(files.keys), forceStop: forceStop)
+        await context.tasks.waitUntilIdle()
+        return outcomes
     }
 
     func filePath(of nameOrPath: String) throws(LoaderError) -> String {
@@ -67,16 +70,16 @@ extension Loader {
     }
 
     /// Takes the files out of the registry, then stops their workers concurrently, in path order of results.
-    func absorb(_ paths: Set<String>, forceStop: Bool) async -> [UnloadOutcome] {
+    func unload(_ paths: Set<String>, forceStop: Bool) async -> [UnloadOutcome] {
         await enterGate(paths)
         defer { gate.leave(paths) }
         let records = paths.sorted().compactMap { files.removeValue(forKey: $0) }
-        for path in paths { supervision.removeValue(forKey: path)?.pending?.cancel() }
+        records.forEach { $0.core.discard() }
         return await withTaskGroup(of: (Int, UnloadOutcome).self) { group in
             for (index, record) in records.enumerated() {
                 let timeouts = stopTimeouts(for: record.file)
                 group.addTask { [context] in
-                    (index, await Self.stop(record, forceStop: forceStop, timeouts: timeouts, context: context, unloading: true))
+                    (index, await Self.stop(record, hold: false, forceStop: forceStop, timeouts: timeouts, context: context))
                 }
             }
             var outcomes = [UnloadOutcome?](repeating: nil, count: records.count)
@@ -85,22 +88,25 @@ extension Loader {
         }
     }
 
-    /// Stops `record`'s worker; `unloading` says whether its file leaves the registry (for the log).
-    static func stop(_ record: LoadedFile, forceStop: Bool, timeouts: StopTimeouts, context: LoaderContext, unloading: Bool) async -> UnloadOutcome {
-        let started = record.handlers.filter { $0.state == .started || $0.state == .starting }.map(\.name)
-        record.handlers.forEach { $0.transition(to: .stopping) }
-        record.worker.retire()
-        if !forceStop { _ = await record.worker.drain(timeout: context.configuration.drainTimeout) }
-        let report = await record.worker.stop(graceful: !forceStop, started: started, timeouts: timeouts)
-        record.handlers.forEach { $0.transition(to: .stopped, exit: report.exit) }
+    /// Stops `record`'s serving generation; `hold` keeps the file loaded (`stopPhoton`), otherwise
+    /// it has left the registry (an unload).
+    static func stop(_ record: LoadedFile, hold: Bool, forceStop: Bool, timeouts: StopTimeouts, context: LoaderContext) async -> UnloadOutcome {
+        var report = WorkerStopReport(ending: .alreadyEnded, exit: nil, finalizerErrors: [:])
+        var pid: Int32 = 0
+        for case .stop(let worker, let started) in record.core.apply(.stopRequested(hold: hold)) {
+            pid = worker.pid
+            if !forceStop { _ = await worker.drain(timeout: context.configuration.drainTimeout) }
+            report = await worker.stop(graceful: !forceStop, started: started, timeouts: timeouts)
+        }
+        record.core.apply(.stopFinished(exit: report.exit))
         let outcome = UnloadOutcome(file: record.file.path, photons: record.handlers.map(\.name), ending: report.ending,
                                     exit: report.exit, finalizerErrors: report.finalizerErrors)
         for (photon, reason) in report.finalizerErrors.sorted(by: { $0.key < $1.key }) {
             context.log(.warning, "finalizer of photon \(photon) failed: \(reason)", file: record.file.path)
         }
-        context.log(.info, "\(unloading ? "unloaded" : "stopped") \(outcome.photons.joined(separator: ", ")) from \(outcome.file): \(outcome.ending.rawValue)\(report.exit.map { ", \($0)" } ?? "")", file: outcome.file)
+        context.log(.info, "\(hold ? "stopped" : "unloaded") \(outcome.photons.joined(separator: ", ")) from \(outcome.file): \(outcome.ending.rawValue)\(report.exit.map { ", \($0)" } ?? "")", file: outcome.file)
         if report.ending == .killed {
-            context.events.emit(.killed(file: outcome.file, pid: record.worker.pid, reason: "did not exit within the stop and kill timeouts"))
+            context.events.emit(.killed(file: outcome.file, pid: pid, reason: "did not exit within the stop and kill timeouts"))
         }
         context.events.emit(.stopped(outcome))
         return outcome

@@ -17,23 +17,21 @@ public actor Loader {
     public nonisolated var configuration: LoaderConfiguration { context.configuration }
     nonisolated let context: LoaderContext
     var files = LoadedFiles()
-    var loading: Set<String> = []
-    /// The workers of loads in progress, once spawned, by photon file path.
-    var loadingWorkers: [String: Worker] = [:]
+    /// Loads in progress (not yet in `files`), by photon file path, with their files' cores.
+    var loading: [String: FileCore] = [:]
     /// Waiting for `loading` to become empty.
     var loadWaiters: [CheckedContinuation<Void, Never>] = []
     var gate = FileGate()
     var watcher: PhotonWatcher?
-    var supervision: [String: Supervision] = [:]
 
-    /// A photon file with a running worker and the handlers of its photons.
+    /// A loaded photon file: its lifecycle, the file as its serving generation was spawned from,
+    /// and the handlers of its photons.
     struct LoadedFile {
+        let core: FileCore
         let file: PhotonFile
-        let worker: Worker
         let handlers: [Handler]
         /// What the load asked for, so a reload chooses the same way.
         let selection: PhotonSelection
-        let owner: WorkerOwner
     }
 
     /// A loader. `logSink` receives the logs when `logging` is on (default: standard error).
@@ -42,7 +40,7 @@ public actor Loader {
         self.logging = logging
         self.suppressErrors = suppressErrors
         context = LoaderContext(configuration: configuration, log: Logger(enabled: logging, sink: logSink))
-        Supervisor.prepare()
+        ProcessSetup.prepare()
     }
 
     /// Takes over the configured state file: kills what a previous supervisor run recorded there
@@ -91,7 +89,7 @@ public actor Loader {
 }
 
 /// Process-wide settings every supervisor needs, applied once.
-enum Supervisor {
+enum ProcessSetup {
     private static let prepared: OrphanReaper? = {
         // Writes to a dead worker must fail with EPIPE, not kill the supervisor.
         signal(SIGPIPE, SIG_IGN)

@@ -21,7 +21,7 @@ extension Worker {
 
     private func beat(_ timeout: Duration) {
         let due = state.withLock { state -> Bool in
-            guard state.phase == .ready, !state.pinging else { return false }
+            guard case .success? = state.hello, !state.closedToCalls, !state.exited, !state.pinging else { return false }
             state.pinging = true
             return true
         }
@@ -32,17 +32,13 @@ extension Worker {
                 state.withLock { $0.pinging = false }
             } catch where error.code == .timeout {
                 let giveUp = state.withLock { state -> Bool in
-                    guard state.phase == .ready, state.fault == nil else { return false }
+                    guard !state.closedToCalls, !state.exited, state.fault == nil else { return false }
                     state.unresponsive = true
                     return true
                 }
                 guard giveUp else { return }
                 stopHeartbeat()
-                queue.async { [self] in
-                    hooks.unresponsive(timeout)
-                    let tree = tree
-                    Task { _ = await tree.terminate(first: SIGKILL, grace: .seconds(5)) }
-                }
+                queue.async { [self] in hooks.unresponsive(timeout) }
             } catch {
                 state.withLock { $0.pinging = false }
             }

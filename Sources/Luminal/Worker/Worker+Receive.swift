@@ -11,7 +11,7 @@ extension Worker {
         } catch {
             return fault(error)
         }
-        let handshaking = state.withLock { $0.phase == .handshaking && $0.hello == nil }
+        let handshaking = state.withLock { $0.hello == nil }
         switch message {
         case .hello(let hello):
             guard handshaking else { return fault(ProtocolFault(.outOfOrderHello, "a second hello")) }
@@ -61,7 +61,6 @@ extension Worker {
         let waiters = state.withLock { state -> [@Sendable (Result<Hello, LoaderError>) -> Void] in
             guard state.hello == nil else { return [] }
             state.hello = result
-            if case .success = result, state.phase == .handshaking { state.phase = .ready }
             defer { state.helloWaiters = [] }
             return state.helloWaiters
         }
@@ -89,10 +88,11 @@ extension Worker {
         return lines.isEmpty ? "It wrote no output." : "Its last output:\n" + lines.suffix(10).joined(separator: "\n")
     }
 
-    /// The worker broke the protocol: fail everything in flight, report, and kill its tree.
+    /// The worker broke the protocol: fail everything in flight and report it (its lifecycle then
+    /// has its tree killed).
     func fault(_ fault: ProtocolFault) {
         let pending = state.withLock { state -> [PendingRequest] in
-            guard state.fault == nil, state.phase != .exited else { return [] }
+            guard state.fault == nil, !state.exited else { return [] }
             state.fault = fault
             defer { state.pending = [:] }
             return Array(state.pending.values)
@@ -105,8 +105,6 @@ extension Worker {
         hooks.fault(fault)
         finishHandshake(.failure(error))
         pending.forEach { $0.resume(.failure(error)) }
-        let tree = tree
-        Task { _ = await tree.terminate(first: SIGKILL, grace: .seconds(5)) }
     }
 
     /// fd 4 ended. A worker that exits at the same time simply exited; one that keeps running
@@ -114,7 +112,7 @@ extension Worker {
     func protocolEnded(_ fault: ProtocolFault?) {
         let reason = fault ?? ProtocolFault(.closedProtocolPipe, "the worker closed fd 4 but kept running")
         queue.asyncAfter(deadline: .now() + .milliseconds(500)) { [weak self] in
-            guard let self, self.process.exitStatus == nil, self.phase != .exited else { return }
+            guard let self, self.process.exitStatus == nil, !self.state.withLock({ $0.exited }) else { return }
             self.fault(reason)
         }
     }
@@ -123,22 +121,15 @@ extension Worker {
     func processExited(_ status: ExitStatus) {
         reader?.drain()
         outputs.forEach { $0.drain() }
-        let (pending, expected) = state.withLock { state -> ([PendingRequest], Bool) in
-            let expected = state.phase == .draining || state.phase == .stopping || state.fault != nil || state.unresponsive
-            state.phase = .exited
+        let pending = state.withLock { state -> [PendingRequest] in
+            state.exited = true
             defer { state.pending = [:] }
-            return (Array(state.pending.values), expected)
+            return Array(state.pending.values)
         }
         writer.close()
         stopHeartbeat()
-        if !expected {
-            // The generation is over: what it started goes with it now, not when the photon is
-            // next unloaded or restarted (a restart spawns the new generation first).
-            let tree = tree
-            Task { _ = await tree.terminate(first: SIGKILL, grace: .seconds(5)) }
-        }
         // Handlers show the exit before any caller hears of it.
-        hooks.exited(status, expected)
+        hooks.exited(status)
         let before = file.plain.map { "within its ready time of \($0.readyAfter)" } ?? "before saying hello"
         finishHandshake(.failure(LoaderError(
             .exitedBeforeHello, "photon file \(file.path) exited \(before) (\(status)). \(outputHint)",

@@ -98,8 +98,8 @@ extension Worker {
         let admission = state.withLock { state -> Admission in
             // A call that reached a replaced worker, even one that has since exited, is retried
             // by its handler on the current one: it must not be lost.
-            if request.isCall, state.retired { return .retired }
-            guard state.phase != .exited, state.fault == nil else { return .gone }
+            if request.isCall, state.closedToCalls { return .retired }
+            guard !state.exited, state.fault == nil else { return .gone }
             if request.isCall, state.pending.count >= limits.callsInFlight { return .tooMany(state.pending.count) }
             let id = state.nextID
             state.nextID += 1

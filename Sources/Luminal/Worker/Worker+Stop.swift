@@ -20,9 +20,7 @@ extension Worker {
     func stop(graceful: Bool, started: [String], timeouts: StopTimeouts) async -> WorkerStopReport {
         stopHeartbeat()
         let alreadyOver = state.withLock { state -> Bool in
-            if state.phase == .exited || state.fault != nil || state.unresponsive { return true }
-            state.phase = .stopping
-            return false
+            state.exited || state.fault != nil || state.unresponsive
         }
         if alreadyOver {
             writer.close()

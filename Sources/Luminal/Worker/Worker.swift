@@ -6,7 +6,8 @@ import Synchronization
 /// One generation of a photon file: a worker process and its protocol connection.
 ///
 /// I/O, exit and timers all run on one serial queue per worker; the state they share with
-/// callers (pending requests, phase) sits behind a mutex.
+/// callers (pending requests, whether it takes calls) sits behind a mutex. Where the generation
+/// is in its life is its file's lifecycle's business (`FileLifecycle`), not the worker's.
 final class Worker: Sendable {
     /// The photon file this worker runs.
     let file: PhotonFile
@@ -30,14 +31,7 @@ final class Worker: Sendable {
     nonisolated(unsafe) var handshakeTimer: (any DispatchSourceTimer)?
     let heartbeat = Mutex<TimerSource?>(nil)
 
-    /// Lifecycle of the process (photon states live in their handlers). A draining worker has been
-    /// replaced or is being unloaded: it finishes the calls it has and refuses new ones.
-    enum Phase: Sendable, Equatable {
-        case handshaking, ready, draining, stopping, exited
-    }
-
     struct State {
-        var phase = Phase.handshaking
         var hello: Result<Hello, LoaderError>?
         var helloWaiters: [@Sendable (Result<Hello, LoaderError>) -> Void] = []
         var pending: [Int64: PendingRequest] = [:] {
@@ -56,8 +50,10 @@ final class Worker: Sendable {
         var pinging = false
         /// The heartbeat gave up on it: its end was already reported.
         var unresponsive = false
-        /// Replaced or being unloaded: calls go elsewhere from now on, whatever the phase.
-        var retired = false
+        /// Replaced or being stopped: calls go elsewhere from now on.
+        var closedToCalls = false
+        /// The process was reaped.
+        var exited = false
         var recentOutput: [String] = []
     }
 
@@ -143,17 +139,11 @@ final class Worker: Sendable {
     /// The last lines the worker wrote, for error messages.
     var recentOutput: [String] { state.withLock { $0.recentOutput } }
 
-    /// The current phase.
-    var phase: Phase { state.withLock { $0.phase } }
-
     /// Stops taking calls: from now on a call is refused as `retired` (its caller retries on the
     /// photon's current worker); calls already sent finish. Start, stop and ping still work.
-    func retire() {
+    func closeToCalls() {
         stopHeartbeat()
-        state.withLock { state in
-            state.retired = true
-            if state.phase == .ready || state.phase == .handshaking { state.phase = .draining }
-        }
+        state.withLock { $0.closedToCalls = true }
     }
 
     /// The protocol fault that ended this worker, if any.

@@ -6,10 +6,10 @@ struct WorkerHooks: Sendable {
     var output: @Sendable (OutputStream, String) -> Void
     /// An event a photon emitted: photon, name, data.
     var event: @Sendable (String, String, JSONValue) -> Void
-    /// The worker broke the protocol; it is being killed.
+    /// The worker broke the protocol.
     var fault: @Sendable (ProtocolFault) -> Void
-    /// The worker stopped answering heartbeats within `timeout`; it is being killed.
+    /// The worker stopped answering heartbeats within `timeout`.
     var unresponsive: @Sendable (_ timeout: Duration) -> Void
-    /// The worker process exited; `expected` when the supervisor was stopping it.
-    var exited: @Sendable (_ status: ExitStatus, _ expected: Bool) -> Void
+    /// The worker process exited (whether it was asked to is its lifecycle's to judge).
+    var exited: @Sendable (_ status: ExitStatus) -> Void
 }

@@ -1,0 +1,112 @@
+import Glibc
+import LuminalWire
+import Synchronization
+
+/// A loaded photon file's lifecycle behind one lock, shared by its handlers, its workers' hooks
+/// and the loader; it carries out the effects of each transition.
+///
+/// Effects that are the caller's to await (`sendStart`, `stop`) and refusals come back from
+/// `apply`; the rest (events, logs, closing a generation to calls, tree kills, the restart timer)
+/// are done here, outside the lock.
+final class FileCore: Sendable {
+    /// The photon file's path.
+    let path: String
+    let context: LoaderContext
+    private let lifecycle: Mutex<FileLifecycle<Worker>>
+    /// The scheduled restart, and what runs it (set by the loader).
+    private let restart = Mutex<(task: Task<Void, Never>?, run: (@Sendable () async -> Void)?)>((nil, nil))
+
+    init(path: String, policy: RestartPolicy, context: LoaderContext) {
+        self.path = path
+        self.context = context
+        lifecycle = Mutex(FileLifecycle(path: path, policy: policy))
+    }
+
+    /// Applies `event` and carries out its effects; returns those left to the caller.
+    @discardableResult
+    func apply(_ event: LifecycleEvent<Worker>) -> [LifecycleEffect<Worker>] {
+        let effects = lifecycle.withLock { $0.apply(event) }
+        var left: [LifecycleEffect<Worker>] = []
+        for effect in effects {
+            switch effect {
+            case .emit(let event): context.events.emit(event)
+            case .log(let level, let text): context.log(level, text, file: path)
+            case .closeToCalls(let worker): worker.closeToCalls()
+            case .killTree(let worker):
+                let grace = worker.file.timeouts.kill ?? context.configuration.killTimeout
+                context.tasks.run { _ = await worker.tree.terminate(first: SIGKILL, grace: grace) }
+            case .scheduleRestart(let delay): scheduleRestart(after: delay)
+            case .cancelRestart: cancelRestart()
+            case .sendStart, .stop, .refuse: left.append(effect)
+            }
+        }
+        return left
+    }
+
+    /// Reads the lifecycle.
+    func read<Value>(_ body: (FileLifecycle<Worker>) -> Value) -> Value {
+        lifecycle.withLock { body($0) }
+    }
+
+    /// What the handler of `photon` shows now.
+    func snapshot(of photon: String) -> PhotonSnapshot? {
+        let now = ContinuousClock.now
+        return lifecycle.withLock { $0.snapshot(of: photon, at: now) }
+    }
+
+    /// Sets what runs a scheduled restart when it is due.
+    func onRestartDue(_ run: @escaping @Sendable () async -> Void) {
+        restart.withLock { $0.run = run }
+    }
+
+    /// The file leaves the loader: a scheduled restart is forgotten.
+    func discard() {
+        cancelRestart()
+        restart.withLock { $0.run = nil }
+    }
+
+    private func scheduleRestart(after delay: Duration) {
+        restart.withLock { state in
+            state.task?.cancel()
+            guard let run = state.run else { return }
+            state.task = Task {
+                if delay > .zero { try? await Task.sleep(for: delay) }
+                guard !Task.isCancelled else { return }
+                await run()
+            }
+        }
+    }
+
+    private func cancelRestart() {
+        restart.withLock { state in
+            state.task?.cancel()
+            state.task = nil
+        }
+    }
+
+    /// The hooks for generation `number`: what its worker reports becomes events of this file.
+    func hooks(generation number: Int) -> WorkerHooks {
+        let path = path, context = context
+        return WorkerHooks(
+            output: { [weak self] stream, text in
+                let (names, pid) = self?.lifecycle.withLock { lifecycle in
+                    (number == lifecycle.servingNumber ? lifecycle.members : [], lifecycle.generation(number)?.pid ?? 0)
+                } ?? ([], 0)
+                let tag = names.isEmpty ? Paths.name(path) : names.joined(separator: ",")
+                context.log(stream == .stderr ? .warning : .info, text, file: path, tag: tag)
+                context.events.emit(.log(LogLine(file: path, photons: names, pid: pid, stream: stream, text: text)))
+            },
+            event: { photon, name, data in
+                context.events.emit(.photonEvent(photon: photon, file: path, name: name, data: data))
+            },
+            fault: { [weak self] fault in
+                self?.apply(.ended(number: number, ending: .faulted(fault.description), at: .now, random: .random(in: 0...1)))
+            },
+            unresponsive: { [weak self] timeout in
+                self?.apply(.ended(number: number, ending: .unresponsive(timeout), at: .now, random: .random(in: 0...1)))
+            },
+            exited: { [weak self] status in
+                self?.apply(.ended(number: number, ending: .exited(status), at: .now, random: .random(in: 0...1)))
+            })
+    }
+}

@@ -1,0 +1,85 @@
+import LuminalWire
+
+extension FileLifecycle {
+    /// The connection a call to `photon` goes to, or why it cannot be made.
+    func callTarget(_ photon: String, method: String) -> Result<Connection, LoaderError> {
+        guard let record = photons[photon], let generation = generation(record.generation) else {
+            return .failure(LoaderError(.unloaded, "photon \(photon) (\(path)) cannot take call '\(method)': it is stopped", photon: photon, file: path))
+        }
+        guard !generation.plain else {
+            return .failure(LoaderError(.noProtocol, "photon \(photon) (\(path)) is a plain executable (\"protocol\": \"none\"); it takes no calls", photon: photon, file: path))
+        }
+        guard record.state == .started, members.contains(photon) else {
+            let notStarted = record.state == .ready || record.state == .starting
+            return .failure(LoaderError(notStarted ? .notStarted : .unloaded,
+                                        "photon \(photon) (\(path)) cannot take call '\(method)': it is \(record.state)\(notStarted ? "; call start() first" : "")",
+                                        photon: photon, file: path, exit: record.lastExit))
+        }
+        return .success(generation.connection)
+    }
+
+    /// The photons a new generation is to start: those started or meant to run, and, when any
+    /// was, the photons it brings that the file did not have.
+    func photonsToStart(among names: [String]) -> Set<String> {
+        let running = Set(members.filter { photons[$0]?.state == .started || photons[$0]?.wantsToRun == true })
+        return Set(names.filter { running.contains($0) || (!running.isEmpty && !members.contains($0)) })
+    }
+
+    /// The serving generation's photons whose start routines ran (their finalizers are due).
+    var startedMembers: [String] {
+        members.filter { photons[$0]?.state == .started || photons[$0]?.state == .starting }
+    }
+
+    /// Whether every photon of the file is stopped, crashed, faulted or quarantined.
+    var allFinal: Bool {
+        members.allSatisfy { photons[$0]?.state.isFinal ?? true }
+    }
+
+    /// The connections of generations that have not ended.
+    var liveConnections: [Connection] {
+        generations.filter { !$0.hasEnded }.map(\.connection)
+    }
+
+    /// What the handler of `photon` shows, as of `now`.
+    func snapshot(of photon: String, at now: ContinuousClock.Instant) -> PhotonSnapshot? {
+        photons[photon].map { record in
+            PhotonSnapshot(name: photon, filePath: path, state: record.state, pid: record.pid, generation: record.generation,
+                           checksum: record.checksum, kinds: record.descriptor.kinds, methods: record.descriptor.methods,
+                           metadata: record.descriptor.metadata, lastExit: record.lastExit, restarts: record.restarts,
+                           uptime: record.state.isFinal ? nil : record.since.duration(to: now), failureClass: record.failure)
+        }
+    }
+}
+
+/// One consistent reading of a photon: every field as of the same moment.
+public struct PhotonSnapshot: Sendable, Hashable {
+    /// The photon's name.
+    public let name: String
+    /// The photon file it comes from.
+    public let filePath: String
+    /// Where it is in its life.
+    public let state: PhotonState
+    /// The pid of the worker process hosting it.
+    public let pid: Int32
+    /// Which worker generation hosts it: 1 for the first.
+    public let generation: Int
+    /// SHA-256 of the photon file's bytes (for a package: the manifest and the executable).
+    public let checksum: String
+    /// The kinds the worker declared for it.
+    public let kinds: [String]
+    /// The method names the worker declared for it.
+    public let methods: [String]
+    /// Author, version, description and tags, as the worker declared them.
+    public let metadata: PhotonMetadata
+    /// How its worker ended, once it has.
+    public let lastExit: ExitStatus?
+    /// How many times its worker was restarted after a failure.
+    public let restarts: Int
+    /// How long its generation has been up; nil once it has ended.
+    public let uptime: Duration?
+    /// Why its worker last failed, if it ever did.
+    public let failureClass: FailureClass?
+
+    /// Whether the photon is doing its job: started, and not being stopped or restarted.
+    public var isHealthy: Bool { state == .started }
+}

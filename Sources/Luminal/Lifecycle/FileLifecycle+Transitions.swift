@@ -1,0 +1,188 @@
+import LuminalWire
+
+extension FileLifecycle {
+    typealias Effect = LifecycleEffect<Connection>
+
+    /// Applies `event`: the new state, and what the supervisor is to do about it.
+    mutating func apply(_ event: LifecycleEvent<Connection>) -> [Effect] {
+        switch event {
+        case .spawned(let number, let connection, let pid, let plain):
+            generations.append(GenerationRecord(number: number, connection: connection, pid: pid, plain: plain, phase: .handshaking))
+            return []
+        case .prepared(let number):
+            update(number) { if $0.phase == .handshaking { $0.phase = .comingUp } }
+            return []
+        case .abandoned(let number):
+            update(number) { if !$0.hasEnded { $0.phase = .abandoned } }
+            return []
+        case .serving(let number, let descriptors, let started, let checksum, let policy, let restart, let now, let random):
+            return takeOver(number, descriptors, started: started, checksum: checksum, policy: policy, restart: restart, at: now, random: random)
+        case .reloadBegan:
+            return serving.map { [.emit(.reloadStarted(file: path, generation: $0.number))] } ?? []
+        case .startRequested(let photon):
+            return requestStart(photon)
+        case .startFinished(let photon, let number, let error):
+            return finishStart(photon, number: number, error: error)
+        case .ended(let number, let ending, let now, let random):
+            return end(number, ending, at: now, random: random)
+        case .stopRequested(let hold):
+            return requestStop(hold: hold)
+        case .stopFinished(let exit):
+            for name in members {
+                photons[name]?.state = .stopped
+                photons[name]?.wantsToRun = false
+                if let exit { photons[name]?.lastExit = exit }
+            }
+            return []
+        case .removed(let number):
+            generations.removeAll { $0.number == number && $0.number != servingNumber }
+            return []
+        case .restartDue:
+            restartPending = false
+            guard !held, members.allSatisfy({ photons[$0]?.state.isFinal ?? true }) else {
+                return [.refuse(LoaderError(.notStarted, "photon file \(path) is not to be restarted now", file: path))]
+            }
+            return []
+        case .restartFailed(let failure, let random):
+            return scheduleRestart(after: failure, random: random)
+        case .revived:
+            held = false
+            failures = 0
+            restartPending = false
+            return [.cancelRestart]
+        case .policySet(let policy):
+            self.policy = policy
+            policyIsFixed = true
+            return []
+        }
+    }
+
+    /// Generation `number` takes over from the one serving (which retires).
+    private mutating func takeOver(_ number: Int, _ descriptors: [PhotonDescriptor], started: Set<String>, checksum: String,
+                                   policy: RestartPolicy, restart: Bool, at now: ContinuousClock.Instant, random: Double) -> [Effect] {
+        guard let index = generations.firstIndex(where: { $0.number == number }) else {
+            return [.refuse(LoaderError(.workerExited, "photon file \(path) has no generation \(number)", file: path))]
+        }
+        let endedEarly: GenerationEnding? = if case .ended(let ending, _) = generations[index].phase { ending } else { nil }
+        if let endedEarly, servingNumber == nil {
+            return [.refuse(LoaderError(.workerExited, "photon file \(path) ended right after its hello (\(endedEarly.photonState))",
+                                        file: path, exit: endedEarly.exit))]
+        }
+        var effects: [Effect] = []
+        if let previous = servingNumber, let old = generations.firstIndex(where: { $0.number == previous }),
+           generations[old].phase == .serving {
+            generations[old].phase = .retiring
+            effects.append(.closeToCalls(generations[old].connection))
+        }
+        let first = servingNumber == nil
+        servingNumber = number
+        lastServed = max(lastServed, number)
+        generations[index].servingSince = now
+        if endedEarly == nil { generations[index].phase = .serving }
+        if !policyIsFixed { self.policy = policy }
+        let pid = generations[index].pid
+        let names = descriptors.map(\.name)
+        for name in members where !names.contains(name) {
+            photons[name]?.state = .stopped
+            photons[name]?.wantsToRun = false
+        }
+        for descriptor in descriptors {
+            var record = photons[descriptor.name]
+                ?? PhotonRecord(descriptor: descriptor, checksum: checksum, generation: number, pid: pid, since: now)
+            record.descriptor = descriptor
+            record.checksum = checksum
+            record.generation = number
+            record.pid = pid
+            record.since = now
+            record.state = started.contains(descriptor.name) ? .started : .ready
+            if restart { record.restarts += 1 }
+            photons[descriptor.name] = record
+        }
+        members = names
+        if first {
+            effects.append(.log(.info, "loaded \(names.joined(separator: ", ")) from \(path) (pid \(pid))"))
+            effects.append(.emit(.loaded(file: path, photons: names, pid: pid, generation: number)))
+        }
+        if let endedEarly {
+            // It ended between its bring-up and the switch: it is handled as if it ended serving.
+            generations[index].phase = .serving
+            effects += end(number, endedEarly, at: now, random: random)
+        }
+        return effects
+    }
+
+    private mutating func requestStart(_ photon: String) -> [Effect] {
+        guard let record = photons[photon], members.contains(photon), let generation = generation(record.generation) else {
+            return [.refuse(LoaderError(.unloaded, "photon \(photon) (\(path)) cannot be started: it is stopped", photon: photon, file: path))]
+        }
+        switch record.state {
+        case .started, .starting:
+            return []
+        case .ready:
+            photons[photon]?.state = .starting
+            return [.sendStart(generation.connection, photon: photon)]
+        default:
+            return [.refuse(LoaderError(.unloaded, "photon \(photon) (\(path)) cannot be started: it is \(record.state)", photon: photon, file: path))]
+        }
+    }
+
+    private mutating func finishStart(_ photon: String, number: Int, error: LoaderError?) -> [Effect] {
+        guard let record = photons[photon] else { return [] }
+        let starting = record.state == .starting && record.generation == number
+        if let error {
+            if starting { photons[photon]?.state = .ready }
+            return [.log(.error, "photon \(photon) failed to start: \(error.message)"), .refuse(error)]
+        }
+        guard starting else {
+            return [.refuse(LoaderError(.workerExited, "photon \(photon) (\(path)) ended while starting: it is \(record.state)",
+                                        photon: photon, file: path, exit: record.lastExit))]
+        }
+        photons[photon]?.state = .started
+        photons[photon]?.wantsToRun = true
+        return [.log(.info, "started photon \(photon)"), .emit(.started(photon: photon, file: path))]
+    }
+
+    private mutating func requestStop(hold: Bool) -> [Effect] {
+        restartPending = false
+        if hold { held = true }
+        var effects: [Effect] = [.cancelRestart]
+        let started = members.filter { photons[$0]?.state == .started || photons[$0]?.state == .starting }
+        for name in members where photons[name]?.state.isFinal == false {
+            photons[name]?.state = .stopping
+        }
+        if let number = servingNumber, let index = generations.firstIndex(where: { $0.number == number }) {
+            if generations[index].phase == .serving { generations[index].phase = .stopping }
+            effects.append(.closeToCalls(generations[index].connection))
+            effects.append(.stop(generations[index].connection, started: started))
+        }
+        return effects
+    }
+
+    /// Applies `change` to generation `number`, if it is tracked.
+    private mutating func update(_ number: Int, _ change: (inout GenerationRecord<Connection>) -> Void) {
+        if let index = generations.firstIndex(where: { $0.number == number }) { change(&generations[index]) }
+    }
+}
+
+extension GenerationEnding {
+    /// The state it leaves its photons in.
+    var photonState: PhotonState {
+        switch self {
+        case .exited(let status): .crashed(status)
+        case .faulted(let reason): .faulted(reason: reason)
+        case .unresponsive: .faulted(reason: unresponsiveReason)
+        }
+    }
+
+    /// The exit status, for an exit.
+    var exit: ExitStatus? {
+        if case .exited(let status) = self { return status }
+        return nil
+    }
+
+    /// Why an unresponsive worker is killed.
+    var unresponsiveReason: String {
+        if case .unresponsive(let timeout) = self { return "stopped answering heartbeats (no pong within \(timeout))" }
+        return ""
+    }
+}
