@@ -24,7 +24,8 @@ final class EventLoop: Sendable {
 
     private init() {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        precondition(epoll >= 0, "epoll_create1 failed: errno \(errno)")
+        let failure = errno
+        precondition(epoll >= 0, "epoll_create1 failed: errno \(failure)")
         startThread { [self] in run() }
     }
 

@@ -65,7 +65,8 @@ final class FrameReader: @unchecked Sendable {
             } else if errno == EINTR {
                 continue
             } else {
-                if errno != EAGAIN { end(ProtocolFault(.closedProtocolPipe, "reading fd 4 failed: errno \(errno)")) }
+                let failure = errno
+                if failure != EAGAIN { end(ProtocolFault(.closedProtocolPipe, "reading fd 4 failed: errno \(failure)")) }
                 return
             }
         }
