@@ -2,7 +2,7 @@ import Glibc
 import Testing
 @testable import Luminal
 
-/// The system-call helpers: `errno` as the call left it.
+/// The system-call helpers: `errno` as the call left it, the event loop's unpollable files.
 @Suite struct SystemCalls {
     /// Text whose building changes `errno`, as an allocation may.
     struct ErrnoClobbering: CustomStringConvertible {
@@ -16,5 +16,21 @@ import Testing
         #expect(throws: SystemError(errno: ENOENT, "open clobbered")) {
             try retryingEINTR("open \(ErrnoClobbering())") { open("/nonexistent/luminal", O_RDONLY) }
         }
+    }
+
+    @Test func aRegularFileIsReportedReadyAtOnce() async throws {
+        let path = "/tmp/luminal-event-loop-\(getpid())"
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        try #require(fd >= 0)
+        defer {
+            close(fd)
+            unlink(path)
+        }
+        var token: EventLoop.Token?
+        let ready = await awaitCallback(timeout: testDeadline) { deliver in
+            token = EventLoop.shared.add(fd, once: true) { deliver(true) }
+        }
+        token.map(EventLoop.shared.remove)
+        #expect(ready == true)
     }
 }
