@@ -2,7 +2,8 @@ import Glibc
 import Testing
 @testable import Luminal
 
-/// The system-call helpers: `errno` as the call left it, the event loop's unpollable files.
+/// The system-call helpers: `errno` as the call left it, the event loop's unpollable files, and
+/// `awaitCallback`'s timeout.
 @Suite struct SystemCalls {
     /// Text whose building changes `errno`, as an allocation may.
     struct ErrnoClobbering: CustomStringConvertible {
@@ -32,5 +33,25 @@ import Testing
         }
         token.map(EventLoop.shared.remove)
         #expect(ready == true)
+    }
+
+    @Test func awaitCallbackReturnsTheFirstValue() async {
+        let value = await awaitCallback(timeout: .seconds(3600)) { deliver in
+            deliver(1)
+            deliver(2)
+        }
+        #expect(value == 1)
+    }
+
+    @Test func awaitCallbackReturnsNilOnceTheTimeoutPasses() async {
+        let value = await awaitCallback(timeout: .milliseconds(10)) { (_: @escaping @Sendable (Int) -> Void) in }
+        #expect(value == nil)
+    }
+
+    @Test func aValueAfterTheTimeoutIsDropped() async {
+        var late: (@Sendable (Int) -> Void)?
+        let value = await awaitCallback(timeout: .milliseconds(10)) { deliver in late = deliver }
+        late?(1)
+        #expect(value == nil)
     }
 }
