@@ -1,5 +1,5 @@
-import Dispatch
 import Glibc
+import Synchronization
 import _LuminalCShims
 
 /// Every process that belongs to one worker, and the means to end them all.
@@ -67,31 +67,33 @@ struct ProcessTree: Sendable {
         return gentle
     }
 
+    /// Waits until every pidfd is readable (its process exited), or `timeout`: true if all were.
+    /// The event loop watches the pidfds, so no thread is held while they run.
     private func waitForExit(_ pidfds: [Int32], timeout: Duration) async -> Bool {
         if pidfds.isEmpty { return true }
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: pollUntilExited(pidfds, timeout: timeout))
-            }
-        }
+        let left = Countdown(pidfds.count)
+        var tokens: [EventLoop.Token] = []
+        let exited = await awaitCallback(timeout: timeout) { (deliver: @escaping @Sendable (Bool) -> Void) in
+            tokens = pidfds.map { EventLoop.shared.add($0, once: true) { if left.reachedZero() { deliver(true) } } }
+        } ?? false
+        // Before the caller closes the pidfds.
+        tokens.forEach(EventLoop.shared.remove)
+        return exited
     }
 }
 
-/// Blocks until every pidfd is readable (its process exited) or `timeout` passes.
-private func pollUntilExited(_ pidfds: [Int32], timeout: Duration) -> Bool {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    var waiting = pidfds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-    while !waiting.isEmpty {
-        let left = clock.now.duration(to: deadline)
-        if left <= .zero { return false }
-        let millis = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
-        let ready = poll(&waiting, nfds_t(waiting.count), millis)
-        if ready < 0 && errno != EINTR { return false }
-        waiting.removeAll { $0.revents != 0 }
-        for index in waiting.indices { waiting[index].revents = 0 }
+/// A count that any thread may take one from.
+private final class Countdown: Sendable {
+    private let left: Atomic<Int>
+
+    init(_ count: Int) {
+        left = Atomic(count)
     }
-    return true
+
+    /// Takes one: true for the call that leaves zero.
+    func reachedZero() -> Bool {
+        left.subtract(1, ordering: .acquiringAndReleasing).newValue == 0
+    }
 }
 
 /// A pidfd opened on one member, checked to still be the process that was scanned.
