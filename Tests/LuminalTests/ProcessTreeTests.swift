@@ -37,6 +37,26 @@ extension Supervisor {
             }
         }
 
+        @Test func aMemberIgnoringSIGTERMIsKilledOnceTheGraceIsOver() async throws {
+            let shell = try Shell("trap '' TERM; sleep 1000 & wait")
+            let member = try #require(try await shell.children(1).first)
+            let gentle = try await withinDeadline("terminate") { await shell.tree.terminate(first: SIGTERM, grace: .milliseconds(300)) }
+            #expect(!gentle)
+            #expect(await shell.process.waitForExit(timeout: testDeadline) == .signaled(signal: SIGKILL, coreDumped: false))
+            try await waitUntil("the member that ignored SIGTERM gone") { !isAlive(member) }
+            await shell.finish()
+        }
+
+        @Test func killingAtOnceEndsTheTree() async throws {
+            let shell = try Shell("trap '' TERM; sleep 1000 & sleep 1000 & wait")
+            let members = try await shell.children(2)
+            let gentle = try await withinDeadline("terminate") { await shell.tree.terminate(first: SIGKILL, grace: testDeadline) }
+            #expect(gentle)
+            #expect(await shell.process.waitForExit(timeout: testDeadline) == .signaled(signal: SIGKILL, coreDumped: false))
+            try await waitUntil("every member gone") { !members.contains(where: isAlive) }
+            await shell.finish()
+        }
+
         @Test func signalReportsTrueOnlyOnceEveryMemberExited() async throws {
             let pidfds = supervisorPipeCount()
             let shell = try Shell("sleep 1000 & sleep 1000 & sleep 1000 & wait")

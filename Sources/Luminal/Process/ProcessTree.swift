@@ -55,14 +55,22 @@ struct ProcessTree: Sendable {
     }
 
     /// Ends the tree: `first` (e.g. SIGTERM), then SIGKILL for whatever outlives `grace`, repeated
-    /// until a scan finds nothing (a member may fork while being killed). Returns true when the
-    /// first signal sufficed.
+    /// until a scan finds nothing (a member may fork while being killed), for at most 10 rounds.
+    /// Returns true when the first signal sufficed.
+    ///
+    /// `grace` (the kill timeout) bounds each of the two steps: the wait after `first`, and the
+    /// SIGKILL rounds together, counted from the first SIGKILL, which is `first` itself when that
+    /// is SIGKILL. A round past that deadline still signals, without waiting. So the whole takes
+    /// at most twice `grace`, or `grace` when `first` is SIGKILL, plus the scans.
     func terminate(first: Int32, grace: Duration) async -> Bool {
+        let start = ContinuousClock.now
         let gentle = await signal(first, waitingUpTo: grace)
-        var rounds = 0
-        while rounds < 10 && members().contains(where: { !($0.pid == root && $0.state == "Z") }) {
-            _ = await signal(SIGKILL, waitingUpTo: .seconds(5))
-            rounds += 1
+        let deadline = (first == SIGKILL ? start : ContinuousClock.now) + grace
+        for _ in 0..<10 {
+            guard members().contains(where: { !($0.pid == root && $0.state == "Z") }) else { break }
+            let left = ContinuousClock.now.duration(to: deadline)
+            _ = await signal(SIGKILL, waitingUpTo: max(left, .zero))
+            if left <= .zero { break }
         }
         return gentle
     }
