@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Writes `text` to `path`, creating its folder.
 func writeFile(_ path: String, _ text: String, mode: mode_t = 0o644) {

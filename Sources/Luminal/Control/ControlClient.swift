@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import LuminalWire
 
 /// A client of a supervisor's control socket, as `luminal status` and friends use it.

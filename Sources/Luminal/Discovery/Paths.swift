@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Lexical path helpers (no Foundation).
 enum Paths {

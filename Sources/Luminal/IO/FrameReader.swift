@@ -1,5 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
 import Glibc
+#endif
 import LuminalWire
 
 /// Reads frames from a worker's fd 4, woken by the event loop, reading on the worker's queue.

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Unix-domain socket calls for the control socket and the service manager's notify socket.
 enum UnixSocket {

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import _LuminalCShims
 
 /// The two ends of a close-on-exec pipe.

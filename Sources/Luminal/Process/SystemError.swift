@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// A failed system call: the operation and the `errno` it returned.
 public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {

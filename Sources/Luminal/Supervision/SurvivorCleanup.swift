@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import _LuminalCShims
 
 /// Finds and kills what a previous supervisor run left behind when it was killed outright.
