@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import _LuminalCShims
 
 /// Spawning a program without Luminal: /dev/null for fds 0, 1 and 2 and nothing else open, so a

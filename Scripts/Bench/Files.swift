@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 func makeTemporaryFolder() -> String {
     var template = Array("/tmp/luminal-bench-XXXXXX".utf8CString)

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import LuminalWire
 
 /// One benchmark's result, printed as a single JSON line for Scripts/bench to read.

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import Luminal
 
 /// `count` photon files in a watched folder: the time to load them all (beside spawning the same

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 // The measurements behind Scripts/bench, each printing one JSON line (release builds):
 //   luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW   call round trip and pipelined throughput

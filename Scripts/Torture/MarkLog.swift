@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// The file every worker appends a call's token to when it runs the call (chaos photon `mark`),
 /// read as it grows: a token written twice is a call run twice.

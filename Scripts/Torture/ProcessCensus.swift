@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// What this process holds at one moment: descriptors, children, zombies, resident memory.
 struct ProcessCensus {

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 // The soak test run by Scripts/torture:
 //   luminal-torture --chaos CHAOS_PHOTON --folder EMPTY_FOLDER --minutes N [--seed S] [--photons K]

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 @preconcurrency import Glibc
+#endif
 
 /// Makes stdout line-buffered, so a photon's `print` reaches the supervisor's log as each line is
 /// written rather than when a block fills (stdout is a pipe, which C fully buffers by default).

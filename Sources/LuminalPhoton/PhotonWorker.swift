@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import LuminalWire
 
 /// Runs a Swift worker: says hello with its photons, answers the supervisor's requests, and exits

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import Luminal
 
 // The `luminal` command: `luminal COMMAND [ARGUMENTS] [options]`.

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import LuminalWire
 
 /// A worker speaking the frames itself, for what the SDK never does: `chaos-photon raw NAME`.

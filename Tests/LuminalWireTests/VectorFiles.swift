@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import LuminalWire
 
 /// Reads the shared test vectors in `protocol/vectors/`.

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import LuminalWire
 
 /// A client of a supervisor's control socket, as `luminal status` and friends use it.
@@ -40,9 +42,10 @@ public final class ControlClient {
         while offset < frame.count {
             let n = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EPIPE || errno == ECONNRESET { return }
-                throw lost("sending the request: \(String(cString: strerror(errno)))")
+                let failure = errno
+                if failure == EINTR { continue }
+                if failure == EPIPE || failure == ECONNRESET { return }
+                throw lost("sending the request: \(String(cString: strerror(failure)))")
             }
             offset += n
         }

@@ -1,5 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
 import Glibc
+#endif
 import LuminalWire
 import Synchronization
 
@@ -21,8 +23,9 @@ final class ControlConnection: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: Result<ControlRequest, ProtocolFault>.self)
         let second = dup(fd)
         guard second >= 0 else {
+            let failure = SystemError(errno: errno, "dup control connection")
             closeQuietly(fd)
-            throw SystemError("dup control connection")
+            throw failure
         }
         do throws(SystemError) {
             writer = try FrameWriter(fd: second, queue: queue)

@@ -1,5 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
 import Glibc
+#endif
 import LuminalWire
 import Synchronization
 import _LuminalCShims
@@ -74,9 +76,10 @@ public final class ControlServer: Sendable {
             guard listener >= 0 else { return }
             let fd = luminal_accept(listener)
             if fd < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                if errno != EAGAIN {
-                    dispatcher.loader.context.log(.warning, "control socket \(path): accept failed: \(SystemError("accept"))")
+                let failure = errno
+                if failure == EINTR || failure == ECONNABORTED { continue }
+                if failure != EAGAIN {
+                    dispatcher.loader.context.log(.warning, "control socket \(path): accept failed: \(SystemError(errno: failure, "accept"))")
                 }
                 return
             }

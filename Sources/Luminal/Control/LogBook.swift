@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import Synchronization
 
 /// The most recent log records of a supervisor, kept in memory for `luminal logs`, and a feed

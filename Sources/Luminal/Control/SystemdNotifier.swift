@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Tells systemd (or any service manager speaking its notify protocol) how the supervisor is
 /// doing: `READY=1`, `STOPPING=1`, `STATUS=…` and watchdog pings, as datagrams on `$NOTIFY_SOCKET`.

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// What a folder entry is, seen both as itself (lstat) and through a symlink (stat), without
 /// opening it.

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import LuminalWire
 
 /// A photon package's manifest, `photon.json`:

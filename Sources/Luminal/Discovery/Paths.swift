@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Lexical path helpers (no Foundation).
 enum Paths {
@@ -108,15 +110,15 @@ enum Paths {
         let fd = try retryingEINTR("open \(path)") { open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw SystemError("fstat \(path)") }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw SystemError("read \(path): not a regular file", errno: EINVAL) }
+        guard fstat(fd, &info) == 0 else { throw SystemError(errno: errno, "fstat \(path)") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw SystemError(errno: EINVAL, "read \(path): not a regular file") }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while bytes.count < limit {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw SystemError("read \(path)")
+                throw SystemError(errno: errno, "read \(path)")
             }
             if n == 0 { break }
             bytes += chunk[0..<n]

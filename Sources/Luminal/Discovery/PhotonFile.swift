@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// A photon file resolved from disk: what to run for it and how.
 struct PhotonFile: Sendable, Hashable {

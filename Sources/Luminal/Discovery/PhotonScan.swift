@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Finds photon files on disk, as the seed's `_scan_module` and `_find_modules` did.
 ///

@@ -1,5 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
 import Glibc
+#endif
 import Synchronization
 import _LuminalCShims
 
@@ -24,7 +26,8 @@ final class EventLoop: Sendable {
 
     private init() {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        precondition(epoll >= 0, "epoll_create1 failed: errno \(errno)")
+        let failure = errno
+        precondition(epoll >= 0, "epoll_create1 failed: errno \(failure)")
         startThread { [self] in run() }
     }
 
@@ -41,7 +44,10 @@ final class EventLoop: Sendable {
         event.events = Self.mask(writing: writing, once: once)
         event.data.u64 = token.value
         if epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) != 0 {
-            // Not pollable: report readiness once so the owner finds out by reading.
+            let failure = errno
+            // A regular file is not pollable (EPERM): report readiness once so the owner finds out
+            // by reading. Anything else is a bad fd or an exhausted limit, and nothing would come.
+            precondition(failure == EPERM, "epoll_ctl(EPOLL_CTL_ADD) of fd \(fd) failed: errno \(failure)")
             handler()
         }
         return token
@@ -80,7 +86,11 @@ final class EventLoop: Sendable {
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         while true {
             let count = epoll_wait(epoll, &events, Int32(events.count), -1)
-            if count <= 0 { continue } // EINTR
+            if count < 0 {
+                let failure = errno
+                if failure == EINTR { continue }
+                preconditionFailure("epoll_wait failed: errno \(failure)")
+            }
             for event in events.prefix(Int(count)) {
                 let key = event.data.u64
                 handlers.withLock { $0.table[key] }?()

@@ -1,5 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
 import Glibc
+#endif
 import LuminalWire
 
 /// Reads frames from a worker's fd 4, woken by the event loop, reading on the worker's queue.
@@ -65,7 +67,8 @@ final class FrameReader: @unchecked Sendable {
             } else if errno == EINTR {
                 continue
             } else {
-                if errno != EAGAIN { end(ProtocolFault(.closedProtocolPipe, "reading fd 4 failed: errno \(errno)")) }
+                let failure = errno
+                if failure != EAGAIN { end(ProtocolFault(.closedProtocolPipe, "reading fd 4 failed: errno \(failure)")) }
                 return
             }
         }

@@ -1,5 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Which of a worker's output streams a line came from.
 public enum OutputStream: String, Sendable, Hashable {

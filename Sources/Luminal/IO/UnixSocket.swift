@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Unix-domain socket calls for the control socket and the service manager's notify socket.
 enum UnixSocket {
@@ -10,7 +12,7 @@ enum UnixSocket {
         let abstract = bytes.first == UInt8(ascii: "@")
         if abstract { bytes[0] = 0 } else { bytes.append(0) }
         guard !bytes.isEmpty, bytes.count <= MemoryLayout.size(ofValue: address.sun_path) else {
-            throw SystemError("socket path \(path) (longer than \(MemoryLayout.size(ofValue: address.sun_path) - 1) bytes)", errno: ENAMETOOLONG)
+            throw SystemError(errno: ENAMETOOLONG, "socket path \(path) (longer than \(MemoryLayout.size(ofValue: address.sun_path) - 1) bytes)")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
         let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + bytes.count)
@@ -29,7 +31,7 @@ enum UnixSocket {
         let fd = try make(Int32(SOCK_STREAM.rawValue))
         do throws(SystemError) {
             let result = try withAddress(path) { address, length in Glibc.connect(fd, address, length) }
-            if result != 0 { throw SystemError("connect \(path)") }
+            if result != 0 { throw SystemError(errno: errno, "connect \(path)") }
             return fd
         } catch {
             closeQuietly(fd)
@@ -45,20 +47,20 @@ enum UnixSocket {
         if Paths.kind(path) != .missing {
             if let live = try? connect(to: path) {
                 closeQuietly(live)
-                throw SystemError("listen on \(path): another supervisor answers there", errno: EADDRINUSE)
+                throw SystemError(errno: EADDRINUSE, "listen on \(path): another supervisor answers there")
             }
             var info = stat()
             guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else {
-                throw SystemError("listen on \(path): a file that is not a socket is in the way", errno: EEXIST)
+                throw SystemError(errno: EEXIST, "listen on \(path): a file that is not a socket is in the way")
             }
             unlink(path)
         }
         let fd = try make(Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue))
         do throws(SystemError) {
             // Clients are checked by their credentials too; the mode keeps other users from connecting at all.
-            if try withAddress(path, { Glibc.bind(fd, $0, $1) }) != 0 { throw SystemError("bind \(path)") }
-            if chmod(path, 0o600) != 0 { throw SystemError("chmod 0600 \(path)") }
-            if Glibc.listen(fd, 64) != 0 { throw SystemError("listen on \(path)") }
+            if try withAddress(path, { Glibc.bind(fd, $0, $1) }) != 0 { throw SystemError(errno: errno, "bind \(path)") }
+            if chmod(path, 0o600) != 0 { throw SystemError(errno: errno, "chmod 0600 \(path)") }
+            if Glibc.listen(fd, 64) != 0 { throw SystemError(errno: errno, "listen on \(path)") }
             return fd
         } catch {
             closeQuietly(fd)

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 extension Loader {
     /// Stops the worker of the photon file of the photon named `nameOrPath` (or at that path) and

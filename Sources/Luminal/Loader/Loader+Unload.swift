@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 extension Loader {
     /// Stops and unloads the photon file `handler` comes from, with all its photons.

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// How serious a log record is.
 public enum LogLevel: Int, Sendable, Comparable, CustomStringConvertible {

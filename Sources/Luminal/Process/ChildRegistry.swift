@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import Synchronization
 
 /// The pids of the workers the supervisor spawned and reaps through their pidfds.

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import _LuminalCShims
 
 /// The two ends of a close-on-exec pipe.
@@ -19,6 +21,6 @@ struct Pipe {
 /// Sets `O_NONBLOCK` on `fd`, for ends the supervisor drives from Dispatch sources.
 func setNonBlocking(_ fd: Int32) throws(SystemError) {
     let flags = fcntl(fd, F_GETFL)
-    if flags == -1 { throw SystemError("fcntl(F_GETFL)") }
-    if fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 { throw SystemError("fcntl(F_SETFL)") }
+    if flags == -1 { throw SystemError(errno: errno, "fcntl(F_GETFL)") }
+    if fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 { throw SystemError(errno: errno, "fcntl(F_SETFL)") }
 }

@@ -1,5 +1,7 @@
-import Dispatch
+#if canImport(Glibc)
 import Glibc
+#endif
+import Synchronization
 import _LuminalCShims
 
 /// Every process that belongs to one worker, and the means to end them all.
@@ -55,43 +57,53 @@ struct ProcessTree: Sendable {
     }
 
     /// Ends the tree: `first` (e.g. SIGTERM), then SIGKILL for whatever outlives `grace`, repeated
-    /// until a scan finds nothing (a member may fork while being killed). Returns true when the
-    /// first signal sufficed.
+    /// until a scan finds nothing (a member may fork while being killed), for at most 10 rounds.
+    /// Returns true when the first signal sufficed.
+    ///
+    /// `grace` (the kill timeout) bounds each of the two steps: the wait after `first`, and the
+    /// SIGKILL rounds together, counted from the first SIGKILL, which is `first` itself when that
+    /// is SIGKILL. A round past that deadline still signals, without waiting. So the whole takes
+    /// at most twice `grace`, or `grace` when `first` is SIGKILL, plus the scans.
     func terminate(first: Int32, grace: Duration) async -> Bool {
+        let start = ContinuousClock.now
         let gentle = await signal(first, waitingUpTo: grace)
-        var rounds = 0
-        while rounds < 10 && members().contains(where: { !($0.pid == root && $0.state == "Z") }) {
-            _ = await signal(SIGKILL, waitingUpTo: .seconds(5))
-            rounds += 1
+        let deadline = (first == SIGKILL ? start : ContinuousClock.now) + grace
+        for _ in 0..<10 {
+            guard members().contains(where: { !($0.pid == root && $0.state == "Z") }) else { break }
+            let left = ContinuousClock.now.duration(to: deadline)
+            _ = await signal(SIGKILL, waitingUpTo: max(left, .zero))
+            if left <= .zero { break }
         }
         return gentle
     }
 
+    /// Waits until every pidfd is readable (its process exited), or `timeout`: true if all were.
+    /// The event loop watches the pidfds, so no thread is held while they run.
     private func waitForExit(_ pidfds: [Int32], timeout: Duration) async -> Bool {
         if pidfds.isEmpty { return true }
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: pollUntilExited(pidfds, timeout: timeout))
-            }
-        }
+        let left = Countdown(pidfds.count)
+        var tokens: [EventLoop.Token] = []
+        let exited = await awaitCallback(timeout: timeout) { (deliver: @escaping @Sendable (Bool) -> Void) in
+            tokens = pidfds.map { EventLoop.shared.add($0, once: true) { if left.reachedZero() { deliver(true) } } }
+        } ?? false
+        // Before the caller closes the pidfds.
+        tokens.forEach(EventLoop.shared.remove)
+        return exited
     }
 }
 
-/// Blocks until every pidfd is readable (its process exited) or `timeout` passes.
-private func pollUntilExited(_ pidfds: [Int32], timeout: Duration) -> Bool {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    var waiting = pidfds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-    while !waiting.isEmpty {
-        let left = clock.now.duration(to: deadline)
-        if left <= .zero { return false }
-        let millis = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
-        let ready = poll(&waiting, nfds_t(waiting.count), millis)
-        if ready < 0 && errno != EINTR { return false }
-        waiting.removeAll { $0.revents != 0 }
-        for index in waiting.indices { waiting[index].revents = 0 }
+/// A count that any thread may take one from.
+private final class Countdown: Sendable {
+    private let left: Atomic<Int>
+
+    init(_ count: Int) {
+        left = Atomic(count)
     }
-    return true
+
+    /// Takes one: true for the call that leaves zero.
+    func reachedZero() -> Bool {
+        left.subtract(1, ordering: .acquiringAndReleasing).newValue == 0
+    }
 }
 
 /// A pidfd opened on one member, checked to still be the process that was scanned.

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// The fields of `/proc/PID/stat` the supervisor needs.
 struct ProcStat: Sendable, Equatable {

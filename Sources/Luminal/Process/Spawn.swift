@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import _LuminalCShims
 
 /// What to run for one worker generation.
@@ -58,7 +60,7 @@ enum Spawner {
             }
             let pidfd = luminal_pidfd_open(pid)
             if pidfd < 0 {
-                let failure = SystemError("pidfd_open \(pid)")
+                let failure = SystemError(errno: errno, "pidfd_open \(pid)")
                 _ = kill(pid, SIGKILL)
                 var status: Int32 = 0
                 _ = waitpid(pid, &status, 0)
@@ -78,8 +80,9 @@ enum Spawner {
     private static func lifted(_ fd: Int32) throws(SystemError) -> Int32 {
         if fd >= 5 { return fd }
         let moved = fcntl(fd, F_DUPFD_CLOEXEC, 5)
+        let failure = errno
         closeQuietly(fd)
-        if moved == -1 { throw SystemError("fcntl(F_DUPFD_CLOEXEC)") }
+        if moved == -1 { throw SystemError(errno: failure, "fcntl(F_DUPFD_CLOEXEC)") }
         return moved
     }
 
@@ -98,7 +101,7 @@ enum Spawner {
         }
         if rc == 0 { rc = luminal_spawn_addclosefrom(&actions, closeFrom) }
         if rc == 0 { rc = luminal_spawn_addchdir(&actions, request.workingDirectory) }
-        if rc != 0 { throw SystemError("posix_spawn file actions", errno: rc) }
+        if rc != 0 { throw SystemError(errno: rc, "posix_spawn file actions") }
 
         var empty = sigset_t(), defaults = sigset_t()
         sigemptyset(&empty)
@@ -110,13 +113,13 @@ enum Spawner {
         if rc == 0 { rc = posix_spawnattr_setsigmask(&attributes, &empty) }
         if rc == 0 { rc = posix_spawnattr_setsigdefault(&attributes, &defaults) }
         if rc == 0 { rc = posix_spawnattr_setpgroup(&attributes, 0) }
-        if rc != 0 { throw SystemError("posix_spawn attributes", errno: rc) }
+        if rc != 0 { throw SystemError(errno: rc, "posix_spawn attributes") }
 
         let argv = CStringArray([request.executable] + request.arguments)
         let envp = CStringArray(request.environment.map { "\($0.key)=\($0.value)" }.sorted())
         var pid: pid_t = 0
         rc = posix_spawn(&pid, request.executable, &actions, &attributes, argv.pointers, envp.pointers)
-        if rc != 0 { throw SystemError("posix_spawn \(request.executable)", errno: rc) }
+        if rc != 0 { throw SystemError(errno: rc, "posix_spawn \(request.executable)") }
         return pid
     }
 }

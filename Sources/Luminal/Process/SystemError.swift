@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// A failed system call: the operation and the `errno` it returned.
 public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -7,7 +9,10 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The `errno` value.
     public let errno: Int32
 
-    init(_ operation: String, errno: Int32 = Glibc.errno) {
+    /// The failure of `operation` with `errno`. The number comes first and has no default: a call
+    /// site reads it (`SystemError(errno: errno, "open \(path)")`) before it builds the text, whose
+    /// interpolation may allocate and so change `errno`.
+    init(errno: Int32, _ operation: String) {
         self.operation = operation
         self.errno = errno
     }
@@ -24,7 +29,8 @@ func retryingEINTR(_ operation: @autoclosure () -> String, _ body: () -> Int32) 
     while true {
         let result = body()
         if result != -1 { return result }
-        if errno != EINTR { throw SystemError(operation()) }
+        let failure = errno
+        if failure != EINTR { throw SystemError(errno: failure, operation()) }
     }
 }
 

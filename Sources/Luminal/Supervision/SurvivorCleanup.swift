@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import _LuminalCShims
 
 /// Finds and kills what a previous supervisor run left behind when it was killed outright.
@@ -24,7 +26,8 @@ enum SurvivorCleanup {
         let temporary = stateFile + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw LoaderError(.spawnFailed, "cannot write the state file \(stateFile): \(SystemError("open"))", file: stateFile)
+            let failure = SystemError(errno: errno, "open")
+            throw LoaderError(.spawnFailed, "cannot write the state file \(stateFile): \(failure)", file: stateFile)
         }
         Array(text.utf8).withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
         close(fd)

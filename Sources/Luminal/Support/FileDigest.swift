@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import Synchronization
 
 /// SHA-256 of the contents of one or more files, read in chunks.
@@ -67,17 +69,17 @@ enum FileDigest {
             let fd = try retryingEINTR("open \(path)") { open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
             defer { close(fd) }
             var info = stat()
-            guard fstat(fd, &info) == 0 else { throw SystemError("fstat \(path)") }
+            guard fstat(fd, &info) == 0 else { throw SystemError(errno: errno, "fstat \(path)") }
             guard info.st_mode & S_IFMT == S_IFREG else {
-                throw SystemError("hash \(path): only regular files are read, and this is not one", errno: EINVAL)
+                throw SystemError(errno: EINVAL, "hash \(path): only regular files are read, and this is not one")
             }
             guard total + Int64(info.st_size) <= maxBytes else { throw tooLarge(path) }
             while true {
-                if abandoned() { throw SystemError("hash \(path): abandoned, the loader is stopping", errno: ECANCELED) }
+                if abandoned() { throw SystemError(errno: ECANCELED, "hash \(path): abandoned, the loader is stopping") }
                 let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw SystemError("read \(path)")
+                    throw SystemError(errno: errno, "read \(path)")
                 }
                 if n == 0 { break }
                 total += Int64(n)
@@ -89,7 +91,7 @@ enum FileDigest {
     }
 
     private static func tooLarge(_ path: String) -> SystemError {
-        SystemError("hash \(path): more than 1 GiB to read (a photon file and the files it counts may hold 1 GiB together)", errno: EFBIG)
+        SystemError(errno: EFBIG, "hash \(path): more than 1 GiB to read (a photon file and the files it counts may hold 1 GiB together)")
     }
 }
 

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Writes `text` to fd 2 in one call (the C `stderr` global is not concurrency-safe in Swift 6).
 func writeStandardError(_ text: String) {

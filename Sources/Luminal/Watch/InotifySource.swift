@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import Synchronization
 import _LuminalCShims
 
@@ -25,7 +27,7 @@ final class InotifySource: ChangeSource {
     /// Watches `root` (and its sub-folders as described above).
     init(root: String, recursive: Bool) throws(SystemError) {
         let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        if fd < 0 { throw SystemError("inotify_init1") }
+        if fd < 0 { throw SystemError(errno: errno, "inotify_init1") }
         self.fd = fd
         self.root = root
         self.recursive = recursive

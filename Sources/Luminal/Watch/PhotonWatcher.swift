@@ -1,5 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Watches a photon folder and keeps the loader in step with it: a changed photon file is
 /// reloaded atomically, a new one loaded and started, a deleted one unloaded.

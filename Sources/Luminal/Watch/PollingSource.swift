@@ -1,5 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
 import Glibc
+#endif
 import Synchronization
 
 /// Changes found by comparing file metadata (size, mtime, inode, mode) between scans, for file

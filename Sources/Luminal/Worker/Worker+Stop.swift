@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import LuminalWire
 
 /// How a worker's stop went.
@@ -25,14 +27,14 @@ extension Worker {
         if alreadyOver {
             writer.close()
             _ = await tree.terminate(first: SIGKILL, grace: timeouts.kill)
-            return WorkerStopReport(ending: .alreadyEnded, exit: await reaped(), finalizerErrors: [:])
+            return WorkerStopReport(ending: .alreadyEnded, exit: await reaped(within: timeouts.kill), finalizerErrors: [:])
         }
         var report = WorkerStopReport(ending: .terminated, finalizerErrors: [:])
         if file.plain != nil {
             // A plain executable's graceful stop is its stop signal; SIGKILL after the kill timeout.
             let gentle = await tree.terminate(first: graceful ? file.stopSignal : SIGTERM, grace: timeouts.kill)
             report.ending = gentle ? (graceful ? .clean : .terminated) : .killed
-            report.exit = await reaped()
+            report.exit = await reaped(within: timeouts.kill)
             return report
         }
         if graceful {
@@ -51,7 +53,7 @@ extension Worker {
                 report.ending = if case .signaled(let signal, _) = exit { signal == SIGKILL ? .killed : .terminated } else { .clean }
                 // Descendants the worker left behind still go.
                 _ = await tree.terminate(first: file.stopSignal, grace: timeouts.kill)
-                report.exit = await reaped()
+                report.exit = await reaped(within: timeouts.kill)
                 return report
             }
         }
@@ -59,7 +61,7 @@ extension Worker {
         let gentle = await tree.terminate(first: file.stopSignal, grace: timeouts.kill)
         writer.close()
         report.ending = gentle ? .terminated : .killed
-        report.exit = await reaped()
+        report.exit = await reaped(within: timeouts.kill)
         return report
     }
 
@@ -75,10 +77,11 @@ extension Worker {
         } ?? false
     }
 
-    /// The exit status once the pidfd watcher has reaped the worker.
-    private func reaped() async -> ExitStatus? {
+    /// The exit status once the pidfd watcher has reaped the worker, which the tree's SIGKILL
+    /// has ended by then: nil if that takes longer than `timeout` (the kill timeout).
+    private func reaped(within timeout: Duration) async -> ExitStatus? {
         if let status = process.exitStatus { return status }
-        return await process.waitForExit(timeout: .seconds(30))
+        return await process.waitForExit(timeout: timeout)
     }
 }
 

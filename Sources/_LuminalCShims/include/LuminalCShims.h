@@ -1,6 +1,11 @@
 #ifndef LUMINAL_C_SHIMS_H
 #define LUMINAL_C_SHIMS_H
 
+/* Elsewhere the build stops here, and at the first Linux header below, which is missing. */
+#ifndef __linux__
+#error "Luminal runs on Linux only"
+#endif
+
 #include <signal.h>
 #include <spawn.h>
 #include <sys/types.h>

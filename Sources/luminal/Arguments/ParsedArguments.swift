@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// A command's arguments, checked against its `CommandSpec`.
 struct ParsedArguments {

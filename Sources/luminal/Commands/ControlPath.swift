@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Where the control socket is: `--control PATH`, else `$LUMINAL_CONTROL`, else
 /// `$XDG_RUNTIME_DIR/luminal.sock`, else `/tmp/luminal-UID.sock`.

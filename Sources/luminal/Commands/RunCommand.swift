@@ -1,5 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
 import Glibc
+#endif
 import Luminal
 
 /// `luminal run DIR`: supervise every photon in DIR (whatever kinds it declares), serve the control socket, and (unless

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Unbuffered output, so lines reach a pipe or a journal at once (and without the C `stdout` and
 /// `stderr` globals, which are not concurrency-safe in Swift 6).

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import LuminalWire
 
 /// Human-readable forms of the supervisor's replies; text from photons has its control

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Colour for people, plain text for pipes: colour only when standard output is a terminal and
 /// `NO_COLOR` is unset or empty.

@@ -1,5 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
 import Glibc
+#endif
 @testable import Luminal
 import LuminalWire
 

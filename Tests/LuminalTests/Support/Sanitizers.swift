@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Whether this process (and so the `luminal` and photons built with it) runs under a sanitizer.
 let underSanitizer = ["__asan_init", "__tsan_init"].contains { (name: String) in

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 @testable import Luminal
 
 /// Where the package's built executables are: beside the test bundle.
