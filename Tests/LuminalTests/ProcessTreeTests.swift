@@ -16,7 +16,7 @@ extension Supervisor {
             private let spawned: SpawnedProcess
 
             init(_ script: String) throws {
-                Luminal.Supervisor.prepare()
+                ProcessSetup.prepare()
                 let serial = WorkerMarker.next()
                 var environment = WorkerEnvironment.inherited()
                 environment[WorkerMarker.variable] = serial
@@ -32,9 +32,13 @@ extension Supervisor {
                 return Procfs.childPIDs(of: process.pid)
             }
 
-            /// Kills whatever is left and closes the output pipes.
+            /// Kills whatever is left, reaps the members that died after the shell (re-parented to
+            /// this process, which is a subreaper) and closes the output pipes.
             func finish() async {
                 _ = await tree.terminate(first: SIGKILL, grace: testDeadline)
+                for child in Procfs.childPIDs(of: getpid()) where child != process.pid {
+                    if let stat = Procfs.stat(child), stat.pgid == process.pid, stat.state == "Z" { _ = waitpid(child, nil, WNOHANG) }
+                }
                 [spawned.stdout, spawned.stderr].forEach(closeQuietly)
             }
         }

@@ -189,7 +189,7 @@ extension Supervisor {
                 #expect(try await phoenix.call("echo", params: "alive") == "alive")
                 #expect(supervisorPipeCount() == pipes)
                 let zombies = Procfs.childPIDs(of: getpid()).filter { Procfs.stat($0)?.state == "Z" }
-                #expect(zombies.isEmpty)
+                #expect(zombies.isEmpty, "\(zombies.compactMap(Procfs.stat))")
             }
         }
 
