@@ -26,6 +26,8 @@ actor PhotonWatcher {
     private var skips: [String: String] = [:]
     /// The photon files being acted on, each by one task.
     private var acting: [String: Task<Void, Never>] = [:]
+    /// The wake-ups (from the source and the debounce timer) that have not finished their pass.
+    private let wakes = OwnedTasks()
     /// Photon files that settled again while being acted on: acted on once more afterwards.
     private var again: Set<String> = []
     /// Abandons this watcher's hashes, and those of the loads it starts, when it stops.
@@ -97,7 +99,7 @@ actor PhotonWatcher {
         guard !stopped else { return }
         source.activate { [weak self] in
             guard let self else { return }
-            Task { await self.iterate() }
+            self.wakes.run { await self.iterate() }
         }
     }
 
@@ -140,6 +142,7 @@ actor PhotonWatcher {
         hashes.cancelAll()
         if !immediately {
             for task in Array(acting.values) { await task.value }
+            await wakes.waitUntilIdle()
         }
     }
 
@@ -171,7 +174,7 @@ actor PhotonWatcher {
         let delay = deadline - clock.now()
         DispatchQueue.global().asyncAfter(deadline: .now() + delay.dispatchInterval) { [weak self] in
             guard let self else { return }
-            Task {
+            self.wakes.run {
                 await self.clearSchedule()
                 await self.iterate()
             }
