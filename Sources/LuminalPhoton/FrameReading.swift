@@ -3,16 +3,22 @@ import LuminalWire
 
 /// The worker's reading threads: the one holding the `ReaderToken` reads fd 3 and handles the
 /// frames; the others stand by to take over from it when a method blocks it.
+///
+/// Replies produced while the reader handles one read's frames leave together: the reader corks
+/// the output for the batch and uncorks it before reading again (replies from other threads, such
+/// as methods that suspended, go out at once).
 final class FrameReading: @unchecked Sendable {
     // @unchecked: `decoder` and `chunk` are used only by the thread holding the token, which hands
     // them over under the token's lock.
     private let token = ReaderToken()
     private let dispatcher: RequestDispatcher
+    private let output: FrameOutput
     private var decoder: FrameDecoder
     private var chunk = [UInt8](repeating: 0, count: 64 * 1024)
 
-    init(dispatcher: RequestDispatcher, cap: Int) {
+    init(dispatcher: RequestDispatcher, output: FrameOutput, cap: Int) {
         self.dispatcher = dispatcher
+        self.output = output
         decoder = FrameDecoder(cap: cap)
     }
 
@@ -33,12 +39,15 @@ final class FrameReading: @unchecked Sendable {
         }
     }
 
-    /// Reads and handles frames while `seat` holds the token; returns once it has lost it.
+    /// Reads and handles frames while `seat` holds the token; returns once it has lost it (leaving
+    /// the output corked: the new holder uncorks it at the end of its first batch).
     private func read(as seat: Int) {
         while true {
+            output.cork()
             while let message = nextMessage() {
                 guard handle(message, as: seat) else { return }
             }
+            output.uncork()
             fill()
         }
     }

@@ -22,7 +22,7 @@ public enum PhotonWorker {
         let dispatcher = RequestDispatcher(photons: photons, output: output)
         output.send(WorkerMessage.hello(Hello(protocolVersion: WireProtocol.version, pid: Int(getpid()),
                                               runtime: "luminal-swift/1", photons: photons.map(\.descriptor))).json)
-        FrameReading(dispatcher: dispatcher, cap: cap).run()
+        FrameReading(dispatcher: dispatcher, output: output, cap: cap).run()
     }
 
     static func fail(_ status: Int32, _ message: String) -> Never {

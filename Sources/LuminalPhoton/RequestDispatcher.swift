@@ -21,6 +21,8 @@ struct RequestDispatcher: Sendable {
         case .ping(let id):
             output.send(WorkerMessage.pong(id: id).json)
         case .shutdown:
+            // Replies already computed in this batch may still be written (PROTOCOL.md §3, shutdown).
+            output.uncork()
             exit(0)
         case .unknown(let type, let id?):
             reply(id, .failure(PhotonError(.unsupported, "this worker does not implement '\(type)' requests")))

@@ -62,5 +62,29 @@ extension Supervisor {
             worker.send(["type": "shutdown"])
             #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
         }
+
+        @Test func requestsReadTogetherAreEachAnsweredOnce() async throws {
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            let worker = try RawWorker(folder.chaos("p"), in: folder.path)
+            #expect(try worker.request(["type": "start", "id": 1, "photon": "p"])["type"] == "result")
+            // Calls answered on the reading thread, calls that suspend first, pings and refusals.
+            let requests: [JSONValue] = (Int64(2)..<402).map { id in
+                switch id % 5 {
+                case 0: ["type": "ping", "id": .int(id)]
+                case 1: ["type": "call", "id": .int(id), "photon": "p", "method": "sleep", "params": ["ms": 1]]
+                case 2: ["type": "call", "id": .int(id), "photon": "p", "method": "nope"]
+                case 3: ["type": "start", "id": .int(id), "photon": "p"]
+                default: ["type": "call", "id": .int(id), "photon": "p", "method": "echo", "params": .int(id)]
+                }
+            }
+            worker.send(together: requests)
+            var ids: [Int64] = []
+            for _ in requests { ids.append(try #require(try worker.receive()["id"]?.intValue)) }
+            #expect(ids.sorted() == Array(2..<402))
+            #expect(try worker.request(["type": "ping", "id": 500]) == ["type": "pong", "id": 500])
+            worker.send(["type": "shutdown"])
+            #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
+        }
     }
 }
