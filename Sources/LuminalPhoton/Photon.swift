@@ -8,9 +8,10 @@
 /// PhotonWorker.run(greeter)
 /// ```
 public struct Photon: Sendable {
-    /// A method: takes the call's params and the photon's context, returns the result.
+    /// A method: takes the call's params and the photon's context, returns the result. It runs on
+    /// the thread that read the call until it first suspends, then on the global executor.
     public typealias Method = @Sendable (JSONValue, PhotonContext) async throws -> JSONValue
-    /// A start routine or finalizer.
+    /// A start routine or finalizer; it runs where a method does.
     public typealias Routine = @Sendable (PhotonContext) async throws -> Void
 
     /// How the photon presents itself in the hello.

@@ -24,22 +24,7 @@ public enum PhotonWorker {
         let dispatcher = RequestDispatcher(photons: photons, output: output)
         output.send(WorkerMessage.hello(Hello(protocolVersion: WireProtocol.version, pid: Int(getpid()),
                                               runtime: "luminal-swift/1", photons: photons.map(\.descriptor))).json)
-        var decoder = FrameDecoder(cap: cap)
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(3, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            // End of file (or a broken fd 3): the supervisor is gone or let us go.
-            if n <= 0 { _exit(0) }
-            chunk.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0.prefix(n))) }
-            do throws(ProtocolFault) {
-                while let object = try decoder.nextObject() {
-                    dispatcher.handle(try HostMessage(json: object))
-                }
-            } catch {
-                fail(70, "bad frame from the supervisor: \(error)")
-            }
-        }
+        FrameReading(dispatcher: dispatcher, output: output, cap: cap).run()
     }
 
     static func fail(_ status: Int32, _ message: String) -> Never {

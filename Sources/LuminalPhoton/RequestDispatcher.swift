@@ -14,13 +14,17 @@ struct RequestDispatcher: Sendable {
         self.output = output
     }
 
-    /// Handles one request. Pings are answered at once; everything else runs in its own task so a
-    /// slow call never delays pings or other calls.
+    /// Handles one request on the calling thread (the reader). Pings are answered at once. A
+    /// start, stop or call runs in its own task, started with `Task.immediate`: on this thread
+    /// until its first suspension, then on the global executor. A method that does not suspend
+    /// thus costs no thread wake-up; one that blocks this thread is covered by `ReaderToken`.
     func handle(_ message: HostMessage) {
         switch message {
         case .ping(let id):
             output.send(WorkerMessage.pong(id: id).json)
         case .shutdown:
+            // Replies already computed in this batch may still be written (PROTOCOL.md §3, shutdown).
+            output.uncork()
             exit(0)
         case .unknown(let type, let id?):
             reply(id, .failure(PhotonError(.unsupported, "this worker does not implement '\(type)' requests")))
@@ -32,7 +36,7 @@ struct RequestDispatcher: Sendable {
                 let why = states.phase(name) == .stopped ? "was stopped; it cannot be started again in this worker process" : "is already started"
                 return reply(id, .failure(PhotonError(.invalidState, "photon \(name) \(why)")))
             }
-            Task.detached {
+            Task.immediate {
                 do {
                     try await photon.start?(PhotonContext(photon: name, output: output))
                     states.endStart(name, succeeded: true)
@@ -45,7 +49,7 @@ struct RequestDispatcher: Sendable {
         case .stop(let id, let name):
             guard let photon = photon(name, id: id) else { return }
             states.stop(name)
-            Task.detached {
+            Task.immediate {
                 do {
                     try await photon.stop?(PhotonContext(photon: name, output: output))
                     reply(id, .success(nil))
@@ -61,7 +65,7 @@ struct RequestDispatcher: Sendable {
             guard let body = photon.methods[method] else {
                 return reply(id, .failure(PhotonError(.unknownMethod, "photon \(name) has no method '\(method)' (it has: \(photon.descriptor.methods.joined(separator: ", ")))")))
             }
-            Task.detached {
+            Task.immediate {
                 do {
                     reply(id, .success(try await body(params, PhotonContext(photon: name, output: output))))
                 } catch {

@@ -71,6 +71,14 @@ func servingPhoton(_ name: String) -> Photon {
             return "slept"
         }
         .method("hang") { _, _ in try await Task.sleep(for: .seconds(3600)); return nil }
+        .method("block") { params, _ in
+            // Holds the thread it runs on for `ms` without suspending (the SDK's reading thread, as
+            // nothing here suspends); says so on stdout first; returns the `tally` calls served meanwhile.
+            let before = served.load(ordering: .relaxed)
+            say("\(name) blocking")
+            blockThread(milliseconds: Int(params["ms"]?.intValue ?? 100))
+            return .int(Int64(served.load(ordering: .relaxed) - before))
+        }
         .method("crash") { params, _ in
             if let code = params["exit"]?.intValue { exit(Int32(code)) }
             abort()
@@ -167,6 +175,16 @@ func waitForever() -> Never {
 func helloFrame(version: Int) -> [UInt8] {
     Frame.encode(WorkerMessage.hello(Hello(protocolVersion: version, pid: Int(getpid()), runtime: "chaos",
                                            photons: [PhotonDescriptor(name: name, kinds: ["IPhoton"])])).json)
+}
+
+/// Blocks the calling thread in `poll(2)` for `milliseconds`, however often a signal interrupts it.
+func blockThread(milliseconds: Int) {
+    let clock = ContinuousClock()
+    let end = clock.now + .milliseconds(milliseconds)
+    while clock.now < end {
+        let left = clock.now.duration(to: end)
+        _ = poll(nil, 0, Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1))
+    }
 }
 
 /// Keeps one CPU at 100% on the calling thread until the process is ended.

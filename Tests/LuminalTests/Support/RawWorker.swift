@@ -27,10 +27,16 @@ final class RawWorker {
 
     /// Writes `message` as one frame on the worker's fd 3.
     func send(_ message: JSONValue) {
-        let frame = Frame.encode(message)
+        send(together: [message])
+    }
+
+    /// Writes `messages` as frames on the worker's fd 3 in one `write(2)` (if the pipe takes it
+    /// whole), so that one read of the worker can take them all.
+    func send(together messages: [JSONValue]) {
+        let frames = messages.flatMap { Frame.encode($0) }
         var offset = 0
-        while offset < frame.count {
-            let n = frame.withUnsafeBytes { write(spawned.toWorker, $0.baseAddress! + offset, $0.count - offset) }
+        while offset < frames.count {
+            let n = frames.withUnsafeBytes { write(spawned.toWorker, $0.baseAddress! + offset, $0.count - offset) }
             guard n > 0 else { return }
             offset += n
         }
