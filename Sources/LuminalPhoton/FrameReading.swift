@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 import LuminalWire
 
 /// The worker's reading threads: the one holding the `ReaderToken` reads fd 3 and handles the

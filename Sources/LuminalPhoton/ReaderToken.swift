@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Which of the worker's threads reads fd 3 (the one holding the token), and the standby thread
 /// that takes the token from a reader stuck in photon code.

@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// A pthread mutex with condition variables waited on under it (the Synchronization module's
 /// `Mutex` has none); the conditions are numbered from 0.

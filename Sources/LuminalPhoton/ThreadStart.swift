@@ -1,4 +1,6 @@
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Starts a detached thread that runs `body`, which never returns. If the system refuses a
 /// thread (a resource limit), none is started; callers carry on without it (see `ReaderToken`).

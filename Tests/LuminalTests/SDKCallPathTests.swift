@@ -17,7 +17,7 @@ extension Supervisor {
                 // Three heartbeat timeouts long: the worker is killed unless pings are answered meanwhile.
                 async let blocked = outcome { () async throws(LoaderError) in try await handler.call("block", params: ["ms": 3000]) }
                 try await events.log("blocker blocking")
-                let worker = handler.core.withLock { $0.worker }
+                let worker = handler.servingWorker
                 #expect(try await worker.send(.ping, timeout: testDeadline) == .null)
                 let tallies = 8
                 let replies = try await withThrowingTaskGroup(of: JSONValue.self) { group in
