@@ -132,6 +132,7 @@ extension Loader {
     /// Spawns a generation of `file` and validates its hello against `selection` and the names
     /// other photon files already use. On failure the new worker is stopped and the step named.
     func prepare(_ file: PhotonFile, selection: PhotonSelection, core: FileCore) async throws(GenerationFailure) -> PreparedGeneration {
+        let began = context.hashes.mark
         let checksum: String
         do {
             checksum = try await FileDigest.digest(of: file.contentPaths, cancellations: [context.hashes])
@@ -141,13 +142,22 @@ extension Loader {
         var configuration = context.configuration
         configuration.handshakeTimeout = file.timeouts.handshake ?? configuration.handshakeTimeout
         let number = core.read(\.nextGeneration)
+        let hooks = core.hooks(generation: number), spawning = configuration
         let worker: Worker
         do {
-            worker = try Worker(file: file, generation: number, configuration: configuration, hooks: core.hooks(generation: number))
+            // posix_spawn and the /proc reads after it block: not on the loader's executor.
+            worker = try await FileWork.run { () throws(LoaderError) -> Worker in
+                try Worker(file: file, generation: number, configuration: spawning, hooks: hooks)
+            }
         } catch {
             throw GenerationFailure(.spawn, error)
         }
         core.apply(.spawned(number: number, connection: worker, pid: worker.pid, plain: file.plain != nil))
+        if context.hashes.isCancelled(since: began) {
+            // Every photon was unloaded (or every worker killed) while this one was being spawned:
+            // it is killed like the workers of the loads already waiting for their hellos.
+            context.killNow(worker)
+        }
         let hello: Hello
         do {
             hello = try await worker.awaitHello()

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 extension Loader {
     /// Stops the worker of the photon file of the photon named `nameOrPath` (or at that path) and
     /// keeps the file loaded: its photons stay listed as stopped, are neither restarted nor
@@ -48,7 +44,7 @@ extension Loader {
     public nonisolated func killAllWorkers() {
         context.hashes.cancelAll()
         for worker in context.liveWorkers where worker.process.exitStatus == nil {
-            context.tasks.run { [context] in _ = await worker.tree.signal(SIGKILL, waitingUpTo: context.configuration.killTimeout) }
+            context.killNow(worker)
         }
     }
 }

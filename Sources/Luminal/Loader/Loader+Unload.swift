@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 extension Loader {
     /// Stops and unloads the photon file `handler` comes from, with all its photons.
     ///
@@ -47,9 +43,7 @@ extension Loader {
         context.hashes.cancelAll()
         for (path, core) in loading {
             context.log(.info, "abandoning the load of \(path): every photon is being unloaded", file: path)
-            for worker in core.read(\.liveConnections) {
-                context.tasks.run { [context] in _ = await worker.tree.signal(SIGKILL, waitingUpTo: context.configuration.killTimeout) }
-            }
+            core.read(\.liveConnections).forEach(context.killNow)
         }
         while !loading.isEmpty {
             await withCheckedContinuation { loadWaiters.append($0) }

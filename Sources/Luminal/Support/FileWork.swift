@@ -1,8 +1,8 @@
 import Dispatch
 
-/// Runs file work that may take long (hashing a photon file, reading a manifest, listing a
-/// folder) on threads of its own, never on an actor: the loader, the watcher and the control
-/// socket go on answering while it runs.
+/// Runs work that may take long or block (hashing a photon file, reading a manifest, listing a
+/// folder, spawning a worker) on threads of its own, never on an actor: the loader, the watcher
+/// and the control socket go on answering while it runs.
 ///
 /// Each piece of work gets a serial queue of its own, which libdispatch runs on its
 /// overcommitting pool: a thread is found for it even while others hash at full speed, so two
