@@ -28,6 +28,7 @@ WHY = {
     "idle": "see 'Where the time goes': what wakes an idle supervisor.",
     "heartbeat": "see 'Where the time goes': every heartbeat is a ping round trip to each worker (about 2,000 a minute for 1,000 workers).",
     "lost": "a call failed during a reload: see the error codes.",
+    "load": "see 'Where the time goes': what a load does besides the spawn.",
 }
 
 
@@ -106,12 +107,14 @@ def table(m, results):
     row("Call round trip, Swift photon (p50 / p99, median of %d rounds of %d)" % (m["rounds"], m["round_trips"]),
         "%s / %s" % (ms(swift_p50), ms(swift_p99)),
         "C pipe ping-pong: %s / %s (pinned to two CPUs: %s / %s)" % (ms(floor_p50), ms(floor_p99), ms(cross_p50), ms(cross_p99)),
-        "%.2f×" % (swift_p50 / floor_p50), "p50 ≤ 1.5× floor", swift_p50 <= 1.5 * floor_p50, "round_trip")
+        "p50 %.2f×, p99 %.2f× the pinned floor" % (swift_p50 / cross_p50, swift_p99 / cross_p99),
+        "p50 ≤ 1.2×, p99 ≤ 1.5× the floor pinned to two CPUs",
+        swift_p50 <= 1.2 * cross_p50 and swift_p99 <= 1.5 * cross_p99, "round_trip")
     swift_rate = median([r["pipelined_per_s"] for r in results["swift"]])
     floor_rate = median([r["pipelined_per_s"] for r in results["floor"]])
     row("Pipelined calls, one Swift photon (%d callers on one Handler)" % m["window"], "%.0f calls/s" % swift_rate,
         "C pipe, %d in flight: %.0f frames/s" % (m["window"], floor_rate), "%.3f× floor" % (swift_rate / floor_rate),
-        "≥ 100,000 calls/s", swift_rate >= 100000, "throughput")
+        "≥ 300,000 calls/s", swift_rate >= 300000, "throughput")
     py = results["python"]
     row("Call round trip, Python photon (p50 / p99; pipelined)", "%s / %s; %.0f calls/s" % (
         ms(py["round_trip"]["p50_ms"]), ms(py["round_trip"]["p99_ms"]), py["pipelined_per_s"]),
@@ -141,8 +144,10 @@ def table(m, results):
 
     def key(variant, figure):
         return "%s_%s" % (variant, figure)
+    load_ratio = scale[key(first, "load_s")] / scale["bare_s"]
     row("%d photons loaded (watchPhotons, %s)" % (n, first), "%.2f s" % scale[key(first, "load_s")],
-        "bare spawn + exit of the same %d: %.2f s" % (n, scale["bare_s"]), "%.1f×" % (scale[key(first, "load_s")] / scale["bare_s"]), "none")
+        "bare spawn + exit of the same %d: %.2f s" % (n, scale["bare_s"]), "%.2f×" % load_ratio,
+        "≤ 1.5× bare spawn + exit", load_ratio <= 1.5, "load")
     rss, empty = scale[key(first, "rss_kib")] / 1024, scale[key(first, "rss_before_kib")] / 1024
     row("Supervisor RSS with %d photons" % n, "%.1f MB" % rss, "empty Loader: %.1f MB" % empty, "+%.1f MB" % (rss - empty),
         "≤ 30 MB", rss <= 30, "rss")
@@ -162,8 +167,9 @@ def table(m, results):
             beats = n * (idle / 2) / 30
             extra = scale[key("inotify", "idle_cpu_late_s")] - scale[key("inotify-no-heartbeat", "idle_cpu_late_s")]
             per_beat = "%.3f ms per heartbeat" % (extra / beats * 1000)
-        row("Supervisor CPU, same, default heartbeat (a ping per worker every 30 s)", cpu("inotify"), polling, per_beat,
-            target, scale[key("inotify", "idle_cpu_s")] <= budget, "heartbeat")
+        heartbeat_budget = 0.05 * idle / 60
+        row("Supervisor CPU, same, default heartbeat (a ping per idle worker every 30 s)", cpu("inotify"), polling, per_beat,
+            "≤ 0.05 s per 60 s (%.3f s here)" % heartbeat_budget, scale[key("inotify", "idle_cpu_s")] <= heartbeat_budget, "heartbeat")
     row("Unload %d photons (unloadAll, forceStop)" % n, "%.2f s" % scale[key(first, "unload_s")],
         "their load: %.2f s" % scale[key(first, "load_s")], "%.1f×" % (scale[key(first, "unload_s")] / scale[key(first, "load_s")]), "none")
     # 5. Reload.
