@@ -54,6 +54,8 @@ final class Worker: Sendable {
         var fault: ProtocolFault?
         /// A heartbeat ping is in flight.
         var pinging = false
+        /// Request deadlines, looked after by `WorkerClock`.
+        var timers = WorkerTimers()
         /// The heartbeat gave up on it: its end was already reported.
         var unresponsive = false
         /// Replaced or being unloaded: calls go elsewhere from now on, whatever the phase.
