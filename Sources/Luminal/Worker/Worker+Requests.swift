@@ -188,7 +188,7 @@ extension Worker {
     }
 
     /// Delivers a reply. Runs on the queue. A reply nobody awaits is a protocol fault, except for
-    /// a request the host abandoned after its timeout.
+    /// a request the host abandoned after its timeout; the heartbeat's pong is taken here too.
     func complete(_ id: Int64, isPong: Bool, _ reply: Result<JSONValue, ReplyError>) {
         enum Match { case found(PendingRequest), dropped, unknown, wrongKind }
         let match = state.withLock { state -> Match in
@@ -196,6 +196,11 @@ extension Worker {
                 guard pending.isPing == isPong else { return .wrongKind }
                 state.pending[id] = nil
                 return .found(pending)
+            }
+            if state.timers.ping?.id == id {
+                guard isPong else { return .wrongKind }
+                heardPong(&state)
+                return .dropped
             }
             return state.abandoned.take(id) ? .dropped : .unknown
         }

@@ -5,8 +5,10 @@ import Synchronization
 
 /// One generation of a photon file: a worker process and its protocol connection.
 ///
-/// I/O, exit and timers all run on one serial queue per worker; the state they share with
-/// callers (pending requests, phase) sits behind a mutex.
+/// I/O, exit and the handshake timer run on one serial queue per worker (fd 4 is read by the
+/// event loop's thread inside that queue's `sync`); request deadlines and the heartbeat are
+/// timed by `WorkerClock`. The state they share with callers (pending requests, phase) sits
+/// behind a mutex.
 final class Worker: Sendable {
     /// The photon file this worker runs.
     let file: PhotonFile
@@ -28,7 +30,6 @@ final class Worker: Sendable {
     // source, not `asyncAfter`: cancelling it takes it off Dispatch's timer heap, so an idle
     // supervisor is not woken for handshakes that already ended.
     nonisolated(unsafe) var handshakeTimer: (any DispatchSourceTimer)?
-    let heartbeat = Mutex<TimerSource?>(nil)
 
     /// Lifecycle of the process (photon states live in their handlers). A draining worker has been
     /// replaced or is being unloaded: it finishes the calls it has and refuses new ones.
@@ -52,9 +53,7 @@ final class Worker: Sendable {
         var abandoned = AbandonedRequests()
         var nextID: Int64 = 1
         var fault: ProtocolFault?
-        /// A heartbeat ping is in flight.
-        var pinging = false
-        /// Request deadlines, looked after by `WorkerClock`.
+        /// Request deadlines and the heartbeat, looked after by `WorkerClock`.
         var timers = WorkerTimers()
         /// The heartbeat gave up on it: its end was already reported.
         var unresponsive = false

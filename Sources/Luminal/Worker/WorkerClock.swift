@@ -1,15 +1,16 @@
 import Dispatch
 import Synchronization
 
-/// One timer for every worker's request deadlines.
+/// One timer for every worker's request deadlines and heartbeat.
 ///
 /// A worker asks to be looked at by some instant (`look(at:by:)`); the clock keeps the earliest
 /// per worker and one Dispatch timer armed for the earliest of all, re-armed only when an earlier
 /// one comes in. When it fires, every worker due within `lookAhead` is looked at in that firing
-/// (`Worker.tick`): requests past their deadline expire, and each worker names its next instant.
-/// Looking early costs a lock and changes nothing (an early worker names its next instant
-/// again), so a thousand workers whose requests were answered long ago cost one firing, not a
-/// thousand; nothing is handled before its instant, so no deadline expires early.
+/// (`Worker.tick`): requests past their deadline expire, due pings go out, silent workers are
+/// given up, and each worker names its next instant. Looking early costs a lock and changes
+/// nothing (an early worker names its next instant again), so a thousand workers whose pings
+/// fall due within a second of each other cost one firing, not a thousand; nothing is handled
+/// before its instant, so no deadline and no pong's timeout expires early.
 ///
 /// Lock order: a worker's state, then the clock's. Ticks run on the clock's queue, without the
 /// clock's lock.
