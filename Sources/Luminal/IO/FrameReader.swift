@@ -42,7 +42,7 @@ final class FrameReader: @unchecked Sendable {
     /// control connection waits for the event loop's thread (their blocks read, write and reap
     /// without blocking, take locks the loop's thread never holds while it waits, and hand
     /// everything else on by `async` or to tasks), and because each block there is short: a
-    /// read takes a few chunks per turn (`ReadTurn.readsPerTurn`), as do the output pipes.
+    /// read takes a few chunks per turn (`ReadTurn.frameReadsPerTurn`), as do the output pipes.
     func activate() {
         token = EventLoop.shared.add(fd, inside: queue, running: self) { $0.readTurn() }
         drain()
@@ -62,7 +62,7 @@ final class FrameReader: @unchecked Sendable {
 
     /// Reads one turn's worth; what is left is read in the queue's later turns.
     private func readTurn() {
-        guard read(reads: ReadTurn.readsPerTurn) else { return }
+        guard read(reads: ReadTurn.frameReadsPerTurn) else { return }
         queue.async { [weak self] in self?.readTurn() }
     }
 

@@ -59,7 +59,7 @@ final class OutputCapture: @unchecked Sendable {
 
     /// Reads one turn's worth; what is left is read in the queue's later turns.
     private func readTurn() {
-        guard read(reads: ReadTurn.readsPerTurn) else { return }
+        guard read(reads: ReadTurn.outputReadsPerTurn) else { return }
         queue.async { [weak self] in self?.readTurn() }
     }
 

@@ -13,8 +13,11 @@ enum ReadTurn: Equatable {
     /// A read failed with this `errno`.
     case failed(Int32)
 
-    /// Chunks an event-loop reader reads per turn of its queue: up to 256 KiB.
-    static let readsPerTurn = 4
+    /// Chunks a frame reader reads per turn of its queue: up to 256 KiB.
+    static let frameReadsPerTurn = 4
+    /// Chunks an output pipe's reader reads per turn: one, as each of its lines goes to the
+    /// log and the event stream (a chunk of short lines costs more than one of frames).
+    static let outputReadsPerTurn = 1
 }
 
 /// Reads `fd` (non-blocking) in chunks of up to 64 KiB, handing each to `consume`, for at most
