@@ -88,7 +88,7 @@ extension Worker {
         let pending = PendingRequest(photon: request.photon, label: request.label, isPing: {
             if case .ping = request { return true } else { return false }
         }(), resume: deliver)
-        let sentAt = timeout == nil ? 0 : Uptime.now()
+        let admittedAt = timeout == nil ? 0 : Uptime.now()
         enum Admission { case sent(Int64), retired, gone, tooMany(Int) }
         let admission = state.withLock { state -> Admission in
             // A call that reached a replaced worker, even one that has since exited, is retried
@@ -99,7 +99,7 @@ extension Worker {
             let id = state.nextID
             state.nextID += 1
             state.pending[id] = pending
-            if let timeout { addDeadline(.init(deadline: Uptime.after(timeout, from: sentAt), id: id, timeout: timeout), &state) }
+            if let timeout { addDeadline(.init(deadline: Uptime.after(timeout, from: admittedAt), id: id, timeout: timeout), &state) }
             return .sent(id)
         }
         let id: Int64

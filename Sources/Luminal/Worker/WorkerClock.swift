@@ -64,7 +64,8 @@ final class WorkerClock: Sendable {
             let keys = state.looks.compactMap { $0.value.at <= horizon ? $0.key : nil }
             return keys.compactMap { state.looks.removeValue(forKey: $0)?.worker }
         }
-        due.forEach { $0.tick(now: now) }
+        // Each at its own instant: a ping's timeout runs from when it was written.
+        due.forEach { $0.tick(now: Uptime.now()) }
         state.withLock { state in
             state.firing = false
             if let earliest = state.looks.values.lazy.map(\.at).min() { arm(&state, earliest) }
