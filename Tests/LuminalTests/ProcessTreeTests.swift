@@ -32,10 +32,12 @@ extension Supervisor {
                 return Procfs.childPIDs(of: process.pid)
             }
 
-            /// Kills whatever is left, reaps the members that died after the shell (re-parented to
-            /// this process, which is a subreaper) and closes the output pipes.
+            /// Kills whatever is left, waits until the shell is reaped (its pid is registered as a
+            /// worker's, which the orphan sweep leaves alone), reaps the members that died after it
+            /// (re-parented to this process, which is a subreaper) and closes the output pipes.
             func finish() async {
                 _ = await tree.terminate(first: SIGKILL, grace: testDeadline)
+                #expect(await process.waitForExit(timeout: testDeadline) != nil)
                 for child in Procfs.childPIDs(of: getpid()) where child != process.pid {
                     if let stat = Procfs.stat(child), stat.pgid == process.pid, stat.state == "Z" { _ = waitpid(child, nil, WNOHANG) }
                 }

@@ -22,13 +22,18 @@ final class EventLoop: Sendable {
     }
 
     private let epoll: Int32
+    /// The loop's thread (`pthread_self()` there), once it runs.
+    private let thread = Atomic<pthread_t>(0)
     private let handlers = Mutex<(next: UInt64, table: [UInt64: @Sendable () -> Void])>((1, [:]))
 
     private init() {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         let failure = errno
         precondition(epoll >= 0, "epoll_create1 failed: errno \(failure)")
-        startThread { [self] in run() }
+        startThread { [self] in
+            thread.store(pthread_self(), ordering: .relaxed)
+            run()
+        }
     }
 
     /// Watches `fd` for reading (or writing), calling `handler` on the loop's thread when it is
@@ -59,6 +64,24 @@ final class EventLoop: Sendable {
         add(fd, writing: writing, once: once) { [weak target] in
             guard let target else { return }
             queue.async { action(target) }
+        }
+    }
+
+    /// Like `add(_:waking:on:_:)`, but `action` runs on the loop's own thread inside
+    /// `queue.sync`: still exclusive with everything else on `queue`, and without a thread switch
+    /// when `queue` is idle (libdispatch runs a sync block on the calling thread). The loop waits
+    /// while `queue` is busy, so every block on `queue` must be short, and nothing on `queue` may
+    /// ever wait for the loop's thread: that would deadlock. A readiness reported at once by `add`
+    /// (an fd epoll cannot watch) comes on the caller's thread, maybe on `queue`: it goes async.
+    func add<Target: AnyObject & Sendable>(_ fd: Int32, inside queue: DispatchQueue, running target: Target,
+                                           _ action: @escaping @Sendable (Target) -> Void) -> Token {
+        add(fd) { [weak target, self] in
+            guard let target else { return }
+            if pthread_equal(pthread_self(), thread.load(ordering: .relaxed)) != 0 {
+                queue.sync { action(target) }
+            } else {
+                queue.async { action(target) }
+            }
         }
     }
 

@@ -4,7 +4,8 @@ import Glibc
 #endif
 import LuminalWire
 
-/// Reads frames from a worker's fd 4, woken by the event loop, reading on the worker's queue.
+/// Reads frames from a worker's fd 4 (or a control client's socket), woken by the event loop,
+/// reading on the owner's queue.
 ///
 /// Every callback runs on that queue. After a fault or the end of the stream nothing more is
 /// delivered and the descriptor is closed.
@@ -36,8 +37,16 @@ final class FrameReader: @unchecked Sendable {
     }
 
     /// Starts watching the fd. Call on the queue.
+    ///
+    /// The event loop runs each read right on its own thread, inside `queue.sync`: a reply is
+    /// read, decoded and its caller resumed without a hop to another thread, still exclusive with
+    /// the owner's other work on the queue. Sound because nothing on the queue of a worker or a
+    /// control connection waits for the event loop's thread (their blocks read, write and reap
+    /// without blocking, take locks the loop's thread never holds while it waits, and hand
+    /// everything else on by `async` or to tasks), and because each block there is short: a
+    /// read takes a few chunks per turn (`ReadTurn.frameReadsPerTurn`), as do the output pipes.
     func activate() {
-        token = EventLoop.shared.add(fd, waking: self, on: queue) { $0.drain() }
+        token = EventLoop.shared.add(fd, inside: queue, running: self) { $0.readTurn() }
         drain()
     }
 
@@ -50,28 +59,40 @@ final class FrameReader: @unchecked Sendable {
 
     /// Reads and delivers everything available now. Call on the queue.
     func drain() {
+        _ = read(reads: .max)
+    }
+
+    /// Reads one turn's worth; what is left is read in the queue's later turns.
+    private func readTurn() {
+        guard read(reads: ReadTurn.frameReadsPerTurn) else { return }
+        queue.async { [weak self] in self?.readTurn() }
+    }
+
+    /// Reads and delivers up to `reads` chunks: true if more may be waiting.
+    private func read(reads: Int) -> Bool {
         dispatchPrecondition(condition: .onQueue(queue))
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while !finished {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n > 0 {
-                chunk.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0.prefix(n))) }
-                deliverFrames()
-            } else if n == 0 {
-                do throws(ProtocolFault) {
-                    try decoder.finish()
-                    end(nil)
-                } catch {
-                    end(error)
-                }
-            } else if errno == EINTR {
-                continue
-            } else {
-                let failure = errno
-                if failure != EAGAIN { end(ProtocolFault(.closedProtocolPipe, "reading fd 4 failed: errno \(failure)")) }
-                return
-            }
+        guard !finished else { return false }
+        let turn = readChunks(fd, reads: reads) { bytes in
+            decoder.append(bytes)
+            deliverFrames()
+            return !finished
         }
+        switch turn {
+        case .more:
+            return true
+        case .drained, .stopped:
+            break
+        case .end:
+            do throws(ProtocolFault) {
+                try decoder.finish()
+                end(nil)
+            } catch {
+                end(error)
+            }
+        case .failed(let code):
+            end(ProtocolFault(.closedProtocolPipe, "reading fd 4 failed: errno \(code)"))
+        }
+        return false
     }
 
     private func deliverFrames() {

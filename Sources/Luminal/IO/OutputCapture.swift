@@ -43,7 +43,7 @@ final class OutputCapture: @unchecked Sendable {
 
     /// Starts watching the fd. Call on the queue.
     func activate() {
-        token = EventLoop.shared.add(fd, waking: self, on: queue) { $0.drain() }
+        token = EventLoop.shared.add(fd, waking: self, on: queue) { $0.readTurn() }
         drain()
     }
 
@@ -56,22 +56,33 @@ final class OutputCapture: @unchecked Sendable {
 
     /// Reads everything available now and delivers complete lines. Call on the queue.
     func drain() {
+        _ = read(reads: .max)
+    }
+
+    /// Reads one turn's worth; what is left is read in the queue's later turns.
+    private func readTurn() {
+        guard read(reads: ReadTurn.outputReadsPerTurn) else { return }
+        queue.async { [weak self] in self?.readTurn() }
+    }
+
+    /// Reads up to `reads` chunks and delivers their complete lines: true if more may be waiting.
+    private func read(reads: Int) -> Bool {
         dispatchPrecondition(condition: .onQueue(queue))
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while open {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n > 0 {
-                split(chunk[0..<n])
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                if n == 0 || errno != EAGAIN { close() }
-                return
-            }
+        guard open else { return false }
+        let turn = readChunks(fd, reads: reads) { bytes in
+            split(bytes[...])
+            return true
+        }
+        switch turn {
+        case .more: return true
+        case .drained, .stopped: return false
+        case .end, .failed:
+            close()
+            return false
         }
     }
 
-    private func split(_ bytes: ArraySlice<UInt8>) {
+    private func split(_ bytes: Slice<UnsafeRawBufferPointer>) {
         var rest = bytes
         while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
             partial += rest[..<newline]

@@ -56,3 +56,9 @@ extension Duration {
         return .nanoseconds(Int(max(0, min(nanos, Int64(Int.max)))))
     }
 }
+
+/// A Dispatch timer source, to keep in a lock. Dispatch sources are thread-safe; only scheduling,
+/// activating and cancelling are done with it.
+struct TimerSource: @unchecked Sendable {
+    let source: any DispatchSourceTimer
+}

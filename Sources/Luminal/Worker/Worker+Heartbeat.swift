@@ -1,55 +1,82 @@
-import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
 import LuminalWire
 
-extension Worker {
-    /// Pings the worker every `check.interval`; if a pong does not come within `check.timeout`,
-    /// reports it through the `unresponsive` hook and kills the tree. One ping is in flight at most.
-    func startHeartbeat(_ check: HealthCheck) {
-        guard let interval = check.interval else { return }
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + interval.dispatchInterval, repeating: interval.dispatchInterval)
-        timer.setEventHandler { [weak self] in self?.beat(check.timeout) }
-        heartbeat.withLock { $0?.source.cancel(); $0 = TimerSource(source: timer) }
-        timer.activate()
-    }
-
-    /// Stops the heartbeat (the worker is retiring, stopping or gone).
-    func stopHeartbeat() {
-        heartbeat.withLock { $0?.source.cancel(); $0 = nil }
-    }
-
-    private func beat(_ timeout: Duration) {
-        let due = state.withLock { state -> Bool in
-            guard case .success? = state.hello, !state.closedToCalls, !state.exited, !state.pinging else { return false }
-            state.pinging = true
-            return true
-        }
-        guard due else { return }
-        Task {
-            do throws(LoaderError) {
-                _ = try await send(.ping, timeout: timeout)
-                state.withLock { $0.pinging = false }
-            } catch where error.code == .timeout {
-                let giveUp = state.withLock { state -> Bool in
-                    guard !state.closedToCalls, !state.exited, state.fault == nil else { return false }
-                    state.unresponsive = true
-                    return true
-                }
-                guard giveUp else { return }
-                stopHeartbeat()
-                queue.async { [self] in hooks.unresponsive(timeout) }
-            } catch {
-                state.withLock { $0.pinging = false }
-            }
-        }
-    }
+/// What a look at a worker's heartbeat asks for, done once the state lock is released.
+enum HeartbeatAction {
+    /// Nothing.
+    case none
+    /// Write the ping with this id.
+    case ping(Int64)
+    /// Report the worker unresponsive (no pong within the timeout).
+    case giveUp(Duration)
 }
 
-/// A timer source (the heartbeat's, a request's deadline). Dispatch sources are thread-safe; the
-/// worker only schedules, activates and cancels them.
-struct TimerSource: @unchecked Sendable {
-    let source: any DispatchSourceTimer
+extension Worker {
+    /// Checks the worker is alive as `check` says (`HeartbeatRule`): a worker silent for
+    /// `check.interval` gets a ping; one whose pong does not come within `check.timeout` is
+    /// reported through the `unresponsive` hook and its tree killed. One ping is in flight at most.
+    /// `WorkerClock` does the timing: no timer and no task per worker or per ping.
+    func startHeartbeat(_ check: HealthCheck) {
+        guard let rule = HeartbeatRule(check) else { return }
+        let now = Uptime.now()
+        state.withLock { state in
+            state.timers.heartbeat = rule
+            state.timers.lastHeard = max(state.timers.lastHeard, now)
+            look(by: Uptime.after(rule.interval, from: now), &state)
+        }
+    }
+
+    /// Stops the heartbeat (the worker is retiring, stopping or gone). A ping in flight may still
+    /// be answered.
+    func stopHeartbeat() {
+        state.withLock { $0.timers.heartbeat = nil }
+    }
+
+    /// The heartbeat's part of a look at `now`: what to do, and when to look again. Under the
+    /// state lock.
+    func heartbeatStep(now: UInt64, _ state: inout State) -> (action: HeartbeatAction, next: UInt64?) {
+        guard let rule = state.timers.heartbeat, case .success? = state.hello, !state.closedToCalls, !state.exited,
+              state.fault == nil, !state.unresponsive else { return (.none, nil) }
+        switch rule.decide(now: now, lastHeard: state.timers.lastHeard, pingSentAt: state.timers.ping?.sentAt) {
+        case .wait(let until):
+            return (.none, until)
+        case .ping:
+            let id = state.nextID
+            state.nextID += 1
+            state.timers.ping = (id, now)
+            return (.ping(id), Uptime.after(rule.timeout, from: now))
+        case .timedOut:
+            state.unresponsive = true
+            state.timers.heartbeat = nil
+            if let ping = state.timers.ping {
+                // A late pong is dropped, not taken for a reply nobody awaits.
+                state.timers.ping = nil
+                if !writer.withdraw(ping.id) { state.abandoned.insert(ping.id) }
+            }
+            return (.giveUp(rule.timeout), nil)
+        }
+    }
+
+    /// The pong to the heartbeat's ping came: the next look is one interval on. Under the state lock.
+    func heardPong(_ state: inout State) {
+        state.timers.ping = nil
+        if let rule = state.timers.heartbeat { look(by: Uptime.after(rule.interval, from: state.timers.lastHeard), &state) }
+    }
+
+    /// Does what `heartbeatStep` asked for.
+    func perform(_ action: HeartbeatAction) {
+        switch action {
+        case .none:
+            break
+        case .ping(let id):
+            guard writer.send(frame: Frame.encode(HostMessage.ping(id: id).json), tag: id) == .closed else { return }
+            // fd 3 is closed for good: this worker cannot be pinged any more.
+            state.withLock { state in
+                state.timers.ping = nil
+                state.timers.heartbeat = nil
+            }
+        case .giveUp(let timeout):
+            // The file's lifecycle has the tree killed.
+            queue.async { [self] in hooks.unresponsive(timeout) }
+        }
+    }
 }

@@ -13,7 +13,12 @@ extension Worker {
         } catch {
             return fault(error)
         }
-        let handshaking = state.withLock { $0.hello == nil }
+        let now = Uptime.now()
+        let handshaking = state.withLock { state in
+            // Any frame shows the worker is alive: the heartbeat does not ping it for an interval.
+            state.timers.lastHeard = max(state.timers.lastHeard, now)
+            return state.hello == nil
+        }
         switch message {
         case .hello(let hello):
             guard handshaking else { return fault(ProtocolFault(.outOfOrderHello, "a second hello")) }

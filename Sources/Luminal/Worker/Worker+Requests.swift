@@ -85,15 +85,10 @@ extension Worker {
     /// Registers and writes `request`; its one outcome goes to `deliver`.
     private func submit(_ request: WorkerRequest, timeout: Duration?, ticket: RequestTicket,
                         deliver: @escaping @Sendable (Result<JSONValue, LoaderError>) -> Void) {
-        // Whatever resolves the request (reply, exit, abandonment) also cancels its timeout, so an
-        // answered request leaves no timer behind to wake the supervisor later.
-        let deadline = RequestDeadline()
         let pending = PendingRequest(photon: request.photon, label: request.label, isPing: {
             if case .ping = request { return true } else { return false }
-        }(), resume: { result in
-            deadline.cancel()
-            deliver(result)
-        })
+        }(), resume: deliver)
+        let admittedAt = timeout == nil ? 0 : Uptime.now()
         enum Admission { case sent(Int64), retired, gone, tooMany(Int) }
         let admission = state.withLock { state -> Admission in
             // A call that reached a replaced worker, even one that has since exited, is retried
@@ -104,6 +99,7 @@ extension Worker {
             let id = state.nextID
             state.nextID += 1
             state.pending[id] = pending
+            if let timeout { addDeadline(.init(deadline: Uptime.after(timeout, from: admittedAt), id: id, timeout: timeout), &state) }
             return .sent(id)
         }
         let id: Int64
@@ -135,11 +131,28 @@ extension Worker {
         }
         ticket.sent(id)
         if Task.isCancelled { abandonCancelled(id) }
-        if let timeout {
-            deadline.start(after: timeout, on: queue) { [weak self] in
-                self?.abandon(id) { LoaderError(.timeout, "photon \($0.photon) (\($1)) did not answer \($0.label) within \(timeout)", photon: $0.photon, file: $1) }
-            }
+    }
+
+    /// Adds a request's deadline, for the clock to expire (`expireRequests`). Answered requests'
+    /// entries are dropped when they pass twice the requests in flight (plus a few, so that a
+    /// worker with one or two requests at a time does not rebuild the heap for each).
+    private func addDeadline(_ entry: RequestDeadlines.Entry, _ state: inout State) {
+        if state.timers.deadlines.count > 2 * state.pending.count + 16 {
+            state.timers.deadlines = RequestDeadlines(heapifying: state.timers.deadlines.entries.filter { state.pending[$0.id] != nil })
         }
+        state.timers.deadlines.push(entry)
+        look(by: entry.deadline, &state)
+    }
+
+    /// Takes out the requests whose deadline is `now` or earlier, with their timeouts, and the
+    /// answered requests' entries before the next live one. Under the state lock.
+    func expireRequests(now: UInt64, _ state: inout State) -> [(PendingRequest, Duration)] {
+        var expired: [(PendingRequest, Duration)] = []
+        while let first = state.timers.deadlines.first, first.deadline <= now || state.pending[first.id] == nil {
+            state.timers.deadlines.removeFirst()
+            if first.deadline <= now, let request = withdraw(first.id, &state) { expired.append((request, first.timeout)) }
+        }
+        return expired
     }
 
     private func abandonCancelled(_ id: Int64) {
@@ -163,26 +176,36 @@ extension Worker {
     /// Gives up on request `id` if it is still waiting: its caller gets `error(request, file)`.
     /// A frame not yet started is dropped from fd 3's queue; the worker never sees it.
     private func abandon(_ id: Int64, with error: (PendingRequest, String) -> LoaderError) {
-        let pending = state.withLock { state -> PendingRequest? in
-            guard let pending = state.pending.removeValue(forKey: id) else { return nil }
-            if !writer.withdraw(id) { state.abandoned.insert(id) }
-            return pending
-        }
-        if let pending { pending.resume(.failure(error(pending, file.path))) }
+        if let pending = state.withLock({ withdraw(id, &$0) }) { pending.resume(.failure(error(pending, file.path))) }
+    }
+
+    /// Takes request `id` out if it is still waiting: its frame leaves fd 3's queue if none of it
+    /// was written, else a late reply to it will be dropped. Under the state lock.
+    private func withdraw(_ id: Int64, _ state: inout State) -> PendingRequest? {
+        guard let pending = state.pending.removeValue(forKey: id) else { return nil }
+        if !writer.withdraw(id) { state.abandoned.insert(id) }
+        return pending
     }
 
     /// Delivers a reply. Runs on the queue. A reply nobody awaits is a protocol fault, except for
-    /// a request the host abandoned after its timeout.
+    /// a request the host abandoned after its timeout; the heartbeat's pong is taken here too.
     func complete(_ id: Int64, isPong: Bool, _ reply: Result<JSONValue, ReplyError>) {
-        enum Match { case found(PendingRequest), abandoned, unknown, wrongKind }
+        enum Match { case found(PendingRequest), dropped, unknown, wrongKind }
         let match = state.withLock { state -> Match in
-            guard let pending = state.pending[id] else { return state.abandoned.take(id) ? .abandoned : .unknown }
-            guard pending.isPing == isPong else { return .wrongKind }
-            state.pending[id] = nil
-            return .found(pending)
+            if let pending = state.pending[id] {
+                guard pending.isPing == isPong else { return .wrongKind }
+                state.pending[id] = nil
+                return .found(pending)
+            }
+            if state.timers.ping?.id == id {
+                guard isPong else { return .wrongKind }
+                heardPong(&state)
+                return .dropped
+            }
+            return state.abandoned.take(id) ? .dropped : .unknown
         }
         switch match {
-        case .abandoned:
+        case .dropped:
             return
         case .unknown:
             fault(ProtocolFault(.unknownReplyID, "reply to id \(id), which is not awaiting a reply"))
@@ -205,37 +228,5 @@ final class RequestTicket: Sendable {
 
     func sent(_ id: Int64) {
         value.withLock { $0 = id }
-    }
-}
-
-/// A request's timeout: a one-shot timer, cancelled as soon as the request is resolved (a
-/// cancelled timer source leaves nothing on Dispatch's timer heap, unlike a cancelled work item).
-final class RequestDeadline: Sendable {
-    private let state = Mutex<(timer: TimerSource?, resolved: Bool)>((nil, false))
-
-    /// Runs `expired` on `queue` after `timeout`, unless the request was resolved first.
-    func start(after timeout: Duration, on queue: DispatchQueue, _ expired: @escaping @Sendable () -> Void) {
-        guard !state.withLock({ $0.resolved }) else { return }
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + timeout.dispatchInterval)
-        timer.setEventHandler(handler: expired)
-        let resolved = state.withLock { state -> Bool in
-            if !state.resolved { state.timer = TimerSource(source: timer) }
-            return state.resolved
-        }
-        // Dispatch traps when a source that was never activated is released: a timer resolved
-        // before it started is cancelled and still activated, so it never fires and is freed.
-        if resolved { timer.cancel() }
-        timer.activate()
-    }
-
-    /// The request was resolved: the timer, if any, never fires.
-    func cancel() {
-        let timer = state.withLock { state -> TimerSource? in
-            state.resolved = true
-            defer { state.timer = nil }
-            return state.timer
-        }
-        timer?.source.cancel()
     }
 }

@@ -7,9 +7,11 @@ import Synchronization
 
 /// One generation of a photon file: a worker process and its protocol connection.
 ///
-/// I/O, exit and timers all run on one serial queue per worker; the state they share with
-/// callers (pending requests, whether it takes calls) sits behind a mutex. Where the generation
-/// is in its life is its file's lifecycle's business (`FileLifecycle`), not the worker's.
+/// I/O, exit and the handshake timer run on one serial queue per worker (fd 4 is read by the
+/// event loop's thread inside that queue's `sync`); request deadlines and the heartbeat are
+/// timed by `WorkerClock`. The state they share with callers (pending requests, whether it takes
+/// calls) sits behind a mutex. Where the generation is in its life is its file's lifecycle's
+/// business (`FileLifecycle`), not the worker's.
 final class Worker: Sendable {
     /// The photon file this worker runs.
     let file: PhotonFile
@@ -31,7 +33,6 @@ final class Worker: Sendable {
     // source, not `asyncAfter`: cancelling it takes it off Dispatch's timer heap, so an idle
     // supervisor is not woken for handshakes that already ended.
     nonisolated(unsafe) var handshakeTimer: (any DispatchSourceTimer)?
-    let heartbeat = Mutex<TimerSource?>(nil)
 
     struct State {
         var hello: Result<Hello, LoaderError>?
@@ -48,8 +49,8 @@ final class Worker: Sendable {
         var abandoned = AbandonedRequests()
         var nextID: Int64 = 1
         var fault: ProtocolFault?
-        /// A heartbeat ping is in flight.
-        var pinging = false
+        /// Request deadlines and the heartbeat, looked after by `WorkerClock`.
+        var timers = WorkerTimers()
         /// The heartbeat gave up on it: its end was already reported.
         var unresponsive = false
         /// Replaced or being stopped: calls go elsewhere from now on.

@@ -1,0 +1,43 @@
+/// What `WorkerClock` looks after for one worker; part of `Worker.State`.
+struct WorkerTimers {
+    /// The deadlines of its requests.
+    var deadlines = RequestDeadlines()
+    /// Its heartbeat, while it runs.
+    var heartbeat: HeartbeatRule?
+    /// The heartbeat's ping in flight: its id and when it was written.
+    var ping: (id: Int64, sentAt: UInt64)?
+    /// When fd 4 last delivered a frame, or the heartbeat started if that is later.
+    var lastHeard: UInt64 = 0
+    /// The instant the clock looks at this worker by; nil while nothing is due.
+    var look: UInt64?
+}
+
+extension Worker {
+    /// Has the clock look at this worker by `at`, unless it does by then already. Call under the
+    /// state lock.
+    func look(by at: UInt64, _ state: inout State) {
+        if let look = state.timers.look, look <= at { return }
+        state.timers.look = at
+        WorkerClock.shared.look(at: self, by: at)
+    }
+
+    /// The clock's look at this worker at `now`: requests past their deadline fail with
+    /// `timeout`, the heartbeat pings the worker or gives it up, and the next look is asked for.
+    /// Runs on the clock's queue; it touches nothing confined to the worker's queue.
+    func tick(now: UInt64) {
+        let (expired, beat) = state.withLock { state in
+            state.timers.look = nil
+            let expired = expireRequests(now: now, &state)
+            let beat = heartbeatStep(now: now, &state)
+            if let next = [state.timers.deadlines.first?.deadline, beat.next].compactMap({ $0 }).min() {
+                look(by: next, &state)
+            }
+            return (expired, beat.action)
+        }
+        for (request, timeout) in expired {
+            request.resume(.failure(LoaderError(.timeout, "photon \(request.photon) (\(file.path)) did not answer \(request.label) within \(timeout)",
+                                                photon: request.photon, file: file.path)))
+        }
+        perform(beat)
+    }
+}
