@@ -38,12 +38,12 @@ final class FrameOutput: Sendable {
         self.cap = cap
     }
 
-    /// Queues `value` as one frame and makes sure it is written; a frame over the cap is replaced
-    /// by `oversize(value)` if given.
-    func send(_ value: JSONValue, oversize: ((Int) -> JSONValue)? = nil) {
-        var frame = Frame.encode(value)
+    /// Queues `message` as one frame and makes sure it is written; a frame over the cap is
+    /// replaced by `oversize(size)` if given.
+    func send(_ message: WorkerMessage, oversize: ((Int) -> WorkerMessage)? = nil) {
+        var frame = message.frame
         if frame.count - Frame.headerSize > cap, let oversize {
-            frame = Frame.encode(oversize(frame.count - Frame.headerSize))
+            frame = oversize(frame.count - Frame.headerSize).frame
         }
         let me = pthread_self()
         let writer = queue.withLock { queue -> Bool in

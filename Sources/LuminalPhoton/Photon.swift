@@ -61,7 +61,7 @@ public struct PhotonContext: Sendable {
 
     /// Sends an event to the supervisor, which reports it on its event stream.
     public func emit(_ name: String, _ data: JSONValue = nil) {
-        output.send(WorkerMessage.event(photon: photon, name: name, data: data).json)
+        output.send(.event(photon: photon, name: name, data: data))
     }
 }
 

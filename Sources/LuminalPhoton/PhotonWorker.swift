@@ -22,8 +22,8 @@ public enum PhotonWorker {
         let cap = Frame.cap(fromEnvironment: getenv("LUMINAL_FRAME_CAP").map { String(cString: $0) })
         let output = FrameOutput(fd: 4, cap: cap)
         let dispatcher = RequestDispatcher(photons: photons, output: output)
-        output.send(WorkerMessage.hello(Hello(protocolVersion: WireProtocol.version, pid: Int(getpid()),
-                                              runtime: "luminal-swift/1", photons: photons.map(\.descriptor))).json)
+        output.send(.hello(Hello(protocolVersion: WireProtocol.version, pid: Int(getpid()),
+                                 runtime: "luminal-swift/1", photons: photons.map(\.descriptor))))
         FrameReading(dispatcher: dispatcher, output: output, cap: cap).run()
     }
 

@@ -21,7 +21,7 @@ struct RequestDispatcher: Sendable {
     func handle(_ message: HostMessage) {
         switch message {
         case .ping(let id):
-            output.send(WorkerMessage.pong(id: id).json)
+            output.send(.pong(id: id))
         case .shutdown:
             // Replies already computed in this batch may still be written (PROTOCOL.md §3, shutdown).
             output.uncork()
@@ -84,7 +84,7 @@ struct RequestDispatcher: Sendable {
     private func reply(_ id: Int64, _ outcome: Result<JSONValue, any Error>) {
         switch outcome {
         case .success(let value):
-            output.send(WorkerMessage.result(id: id, value: value).json, oversize: { size in
+            output.send(.result(id: id, value: value), oversize: { size in
                 Self.errorReply(id, PhotonError(.photonError, "the result is \(size) bytes, over the frame cap"))
             })
         case .failure(let error):
@@ -92,7 +92,7 @@ struct RequestDispatcher: Sendable {
         }
     }
 
-    private static func errorReply(_ id: Int64, _ error: any Error) -> JSONValue {
-        WorkerMessage.error(id: id, error as? ReplyError ?? ReplyError(.photonError, "\(error)")).json
+    private static func errorReply(_ id: Int64, _ error: any Error) -> WorkerMessage {
+        .error(id: id, error as? ReplyError ?? ReplyError(.photonError, "\(error)"))
     }
 }

@@ -32,7 +32,7 @@ public enum Frame {
     }
 
     /// Fills the first four bytes of `frame` with the length of the bytes after them.
-    private static func writeHeader(into frame: inout [UInt8]) {
+    static func writeHeader(into frame: inout [UInt8]) {
         let length = frame.count - headerSize
         precondition(length <= Int(UInt32.max), "frame payload of \(length) bytes does not fit a 32-bit length")
         frame[0] = UInt8(truncatingIfNeeded: length >> 24)

@@ -42,6 +42,9 @@ struct MessageTests {
         decoder.append(Frame.encode(message.json))
         let object = try #require(try decoder.nextObject())
         #expect(try WorkerMessage(json: object) == message)
+        // The frame written member by member holds the same object.
+        decoder.append(message.frame)
+        #expect(try decoder.nextObject().map(JSONValue.object) == message.json)
     }
 
     @Test("every host message survives json and a frame", arguments: [
@@ -59,6 +62,9 @@ struct MessageTests {
         decoder.append(Frame.encode(message.json))
         let object = try #require(try decoder.nextObject())
         #expect(try HostMessage(json: object) == message)
+        // The frame written member by member holds the same object.
+        decoder.append(message.frame)
+        #expect(try decoder.nextObject().map(JSONValue.object) == message.json)
     }
 
     @Test("messages encode the members the protocol names")

@@ -68,7 +68,7 @@ extension Worker {
         case .none:
             break
         case .ping(let id):
-            guard writer.send(frame: Frame.encode(HostMessage.ping(id: id).json), tag: id) == .closed else { return }
+            guard writer.send(frame: HostMessage.ping(id: id).frame, tag: id) == .closed else { return }
             // fd 3 is closed for good: this worker cannot be pinged any more.
             state.withLock { state in
                 state.timers.ping = nil

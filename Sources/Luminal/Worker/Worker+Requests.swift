@@ -6,12 +6,20 @@ import Synchronization
 struct PendingRequest: Sendable {
     /// The photon it is for.
     let photon: String
+    /// What it is.
+    let kind: WorkerRequest.Kind
+    /// Where its outcome goes.
+    let slot: RequestSlot
+
     /// What it is, for messages: "call 'greet'", "start", "stop", "ping".
-    let label: String
+    var label: String { kind.label }
     /// Whether the reply must be a pong.
-    let isPing: Bool
-    /// Delivers the outcome; called exactly once.
-    let resume: @Sendable (Result<JSONValue, LoaderError>) -> Void
+    var isPing: Bool { kind == .ping }
+
+    /// Delivers the outcome; only the first one counts.
+    func resume(_ outcome: Result<JSONValue, LoaderError>) {
+        slot.resume(outcome)
+    }
 }
 
 /// A request a worker can be sent.
@@ -43,14 +51,31 @@ enum WorkerRequest: Sendable {
         return false
     }
 
-    var label: String {
-        switch self {
-        case .start: "start"
-        case .stop: "stop"
-        case .call(_, let method, _): "call '\(method)'"
-        case .ping: "ping"
+    /// What a request is, without its parameters.
+    enum Kind: Sendable, Equatable {
+        case start, stop, call(method: String), ping
+
+        /// For messages: "call 'greet'", "start", "stop", "ping".
+        var label: String {
+            switch self {
+            case .start: "start"
+            case .stop: "stop"
+            case .call(let method): "call '\(method)'"
+            case .ping: "ping"
+            }
         }
     }
+
+    var kind: Kind {
+        switch self {
+        case .start: .start
+        case .stop: .stop
+        case .call(_, let method, _): .call(method: method)
+        case .ping: .ping
+        }
+    }
+
+    var label: String { kind.label }
 }
 
 extension Worker {
@@ -71,23 +96,21 @@ extension Worker {
     /// awaiting task is cancelled, the request is abandoned: the caller gets `timeout` or
     /// `cancelled`, and a late reply is dropped.
     func send(_ request: WorkerRequest, timeout: Duration?) async throws(LoaderError) -> JSONValue {
-        let ticket = RequestTicket()
+        let slot = RequestSlot()
         let outcome = await withTaskCancellationHandler {
-            await awaitCallback(timeout: nil) { (deliver: @escaping @Sendable (Result<JSONValue, LoaderError>) -> Void) in
-                submit(request, timeout: timeout, ticket: ticket, deliver: deliver)
+            await withUnsafeContinuation { continuation in
+                slot.arm(continuation)
+                submit(request, timeout: timeout, slot: slot)
             }
         } onCancel: {
-            if let id = ticket.id { abandonCancelled(id) }
+            if let id = slot.id { abandonCancelled(id) }
         }
-        return try outcome!.get()
+        return try outcome.get()
     }
 
-    /// Registers and writes `request`; its one outcome goes to `deliver`.
-    private func submit(_ request: WorkerRequest, timeout: Duration?, ticket: RequestTicket,
-                        deliver: @escaping @Sendable (Result<JSONValue, LoaderError>) -> Void) {
-        let pending = PendingRequest(photon: request.photon, label: request.label, isPing: {
-            if case .ping = request { return true } else { return false }
-        }(), resume: deliver)
+    /// Registers and writes `request`; its one outcome goes to `slot`.
+    private func submit(_ request: WorkerRequest, timeout: Duration?, slot: RequestSlot) {
+        let pending = PendingRequest(photon: request.photon, kind: request.kind, slot: slot)
         let admittedAt = timeout == nil ? 0 : Uptime.now()
         enum Admission { case sent(Int64), retired, gone, tooMany(Int) }
         let admission = state.withLock { state -> Admission in
@@ -105,13 +128,13 @@ extension Worker {
         let id: Int64
         switch admission {
         case .sent(let sent): id = sent
-        case .retired: return deliver(.failure(LoaderError(.retired, "generation \(generation) of \(file.path) takes no new calls", photon: request.photon, file: file.path)))
-        case .gone: return deliver(.failure(gone(request)))
+        case .retired: return slot.resume(.failure(LoaderError(.retired, "generation \(generation) of \(file.path) takes no new calls", photon: request.photon, file: file.path)))
+        case .gone: return slot.resume(.failure(gone(request)))
         case .tooMany(let count):
-            return deliver(.failure(overloaded(request, "\(count) requests are in flight on it; the limit is \(limits.callsInFlight)")))
+            return slot.resume(.failure(overloaded(request, "\(count) requests are in flight on it; the limit is \(limits.callsInFlight)")))
         }
         // Only calls count against the queue's limit: start, stop and ping are small and few.
-        let frame = Frame.encode(request.message(id: id).json)
+        let frame = request.message(id: id).frame
         guard frame.count - 4 <= limits.frameCap else {
             let error = LoaderError(.requestTooLarge, "photon \(request.photon) (\(file.path)) was not sent \(request.label): it is \(frame.count - 4) bytes as a frame, and its worker reads frames of at most \(limits.frameCap) bytes (LoaderConfiguration.frameCap)",
                                     photon: request.photon, file: file.path)
@@ -129,7 +152,7 @@ extension Worker {
             if let refused = state.withLock({ $0.pending.removeValue(forKey: id) }) { refused.resume(.failure(overloaded(request, why))) }
             return
         }
-        ticket.sent(id)
+        slot.sent(id)
         if Task.isCancelled { abandonCancelled(id) }
     }
 
@@ -220,13 +243,29 @@ extension Worker {
     }
 }
 
-/// The id a request was sent with, for a cancellation that may come from another thread.
-final class RequestTicket: Sendable {
-    private let value = Mutex<Int64?>(nil)
+/// Where a request's one outcome goes (its caller's continuation), and the id it was sent with,
+/// for a cancellation that may come from another thread.
+final class RequestSlot: Sendable {
+    private let state = Mutex<(continuation: UnsafeContinuation<Result<JSONValue, LoaderError>, Never>?, id: Int64?)>((nil, nil))
 
-    var id: Int64? { value.withLock { $0 } }
+    /// The id it was sent with, once it was.
+    var id: Int64? { state.withLock { $0.id } }
 
+    /// Gives it the caller's continuation; before anything can resume it.
+    func arm(_ continuation: UnsafeContinuation<Result<JSONValue, LoaderError>, Never>) {
+        state.withLock { $0.continuation = continuation }
+    }
+
+    /// The request went out with `id`.
     func sent(_ id: Int64) {
-        value.withLock { $0 = id }
+        state.withLock { $0.id = id }
+    }
+
+    /// Resumes the caller with `outcome`; later outcomes are dropped.
+    func resume(_ outcome: Result<JSONValue, LoaderError>) {
+        state.withLock { state in
+            state.continuation?.resume(returning: outcome)
+            state.continuation = nil
+        }
     }
 }

@@ -1,0 +1,81 @@
+/// Frames for the messages of every call (call, result, error, ping, pong), written straight
+/// into the frame buffer: no `JSONValue` object, and so no dictionary, is built for them. The
+/// payload is the same JSON object as `json` gives (members in a fixed order).
+extension HostMessage {
+    /// This message as a frame (PROTOCOL.md §2).
+    public var frame: [UInt8] {
+        switch self {
+        case .call(let id, let photon, let method, let params):
+            var object = FrameObject(type: "call", id: id)
+            object.member("photon", string: photon)
+            object.member("method", string: method)
+            object.member("params", params)
+            return object.frame()
+        case .ping(let id):
+            return FrameObject(type: "ping", id: id).frame()
+        default:
+            return Frame.encode(json)
+        }
+    }
+}
+
+extension WorkerMessage {
+    /// This message as a frame (PROTOCOL.md §2).
+    public var frame: [UInt8] {
+        switch self {
+        case .result(let id, let value):
+            var object = FrameObject(type: "result", id: id)
+            object.member("value", value)
+            return object.frame()
+        case .error(let id, let error):
+            var object = FrameObject(type: "error", id: id)
+            object.member("code", string: error.code)
+            object.member("message", string: error.message)
+            if let data = error.data { object.member("data", data) }
+            return object.frame()
+        case .pong(let id):
+            return FrameObject(type: "pong", id: id).frame()
+        default:
+            return Frame.encode(json)
+        }
+    }
+}
+
+/// A frame whose payload is a JSON object being written member by member.
+private struct FrameObject {
+    private var bytes: [UInt8] = [0, 0, 0, 0]
+
+    /// An object starting with `type` and `id`.
+    init(type: StaticString, id: Int64) {
+        bytes.reserveCapacity(128)
+        JSONWriter.append("{\"type\":\"", to: &bytes)
+        JSONWriter.append(type, to: &bytes)
+        JSONWriter.append("\",\"id\":", to: &bytes)
+        JSONWriter.appendInteger(id, to: &bytes)
+    }
+
+    /// Appends `"key":` and `value`.
+    mutating func member(_ key: StaticString, _ value: JSONValue) {
+        name(key)
+        value.write(into: &bytes)
+    }
+
+    /// Appends `"key":` and the string `value`.
+    mutating func member(_ key: StaticString, string value: String) {
+        name(key)
+        JSONWriter.appendString(value, to: &bytes)
+    }
+
+    private mutating func name(_ key: StaticString) {
+        JSONWriter.append(",\"", to: &bytes)
+        JSONWriter.append(key, to: &bytes)
+        JSONWriter.append("\":", to: &bytes)
+    }
+
+    /// The object closed, with its length header filled in.
+    consuming func frame() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        Frame.writeHeader(into: &bytes)
+        return bytes
+    }
+}
