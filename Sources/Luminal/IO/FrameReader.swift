@@ -47,7 +47,7 @@ final class FrameReader: @unchecked Sendable {
     /// read takes a few chunks per turn (`ReadTurn.frameReadsPerTurn`), as do the output pipes.
     func activate() {
         token = EventLoop.shared.add(fd, inside: queue, running: self) { $0.readTurn() }
-        drain()
+        readAvailable()
     }
 
     deinit {
@@ -58,7 +58,7 @@ final class FrameReader: @unchecked Sendable {
     }
 
     /// Reads and delivers everything available now. Call on the queue.
-    func drain() {
+    func readAvailable() {
         _ = read(reads: .max)
     }
 
@@ -80,7 +80,7 @@ final class FrameReader: @unchecked Sendable {
         switch turn {
         case .more:
             return true
-        case .drained, .stopped:
+        case .exhausted, .stopped:
             break
         case .end:
             do throws(ProtocolFault) {

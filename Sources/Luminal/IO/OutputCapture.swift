@@ -31,7 +31,7 @@ final class OutputCapture: @unchecked Sendable {
     private let queue: DispatchQueue
     private let onLine: @Sendable (OutputStream, String) -> Void
 
-    /// Starts draining `fd` (made non-blocking).
+    /// Starts reading `fd` (made non-blocking).
     init(fd: Int32, stream: OutputStream, queue: DispatchQueue,
          onLine: @escaping @Sendable (OutputStream, String) -> Void) throws(SystemError) {
         try setNonBlocking(fd)
@@ -44,7 +44,7 @@ final class OutputCapture: @unchecked Sendable {
     /// Starts watching the fd. Call on the queue.
     func activate() {
         token = EventLoop.shared.add(fd, waking: self, on: queue) { $0.readTurn() }
-        drain()
+        readAvailable()
     }
 
     deinit {
@@ -55,7 +55,7 @@ final class OutputCapture: @unchecked Sendable {
     }
 
     /// Reads everything available now and delivers complete lines. Call on the queue.
-    func drain() {
+    func readAvailable() {
         _ = read(reads: .max)
     }
 
@@ -75,7 +75,7 @@ final class OutputCapture: @unchecked Sendable {
         }
         switch turn {
         case .more: return true
-        case .drained, .stopped: return false
+        case .exhausted, .stopped: return false
         case .end, .failed:
             close()
             return false

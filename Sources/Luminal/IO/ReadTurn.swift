@@ -5,7 +5,7 @@ import Glibc
 /// How one turn of reading a non-blocking descriptor ended (`readChunks`).
 enum ReadTurn: Equatable {
     /// Everything available was read: the next read would block.
-    case drained
+    case exhausted
     /// The turn's reads were used up; more may be waiting.
     case more
     /// The consumer asked to stop.
@@ -41,7 +41,7 @@ func readChunks(_ fd: Int32, reads: Int, _ consume: (UnsafeRawBufferPointer) -> 
             } else {
                 let failure = errno
                 if failure == EINTR { continue }
-                return failure == EAGAIN ? .drained : .failed(failure)
+                return failure == EAGAIN ? .exhausted : .failed(failure)
             }
         }
         return .more

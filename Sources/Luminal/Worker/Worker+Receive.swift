@@ -126,8 +126,8 @@ extension Worker {
 
     /// The process is gone: read its last words, then fail what is left. Runs on the queue.
     func processExited(_ status: ExitStatus) {
-        reader?.drain()
-        outputs.forEach { $0.drain() }
+        reader?.readAvailable()
+        outputs.forEach { $0.readAvailable() }
         let pending = state.withLock { state -> [PendingRequest] in
             state.exited = true
             defer { state.pending = [:] }
