@@ -107,7 +107,8 @@ extension HostileCase {
             let stalled = try RawControlConnection(supervisor.control)
             stalled.shrinkReceiveBuffer(to: 4096)
             stalled.send(ControlRequest(.logs, follow: true))
-            #expect(try await supervisor.client("call", "bystander", "flood", #"{"bytes": 134217728}"#, "--timeout", "300").code == 0)
+            let flood = try await supervisor.client("call", "bystander", "flood", #"{"bytes": 134217728}"#, "--timeout", "300")
+            #expect(flood.code == 0, "\(flood.lines.suffix(5)); the supervisor said: \(supervisor.run.lines.filter { !$0.contains("xxxxxxxx") }.suffix(15))")
             withExtendedLifetime(stalled) {}
         },
         HostileCase("2,000 pipelined logs requests whose replies are never read") { supervisor in

@@ -14,6 +14,7 @@ final class FrameReader: @unchecked Sendable {
     private var decoder: FrameDecoder
     private var finished = false
     private var token: EventLoop.Token?
+    private let turn = QueuedTurn()
     private let fd: Int32
     private let queue: DispatchQueue
     private let onObject: @Sendable ([String: JSONValue]) -> Void
@@ -46,7 +47,10 @@ final class FrameReader: @unchecked Sendable {
     /// everything else on by `async` or to tasks), and because each block there is short: a
     /// read takes a few chunks per turn (`ReadTurn.frameReadsPerTurn`), as do the output pipes.
     func activate() {
-        token = EventLoop.shared.add(fd, inside: queue, running: self) { $0.readTurn() }
+        token = EventLoop.shared.add(fd, inside: queue, running: self) { reader in
+            // A turn already queued reads what came.
+            if !reader.turn.isQueued { reader.readTurn() }
+        }
         readAvailable()
     }
 
@@ -62,9 +66,10 @@ final class FrameReader: @unchecked Sendable {
         _ = read(reads: .max)
     }
 
-    /// Reads one turn's worth; what is left is read in the queue's later turns.
+    /// Reads one turn's worth; what is left is read in the queue's later turns (one queued at a time).
     private func readTurn() {
-        guard read(reads: ReadTurn.frameReadsPerTurn) else { return }
+        turn.begin()
+        guard read(reads: ReadTurn.frameReadsPerTurn), turn.claim() else { return }
         queue.async { [weak self] in self?.readTurn() }
     }
 

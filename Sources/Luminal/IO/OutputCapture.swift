@@ -26,6 +26,7 @@ final class OutputCapture: @unchecked Sendable {
     private var continued = false
     private(set) var open = true
     private var token: EventLoop.Token?
+    private let turn = QueuedTurn()
     private let fd: Int32
     private let stream: OutputStream
     private let queue: DispatchQueue
@@ -43,7 +44,7 @@ final class OutputCapture: @unchecked Sendable {
 
     /// Starts watching the fd. Call on the queue.
     func activate() {
-        token = EventLoop.shared.add(fd, waking: self, on: queue) { $0.readTurn() }
+        token = EventLoop.shared.add(fd) { [weak self] in self?.queueTurn() }
         readAvailable()
     }
 
@@ -59,10 +60,16 @@ final class OutputCapture: @unchecked Sendable {
         _ = read(reads: .max)
     }
 
+    /// Queues a read turn, unless one is queued already.
+    private func queueTurn() {
+        guard turn.claim() else { return }
+        queue.async { [weak self] in self?.readTurn() }
+    }
+
     /// Reads one turn's worth; what is left is read in the queue's later turns.
     private func readTurn() {
-        guard read(reads: ReadTurn.outputReadsPerTurn) else { return }
-        queue.async { [weak self] in self?.readTurn() }
+        turn.begin()
+        if read(reads: ReadTurn.outputReadsPerTurn) { queueTurn() }
     }
 
     /// Reads up to `reads` chunks and delivers their complete lines: true if more may be waiting.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// How one turn of reading a non-blocking descriptor ended (`readChunks`).
 enum ReadTurn: Equatable {
@@ -45,5 +46,27 @@ func readChunks(_ fd: Int32, reads: Int, _ consume: (UnsafeRawBufferPointer) -> 
             }
         }
         return .more
+    }
+}
+
+/// Whether a read turn of one descriptor is queued on its owner's queue. An edge-triggered
+/// readiness that comes while one is queued adds none (that turn reads what came), and a turn
+/// that leaves more to read queues the next only if none is: at most one waits per descriptor,
+/// so the queue, and the event loop's thread when it waits for that queue, never fall behind a
+/// growing backlog of turns for a descriptor that keeps refilling.
+final class QueuedTurn: Sendable {
+    private let queued = Atomic(false)
+
+    /// Marks a turn queued: true if none was (the caller then queues it).
+    func claim() -> Bool {
+        !queued.exchange(true, ordering: .acquiringAndReleasing)
+    }
+
+    /// Whether a turn is queued.
+    var isQueued: Bool { queued.load(ordering: .acquiring) }
+
+    /// The queued turn begins: a readiness from now on needs a turn of its own.
+    func begin() {
+        queued.store(false, ordering: .releasing)
     }
 }
