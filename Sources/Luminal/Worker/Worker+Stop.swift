@@ -48,7 +48,10 @@ extension Worker {
             }
             writer.send(.shutdown)
             writer.finish()
-            if let exit = await process.waitForExit(timeout: ContinuousClock.now.duration(to: deadline)) {
+            // Finalizers that used up the stop timeout leave no time to wait for a clean exit:
+            // the stop signal follows at once, whether or not the shutdown is already under way.
+            let left = ContinuousClock.now.duration(to: deadline)
+            if left > .zero, let exit = await process.waitForExit(timeout: left) {
                 // A signal from elsewhere (say, the operator's second Ctrl-C) is no clean exit.
                 report.ending = if case .signaled(let signal, _) = exit { signal == SIGKILL ? .killed : .terminated } else { .clean }
                 // Descendants the worker left behind still go.
