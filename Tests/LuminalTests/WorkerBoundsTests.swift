@@ -10,7 +10,11 @@ extension Supervisor {
     /// What the supervisor holds on behalf of one photon stays bounded, whatever the photon does.
     @Suite struct WorkerBounds {
         @Test func aPhotonThatStopsReadingCostsABoundedAmountAndRecovers() async throws {
-            try await withLoader { loader, folder in
+            // Heartbeats off: a worker that reads nothing misses them and is killed (tested on its
+            // own, with SIGSTOP), and under a sanitizer this test outlasts the default interval.
+            var configuration = LoaderConfiguration.fast
+            configuration.health.interval = nil
+            try await withLoader(configuration: configuration) { loader, folder in
                 let path = folder.chaos("deaf", mode: "raw")
                 let handler = try #require(try await loader.loadPhoton(at: path).first)
                 try await handler.start()
