@@ -28,6 +28,17 @@ extension Supervisor {
                 try await events.catchUp(with: loader)
             }
 
+            /// Takes what changed now and acts on what is ready, without moving time.
+            func look() async throws {
+                await watcher.iterate()
+                try await events.catchUp(with: loader)
+            }
+
+            /// The photon files reloaded so far, each as often as it was.
+            var reloadedFiles: [String] {
+                events.events.compactMap { if case .reloaded(let report) = $0 { report.file } else { nil } }
+            }
+
             func count(_ kind: String) -> Int {
                 events.events.filter { event in
                     switch (kind, event) {
@@ -40,10 +51,12 @@ extension Supervisor {
             var alpha: String { Paths.join(folder.path, "alpha") }
         }
 
+        /// A rig on `backend`; `prepare` adds to the folder before watching begins.
         func withRig(_ backend: WatchBackend, recursive: Bool = false, configuration: LoaderConfiguration = .fast,
-                     _ body: (Rig) async throws -> Void) async throws {
+                     prepare: (PhotonFolder) async throws -> Void = { _ in }, _ body: (Rig) async throws -> Void) async throws {
             try await withLoader(configuration: configuration) { loader, folder in
                 folder.chaos("alpha")
+                try await prepare(folder)
                 let events = EventLog(loader)
                 let clock = ManualWatchClock()
                 let watcher = try await loader.makeWatcher(in: folder.path, selection: PhotonSelection(base: "IPhoton", otherClasses: []),

@@ -39,6 +39,16 @@ enum Paths {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
+    /// The nearest folder that exists above `path` (an absolute path); nil if none does.
+    static func nearestFolder(above path: String) -> String? {
+        var folder = parent(path)
+        while kind(folder) != .directory {
+            guard folder != "/" else { return nil }
+            folder = parent(folder)
+        }
+        return folder
+    }
+
     /// The last component of `path`.
     static func name(_ path: String) -> String {
         path.split(separator: "/").last.map(String.init) ?? path

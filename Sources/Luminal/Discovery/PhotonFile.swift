@@ -30,6 +30,21 @@ struct PhotonFile: Sendable, Hashable {
     var stopSignal: Int32 = SIGTERM
 }
 
+extension PhotonFile {
+    /// The files a watcher must follow besides the photon file's own folder: the `watch` list,
+    /// the content files in other folders (a package's `exec` in a sub-folder), and where the
+    /// photon file, its content files and its watched files lead through symlinks (a symlinked
+    /// photon file, a package file linked to a build output elsewhere).
+    func followedPaths() -> [String] {
+        var result = watchedPaths
+        for path in contentPaths where Paths.parent(path) != workingDirectory && !result.contains(path) { result.append(path) }
+        for path in [self.path] + contentPaths + watchedPaths {
+            if let target = Paths.resolved(path), target != path, !result.contains(target) { result.append(target) }
+        }
+        return result
+    }
+}
+
 /// How a plain executable (no protocol) is supervised.
 struct PlainExecutable: Sendable, Hashable {
     /// The name its one photon gets.

@@ -141,9 +141,10 @@ enum PhotonScan {
         }
     }
 
-    /// Hidden files and the leftovers editors write beside the files they save.
+    /// Hidden files and the leftovers editors write beside the files they save (vim, Emacs,
+    /// JetBrains safe write).
     static func isIgnored(_ name: String) -> Bool {
         name.hasPrefix(".") || name.hasSuffix("~") || name == "4913"
-            || [".swp", ".swo", ".swx", ".tmp", ".bak", ".orig"].contains { name.hasSuffix($0) }
+            || [".swp", ".swo", ".swx", ".tmp", ".bak", ".orig", "___jb_tmp___", "___jb_old___"].contains { name.hasSuffix($0) }
     }
 }

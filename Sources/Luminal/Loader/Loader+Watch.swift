@@ -2,8 +2,11 @@ extension Loader {
     /// Loads and starts the photons in `directory`, then keeps them in step with it: a changed
     /// photon file is reloaded atomically, a new one loaded and started, a deleted one unloaded.
     ///
-    /// Changes are acted on once a file has been quiet for `quietPeriod` and only when its content
-    /// hash changed; editor leftovers (`.swp`, `~`, `4913`, `.#name`, hidden files) are ignored.
+    /// A finished save (a rename into place, the last close of a file written) is acted on at
+    /// once, any other change once the file has been quiet for `quietPeriod` (every change, with
+    /// `.polling`), and only when its content hash changed; editor leftovers (`.swp`, `.tmp`, `~`,
+    /// `4913`, `.#name`, `___jb_tmp___`, hidden files) are ignored. What serves converges on the
+    /// bytes on disk, including files a photon file follows (symlink targets, `watch` lists).
     /// A broken new version never replaces the running one and is retried only when its content
     /// changes again. Watching costs nothing while nothing changes with `.inotify`.
     /// `base` and `otherClasses` choose the photons as for `loadPhoton(at:)`. Throws
@@ -56,31 +59,33 @@ extension Loader {
         let entries = try await PhotonScan.scanning(root, recursive: recursive)
         await created.report(entries)
         // All at once, as loadPhotons(in:) loads: a file slow to say hello holds back no other.
+        let paths = entries.compactMap { if case .photonFile(let path) = $0 { path } else { nil } }
+        await created.beginFirstLoads(of: paths)
         await withTaskGroup(of: Void.self) { group in
-            for case .photonFile(let path) in entries {
+            for path in paths {
                 group.addTask {
+                    var failed = false
                     do {
                         for handler in try await self.loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses) {
                             try await handler.start()
                         }
                     } catch {
-                        await created.remember(failure: path)
+                        failed = true
                     }
+                    await created.endFirstLoad(of: path, failed: failed)
                 }
             }
         }
-        await created.refreshFollowed()
         context.log(.info, "watching \(root)\(recursive ? " and its sub-folders" : "")", file: root)
         return created
     }
 
     /// Files outside the watched folders that loaded photon files depend on, each with its photon
-    /// file: the `watch` lists of packages, and the targets of symlinked photon files.
+    /// file: the `watch` lists of packages, and the targets of symlinks (`PhotonFile.followedPaths`).
     func followedFiles() -> [String: String] {
         var result: [String: String] = [:]
         for record in files.values {
-            for path in record.file.watchedPaths { result[path] = record.file.path }
-            if let target = Paths.resolved(record.file.path), target != record.file.path { result[target] = record.file.path }
+            for path in record.followed { result[path] = record.file.path }
         }
         return result
     }

@@ -34,6 +34,16 @@ public actor Loader {
         let handlers: [Handler]
         /// What the load asked for, so a reload chooses the same way.
         let selection: PhotonSelection
+        /// The files a watcher follows for it wherever they are, as resolved at its load.
+        let followed: [String]
+
+        init(core: FileCore, file: PhotonFile, handlers: [Handler], selection: PhotonSelection) {
+            self.core = core
+            self.file = file
+            self.handlers = handlers
+            self.selection = selection
+            followed = file.followedPaths()
+        }
     }
 
     /// A loader. `logSink` receives the logs when `logging` is on (default: standard error).

@@ -1,8 +1,10 @@
 /// Where a watcher learns that something in its folder may have changed.
 protocol ChangeSource: Sendable {
-    /// The paths that changed since the last call (not yet mapped to photon files), without blocking.
-    func changes() -> [String]
-    /// Also reports changes to these files, wherever they are (a package's `watch` list).
+    /// The paths that changed since the last call (not yet mapped to photon files), in the order
+    /// seen, without blocking.
+    func changes() -> [FileChange]
+    /// Also reports changes to these files, wherever they are (a package's `watch` list, the
+    /// target of a symlink), and the creation of the folders on the way to one that is missing.
     func follow(_ files: [String])
     /// Starts calling `wake` when changes may be waiting (live watching only).
     func activate(_ wake: @escaping @Sendable () -> Void)

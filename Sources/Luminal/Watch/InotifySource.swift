@@ -7,7 +7,7 @@ import _LuminalCShims
 /// Changes seen by inotify on a photon folder and its sub-folders (each package folder, and with
 /// `recursive` every folder, never through a symlink). Folders created later are watched as they
 /// appear, and the files already in them are reported. A queue overflow reports the root,
-/// meaning "rescan everything".
+/// meaning "rescan everything", and looks for the folders it may have missed.
 final class InotifySource: ChangeSource {
     private static let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
         | IN_ATTRIB | IN_MODIFY | IN_DELETE_SELF | IN_ONLYDIR)
@@ -44,16 +44,26 @@ final class InotifySource: ChangeSource {
     }
 
     func follow(_ files: [String]) {
-        for folder in Set(files.map(Paths.parent)) {
-            // A folder that does not exist yet (nothing built) is tried again on the next call.
-            guard !state.withLock({ $0.followed.contains(folder) }) else { continue }
-            let wd = inotify_add_watch(fd, folder, Self.mask)
-            guard wd >= 0 else { continue }
-            state.withLock { state in
-                state.followed.insert(folder)
-                if state.folders[wd] == nil { state.folders[wd] = folder }
+        for folder in Set(files.map(Paths.parent)) where !state.withLock({ $0.followed.contains(folder) }) {
+            if Paths.kind(folder) == .directory {
+                guard let wd = addWatch(folder) else { continue }
+                state.withLock { state in
+                    state.followed.insert(folder)
+                    if state.folders[wd] == nil { state.folders[wd] = folder }
+                }
+            } else if let ancestor = Paths.nearestFolder(above: folder), let wd = addWatch(ancestor) {
+                // Not built yet: its creation shows in the nearest folder that exists, and the
+                // next call follows it then.
+                state.withLock { state in
+                    if state.folders[wd] == nil { state.folders[wd] = ancestor }
+                }
             }
         }
+    }
+
+    private func addWatch(_ folder: String) -> Int32? {
+        let wd = inotify_add_watch(fd, folder, Self.mask)
+        return wd >= 0 ? wd : nil
     }
 
     func close() {
@@ -68,8 +78,8 @@ final class InotifySource: ChangeSource {
     /// How many folders are watched now.
     var watchedFolders: Int { state.withLock { $0.folders.count } }
 
-    func changes() -> [String] {
-        var changed: [String] = []
+    func changes() -> [FileChange] {
+        var changed: [FileChange] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let n = state.withLock { state -> Int in
@@ -85,28 +95,37 @@ final class InotifySource: ChangeSource {
                     let length = Int(bytes.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
                     let nameBytes = bytes[(offset + 16)..<(offset + 16 + length)].prefix { $0 != 0 }
                     offset += 16 + length
-                    if mask & UInt32(IN_Q_OVERFLOW) != 0 {
-                        changed.append(root)
-                        continue
-                    }
-                    if mask & UInt32(IN_IGNORED) != 0 {
-                        // The kernel dropped the watch (its folder is gone): so does the source.
-                        state.withLock { _ = $0.folders.removeValue(forKey: wd) }
-                        continue
-                    }
-                    guard let folder = state.withLock({ $0.folders[wd] }) else { continue }
-                    if nameBytes.isEmpty {
-                        changed.append(folder) // the folder itself went away
-                        continue
-                    }
-                    let path = Paths.join(folder, String(decoding: nameBytes, as: UTF8.self))
-                    changed.append(path)
-                    if mask & UInt32(IN_ISDIR) != 0, mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
-                        changed += watchTree(path)
-                    }
+                    changed += interpret(wd: wd, mask: mask, name: String(decoding: nameBytes, as: UTF8.self))
                 }
             }
         }
+    }
+
+    /// What one inotify event means: the paths it changed, and how.
+    private func interpret(wd: Int32, mask: UInt32, name: String) -> [FileChange] {
+        if mask & UInt32(IN_Q_OVERFLOW) != 0 {
+            // Events were lost: everything may have changed, and folders may have appeared unseen.
+            return [.ongoing(root)] + watchTree(root).map(FileChange.ongoing)
+        }
+        if mask & UInt32(IN_IGNORED) != 0 {
+            // The kernel dropped the watch (its folder is gone): so does the source, and a followed
+            // folder is looked for again, from the nearest folder above it, on the next `follow`.
+            state.withLock { state in
+                if let folder = state.folders.removeValue(forKey: wd) { state.followed.remove(folder) }
+            }
+            return []
+        }
+        guard let folder = state.withLock({ $0.folders[wd] }) else { return [] }
+        guard !name.isEmpty else { return [.ongoing(folder)] } // the folder itself went away
+        let path = Paths.join(folder, name)
+        let kind: FileChange.Kind = mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 ? .finished
+            : mask & UInt32(IN_ATTRIB) != 0 ? .metadata : .ongoing
+        guard mask & UInt32(IN_ISDIR) != 0, mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 else {
+            return [FileChange(path: path, kind: kind)]
+        }
+        // A folder moved into place came whole; one just created is likely still being filled.
+        let inside = kind == .finished ? FileChange.Kind.finished : .ongoing
+        return [FileChange(path: path, kind: kind)] + watchTree(path).map { FileChange(path: $0, kind: inside) }
     }
 
     /// Watches `folder` and the folders below it that this source covers; returns the paths
@@ -114,8 +133,7 @@ final class InotifySource: ChangeSource {
     /// folders are not followed, but for a package at the top (a photon file), and a folder
     /// reached again by another path is not watched twice: no loop can make this endless.
     private func watchTree(_ folder: String) -> [String] {
-        let wd = inotify_add_watch(fd, folder, Self.mask)
-        guard wd >= 0 else { return [] }
+        guard let wd = addWatch(folder) else { return [] }
         let known = state.withLock { $0.folders[wd] }
         if let known, known != folder, EntryInfo(path: known).identity == EntryInfo(path: folder).identity {
             return [] // the same folder, still there under the path it is watched by

@@ -7,37 +7,49 @@ import Glibc
 /// reloaded atomically, a new one loaded and started, a deleted one unloaded.
 ///
 /// Each `iterate()` takes the source's changes, maps them to photon files, and acts on the files
-/// that have been quiet for the debounce period, and only when their content hash differs from
-/// the loaded generation's. A version that failed to load or reload is remembered by its hash and
-/// not tried again until the content changes. Each file is acted on by a task of its own, so a
-/// file that takes long (a huge one to hash, one slow to say hello) holds back no other. After
-/// each change the folder is scanned again, and every entry it passes over is reported once, and
-/// again only when its reason changes. Tests call `iterate()` with a manual clock.
+/// that are ready (`ChangeDebouncer`: a finished save at once, anything else once quiet), and only
+/// when their content hash differs from the loaded generation's. A version that failed to load or
+/// reload is remembered by its hash and not tried again until the content changes. Each file is
+/// acted on by a task of its own, so a file that takes long (a huge one to hash, one slow to say
+/// hello) holds back no other. After each change the folder is scanned again, and every entry it
+/// passes over is reported once, and again only when its reason changes. Tests call `iterate()`
+/// with a manual clock.
+///
+/// What serves converges on the bytes on disk, whatever the timing: a file is acted on again when
+/// it changed while it was acted on, a change to a file in its first load is held until that load
+/// is over, and whenever the watcher starts to follow a file outside the folder (the target of a
+/// symlink, a package's `watch` list), the photon file is checked against the disk at once, since
+/// what changed before the follow was not seen.
 actor PhotonWatcher {
     let root: String
     let recursive: Bool
     let selection: PhotonSelection
-    private weak var loader: Loader?
-    private let source: any ChangeSource
+    weak var loader: Loader?
+    let source: any ChangeSource
     private let clock: any WatchClock
-    private var debouncer: ChangeDebouncer
-    private var failed: [String: String] = [:]
+    var debouncer: ChangeDebouncer
+    /// Photon files whose version on disk failed, each with that version's checksum (or reason).
+    var failed: [String: String] = [:]
     /// The entries the last scan passed over, with the reason reported for each.
-    private var skips: [String: String] = [:]
+    var skips: [String: String] = [:]
     /// The photon files being acted on, each by one task.
     private var acting: [String: Task<Void, Never>] = [:]
     /// The wake-ups (from the source and the debounce timer) that have not finished their pass.
     private let wakes = OwnedTasks()
-    /// Photon files that settled again while being acted on: acted on once more afterwards.
-    private var again: Set<String> = []
+    /// Photon files that became ready again while being acted on: acted on once more afterwards.
+    private var again: [String: ChangeDebouncer.Settled] = [:]
+    /// Photon files in their first load, started with the watcher, and those of them that changed
+    /// meanwhile (acted on once that load is over).
+    private var firstLoads: Set<String> = []
+    private var changedInFirstLoad: Set<String> = []
     /// Abandons this watcher's hashes, and those of the loads it starts, when it stops.
-    private let hashes = HashCancellation()
+    let hashes = HashCancellation()
     /// Files a photon file depends on (a package's `watch` list, a symlink's target) → the photon file.
     private var followed: [String: String] = [:]
     private var iterating = false
     private var wakeAgain = false
-    private var scheduledDeadline: Duration?
-    private var stopped = false
+    private var timer: (deadline: Duration, source: any DispatchSourceTimer)?
+    var stopped = false
 
     init(root: String, recursive: Bool, selection: PhotonSelection, loader: Loader,
          source: any ChangeSource, clock: any WatchClock, quietPeriod: Duration) {
@@ -50,50 +62,6 @@ actor PhotonWatcher {
         debouncer = ChangeDebouncer(quietPeriod: quietPeriod)
     }
 
-    /// How many photon files' failed versions are remembered (one each at most, and none for a
-    /// file that is gone).
-    var rememberedFailures: Int { failed.count }
-
-    /// Remembers that the photon file at `path`, as it is now, failed: it is retried when it changes.
-    func remember(failure path: String) async {
-        let file: PhotonFile
-        do throws(LoaderError) {
-            file = try await PhotonScan.resolving(path)
-        } catch {
-            failed[path] = await fingerprint(of: path, failure: error)
-            return
-        }
-        do throws(SystemError) {
-            failed[path] = try await FileDigest.digest(of: file.contentPaths, cancellations: [hashes])
-        } catch {
-            failed[path] = unreadable(error)
-        }
-    }
-
-    /// What a photon file that cannot be hashed is now, for `failed`.
-    private func unreadable(_ error: SystemError) -> String {
-        "cannot be read: \(error)"
-    }
-
-    /// What an unusable photon file is now: why it cannot be used, and the checksum of its
-    /// manifest (or of the file itself), so that any change gets it looked at again.
-    private func fingerprint(of path: String, failure: LoaderError) async -> String {
-        let own = Paths.kind(path) == .directory ? Paths.join(path, Manifest.fileName) : path
-        return "\(failure.message) \((try? await FileDigest.digest(of: [own], cancellations: [hashes])) ?? "")"
-    }
-
-    /// Reports each entry of `entries` passed over whose reason is new; an entry no longer
-    /// passed over (the other path to the same file went away, say) is looked at again.
-    func report(_ entries: [PhotonScan.Entry]) {
-        var current: [String: String] = [:]
-        for case .skipped(let path, let reason) in entries { current[path] = reason }
-        for (path, reason) in current.sorted(by: { $0.key < $1.key }) where skips[path] != reason {
-            loader?.reportSkipped(path, reason: reason)
-        }
-        for path in skips.keys where current[path] == nil { debouncer.record(path, at: clock.now()) }
-        skips = current
-    }
-
     /// Starts reacting to the source by itself (live watching).
     func activate() {
         guard !stopped else { return }
@@ -103,8 +71,24 @@ actor PhotonWatcher {
         }
     }
 
+    /// Notes that the watcher's first loads of the photon files at `paths` begin.
+    func beginFirstLoads(of paths: [String]) {
+        firstLoads.formUnion(paths)
+    }
+
+    /// Notes that the first load of `path` is over: follows what it depends on, remembers a
+    /// failure (unless the file changed meanwhile), and acts on a change seen during it.
+    func endFirstLoad(of path: String, failed loadFailed: Bool) async {
+        firstLoads.remove(path)
+        let changed = changedInFirstLoad.remove(path) != nil
+        if loadFailed && !changed { await remember(failure: path) }
+        await refreshFollowed()
+        if changed { debouncer.record(path, .finished, at: clock.now()) }
+        scheduleWake()
+    }
+
     /// One pass: collect changes, rescan and report what is passed over, then act on every
-    /// photon file that has been quiet long enough, and wait for those acts to finish.
+    /// photon file that is ready, and wait for those acts to finish.
     func iterate() async {
         guard !stopped else { return }
         if iterating {
@@ -118,15 +102,22 @@ actor PhotonWatcher {
             wakeAgain = false
             let now = clock.now()
             let changed = source.changes()
-            for raw in changed {
-                for path in await photonFiles(for: raw) { debouncer.record(path, at: now) }
+            if !changed.isEmpty, let loader {
+                let loaded = await loader.loadedFilePaths()
+                for change in changed {
+                    for path in await photonFiles(for: change.path, loaded: loaded) { debouncer.record(path, change.kind, at: now) }
+                }
             }
-            let settled = debouncer.settled(at: clock.now())
-            if !changed.isEmpty || !settled.isEmpty, let entries = try? await PhotonScan.scanning(root, recursive: recursive) {
+            let ready = debouncer.settled(at: clock.now())
+            if !changed.isEmpty || !ready.isEmpty, let entries = try? await PhotonScan.scanning(root, recursive: recursive) {
                 report(entries)
             }
-            for path in settled where !stopped {
-                startActing(on: path).map { started.append($0) }
+            for file in ready where !stopped {
+                if firstLoads.contains(file.path) {
+                    changedInFirstLoad.insert(file.path)
+                } else if let task = startActing(on: file) {
+                    started.append(task)
+                }
             }
         } while wakeAgain && !stopped
         iterating = false
@@ -140,69 +131,89 @@ actor PhotonWatcher {
         stopped = true
         source.close()
         hashes.cancelAll()
+        timer?.source.cancel()
+        timer = nil
         if !immediately {
             for task in Array(acting.values) { await task.value }
             await wakes.waitUntilIdle()
         }
     }
 
-    /// Acts on `path` in a task of its own; nil when a task is acting on it already (that one
-    /// acts once more when it is done).
-    private func startActing(on path: String) -> Task<Void, Never>? {
-        guard acting[path] == nil else {
-            again.insert(path)
+    /// Acts on a ready file in a task of its own; nil when a task is acting on it already (that
+    /// one acts once more when it is done).
+    private func startActing(on file: ChangeDebouncer.Settled) -> Task<Void, Never>? {
+        guard acting[file.path] == nil else {
+            again[file.path] = file
             return nil
         }
         let task = Task {
-            repeat {
-                again.remove(path)
-                await act(on: path)
+            var next: ChangeDebouncer.Settled? = file
+            while let current = next, !stopped {
+                await act(on: current)
                 await refreshFollowed()
-            } while again.contains(path) && !stopped
-            acting[path] = nil
+                next = again.removeValue(forKey: current.path)
+            }
+            acting[file.path] = nil
             scheduleWake()
         }
-        acting[path] = task
+        acting[file.path] = task
         return task
     }
 
-    /// With a real clock, wakes the watcher when the next file becomes quiet.
-    private func scheduleWake() {
+    /// With a real clock, wakes the watcher when the next file becomes ready; one timer at a
+    /// time, replaced by an earlier deadline.
+    func scheduleWake() {
         guard clock.wakesWatcher, !stopped, let deadline = debouncer.nextDeadline,
-              scheduledDeadline.map({ deadline < $0 }) ?? true else { return }
-        scheduledDeadline = deadline
-        let delay = deadline - clock.now()
-        DispatchQueue.global().asyncAfter(deadline: .now() + delay.dispatchInterval) { [weak self] in
+              timer.map({ deadline < $0.deadline }) ?? true else { return }
+        timer?.source.cancel()
+        let source = DispatchSource.makeTimerSource(queue: .global())
+        source.schedule(deadline: .now() + max(.zero, deadline - clock.now()).dispatchInterval)
+        source.setEventHandler { [weak self] in
             guard let self else { return }
             self.wakes.run {
-                await self.clearSchedule()
+                await self.timerFired(deadline)
                 await self.iterate()
+            }
+        }
+        timer = (deadline, source)
+        source.activate()
+    }
+
+    private func timerFired(_ deadline: Duration) {
+        if timer?.deadline == deadline { timer = nil }
+    }
+
+    /// Learns what the loaded photon files depend on outside the folder (watch lists, symlink
+    /// targets) and has the source follow it. A photon file that depends on a file not followed
+    /// before is checked against the disk at once (what changed before the follow was not seen).
+    func refreshFollowed() async {
+        guard let loader else { return }
+        let now = await loader.followedFiles()
+        let before = followed
+        followed = now
+        source.follow(Array(now.keys))
+        let check = Set(now.compactMap { before[$0.key] == $0.value ? nil : $0.value })
+        for path in check.sorted() {
+            if firstLoads.contains(path) {
+                changedInFirstLoad.insert(path)
+            } else {
+                debouncer.record(path, .finished, at: clock.now())
             }
         }
     }
 
-    private func clearSchedule() {
-        scheduledDeadline = nil
-    }
-
-    /// Learns what the loaded photon files depend on outside the folder (watch lists, symlink
-    /// targets) and has the source follow it.
-    func refreshFollowed() async {
-        guard let loader else { return }
-        followed = await loader.followedFiles()
-        source.follow(Array(followed.keys))
-    }
-
-    /// The photon files a changed path concerns.
-    private func photonFiles(for raw: String) async -> [String] {
-        guard let loader else { return [] }
-        if let package = followed[raw] { return [package] }
-        let loaded = await loader.loadedFilePaths()
+    /// The photon files a changed path concerns; `loaded` are the loaded photon files' paths.
+    private func photonFiles(for raw: String, loaded: Set<String>) async -> [String] {
+        if let file = followed[raw] { return [file] }
         if raw == root {
             let present = (try? await PhotonScan.scanning(root, recursive: recursive)) ?? []
             return Array(Set(present.compactMap { if case .photonFile(let path) = $0 { path } else { nil } }).union(loaded)).sorted()
         }
-        guard raw.hasPrefix(root + "/"), !PhotonScan.isIgnored(Paths.name(raw)) else { return [] }
+        guard raw.hasPrefix(root + "/") else {
+            // A folder on the way to a followed file that did not exist yet.
+            return Set(followed.compactMap { $0.key.hasPrefix(raw + "/") ? $0.value : nil }).sorted()
+        }
+        guard !PhotonScan.isIgnored(Paths.name(raw)) else { return [] }
         // Anything inside a package belongs to the package.
         var folder = Paths.parent(raw)
         while folder.hasPrefix(root + "/") {
@@ -218,63 +229,20 @@ actor PhotonWatcher {
         return [raw] + loaded.filter { $0.hasPrefix(raw + "/") }
     }
 
-    private func act(on path: String) async {
-        guard let loader else { return }
-        let loadedChecksum = await loader.checksum(ofFile: path)
-        if skips[path] != nil {
-            // Not a photon file now (a FIFO, a device, another path to a loaded file…), reported by the scan.
-            if loadedChecksum != nil { _ = try? await loader.unloadPhoton(path) }
-            return
+    /// Reports each entry of `entries` passed over whose reason is new; an entry no longer
+    /// passed over (the other path to the same file went away, say) is looked at again.
+    func report(_ entries: [PhotonScan.Entry]) {
+        var current: [String: String] = [:]
+        for case .skipped(let path, let reason) in entries { current[path] = reason }
+        for (path, reason) in current.sorted(by: { $0.key < $1.key }) where skips[path] != reason {
+            loader?.reportSkipped(path, reason: reason)
         }
-        let file: PhotonFile
-        do throws(LoaderError) {
-            file = try await PhotonScan.resolving(path)
-        } catch {
-            if loadedChecksum != nil {
-                _ = try? await loader.unloadPhoton(path)
-            } else if Paths.kind(path) == .missing {
-                failed[path] = nil // gone: nothing to remember, whatever comes under its name next
-            } else {
-                // A photon file that cannot be used as it is (say, a bad manifest): report why, once per version.
-                let fingerprint = await fingerprint(of: path, failure: error)
-                if failed[path] != fingerprint, !stopped {
-                    failed[path] = fingerprint
-                    loader.reportLoadFailure(error, file: path)
-                }
-            }
-            return
-        }
-        let checksum: String
-        do throws(SystemError) {
-            checksum = try await FileDigest.digest(of: file.contentPaths, cancellations: [hashes])
-        } catch {
-            // Too large, or gone in the meantime: reported once per reason; abandoned: not at all.
-            if error.errno != ECANCELED, !stopped, failed[path] != unreadable(error) {
-                failed[path] = unreadable(error)
-                loader.reportLoadFailure(LoaderError(.photonNotFound, "photon file \(path) \(unreadable(error))", file: path), file: path)
-            }
-            return
-        }
-        guard checksum != loadedChecksum, checksum != failed[path], !stopped else { return }
-        let succeeded: Bool
-        if loadedChecksum != nil {
-            succeeded = (try? await loader.reloadPhoton(path)) != nil
-        } else {
-            succeeded = await HashCancellation.$scope.withValue([hashes]) { await loadAndStart(path, loader: loader) }
-        }
-        failed[path] = succeeded ? nil : checksum
+        for path in skips.keys where current[path] == nil { debouncer.record(path, .ongoing, at: clock.now()) }
+        skips = current
     }
 
-    /// Loads a new photon file and starts its photons; false if that failed (the loader logged why).
-    @discardableResult
-    private func loadAndStart(_ path: String, loader: Loader) async -> Bool {
-        do {
-            for handler in try await loader.loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses) {
-                try await handler.start()
-            }
-            return true
-        } catch {
-            return false
-        }
+    /// Puts a file back to wait for its quiet period.
+    func wait(_ path: String) {
+        debouncer.record(path, .ongoing, at: clock.now())
     }
 }

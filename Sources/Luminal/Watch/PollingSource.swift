@@ -57,12 +57,14 @@ final class PollingSource: ChangeSource {
         }
     }
 
-    func changes() -> [String] {
+    /// Every change found by polling waits for the quiet period: metadata cannot tell a finished
+    /// save from one in progress.
+    func changes() -> [FileChange] {
         let now = scan()
         return state.withLock { state in
             let before = state.snapshot
             state.snapshot = now
-            return Set(before.keys).union(now.keys).filter { before[$0] != now[$0] }.sorted()
+            return Set(before.keys).union(now.keys).filter { before[$0] != now[$0] }.sorted().map(FileChange.ongoing)
         }
     }
 

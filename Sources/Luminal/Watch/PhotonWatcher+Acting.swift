@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension PhotonWatcher {
+    /// How many photon files' failed versions are remembered (one each at most, and none for a
+    /// file that is gone).
+    var rememberedFailures: Int { failed.count }
+
+    /// Remembers that the photon file at `path`, as it is now, failed: it is retried when it changes.
+    func remember(failure path: String) async {
+        let file: PhotonFile
+        do throws(LoaderError) {
+            file = try await PhotonScan.resolving(path)
+        } catch {
+            failed[path] = await fingerprint(of: path, failure: error)
+            return
+        }
+        do throws(SystemError) {
+            failed[path] = try await FileDigest.digest(of: file.contentPaths, cancellations: [hashes])
+        } catch {
+            failed[path] = unreadable(error)
+        }
+    }
+
+    /// What a photon file that cannot be hashed is now, for `failed`.
+    private func unreadable(_ error: SystemError) -> String {
+        "cannot be read: \(error)"
+    }
+
+    /// What an unusable photon file is now: why it cannot be used, and the checksum of its
+    /// manifest (or of the file itself), so that any change gets it looked at again.
+    private func fingerprint(of path: String, failure: LoaderError) async -> String {
+        let own = Paths.kind(path) == .directory ? Paths.join(path, Manifest.fileName) : path
+        return "\(failure.message) \((try? await FileDigest.digest(of: [own], cancellations: [hashes])) ?? "")"
+    }
+
+    /// Brings the photon file at `ready.path` in step with the disk: loads, reloads or unloads it,
+    /// or does nothing when its bytes are those loaded (or those that failed last). A file that a
+    /// finished save made ready early and that is now gone or unusable waits for the quiet period
+    /// instead: the next step of the save (a rename after a removal) may still be on its way.
+    func act(on ready: ChangeDebouncer.Settled) async {
+        let path = ready.path
+        guard let loader else { return }
+        let loadedChecksum = await loader.checksum(ofFile: path)
+        if skips[path] != nil {
+            // Not a photon file now (a FIFO, a device, another path to a loaded file…), reported by the scan.
+            if ready.early { return wait(path) }
+            if loadedChecksum != nil { _ = try? await loader.unloadPhoton(path) }
+            return
+        }
+        let file: PhotonFile
+        do throws(LoaderError) {
+            file = try await PhotonScan.resolving(path)
+        } catch {
+            if ready.early { return wait(path) }
+            if loadedChecksum != nil {
+                _ = try? await loader.unloadPhoton(path)
+            } else if Paths.kind(path) == .missing {
+                failed[path] = nil // gone: nothing to remember, whatever comes under its name next
+            } else {
+                // A photon file that cannot be used as it is (say, a bad manifest): report why, once per version.
+                let fingerprint = await fingerprint(of: path, failure: error)
+                if failed[path] != fingerprint, !stopped {
+                    failed[path] = fingerprint
+                    loader.reportLoadFailure(error, file: path)
+                }
+            }
+            return
+        }
+        let checksum: String
+        do throws(SystemError) {
+            checksum = try await FileDigest.digest(of: file.contentPaths, cancellations: [hashes])
+        } catch {
+            // Too large, or gone in the meantime: reported once per reason; abandoned: not at all.
+            if error.errno != ECANCELED, ready.early { return wait(path) }
+            if error.errno != ECANCELED, !stopped, failed[path] != unreadable(error) {
+                failed[path] = unreadable(error)
+                loader.reportLoadFailure(LoaderError(.photonNotFound, "photon file \(path) \(unreadable(error))", file: path), file: path)
+            }
+            return
+        }
+        guard checksum != loadedChecksum, checksum != failed[path], !stopped else { return }
+        let succeeded: Bool
+        if loadedChecksum != nil {
+            succeeded = (try? await loader.reloadPhoton(path)) != nil
+        } else {
+            succeeded = await HashCancellation.$scope.withValue([hashes]) { await loadAndStart(path, loader: loader) }
+        }
+        failed[path] = succeeded ? nil : checksum
+    }
+
+    /// Loads a new photon file and starts its photons; false if that failed (the loader logged why).
+    private func loadAndStart(_ path: String, loader: Loader) async -> Bool {
+        do {
+            for handler in try await loader.loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses) {
+                try await handler.start()
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+}
