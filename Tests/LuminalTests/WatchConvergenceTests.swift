@@ -155,4 +155,45 @@ extension Supervisor.Watch {
             #expect(pkg.generation == 3)
         }
     }
+
+    @Test(.serialized, arguments: backends)
+    func aSaveDuringAReloadIsReloadedAfterIt(backend: WatchBackend) async throws {
+        try await withRig(backend) { rig in
+            let alpha = try #require(await rig.loader.photons["alpha"])
+            // The new version takes a moment to come up, so the reload is in progress when the next save comes.
+            rig.folder.script("alpha", "sleep 0.3; exec '\(BuildProducts.chaosPhoton)' serve alpha")
+            await rig.watcher.iterate()
+            rig.clock.advance(by: Self.quiet)
+            let pass = Task { await rig.watcher.iterate() }
+            _ = try await rig.events.first("reload started") { event in
+                if case .reloadStarted = event { return true }
+                return nil
+            }
+            rig.folder.write("alpha", alphaScript("the last save"), mode: 0o755)
+            try await rig.settle()
+            await pass.value
+            try await rig.settle()
+            #expect(alpha.generation == 3)
+            #expect(alpha.checksum == (try Self.checksum([rig.alpha])))
+            #expect(try await alpha.call("echo", params: "last") == "last")
+        }
+    }
+
+    @Test(.serialized, arguments: backends)
+    func aSaveBeforeACrashServesAfterTheRestartWithoutAnotherReload(backend: WatchBackend) async throws {
+        try await withRig(backend) { rig in
+            let alpha = try #require(await rig.loader.photons["alpha"])
+            rig.folder.write("alpha", alphaScript("saved before the crash"), mode: 0o755)
+            _ = try? await alpha.call("crash", params: ["exit": 1])
+            _ = try await rig.events.first("restarted event") { event in
+                if case .restarted = event { return true }
+                return nil
+            }
+            try await rig.settle()
+            try await rig.settle()
+            #expect(alpha.generation == 2)
+            #expect(alpha.state == .started)
+            #expect(alpha.checksum == (try Self.checksum([rig.alpha])))
+        }
+    }
 }
