@@ -9,6 +9,8 @@ import Synchronization
 // What the spawn gave this process, read before any SDK code runs.
 let startupStatus = readText("/proc/self/status")
 let startupFDs = openFDs()
+let startupCgroup = readText("/proc/self/cgroup")
+let startupLimits = readText("/proc/self/limits")
 /// Calls served by `tally` in this process.
 let served = Atomic<Int>(0)
 let arguments = CommandLine.arguments
@@ -116,7 +118,7 @@ func servingPhoton(_ name: String) -> Photon {
         }
         .method("inspect") { _, _ in
             .object(["pid": .int(Int64(getpid())), "pgid": .int(Int64(getpgrp())),
-                     "status": .string(startupStatus),
+                     "status": .string(startupStatus), "cgroup": .string(startupCgroup), "limits": .string(startupLimits),
                      "fds": .array(startupFDs.map { .int(Int64($0)) }),
                      "environment": .array(environmentNames().map(JSONValue.string))])
         }
@@ -125,6 +127,18 @@ func servingPhoton(_ name: String) -> Photon {
                                     unmarked: params["unmarked"]?.boolValue ?? false)))
         }
         .method("spawn-daemon") { _, _ in .int(Int64(spawnDaemon())) }
+        .method("escape") { _, _ in .int(Int64(spawnEscapee())) }
+        .method("run") { params, _ in
+            // Runs `argv` (a program this photon starts) and returns its exit code and output.
+            let argv = params["argv"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let (code, output) = runCapturing(argv)
+            return .object(["code": .int(Int64(code)), "output": .string(output)])
+        }
+        .method("leak") { params, _ in
+            // Leaks `mibPerSecond` MiB a second (touched, so resident) from now on, in tenths of a second.
+            startLeaking(mibPerSecond: Int(params["mibPerSecond"]?.intValue ?? 10))
+            return nil
+        }
         .method("mark") { params, _ in
             // Appends the call's token to a log shared by every worker: a call run twice shows twice.
             let fd = open(params["log"]?.stringValue ?? "/dev/null", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
@@ -205,6 +219,25 @@ func allocateUntilKilled(limitMiB: Int64) -> Never {
     while true { blocks.append([UInt8](repeating: UInt8(blocks.count & 0xFF), count: 1 << 20)) }
 }
 
+/// Starts a thread that allocates and touches `mibPerSecond` MiB every second, forever.
+func startLeaking(mibPerSecond: Int) {
+    var thread = pthread_t()
+    let step = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    step.pointee = max(1, mibPerSecond << 20 / 10)
+    pthread_create(&thread, nil, { argument in
+        let bytes = argument!.assumingMemoryBound(to: Int.self).pointee
+        // Kept reachable, so that it stays resident.
+        var leaked: [UnsafeMutableRawPointer] = []
+        while true {
+            let block = malloc(bytes)!
+            memset(block, 0x5A, bytes)
+            leaked.append(block)
+            usleep(100_000)
+        }
+    }, step)
+    pthread_detach(thread)
+}
+
 func readText(_ path: String) -> String {
     guard let file = fopen(path, "r") else { return "" }
     defer { fclose(file) }
@@ -244,25 +277,41 @@ func spawnSleeper(newSession: Bool, unmarked: Bool = false) -> pid_t {
 /// Starts a double-forked daemon (`setsid sleep` in the background of a shell that exits at once)
 /// and returns its pid; the daemon is re-parented away from this worker.
 func spawnDaemon() -> pid_t {
+    spawnReportingPID(["/bin/sh", "-c", "setsid sleep 3600 </dev/null >/dev/null 2>&1 & echo $!"])
+}
+
+/// A grandchild that does all it can to leave the worker's tree: it runs without the worker's
+/// marker, in a session of its own, and its parent exits (double fork); its pid is returned.
+func spawnEscapee() -> pid_t {
+    spawnReportingPID(["/bin/sh", "-c", "setsid /bin/sh -c 'sleep 3600 </dev/null >/dev/null 2>&1 & echo $!'"], hidingMarker: true)
+}
+
+/// Runs `argv` to its end with stdout and stderr captured; returns its exit code and output.
+func runCapturing(_ argv: [String], hidingMarker: Bool = false) -> (Int32, String) {
     var fds: [Int32] = [0, 0]
     _ = pipe(&fds)
-    // Close-on-exec, so the daemon does not hold the write end and the read below sees EOF.
+    // Close-on-exec, so a process it leaves behind does not hold the write end and the read below sees EOF.
     fds.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-    posix_spawn_file_actions_addclose(&actions, fds[0])
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
-    let shell = spawn(["/bin/sh", "-c", "setsid sleep 3600 </dev/null >/dev/null 2>&1 & echo $!"], actions: &actions, attributes: &attributes)
+    let child = spawn(argv, actions: &actions, attributes: &attributes, hidingMarker: hidingMarker)
     close(fds[1])
-    var status: Int32 = 0
-    waitpid(shell, &status, 0)
-    let text = readText("/proc/self/fd/\(fds[0])")
+    let output = readText("/proc/self/fd/\(fds[0])")
     close(fds[0])
-    return pid_t(text.trimmingCharacters()) ?? -1
+    var status: Int32 = 0
+    waitpid(child, &status, 0)
+    return ((status >> 8) & 0xFF, output)
+}
+
+/// Runs `argv`, which prints the pid of a process it leaves behind, and returns that pid.
+func spawnReportingPID(_ argv: [String], hidingMarker: Bool = false) -> pid_t {
+    pid_t(runCapturing(argv, hidingMarker: hidingMarker).1.trimmingCharacters()) ?? -1
 }
 
 func spawn(_ argv: [String], actions: UnsafeMutablePointer<posix_spawn_file_actions_t>? = nil,

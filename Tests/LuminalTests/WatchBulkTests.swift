@@ -19,13 +19,15 @@ extension Supervisor.Watch {
         func set() { flag.store(true, ordering: .relaxed) }
     }
 
-    /// Calls each of `handlers` over and over while `body` runs; returns the calls that failed.
+    /// Calls each of `handlers` over and over while `body` runs; returns the calls that failed
+    /// (the first of each caller).
     static func calling<T>(_ handlers: [Handler], during body: () async throws -> T) async throws -> (T, failures: [String]) {
         let done = Done()
         let callers = handlers.map { handler in
             Task { () -> [String] in
                 var failures: [String] = []
-                while !done.isSet {
+                // A caller stops at its first failure: one is enough to fail the test.
+                while !done.isSet && failures.isEmpty {
                     do {
                         _ = try await handler.call("echo", params: "steady")
                     } catch {

@@ -4,8 +4,35 @@ extension Handler {
     /// Whether the photon is doing its job: started, and not being stopped or restarted.
     public var isHealthy: Bool { state == .started }
 
-    /// The handler as `luminal status --json` shows it, read in one piece.
-    public var statusJSON: JSONValue { snapshot.statusJSON }
+    /// The handler as `luminal status --json` shows it, read in one piece, with how its worker
+    /// is contained and limited.
+    public var statusJSON: JSONValue {
+        guard case .object(var fields) = snapshot.statusJSON else { return snapshot.statusJSON }
+        fields["containment"] = containment?.json ?? nil
+        return .object(fields)
+    }
+}
+
+extension ContainmentReport {
+    /// The report as `luminal status --json` shows it.
+    public var json: JSONValue {
+        var fields: [String: JSONValue] = [
+            "limits": .array(limits.map { limit in
+                ["key": .string(limit.key), "value": .int(limit.value), "enforced": .bool(limit.enforced),
+                 "reason": limit.reason.map(JSONValue.string) ?? nil]
+            }),
+            "identity": identity.map(JSONValue.string) ?? nil,
+        ]
+        switch holder {
+        case .cgroup(let path):
+            fields["holder"] = "cgroup"
+            fields["cgroup"] = .string(path)
+        case .processTree(let reason):
+            fields["holder"] = "process tree"
+            fields["reason"] = .string(reason)
+        }
+        return .object(fields)
+    }
 }
 
 extension PhotonSnapshot {
@@ -19,6 +46,7 @@ extension PhotonSnapshot {
             "failure": failureClass.map { .string($0.rawValue) } ?? nil,
             "kinds": .array(kinds.map(JSONValue.string)), "methods": .array(methods.map(JSONValue.string)),
             "metadata": metadata.json, "checksum": .string(checksum),
+            "recycled": lastRecycle.map { .string($0.description) } ?? nil,
         ]
     }
 }

@@ -10,8 +10,9 @@ import _LuminalCShims
 ///
 /// A Unix stream socket, mode 0600, speaking the worker protocol's framing (see
 /// protocol/CONTROL.md). Every client is checked by its credentials (`SO_PEERCRED`): only the
-/// supervisor's own user and root are served; anyone else gets a `refused` reply, and the
-/// attempt is logged.
+/// supervisor's own user and root are served, and a process of a photon's tree (its cgroup, its
+/// descendants) only when that photon's manifest says `"control": "allow"`; anyone else gets a
+/// `refused` reply, and the attempt is logged.
 public final class ControlServer: Sendable {
     /// The largest request frame accepted; a bigger one gets a `badRequest` reply.
     public static let requestCap = 1024 * 1024
@@ -119,9 +120,15 @@ public final class ControlServer: Sendable {
             closeQuietly(fd)
             return nil
         }
-        if uid == getuid() || uid == 0 { return pid }
-        refuse(fd, "control client pid \(pid) (uid \(uid)) refused: only uid \(getuid()) and root may control this supervisor", code: .refused)
-        return nil
+        guard uid == getuid() || uid == 0 else {
+            refuse(fd, "control client pid \(pid) (uid \(uid)) refused: only uid \(getuid()) and root may control this supervisor", code: .refused)
+            return nil
+        }
+        if let worker = dispatcher.loader.context.worker(containing: pid), !worker.file.mayControl {
+            refuse(fd, "control client pid \(pid) refused: it is a process of photon file \(worker.file.path) (worker pid \(worker.pid)), and photons may not drive their supervisor unless their manifest says \"control\": \"allow\"", code: .refused)
+            return nil
+        }
+        return pid
     }
 
     /// Sends `message` to the client on `fd` as a `code` error, logs it if `logged`, and closes the connection.

@@ -32,6 +32,8 @@ extension LoaderEvent {
                     "oldEnding": .string(report.oldEnding.rawValue)]
         case .reloadRolledBack(let file, let step, let reason):
             return ["event": "reloadRolledBack", "file": .string(file), "step": .string(step.rawValue), "reason": .string(reason)]
+        case .recycling(let file, let generation, let reason):
+            return ["event": "recycling", "file": .string(file), "generation": .int(Int64(generation)), "reason": .string(reason.description)]
         case .failed(let file, let failure, let failures, let restartIn):
             return ["event": "failed", "file": .string(file), "failure": .string(failure.rawValue), "failures": .int(Int64(failures)),
                     "restartIn": restartIn?.seconds ?? nil]

@@ -17,7 +17,8 @@ import LuminalWire
 enum Manifest {
     /// The manifest's file name inside a package folder.
     static let fileName = "photon.json"
-    private static let keys = ["exec", "args", "env", "timeouts", "watch", "restart", "health", "protocol", "name", "ready", "signal"]
+    private static let keys = ["exec", "args", "env", "timeouts", "watch", "restart", "health", "protocol", "name", "ready", "signal",
+                               "limits", "user", "group", "umask", "no_new_privileges", "recycle", "control"]
     private static let signals: [String: Int32] = ["TERM": SIGTERM, "INT": SIGINT, "HUP": SIGHUP, "QUIT": SIGQUIT, "USR1": SIGUSR1, "USR2": SIGUSR2]
     private static let timeoutKeys = ["handshake", "stop", "kill"]
     /// The largest manifest read: a manifest is a few hundred bytes, and a bigger file is refused
@@ -82,6 +83,7 @@ enum Manifest {
             file.stopSignal = number
         }
         file.plain = try parsePlain(object, package: package, invalid: invalid)
+        try parseContainment(object, into: &file, invalid: invalid)
         return file
     }
 

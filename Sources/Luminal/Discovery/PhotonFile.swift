@@ -28,6 +28,14 @@ struct PhotonFile: Sendable, Hashable {
     var plain: PlainExecutable?
     /// The signal that asks the worker to stop (default SIGTERM).
     var stopSignal: Int32 = SIGTERM
+    /// The manifest's `limits`, over the loader's.
+    var limits = ResourceLimits()
+    /// The manifest's `user`, `group`, `umask` and `no_new_privileges`, over the loader's.
+    var identity = PhotonIdentity()
+    /// The manifest's `recycle`, instead of the loader's.
+    var recycle: RecyclePolicy?
+    /// The manifest's `control: "allow"`: processes of this photon file may use the control socket.
+    var mayControl = false
 }
 
 extension PhotonFile {

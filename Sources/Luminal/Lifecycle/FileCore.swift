@@ -107,8 +107,9 @@ final class FileCore: Sendable {
             unresponsive: { [weak self] timeout in
                 self?.apply(.ended(number: number, ending: .unresponsive(timeout), at: .now, random: .random(in: 0...1)))
             },
-            exited: { [weak self] status in
-                self?.apply(.ended(number: number, ending: .exited(status), at: .now, random: .random(in: 0...1)))
+            exited: { [weak self] status, overLimit in
+                let ending = overLimit.map { GenerationEnding.overLimit(status, $0) } ?? .exited(status)
+                self?.apply(.ended(number: number, ending: ending, at: .now, random: .random(in: 0...1)))
             })
     }
 }

@@ -24,6 +24,9 @@ extension FileLifecycle {
         case .unresponsive:
             effects.append(.log(.error, "photon file \(path) \(ending.unresponsiveReason); killing it"))
             effects.append(.emit(.killed(file: path, pid: generation.pid, reason: ending.unresponsiveReason)))
+        case .overLimit(let status, let failure):
+            effects.append(.log(.error, "photon file \(path) was killed by its limit (\(failure.rawValue)): \(status)"))
+            effects.append(.emit(.killed(file: path, pid: generation.pid, reason: "\(failure.rawValue) (\(status))")))
         case .exited(let status):
             guard from != .retiring, from != .stopping, from != .abandoned else {
                 recordExit(status, of: number)
@@ -82,6 +85,7 @@ extension GenerationEnding {
     var failureClass: FailureClass {
         switch self {
         case .exited: .runtimeCrash
+        case .overLimit(_, let failure): failure
         case .faulted: .protocolFault
         case .unresponsive: .healthCheckTimeout
         }

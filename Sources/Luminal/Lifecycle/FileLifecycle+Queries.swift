@@ -46,7 +46,8 @@ extension FileLifecycle {
             PhotonSnapshot(name: photon, filePath: path, state: record.state, pid: record.pid, generation: record.generation,
                            checksum: record.checksum, kinds: record.descriptor.kinds, methods: record.descriptor.methods,
                            metadata: record.descriptor.metadata, lastExit: record.lastExit, restarts: record.restarts,
-                           uptime: record.state.isFinal ? nil : record.since.duration(to: now), failureClass: record.failure)
+                           uptime: record.state.isFinal ? nil : record.since.duration(to: now), failureClass: record.failure,
+                           lastRecycle: lastRecycle)
         }
     }
 }
@@ -79,6 +80,9 @@ public struct PhotonSnapshot: Sendable, Hashable {
     public let uptime: Duration?
     /// Why its worker last failed, if it ever did.
     public let failureClass: FailureClass?
+
+    /// Why its file's worker was last replaced by its recycle policy, if it ever was.
+    public let lastRecycle: RecycleReason?
 
     /// Whether the photon is doing its job: started, and not being stopped or restarted.
     public var isHealthy: Bool { state == .started }

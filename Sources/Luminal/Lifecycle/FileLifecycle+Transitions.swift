@@ -54,6 +54,11 @@ extension FileLifecycle {
             self.policy = policy
             policyIsFixed = true
             return []
+        case .recycling(let number, let reason):
+            guard servingNumber == number else { return [] }
+            lastRecycle = reason
+            return [.log(.info, "recycling photon file \(path) (generation \(number) \(reason)): a new generation takes over"),
+                    .emit(.recycling(file: path, generation: number, reason: reason))]
         }
     }
 
@@ -168,7 +173,7 @@ extension GenerationEnding {
     /// The state it leaves its photons in.
     var photonState: PhotonState {
         switch self {
-        case .exited(let status): .crashed(status)
+        case .exited(let status), .overLimit(let status, _): .crashed(status)
         case .faulted(let reason): .faulted(reason: reason)
         case .unresponsive: .faulted(reason: unresponsiveReason)
         }
@@ -176,8 +181,10 @@ extension GenerationEnding {
 
     /// The exit status, for an exit.
     var exit: ExitStatus? {
-        if case .exited(let status) = self { return status }
-        return nil
+        switch self {
+        case .exited(let status), .overLimit(let status, _): status
+        case .faulted, .unresponsive: nil
+        }
     }
 
     /// Why an unresponsive worker is killed.

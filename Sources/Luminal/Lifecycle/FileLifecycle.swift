@@ -28,6 +28,8 @@ struct FileLifecycle<Connection: Sendable>: Sendable {
     var policy: RestartPolicy
     /// Whether `policy` was set through the API (a reload then keeps it).
     var policyIsFixed = false
+    /// Why the file's worker was last recycled, if it ever was.
+    var lastRecycle: RecycleReason?
     /// The highest generation number that took over (a generation given up on before it served
     /// leaves its number to the next one).
     var lastServed = 0
@@ -102,6 +104,8 @@ enum GenerationEnding: Sendable, Equatable {
     case faulted(String)
     /// It stopped answering heartbeats within the timeout and is being killed.
     case unresponsive(Duration)
+    /// Its process was killed by one of its limits (`outOfMemory`, `cpuTimeLimit`).
+    case overLimit(ExitStatus, FailureClass)
 }
 
 /// One photon of a photon file, as its handler reports it.

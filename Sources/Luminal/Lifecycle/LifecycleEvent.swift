@@ -40,6 +40,8 @@ enum LifecycleEvent<Connection: Sendable>: Sendable {
     case revived
     /// The host sets the file's restart policy.
     case policySet(RestartPolicy)
+    /// The serving generation `number` is being replaced because its recycle policy says so.
+    case recycling(number: Int, reason: RecycleReason)
 }
 
 /// What the supervisor is to do after a transition. `FileCore` carries them out in order.

@@ -45,6 +45,9 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     public var uptime: Duration? { snapshot.uptime }
     /// Why its worker last failed, if it ever did.
     public var failureClass: FailureClass? { snapshot.failureClass }
+    /// How the worker serving it is contained and limited (its cgroup or the process-tree
+    /// rules, each limit and whether this host enforces it, its identity); nil while none serves.
+    public var containment: ContainmentReport? { core.read { $0.serving?.connection.containment } }
 
     /// "greeter (photons/greeter.py, started, pid 812)".
     public var description: String {

@@ -125,6 +125,7 @@ extension Loader {
             throw error
         }
         files[file.path] = LoadedFile(core: core, file: file, handlers: handlers, selection: selection)
+        superviseRecycling()
         superviseHealth(of: worker)
         return handlers
     }
@@ -153,6 +154,11 @@ extension Loader {
             throw GenerationFailure(.spawn, error)
         }
         core.apply(.spawned(number: number, connection: worker, pid: worker.pid, plain: file.plain != nil))
+        if number == 1 {
+            for limit in worker.containment.limits where !limit.enforced {
+                context.log(.warning, "photon file \(file.path): limit '\(limit.key)' (\(limit.value)) cannot be enforced on this host: \(limit.reason ?? "")", file: file.path)
+            }
+        }
         if context.hashes.isCancelled(since: began) {
             // Every photon was unloaded (or every worker killed) while this one was being spawned:
             // it is killed like the workers of the loads already waiting for their hellos.

@@ -165,6 +165,7 @@ extension Loader {
                             checksum: prepared.checksum, policy: restartPolicy(for: prepared.file), restart: restart,
                             at: .now, random: .random(in: 0...1)))
         files[record.file.path] = LoadedFile(core: core, file: prepared.file, handlers: handlers, selection: record.selection)
+        superviseRecycling()
         superviseHealth(of: prepared.worker)
         return (handlers, old.map { Retiring(core: core, worker: $0.worker, started: $0.started, replacedBy: generation,
                                              timeouts: stopTimeouts(for: record.file)) })

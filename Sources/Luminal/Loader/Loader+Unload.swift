@@ -49,6 +49,8 @@ extension Loader {
             await withCheckedContinuation { loadWaiters.append($0) }
         }
         let outcomes = await unload(Set(files.keys), forceStop: forceStop)
+        recycler?.cancel()
+        recycler = nil
         await context.tasks.waitUntilIdle()
         return outcomes
     }

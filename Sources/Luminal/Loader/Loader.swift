@@ -25,6 +25,10 @@ public actor Loader {
     var loadWaiters: [CheckedContinuation<Void, Never>] = []
     var gate = FileGate()
     var watcher: PhotonWatcher?
+    /// The recycle sampler, while a loaded file has a recycle policy (`Loader+Recycle.swift`).
+    var recycler: Task<Void, Never>?
+    /// The photon files being recycled now.
+    var recycling: Set<String> = []
 
     /// A loaded photon file: its lifecycle, the file as its serving generation was spawned from,
     /// and the handlers of its photons.

@@ -37,7 +37,28 @@ public struct LoaderConfiguration: Sendable {
     /// The most calls one worker may have in flight (sent and not yet answered); one more fails
     /// at once with `overloaded`. Default 65,536.
     public var callsInFlightLimit = 65_536
+    /// Limits of every photon file's workers; a manifest's `limits` override them key by key.
+    /// Default: none.
+    public var limits = ResourceLimits()
+    /// Who every photon file's workers run as; a manifest's `user`, `group`, `umask` and
+    /// `no_new_privileges` override it. Default: the supervisor's own identity.
+    public var identity = PhotonIdentity()
+    /// When a worker is replaced through the atomic reload although it is healthy; a manifest's
+    /// `recycle` overrides it. Default: never.
+    public var recycle = RecyclePolicy()
+    /// Whether each worker generation gets a cgroup of its own where the host gives one
+    /// (`.automatic`, the default), or is always held by the process-tree rules.
+    public var containment = ContainmentMode.automatic
 
     /// The defaults.
     public init() {}
+}
+
+/// How workers are held together.
+public enum ContainmentMode: Sendable, Hashable {
+    /// A cgroup v2 folder per worker generation where the supervisor may make one; the
+    /// process-tree rules elsewhere.
+    case automatic
+    /// The process-tree rules always (process group, marker, subreaper).
+    case processTree
 }

@@ -33,6 +33,26 @@ final class LoaderContext: Sendable {
         files.withLock { $0.values.compactMap(\.core) }.flatMap { $0.read(\.liveConnections) }
     }
 
+    /// The live worker whose processes include `pid`: by cgroup where workers have one, else by
+    /// ancestry (a process started by a worker, at any depth) or by the worker's process tree
+    /// (a daemon it left to the supervisor). nil for a process of no worker.
+    func worker(containing pid: pid_t) -> Worker? {
+        let workers = liveWorkers
+        guard !workers.isEmpty else { return nil }
+        let membership = (try? Paths.read("/proc/\(pid)/cgroup", limit: 4096)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        if let line = membership.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) {
+            let relative = String(line.dropFirst(3))
+            if let owner = workers.first(where: { worker in
+                worker.tree.cgroup.map { relative == $0.relativePath || relative.hasPrefix($0.relativePath + "/") } ?? false
+            }) { return owner }
+        }
+        var ancestors: Set<pid_t> = []
+        var current = pid
+        while current > 1, ancestors.insert(current).inserted, let stat = Procfs.stat(current) { current = stat.ppid }
+        if let owner = workers.first(where: { ancestors.contains($0.pid) }) { return owner }
+        return workers.first { $0.tree.cgroup == nil && $0.tree.members().contains { $0.pid == pid } }
+    }
+
     /// SIGKILLs `worker`'s whole tree now, in an owned task (waiting up to the kill timeout).
     func killNow(_ worker: Worker) {
         let timeout = configuration.killTimeout

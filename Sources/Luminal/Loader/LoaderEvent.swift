@@ -26,6 +26,9 @@ public enum LoaderEvent: Sendable {
     case reloaded(ReloadReport)
     /// A reload failed at `step`; the old generation keeps serving.
     case reloadRolledBack(file: String, step: ReloadStep, reason: String)
+    /// Generation `generation` of a healthy file is being replaced through the atomic reload
+    /// because its recycle policy says so (`reloadStarted` and `reloaded` follow).
+    case recycling(file: String, generation: Int, reason: RecycleReason)
     /// A worker ended on its own; `restartIn` is when it will be restarted (nil: it will not be,
     /// by policy), after `failures` consecutive failures.
     case failed(file: String, failure: FailureClass, failures: Int, restartIn: Duration?)

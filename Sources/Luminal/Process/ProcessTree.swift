@@ -6,7 +6,9 @@ import _LuminalCShims
 
 /// Every process that belongs to one worker, and the means to end them all.
 ///
-/// Members are found in `/proc` at the moment of signalling: the worker, its descendants
+/// With a cgroup of its own (`ExecPlan`), the members are the cgroup's processes, SIGKILL is
+/// `cgroup.kill`, and the tree is gone when the cgroup is unpopulated; it is removed then.
+/// Without one, members are found in `/proc` at the moment of signalling: the worker, its descendants
 /// (including ones that called `setsid`), and children of the supervisor that are in the worker's
 /// process group, carry the worker's marker in their environment (daemons that double-forked
 /// and were re-parented to the supervisor, which is a child subreaper), or were claimed for the
@@ -18,6 +20,8 @@ struct ProcessTree: Sendable {
     let rootStart: UInt64
     /// The environment entry every process of this worker inherited, e.g. `LUMINAL_WORKER=812.3`.
     let marker: String
+    /// The worker's own cgroup, when it has one.
+    var cgroup: Cgroup?
 
     /// The live or zombie members, the root included while it exists.
     ///
@@ -26,6 +30,7 @@ struct ProcessTree: Sendable {
     /// claimed for it), so the cost follows the size of this tree, not the number of processes on
     /// the machine.
     func members() -> [ProcStat] {
+        if let cgroup { return cgroup.processes().compactMap(Procfs.stat) }
         let me = getpid()
         // Workers are children too, but never orphans of another worker: they need no reading.
         let workers = ChildRegistry.shared.workerPIDs
@@ -49,11 +54,40 @@ struct ProcessTree: Sendable {
         let handles = members().compactMap(MemberHandle.init)
         // The group id cannot have been reused while a verified member still holds it.
         if handles.contains(where: { $0.pgid == root }) { _ = kill(-root, signal) }
-        handles.forEach { $0.send(signal) }
+        if signal == SIGKILL, let cgroup, cgroup.killAll() {
+            // Everything in the cgroup, forks on the way included.
+        } else {
+            handles.forEach { $0.send(signal) }
+        }
         let exited = await waitForExit(handles.map(\.pidfd), timeout: timeout)
         for handle in handles where handle.pid != root { handle.reapIfChild() }
         handles.forEach { $0.close() }
+        releaseIfEmpty()
         return exited
+    }
+
+    /// The resident memory of every member, in bytes (`/proc/PID/statm`).
+    func residentBytes() -> Int64 {
+        let page = Int64(sysconf(Int32(_SC_PAGESIZE)))
+        return members().reduce(0) { total, member in
+            let statm = (try? Paths.read("/proc/\(member.pid)/statm", limit: 256)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let pages = statm.split(separator: " ").dropFirst().first.flatMap { Int64($0) } ?? 0
+            return total + pages * page
+        }
+    }
+
+    /// Removes the worker's cgroup once nothing is left in it.
+    func releaseIfEmpty() {
+        guard let cgroup, !cgroup.isPopulated else { return }
+        CgroupHost.shared.release(cgroup)
+    }
+
+    /// Which limit killed the worker that exited with `status`, if one did: an OOM kill in its
+    /// cgroup, or the CPU-time limit's SIGXCPU.
+    func limitThatKilled(_ status: ExitStatus) -> FailureClass? {
+        if let cgroup, cgroup.oomKills > 0 { return .outOfMemory }
+        if case .signaled(let signal, _) = status, signal == SIGXCPU { return .cpuTimeLimit }
+        return nil
     }
 
     /// Ends the tree: `first` (e.g. SIGTERM), then SIGKILL for whatever outlives `grace`, repeated

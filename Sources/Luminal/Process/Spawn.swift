@@ -15,6 +15,15 @@ struct SpawnRequest: Sendable {
     var workingDirectory: String
     /// Whether fds 3 and 4 carry the protocol; a plain executable gets only 0–2.
     var protocolPipes = true
+    /// Whether `executable` is `luminal-exec`, which reports on the fd after the protocol's
+    /// (`--report-fd`) why it could not exec the photon; the spawn waits for that report.
+    var reportsExec = false
+
+    /// The fd `luminal-exec` reports on: the first after the ones the worker gets.
+    var reportFD: Int32 { Self.reportFD(protocolPipes: protocolPipes) }
+
+    /// The fd `luminal-exec` reports on for a worker with or without the protocol's fds 3 and 4.
+    static func reportFD(protocolPipes: Bool) -> Int32 { protocolPipes ? 5 : 3 }
 }
 
 /// A spawned worker: its pid and pidfd, and the supervisor's ends of its four pipes.
@@ -55,8 +64,21 @@ enum Spawner {
             let workerToHost = request.protocolPipes ? try pipe() : unused
             var childFDs = [(out.writeEnd, Int32(1)), (err.writeEnd, 2)]
             if request.protocolPipes { childFDs += [(hostToWorker.readEnd, 3), (workerToHost.writeEnd, 4)] }
+            let report = request.reportsExec ? try pipe() : unused
+            if request.reportsExec { childFDs.append((report.writeEnd, request.reportFD)) }
             let pid = try ChildRegistry.shared.spawning { () throws(SystemError) -> pid_t in
-                try posixSpawn(request, childFDs: childFDs, closeFrom: request.protocolPipes ? 5 : 3)
+                try posixSpawn(request, childFDs: childFDs, closeFrom: request.reportFD + (request.reportsExec ? 1 : 0))
+            }
+            if request.reportsExec {
+                closeQuietly(report.writeEnd)
+                let failure = Self.execReport(report.readEnd)
+                closeQuietly(report.readEnd)
+                if let failure {
+                    var status: Int32 = 0
+                    _ = waitpid(pid, &status, 0)
+                    ChildRegistry.shared.forget(pid)
+                    throw failure
+                }
             }
             let pidfd = luminal_pidfd_open(pid)
             if pidfd < 0 {
@@ -76,10 +98,26 @@ enum Spawner {
         }
     }
 
-    /// Moves `fd` to 5 or above so that no `dup2` onto 0–4 can overwrite a source still needed.
+    /// What `luminal-exec` reported on `fd` ("ERRNO WHAT"), read to its end (which comes once the
+    /// photon runs); nil when it reported nothing.
+    private static func execReport(_ fd: Int32) -> SystemError? {
+        var text: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1024)
+        while text.count < 8192 {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            text += chunk.prefix(n)
+        }
+        guard !text.isEmpty else { return nil }
+        let words = String(decoding: text, as: UTF8.self).split(separator: " ", maxSplits: 1)
+        return SystemError(errno: Int32(words.first ?? "") ?? EINVAL, "luminal-exec: \(words.count > 1 ? String(words[1]) : "failed")")
+    }
+
+    /// Moves `fd` to 6 or above so that no `dup2` onto 0–5 can overwrite a source still needed.
     private static func lifted(_ fd: Int32) throws(SystemError) -> Int32 {
-        if fd >= 5 { return fd }
-        let moved = fcntl(fd, F_DUPFD_CLOEXEC, 5)
+        if fd >= 6 { return fd }
+        let moved = fcntl(fd, F_DUPFD_CLOEXEC, 6)
         let failure = errno
         closeQuietly(fd)
         if moved == -1 { throw SystemError(errno: failure, "fcntl(F_DUPFD_CLOEXEC)") }

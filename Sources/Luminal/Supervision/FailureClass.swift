@@ -12,6 +12,10 @@ public enum FailureClass: String, Sendable, Hashable {
     case runtimeCrash = "runtime crash"
     /// It stopped answering heartbeats.
     case healthCheckTimeout = "health-check timeout"
+    /// The kernel's OOM killer killed a process of its cgroup: it passed its memory limit.
+    case outOfMemory = "out of memory (memory limit)"
+    /// It used up its CPU-time limit (SIGXCPU or SIGKILL past RLIMIT_CPU).
+    case cpuTimeLimit = "CPU-time limit"
 
     /// The class of a failed generation bring-up at `step`.
     init(step: ReloadStep, error: LoaderError) {

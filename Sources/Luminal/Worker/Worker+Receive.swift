@@ -26,8 +26,10 @@ extension Worker {
         case _ where handshaking:
             fault(ProtocolFault(.outOfOrderHello, "a \(message.typeName) frame before hello"))
         case .result(let id, let value):
+            answeredCalls.add(1, ordering: .relaxed)
             complete(id, isPong: false, .success(value))
         case .error(let id, let reply):
+            answeredCalls.add(1, ordering: .relaxed)
             complete(id, isPong: false, .failure(reply))
         case .pong(let id):
             complete(id, isPong: true, .success(.null))
@@ -136,7 +138,8 @@ extension Worker {
         writer.close()
         stopHeartbeat()
         // Handlers show the exit before any caller hears of it.
-        hooks.exited(status)
+        hooks.exited(status, tree.limitThatKilled(status))
+        tree.releaseIfEmpty()
         let before = file.plain.map { "within its ready time of \($0.readyAfter)" } ?? "before saying hello"
         finishHandshake(.failure(LoaderError(
             .exitedBeforeHello, "photon file \(file.path) exited \(before) (\(status)). \(outputHint)",

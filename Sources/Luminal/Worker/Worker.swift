@@ -21,6 +21,10 @@ final class Worker: Sendable {
     let process: ChildProcess
     /// The process and everything it started.
     let tree: ProcessTree
+    /// What holds and limits it.
+    let containment: ContainmentReport
+    /// Calls it has answered (with a result or an error), for `RecyclePolicy.calls`.
+    let answeredCalls = Atomic<Int>(0)
     let queue: DispatchQueue
     let writer: FrameWriter
     let hooks: WorkerHooks
@@ -72,14 +76,17 @@ final class Worker: Sendable {
         environment["LUMINAL_FRAME_CAP"] = String(configuration.frameCap)
         environment["LUMINAL_PHOTON_FILE"] = file.path
         environment[WorkerMarker.variable] = marker
+        let plan = try ExecPlan.make(for: file, generation: generation, configuration: configuration)
         let spawned: SpawnedProcess
         do {
-            spawned = try Spawner.spawn(SpawnRequest(executable: file.executable, arguments: file.arguments,
+            spawned = try Spawner.spawn(SpawnRequest(executable: plan.executable, arguments: plan.arguments,
                                                      environment: environment, workingDirectory: file.workingDirectory,
-                                                     protocolPipes: file.plain == nil))
+                                                     protocolPipes: file.plain == nil, reportsExec: plan.throughHelper))
         } catch {
+            plan.cgroup.map(CgroupHost.shared.release)
             throw LoaderError(.spawnFailed, "photon file \(file.path) could not be started: \(error)", file: file.path)
         }
+        containment = plan.report
         self.file = file
         self.generation = generation
         self.hooks = hooks
@@ -87,7 +94,7 @@ final class Worker: Sendable {
                                frameCap: configuration.frameCap)
         queue = DispatchQueue(label: "luminal.worker.\(spawned.pid)")
         process = ChildProcess(pid: spawned.pid, pidfd: spawned.pidfd, queue: queue)
-        tree = ProcessTree(root: spawned.pid, rootStart: process.startTime, marker: "\(WorkerMarker.variable)=\(marker)")
+        tree = ProcessTree(root: spawned.pid, rootStart: process.startTime, marker: "\(WorkerMarker.variable)=\(marker)", cgroup: plan.cgroup)
         do {
             writer = try FrameWriter(fd: spawned.toWorker, queue: queue)
         } catch {

@@ -10,6 +10,7 @@ struct WorkerHooks: Sendable {
     var fault: @Sendable (ProtocolFault) -> Void
     /// The worker stopped answering heartbeats within `timeout`.
     var unresponsive: @Sendable (_ timeout: Duration) -> Void
-    /// The worker process exited (whether it was asked to is its lifecycle's to judge).
-    var exited: @Sendable (_ status: ExitStatus) -> Void
+    /// The worker process exited (whether it was asked to is its lifecycle's to judge), killed
+    /// by one of its limits when `overLimit` says which.
+    var exited: @Sendable (_ status: ExitStatus, _ overLimit: FailureClass?) -> Void
 }

@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How one worker generation is started: the photon itself, or `luminal-exec` in front of it
+/// when the worker needs a cgroup, resource limits or another identity, so that nothing of the
+/// photon runs before they apply (ARCHITECTURE.md §4.1). A photon that needs none of them is
+/// spawned as before, with nothing in front.
+struct ExecPlan: Sendable {
+    /// What `posix_spawn` runs.
+    let executable: String
+    /// Its arguments after argv[0].
+    let arguments: [String]
+    /// The worker's cgroup, made for it and empty until it joins.
+    let cgroup: Cgroup?
+    /// What holds and limits it, for `status`.
+    let report: ContainmentReport
+
+    /// Whether `executable` is `luminal-exec` (which reports why it could not run the photon).
+    var throughHelper: Bool { cgroup != nil || executable == ExecHelper.path }
+
+    /// The plan for generation `generation` of `file` under `configuration`. Throws when the
+    /// identity cannot be used (unknown user or group, no privilege to switch, a package others
+    /// could change asking for root) or `luminal-exec` is needed and missing.
+    static func make(for file: PhotonFile, generation: Int, configuration: LoaderConfiguration) throws(LoaderError) -> ExecPlan {
+        let limits = file.limits.over(configuration.limits)
+        let identity = file.identity.over(configuration.identity)
+        let resolved: ResolvedIdentity?
+        do {
+            resolved = try ResolvedIdentity.resolve(identity)
+        } catch {
+            let source = file.identity.user != nil || file.identity.group != nil
+                ? "manifest \(Paths.join(file.path, Manifest.fileName)): key '\(file.identity.user != nil ? "user" : "group")'"
+                : "the loader's identity"
+            throw LoaderError(.spawnFailed, "photon file \(file.path) cannot be started: \(source): \(error.message)", file: file.path)
+        }
+        if let resolved, resolved.uid == 0, file.identity.user != nil, let changer = PackageOwnership.otherWriter(of: file) {
+            throw LoaderError(.spawnFailed, "photon file \(file.path) asks in its manifest to run as root, but \(changer); make the package owned by one user and writable only by it", file: file.path)
+        }
+        var cgroup: Cgroup?
+        var unheld: String?
+        if configuration.containment == .processTree {
+            unheld = "the loader's containment is .processTree"
+        } else if ExecHelper.path == nil {
+            unheld = "luminal-exec is not installed beside this program (build it with swift build, or set LUMINAL_EXEC)"
+        } else {
+            switch CgroupHost.shared.makeCgroup(for: file.path, generation: generation) {
+            case .success(let made): cgroup = made
+            case .failure(let why): unheld = why.description
+            }
+        }
+        var reports: [LimitReport] = []
+        for limit in limits.cgroupLimits {
+            let value = Int64(limit.value.split(separator: " ").first ?? "") ?? 0
+            let controller = limit.file.split(separator: ".").first.map(String.init) ?? ""
+            var why: String?
+            if let cgroup {
+                if case .failure(let missing) = CgroupHost.shared.controller(controller) {
+                    why = missing.description
+                } else {
+                    do throws(SystemError) {
+                        try cgroup.write(limit.file, limit.value)
+                    } catch {
+                        why = "cannot write \(limit.file): \(error)"
+                    }
+                }
+            } else {
+                why = "no cgroup for this worker: \(unheld ?? "")"
+            }
+            let shown = limit.key == "cpu" ? value / 1000 : value
+            reports.append(LimitReport(key: limit.key, value: shown, enforced: why == nil, reason: why))
+        }
+        for (key, value) in [("files", limits.openFiles.map(Int64.init)), ("core", limits.coreBytes), ("cpu_time", limits.cpuSeconds.map(Int64.init))] {
+            if let value { reports.append(LimitReport(key: key, value: value, enforced: true, reason: nil)) }
+        }
+        var options: [String] = []
+        if let cgroup { options += ["--cgroup", cgroup.path] }
+        for limit in limits.processLimits { options += ["--rlimit", limit] }
+        if let umask = identity.umask { options += ["--umask", String(umask, radix: 8)] }
+        if let resolved {
+            options += ["--groups", resolved.groups.map(String.init).joined(separator: ","), "--gid", String(resolved.gid), "--uid", String(resolved.uid)]
+        }
+        if identity.noNewPrivileges { options.append("--no-new-privs") }
+        let holder = cgroup.map { ContainmentReport.Holder.cgroup(path: $0.path) } ?? .processTree(reason: unheld ?? "")
+        let report = ContainmentReport(holder: holder, limits: reports,
+                                       identity: resolved.map { "\($0.userName):\($0.gid)" })
+        guard !options.isEmpty else {
+            return ExecPlan(executable: file.executable, arguments: file.arguments, cgroup: nil, report: report)
+        }
+        guard let helper = ExecHelper.path else {
+            throw LoaderError(.spawnFailed, "photon file \(file.path) needs luminal-exec to apply its limits or identity, and it is not installed beside this program (build it with swift build, or set LUMINAL_EXEC)", file: file.path)
+        }
+        let reportFD = SpawnRequest.reportFD(protocolPipes: file.plain == nil)
+        return ExecPlan(executable: helper, arguments: ["--report-fd", String(reportFD)] + options + ["--", file.executable] + file.arguments,
+                        cgroup: cgroup, report: report)
+    }
+}
+
+/// Who besides a package's owner could change what a package runs.
+enum PackageOwnership {
+    /// A description of the first file or folder of `file` (the package folder, its manifest,
+    /// its program) that another user could change, or nil if none.
+    static func otherWriter(of file: PhotonFile) -> String? {
+        var owner = stat()
+        guard stat(file.path, &owner) == 0 else { return "\(file.path) cannot be examined" }
+        for path in [file.path] + file.contentPaths {
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            if info.st_uid != owner.st_uid {
+                return "\(path) belongs to uid \(info.st_uid), not to the package's owner (uid \(owner.st_uid))"
+            }
+            if info.st_mode & (S_IWGRP | S_IWOTH) != 0 {
+                return "\(path) is writable by its group or by everyone (mode \(String(info.st_mode & 0o7777, radix: 8)))"
+            }
+        }
+        return nil
+    }
+}

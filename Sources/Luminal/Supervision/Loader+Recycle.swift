@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Loader {
+    /// The recycle policy of a photon file: its manifest's, or the loader's.
+    func recyclePolicy(for file: PhotonFile) -> RecyclePolicy {
+        file.recycle ?? context.configuration.recycle
+    }
+
+    /// Starts the recycle sampler when a loaded file has an active recycle policy and none runs:
+    /// every `interval` (the shortest of the policies') it looks at each such file's serving
+    /// generation, and it stops by itself once no loaded file has a policy.
+    func superviseRecycling() {
+        let intervals = files.values.map { recyclePolicy(for: $0.file) }.filter(\.isActive).map(\.interval)
+        guard recycler == nil, let interval = intervals.min() else { return }
+        recycler = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self, await self.recycleDue() else { return }
+            }
+        }
+    }
+
+    /// One look: starts the recycling of each file whose serving generation its policy says is
+    /// due. False, and the sampler ends, once no loaded file has a policy.
+    func recycleDue() -> Bool {
+        var watched = false
+        let now = ContinuousClock.now
+        for record in files.values {
+            let policy = recyclePolicy(for: record.file)
+            guard policy.isActive else { continue }
+            watched = true
+            let path = record.file.path
+            guard !recycling.contains(path),
+                  let (worker, since) = record.core.read({ lifecycle in lifecycle.serving.map { ($0.connection, $0.servingSince) } }),
+                  let reason = Self.recycleReason(policy, worker: worker, servingSince: since, now: now) else { continue }
+            recycling.insert(path)
+            record.core.apply(.recycling(number: worker.generation, reason: reason))
+            Task { await self.recycle(path) }
+        }
+        if !watched { recycler = nil }
+        return watched
+    }
+
+    /// Why `worker` is due for recycling under `policy`, if it is.
+    static func recycleReason(_ policy: RecyclePolicy, worker: Worker, servingSince: ContinuousClock.Instant?,
+                              now: ContinuousClock.Instant) -> RecycleReason? {
+        if let limit = policy.calls {
+            let count = worker.answeredCalls.load(ordering: .relaxed)
+            if count >= limit { return .calls(count: count, limit: limit) }
+        }
+        if let limit = policy.age, let servingSince, servingSince.duration(to: now) >= limit {
+            return .age(servingSince.duration(to: now), limit: limit)
+        }
+        if let limit = policy.memoryBytes {
+            let bytes = worker.tree.residentBytes()
+            if bytes > limit { return .memory(bytes: bytes, limit: limit) }
+        }
+        return nil
+    }
+
+    /// Replaces the file's worker through the atomic reload; a failed one leaves the old serving.
+    private func recycle(_ path: String) async {
+        do {
+            _ = try await reload([path])
+        } catch {
+            context.log(.error, "recycling \(path) failed: \(error.message); the old generation keeps serving", file: path)
+        }
+        recycling.remove(path)
+    }
+}

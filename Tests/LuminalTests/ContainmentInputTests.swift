@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import Luminal
+import LuminalWire
+
+extension Supervisor.Containment {
+    /// Manifest values that are refused, each with the key and what is allowed.
+    static let refusedKeys: [(keys: String, key: String, allowed: String)] = [
+        (#""limits": {"memory": "512X"}"#, "limits.memory", "K, M, G or T"),
+        (#""limits": {"memory": -1}"#, "limits.memory", "a size from"),
+        (#""limits": {"memory": "1K"}"#, "limits.memory", "from 1048576"),
+        (#""limits": {"tasks": 0}"#, "limits.tasks", "from 1 to"),
+        (#""limits": {"files": 1e12}"#, "limits.files", "to 1048576"),
+        (#""limits": {"cpu": "50"}"#, "limits.cpu", "percentage"),
+        (#""limits": {"swap": 1}"#, "limits.swap", "allowed: memory, cpu, tasks, files, core, cpu_time"),
+        (#""umask": "999""#, "umask", "octal"),
+        (#""no_new_privileges": "yes""#, "no_new_privileges", "true or false"),
+        (#""recycle": {"calls": 0}"#, "recycle.calls", "from 1"),
+        (#""recycle": {"age": "1h"}"#, "recycle.age", "seconds"),
+        (#""control": "yes""#, "control", "\"allow\""),
+    ]
+
+    @Test func badLimitsAndIdentityKeysAreRefusedNamingTheManifestTheKeyAndWhatIsAllowed() async throws {
+        try await withLoader { loader, folder in
+            for (index, refused) in Self.refusedKeys.enumerated() {
+                let path = try package(folder, "bad\(index)", refused.keys)
+                let error = try await #require(throws: LoaderError.self, "\(refused.keys)") { try await loader.loadPhoton(at: path) }
+                #expect(error.code == .invalidManifest)
+                #expect(error.message.contains(Paths.join(path, "photon.json")), "\(error.message)")
+                #expect(error.message.contains("'\(refused.key)'") && error.message.contains(refused.allowed), "\(error.message)")
+            }
+            // Nothing else is disturbed.
+            let good = try await started(loader, folder.chaos("good"))
+            #expect(try await good.call("echo", params: "fine") == "fine")
+        }
+    }
+
+    @Test(arguments: [("user", "no-such-user-luminal"), ("group", "no-such-group-luminal")])
+    func anUnknownUserOrGroupIsRefusedByName(key: String, name: String) async throws {
+        try await withLoader { loader, folder in
+            let path = try package(folder, "stranger", #""\#(key)": "\#(name)""#)
+            let error = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: path) }
+            #expect(error.message.contains(path) && error.message.contains("key '\(key)'") && error.message.contains("'\(name)' does not exist"), "\(error.message)")
+        }
+    }
+
+    @Test func switchingUserNeedsTheSupervisorToBeRoot() throws {
+        let error = try #require(throws: IdentityError.self) {
+            try ResolvedIdentity.resolve(PhotonIdentity(user: "nobody"), supervisor: (uid: 1000, gid: 1000))
+        }
+        #expect(error.message.contains("needs the supervisor to run as root") && error.message.contains("uid 1000"))
+        // Its own user is no switch.
+        #expect(try ResolvedIdentity.resolve(PhotonIdentity(user: "1000"), supervisor: (uid: 1000, gid: 1000))?.uid == 1000)
+    }
+
+    @Test func aPackageOthersCanChangeIsNotRunAsRootByItsManifest() async throws {
+        try await withLoader { loader, folder in
+            let path = try package(folder, "rooted", #""user": "root""#)
+            chmod(path, 0o775)
+            let error = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: path) }
+            #expect(error.message.contains(path) && error.message.contains("run as root") && error.message.contains("writable by its group"), "\(error.message)")
+            chmod(path, 0o755)
+            let handler = try await started(loader, path)
+            #expect(try await handler.call("echo", params: "root") == "root")
+        }
+    }
+}
+
+extension Supervisor.Containment {
+    @Test func aPhotonCannotDriveItsSupervisorUnlessItsManifestAllowsIt() async throws {
+        let luminal = Paths.join(BuildProducts.directory, "luminal")
+        let supervisor = try await SupervisedFolder { folder in
+            folder.chaos("confined")
+            folder.write("trusted/photon.json", #"{"exec": "run", "control": "allow"}"#)
+            folder.script("trusted/run", "exec '\(BuildProducts.chaosPhoton)' serve trusted")
+        }
+        for (photon, allowed) in [("confined", false), ("trusted", true)] {
+            let params = #"{"argv": ["\#(luminal)", "status", "--control", "\#(supervisor.control)"]}"#
+            let reply = try await supervisor.client("call", photon, "run", params, "--json").json()
+            let output = reply["output"]?.stringValue ?? ""
+            #expect((reply["code"]?.intValue == 0) == allowed, "\(photon): \(reply)")
+            if allowed {
+                #expect(output.contains("confined") && output.contains("trusted"), "\(output)")
+            } else {
+                #expect(output.contains("refused") && output.contains("photon file") && output.contains("\"control\": \"allow\""), "\(output)")
+            }
+        }
+        // The operator is served as before.
+        #expect(try await supervisor.client("status").code == 0)
+        try await supervisor.stop()
+    }
+}
