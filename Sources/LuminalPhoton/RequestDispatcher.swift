@@ -70,8 +70,8 @@ struct RequestDispatcher: Sendable {
                 return reply(id, .failure(PhotonError(.unknownMethod, "photon \(name) has no method '\(method)' (it has: \(photon.descriptor.methods.joined(separator: ", ")))")))
             }
             let context = PhotonContext(photon: name, output: output, deadline: deadline.map { .now + .milliseconds($0) })
-            running.begin(id)
-            let task = Task.immediate {
+            Task.immediate {
+                running.begin(id)
                 do {
                     reply(id, .success(try await body(params, context)))
                 } catch {
@@ -79,7 +79,6 @@ struct RequestDispatcher: Sendable {
                 }
                 running.end(id)
             }
-            running.attach(id, task)
         }
     }
 

@@ -147,10 +147,12 @@ func servingPhoton(_ name: String) -> Photon {
             }
             return nil
         }
-        .method("spin-until-cancelled") { _, context in
-            // Leaves the reading thread, emits `running`, then keeps a CPU busy until the call is
-            // cancelled; emits `stopped` with the CLOCK_MONOTONIC nanoseconds it stopped at.
-            await Task.yield()
+        .method("spin-until-cancelled") { params, context in
+            // Leaves the reading thread unless `stay` (a sleep: `Task.yield()` inside the SDK's
+            // `Task.immediate` goes on on the same thread), emits `running`, then keeps a CPU busy
+            // until the call is cancelled; emits `stopped` with the CLOCK_MONOTONIC nanoseconds it
+            // stopped at.
+            if params["stay"]?.boolValue != true { try await Task.sleep(for: .milliseconds(1)) }
             context.emit("running", .int(Int64(getpid())))
             let turns = Atomic<UInt64>(0)
             while !Task.isCancelled { turns.add(1, ordering: .relaxed) }

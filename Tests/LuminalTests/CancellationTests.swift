@@ -33,6 +33,22 @@ extension Supervisor {
             }
         }
 
+        @Test(arguments: [false, true])
+        func aSpinningMethodIsCancelledEvenIfItNeverSuspends(stay: Bool) async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let handler = try #require(try await loader.loadPhoton(at: folder.chaos("c")).first)
+                try await handler.start()
+                // With `stay` it spins on the SDK's reading thread: the standby reads the cancel.
+                let error = try await #require(throws: LoaderError.self) {
+                    try await handler.call("spin-until-cancelled", params: ["stay": .bool(stay)], timeout: .milliseconds(200))
+                }
+                #expect(error.code == .timeout)
+                try await events.photonEvent("stopped")
+                #expect(try await handler.call("echo", params: 3) == 3)
+            }
+        }
+
         @Test func cancellingTheCallersTaskCancelsTheMethod() async throws {
             try await withLoader { loader, folder in
                 let events = EventLog(loader)
