@@ -16,7 +16,7 @@ MODES = {
     "full": dict(rounds=5, round_trips=20000, pipelined=200000, window=64, python_round_trips=5000,
                  python_pipelined=20000, spawn_runs=200, peer_samples=5, peer_workers=200, photons=1000,
                  idle=60, variants="inotify-no-heartbeat,inotify,polling", reload_runs=50, reloads=100, callers=4,
-                 cancel_runs=1000, crashes=100),
+                 cancel_runs=500, crashes=100),
 }
 
 # Why a target is missed, from profiling this code on this machine (see "Where the time goes").
