@@ -11,10 +11,12 @@ RELEASE = os.path.join(ROOT, ".build", "release")
 MODES = {
     "quick": dict(rounds=3, round_trips=2000, pipelined=20000, window=64, python_round_trips=1000,
                   python_pipelined=5000, spawn_runs=40, peer_samples=1, peer_workers=200, photons=1000,
-                  idle=10, variants="inotify-no-heartbeat", reload_runs=10, reloads=100, callers=4),
+                  idle=10, variants="inotify-no-heartbeat", reload_runs=10, reloads=100, callers=4,
+                  cancel_runs=200, crashes=100),
     "full": dict(rounds=5, round_trips=20000, pipelined=200000, window=64, python_round_trips=5000,
                  python_pipelined=20000, spawn_runs=200, peer_samples=5, peer_workers=200, photons=1000,
-                 idle=60, variants="inotify-no-heartbeat,inotify,polling", reload_runs=50, reloads=100, callers=4),
+                 idle=60, variants="inotify-no-heartbeat,inotify,polling", reload_runs=50, reloads=100, callers=4,
+                 cancel_runs=500, crashes=100),
 }
 
 # Why a target is missed, from profiling this code on this machine (see "Where the time goes").
@@ -30,6 +32,9 @@ WHY = {
     "lost": "a call failed during a reload: see the error codes.",
     "load": "see 'Where the time goes': what a load does besides the spawn.",
     "reload": "see 'Where the time goes': a reload hashes the file, spawns and starts the new generation while the old one still runs.",
+    "cancel": "see Scripts/bench-notes.md: the cancel crosses the caller's task, the worker's queue, fd 3 and the SDK's reader.",
+    "spin": "see Scripts/bench-notes.md: a method that does not check Task.isCancelled cannot be stopped by the SDK.",
+    "retry": "a call failed across a crash: see the error codes (poisonCall means a call was in flight in two killed generations).",
 }
 
 
@@ -83,6 +88,9 @@ def measure(m):
     # (the reload copies the photon file beside its runtime, so it takes the file the example links to)
     results["reload_python"] = bench("reload", os.path.realpath(python), m["reload_runs"])
     results["reload_load"] = bench("reload-under-load", chaos, m["reloads"], m["callers"])
+    # 6. Cancellation and crash-transparent calls.
+    results["cancel"] = bench("cancel", chaos, m["cancel_runs"])
+    results["crash_retry"] = bench("crash-retry", chaos, m["crashes"], m["callers"])
     return results
 
 
@@ -192,6 +200,23 @@ def table(m, results):
         "%d lost of %d%s" % (load["calls_lost"], load["calls_ok"] + load["calls_lost"], codes),
         "reload switch p50 %s (spawn → hello %s); whole reload p50 %s" % (ms(load["switch"]["p50_ms"]), ms(load["spawn_hello"]["p50_ms"]), ms(load["whole_reload"]["p50_ms"])),
         "", "0 lost", load["calls_lost"] == 0, "lost")
+    # 6. Cancellation and crash-transparent calls.
+    cancel = results["cancel"]
+    observed, stopped = cancel["observed"], cancel["spin_stopped"]
+    row("Cancel → the method observes it, Swift photon (p50 / p99, n=%d)" % observed["n"],
+        "%s / %s" % (ms(observed["p50_ms"]), ms(observed["p99_ms"])), "call round trip p50: %s" % ms(swift_p50),
+        "%.2f× a round trip" % (observed["p50_ms"] / swift_p50), "p50 ≤ 0.2 ms, p99 ≤ 1 ms",
+        observed["p50_ms"] <= 0.2 and observed["p99_ms"] <= 1, "cancel")
+    share = cancel["cpu_after_10ms_ms"] / cancel["cpu_window_ms"]
+    row("A spinning method cancelled: stops (p50 / p99, n=%d); worker CPU from 10 ms after the cancel" % stopped["n"],
+        "%s / %s; %.1f ms in %.0f ms (%.1f%%)" % (ms(stopped["p50_ms"]), ms(stopped["p99_ms"]), cancel["cpu_after_10ms_ms"], cancel["cpu_window_ms"], share * 100),
+        "none", "", "stops within 10 ms (p99), then ≤ 1% CPU", stopped["p99_ms"] <= 10 and share <= 0.01, "spin")
+    retry = results["crash_retry"]
+    codes = " (%s)" % ", ".join(retry["failed_codes"]) if retry["failed_codes"] else ""
+    row("Calls failed across %d kills of a photon, %d callers on an idempotent method" % (retry["crashes"], retry["callers"]),
+        "%d failed of %d%s" % (retry["calls_failed"], retry["calls_ok"] + retry["calls_failed"], codes),
+        "%d calls sent again, %d poison; %d kills in %.2f s" % (retry["retried"], retry["poison"], retry["crashes"], retry["kills_s"]),
+        "", "0 failed", retry["calls_failed"] == 0, "retry")
     return rows
 
 

@@ -9,6 +9,8 @@ import Glibc
 //                                                   (VARIANTS: inotify,inotify-no-heartbeat,polling)
 //   luminal-bench reload PHOTON_FILE RUNS           last write → new generation serving (watchPhotons)
 //   luminal-bench reload-under-load PHOTON RELOADS CALLERS   calls lost during atomic reloads
+//   luminal-bench cancel PHOTON RUNS                cancel → method observes it; a spinning method stops
+//   luminal-bench crash-retry PHOTON CRASHES CALLERS   calls failed while an idempotent method's worker is killed
 let arguments = Array(CommandLine.arguments.dropFirst())
 func number(_ index: Int) -> Int {
     guard let value = Int(arguments[index]), value > 0 else { fail("'\(arguments[index])' is not a positive count") }
@@ -31,6 +33,10 @@ case ("reload", 3):
     await ReloadLatency.run(photon: arguments[1], runs: number(2))
 case ("reload-under-load", 4):
     await ReloadUnderLoad.run(photon: arguments[1], reloads: number(2), callers: number(3))
+case ("cancel", 3):
+    await CancelLatency.run(photon: arguments[1], runs: number(2))
+case ("crash-retry", 4):
+    await CrashRetry.run(photon: arguments[1], crashes: number(2), callers: number(3))
 default:
-    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS")
+    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS | cancel PHOTON RUNS | crash-retry PHOTON CRASHES CALLERS")
 }

@@ -57,7 +57,8 @@ final class FrameReading: @unchecked Sendable {
     /// Handles one request: false if the token was lost while its photon code ran.
     private func handle(_ message: HostMessage, as seat: Int) -> Bool {
         switch message {
-        case .start, .stop, .call:
+        case .start, .stop, .call, .cancel:
+            // A cancel runs the call's cancellation handlers, which are photon code too.
             token.enter()
             dispatcher.handle(message)
             return token.leave(seat)

@@ -30,11 +30,15 @@ public struct Photon: Sendable {
     /// The photon's name.
     public var name: String { descriptor.name }
 
-    /// This photon with the method `name` added (replacing one of the same name).
-    public func method(_ name: String, _ body: @escaping Method) -> Photon {
+    /// This photon with the method `name` added (replacing one of the same name). An
+    /// `idempotent` method is safe to run again: a call to it that was in flight when the worker
+    /// crashed is sent again to the next worker process.
+    public func method(_ name: String, idempotent: Bool = false, _ body: @escaping Method) -> Photon {
         var copy = self
         copy.methods[name] = body
         copy.descriptor.methods = copy.methods.keys.sorted()
+        copy.descriptor.idempotent.removeAll { $0 == name }
+        if idempotent { copy.descriptor.idempotent.append(name) }
         return copy
     }
 
@@ -54,10 +58,31 @@ public struct Photon: Sendable {
 }
 
 /// What a photon's code can do besides returning results.
+///
+/// A method's call can be cancelled by the supervisor (its caller gave up): the method's task is
+/// then cancelled, so `Task.isCancelled`, `Task.checkCancellation()` and
+/// `withTaskCancellationHandler` work as usual. Its reply is discarded by then; a method that
+/// stops throws `CancellationError` (answered `cancelled`).
 public struct PhotonContext: Sendable {
     /// The photon's name.
     public let photon: String
     let output: FrameOutput
+    /// When the caller of this call stops waiting for its reply; nil for a call without a
+    /// deadline, and for start routines and finalizers.
+    public let deadline: ContinuousClock.Instant?
+
+    init(photon: String, output: FrameOutput, deadline: ContinuousClock.Instant? = nil) {
+        self.photon = photon
+        self.output = output
+        self.deadline = deadline
+    }
+
+    /// Throws `deadline_exceeded` if the call's deadline has passed, or would pass within
+    /// `margin`: a method that cannot finish in time gives up with a clear error.
+    public func checkDeadline(margin: Duration = .zero) throws(PhotonError) {
+        guard let deadline, ContinuousClock.now + margin >= deadline else { return }
+        throw PhotonError(.deadlineExceeded, "photon \(photon) gave up: the call's deadline \(margin == .zero ? "passed" : "is less than \(margin) away")")
+    }
 
     /// Sends an event to the supervisor, which reports it on its event stream.
     public func emit(_ name: String, _ data: JSONValue = nil) {

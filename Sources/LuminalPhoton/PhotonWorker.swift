@@ -23,7 +23,8 @@ public enum PhotonWorker {
         let output = FrameOutput(fd: 4, cap: cap)
         let dispatcher = RequestDispatcher(photons: photons, output: output)
         output.send(.hello(Hello(protocolVersion: WireProtocol.version, pid: Int(getpid()),
-                                 runtime: "luminal-swift/1", photons: photons.map(\.descriptor))))
+                                 runtime: "luminal-swift/1", photons: photons.map(\.descriptor),
+                                 features: WireFeature.allCases.map(\.rawValue))))
         FrameReading(dispatcher: dispatcher, output: output, cap: cap).run()
     }
 

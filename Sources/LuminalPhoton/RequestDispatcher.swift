@@ -8,6 +8,7 @@ struct RequestDispatcher: Sendable {
     let photons: [String: Photon]
     let output: FrameOutput
     private let states = PhotonStates()
+    private let running = RunningCalls()
 
     init(photons: [Photon], output: FrameOutput) {
         self.photons = Dictionary(photons.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -17,7 +18,8 @@ struct RequestDispatcher: Sendable {
     /// Handles one request on the calling thread (the reader). Pings are answered at once. A
     /// start, stop or call runs in its own task, started with `Task.immediate`: on this thread
     /// until its first suspension, then on the global executor. A method that does not suspend
-    /// thus costs no thread wake-up; one that blocks this thread is covered by `ReaderToken`.
+    /// thus costs no thread wake-up; one that blocks this thread is covered by `ReaderToken`. A
+    /// `cancel` cancels the call's task (an unknown or finished id is ignored).
     func handle(_ message: HostMessage) {
         switch message {
         case .ping(let id):
@@ -57,7 +59,9 @@ struct RequestDispatcher: Sendable {
                     reply(id, .failure(error))
                 }
             }
-        case .call(let id, let name, let method, let params):
+        case .cancel(let id):
+            running.cancel(id)
+        case .call(let id, let name, let method, let params, let deadline):
             guard let photon = photon(name, id: id) else { return }
             guard states.phase(name) == .started else {
                 return reply(id, .failure(PhotonError(.invalidState, "photon \(name) is not started (\(states.phase(name) == .stopped ? "it was stopped" : "no start has succeeded"))")))
@@ -65,12 +69,15 @@ struct RequestDispatcher: Sendable {
             guard let body = photon.methods[method] else {
                 return reply(id, .failure(PhotonError(.unknownMethod, "photon \(name) has no method '\(method)' (it has: \(photon.descriptor.methods.joined(separator: ", ")))")))
             }
+            let context = PhotonContext(photon: name, output: output, deadline: deadline.map { .now + .milliseconds($0) })
             Task.immediate {
+                running.begin(id)
                 do {
-                    reply(id, .success(try await body(params, PhotonContext(photon: name, output: output))))
+                    reply(id, .success(try await body(params, context)))
                 } catch {
                     reply(id, .failure(error))
                 }
+                running.end(id)
             }
         }
     }
@@ -93,6 +100,7 @@ struct RequestDispatcher: Sendable {
     }
 
     private static func errorReply(_ id: Int64, _ error: any Error) -> WorkerMessage {
-        .error(id: id, error as? ReplyError ?? ReplyError(.photonError, "\(error)"))
+        if error is CancellationError { return .error(id: id, ReplyError(.cancelled, "the call was cancelled")) }
+        return .error(id: id, error as? ReplyError ?? ReplyError(.photonError, "\(error)"))
     }
 }

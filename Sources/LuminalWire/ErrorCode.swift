@@ -13,4 +13,8 @@ public enum ErrorCode: String, Sendable {
     /// The photon is not in a state for the request: a call to a photon that is not started, or
     /// a start of one already started or stopped.
     case invalidState = "invalid_state"
+    /// The call was cancelled by the host and its method stopped; the host discards this reply.
+    case cancelled = "cancelled"
+    /// The method gave up because its call's deadline passed, or would pass before it could finish.
+    case deadlineExceeded = "deadline_exceeded"
 }

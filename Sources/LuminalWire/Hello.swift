@@ -11,13 +11,24 @@ public struct Hello: Sendable, Hashable {
     public var runtime: String?
     /// The photons the worker hosts.
     public var photons: [PhotonDescriptor]
+    /// The optional protocol features the worker supports (the `features` member), as declared:
+    /// names the host does not know are kept here and ignored. Empty for a worker that declares
+    /// none, which is served as protocol version 1 was.
+    public var features: [String]
 
     /// Creates a hello.
-    public init(protocolVersion: Int = WireProtocol.version, pid: Int, runtime: String? = nil, photons: [PhotonDescriptor]) {
+    public init(protocolVersion: Int = WireProtocol.version, pid: Int, runtime: String? = nil, photons: [PhotonDescriptor],
+                features: [String] = []) {
         self.protocolVersion = protocolVersion
         self.pid = pid
         self.runtime = runtime
         self.photons = photons
+        self.features = features
+    }
+
+    /// Whether the worker declared `feature`.
+    public func supports(_ feature: WireFeature) -> Bool {
+        features.contains(feature.rawValue)
     }
 }
 
@@ -27,6 +38,7 @@ extension Hello {
         protocolVersion = try fields.integer("protocol")
         pid = try fields.positiveInteger("pid")
         runtime = try fields.optionalString("runtime")
+        features = try fields.optionalStringArray("features")
         let photonObjects = try fields.objectArray("photons")
         photons = []
         photons.reserveCapacity(photonObjects.count)
@@ -44,6 +56,7 @@ extension Hello {
             "photons": .array(photons.map(\.json)),
         ]
         if let runtime { members["runtime"] = .string(runtime) }
+        if !features.isEmpty { members["features"] = .array(features.map(JSONValue.string)) }
         return .object(members)
     }
 }

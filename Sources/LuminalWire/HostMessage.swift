@@ -4,8 +4,13 @@ public enum HostMessage: Sendable, Hashable {
     case start(id: Int64, photon: String)
     /// Run the photon's finalizer.
     case stop(id: Int64, photon: String)
-    /// Invoke a method; `params` is `null` when the message had none.
-    case call(id: Int64, photon: String, method: String, params: JSONValue)
+    /// Invoke a method; `params` is `null` when the message had none. `deadline` is how many
+    /// milliseconds the caller will still wait (`deadline_ms`), sent only to a worker that declared
+    /// the `deadline` feature; nil when absent.
+    case call(id: Int64, photon: String, method: String, params: JSONValue, deadline: Int64? = nil)
+    /// The host gave up on call `id`: sent only to a worker that declared the `cancel` feature; no
+    /// reply (PROTOCOL.md §3.3).
+    case cancel(id: Int64)
     /// Liveness check, answered by `pong`.
     case ping(id: Int64)
     /// Exit promptly with status 0; no reply.
@@ -30,8 +35,11 @@ public enum HostMessage: Sendable, Hashable {
                 id: try fields.id(),
                 photon: try fields.string("photon"),
                 method: try fields.string("method"),
-                params: json["params"] ?? .null
+                params: json["params"] ?? .null,
+                deadline: try fields.optionalNonNegativeInteger("deadline_ms")
             )
+        case "cancel":
+            self = .cancel(id: try fields.id())
         case "ping":
             self = .ping(id: try fields.id())
         case "shutdown":
@@ -41,15 +49,23 @@ public enum HostMessage: Sendable, Hashable {
         }
     }
 
-    /// The payload object of this message, `type` included; `call.params` is always written.
+    /// The payload object of this message, `type` included; `call.params` is always written,
+    /// `call.deadline_ms` only when there is one.
     public var json: JSONValue {
         switch self {
         case .start(let id, let photon):
             ["type": "start", "id": .int(id), "photon": .string(photon)]
         case .stop(let id, let photon):
             ["type": "stop", "id": .int(id), "photon": .string(photon)]
-        case .call(let id, let photon, let method, let params):
-            ["type": "call", "id": .int(id), "photon": .string(photon), "method": .string(method), "params": params]
+        case .call(let id, let photon, let method, let params, let deadline):
+            if let deadline {
+                ["type": "call", "id": .int(id), "photon": .string(photon), "method": .string(method), "params": params,
+                 "deadline_ms": .int(deadline)]
+            } else {
+                ["type": "call", "id": .int(id), "photon": .string(photon), "method": .string(method), "params": params]
+            }
+        case .cancel(let id):
+            ["type": "cancel", "id": .int(id)]
         case .ping(let id):
             ["type": "ping", "id": .int(id)]
         case .shutdown:

@@ -11,6 +11,7 @@ struct MessageFields {
         static let id = Shape(noun: "integer", requirement: "an integer in 1...\(WireProtocol.maxRequestID)")
         static let integer = Shape(noun: "integer", requirement: "an integer")
         static let positiveInteger = Shape(noun: "integer", requirement: "a positive integer")
+        static let nonNegativeInteger = Shape(noun: "integer", requirement: "an integer of at least 0")
         static let string = Shape(noun: "string", requirement: "a string")
         static let nonEmptyString = Shape(noun: "string", requirement: "a non-empty string")
         static let stringArray = Shape(noun: "array", requirement: "an array of strings")
@@ -64,6 +65,13 @@ struct MessageFields {
     /// A required integer that fits `Int` and is at least 1.
     func positiveInteger(_ name: String) throws(ProtocolFault) -> Int {
         try integer(name, .positiveInteger, minimum: 1)
+    }
+
+    /// An optional integer of at least 0; absent or `null` is `nil`.
+    func optionalNonNegativeInteger(_ name: String) throws(ProtocolFault) -> Int64? {
+        guard let member = members[name], !member.isNull else { return nil }
+        guard let value = member.intValue, value >= 0 else { throw illTyped(name, .nonNegativeInteger) }
+        return value
     }
 
     /// A required string, non-empty if `nonEmpty`.

@@ -1,16 +1,19 @@
-/// Frames for the messages of every call (call, result, error, ping, pong), written straight
+/// Frames for the messages of every call (call, cancel, result, error, ping, pong), written straight
 /// into the frame buffer: no `JSONValue` object, and so no dictionary, is built for them. The
 /// payload is the same JSON object as `json` gives (members in a fixed order).
 extension HostMessage {
     /// This message as a frame (PROTOCOL.md §2).
     public var frame: [UInt8] {
         switch self {
-        case .call(let id, let photon, let method, let params):
+        case .call(let id, let photon, let method, let params, let deadline):
             var object = FrameObject(type: "call", id: id)
             object.member("photon", string: photon)
             object.member("method", string: method)
             object.member("params", params)
+            if let deadline { object.member("deadline_ms", integer: deadline) }
             return object.frame()
+        case .cancel(let id):
+            return FrameObject(type: "cancel", id: id).frame()
         case .ping(let id):
             return FrameObject(type: "ping", id: id).frame()
         default:
@@ -58,6 +61,12 @@ private struct FrameObject {
     mutating func member(_ key: StaticString, _ value: JSONValue) {
         name(key)
         value.write(into: &bytes)
+    }
+
+    /// Appends `"key":` and the integer `value`.
+    mutating func member(_ key: StaticString, integer value: Int64) {
+        name(key)
+        JSONWriter.appendInteger(value, to: &bytes)
     }
 
     /// Appends `"key":` and the string `value`.

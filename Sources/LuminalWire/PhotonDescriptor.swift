@@ -8,13 +8,18 @@ public struct PhotonDescriptor: Sendable, Hashable {
     public var methods: [String]
     /// Descriptive metadata.
     public var metadata: PhotonMetadata
+    /// The methods safe to run again (the `idempotent` member): a call to one that was in flight
+    /// when its worker crashed is sent again to the next generation. Each must be in `methods`.
+    public var idempotent: [String]
 
     /// Creates a descriptor.
-    public init(name: String, kinds: [String] = [], methods: [String] = [], metadata: PhotonMetadata = PhotonMetadata()) {
+    public init(name: String, kinds: [String] = [], methods: [String] = [], metadata: PhotonMetadata = PhotonMetadata(),
+                idempotent: [String] = []) {
         self.name = name
         self.kinds = kinds
         self.methods = methods
         self.metadata = metadata
+        self.idempotent = idempotent
     }
 
     /// Whether `name` is a valid photon name: `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`.
@@ -39,6 +44,7 @@ extension PhotonDescriptor {
         name = try fields.string("name")
         kinds = try fields.stringArray("kinds")
         methods = try fields.optionalStringArray("methods")
+        idempotent = try fields.optionalStringArray("idempotent")
         if let metadataMembers = try fields.optionalObject("metadata") {
             metadata = try PhotonMetadata(members: metadataMembers, context: "\(context) metadata")
         } else {
@@ -46,13 +52,14 @@ extension PhotonDescriptor {
         }
     }
 
-    /// The photon object; `methods` and `metadata` only when non-empty.
+    /// The photon object; `methods`, `idempotent` and `metadata` only when non-empty.
     var json: JSONValue {
         var members: [String: JSONValue] = [
             "name": .string(name),
             "kinds": .array(kinds.map(JSONValue.string)),
         ]
         if !methods.isEmpty { members["methods"] = .array(methods.map(JSONValue.string)) }
+        if !idempotent.isEmpty { members["idempotent"] = .array(idempotent.map(JSONValue.string)) }
         if !metadata.isEmpty { members["metadata"] = metadata.json }
         return .object(members)
     }

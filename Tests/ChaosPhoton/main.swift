@@ -148,6 +148,57 @@ func servingPhoton(_ name: String) -> Photon {
             return .int(token)
         }
         .method("spin") { _, _ in spinForever() }
+        .method("await-cancel") { _, context in
+            // Emits (and prints) `running`, then waits for the host's cancel; the cancellation
+            // handler emits `observed` with the CLOCK_MONOTONIC nanoseconds at which it ran.
+            try await withTaskCancellationHandler {
+                context.emit("running")
+                say("\(name) running")
+                try await Task.sleep(for: .seconds(3600))
+            } onCancel: {
+                context.emit("observed", .int(monotonicNanoseconds()))
+                say("\(name) observed the cancel")
+            }
+            return nil
+        }
+        .method("spin-until-cancelled") { params, context in
+            // Leaves the reading thread unless `stay` (a sleep: `Task.yield()` inside the SDK's
+            // `Task.immediate` goes on on the same thread), emits `running`, then keeps a CPU busy
+            // until the call is cancelled; emits `stopped` with the CLOCK_MONOTONIC nanoseconds it
+            // stopped at.
+            if params["stay"]?.boolValue != true { try await Task.sleep(for: .milliseconds(1)) }
+            context.emit("running", .int(Int64(getpid())))
+            let turns = Atomic<UInt64>(0)
+            while !Task.isCancelled { turns.add(1, ordering: .relaxed) }
+            context.emit("stopped", .int(monotonicNanoseconds()))
+            throw CancellationError()
+        }
+        .method("deadline") { _, context in
+            // The milliseconds left before the call's deadline, or null without one.
+            guard let deadline = context.deadline else { return nil }
+            let left = ContinuousClock.now.duration(to: deadline).components
+            return .int(left.seconds * 1000 + left.attoseconds / 1_000_000_000_000_000)
+        }
+        .method("give-up") { params, context in
+            // Gives up at once if the deadline is less than `ms` away.
+            try context.checkDeadline(margin: .milliseconds(params["ms"]?.intValue ?? 0))
+            return "finished"
+        }
+        .method("once", idempotent: true) { params, context in
+            // The first call across generations (the file `marker` does not exist yet) creates the
+            // marker, then crashes (`"crash"`) or emits `hanging` and hangs; later calls answer
+            // with this worker's pid.
+            let marker = params["marker"]?.stringValue ?? "/dev/null"
+            let fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { return .int(Int64(getpid())) }
+            close(fd)
+            if params["action"]?.stringValue == "crash" { abort() }
+            context.emit("hanging", .int(Int64(getpid())))
+            try await Task.sleep(for: .seconds(3600))
+            return nil
+        }
+        .method("crash-always", idempotent: true) { _, _ in abort() }
+        .method("pid", idempotent: true) { _, _ in .int(Int64(getpid())) }
         .method("hog") { params, _ in allocateUntilKilled(limitMiB: params["limitMiB"]?.intValue ?? 256) }
         .method("raw") { params, _ in
             // Writes bytes straight onto fd 4, bypassing the SDK: for protocol-fault tests.
@@ -160,6 +211,13 @@ func servingPhoton(_ name: String) -> Photon {
             }
             return nil
         }
+}
+
+/// CLOCK_MONOTONIC now, in nanoseconds: comparable across the processes of one machine.
+func monotonicNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
 }
 
 /// Writes a line to stdout or stderr, unbuffered.

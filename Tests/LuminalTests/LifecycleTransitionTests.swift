@@ -143,6 +143,34 @@ import LuminalWire
         }
     }
 
+    @Test func aRestartStaysPendingUntilItsGenerationServesAndOnlyIdempotentCallsWaitForIt() {
+        var lifecycle = Lifecycle(path: Self.path, policy: RestartPolicy())
+        var descriptor = Self.photon("a")
+        descriptor.methods = ["echo", "get"]
+        descriptor.idempotent = ["get"]
+        _ = lifecycle.apply(.spawned(number: 1, connection: "g1", pid: 101, plain: false))
+        _ = lifecycle.apply(.prepared(number: 1))
+        _ = lifecycle.apply(.serving(number: 1, photons: [descriptor], started: ["a"], checksum: "c1",
+                                     policy: RestartPolicy(), restart: false, at: Self.t0, random: 0.5))
+        // Serving: a call that met generation 1's end waits for the end to be applied.
+        #expect(lifecycle.awaitsRestart("a", method: "get", after: 1))
+        #expect(!lifecycle.awaitsRestart("a", method: "echo", after: 1))
+        _ = Self.ended(&lifecycle, 1, .exited(.exited(code: 3)))
+        #expect(lifecycle.restartPending && lifecycle.awaitsRestart("a", method: "get", after: 1))
+        // Due: still pending while its generation comes up.
+        #expect(lifecycle.apply(.restartDue).isEmpty)
+        #expect(lifecycle.restartPending && lifecycle.awaitsRestart("a", method: "get", after: 1))
+        _ = lifecycle.apply(.spawned(number: 2, connection: "g2", pid: 102, plain: false))
+        _ = lifecycle.apply(.prepared(number: 2))
+        _ = lifecycle.apply(.serving(number: 2, photons: [descriptor], started: ["a"], checksum: "c1",
+                                     policy: RestartPolicy(), restart: true, at: Self.t0 + .seconds(2), random: 0.5))
+        #expect(!lifecycle.restartPending && lifecycle.photons["a"]?.state == .started)
+        #expect(!lifecycle.awaitsRestart("a", method: "get", after: 1))
+        // A held file is not restarted: nothing waits.
+        _ = lifecycle.apply(.stopRequested(hold: true))
+        #expect(!lifecycle.awaitsRestart("a", method: "get", after: 2))
+    }
+
     @Test func endingsTheSupervisorAskedForChangeNoPhoton() {
         let exit = ExitStatus.exited(code: 0)
         // A retiring generation: its photons moved on to generation 2.

@@ -18,10 +18,12 @@ private let sampleHello = Hello(
             name: "greeter",
             kinds: ["IPhoton"],
             methods: ["greet"],
-            metadata: PhotonMetadata(author: "Ada", version: "1.0.0", description: "Says hello", tags: ["demo"], extra: ["license": "MIT"])
+            metadata: PhotonMetadata(author: "Ada", version: "1.0.0", description: "Says hello", tags: ["demo"], extra: ["license": "MIT"]),
+            idempotent: ["greet"]
         ),
         PhotonDescriptor(name: "bare"),
-    ]
+    ],
+    features: ["cancel", "deadline"]
 )
 
 @Suite("Messages")
@@ -52,6 +54,8 @@ struct MessageTests {
         .stop(id: 2, photon: "greeter"),
         .call(id: 3, photon: "greeter", method: "greet", params: ["who": "Ada"]),
         .call(id: 4, photon: "greeter", method: "greet", params: nil),
+        .call(id: 7, photon: "greeter", method: "greet", params: nil, deadline: 1500),
+        .cancel(id: 3),
         .ping(id: 5),
         .shutdown,
         .unknown(type: "reload", id: 6),

@@ -40,7 +40,7 @@ struct MessageVectorTests {
         #expect(vectors.count >= 40)
         #expect(Set(vectors.map(\.name)).count == vectors.count, "vector names are unique")
         let types = Set(vectors.filter { $0.expect["fault"] == nil }.compactMap { $0.expect["type"]?.stringValue })
-        #expect(types.isSuperset(of: ["hello", "result", "error", "pong", "event", "start", "stop", "call", "ping", "shutdown"]))
+        #expect(types.isSuperset(of: ["hello", "result", "error", "pong", "event", "start", "stop", "call", "ping", "shutdown", "cancel"]))
     }
 
     @Test("message decodes as expected", arguments: try MessageVector.all())

@@ -21,7 +21,11 @@ fd 4. stdout and stderr are plain log streams; ``print()`` never disturbs the pr
 Handlers run on a pool of ``max_workers`` threads (default 8), so a slow call delays neither
 pings nor other calls. Calls are served from a successful start until stop; a call to a photon
 not started, or a second start, is answered ``invalid_state``. A :class:`Context` is handed to
-every handler; it may be kept and used to emit events from any thread. ``print()`` output is line-buffered and written at once; a
+every handler; it may be kept and used to emit events from any thread. A method gets a
+:class:`CallContext`: it says when the host cancelled the call (``ctx.cancelled``,
+``ctx.wait_cancelled(timeout)``) and how long the caller waits (``ctx.deadline``,
+``ctx.remaining()``); ``ctx.check()`` raises the matching error. ``@p.method(idempotent=True)``
+declares a method safe to run again after a crash. ``print()`` output is line-buffered and written at once; a
 last line without a newline may be lost when the worker exits.
 
 Exit status: 0 on ``shutdown``, end of file on fd 3 or EPIPE on fd 4; 70 if the host breaks the protocol (a
@@ -37,20 +41,23 @@ import queue
 import re
 import sys
 import threading
+import time
 import traceback
 from typing import Any, Callable, NoReturn
 
-__all__ = ["Photon", "PhotonError", "Context", "run"]
+__all__ = ["Photon", "PhotonError", "Context", "CallContext", "run"]
 
 SUPPORTED_PROTOCOLS = (1,)
 RUNTIME = "luminal-python/1"
+FEATURES = ("cancel", "deadline")     # optional protocol features this runtime reads
 DEFAULT_FRAME_CAP = 16 * 1024 * 1024
 MAX_DEPTH = 512                       # deepest array/object nesting, top-level object = 1
 MAX_ID = 2**53 - 1
 IN_FD, OUT_FD = 3, 4
 EXIT_PROTOCOL = 70                    # EX_SOFTWARE: the host broke the protocol
 ERROR_CODES = frozenset({"unknown_photon", "unknown_method", "invalid_params",
-                         "photon_error", "unsupported", "invalid_state"})
+                         "photon_error", "unsupported", "invalid_state", "cancelled",
+                         "deadline_exceeded"})
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONG_DIGITS = re.compile(r"[0-9]{309}")  # an integer this long is beyond double range
@@ -86,6 +93,38 @@ class Context:
         self._worker.write(self._worker.encode(msg))
 
 
+class CallContext(Context):
+    """The context of one call: a :class:`Context` that also knows whether the host cancelled
+    the call and how long its caller waits."""
+
+    def __init__(self, photon: str, worker: _Worker, deadline_ms: int | None):
+        super().__init__(photon, worker)
+        self._cancel = threading.Event()
+        #: time.monotonic() value at which the caller stops waiting; None without a deadline.
+        self.deadline = None if deadline_ms is None else time.monotonic() + deadline_ms / 1000
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the host cancelled this call (its reply will be discarded)."""
+        return self._cancel.is_set()
+
+    def wait_cancelled(self, timeout: float | None = None) -> bool:
+        """Block until the call is cancelled or timeout seconds pass; True if cancelled."""
+        return self._cancel.wait(timeout)
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (never below 0), or None without a deadline."""
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+
+    def check(self) -> None:
+        """Raise PhotonError("cancelled") once cancelled, PhotonError("deadline_exceeded")
+        once the deadline has passed; otherwise return."""
+        if self.cancelled:
+            raise PhotonError("cancelled", f"the call to {self.photon} was cancelled")
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise PhotonError("deadline_exceeded", f"photon {self.photon} gave up: the call's deadline passed")
+
+
 Handler = Callable[[Any, Context], Any]
 
 
@@ -107,12 +146,15 @@ class Photon:
             if value is not None:
                 self.metadata[key] = list(value) if key == "tags" else value
         self.methods: dict[str, Handler] = {}
+        self.idempotent: list[str] = []
         self.start_handler: Callable[[Context], Any] | None = None
         self.stop_handler: Callable[[Context], Any] | None = None
 
-    def method(self, name: str | Handler | None = None):
+    def method(self, name: str | Handler | None = None, *, idempotent: bool = False):
         """Register ``fn(params, ctx)`` as a method: ``@p.method``, ``@p.method()`` or
-        ``@p.method("name")``. Its return value is the call's result (None -> null)."""
+        ``@p.method("name")``. Its return value is the call's result (None -> null).
+        ``idempotent=True``: a call in flight when the worker crashed is sent again to the
+        next worker process."""
         def register(fn: Handler, method_name: str | None = None) -> Handler:
             method_name = method_name or fn.__name__
             if not isinstance(method_name, str) or not method_name:
@@ -120,6 +162,8 @@ class Photon:
             if method_name in self.methods:
                 raise ValueError(f"{self.name} already has a method {method_name!r}")
             self.methods[method_name] = fn
+            if idempotent:
+                self.idempotent.append(method_name)
             return fn
         if callable(name):
             return register(name)
@@ -137,8 +181,11 @@ class Photon:
 
     def describe(self) -> dict[str, Any]:
         """The photon object of the hello frame."""
-        return {"name": self.name, "kinds": self.kinds, "methods": list(self.methods),
-                "metadata": self.metadata}
+        described = {"name": self.name, "kinds": self.kinds, "methods": list(self.methods),
+                     "metadata": self.metadata}
+        if self.idempotent:
+            described["idempotent"] = list(self.idempotent)
+        return described
 
 
 class _BadFrame(Exception):
@@ -227,6 +274,7 @@ class _Worker:
         self.phases: dict[str, str] = {}
         self.phase_lock = threading.Lock()
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.calls: dict[int, CallContext] = {}          # calls running or queued, by id
         self.max_workers = max_workers
         self.buffer = bytearray()
 
@@ -278,6 +326,7 @@ class _Worker:
                 frame = self.encode({"type": "error", "id": rid, "code": "photon_error",
                                      "message": "the photon failed and its error is unprintable"})
             self.write(frame)
+            self.calls.pop(rid, None)
 
     def reply(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
         """Run fn(*args); its result or error as the reply frame to request rid."""
@@ -364,6 +413,11 @@ class _Worker:
         if kind == "ping":
             self.write(self.encode({"type": "pong", "id": self.request_id(msg)}))
             return
+        if kind == "cancel":                             # no reply; unknown or finished: ignored
+            call = self.calls.get(self.request_id(msg))
+            if call is not None:
+                call._cancel.set()
+            return
         if kind not in ("start", "stop", "call"):
             if "id" in msg:
                 rid = self.request_id(msg)
@@ -391,7 +445,11 @@ class _Worker:
                 why = "it was stopped" if phase == "stopped" else "no start has succeeded"
                 self.write(self.error_frame(rid, "invalid_state", f"photon {name} is not started ({why})"))
                 return
-            self.jobs.put((rid, handler, (msg.get("params"), ctx)))
+            deadline = msg.get("deadline_ms")
+            if deadline is not None and (type(deadline) is not int or deadline < 0):
+                raise _BadFrame("invalid message: call member 'deadline_ms' must be an integer of at least 0")
+            call = self.calls[rid] = CallContext(name, self, deadline)
+            self.jobs.put((rid, handler, (msg.get("params"), call)))
         elif kind == "start":
             with self.phase_lock:
                 phase = self.phases.get(name)
@@ -460,7 +518,7 @@ class _Worker:
             threading.Thread(target=self.work, name=f"photon-{i}", daemon=True).start()
         try:
             hello = self.encode({"type": "hello", "protocol": self.protocol, "pid": os.getpid(),
-                                 "runtime": RUNTIME,
+                                 "runtime": RUNTIME, "features": list(FEATURES),
                                  "photons": [p.describe() for p in self.photons.values()]})
         except (ValueError, TypeError) as exc:
             self.fail(f"cannot send hello: {exc}")

@@ -42,6 +42,11 @@ extension LoaderEvent {
         case .quarantined(let file, let failure, let failures, let retryIn):
             return ["event": "quarantined", "file": .string(file), "failure": .string(failure.rawValue), "failures": .int(Int64(failures)),
                     "retryIn": retryIn.seconds]
+        case .callRetried(let file, let photon, let method, let generation):
+            return ["event": "callRetried", "file": .string(file), "photon": .string(photon), "method": .string(method),
+                    "generation": .int(Int64(generation))]
+        case .poisonCall(let file, let photon, let method):
+            return ["event": "poisonCall", "file": .string(file), "photon": .string(photon), "method": .string(method)]
         case .log(let line):
             return ["event": "log", "file": .string(line.file), "photons": strings(line.photons), "pid": .int(Int64(line.pid)),
                     "stream": .string(line.stream == .stdout ? "stdout" : "stderr"), "text": .string(line.text)]

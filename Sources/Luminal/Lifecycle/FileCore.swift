@@ -15,6 +15,8 @@ final class FileCore: Sendable {
     let path: String
     let context: LoaderContext
     private let lifecycle: Mutex<FileLifecycle<Worker>>
+    /// Wakes calls that wait for the next generation.
+    let changes = LifecycleChanges()
     /// The scheduled restart, and what runs it (set by the loader).
     private let restart = Mutex<(task: Task<Void, Never>?, run: (@Sendable () async -> Void)?)>((nil, nil))
 
@@ -28,6 +30,7 @@ final class FileCore: Sendable {
     @discardableResult
     func apply(_ event: LifecycleEvent<Worker>) -> [LifecycleEffect<Worker>] {
         let effects = lifecycle.withLock { $0.apply(event) }
+        changes.changed()
         var left: [LifecycleEffect<Worker>] = []
         for effect in effects {
             switch effect {

@@ -18,6 +18,19 @@ extension FileLifecycle {
         return .success(generation.connection)
     }
 
+    /// Whether a call of `method` to `photon` that met the end of generation `number` (or found
+    /// the photon down after it) waits for the next generation: the method is idempotent, and
+    /// generation `number` is still serving (its end is about to be applied) or it ended on its
+    /// own and a restart is scheduled or under way, not quarantined.
+    func awaitsRestart(_ photon: String, method: String, after number: Int) -> Bool {
+        guard !held, let record = photons[photon], record.descriptor.idempotent.contains(method) else { return false }
+        if record.generation == number, generation(number)?.hasEnded == false, record.state == .started { return true }
+        switch record.state {
+        case .crashed, .faulted: return restartPending
+        default: return false
+        }
+    }
+
     /// The photons a new generation is to start: those started or meant to run, and, when any
     /// was, the photons it brings that the file did not have.
     func photonsToStart(among names: [String]) -> Set<String> {

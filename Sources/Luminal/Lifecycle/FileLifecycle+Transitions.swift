@@ -38,8 +38,9 @@ extension FileLifecycle {
             generations.removeAll { $0.number == number && $0.number != servingNumber }
             return []
         case .restartDue:
-            restartPending = false
+            // Accepted, the restart stays pending until its generation serves (`takeOver`).
             guard !held, members.allSatisfy({ photons[$0]?.state.isFinal ?? true }) else {
+                restartPending = false
                 return [.refuse(LoaderError(.notStarted, "photon file \(path) is not to be restarted now", file: path))]
             }
             return []
@@ -80,6 +81,7 @@ extension FileLifecycle {
             effects.append(.closeToCalls(generations[old].connection))
         }
         let first = servingNumber == nil
+        restartPending = false
         servingNumber = number
         lastServed = max(lastServed, number)
         generations[index].servingSince = now

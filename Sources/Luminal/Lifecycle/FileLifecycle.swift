@@ -22,7 +22,8 @@ struct FileLifecycle<Connection: Sendable>: Sendable {
     var failures = 0
     /// Stopped on purpose (`stopPhoton`): neither restarted nor reloaded until started again.
     var held = false
-    /// A restart is scheduled (after a backoff or a quarantine).
+    /// A restart is scheduled (after a backoff or a quarantine) or under way, until a generation
+    /// serves.
     var restartPending = false
     /// How unrequested endings are handled.
     var policy: RestartPolicy

@@ -86,12 +86,29 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     ///
     /// During a reload a call goes to exactly one generation: the old one if it was sent before
     /// the switch (the old one drains it), the new one otherwise.
+    ///
+    /// A call whose caller gives up (its `timeout` passes, its task is cancelled, or an unload's
+    /// drain timeout passes) fails at once with `timeout` or `cancelled`; a worker that declared
+    /// the `cancel` feature is told, so the method can stop, and a reply that still comes is
+    /// discarded. A worker that declared `deadline` is told how long the caller will still wait.
+    ///
+    /// A method the photon declared idempotent survives a crash of its worker: a call to it in
+    /// flight when the worker exited or was killed for missing its heartbeat, or made while the
+    /// photon is being restarted, is sent to the next generation once it serves, within the
+    /// call's timeout (a `callRetried` event says so); the caller sees one result. A call that
+    /// was in flight in two generations that both crashed is a poison call: it fails with
+    /// `poisonCall` (and a `poisonCall` event) and is not sent again. Other methods fail as the
+    /// worker ends.
     public func call(_ method: String, params: JSONValue = nil, timeout: Duration? = nil) async throws(LoaderError) -> JSONValue {
-        var worker = try callTarget(method)
+        let timeout = timeout ?? core.context.configuration.callTimeout
+        let clock = ContinuousClock()
+        let deadline = timeout.map { clock.now + $0 }
+        var worker = try await callTarget(method, deadline: deadline, timeout: timeout)
+        var crashed = 0
         while true {
             do {
-                return try await worker.send(.call(photon: name, method: method, params: params),
-                                             timeout: timeout ?? core.context.configuration.callTimeout)
+                let left = crashed == 0 ? timeout : deadline.map { clock.now.duration(to: $0) }
+                return try await worker.send(.call(photon: name, method: method, params: params), timeout: left)
             } catch where error.code == .retired {
                 // The call met a generation being replaced: it goes to the one serving now.
                 let current = try callTarget(method)
@@ -99,6 +116,50 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
                     throw LoaderError(.unloaded, "photon \(name) (\(filePath)) cannot take call '\(method)': it is being unloaded", photon: name, file: filePath)
                 }
                 worker = current
+            } catch where error.code == .workerExited && core.read({ $0.awaitsRestart(name, method: method, after: worker.generation) }) {
+                crashed += 1
+                guard crashed < 2 else {
+                    core.context.events.emit(.poisonCall(file: filePath, photon: name, method: method))
+                    throw LoaderError(.poisonCall, "photon \(name) (\(filePath)) failed idempotent call '\(method)' as a poison call: its worker ended while handling it in two generations in a row (the last \(error.exit.map { "exited with \($0)" } ?? "ended")); it is not sent again",
+                                      photon: name, file: filePath, exit: error.exit)
+                }
+                guard let next = try await nextWorker(after: worker.generation, method, deadline: deadline, timeout: timeout) else { throw error }
+                core.context.events.emit(.callRetried(file: filePath, photon: name, method: method, generation: next.generation))
+                worker = next
+            }
+        }
+    }
+
+    /// The worker a call goes to; for an idempotent method of a photon being restarted, the
+    /// next generation's, once it serves (up to `deadline`).
+    private func callTarget(_ method: String, deadline: ContinuousClock.Instant?, timeout: Duration?) async throws(LoaderError) -> Worker {
+        let (target, generation) = core.read { ($0.callTarget(name, method: method), $0.photons[name]?.generation ?? 0) }
+        switch target {
+        case .success(let worker): return worker
+        case .failure(let error):
+            guard core.read({ $0.awaitsRestart(name, method: method, after: generation) }),
+                  let next = try await nextWorker(after: generation, method, deadline: deadline, timeout: timeout) else { throw error }
+            return next
+        }
+    }
+
+    /// The worker of a generation after `number` once it serves the photon, waiting while a
+    /// restart is under way (up to `deadline`: then `timeout`); nil if none is coming.
+    private func nextWorker(after number: Int, _ method: String, deadline: ContinuousClock.Instant?, timeout: Duration?) async throws(LoaderError) -> Worker? {
+        while true {
+            let seen = core.changes.count
+            let ready = core.read { lifecycle -> Worker?? in
+                if case .success(let worker) = lifecycle.callTarget(name, method: method), worker.generation > number { return .some(worker) }
+                return lifecycle.awaitsRestart(name, method: method, after: number) ? .some(nil) : nil
+            }
+            guard let ready else { return nil }
+            if let worker = ready { return worker }
+            if Task.isCancelled {
+                throw LoaderError(.cancelled, "the caller of call '\(method)' on photon \(name) (\(filePath)) was cancelled while the photon was being restarted", photon: name, file: filePath)
+            }
+            let left = deadline.map { ContinuousClock.now.duration(to: $0) }
+            guard left.map({ $0 > .zero }) ?? true, await core.changes.wait(past: seen, timeout: left) else {
+                throw LoaderError(.timeout, "photon \(name) (\(filePath)) did not answer call '\(method)' within \(timeout ?? .zero): its worker ended and no new one served it in time", photon: name, file: filePath)
             }
         }
     }

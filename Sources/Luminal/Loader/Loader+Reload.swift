@@ -175,7 +175,7 @@ extension Loader {
     private static func retire(_ old: Retiring, context: LoaderContext) async {
         let clock = ContinuousClock()
         let began = clock.now
-        _ = await old.worker.drain(timeout: context.configuration.drainTimeout)
+        await old.worker.drainOrCancel(timeout: context.configuration.drainTimeout, "replaced")
         let drained = clock.now
         let stop = await old.worker.stop(graceful: true, started: old.started, timeouts: old.timeouts)
         old.core.apply(.removed(number: old.worker.generation))

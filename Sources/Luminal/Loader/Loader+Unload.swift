@@ -93,7 +93,7 @@ extension Loader {
         var pid: Int32 = 0
         for case .stop(let worker, let started) in record.core.apply(.stopRequested(hold: hold)) {
             pid = worker.pid
-            if !forceStop { _ = await worker.drain(timeout: context.configuration.drainTimeout) }
+            if !forceStop { await worker.drainOrCancel(timeout: context.configuration.drainTimeout, hold ? "stopped" : "unloaded") }
             report = await worker.stop(graceful: !forceStop, started: started, timeouts: timeouts)
         }
         record.core.apply(.stopFinished(exit: report.exit))

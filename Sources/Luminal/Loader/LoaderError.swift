@@ -53,6 +53,9 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
         public static let overloaded = Code(rawValue: "overloaded")
         /// A request's frame is larger than the frame cap its worker reads (`LoaderConfiguration.frameCap`); it was not sent.
         public static let requestTooLarge = Code(rawValue: "requestTooLarge")
+        /// An idempotent call was in flight in two generations of its worker that both ended on
+        /// their own (crash, missed heartbeat): it is not sent a third time.
+        public static let poisonCall = Code(rawValue: "poisonCall")
         /// The photon answered with an error; see `reply`.
         public static let photonError = Code(rawValue: "photonError")
         /// The photon is a plain executable and takes no calls.

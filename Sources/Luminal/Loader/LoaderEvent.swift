@@ -36,6 +36,12 @@ public enum LoaderEvent: Sendable {
     case restarted(file: String, generation: Int, restarts: Int)
     /// A photon file failed `failures` times in a row and is retried every `retryIn`.
     case quarantined(file: String, failure: FailureClass, failures: Int, retryIn: Duration)
+    /// A call to an idempotent method was in flight when its worker ended on its own (or was made
+    /// while the photon was being restarted): it was sent again to `generation`.
+    case callRetried(file: String, photon: String, method: String, generation: Int)
+    /// A call to an idempotent method was in flight in two generations that both ended on their
+    /// own: it failed with `poisonCall` and is not sent again.
+    case poisonCall(file: String, photon: String, method: String)
     /// A line a worker wrote on stdout or stderr.
     case log(LogLine)
     /// This stream fell behind and `count` events were dropped here.

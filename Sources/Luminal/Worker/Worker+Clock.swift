@@ -34,6 +34,7 @@ extension Worker {
             }
             return (expired, beat.action)
         }
+        if !expired.isEmpty { sendCancels() }
         for (request, timeout) in expired {
             request.resume(.failure(LoaderError(.timeout, "photon \(request.photon) (\(file.path)) did not answer \(request.label) within \(timeout)",
                                                 photon: request.photon, file: file.path)))

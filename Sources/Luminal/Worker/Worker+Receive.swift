@@ -61,6 +61,9 @@ extension Worker {
             guard seen.insert(photon.name).inserted else {
                 return failure(.invalidHello, "declared the photon name '\(photon.name)' twice")
             }
+            if let method = photon.idempotent.first(where: { !photon.methods.contains($0) }) {
+                return failure(.invalidHello, "declared method '\(method)' of photon \(photon.name) idempotent, but not among the photon's methods (\(photon.methods.isEmpty ? "it declared none" : photon.methods.joined(separator: ", ")))")
+            }
         }
         return .success(hello)
     }
@@ -70,6 +73,7 @@ extension Worker {
         let waiters = state.withLock { state -> [@Sendable (Result<Hello, LoaderError>) -> Void] in
             guard state.hello == nil else { return [] }
             state.hello = result
+            if case .success(let hello) = result { state.features = WorkerFeatures(hello) }
             defer { state.helloWaiters = [] }
             return state.helloWaiters
         }

@@ -29,11 +29,12 @@ enum WorkerRequest: Sendable {
     case call(photon: String, method: String, params: JSONValue)
     case ping
 
-    func message(id: Int64) -> HostMessage {
+    /// The message for this request sent as `id`; a call carries `deadline` (milliseconds) if given.
+    func message(id: Int64, deadline: Int64? = nil) -> HostMessage {
         switch self {
         case .start(let photon): .start(id: id, photon: photon)
         case .stop(let photon): .stop(id: id, photon: photon)
-        case .call(let photon, let method, let params): .call(id: id, photon: photon, method: method, params: params)
+        case .call(let photon, let method, let params): .call(id: id, photon: photon, method: method, params: params, deadline: deadline)
         case .ping: .ping(id: id)
         }
     }
@@ -46,14 +47,17 @@ enum WorkerRequest: Sendable {
     }
 
     /// Whether this is a call (not start, stop or ping).
-    var isCall: Bool {
-        if case .call = self { return true }
-        return false
-    }
+    var isCall: Bool { kind.isCall }
 
     /// What a request is, without its parameters.
     enum Kind: Sendable, Equatable {
         case start, stop, call(method: String), ping
+
+        /// Whether this is a call.
+        var isCall: Bool {
+            if case .call = self { return true }
+            return false
+        }
 
         /// For messages: "call 'greet'", "start", "stop", "ping".
         var label: String {
@@ -112,7 +116,7 @@ extension Worker {
     private func submit(_ request: WorkerRequest, timeout: Duration?, slot: RequestSlot) {
         let pending = PendingRequest(photon: request.photon, kind: request.kind, slot: slot)
         let admittedAt = timeout == nil ? 0 : Uptime.now()
-        enum Admission { case sent(Int64), retired, gone, tooMany(Int) }
+        enum Admission { case sent(Int64, deadline: Bool), retired, gone, tooMany(Int) }
         let admission = state.withLock { state -> Admission in
             // A call that reached a replaced worker, even one that has since exited, is retried
             // by its handler on the current one: it must not be lost.
@@ -123,18 +127,21 @@ extension Worker {
             state.nextID += 1
             state.pending[id] = pending
             if let timeout { addDeadline(.init(deadline: Uptime.after(timeout, from: admittedAt), id: id, timeout: timeout), &state) }
-            return .sent(id)
+            return .sent(id, deadline: state.features.deadline)
         }
         let id: Int64
+        let deadline: Int64?
         switch admission {
-        case .sent(let sent): id = sent
+        case .sent(let sent, let carriesDeadline):
+            id = sent
+            deadline = carriesDeadline ? timeout.map(Self.milliseconds) : nil
         case .retired: return slot.resume(.failure(LoaderError(.retired, "generation \(generation) of \(file.path) takes no new calls", photon: request.photon, file: file.path)))
         case .gone: return slot.resume(.failure(gone(request)))
         case .tooMany(let count):
             return slot.resume(.failure(overloaded(request, "\(count) requests are in flight on it; the limit is \(limits.callsInFlight)")))
         }
         // Only calls count against the queue's limit: start, stop and ping are small and few.
-        let frame = request.message(id: id).frame
+        let frame = request.message(id: id, deadline: deadline).frame
         guard frame.count - 4 <= limits.frameCap else {
             let error = LoaderError(.requestTooLarge, "photon \(request.photon) (\(file.path)) was not sent \(request.label): it is \(frame.count - 4) bytes as a frame, and its worker reads frames of at most \(limits.frameCap) bytes (LoaderConfiguration.frameCap)",
                                     photon: request.photon, file: file.path)
@@ -184,6 +191,36 @@ extension Worker {
         }
     }
 
+    /// Gives up on every call in flight, because `reason` (e.g. "its drain timeout of 10 s passed
+    /// while it was being unloaded"): each caller gets `cancelled`, and a worker that reads
+    /// `cancel` is told of each. Starts, stops and pings carry on.
+    func cancelCalls(because reason: String) {
+        let cancelled = state.withLock { state -> [PendingRequest] in
+            let ids = state.pending.compactMap { id, request in request.kind.isCall ? id : nil }
+            return ids.compactMap { withdraw($0, &state) }
+        }
+        sendCancels()
+        for request in cancelled {
+            request.resume(.failure(LoaderError(.cancelled, "\(request.label) on photon \(request.photon) (\(file.path)) was cancelled: \(reason)",
+                                                photon: request.photon, file: file.path)))
+        }
+    }
+
+    /// Writes the cancels that withdrawing calls queued (`withdraw`); outside the state lock.
+    func sendCancels() {
+        let ids = state.withLock { state -> [Int64] in
+            defer { state.unsentCancels = [] }
+            return state.unsentCancels
+        }
+        for id in ids { _ = writer.send(frame: HostMessage.cancel(id: id).frame) }
+    }
+
+    /// `duration` in whole milliseconds, rounded up (a call's `deadline_ms`).
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return max(0, seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+    }
+
     /// The error for a call refused because the worker has too much waiting: `why`.
     private func overloaded(_ request: WorkerRequest, _ why: String) -> LoaderError {
         LoaderError(.overloaded, "photon \(request.photon) (\(file.path)) refused \(request.label) at once: its worker is not keeping up with its requests (\(why)); it and its other calls carry on",
@@ -199,14 +236,20 @@ extension Worker {
     /// Gives up on request `id` if it is still waiting: its caller gets `error(request, file)`.
     /// A frame not yet started is dropped from fd 3's queue; the worker never sees it.
     private func abandon(_ id: Int64, with error: (PendingRequest, String) -> LoaderError) {
-        if let pending = state.withLock({ withdraw(id, &$0) }) { pending.resume(.failure(error(pending, file.path))) }
+        let pending = state.withLock { withdraw(id, &$0) }
+        sendCancels()
+        if let pending { pending.resume(.failure(error(pending, file.path))) }
     }
 
     /// Takes request `id` out if it is still waiting: its frame leaves fd 3's queue if none of it
-    /// was written, else a late reply to it will be dropped. Under the state lock.
+    /// was written, else a late reply to it will be dropped and, for a call to a worker that
+    /// reads `cancel`, a cancel is queued for `sendCancels`. Under the state lock.
     private func withdraw(_ id: Int64, _ state: inout State) -> PendingRequest? {
         guard let pending = state.pending.removeValue(forKey: id) else { return nil }
-        if !writer.withdraw(id) { state.abandoned.insert(id) }
+        if !writer.withdraw(id) {
+            state.abandoned.insert(id)
+            if state.features.cancel, pending.kind.isCall { state.unsentCancels.append(id) }
+        }
         return pending
     }
 

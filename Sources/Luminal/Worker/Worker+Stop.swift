@@ -68,8 +68,16 @@ extension Worker {
         return report
     }
 
+    /// Waits for the calls in flight to be answered, up to `timeout`; the calls still waiting
+    /// then are cancelled (`cancelCalls`), as their worker is being `purpose` ("unloaded",
+    /// "replaced").
+    func drainOrCancel(timeout: Duration, _ purpose: String) async {
+        guard await !drain(timeout: timeout) else { return }
+        cancelCalls(because: "its worker was being \(purpose) and the drain timeout of \(timeout) passed")
+    }
+
     /// Waits until no request is in flight, or `timeout`; false if requests were still running.
-    func drain(timeout: Duration) async -> Bool {
+    private func drain(timeout: Duration) async -> Bool {
         await awaitCallback(timeout: timeout) { (deliver: @escaping @Sendable (Bool) -> Void) in
             let idle = state.withLock { state -> Bool in
                 if state.pending.isEmpty { return true }

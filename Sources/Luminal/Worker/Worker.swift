@@ -51,6 +51,11 @@ final class Worker: Sendable {
         var idleWaiters: [@Sendable () -> Void] = []
         /// Requests abandoned after they reached the worker, whose late replies are dropped.
         var abandoned = AbandonedRequests()
+        /// What the hello declared: the worker reads `cancel` messages and calls' `deadline_ms`.
+        var features = WorkerFeatures()
+        /// Calls abandoned after they reached a worker that reads `cancel`, whose cancels are
+        /// still to be written (outside the lock, by `sendCancels`).
+        var unsentCancels: [Int64] = []
         var nextID: Int64 = 1
         var fault: ProtocolFault?
         /// Request deadlines and the heartbeat, looked after by `WorkerClock`.

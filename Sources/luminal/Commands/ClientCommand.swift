@@ -13,6 +13,7 @@ enum ClientCommand {
         let client: ControlClient
         do throws(ControlClient.Failure) {
             client = try ControlClient(path: ControlPath.resolve(arguments))
+            if request.command == .call { cancelOnInterrupt() }
             try client.send(request)
             while true {
                 switch try client.receive() {
@@ -32,6 +33,16 @@ enum ClientCommand {
         } catch {
             Console.error("luminal \(spec.name): \(error)")
             exit((error.notRunning ? ExitCode.notRunning : .connectionLost).rawValue)
+        }
+    }
+
+    /// Ctrl-C ends the command at once: the connection closes, which has the supervisor cancel
+    /// the call (its photon is told, if it reads cancels).
+    private static func cancelOnInterrupt() {
+        signal(SIGINT) { _ in
+            let message: StaticString = "luminal call: interrupted; the call is cancelled\n"
+            _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
+            _exit(ExitCode.interrupted.rawValue)
         }
     }
 

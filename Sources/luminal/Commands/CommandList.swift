@@ -64,8 +64,8 @@ enum CommandList {
     static let call = CommandSpec(
         name: "call", operands: "PHOTON METHOD [JSON]", operandCount: 2...3,
         summary: "Call a method of a photon and print its result.",
-        details: "JSON is the parameters, e.g. '{\"name\": \"Ada\"}' (default null). The result is printed as JSON (a string result as plain text unless --json).",
-        options: [OptionSpec("timeout", value: "SECONDS", "give up on the call after this long"), .json, .control])
+        details: "JSON is the parameters, e.g. '{\"name\": \"Ada\"}' (default null). The result is printed as JSON (a string result as plain text unless --json). Ctrl-C cancels the call (the photon is told, if it reads cancels) and exits 130.",
+        options: [OptionSpec("timeout", value: "SECONDS", "give up on the call after this long; the photon is told it as the call's deadline"), .json, .control])
 
     static let logs = CommandSpec(
         name: "logs", operands: "[NAME|PATH]", operandCount: 0...1,

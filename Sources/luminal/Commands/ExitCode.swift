@@ -29,6 +29,8 @@ enum ExitCode: Int32, CaseIterable {
     case connectionLost = 76
     /// The supervisor refused this user (EX_NOPERM).
     case refused = 77
+    /// `call`: interrupted (Ctrl-C); the supervisor cancelled the call (128 + SIGINT).
+    case interrupted = 130
 
     /// The exit status for a failure reply.
     init(_ code: ControlReply.Code) {
@@ -58,6 +60,7 @@ enum ExitCode: Int32, CaseIterable {
         case .limitExceeded: "a limit of the supervisor was reached: too many clients, or a reply too large to send"
         case .connectionLost: "the connection to the supervisor broke"
         case .refused: "the supervisor refused this user"
+        case .interrupted: "call: interrupted by Ctrl-C; the call was cancelled"
         }
     }
 }

@@ -91,6 +91,14 @@ final class EventLog: Sendable {
     }
 }
 
+extension Result {
+    /// The error, if this is a failure.
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}
+
 /// The result of `body` as a value, so a call can be awaited later with `async let`.
 func outcome<T>(_ body: () async throws(LoaderError) -> T) async -> Result<T, LoaderError> {
     do throws(LoaderError) {
