@@ -7,21 +7,18 @@ let package = Package(
         .library(name: "Luminal", targets: ["Luminal"]),
         .library(name: "LuminalPhoton", targets: ["LuminalPhoton"]),
         .executable(name: "luminal", targets: ["luminal"]),
-        .executable(name: "luminal-exec", targets: ["luminal-exec"]),
     ],
     targets: [
         // Wire format shared by host and worker: framing, JSON values, messages.
         .target(name: "LuminalWire"),
-        // Libc calls that Glibc does not import into Swift.
+        // Libc calls that Glibc does not import into Swift, and the contained spawn.
         .target(name: "_LuminalCShims"),
         // Worker SDK: a Swift photon in a few lines, no Foundation.
         .target(name: "LuminalPhoton", dependencies: ["LuminalWire"]),
         // The supervisor library: Loader, Handler, process layer.
         .target(name: "Luminal", dependencies: ["LuminalWire", "_LuminalCShims"], exclude: ["ARCHITECTURE.md"]),
-        // Applies a photon's cgroup, limits and identity to itself, then execs the photon.
-        .executableTarget(name: "luminal-exec"),
         // The `luminal` command.
-        .executableTarget(name: "luminal", dependencies: ["Luminal", "LuminalWire", "luminal-exec"]),
+        .executableTarget(name: "luminal", dependencies: ["Luminal", "LuminalWire"]),
         // Example photon written with the SDK.
         .executableTarget(name: "swift-greeter", dependencies: ["LuminalPhoton"], path: "photons/swift-greeter/Sources"),
         // Misbehaving and instrumented photons for the test suite.
@@ -31,6 +28,6 @@ let package = Package(
         // The soak test run by Scripts/torture.
         .executableTarget(name: "luminal-torture", dependencies: ["Luminal", "LuminalWire"], path: "Scripts/Torture"),
         .testTarget(name: "LuminalWireTests", dependencies: ["LuminalWire"]),
-        .testTarget(name: "LuminalTests", dependencies: ["Luminal", "LuminalWire", "chaos-photon", "swift-greeter", "luminal-exec"]),
+        .testTarget(name: "LuminalTests", dependencies: ["Luminal", "LuminalWire", "chaos-photon", "swift-greeter"]),
     ]
 )

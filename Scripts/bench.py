@@ -12,11 +12,11 @@ MODES = {
     "quick": dict(rounds=3, round_trips=2000, pipelined=20000, window=64, python_round_trips=1000,
                   python_pipelined=5000, spawn_runs=40, peer_samples=1, peer_workers=200, photons=1000,
                   idle=10, variants="inotify-no-heartbeat", reload_runs=10, reloads=100, callers=4,
-                  cancel_runs=200, crashes=100),
+                  cancel_runs=200, crashes=100, limit_spawns=40, leak_seconds=15),
     "full": dict(rounds=5, round_trips=20000, pipelined=200000, window=64, python_round_trips=5000,
                  python_pipelined=20000, spawn_runs=200, peer_samples=5, peer_workers=200, photons=1000,
                  idle=60, variants="inotify-no-heartbeat,inotify,polling", reload_runs=50, reloads=100, callers=4,
-                 cancel_runs=500, crashes=100),
+                 cancel_runs=500, crashes=100, limit_spawns=200, leak_seconds=60),
 }
 
 # Why a target is missed, from profiling this code on this machine (see "Where the time goes").
@@ -35,6 +35,8 @@ WHY = {
     "cancel": "see Scripts/bench-notes.md: the cancel crosses the caller's task, the worker's queue, fd 3 and the SDK's reader.",
     "spin": "see Scripts/bench-notes.md: a method that does not check Task.isCancelled cannot be stopped by the SDK.",
     "retry": "a call failed across a crash: see the error codes (poisonCall means a call was in flight in two killed generations).",
+    "limits": "see Scripts/bench-notes.md: the contained spawn (clone3 with CLONE_VM | CLONE_VFORK, a stack mapped per spawn, the cgroup made and opened).",
+    "recycle": "a call failed, or the sampled peak passed threshold + one interval's growth: see the figures.",
 }
 
 
@@ -91,6 +93,8 @@ def measure(m):
     # 6. Cancellation and crash-transparent calls.
     results["cancel"] = bench("cancel", chaos, m["cancel_runs"])
     results["crash_retry"] = bench("crash-retry", chaos, m["crashes"], m["callers"])
+    results["spawn_limits"] = bench("spawn-limits", chaos, m["limit_spawns"])
+    results["recycle_leak"] = bench("recycle-leak", chaos, m["leak_seconds"], m["callers"])
     return results
 
 
@@ -217,6 +221,21 @@ def table(m, results):
         "%d failed of %d%s" % (retry["calls_failed"], retry["calls_ok"] + retry["calls_failed"], codes),
         "%d calls sent again, %d poison; %d kills in %.2f s" % (retry["retried"], retry["poison"], retry["crashes"], retry["kills_s"]),
         "", "0 failed", retry["calls_failed"] == 0, "retry")
+    limits = results["spawn_limits"]
+    bare = limits["bare"]["p50_ms"]
+    row("Spawn → hello with limits, a user, umask and no_new_privs, in a cgroup (p50 / p99, n=%d)" % limits["limits_user"]["n"],
+        "%s / %s" % (ms(limits["limits_user"]["p50_ms"]), ms(limits["limits_user"]["p99_ms"])),
+        "bare spawn (posix_spawn, no cgroup): %s / %s; in a cgroup, no limits: %s; one limit, no cgroup: %s" % (
+            ms(bare), ms(limits["bare"]["p99_ms"]), ms(limits["cgroup"]["p50_ms"]), ms(limits["limits_no_cgroup"]["p50_ms"])),
+        "+%s (cgroup alone +%s)" % (ms(limits["limits_user"]["p50_ms"] - bare), ms(limits["cgroup"]["p50_ms"] - bare)),
+        "≤ bare spawn + 0.5 ms", limits["limits_user"]["p50_ms"] <= bare + 0.5, "limits")
+    leak = results["recycle_leak"]
+    codes = " (%s)" % ", ".join(leak["failed_codes"]) if leak["failed_codes"] else ""
+    ceiling = leak["threshold_mib"] + leak["interval_growth_mib"]
+    row("A photon leaking 10 MiB/s, recycled at 100 MiB (sampled every 1 s), %d callers for %d s" % (leak["callers"], leak["seconds"]),
+        "%d failed of %d%s; %d recycles; peak %.1f MiB" % (leak["calls_failed"], leak["calls_ok"] + leak["calls_failed"], codes, leak["recycles"], leak["peak_mib"]),
+        "threshold + one interval's growth: %.0f MiB" % ceiling, "",
+        "0 failed, peak ≤ %.0f MiB" % ceiling, leak["calls_failed"] == 0 and leak["recycles"] > 0 and leak["peak_mib"] <= ceiling, "recycle")
     return rows
 
 

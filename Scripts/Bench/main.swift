@@ -11,6 +11,8 @@ import Glibc
 //   luminal-bench reload-under-load PHOTON RELOADS CALLERS   calls lost during atomic reloads
 //   luminal-bench cancel PHOTON RUNS                cancel → method observes it; a spinning method stops
 //   luminal-bench crash-retry PHOTON CRASHES CALLERS   calls failed while an idempotent method's worker is killed
+//   luminal-bench spawn-limits PHOTON RUNS          spawn → hello bare, in a cgroup, and with limits and a user
+//   luminal-bench recycle-leak PHOTON SECONDS CALLERS   a photon leaking 10 MiB/s recycled at 100 MiB under calls
 let arguments = Array(CommandLine.arguments.dropFirst())
 func number(_ index: Int) -> Int {
     guard let value = Int(arguments[index]), value > 0 else { fail("'\(arguments[index])' is not a positive count") }
@@ -37,6 +39,10 @@ case ("cancel", 3):
     await CancelLatency.run(photon: arguments[1], runs: number(2))
 case ("crash-retry", 4):
     await CrashRetry.run(photon: arguments[1], crashes: number(2), callers: number(3))
+case ("spawn-limits", 3):
+    await SpawnLimits.run(photon: arguments[1], runs: number(2))
+case ("recycle-leak", 4):
+    await RecycleLeak.run(photon: arguments[1], seconds: number(2), callers: number(3))
 default:
-    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS | cancel PHOTON RUNS | crash-retry PHOTON CRASHES CALLERS")
+    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS | cancel PHOTON RUNS | crash-retry PHOTON CRASHES CALLERS | spawn-limits PHOTON RUNS | recycle-leak PHOTON SECONDS CALLERS")
 }

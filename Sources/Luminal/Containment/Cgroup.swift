@@ -4,7 +4,7 @@ import Glibc
 
 /// One cgroup v2 folder that holds one worker generation and everything it starts.
 ///
-/// The worker joins it before the photon runs (`luminal-exec --cgroup`), and children inherit it,
+/// The worker is created in it (clone3 with CLONE_INTO_CGROUP), and children inherit it,
 /// so no descendant can leave by unsetting a variable, calling `setsid` or double-forking: only a
 /// process with write access to another cgroup's `cgroup.procs` can move out.
 struct Cgroup: Sendable, Hashable {

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What one photon file's workers may use. Every limit is off (nil) unless set, by the loader's
 /// configuration or the manifest's `limits` (which wins, key by key).
 ///
@@ -48,19 +52,25 @@ public struct ResourceLimits: Sendable, Hashable {
         return result
     }
 
-    /// The resource limits set, as `luminal-exec --rlimit` values (soft and hard alike, but for
-    /// the CPU time).
-    var processLimits: [String] {
-        var result: [String] = []
-        if let openFiles { result.append("nofile=\(openFiles):\(openFiles)") }
-        if let coreBytes { result.append("core=\(coreBytes):\(coreBytes)") }
-        // SIGXCPU at the limit (the exit says why), SIGKILL a second later if it is ignored.
-        if let cpuSeconds { result.append("cpu=\(cpuSeconds):\(cpuSeconds + 1)") }
+    /// The resource limits set, as the child sets them: soft and hard alike, but for the CPU
+    /// time (SIGXCPU at the limit, which the exit shows; SIGKILL a second later if it is ignored).
+    var processLimits: [ProcessLimit] {
+        var result: [ProcessLimit] = []
+        if let openFiles { result.append(ProcessLimit(resource: Int32(RLIMIT_NOFILE.rawValue), soft: UInt64(openFiles), hard: UInt64(openFiles))) }
+        if let coreBytes { result.append(ProcessLimit(resource: Int32(RLIMIT_CORE.rawValue), soft: UInt64(coreBytes), hard: UInt64(coreBytes))) }
+        if let cpuSeconds { result.append(ProcessLimit(resource: Int32(RLIMIT_CPU.rawValue), soft: UInt64(cpuSeconds), hard: UInt64(cpuSeconds + 1))) }
         return result
     }
 
     /// Whether no limit is set.
     var isEmpty: Bool { self == ResourceLimits() }
+}
+
+/// One `setrlimit` a worker's child applies before the photon runs.
+struct ProcessLimit: Sendable, Hashable {
+    let resource: Int32
+    let soft: UInt64
+    let hard: UInt64
 }
 
 /// Where one limit stands for a photon file's serving generation.

@@ -6,7 +6,7 @@ import _LuminalCShims
 
 /// Every process that belongs to one worker, and the means to end them all.
 ///
-/// With a cgroup of its own (`ExecPlan`), the members are the cgroup's processes, SIGKILL is
+/// With a cgroup of its own (`ContainmentPlan`), the members are the cgroup's processes, SIGKILL is
 /// `cgroup.kill`, and the tree is gone when the cgroup is unpopulated; it is removed then.
 /// Without one, members are found in `/proc` at the moment of signalling: the worker, its descendants
 /// (including ones that called `setsid`), and children of the supervisor that are in the worker's

@@ -15,15 +15,8 @@ struct SpawnRequest: Sendable {
     var workingDirectory: String
     /// Whether fds 3 and 4 carry the protocol; a plain executable gets only 0–2.
     var protocolPipes = true
-    /// Whether `executable` is `luminal-exec`, which reports on the fd after the protocol's
-    /// (`--report-fd`) why it could not exec the photon; the spawn waits for that report.
-    var reportsExec = false
-
-    /// The fd `luminal-exec` reports on: the first after the ones the worker gets.
-    var reportFD: Int32 { Self.reportFD(protocolPipes: protocolPipes) }
-
-    /// The fd `luminal-exec` reports on for a worker with or without the protocol's fds 3 and 4.
-    static func reportFD(protocolPipes: Bool) -> Int32 { protocolPipes ? 5 : 3 }
+    /// The cgroup, limits and identity the child applies before the photon runs; nil: none.
+    var contained: ContainedSpawn?
 }
 
 /// A spawned worker: its pid and pidfd, and the supervisor's ends of its four pipes.
@@ -64,21 +57,12 @@ enum Spawner {
             let workerToHost = request.protocolPipes ? try pipe() : unused
             var childFDs = [(out.writeEnd, Int32(1)), (err.writeEnd, 2)]
             if request.protocolPipes { childFDs += [(hostToWorker.readEnd, 3), (workerToHost.writeEnd, 4)] }
-            let report = request.reportsExec ? try pipe() : unused
-            if request.reportsExec { childFDs.append((report.writeEnd, request.reportFD)) }
+            let closeFrom: Int32 = request.protocolPipes ? 5 : 3
             let pid = try ChildRegistry.shared.spawning { () throws(SystemError) -> pid_t in
-                try posixSpawn(request, childFDs: childFDs, closeFrom: request.reportFD + (request.reportsExec ? 1 : 0))
-            }
-            if request.reportsExec {
-                closeQuietly(report.writeEnd)
-                let failure = Self.execReport(report.readEnd)
-                closeQuietly(report.readEnd)
-                if let failure {
-                    var status: Int32 = 0
-                    _ = waitpid(pid, &status, 0)
-                    ChildRegistry.shared.forget(pid)
-                    throw failure
+                if let contained = request.contained {
+                    return try containedSpawn(request, contained, childFDs: childFDs, closeFrom: closeFrom)
                 }
+                return try posixSpawn(request, childFDs: childFDs, closeFrom: closeFrom)
             }
             let pidfd = luminal_pidfd_open(pid)
             if pidfd < 0 {
@@ -98,26 +82,10 @@ enum Spawner {
         }
     }
 
-    /// What `luminal-exec` reported on `fd` ("ERRNO WHAT"), read to its end (which comes once the
-    /// photon runs); nil when it reported nothing.
-    private static func execReport(_ fd: Int32) -> SystemError? {
-        var text: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1024)
-        while text.count < 8192 {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            text += chunk.prefix(n)
-        }
-        guard !text.isEmpty else { return nil }
-        let words = String(decoding: text, as: UTF8.self).split(separator: " ", maxSplits: 1)
-        return SystemError(errno: Int32(words.first ?? "") ?? EINVAL, "luminal-exec: \(words.count > 1 ? String(words[1]) : "failed")")
-    }
-
-    /// Moves `fd` to 6 or above so that no `dup2` onto 0–5 can overwrite a source still needed.
+    /// Moves `fd` to 5 or above so that no `dup2` onto 0–4 can overwrite a source still needed.
     private static func lifted(_ fd: Int32) throws(SystemError) -> Int32 {
-        if fd >= 6 { return fd }
-        let moved = fcntl(fd, F_DUPFD_CLOEXEC, 6)
+        if fd >= 5 { return fd }
+        let moved = fcntl(fd, F_DUPFD_CLOEXEC, 5)
         let failure = errno
         closeQuietly(fd)
         if moved == -1 { throw SystemError(errno: failure, "fcntl(F_DUPFD_CLOEXEC)") }
@@ -158,6 +126,72 @@ enum Spawner {
         var pid: pid_t = 0
         rc = posix_spawn(&pid, request.executable, &actions, &attributes, argv.pointers, envp.pointers)
         if rc != 0 { throw SystemError(errno: rc, "posix_spawn \(request.executable)") }
+        return pid
+    }
+}
+
+extension Spawner {
+    /// Spawns `request` with `luminal_spawn_contained`: created in its cgroup, with its limits
+    /// and identity applied before the photon runs, and otherwise as `posixSpawn` does.
+    fileprivate static func containedSpawn(_ request: SpawnRequest, _ contained: ContainedSpawn, childFDs: [(Int32, Int32)],
+                                           closeFrom: Int32) throws(SystemError) -> pid_t {
+        var cgroupFD: Int32 = -1
+        if let cgroup = contained.cgroup {
+            cgroupFD = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard cgroupFD >= 0 else { throw SystemError(errno: errno, "open \(cgroup)") }
+        }
+        defer { closeQuietly(cgroupFD) }
+        let argv = CStringArray([request.executable] + request.arguments)
+        let envp = CStringArray(request.environment.map { "\($0.key)=\($0.value)" }.sorted())
+        let sources = childFDs.map(\.0), targets = childFDs.map(\.1)
+        let resources = contained.limits.map(\.resource), soft = contained.limits.map { UInt64($0.soft) }, hard = contained.limits.map { UInt64($0.hard) }
+        let groups = contained.identity?.groups ?? []
+        var failedStep: UnsafePointer<CChar>?
+        let pid = request.executable.withCString { path in
+            request.workingDirectory.withCString { cwd in
+                var plan = luminal_spawn_plan()
+                plan.path = path
+                plan.cwd = cwd
+                plan.fd_count = Int32(childFDs.count)
+                plan.close_from = closeFrom
+                plan.cgroup_fd = cgroupFD
+                plan.rlimit_count = Int32(resources.count)
+                plan.umask = contained.umask.map { Int32($0) } ?? -1
+                plan.group_count = contained.identity == nil ? -1 : Int32(groups.count)
+                plan.gid = contained.identity.map { Int($0.gid) } ?? -1
+                plan.uid = contained.identity.map { Int($0.uid) } ?? -1
+                plan.no_new_privs = contained.noNewPrivileges ? 1 : 0
+                return argv.pointers.withUnsafeBufferPointer { argvPointers in
+                    envp.pointers.withUnsafeBufferPointer { envpPointers in
+                        sources.withUnsafeBufferPointer { sourcePointers in
+                            targets.withUnsafeBufferPointer { targetPointers in
+                                resources.withUnsafeBufferPointer { resourcePointers in
+                                    soft.withUnsafeBufferPointer { softPointers in
+                                        hard.withUnsafeBufferPointer { hardPointers in
+                                            groups.withUnsafeBufferPointer { groupPointers in
+                                                plan.argv = argvPointers.baseAddress
+                                                plan.envp = envpPointers.baseAddress
+                                                plan.fd_sources = sourcePointers.baseAddress
+                                                plan.fd_targets = targetPointers.baseAddress
+                                                plan.rlimit_resources = resourcePointers.baseAddress
+                                                plan.rlimit_soft = softPointers.baseAddress
+                                                plan.rlimit_hard = hardPointers.baseAddress
+                                                plan.groups = groupPointers.baseAddress
+                                                return luminal_spawn_contained(&plan, &failedStep)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        guard pid > 0 else {
+            let failure = errno
+            throw SystemError(errno: failure, "spawn \(request.executable) (\(failedStep.map { String(cString: $0) } ?? "start"))")
+        }
         return pid
     }
 }

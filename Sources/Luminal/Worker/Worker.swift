@@ -81,12 +81,12 @@ final class Worker: Sendable {
         environment["LUMINAL_FRAME_CAP"] = String(configuration.frameCap)
         environment["LUMINAL_PHOTON_FILE"] = file.path
         environment[WorkerMarker.variable] = marker
-        let plan = try ExecPlan.make(for: file, generation: generation, configuration: configuration)
+        let plan = try ContainmentPlan.make(for: file, generation: generation, configuration: configuration)
         let spawned: SpawnedProcess
         do {
-            spawned = try Spawner.spawn(SpawnRequest(executable: plan.executable, arguments: plan.arguments,
+            spawned = try Spawner.spawn(SpawnRequest(executable: file.executable, arguments: file.arguments,
                                                      environment: environment, workingDirectory: file.workingDirectory,
-                                                     protocolPipes: file.plain == nil, reportsExec: plan.throughHelper))
+                                                     protocolPipes: file.plain == nil, contained: plan.spawn))
         } catch {
             plan.cgroup.map(CgroupHost.shared.release)
             throw LoaderError(.spawnFailed, "photon file \(file.path) could not be started: \(error)", file: file.path)

@@ -51,4 +51,40 @@ int luminal_peer_credentials(int fd, pid_t *pid, uid_t *uid);
 /// `accept4` is declared only under _GNU_SOURCE; the connection gets O_CLOEXEC and O_NONBLOCK.
 int luminal_accept(int fd);
 
+/// What `luminal_spawn_contained` sets up in the child before it execs `path`.
+typedef struct {
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    /// `fd_sources[i]` becomes the child's `fd_targets[i]`; every source is above every target.
+    const int *fd_sources;
+    const int *fd_targets;
+    int fd_count;
+    /// Every fd from here up is closed.
+    int close_from;
+    const char *cwd;
+    /// An fd of the cgroup folder the child is created in (CLONE_INTO_CGROUP), or -1.
+    int cgroup_fd;
+    /// `setrlimit(rlimit_resources[i], {rlimit_soft[i], rlimit_hard[i]})`.
+    const int *rlimit_resources;
+    const unsigned long long *rlimit_soft;
+    const unsigned long long *rlimit_hard;
+    int rlimit_count;
+    /// The umask, or -1 to keep it.
+    int umask;
+    /// The supplementary groups (`group_count` of them), or -1 to keep them.
+    const gid_t *groups;
+    int group_count;
+    /// The gid and uid, or -1 to keep them.
+    long gid;
+    long uid;
+    /// Whether to set no_new_privs.
+    int no_new_privs;
+} luminal_spawn_plan;
+
+/// Spawns `plan->path` in a cgroup, with limits and an identity, as ARCHITECTURE.md §4.1 says;
+/// like posix_spawn, the child also gets an empty signal mask, default dispositions and a process
+/// group of its own. Returns the pid, or -1 with errno set and `*failed_step` naming the step.
+pid_t luminal_spawn_contained(const luminal_spawn_plan *plan, const char **failed_step);
+
 #endif

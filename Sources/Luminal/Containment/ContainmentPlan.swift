@@ -2,27 +2,24 @@
 import Glibc
 #endif
 
-/// How one worker generation is started: the photon itself, or `luminal-exec` in front of it
-/// when the worker needs a cgroup, resource limits or another identity, so that nothing of the
-/// photon runs before they apply (ARCHITECTURE.md §4.1). A photon that needs none of them is
-/// spawned as before, with nothing in front.
-struct ExecPlan: Sendable {
-    /// What `posix_spawn` runs.
-    let executable: String
-    /// Its arguments after argv[0].
-    let arguments: [String]
-    /// The worker's cgroup, made for it and empty until it joins.
+/// How one worker generation is held, limited and who it runs as (ARCHITECTURE.md §4.1).
+///
+/// A worker that needs none of it is spawned with `posix_spawn` as before. One that needs a
+/// cgroup, resource limits or another identity is spawned by `luminal_spawn_contained`: the child
+/// is created in its cgroup (clone3, CLONE_INTO_CGROUP) and applies the rest to itself before it
+/// execs the photon, so nothing of the photon runs before they apply.
+struct ContainmentPlan: Sendable {
+    /// What the child applies to itself; nil: nothing (a plain `posix_spawn`).
+    let spawn: ContainedSpawn?
+    /// The worker's cgroup, made for it and empty until the child is created in it.
     let cgroup: Cgroup?
     /// What holds and limits it, for `status`.
     let report: ContainmentReport
 
-    /// Whether `executable` is `luminal-exec` (which reports why it could not run the photon).
-    var throughHelper: Bool { cgroup != nil || executable == ExecHelper.path }
-
     /// The plan for generation `generation` of `file` under `configuration`. Throws when the
     /// identity cannot be used (unknown user or group, no privilege to switch, a package others
-    /// could change asking for root) or `luminal-exec` is needed and missing.
-    static func make(for file: PhotonFile, generation: Int, configuration: LoaderConfiguration) throws(LoaderError) -> ExecPlan {
+    /// could change asking for root).
+    static func make(for file: PhotonFile, generation: Int, configuration: LoaderConfiguration) throws(LoaderError) -> ContainmentPlan {
         let limits = file.limits.over(configuration.limits)
         let identity = file.identity.over(configuration.identity)
         let resolved: ResolvedIdentity?
@@ -41,8 +38,6 @@ struct ExecPlan: Sendable {
         var unheld: String?
         if configuration.containment == .processTree {
             unheld = "the loader's containment is .processTree"
-        } else if ExecHelper.path == nil {
-            unheld = "luminal-exec is not installed beside this program (build it with swift build, or set LUMINAL_EXEC)"
         } else {
             switch CgroupHost.shared.makeCgroup(for: file.path, generation: generation) {
             case .success(let made): cgroup = made
@@ -73,27 +68,25 @@ struct ExecPlan: Sendable {
         for (key, value) in [("files", limits.openFiles.map(Int64.init)), ("core", limits.coreBytes), ("cpu_time", limits.cpuSeconds.map(Int64.init))] {
             if let value { reports.append(LimitReport(key: key, value: value, enforced: true, reason: nil)) }
         }
-        var options: [String] = []
-        if let cgroup { options += ["--cgroup", cgroup.path] }
-        for limit in limits.processLimits { options += ["--rlimit", limit] }
-        if let umask = identity.umask { options += ["--umask", String(umask, radix: 8)] }
-        if let resolved {
-            options += ["--groups", resolved.groups.map(String.init).joined(separator: ","), "--gid", String(resolved.gid), "--uid", String(resolved.uid)]
-        }
-        if identity.noNewPrivileges { options.append("--no-new-privs") }
+        let spawn = ContainedSpawn(cgroup: cgroup?.path, limits: limits.processLimits, umask: identity.umask,
+                                   identity: resolved, noNewPrivileges: identity.noNewPrivileges)
         let holder = cgroup.map { ContainmentReport.Holder.cgroup(path: $0.path) } ?? .processTree(reason: unheld ?? "")
-        let report = ContainmentReport(holder: holder, limits: reports,
-                                       identity: resolved.map { "\($0.userName):\($0.gid)" })
-        guard !options.isEmpty else {
-            return ExecPlan(executable: file.executable, arguments: file.arguments, cgroup: nil, report: report)
-        }
-        guard let helper = ExecHelper.path else {
-            throw LoaderError(.spawnFailed, "photon file \(file.path) needs luminal-exec to apply its limits or identity, and it is not installed beside this program (build it with swift build, or set LUMINAL_EXEC)", file: file.path)
-        }
-        let reportFD = SpawnRequest.reportFD(protocolPipes: file.plain == nil)
-        return ExecPlan(executable: helper, arguments: ["--report-fd", String(reportFD)] + options + ["--", file.executable] + file.arguments,
-                        cgroup: cgroup, report: report)
+        let report = ContainmentReport(holder: holder, limits: reports, identity: resolved.map { "\($0.userName):\($0.gid)" })
+        return ContainmentPlan(spawn: spawn.isEmpty ? nil : spawn, cgroup: cgroup, report: report)
     }
+}
+
+/// What a worker's child applies to itself before the photon runs.
+struct ContainedSpawn: Sendable, Hashable {
+    /// The cgroup folder it is created in.
+    var cgroup: String?
+    var limits: [ProcessLimit]
+    var umask: mode_t?
+    var identity: ResolvedIdentity?
+    var noNewPrivileges: Bool
+
+    /// Whether it applies nothing.
+    var isEmpty: Bool { cgroup == nil && limits.isEmpty && umask == nil && identity == nil && !noNewPrivileges }
 }
 
 /// Who besides a package's owner could change what a package runs.
