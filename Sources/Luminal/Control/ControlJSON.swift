@@ -42,5 +42,5 @@ extension LogBook.Entry {
 
 extension Duration {
     /// Seconds, as a JSON number.
-    var seconds: JSONValue { .double(Double(components.seconds) + Double(components.attoseconds) / 1e18) }
+    var seconds: JSONValue { .double(fractionalSeconds) }
 }

@@ -14,6 +14,8 @@ final class FileCore: Sendable {
     /// The photon file's path.
     let path: String
     let context: LoaderContext
+    /// Reloads, rollbacks, faults and missed heartbeats, for the metrics.
+    let counters = FileCounters()
     private let lifecycle: Mutex<FileLifecycle<Worker>>
     /// The scheduled restart, and what runs it (set by the loader).
     private let restart = Mutex<(task: Task<Void, Never>?, run: (@Sendable () async -> Void)?)>((nil, nil))
@@ -102,10 +104,14 @@ final class FileCore: Sendable {
                 context.events.emit(.photonEvent(photon: photon, file: path, name: name, data: data))
             },
             fault: { [weak self] fault in
-                self?.apply(.ended(number: number, ending: .faulted(fault.description), at: .now, random: .random(in: 0...1)))
+                guard let self else { return }
+                FileCounters.count(counters.protocolFaults)
+                apply(.ended(number: number, ending: .faulted(fault.description), at: .now, random: .random(in: 0...1)))
             },
             unresponsive: { [weak self] timeout in
-                self?.apply(.ended(number: number, ending: .unresponsive(timeout), at: .now, random: .random(in: 0...1)))
+                guard let self else { return }
+                FileCounters.count(counters.missedHeartbeats)
+                apply(.ended(number: number, ending: .unresponsive(timeout), at: .now, random: .random(in: 0...1)))
             },
             exited: { [weak self] status in
                 self?.apply(.ended(number: number, ending: .exited(status), at: .now, random: .random(in: 0...1)))

@@ -10,6 +10,8 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     /// The photon file it comes from (an executable, or a package folder).
     public let filePath: String
     let core: FileCore
+    /// What its calls came to, for the metrics.
+    let calls = CallMetrics()
 
     init(name: String, core: FileCore) {
         self.name = name
@@ -84,6 +86,20 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     /// During a reload a call goes to exactly one generation: the old one if it was sent before
     /// the switch (the old one drains it), the new one otherwise.
     public func call(_ method: String, params: JSONValue = nil, timeout: Duration? = nil) async throws(LoaderError) -> JSONValue {
+        // The one place a call's outcome is counted: where it is known, whichever generation took it.
+        let began = calls.began()
+        do {
+            let result = try await deliver(method, params: params, timeout: timeout)
+            calls.ended(.ok, since: began)
+            return result
+        } catch {
+            calls.ended(CallOutcome(error.code), since: began)
+            throw error
+        }
+    }
+
+    /// Sends the call to the serving generation, and again to the next one if it met one being replaced.
+    private func deliver(_ method: String, params: JSONValue, timeout: Duration?) async throws(LoaderError) -> JSONValue {
         var worker = try callTarget(method)
         while true {
             do {

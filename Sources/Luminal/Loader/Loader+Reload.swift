@@ -146,6 +146,7 @@ extension Loader {
                 ? (failure.step, failure.error.message)
                 : (ReloadStep.group, "\(failed.file.path) failed at step '\(failure.step.rawValue)'")
             context.log(.error, "reload of \(record.file.path) rolled back at step '\(step.rawValue)': \(reason)", file: record.file.path)
+            FileCounters.count(record.core.counters.rollbacks)
             context.events.emit(.reloadRolledBack(file: record.file.path, step: step, reason: reason))
         }
     }
@@ -186,6 +187,7 @@ extension Loader {
                                   startedAfter: new.startedAfter, drainedAfter: began.duration(to: drained),
                                   stoppedAfter: drained.duration(to: clock.now), oldEnding: stop.ending)
         context.log(.info, "reloaded \(report.file): generation \(report.fromGeneration) → \(report.toGeneration) (pid \(report.newPID))", file: report.file)
+        FileCounters.count(old.core.counters.reloads)
         context.events.emit(.reloaded(report))
     }
 }

@@ -20,6 +20,7 @@ enum CommandList {
             OptionSpec("stop-timeout", value: "SECONDS", "finalizers and shutdown, before SIGTERM (default 5)"),
             OptionSpec("kill-timeout", value: "SECONDS", "after SIGTERM, before SIGKILL (default 5)"),
             OptionSpec("quiet", short: "q", "print photon output only, not Luminal's own messages"),
+            OptionSpec("metrics", value: "[ADDRESS:]PORT", "serve Prometheus metrics at http://ADDRESS:PORT/metrics (ADDRESS defaults to 127.0.0.1; 0.0.0.0 for every interface)"),
         ])
 
     static let status = CommandSpec(
@@ -80,7 +81,13 @@ enum CommandList {
         details: "", options: [OptionSpec("follow", short: "f", "follow (the default; accepted for symmetry with logs)"), .json, .control])
 
     /// All of them.
-    static let all = [run, status, start, stop, restart, reload, load, unload, call, logs, events]
+    static let metrics = CommandSpec(
+        name: "metrics", operands: "", operandCount: 0...0,
+        summary: "Print the supervisor's and its photons' metrics (Prometheus text format).",
+        details: "Calls by outcome, call durations, calls in flight, states, generations, restarts, reloads, faults, missed heartbeats, and each photon file's memory, CPU time and descriptors. `luminal run --metrics ADDRESS:PORT` serves the same text over HTTP for Prometheus.",
+        options: [.json, .control])
+
+    static let all = [run, status, start, stop, restart, reload, load, unload, call, logs, events, metrics]
 
     /// `luminal --help`.
     static var overview: String {

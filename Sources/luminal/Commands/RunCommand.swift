@@ -32,6 +32,7 @@ enum RunCommand {
             Console.error("luminal run: cannot serve the control socket: \(error); choose another with --control PATH")
             exit(ExitCode.cannotListen.rawValue)
         }
+        let metrics = try metricsServer(arguments, loader: loader, control: control)
         let shutdown = Shutdown(loader: loader, control: control, notifier: notifier)
         Task {
             do throws(LoaderError) {
@@ -55,7 +56,25 @@ enum RunCommand {
             notifier?.notify(["READY=1", "STATUS=\(summary)", "MAINPID=\(getpid())"])
             if let notifier, let interval = notifier.watchdogInterval { await keepWatchdogFed(notifier, every: interval / 2, loader: loader) }
         }
-        withExtendedLifetime(shutdown) { parkMainThread() }
+        withExtendedLifetime((shutdown, metrics)) { parkMainThread() }
+    }
+
+    /// The HTTP endpoint `--metrics [ADDRESS:]PORT` asks for (loopback when no address is given), if any.
+    private static func metricsServer(_ arguments: ParsedArguments, loader: Loader, control: ControlServer) throws(UsageError) -> MetricsServer? {
+        guard let text = arguments.values["metrics"] else { return nil }
+        let (host, portText) = text.lastIndex(of: ":").map { (String(text[..<$0]), String(text[text.index(after: $0)...])) } ?? ("", text)
+        guard let port = UInt16(portText) else {
+            throw UsageError(command: "run", "--metrics needs [ADDRESS:]PORT with a port from 0 to 65535, e.g. 127.0.0.1:9464, got '\(text)'")
+        }
+        do {
+            let server = try MetricsServer(loader: loader, host: host.isEmpty ? "127.0.0.1" : host, port: port)
+            Console.error("luminal: metrics on http://\(server.host):\(server.port)/metrics")
+            return server
+        } catch {
+            Console.error("luminal run: cannot serve metrics on \(text): \(error); choose another with --metrics ADDRESS:PORT")
+            control.close()
+            exit(ExitCode.cannotListen.rawValue)
+        }
     }
 
     /// Keeps the main thread waiting for the rest of the process's life; the work runs on queues
