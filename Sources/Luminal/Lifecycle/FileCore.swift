@@ -97,7 +97,7 @@ final class FileCore: Sendable {
                     (number == lifecycle.servingNumber ? lifecycle.members : [], lifecycle.generation(number)?.pid ?? 0)
                 } ?? ([], 0)
                 let tag = names.isEmpty ? Paths.name(path) : names.joined(separator: ",")
-                context.log(stream == .stderr ? .warning : .info, text, file: path, tag: tag)
+                context.log(stream == .stderr ? .warning : .info, text, file: path, tag: tag, stream: stream)
                 context.events.emit(.log(LogLine(file: path, photons: names, pid: pid, stream: stream, text: text)))
             },
             event: { photon, name, data in

@@ -95,6 +95,10 @@ struct MetricsReport {
         out.sample("luminal_photon_files", [:], files)
         out.family("luminal_log_lines_dropped_total", .counter, "Log lines dropped because the log sink fell behind.")
         out.sample("luminal_log_lines_dropped_total", [:], context.log.queue.dropped)
+        if let files = context.log.files {
+            out.family("luminal_log_file_lines_dropped_total", .counter, "Log lines not written to the log files: too many waited, or the disk or the folder refused them.")
+            out.sample("luminal_log_file_lines_dropped_total", [:], files.dropped)
+        }
         out.family("luminal_events_dropped_total", .counter, "Events dropped for event subscribers that fell behind (once per subscriber).")
         out.sample("luminal_events_dropped_total", [:], context.events.dropped)
         let own = ProcessTable.ownUsage()

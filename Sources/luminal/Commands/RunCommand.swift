@@ -15,6 +15,7 @@ enum RunCommand {
         configuration.stateFile = arguments.values["state"] ?? defaultStateFile(for: directory)
         if let stop = try seconds(arguments, "stop-timeout") { configuration.stopTimeout = stop }
         if let kill = try seconds(arguments, "kill-timeout") { configuration.killTimeout = kill }
+        configuration.logFiles = try logFiles(arguments, root: absolute(directory))
         let quiet = arguments.has("quiet"), watch = !arguments.has("no-watch"), recursive = arguments.has("recursive")
         let logBook = LogBook()
         let loader = Loader(logging: true, suppressErrors: true, configuration: configuration, logSink: { record in
@@ -102,6 +103,31 @@ enum RunCommand {
             throw UsageError(command: "run", "--\(name) needs a number of seconds from 0 to 86400, got '\(text)'")
         }
         return .milliseconds(Int64((value * 1000).rounded()))
+    }
+
+    /// The log files `--log-dir` and its options ask for, if any.
+    private static func logFiles(_ arguments: ParsedArguments, root: String) throws(UsageError) -> LogFileOptions? {
+        let others = ["log-format", "log-max-bytes", "log-keep"].filter { arguments.values[$0] != nil }
+        guard let directory = arguments.values["log-dir"] else {
+            if let other = others.first { throw UsageError(command: "run", "--\(other) needs --log-dir DIR") }
+            return nil
+        }
+        var options = LogFileOptions(directory: absolute(directory), root: root)
+        if let text = arguments.values["log-format"] {
+            guard let format = LogFileOptions.Format(rawValue: text) else {
+                throw UsageError(command: "run", "--log-format is text or json, got '\(text)'")
+            }
+            options.format = format
+        }
+        if let text = arguments.values["log-max-bytes"] {
+            guard let bytes = Int(text), bytes >= 1024 else { throw UsageError(command: "run", "--log-max-bytes needs a whole number of bytes ≥ 1024, got '\(text)'") }
+            options.maxBytes = bytes
+        }
+        if let text = arguments.values["log-keep"] {
+            guard let keep = Int(text), (0...1000).contains(keep) else { throw UsageError(command: "run", "--log-keep needs a whole number from 0 to 1000, got '\(text)'") }
+            options.keep = keep
+        }
+        return options
     }
 
     /// `$XDG_RUNTIME_DIR` (or /tmp)/luminal-UID-<folder>.state: one per supervised folder and user.
