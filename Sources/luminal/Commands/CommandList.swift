@@ -91,7 +91,13 @@ enum CommandList {
         details: "Calls by outcome, call durations, calls in flight, states, generations, restarts, reloads, faults, missed heartbeats, and each photon file's memory, CPU time and descriptors. `luminal run --metrics ADDRESS:PORT` serves the same text over HTTP for Prometheus.",
         options: [.json, .control])
 
-    static let all = [run, status, start, stop, restart, reload, load, unload, call, logs, events, metrics]
+    static let top = CommandSpec(
+        name: "top", operands: "", operandCount: 0...0,
+        summary: "Show every photon live: state, pid, calls/s, p99 latency, errors, memory, CPU.",
+        details: "Refreshed every second and sized to the terminal. Keys sort the rows: n name, s state, t calls/s, l p99 latency, e errors, r restarts, m memory, c CPU; q quits. Colour follows NO_COLOR. It needs a terminal (exit 64 without one); scripts use `status --json` or `metrics`.",
+        options: [OptionSpec("sort", value: "KEY", "the first order: name, state, calls, latency, errors, restarts, memory or cpu"), .control])
+
+    static let all = [run, status, start, stop, restart, reload, load, unload, call, logs, events, metrics, top]
 
     /// `luminal --help`.
     static var overview: String {
