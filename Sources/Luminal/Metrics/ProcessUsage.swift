@@ -38,6 +38,8 @@ struct ProcessTable: Sendable {
 
     private let entries: [pid_t: Entry]
     private let children: [pid_t: [pid_t]]
+    /// The supervisor's own children by process group.
+    private let adoptedByGroup: [pid_t: [pid_t]]
     private static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
     private static let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
 
@@ -47,11 +49,9 @@ struct ProcessTable: Sendable {
         var children: [pid_t: [pid_t]] = [:]
         var buffer = [UInt8](repeating: 0, count: 1024)
         if let dir = opendir("/proc") {
+            let proc = dirfd(dir)
             while let entry = readdir(dir) {
-                let pid = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    pid_t(String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self))
-                }
-                guard let pid, let stat = Self.readStat(pid, into: &buffer) else { continue }
+                guard let pid = Self.pid(entry), let stat = Self.readStat(pid, in: proc, into: &buffer) else { continue }
                 entries[pid] = stat
                 children[stat.ppid, default: []].append(pid)
             }
@@ -59,6 +59,21 @@ struct ProcessTable: Sendable {
         }
         self.entries = entries
         self.children = children
+        adoptedByGroup = Dictionary(grouping: children[getpid()] ?? []) { entries[$0]?.pgid ?? 0 }
+    }
+
+    /// The pid a `/proc` entry names, if it is a process.
+    private static func pid(_ entry: UnsafeMutablePointer<dirent>) -> pid_t? {
+        let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        var name = UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: UInt8.self)
+        var pid: pid_t = 0
+        guard name.pointee != 0 else { return nil }
+        while name.pointee != 0 {
+            guard name.pointee >= UInt8(ascii: "0"), name.pointee <= UInt8(ascii: "9") else { return nil }
+            pid = pid &* 10 &+ pid_t(name.pointee - UInt8(ascii: "0"))
+            name += 1
+        }
+        return pid
     }
 
     /// What the tree rooted at `root` uses; empty when it is gone.
@@ -66,7 +81,7 @@ struct ProcessTable: Sendable {
         var usage = ProcessUsage()
         var seen: Set<pid_t> = []
         let me = getpid()
-        var pending = [root] + (children[me] ?? []).filter { $0 != root && entries[$0]?.pgid == root }
+        var pending = [root] + (adoptedByGroup[root] ?? [])
         while let pid = pending.popLast() {
             guard pid != me, seen.insert(pid).inserted, let entry = entries[pid] else { continue }
             usage.add(Self.usage(of: pid, entry))
@@ -79,7 +94,7 @@ struct ProcessTable: Sendable {
     static func ownUsage() -> ProcessUsage {
         var buffer = [UInt8](repeating: 0, count: 1024)
         let me = getpid()
-        return readStat(me, into: &buffer).map { usage(of: me, $0) } ?? ProcessUsage()
+        return readStat(me, in: AT_FDCWD, into: &buffer).map { usage(of: me, $0) } ?? ProcessUsage()
     }
 
     private static func usage(of pid: pid_t, _ entry: Entry) -> ProcessUsage {
@@ -99,8 +114,8 @@ struct ProcessTable: Sendable {
     }
 
     /// Parent, group, CPU ticks and resident pages from `/proc/PID/stat`; nil when it is gone.
-    private static func readStat(_ pid: pid_t, into buffer: inout [UInt8]) -> Entry? {
-        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+    private static func readStat(_ pid: pid_t, in proc: Int32, into buffer: inout [UInt8]) -> Entry? {
+        let fd = proc == AT_FDCWD ? open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC) : openat(proc, "\(pid)/stat", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
