@@ -14,16 +14,22 @@ import Synchronization
 /// until writing works again (a removed folder is made again; a removed file is opened again
 /// within a second).
 final class LogFiles: Sendable {
-    /// Records that may wait to be written before newer ones are dropped.
-    static let capacity = 10_000
+    /// Records that may wait to be written before newer ones are dropped (bursts of a hundred
+    /// busy workers fit).
+    static let capacity = 100_000
     /// Bytes of text that may wait to be written before newer records are dropped.
     static let byteCapacity = 16 * 1024 * 1024
 
     let options: LogFileOptions
     private let report: @Sendable (LogLevel, String) -> Void
     private let queue = DispatchQueue(label: "luminal.log-files")
-    private let waiting = Mutex<(records: [(Double, LogRecord)], bytes: Int, draining: Bool, dropped: Int)>(([], 0, false, 0))
+    // Atomics, not a lock: a hundred workers' output threads submit at once.
+    private let waitingRecords = Atomic<Int>(0)
+    private let waitingBytes = Atomic<Int>(0)
+    private let droppedRecords = Atomic<Int>(0)
     // Only touched on `queue`.
+    /// Records taken off the queue and not yet written: written when the queue has no more.
+    nonisolated(unsafe) private var pending: [(Double, LogRecord)] = []
     nonisolated(unsafe) private var files: [String: RotatingFile] = [:]
     /// The logs whose last write failed, and why.
     nonisolated(unsafe) private var failing: [String: SystemError] = [:]
@@ -38,7 +44,7 @@ final class LogFiles: Sendable {
     }
 
     /// Records dropped: not written because too many waited, or refused by the disk or the folder.
-    var dropped: Int { waiting.withLock { $0.dropped } }
+    var dropped: Int { droppedRecords.load(ordering: .relaxed) }
 
     /// Queues `record` to be written, or drops it.
     func submit(_ record: LogRecord) {
@@ -46,35 +52,27 @@ final class LogFiles: Sendable {
         clock_gettime(CLOCK_REALTIME, &now)
         let time = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
         let size = record.message.utf8.count
-        let start = waiting.withLock { state -> Bool in
-            guard state.records.count < Self.capacity, state.records.isEmpty || state.bytes + size <= Self.byteCapacity else {
-                state.dropped += 1
-                return false
-            }
-            state.records.append((time, record))
-            state.bytes += size
-            defer { state.draining = true }
-            return !state.draining
+        let records = waitingRecords.wrappingAdd(1, ordering: .relaxed).newValue
+        let bytes = waitingBytes.wrappingAdd(size, ordering: .relaxed).newValue
+        guard records <= Self.capacity, records == 1 || bytes <= Self.byteCapacity else {
+            waitingRecords.wrappingSubtract(1, ordering: .relaxed)
+            waitingBytes.wrappingSubtract(size, ordering: .relaxed)
+            droppedRecords.wrappingAdd(1, ordering: .relaxed)
+            return
         }
-        if start { queue.async { [self] in drain() } }
+        queue.async { [self] in
+            pending.append((time, record))
+            waitingBytes.wrappingSubtract(size, ordering: .relaxed)
+            // Written in batches: when nothing more waits, or every 4,096 records.
+            guard waitingRecords.wrappingSubtract(1, ordering: .relaxed).newValue == 0 || pending.count >= 4096 else { return }
+            write(pending)
+            pending.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Waits until every queued record was written (or dropped).
     func flush() {
         queue.sync {}
-    }
-
-    /// Writes what waits, batch by batch, until nothing does.
-    private func drain() {
-        while true {
-            let batch = waiting.withLock { state -> [(Double, LogRecord)] in
-                defer { state.records = []; state.bytes = 0 }
-                if state.records.isEmpty { state.draining = false }
-                return state.records
-            }
-            guard !batch.isEmpty else { return }
-            write(batch)
-        }
     }
 
     private func write(_ batch: [(Double, LogRecord)]) {
@@ -109,7 +107,7 @@ final class LogFiles: Sendable {
         if order.contains(where: { failing[$0] == nil }) {
             failing = failing.filter { name, error in order.contains(name) || !error.operation.hasPrefix("open ") }
         }
-        if lost > 0 { waiting.withLock { $0.dropped += lost } }
+        if lost > 0 { droppedRecords.wrappingAdd(lost, ordering: .relaxed) }
         // Reported once when writing starts to fail, and once when every log works again.
         if wasFailing.isEmpty, let (_, failure) = failing.first {
             report(.error, "cannot write the log files in \(options.directory): \(failure); lines are dropped (and counted) until it works again, and no worker waits for it")

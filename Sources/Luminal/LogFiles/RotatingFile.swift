@@ -17,6 +17,8 @@ final class RotatingFile {
     /// The device and inode of the open file, to see that it was removed or replaced.
     private var identity: (dev_t, ino_t) = (0, 0)
     private var regular = true
+    /// How many rotated files there are (`name.log.1` …), once looked for.
+    private var rotated: Int?
 
     init(path: String, maxBytes: Int, keep: Int) {
         self.path = path
@@ -89,11 +91,20 @@ final class RotatingFile {
     }
 
     /// `name.log.(N-1)` → `name.log.N` … `name.log` → `name.log.1`, then a new `name.log`.
+    /// Only the files there are are renamed: the cost follows the files kept, not the limit.
     private func rotate() throws(SystemError) {
         closeFile()
-        _ = unlink("\(path).\(keep)")
-        for index in stride(from: keep - 1, through: 1, by: -1) { _ = rename("\(path).\(index)", "\(path).\(index + 1)") }
+        var count = rotated ?? 0
+        if rotated == nil {
+            while count < keep, access("\(path).\(count + 1)", F_OK) == 0 { count += 1 }
+        }
+        if count == keep {
+            _ = unlink("\(path).\(keep)")
+            count -= 1
+        }
+        for index in stride(from: count, through: 1, by: -1) { _ = rename("\(path).\(index)", "\(path).\(index + 1)") }
         if keep > 0 { _ = rename(path, "\(path).1") } else { _ = unlink(path) }
+        rotated = min(keep, count + 1)
         try openIfNeeded()
     }
 
