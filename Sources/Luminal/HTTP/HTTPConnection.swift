@@ -31,10 +31,18 @@ struct HTTPConnection {
         }
     }
 
-    /// Still sending its request: the first to go when the server is full.
+    /// Still sending its request.
     var isReading: Bool {
         if case .reading = phase { return true }
         return false
+    }
+
+    /// Connected and has sent nothing yet (none read, none waiting to be): the first to go when
+    /// the server is full.
+    var isIdle: Bool {
+        guard case .reading(let bytes) = phase, bytes.isEmpty else { return false }
+        var waiting: Int32 = 0
+        return ioctl(fd, UInt(FIONREAD), &waiting) == 0 && waiting == 0
     }
 
     /// Asked for the metrics, which are being read.

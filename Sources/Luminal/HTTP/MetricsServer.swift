@@ -11,7 +11,8 @@ import _LuminalCShims
 /// per connection (`Connection: close`). A request's head is at most 8 KiB and 64 header lines
 /// (431), and must arrive within `readTimeout` of the connection (408); the response must be taken
 /// within `writeTimeout`, or the connection is closed. At most `connectionLimit` connections are
-/// open: past it, the oldest one that has not finished its request is closed to admit the new one.
+/// open: past it, the oldest one that has sent nothing yet is closed to admit the new one, and if
+/// every one has, the new one is closed.
 /// Only `/metrics` exists (404), only `GET` and `HEAD` are allowed (405), anything not HTTP/1.x is
 /// a 400. Scrapes that arrive while the metrics are being read share that reading.
 public final class MetricsServer: Sendable {
@@ -113,7 +114,7 @@ public final class MetricsServer: Sendable {
                     for index in connections.indices where connections[index].awaitsMetrics { connections[index].respond(.ok, with: delivered) }
                 }
             }
-            if fds[1].revents != 0 { acceptAll(&connections) }
+            // Connections first: a request that has arrived is read before newcomers may push it out.
             let ready = Dictionary(uniqueKeysWithValues: fds.dropFirst(2).map { ($0.fd, $0.revents) })
             let moment = Uptime.now()
             for index in connections.indices {
@@ -124,6 +125,7 @@ public final class MetricsServer: Sendable {
                 if connection.done { Glibc.close(connection.fd) }
                 return connection.done
             }
+            if fds[1].revents != 0 { acceptAll(&connections) }
             if connections.contains(where: \.awaitsMetrics) { readMetrics(loader) }
         }
         connections.forEach { Glibc.close($0.fd) }
@@ -135,13 +137,13 @@ public final class MetricsServer: Sendable {
         }
     }
 
-    /// Accepts every waiting connection, closing the oldest unfinished one when at the limit.
+    /// Accepts every waiting connection, closing the oldest idle one (or the new one) when at the limit.
     private func acceptAll(_ connections: inout [HTTPConnection]) {
         while true {
             let fd = luminal_accept(listener)
             guard fd >= 0 else { return }
             if connections.count >= Self.connectionLimit {
-                if let oldest = connections.firstIndex(where: \.isReading) {
+                if let oldest = connections.firstIndex(where: \.isIdle) {
                     Glibc.close(connections.remove(at: oldest).fd)
                 } else {
                     Glibc.close(fd)
