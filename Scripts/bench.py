@@ -11,10 +11,12 @@ RELEASE = os.path.join(ROOT, ".build", "release")
 MODES = {
     "quick": dict(rounds=3, round_trips=2000, pipelined=20000, window=64, python_round_trips=1000,
                   python_pipelined=5000, spawn_runs=40, peer_samples=1, peer_workers=200, photons=1000,
-                  idle=10, variants="inotify-no-heartbeat", reload_runs=10, reloads=100, callers=4),
+                  idle=10, variants="inotify-no-heartbeat", reload_runs=10, reloads=100, callers=4,
+                  metrics_rounds=2, scrapes=20, scrape_seconds=10, log_photons=100, log_rate=1000, log_seconds=5),
     "full": dict(rounds=5, round_trips=20000, pipelined=200000, window=64, python_round_trips=5000,
                  python_pipelined=20000, spawn_runs=200, peer_samples=5, peer_workers=200, photons=1000,
-                 idle=60, variants="inotify-no-heartbeat,inotify,polling", reload_runs=50, reloads=100, callers=4),
+                 idle=60, variants="inotify-no-heartbeat,inotify,polling", reload_runs=50, reloads=100, callers=4,
+                 metrics_rounds=5, scrapes=60, scrape_seconds=60, log_photons=100, log_rate=1000, log_seconds=10),
 }
 
 # Why a target is missed, from profiling this code on this machine (see "Where the time goes").
@@ -29,6 +31,10 @@ WHY = {
     "heartbeat": "see 'Where the time goes': an idle worker still costs a ping round trip every interval.",
     "lost": "a call failed during a reload: see the error codes.",
     "load": "see 'Where the time goes': what a load does besides the spawn.",
+    "metrics_calls": "the counters are a few relaxed atomic additions per call; a scrape takes a core for tens of ms on a 2-core machine: see the scrape rows.",
+    "scrape": "see 'Where the time goes': a scrape reads /proc for every worker (the floor beside it) and writes ~2 MB of text.",
+    "scrape_cpu": "see 'Where the time goes': each scrape reads /proc for every worker; at one scrape a second that alone is more than the budget.",
+    "log_files": "lines were dropped (counted) or are missing: see the figures.",
 }
 
 
@@ -82,6 +88,11 @@ def measure(m):
     # (the reload copies the photon file beside its runtime, so it takes the file the example links to)
     results["reload_python"] = bench("reload", os.path.realpath(python), m["reload_runs"])
     results["reload_load"] = bench("reload-under-load", chaos, m["reloads"], m["callers"])
+    # 6. Metrics and log files: calls scraped each second against not (alternating rounds),
+    # GET /metrics with 1,000 photons and CPU at one scrape a second, 100 photons into log files.
+    results["metrics_calls"] = bench("metrics-calls", chaos, "echo", m["round_trips"], m["pipelined"], m["window"], m["metrics_rounds"])
+    results["metrics_scrape"] = bench("metrics-scrape", m["photons"], m["scrapes"], m["scrape_seconds"])
+    results["log_files"] = bench("log-files", m["log_photons"], m["log_rate"], m["log_seconds"])
     return results
 
 
@@ -187,6 +198,31 @@ def table(m, results):
         "%d lost of %d%s" % (load["calls_lost"], load["calls_ok"] + load["calls_lost"], codes),
         "reload switch p50 %s (spawn → hello %s); whole reload p50 %s" % (ms(load["switch"]["p50_ms"]), ms(load["spawn_hello"]["p50_ms"]), ms(load["whole_reload"]["p50_ms"])),
         "", "0 lost", load["calls_lost"] == 0, "lost")
+    # 6. Metrics and log files.
+    mc = results["metrics_calls"]
+    quiet, scraped = mc["quiet_round_trip"], mc["scraped_round_trip"]
+    row("Call round trip, metrics scraped every second (p50 / p99; %d rounds each way, alternating)" % mc["rounds"],
+        "%s / %s" % (ms(scraped["p50_ms"]), ms(scraped["p99_ms"])), "not scraped: %s / %s" % (ms(quiet["p50_ms"]), ms(quiet["p99_ms"])),
+        "p50 %.3f×" % (scraped["p50_ms"] / quiet["p50_ms"]), "p50 within 3%",
+        scraped["p50_ms"] <= 1.03 * quiet["p50_ms"], "metrics_calls")
+    row("Pipelined calls, metrics scraped every second (%d scrapes in all)" % mc["scrapes"], "%.0f calls/s" % mc["scraped_pipelined_per_s"],
+        "not scraped: %.0f calls/s" % mc["quiet_pipelined_per_s"], "%.3f×" % (mc["scraped_pipelined_per_s"] / mc["quiet_pipelined_per_s"]),
+        "within 3%", mc["scraped_pipelined_per_s"] >= 0.97 * mc["quiet_pipelined_per_s"], "metrics_calls")
+    sc = results["metrics_scrape"]
+    row("GET /metrics, %d photons (%.1f MB; p50 / p99, n=%d)" % (sc["photons"], sc["bytes"] / 1e6, sc["scrape"]["n"]),
+        "%s / %s" % (ms(sc["scrape"]["p50_ms"]), ms(sc["scrape"]["p99_ms"])),
+        "one pass over /proc reading each process's stat and descriptor count: %s" % ms(sc["procfs_floor"]["p50_ms"]),
+        "%.2f× that pass" % (sc["scrape"]["p50_ms"] / sc["procfs_floor"]["p50_ms"]), "≤ 20 ms p50", sc["scrape"]["p50_ms"] <= 20, "scrape")
+    per_minute = sc["scraped_cpu_s"] * 60 / sc["seconds"]
+    row("Supervisor CPU, %d photons, one scrape a second for %d s (the scraper included)" % (sc["photons"], sc["seconds"]),
+        "%.3f s a minute" % per_minute, "not scraped: %.3f s a minute" % (sc["idle_cpu_s"] * 60 / sc["seconds"]), "",
+        "≤ 0.2 s a minute", per_minute <= 0.2, "scrape_cpu")
+    lf = results["log_files"]
+    total = lf["photons"] * lf["lines_per_photon"]
+    row("%d photons × %d lines/s for %d s into rotating log files (64 KiB each)" % (lf["photons"], lf["lines_per_photon"] // lf["seconds"], lf["seconds"]),
+        "%d lost, %d split, %d repeated of %d (%d files)" % (lf["lines_lost"], lf["lines_split"], lf["lines_repeated"], total, lf["files"]),
+        "supervisor CPU %.2f s over %.1f s; %d dropped and counted" % (lf["supervisor_cpu_s"], lf["elapsed_s"], lf["dropped_counted"]), "",
+        "none lost or split", lf["lines_lost"] == 0 and lf["lines_split"] == 0 and lf["lines_repeated"] == 0, "log_files")
     return rows
 
 

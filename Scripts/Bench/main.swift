@@ -9,6 +9,10 @@ import Glibc
 //                                                   (VARIANTS: inotify,inotify-no-heartbeat,polling)
 //   luminal-bench reload PHOTON_FILE RUNS           last write → new generation serving (watchPhotons)
 //   luminal-bench reload-under-load PHOTON RELOADS CALLERS   calls lost during atomic reloads
+//   luminal-bench metrics-calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW ROUNDS
+//                                                   the call figures scraped each second and not, alternating
+//   luminal-bench metrics-scrape COUNT SCRAPES SECONDS   GET /metrics with COUNT photons; CPU at one scrape a second
+//   luminal-bench log-files COUNT RATE SECONDS      COUNT photons × RATE lines/s into rotating files: lost, split, CPU
 let arguments = Array(CommandLine.arguments.dropFirst())
 func number(_ index: Int) -> Int {
     guard let value = Int(arguments[index]), value > 0 else { fail("'\(arguments[index])' is not a positive count") }
@@ -31,6 +35,12 @@ case ("reload", 3):
     await ReloadLatency.run(photon: arguments[1], runs: number(2))
 case ("reload-under-load", 4):
     await ReloadUnderLoad.run(photon: arguments[1], reloads: number(2), callers: number(3))
+case ("metrics-calls", 7):
+    await MetricsCost.calls(photon: arguments[1], method: arguments[2], roundTrips: number(3), pipelined: number(4), window: number(5), rounds: number(6))
+case ("metrics-scrape", 4):
+    await MetricsCost.scrape(photons: number(1), scrapes: number(2), seconds: number(3))
+case ("log-files", 4):
+    await LogFileLoad.run(photons: number(1), rate: number(2), seconds: number(3))
 default:
-    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS")
+    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS | metrics-calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW ROUNDS | metrics-scrape COUNT SCRAPES SECONDS | log-files COUNT RATE SECONDS")
 }
