@@ -47,6 +47,26 @@ extension Supervisor {
             try await supervisor.stop()
         }
 
+        @Test func reloadsRollbacksAndFaultsAreCountedPerFile() async throws {
+            let supervisor = try await SupervisedFolder { $0.chaos("first") }
+            let file = ["file": Paths.join(supervisor.photons.path, "first")]
+            #expect(try await supervisor.client("reload", "first").code == 0)
+            // A frame that is not JSON: the worker is killed for breaking the protocol, and restarted.
+            #expect(try await supervisor.client("call", "first", "raw", #"{"hex": "000000027b78"}"#).code == 1)
+            try await waitUntil("the fault counted and the photon back") {
+                let metrics = try Exposition(try await supervisor.client("metrics").output.joined(separator: "\n") + "\n")
+                return metrics.value("luminal_file_protocol_faults_total", file) == 1 && metrics.value("luminal_photon_up", ["photon": "first"]) == 1
+            }
+            supervisor.photons.script("first", "echo broken >&2\nexit 3")
+            #expect(try await supervisor.client("reload", "first").code == 5)
+            let metrics = try Exposition(try await supervisor.client("metrics").output.joined(separator: "\n") + "\n")
+            #expect(metrics.value("luminal_file_reloads_total", file) == 1)
+            #expect(metrics.value("luminal_file_rollbacks_total", file) == 1)
+            #expect(metrics.value("luminal_file_missed_heartbeats_total", file) == 0)
+            #expect(metrics.value("luminal_photon_info", ["photon": "first"].merging(file) { $1 }) == 1)
+            try await supervisor.stop()
+        }
+
         @Test func theEndpointServesMetricsAndRefusesEverythingElse() async throws {
             let supervisor = try await SupervisedFolder(options: ["--no-watch", "--metrics", "127.0.0.1:0"]) { $0.chaos("first") }
             let port = try await metricsPort(supervisor)

@@ -63,6 +63,8 @@ extension Loader {
         if failures.isEmpty, let clash = groupClash(records, prepared) { failures.append(clash) }
         if let (index, failure) = failures.min(by: { $0.0 < $1.0 }) {
             await rollBack(records, prepared: prepared, failed: records[index], failure: failure)
+            // A restart is carried out as a reload; the metrics count it as a restart only.
+            if !restart { records.forEach { FileCounters.count($0.core.counters.rollbacks) } }
             let serving = records[index].core.read { $0.serving?.number ?? 0 }
             var error = LoaderError(.reloadRolledBack, "reload of \(records[index].file.path) rolled back at step '\(failure.step.rawValue)': \(failure.error.message); generation \(serving) keeps serving",
                                     photon: failure.error.photon, file: records[index].file.path, exit: failure.error.exit)
@@ -73,6 +75,7 @@ extension Loader {
         var retiring: [Retiring] = []
         for (index, record) in records.enumerated() {
             let (switched, old) = switchOver(record, to: prepared[index]!, restart: restart)
+            if !restart { FileCounters.count(record.core.counters.reloads) }
             handlers += switched
             if let old { retiring.append(old) }
         }
@@ -146,7 +149,6 @@ extension Loader {
                 ? (failure.step, failure.error.message)
                 : (ReloadStep.group, "\(failed.file.path) failed at step '\(failure.step.rawValue)'")
             context.log(.error, "reload of \(record.file.path) rolled back at step '\(step.rawValue)': \(reason)", file: record.file.path)
-            FileCounters.count(record.core.counters.rollbacks)
             context.events.emit(.reloadRolledBack(file: record.file.path, step: step, reason: reason))
         }
     }
@@ -187,7 +189,6 @@ extension Loader {
                                   startedAfter: new.startedAfter, drainedAfter: began.duration(to: drained),
                                   stoppedAfter: drained.duration(to: clock.now), oldEnding: stop.ending)
         context.log(.info, "reloaded \(report.file): generation \(report.fromGeneration) → \(report.toGeneration) (pid \(report.newPID))", file: report.file)
-        FileCounters.count(old.core.counters.reloads)
         context.events.emit(.reloaded(report))
     }
 }
