@@ -47,11 +47,15 @@ struct ProcessTable: Sendable {
     init() {
         var entries: [pid_t: Entry] = [:]
         var children: [pid_t: [pid_t]] = [:]
-        var buffer = [UInt8](repeating: 0, count: 1024)
         if let dir = opendir("/proc") {
             let proc = dirfd(dir)
+            var pids: [pid_t] = []
             while let entry = readdir(dir) {
-                guard let pid = Self.pid(entry), let stat = Self.readStat(pid, in: proc, into: &buffer) else { continue }
+                if let pid = Self.pid(entry) { pids.append(pid) }
+            }
+            // The reads are the kernel's work, one process at a time: spread over the cores.
+            for (pid, stat) in zip(pids, parallelMap(pids) { Self.readStat($0, in: proc) }) {
+                guard let stat else { continue }
                 entries[pid] = stat
                 children[stat.ppid, default: []].append(pid)
             }
@@ -92,9 +96,8 @@ struct ProcessTable: Sendable {
 
     /// What this process uses.
     static func ownUsage() -> ProcessUsage {
-        var buffer = [UInt8](repeating: 0, count: 1024)
         let me = getpid()
-        return readStat(me, in: AT_FDCWD, into: &buffer).map { usage(of: me, $0) } ?? ProcessUsage()
+        return readStat(me, in: AT_FDCWD).map { usage(of: me, $0) } ?? ProcessUsage()
     }
 
     private static func usage(of pid: pid_t, _ entry: Entry) -> ProcessUsage {
@@ -114,13 +117,14 @@ struct ProcessTable: Sendable {
     }
 
     /// Parent, group, CPU ticks and resident pages from `/proc/PID/stat`; nil when it is gone.
-    private static func readStat(_ pid: pid_t, in proc: Int32, into buffer: inout [UInt8]) -> Entry? {
+    private static func readStat(_ pid: pid_t, in proc: Int32) -> Entry? {
         let fd = proc == AT_FDCWD ? open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC) : openat(proc, "\(pid)/stat", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        return buffer.withUnsafeBufferPointer { bytes in
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buffer -> Entry? in
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            guard count > 0 else { return nil }
+            let bytes = UnsafeBufferPointer(buffer)
             // The command name may hold spaces and parentheses: the fields start after the last ')'.
             guard let close = bytes[..<count].lastIndex(of: UInt8(ascii: ")")) else { return nil }
             var fields: [UInt64] = []
