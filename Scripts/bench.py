@@ -12,11 +12,13 @@ MODES = {
     "quick": dict(rounds=3, round_trips=2000, pipelined=20000, window=64, python_round_trips=1000,
                   python_pipelined=5000, spawn_runs=40, peer_samples=1, peer_workers=200, photons=1000,
                   idle=10, variants="inotify-no-heartbeat", reload_runs=10, reloads=100, callers=4,
-                  cancel_runs=200, crashes=100, limit_spawns=40, leak_seconds=15),
+                  cancel_runs=200, crashes=100, limit_spawns=40, leak_seconds=15,
+                  metrics_rounds=2, scrapes=20, scrape_seconds=10, log_photons=100, log_rate=1000, log_seconds=5),
     "full": dict(rounds=5, round_trips=20000, pipelined=200000, window=64, python_round_trips=5000,
                  python_pipelined=20000, spawn_runs=200, peer_samples=5, peer_workers=200, photons=1000,
                  idle=60, variants="inotify-no-heartbeat,inotify,polling", reload_runs=50, reloads=100, callers=4,
-                 cancel_runs=500, crashes=100, limit_spawns=200, leak_seconds=60),
+                 cancel_runs=500, crashes=100, limit_spawns=200, leak_seconds=60,
+                 metrics_rounds=5, scrapes=60, scrape_seconds=60, log_photons=100, log_rate=1000, log_seconds=10),
 }
 
 # Why a target is missed, from profiling this code on this machine (see "Where the time goes").
@@ -37,6 +39,10 @@ WHY = {
     "retry": "a call failed across a crash: see the error codes (poisonCall means a call was in flight in two killed generations).",
     "limits": "see Scripts/bench-notes.md: the contained spawn (clone3 with CLONE_VM | CLONE_VFORK, a stack mapped per spawn, the cgroup made and opened).",
     "recycle": "a call failed, or the sampled peak passed threshold + one interval's growth: see the figures.",
+    "metrics_calls": "the counters are a few relaxed atomic additions per call; a scrape takes a core for tens of ms on a 2-core machine: see the scrape rows.",
+    "scrape": "see 'Where the time goes': a scrape reads /proc for every worker (the floor beside it) and writes ~2 MB of text.",
+    "scrape_cpu": "see 'Where the time goes': each scrape reads /proc for every worker; at one scrape a second that alone is more than the budget.",
+    "log_files": "lines were dropped (counted) or are missing: see the figures.",
 }
 
 
@@ -95,6 +101,11 @@ def measure(m):
     results["crash_retry"] = bench("crash-retry", chaos, m["crashes"], m["callers"])
     results["spawn_limits"] = bench("spawn-limits", chaos, m["limit_spawns"])
     results["recycle_leak"] = bench("recycle-leak", chaos, m["leak_seconds"], m["callers"])
+    # 7. Metrics and log files: calls scraped each second against not (alternating rounds),
+    # GET /metrics with 1,000 photons and CPU at one scrape a second, 100 photons into log files.
+    results["metrics_calls"] = bench("metrics-calls", chaos, "echo", m["round_trips"], m["pipelined"], m["window"], m["metrics_rounds"])
+    results["metrics_scrape"] = bench("metrics-scrape", m["photons"], m["scrapes"], m["scrape_seconds"])
+    results["log_files"] = bench("log-files", m["log_photons"], m["log_rate"], m["log_seconds"])
     return results
 
 
@@ -236,6 +247,31 @@ def table(m, results):
         "%d failed of %d%s; %d recycles; peak %.1f MiB" % (leak["calls_failed"], leak["calls_ok"] + leak["calls_failed"], codes, leak["recycles"], leak["peak_mib"]),
         "threshold + one interval's growth: %.0f MiB" % ceiling, "",
         "0 failed, peak ≤ %.0f MiB" % ceiling, leak["calls_failed"] == 0 and leak["recycles"] > 0 and leak["peak_mib"] <= ceiling, "recycle")
+    # 7. Metrics and log files.
+    mc = results["metrics_calls"]
+    quiet, scraped = mc["quiet_round_trip"], mc["scraped_round_trip"]
+    row("Call round trip, metrics scraped every second (p50 / p99; %d rounds each way, alternating)" % mc["rounds"],
+        "%s / %s" % (ms(scraped["p50_ms"]), ms(scraped["p99_ms"])), "not scraped: %s / %s" % (ms(quiet["p50_ms"]), ms(quiet["p99_ms"])),
+        "p50 %.3f×" % (scraped["p50_ms"] / quiet["p50_ms"]), "p50 within 3%",
+        scraped["p50_ms"] <= 1.03 * quiet["p50_ms"], "metrics_calls")
+    row("Pipelined calls, metrics scraped every second (%d scrapes in all)" % mc["scrapes"], "%.0f calls/s" % mc["scraped_pipelined_per_s"],
+        "not scraped: %.0f calls/s" % mc["quiet_pipelined_per_s"], "%.3f×" % (mc["scraped_pipelined_per_s"] / mc["quiet_pipelined_per_s"]),
+        "within 3%", mc["scraped_pipelined_per_s"] >= 0.97 * mc["quiet_pipelined_per_s"], "metrics_calls")
+    sc = results["metrics_scrape"]
+    row("GET /metrics, %d photons (%.1f MB; p50 / p99, n=%d)" % (sc["photons"], sc["bytes"] / 1e6, sc["scrape"]["n"]),
+        "%s / %s" % (ms(sc["scrape"]["p50_ms"]), ms(sc["scrape"]["p99_ms"])),
+        "one pass over /proc reading each process's stat and descriptor count: %s" % ms(sc["procfs_floor"]["p50_ms"]),
+        "%.2f× that pass" % (sc["scrape"]["p50_ms"] / sc["procfs_floor"]["p50_ms"]), "≤ 20 ms p50", sc["scrape"]["p50_ms"] <= 20, "scrape")
+    per_minute = sc["scraped_cpu_s"] * 60 / sc["seconds"]
+    row("Supervisor CPU, %d photons, one scrape a second for %d s (the scraper included)" % (sc["photons"], sc["seconds"]),
+        "%.3f s a minute" % per_minute, "not scraped: %.3f s a minute" % (sc["idle_cpu_s"] * 60 / sc["seconds"]), "",
+        "≤ 0.2 s a minute", per_minute <= 0.2, "scrape_cpu")
+    lf = results["log_files"]
+    total = lf["photons"] * lf["lines_per_photon"]
+    row("%d photons × %d lines/s for %d s into rotating log files (64 KiB each)" % (lf["photons"], lf["lines_per_photon"] // lf["seconds"], lf["seconds"]),
+        "%d lost, %d split, %d repeated of %d (%d files)" % (lf["lines_lost"], lf["lines_split"], lf["lines_repeated"], total, lf["files"]),
+        "supervisor CPU %.2f s over %.1f s; %d dropped and counted" % (lf["supervisor_cpu_s"], lf["elapsed_s"], lf["dropped_counted"]), "",
+        "none lost or split", lf["lines_lost"] == 0 and lf["lines_split"] == 0 and lf["lines_repeated"] == 0, "log_files")
     return rows
 
 

@@ -8,6 +8,19 @@ enum CallLatency {
     static func run(photon: String, method: String, roundTrips: Int, pipelined: Int, window: Int) async {
         let loader = Loader()
         let handler = await startedPhoton(at: photon, in: loader)
+        let figures = await measure(handler, method, roundTrips: roundTrips, pipelined: pipelined, window: window)
+        await loader.unloadAll()
+        var report = Report("calls")
+        report["photon"] = .string(photon)
+        report.add("round_trip", Stats(figures.roundTrips))
+        report["pipelined_per_s"] = .double(figures.perSecond)
+        report["window"] = .int(Int64(window))
+        report.print()
+    }
+
+    /// `roundTrips` calls one at a time (after a warm-up), then `pipelined` calls from `window`
+    /// callers at once: each round trip, and the calls a second of the second part.
+    static func measure(_ handler: Handler, _ method: String, roundTrips: Int, pipelined: Int, window: Int) async -> (roundTrips: [Duration], perSecond: Double) {
         let params: JSONValue = ["who": "bench"]
         for _ in 0..<min(1000, roundTrips) { await call(handler, method, params) }
         var samples: [Duration] = []
@@ -26,14 +39,7 @@ enum CallLatency {
                 }
             }
         }
-        let elapsed = milliseconds(start.duration(to: clock.now)) / 1000
-        await loader.unloadAll()
-        var report = Report("calls")
-        report["photon"] = .string(photon)
-        report.add("round_trip", Stats(samples))
-        report["pipelined_per_s"] = .double(Double(pipelined) / elapsed)
-        report["window"] = .int(Int64(window))
-        report.print()
+        return (samples, Double(pipelined) / (milliseconds(start.duration(to: clock.now)) / 1000))
     }
 
     private static func call(_ handler: Handler, _ method: String, _ params: JSONValue) async {

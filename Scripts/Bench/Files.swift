@@ -34,16 +34,8 @@ func copyFile(_ source: String, to target: String, mode: mode_t) {
 func removeTree(_ path: String) {
     var info = stat()
     guard lstat(path, &info) == 0 else { return }
-    if info.st_mode & S_IFMT == S_IFDIR, let dir = opendir(path) {
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            // Read in place up to the NUL: `entry.pointee` would copy all 256 bytes of d_name,
-            // past the end of the last entry in the C library's buffer.
-            let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
-            let name = String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(dir)
+    if info.st_mode & S_IFMT == S_IFDIR {
+        let names = entries(of: path)
         names.forEach { removeTree(path + "/" + $0) }
         rmdir(path)
     } else {
@@ -62,4 +54,34 @@ func executablePath() -> String {
     var buffer = [CChar](repeating: 0, count: 4096)
     let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
     return String(decoding: buffer.prefix(max(0, n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// User + system CPU seconds of this process.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// The names in `folder`, without `.` and `..`.
+func entries(of folder: String) -> [String] {
+    guard let dir = opendir(folder) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        // Read in place up to the NUL: `entry.pointee` would copy all 256 bytes of d_name,
+        // past the end of the last entry in the C library's buffer.
+        let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        let name = String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
+/// `count` photon files `p0` … in `folder`, each a script running chaos-photon's serving photon.
+func writeChaosPhotons(_ count: Int, in folder: String) {
+    let photon = parent(executablePath()) + "/chaos-photon"
+    for index in 0..<count {
+        writeFile(folder + "/p\(index)", Array("#!/bin/sh\nexec '\(photon)' serve p\(index)\n".utf8), mode: 0o755)
+    }
 }

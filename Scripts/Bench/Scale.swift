@@ -29,10 +29,7 @@ enum Scale {
     static func run(count: Int, seconds: Int, variants: [Variant]) async {
         let folder = makeTemporaryFolder()
         defer { removeTree(folder) }
-        let photon = parent(executablePath()) + "/chaos-photon"
-        for index in 0..<count {
-            writeFile(folder + "/p\(index)", Array("#!/bin/sh\nexec '\(photon)' serve p\(index)\n".utf8), mode: 0o755)
-        }
+        writeChaosPhotons(count, in: folder)
         let clock = ContinuousClock()
         var start = clock.now
         let pids = (0..<count).map { BareSpawn.spawn(folder + "/p\($0)") }
@@ -71,13 +68,6 @@ enum Scale {
             report["\(name)_unload_s"] = .double(milliseconds(start.duration(to: clock.now)) / 1000)
         }
         report.print()
-    }
-
-    /// User + system CPU seconds of this process.
-    private static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     /// VmRSS of this process, from /proc/self/status.

@@ -13,6 +13,10 @@ import Glibc
 //   luminal-bench crash-retry PHOTON CRASHES CALLERS   calls failed while an idempotent method's worker is killed
 //   luminal-bench spawn-limits PHOTON RUNS          spawn → hello bare, in a cgroup, and with limits and a user
 //   luminal-bench recycle-leak PHOTON SECONDS CALLERS   a photon leaking 10 MiB/s recycled at 100 MiB under calls
+//   luminal-bench metrics-calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW ROUNDS
+//                                                   the call figures scraped each second and not, alternating
+//   luminal-bench metrics-scrape COUNT SCRAPES SECONDS   GET /metrics with COUNT photons; CPU at one scrape a second
+//   luminal-bench log-files COUNT RATE SECONDS      COUNT photons × RATE lines/s into rotating files: lost, split, CPU
 let arguments = Array(CommandLine.arguments.dropFirst())
 func number(_ index: Int) -> Int {
     guard let value = Int(arguments[index]), value > 0 else { fail("'\(arguments[index])' is not a positive count") }
@@ -43,6 +47,12 @@ case ("spawn-limits", 3):
     await SpawnLimits.run(photon: arguments[1], runs: number(2))
 case ("recycle-leak", 4):
     await RecycleLeak.run(photon: arguments[1], seconds: number(2), callers: number(3))
+case ("metrics-calls", 7):
+    await MetricsCost.calls(photon: arguments[1], method: arguments[2], roundTrips: number(3), pipelined: number(4), window: number(5), rounds: number(6))
+case ("metrics-scrape", 4):
+    await MetricsCost.scrape(photons: number(1), scrapes: number(2), seconds: number(3))
+case ("log-files", 4):
+    await LogFileLoad.run(photons: number(1), rate: number(2), seconds: number(3))
 default:
-    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS | cancel PHOTON RUNS | crash-retry PHOTON CRASHES CALLERS | spawn-limits PHOTON RUNS | recycle-leak PHOTON SECONDS CALLERS")
+    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS | cancel PHOTON RUNS | crash-retry PHOTON CRASHES CALLERS | spawn-limits PHOTON RUNS | recycle-leak PHOTON SECONDS CALLERS | metrics-calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW ROUNDS | metrics-scrape COUNT SCRAPES SECONDS | log-files COUNT RATE SECONDS")
 }

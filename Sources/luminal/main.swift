@@ -24,6 +24,9 @@ do throws(UsageError) {
         if spec.name == CommandList.run.name {
             try RunCommand.main(parsed)
         }
+        if spec.name == CommandList.top.name {
+            try TopCommand.main(spec, parsed)
+        }
         try ClientCommand.main(spec, parsed)
     }
 } catch {

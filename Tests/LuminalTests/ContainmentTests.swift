@@ -50,6 +50,10 @@ extension Supervisor {
                 let relative = String(inside.split(separator: "\n").first { $0.hasPrefix("0::") }?.dropFirst(3) ?? "")
                 #expect(!relative.isEmpty && path.hasSuffix(relative), "\(inside)")
                 #expect(Paths.kind(path) == .directory)
+                // What the tree uses, in status: the worker holds fds 0-4 at least.
+                let usage = try #require(handler.statusJSON["usage"])
+                #expect((usage["processes"]?.intValue ?? 0) >= 1 && (usage["residentBytes"]?.intValue ?? 0) > 0)
+                #expect((usage["openFiles"]?.intValue ?? 0) >= 5 && usage["cpuSeconds"]?.doubleValue != nil, "\(usage)")
                 try await loader.reloadPhoton(handler)
                 guard case .cgroup(let next)? = handler.containment?.holder else {
                     Issue.record("no cgroup after the reload")

@@ -39,7 +39,7 @@ extension Supervisor.Containment {
         try await withLoader { loader, folder in
             // The threshold sits above what this build of the worker holds when idle.
             let probe = try await started(loader, folder.chaos("probe"))
-            let idle = try #require(await loader.files[probe.filePath]?.core.read { $0.serving?.connection.tree.residentBytes() })
+            let idle = try #require(await loader.files[probe.filePath]?.core.read { $0.serving.map { Int64($0.connection.tree.usage().residentBytes) } })
             let threshold = idle / 1_048_576 + 48
             let events = EventLog(loader)
             let handler = try await started(loader, try package(folder, "leaky", #""recycle": {"memory": "\#(threshold)M", "interval": 0.05}"#))

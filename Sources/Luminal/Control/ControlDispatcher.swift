@@ -69,6 +69,8 @@ struct ControlDispatcher: Sendable {
                 guard delivery == .sent else { break }
             }
             return nil
+        case .metrics:
+            return .string(await loader.metrics())
         }
     }
 

@@ -5,10 +5,14 @@ extension Handler {
     public var isHealthy: Bool { state == .started }
 
     /// The handler as `luminal status --json` shows it, read in one piece, with how its worker
-    /// is contained and limited.
+    /// is contained and limited and what its whole tree uses (shared by the photons of a file).
     public var statusJSON: JSONValue {
         guard case .object(var fields) = snapshot.statusJSON else { return snapshot.statusJSON }
         fields["containment"] = containment?.json ?? nil
+        fields["usage"] = usage.map { usage in
+            ["processes": .int(Int64(usage.processes)), "residentBytes": .int(Int64(usage.residentBytes)),
+             "cpuSeconds": .double(usage.cpuSeconds), "openFiles": .int(Int64(usage.openDescriptors))]
+        } ?? nil
         return .object(fields)
     }
 }
@@ -70,5 +74,5 @@ extension LogBook.Entry {
 
 extension Duration {
     /// Seconds, as a JSON number.
-    var seconds: JSONValue { .double(Double(components.seconds) + Double(components.attoseconds) / 1e18) }
+    var seconds: JSONValue { .double(fractionalSeconds) }
 }

@@ -14,6 +14,8 @@ final class FileCore: Sendable {
     /// The photon file's path.
     let path: String
     let context: LoaderContext
+    /// Reloads, rollbacks, faults and missed heartbeats, for the metrics.
+    let counters = FileCounters()
     private let lifecycle: Mutex<FileLifecycle<Worker>>
     /// Wakes calls that wait for the next generation.
     let changes = LifecycleChanges()
@@ -98,17 +100,21 @@ final class FileCore: Sendable {
                     (number == lifecycle.servingNumber ? lifecycle.members : [], lifecycle.generation(number)?.pid ?? 0)
                 } ?? ([], 0)
                 let tag = names.isEmpty ? Paths.name(path) : names.joined(separator: ",")
-                context.log(stream == .stderr ? .warning : .info, text, file: path, tag: tag)
+                context.log(stream == .stderr ? .warning : .info, text, file: path, tag: tag, stream: stream)
                 context.events.emit(.log(LogLine(file: path, photons: names, pid: pid, stream: stream, text: text)))
             },
             event: { photon, name, data in
                 context.events.emit(.photonEvent(photon: photon, file: path, name: name, data: data))
             },
             fault: { [weak self] fault in
-                self?.apply(.ended(number: number, ending: .faulted(fault.description), at: .now, random: .random(in: 0...1)))
+                guard let self else { return }
+                FileCounters.count(counters.protocolFaults)
+                apply(.ended(number: number, ending: .faulted(fault.description), at: .now, random: .random(in: 0...1)))
             },
             unresponsive: { [weak self] timeout in
-                self?.apply(.ended(number: number, ending: .unresponsive(timeout), at: .now, random: .random(in: 0...1)))
+                guard let self else { return }
+                FileCounters.count(counters.missedHeartbeats)
+                apply(.ended(number: number, ending: .unresponsive(timeout), at: .now, random: .random(in: 0...1)))
             },
             exited: { [weak self] status, overLimit in
                 let ending = overLimit.map { GenerationEnding.overLimit(status, $0) } ?? .exited(status)

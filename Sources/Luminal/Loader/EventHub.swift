@@ -8,7 +8,10 @@ final class EventHub: Sendable {
         var dropped = 0
     }
 
-    private let subscribers = Mutex<(next: Int, streams: [Int: Subscriber])>((0, [:]))
+    private let subscribers = Mutex<(next: Int, streams: [Int: Subscriber], dropped: Int)>((0, [:], 0))
+
+    /// Events dropped for subscribers that fell behind, since the hub was made (one per subscriber missing it).
+    var dropped: Int { subscribers.withLock { $0.dropped } }
 
     /// A new stream of every event from now on. If it falls 10,000 events behind, newer events
     /// are dropped and counted, and an `eventsDropped` event marks the gap once it catches up.
@@ -33,7 +36,10 @@ final class EventHub: Sendable {
                 if subscriber.dropped > 0, case .enqueued = subscriber.continuation.yield(.eventsDropped(count: subscriber.dropped)) {
                     state.streams[key]!.dropped = 0
                 }
-                if case .dropped = subscriber.continuation.yield(event) { state.streams[key]!.dropped += 1 }
+                if case .dropped = subscriber.continuation.yield(event) {
+                    state.streams[key]!.dropped += 1
+                    state.dropped += 1
+                }
             }
         }
     }

@@ -10,6 +10,8 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     /// The photon file it comes from (an executable, or a package folder).
     public let filePath: String
     let core: FileCore
+    /// What its calls came to, for the metrics.
+    let calls = CallMetrics()
 
     init(name: String, core: FileCore) {
         self.name = name
@@ -48,6 +50,9 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     /// How the worker serving it is contained and limited (its cgroup or the process-tree
     /// rules, each limit and whether this host enforces it, its identity); nil while none serves.
     public var containment: ContainmentReport? { core.read { $0.serving?.connection.containment } }
+    /// What the serving worker's whole tree uses now (its cgroup's processes and CPU time where it
+    /// has one); nil while none serves.
+    var usage: ProcessUsage? { core.read { $0.serving?.connection }?.tree.usage() }
 
     /// "greeter (photons/greeter.py, started, pid 812)".
     public var description: String {
@@ -100,6 +105,21 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     /// `poisonCall` (and a `poisonCall` event) and is not sent again. Other methods fail as the
     /// worker ends.
     public func call(_ method: String, params: JSONValue = nil, timeout: Duration? = nil) async throws(LoaderError) -> JSONValue {
+        // The one place a call's outcome is counted: where it is known, whichever generation took it.
+        let began = calls.began()
+        do {
+            let result = try await deliver(method, params: params, timeout: timeout)
+            calls.ended(.ok, since: began)
+            return result
+        } catch {
+            calls.ended(CallOutcome(error.code), since: began)
+            throw error
+        }
+    }
+
+    /// Sends the call to the serving generation; again to the one serving now if it met one
+    /// being replaced, and to the next generation if an idempotent call met a crash.
+    private func deliver(_ method: String, params: JSONValue, timeout: Duration?) async throws(LoaderError) -> JSONValue {
         let timeout = timeout ?? core.context.configuration.callTimeout
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now + $0 }

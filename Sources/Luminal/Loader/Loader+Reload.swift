@@ -63,6 +63,8 @@ extension Loader {
         if failures.isEmpty, let clash = groupClash(records, prepared) { failures.append(clash) }
         if let (index, failure) = failures.min(by: { $0.0 < $1.0 }) {
             await rollBack(records, prepared: prepared, failed: records[index], failure: failure)
+            // A restart is carried out as a reload; the metrics count it as a restart only.
+            if !restart { records.forEach { FileCounters.count($0.core.counters.rollbacks) } }
             let serving = records[index].core.read { $0.serving?.number ?? 0 }
             var error = LoaderError(.reloadRolledBack, "reload of \(records[index].file.path) rolled back at step '\(failure.step.rawValue)': \(failure.error.message); generation \(serving) keeps serving",
                                     photon: failure.error.photon, file: records[index].file.path, exit: failure.error.exit)
@@ -73,6 +75,7 @@ extension Loader {
         var retiring: [Retiring] = []
         for (index, record) in records.enumerated() {
             let (switched, old) = switchOver(record, to: prepared[index]!, restart: restart)
+            if !restart { FileCounters.count(record.core.counters.reloads) }
             handlers += switched
             if let old { retiring.append(old) }
         }

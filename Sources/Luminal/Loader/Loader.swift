@@ -55,7 +55,7 @@ public actor Loader {
                 configuration: LoaderConfiguration = LoaderConfiguration(), logSink: LogSink? = nil) {
         self.logging = logging
         self.suppressErrors = suppressErrors
-        context = LoaderContext(configuration: configuration, log: Logger(enabled: logging, sink: logSink))
+        context = LoaderContext(configuration: configuration, log: Logger(enabled: logging, sink: logSink, files: configuration.logFiles))
         ProcessSetup.prepare()
     }
 
@@ -94,7 +94,7 @@ public actor Loader {
     /// Waits until every log record so far has reached the log sink (records are handed over on a
     /// queue of their own, so that a slow sink never blocks a worker). Call before exiting.
     public nonisolated func flushLog() {
-        context.log.queue.flush()
+        context.log.flush()
     }
 
     /// A new stream of everything that happens to this loader's photons from now on. A consumer

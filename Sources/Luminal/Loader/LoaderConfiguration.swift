@@ -26,6 +26,8 @@ public struct LoaderConfiguration: Sendable {
     /// recorded there left behind (it was killed outright) are killed. nil: none. Default nil;
     /// `luminal run` uses one per folder in the runtime directory.
     public var stateFile: String?
+    /// Where the log also goes, as files rotated by size (nil: nowhere but the log sink). Needs `logging`.
+    public var logFiles: LogFileOptions?
     /// The largest frame accepted from or sent to a worker, in bytes. Default 16 MiB.
     public var frameCap: Int = Frame.defaultCap
     /// The most bytes of calls that may wait to be written to one worker's fd 3 (a worker that

@@ -15,7 +15,7 @@ final class LogQueue: Sendable {
 
     private let sink: LogSink
     private let queue = DispatchQueue(label: "luminal.log")
-    private let state = Mutex<(waiting: Int, bytes: Int, dropped: Int)>((0, 0, 0))
+    private let state = Mutex<(waiting: Int, bytes: Int, dropped: Int, droppedEver: Int)>((0, 0, 0, 0))
 
     init(sink: @escaping LogSink) {
         self.sink = sink
@@ -27,6 +27,7 @@ final class LogQueue: Sendable {
         let admitted = state.withLock { state -> Bool in
             guard state.waiting < Self.capacity, state.waiting == 0 || state.bytes + size <= Self.byteCapacity else {
                 state.dropped += 1
+                state.droppedEver += 1
                 return false
             }
             state.waiting += 1
@@ -48,6 +49,9 @@ final class LogQueue: Sendable {
             }
         }
     }
+
+    /// Records dropped since the queue was made.
+    var dropped: Int { state.withLock { $0.droppedEver } }
 
     /// Waits until every queued record reached the sink.
     func flush() {

@@ -30,6 +30,8 @@ public struct LogRecord: Sendable {
     public let file: String?
     /// The photon it is tagged with (for worker output: the file's photons, joined by ",").
     public let tag: String?
+    /// For worker output: the stream it was written on.
+    public var stream: OutputStream?
 }
 
 /// Where log records go.
@@ -40,14 +42,29 @@ public typealias LogSink = @Sendable (LogRecord) -> Void
 struct Logger: Sendable {
     let enabled: Bool
     let queue: LogQueue
+    /// The log files, when asked for (`LoaderConfiguration.logFiles`): every record goes there too.
+    let files: LogFiles?
 
-    init(enabled: Bool, sink: LogSink?) {
+    init(enabled: Bool, sink: LogSink?, files options: LogFileOptions? = nil) {
         self.enabled = enabled
-        queue = LogQueue(sink: sink ?? Logger.standardError)
+        let queue = LogQueue(sink: sink ?? Logger.standardError)
+        self.queue = queue
+        files = options.map { options in
+            LogFiles(options: options) { level, text in queue.submit(LogRecord(level: level, message: text, file: nil, tag: nil)) }
+        }
     }
 
-    func callAsFunction(_ level: LogLevel, _ message: String, file: String? = nil, tag: String? = nil) {
-        if enabled { queue.submit(LogRecord(level: level, message: message, file: file, tag: tag)) }
+    func callAsFunction(_ level: LogLevel, _ message: String, file: String? = nil, tag: String? = nil, stream: OutputStream? = nil) {
+        guard enabled else { return }
+        let record = LogRecord(level: level, message: message, file: file, tag: tag, stream: stream)
+        queue.submit(record)
+        files?.submit(record)
+    }
+
+    /// Waits until every record so far reached the sink and the log files.
+    func flush() {
+        queue.flush()
+        files?.flush()
     }
 
     /// Writes "[tag] message" or "luminal: level: message" lines to standard error.

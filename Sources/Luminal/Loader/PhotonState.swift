@@ -20,14 +20,24 @@ public enum PhotonState: Sendable, Hashable, CustomStringConvertible {
     /// Short text, e.g. "crashed (signal 9 (SIGKILL))".
     public var description: String {
         switch self {
+        case .crashed(let exit): "\(name) (\(exit))"
+        case .faulted(let reason): "\(name) (\(reason))"
+        case .quarantined(let failure): "\(name) (\(failure.rawValue))"
+        default: name
+        }
+    }
+
+    /// The state without its details: "started", "crashed", "quarantined", …
+    var name: String {
+        switch self {
         case .ready: "ready"
         case .starting: "starting"
         case .started: "started"
         case .stopping: "stopping"
         case .stopped: "stopped"
-        case .crashed(let exit): "crashed (\(exit))"
-        case .faulted(let reason): "faulted (\(reason))"
-        case .quarantined(let failure): "quarantined (\(failure.rawValue))"
+        case .crashed: "crashed"
+        case .faulted: "faulted"
+        case .quarantined: "quarantined"
         }
     }
 

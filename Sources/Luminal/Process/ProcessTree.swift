@@ -66,14 +66,12 @@ struct ProcessTree: Sendable {
         return exited
     }
 
-    /// The resident memory of every member, in bytes (`/proc/PID/statm`).
-    func residentBytes() -> Int64 {
-        let page = Int64(sysconf(Int32(_SC_PAGESIZE)))
-        return members().reduce(0) { total, member in
-            let statm = (try? Paths.read("/proc/\(member.pid)/statm", limit: 256)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            let pages = statm.split(separator: " ").dropFirst().first.flatMap { Int64($0) } ?? 0
-            return total + pages * page
-        }
+    /// What the members use now; with a cgroup, its CPU time is the cgroup's (`cpu.stat`),
+    /// which counts members that have ended too.
+    func usage() -> ProcessUsage {
+        var usage = ProcessTable.usage(of: members().map(\.pid))
+        if let seconds = cgroup?.cpuSeconds { usage.cpuSeconds = seconds }
+        return usage
     }
 
     /// Removes the worker's cgroup once nothing is left in it.

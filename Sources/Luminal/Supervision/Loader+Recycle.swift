@@ -54,7 +54,7 @@ extension Loader {
             return .age(servingSince.duration(to: now), limit: limit)
         }
         if let limit = policy.memoryBytes {
-            let bytes = worker.tree.residentBytes()
+            let bytes = Int64(worker.tree.usage().residentBytes)
             if bytes > limit { return .memory(bytes: bytes, limit: limit) }
         }
         return nil

@@ -47,7 +47,7 @@ extension ControlRequest {
             if method?.isEmpty ?? true { throw fault("needs a non-empty 'method'") }
         case .logs:
             if targets.count > 1 { throw fault("takes at most one photon, got \(targets.count)") }
-        case .events:
+        case .events, .metrics:
             if !targets.isEmpty { throw fault("takes no targets") }
         }
         if targets.contains(where: \.isEmpty) { throw fault("has an empty target") }

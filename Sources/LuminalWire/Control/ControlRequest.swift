@@ -26,6 +26,8 @@ public struct ControlRequest: Sendable, Hashable {
         case logs
         /// Follow the supervisor's events.
         case events
+        /// The supervisor's and its photons' metrics, in Prometheus' text exposition format.
+        case metrics
     }
 
     /// The control protocol version this build speaks.

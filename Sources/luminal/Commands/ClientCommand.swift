@@ -97,6 +97,9 @@ enum ClientCommand {
             for outcome in items { Console.out(Render.outcome(outcome, verb: request.command == .stop ? "stopped" : "unloaded")) }
         case .call:
             Console.out(Render.text(result))
+        case .metrics:
+            // The exposition ends with a newline of its own.
+            Console.out(String((result.stringValue ?? "").dropLast()))
         case .logs, .events:
             break
         }

@@ -20,6 +20,11 @@ enum CommandList {
             OptionSpec("stop-timeout", value: "SECONDS", "finalizers and shutdown, before SIGTERM (default 5)"),
             OptionSpec("kill-timeout", value: "SECONDS", "after SIGTERM, before SIGKILL (default 5)"),
             OptionSpec("quiet", short: "q", "print photon output only, not Luminal's own messages"),
+            OptionSpec("log-dir", value: "DIR", "also write each photon file's output to DIR/NAME.log and Luminal's own log to DIR/luminal.log, rotated by size"),
+            OptionSpec("log-format", value: "FORMAT", "text (default) or json: one object per line with time, photon, file, stream, text"),
+            OptionSpec("log-max-bytes", value: "BYTES", "rotate a log file before it passes this size (default 10485760)"),
+            OptionSpec("log-keep", value: "N", "rotated files kept per log, NAME.log.1 (newest) to NAME.log.N (default 5)"),
+            OptionSpec("metrics", value: "[ADDRESS:]PORT", "serve Prometheus metrics at http://ADDRESS:PORT/metrics (ADDRESS defaults to 127.0.0.1; 0.0.0.0 for every interface)"),
         ])
 
     static let status = CommandSpec(
@@ -80,7 +85,19 @@ enum CommandList {
         details: "", options: [OptionSpec("follow", short: "f", "follow (the default; accepted for symmetry with logs)"), .json, .control])
 
     /// All of them.
-    static let all = [run, status, start, stop, restart, reload, load, unload, call, logs, events]
+    static let metrics = CommandSpec(
+        name: "metrics", operands: "", operandCount: 0...0,
+        summary: "Print the supervisor's and its photons' metrics (Prometheus text format).",
+        details: "Calls by outcome, call durations, calls in flight, states, generations, restarts, reloads, faults, missed heartbeats, and each photon file's memory, CPU time and descriptors. `luminal run --metrics ADDRESS:PORT` serves the same text over HTTP for Prometheus.",
+        options: [.json, .control])
+
+    static let top = CommandSpec(
+        name: "top", operands: "", operandCount: 0...0,
+        summary: "Show every photon live: state, pid, calls/s, p99 latency, errors, memory, CPU.",
+        details: "Refreshed every second and sized to the terminal. Keys sort the rows: n name, s state, t calls/s, l p99 latency, e errors, r restarts, m memory, c CPU; q quits. Colour follows NO_COLOR. It needs a terminal (exit 64 without one); scripts use `status --json` or `metrics`.",
+        options: [OptionSpec("sort", value: "KEY", "the first order: name, state, calls, latency, errors, restarts, memory or cpu"), .control])
+
+    static let all = [run, status, start, stop, restart, reload, load, unload, call, logs, events, metrics, top]
 
     /// `luminal --help`.
     static var overview: String {

@@ -15,6 +15,7 @@ enum RunCommand {
         configuration.stateFile = arguments.values["state"] ?? defaultStateFile(for: directory)
         if let stop = try seconds(arguments, "stop-timeout") { configuration.stopTimeout = stop }
         if let kill = try seconds(arguments, "kill-timeout") { configuration.killTimeout = kill }
+        configuration.logFiles = try logFiles(arguments, root: absolute(directory))
         let quiet = arguments.has("quiet"), watch = !arguments.has("no-watch"), recursive = arguments.has("recursive")
         let logBook = LogBook()
         let loader = Loader(logging: true, suppressErrors: true, configuration: configuration, logSink: { record in
@@ -32,6 +33,7 @@ enum RunCommand {
             Console.error("luminal run: cannot serve the control socket: \(error); choose another with --control PATH")
             exit(ExitCode.cannotListen.rawValue)
         }
+        let metrics = try metricsServer(arguments, loader: loader, control: control)
         let shutdown = Shutdown(loader: loader, control: control, notifier: notifier)
         Task {
             do throws(LoaderError) {
@@ -55,7 +57,25 @@ enum RunCommand {
             notifier?.notify(["READY=1", "STATUS=\(summary)", "MAINPID=\(getpid())"])
             if let notifier, let interval = notifier.watchdogInterval { await keepWatchdogFed(notifier, every: interval / 2, loader: loader) }
         }
-        withExtendedLifetime(shutdown) { parkMainThread() }
+        withExtendedLifetime((shutdown, metrics)) { parkMainThread() }
+    }
+
+    /// The HTTP endpoint `--metrics [ADDRESS:]PORT` asks for (loopback when no address is given), if any.
+    private static func metricsServer(_ arguments: ParsedArguments, loader: Loader, control: ControlServer) throws(UsageError) -> MetricsServer? {
+        guard let text = arguments.values["metrics"] else { return nil }
+        let (host, portText) = text.lastIndex(of: ":").map { (String(text[..<$0]), String(text[text.index(after: $0)...])) } ?? ("", text)
+        guard let port = UInt16(portText) else {
+            throw UsageError(command: "run", "--metrics needs [ADDRESS:]PORT with a port from 0 to 65535, e.g. 127.0.0.1:9464, got '\(text)'")
+        }
+        do {
+            let server = try MetricsServer(loader: loader, host: host.isEmpty ? "127.0.0.1" : host, port: port)
+            Console.error("luminal: metrics on http://\(server.host):\(server.port)/metrics")
+            return server
+        } catch {
+            Console.error("luminal run: cannot serve metrics on \(text): \(error); choose another with --metrics ADDRESS:PORT")
+            control.close()
+            exit(ExitCode.cannotListen.rawValue)
+        }
     }
 
     /// Keeps the main thread waiting for the rest of the process's life; the work runs on queues
@@ -83,6 +103,31 @@ enum RunCommand {
             throw UsageError(command: "run", "--\(name) needs a number of seconds from 0 to 86400, got '\(text)'")
         }
         return .milliseconds(Int64((value * 1000).rounded()))
+    }
+
+    /// The log files `--log-dir` and its options ask for, if any.
+    private static func logFiles(_ arguments: ParsedArguments, root: String) throws(UsageError) -> LogFileOptions? {
+        let others = ["log-format", "log-max-bytes", "log-keep"].filter { arguments.values[$0] != nil }
+        guard let directory = arguments.values["log-dir"] else {
+            if let other = others.first { throw UsageError(command: "run", "--\(other) needs --log-dir DIR") }
+            return nil
+        }
+        var options = LogFileOptions(directory: absolute(directory), root: root)
+        if let text = arguments.values["log-format"] {
+            guard let format = LogFileOptions.Format(rawValue: text) else {
+                throw UsageError(command: "run", "--log-format is text or json, got '\(text)'")
+            }
+            options.format = format
+        }
+        if let text = arguments.values["log-max-bytes"] {
+            guard let bytes = Int(text), bytes >= 1024 else { throw UsageError(command: "run", "--log-max-bytes needs a whole number of bytes ≥ 1024, got '\(text)'") }
+            options.maxBytes = bytes
+        }
+        if let text = arguments.values["log-keep"] {
+            guard let keep = Int(text), (0...1000).contains(keep) else { throw UsageError(command: "run", "--log-keep needs a whole number from 0 to 1000, got '\(text)'") }
+            options.keep = keep
+        }
+        return options
     }
 
     /// `$XDG_RUNTIME_DIR` (or /tmp)/luminal-UID-<folder>.state: one per supervised folder and user.

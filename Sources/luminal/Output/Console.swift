@@ -15,7 +15,8 @@ enum Console {
         write(text + "\n", to: 2)
     }
 
-    private static func write(_ text: String, to fd: Int32) {
+    /// Writes `text` as it is to `fd`.
+    static func write(_ text: String, to fd: Int32) {
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
