@@ -173,7 +173,9 @@ extension Supervisor.Watch {
             try await rig.settle()
             await pass.value
             try await rig.settle()
-            #expect(alpha.generation == 3)
+            // The reload in progress may have read the last save already (generation 2 runs it);
+            // if not, the file is acted on again once that reload is over (generation 3).
+            #expect(alpha.generation >= 2)
             #expect(alpha.checksum == (try Self.checksum([rig.alpha])))
             #expect(try await alpha.call("echo", params: "last") == "last")
         }
