@@ -70,7 +70,9 @@ public final class LogBook: Sendable {
             while state.count > capacity || (state.bytes > byteCapacity && state.count > 1) {
                 state.dropOldest()
             }
-            for follower in state.followers.values { follower.yield(entry) }
+            for (id, follower) in state.followers {
+                if case .terminated = follower.yield(entry) { state.followers[id] = nil }
+            }
         }
     }
 
@@ -83,14 +85,12 @@ public final class LogBook: Sendable {
     /// The records appended from now on, until the stream's consumer stops iterating.
     public func follow() -> AsyncStream<Entry> {
         let (stream, continuation) = AsyncStream.makeStream(of: Entry.self, bufferingPolicy: .bufferingOldest(capacity))
-        let id = state.withLock { state in
+        state.withLock { state in
             state.followerIDs += 1
             state.followers[state.followerIDs] = continuation
-            return state.followerIDs
         }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.followers.removeValue(forKey: id) }
-        }
+        // Dropped at the next `yield` once finished, not by an `onTermination` taking the lock
+        // (see `EventHub.subscribe`: that would deadlock with an append resuming the follower).
         return stream
     }
 }

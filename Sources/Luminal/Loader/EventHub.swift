@@ -17,18 +17,18 @@ final class EventHub: Sendable {
     /// are dropped and counted, and an `eventsDropped` event marks the gap once it catches up.
     func subscribe() -> AsyncStream<LoaderEvent> {
         let (stream, continuation) = AsyncStream<LoaderEvent>.makeStream(bufferingPolicy: .bufferingOldest(10_000))
-        let key = subscribers.withLock { state in
-            defer { state.next += 1 }
+        subscribers.withLock { state in
             state.streams[state.next] = Subscriber(continuation: continuation)
-            return state.next
+            state.next += 1
         }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.subscribers.withLock { $0.streams.removeValue(forKey: key) }
-        }
+        // No `onTermination` that takes the lock: it runs inside the cancellation of the stream's
+        // consumer, holding that task's status lock, while `emit` may hold this lock and be
+        // resuming that very task, which needs its status lock: a deadlock. A finished stream
+        // says so to the next `yield`, and is dropped then.
         return stream
     }
 
-    /// Delivers `event` to every subscriber.
+    /// Delivers `event` to every subscriber, and forgets the subscribers whose streams ended.
     func emit(_ event: LoaderEvent) {
         subscribers.withLock { state in
             for key in state.streams.keys {
@@ -36,9 +36,14 @@ final class EventHub: Sendable {
                 if subscriber.dropped > 0, case .enqueued = subscriber.continuation.yield(.eventsDropped(count: subscriber.dropped)) {
                     state.streams[key]!.dropped = 0
                 }
-                if case .dropped = subscriber.continuation.yield(event) {
+                switch subscriber.continuation.yield(event) {
+                case .dropped:
                     state.streams[key]!.dropped += 1
                     state.dropped += 1
+                case .terminated:
+                    state.streams[key] = nil
+                default:
+                    break
                 }
             }
         }

@@ -60,7 +60,12 @@ enum Spawner {
             let closeFrom: Int32 = request.protocolPipes ? 5 : 3
             let pid = try ChildRegistry.shared.spawning { () throws(SystemError) -> pid_t in
                 if let contained = request.contained {
-                    return try containedSpawn(request, contained, childFDs: childFDs, closeFrom: closeFrom)
+                    // posix_spawn opens /dev/null onto fd 0 itself; here it is one more source.
+                    let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+                    guard devNull >= 0 else { throw SystemError(errno: errno, "open /dev/null") }
+                    let input = try lifted(devNull)
+                    defer { closeQuietly(input) }
+                    return try containedSpawn(request, contained, childFDs: [(input, 0)] + childFDs, closeFrom: closeFrom)
                 }
                 return try posixSpawn(request, childFDs: childFDs, closeFrom: closeFrom)
             }
