@@ -27,9 +27,9 @@ public struct LogFileOptions: Sendable, Hashable {
         self.root = root
     }
 
-    /// The longest log name (before `.log`): with `.log.1000`, the last rotated name a `keep` of
-    /// 1,000 makes, it fills NAME_MAX (255 bytes).
-    static let nameLimit = 255 - ".log.1000".utf8.count
+    /// The longest log name (before `.log`): with `.log.N`, N the last rotated file kept, it
+    /// fills NAME_MAX (255 bytes); 249 bytes at the default `keep`, 246 at 1,000.
+    var nameLimit: Int { 255 - ".log.".utf8.count - String(max(keep, 1)).utf8.count }
 
     /// Makes the folder if it is missing (mode 0750) and checks that it may hold the logs: every
     /// folder on its path owned by root or this user and writable by no one else (`OwnedFolder`).
@@ -49,12 +49,12 @@ public struct LogFileOptions: Sendable, Hashable {
         guard let path else { return "luminal" }
         let relative = root.flatMap { root in path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : nil } ?? Paths.name(path)
         var bytes = relative.utf8.map { Self.keptInName($0) ? $0 : UInt8(ascii: "_") }
-        guard bytes != Array(relative.utf8) || relative == "luminal" || bytes.count > Self.nameLimit else { return relative }
+        guard bytes != Array(relative.utf8) || relative == "luminal" || bytes.count > nameLimit else { return relative }
         var digest = SHA256()
         Array(path.utf8).withUnsafeBytes { digest.update($0) }
         let mark = "~" + digest.finalizeHex().prefix(12)
-        if bytes.count > Self.nameLimit - mark.utf8.count {
-            bytes.removeLast(bytes.count - (Self.nameLimit - mark.utf8.count))
+        if bytes.count > nameLimit - mark.utf8.count {
+            bytes.removeLast(bytes.count - (nameLimit - mark.utf8.count))
             // Not inside a character: drop a cut-off sequence's lead and continuation bytes.
             while let last = bytes.last, last & 0x80 != 0 {
                 let lead = last & 0xC0 == 0xC0
