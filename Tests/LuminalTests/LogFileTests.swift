@@ -7,7 +7,7 @@ import LuminalWire
 
 extension Supervisor {
     /// `luminal run --log-dir`: one file per photon file and one for the supervisor, rotated by
-    /// size without losing or splitting a line; a folder or disk that refuses is reported once.
+    /// size without losing or splitting a line; a folder, file or disk that refuses is reported once.
     @Suite struct LogFilesOnDisk {
         @Test func rotationKeepsEveryLineWholeAndInOrder() async throws {
             let logs = PhotonFolder()
@@ -55,7 +55,7 @@ extension Supervisor {
             try await supervisor.stop()
         }
 
-        @Test func aFullDiskIsReportedOnceAndBlocksNothing() async throws {
+        @Test func aRefusedFileIsReportedOnceItsLinesCountedAndBlocksNothing() async throws {
             let logs = PhotonFolder()
             defer { logs.remove() }
             #expect(symlink("/dev/full", Paths.join(logs.path, "first.log")) == 0)
@@ -63,25 +63,31 @@ extension Supervisor {
             for _ in 0..<3 {
                 #expect(try await supervisor.client("call", "first", "lines", #"{"count": 100}"#).code == 0)
             }
-            try await supervisor.run.line { $0.contains("cannot write the log files in \(logs.path)") && $0.contains("No space left on device") }
+            try await supervisor.run.line { $0.contains("cannot write the log file \(Paths.join(logs.path, "first.log"))") && $0.contains("a symlink") }
             try await waitUntil("the dropped lines counted") {
                 let metrics = try Exposition(try await supervisor.client("metrics").output.joined(separator: "\n") + "\n")
                 return metrics.value("luminal_log_file_lines_dropped_total") ?? 0 >= 300
             }
             #expect(try await supervisor.client("call", "first", "echo", "1").output == ["1"])
-            #expect(supervisor.run.lines.filter { $0.contains("cannot write the log files") }.count == 1)
+            #expect(supervisor.run.lines.filter { $0.contains("cannot write the log file") }.count == 1)
             try await supervisor.stop()
         }
 
-        @Test func anUnwritableFolderIsReportedOnceAndWritingResumesWhenItIsBack() async throws {
+        @Test func aFolderReplacedByAFileIsReportedOnceAndWritingResumesWhenItIsBack() async throws {
             let scratch = PhotonFolder()
             defer { scratch.remove() }
             let logs = Paths.join(scratch.path, "logs")
-            // A plain file where the folder should be: neither it nor its files can be made.
-            _ = scratch.write("logs", "not a folder")
             let supervisor = try await SupervisedFolder(options: ["--no-watch", "--log-dir", logs]) { $0.chaos("first") }
-            #expect(try await supervisor.client("call", "first", "lines", #"{"count": 10}"#).code == 0)
-            try await supervisor.run.line { $0.contains("cannot write the log files in \(logs)") }
+            #expect(try await supervisor.client("call", "first", "print", #"{"text": "before"}"#).code == 0)
+            try await waitUntil("the first line written") { Self.lines(in: logs, "first").contains { $0.hasSuffix("[first] before") } }
+            // A plain file where the folder was: neither it nor its files can be made.
+            let file = scratch.write("not-a-folder", "not a folder")
+            scratch.remove(logs)
+            #expect(rename(file, logs) == 0)
+            try await waitUntil("the folder reported") {
+                _ = try await supervisor.client("call", "first", "lines", #"{"count": 10}"#)
+                return supervisor.run.lines.contains { $0.contains("cannot write the log files in \(logs)") }
+            }
             #expect(try await supervisor.client("status", "first").code == 0)
             #expect(unlink(logs) == 0)
             try await waitUntil("writing again") {

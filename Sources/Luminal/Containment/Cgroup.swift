@@ -24,15 +24,13 @@ struct Cgroup: Sendable, Hashable {
         return Cgroup(path: path)
     }
 
-    /// Writes `value` to the control file `name`.
+    /// Writes `value` to the control file `name`, opened relative to the folder without following a symlink.
     func write(_ name: String, _ value: String) throws(SystemError) {
-        let file = Paths.join(path, name)
-        let fd = open(file, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError(errno: errno, "open \(file)") }
+        let fd = try OwnedFolder.kernel(path).openExisting(name, O_WRONLY)
         defer { closeQuietly(fd) }
         let bytes = Array(value.utf8)
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else { throw SystemError(errno: errno, "write \(value) to \(file)") }
+        guard written == bytes.count else { throw SystemError(errno: errno, "write \(value) to \(Paths.join(path, name))") }
     }
 
     /// The text of the control file `name`, nil if it cannot be read.

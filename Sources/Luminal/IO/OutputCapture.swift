@@ -14,8 +14,8 @@ public enum OutputStream: String, Sendable, Hashable {
 /// Drains one of a worker's output pipes into lines, so a worker never blocks on its output.
 /// The event loop wakes it; reading happens on the worker's queue.
 ///
-/// A line longer than `maxLineLength` bytes is delivered in chunks of that size; invalid UTF-8
-/// is repaired with U+FFFD. Callbacks run on the worker's queue.
+/// A line longer than `maxLineLength` bytes is delivered in pieces of at most that size, cut
+/// between UTF-8 characters; invalid UTF-8 is repaired with U+FFFD. Callbacks run on the worker's queue.
 final class OutputCapture: @unchecked Sendable {
     /// Longest line delivered in one piece.
     static let maxLineLength = 64 * 1024
@@ -104,13 +104,29 @@ final class OutputCapture: @unchecked Sendable {
         emitFullPieces()
     }
 
-    /// Delivers the held part of the current line in pieces of `maxLineLength`, keeping the rest.
+    /// Delivers the held part of the current line in pieces of at most `maxLineLength`, keeping
+    /// the rest; a piece never ends inside a UTF-8 character (`pieceEnd`).
     private func emitFullPieces() {
         while partial.count >= Self.maxLineLength {
-            emit(partial[..<Self.maxLineLength])
-            partial.removeFirst(Self.maxLineLength)
+            let end = Self.pieceEnd(partial)
+            emit(partial[..<end])
+            partial.removeFirst(end)
             continued = true
         }
+    }
+
+    /// Where a piece of `bytes` (at least `maxLineLength` of them) ends: at `maxLineLength`,
+    /// or up to 3 bytes before it when a multi-byte UTF-8 sequence starts there and would end
+    /// past it, so that the character goes whole into the next piece. Invalid bytes are cut
+    /// anywhere (each becomes U+FFFD as before).
+    static func pieceEnd(_ bytes: [UInt8]) -> Int {
+        let limit = maxLineLength
+        var start = limit - 1
+        // Back to the lead byte of the sequence the last byte of the piece belongs to.
+        while start > limit - 4, bytes[start] & 0xC0 == 0x80 { start -= 1 }
+        let lead = bytes[start]
+        let length = lead & 0xE0 == 0xC0 ? 2 : lead & 0xF0 == 0xE0 ? 3 : lead & 0xF8 == 0xF0 ? 4 : 1
+        return start + length > limit && length > 1 ? start : limit
     }
 
     private func emit(_ bytes: some Collection<UInt8>) {

@@ -41,25 +41,30 @@ enum UnixSocket {
 
     /// A non-blocking stream socket listening at `path`, readable and writable by its owner only.
     ///
-    /// A socket file left at `path` by a supervisor that is gone is replaced; one that still
-    /// answers is not (`EADDRINUSE`).
+    /// Its folder must pass `OwnedFolder` (a sticky folder such as /tmp is allowed): the socket is
+    /// made through the folder's descriptor (`/proc/self/fd/N/name`), with its mode set on the
+    /// socket before `bind` creates the file, so no path is followed after the folder was checked
+    /// and no `chmod` by path is needed. A socket file left at `path` by a supervisor that is gone
+    /// is replaced; one that still answers is not (`EADDRINUSE`), nor is anything else there.
     static func listen(at path: String) throws(SystemError) -> Int32 {
-        if Paths.kind(path) != .missing {
-            if let live = try? connect(to: path) {
+        let folder = try OwnedFolder.open(Paths.parent(path), allowingSticky: true)
+        let name = Paths.name(path)
+        let throughFolder = "/proc/self/fd/\(folder.fd)/\(name)"
+        if let info = folder.status(of: name) {
+            guard info.st_mode & S_IFMT == S_IFSOCK else {
+                throw SystemError(errno: EEXIST, "listen on \(path): a file that is not a socket is in the way")
+            }
+            if let live = try? connect(to: throughFolder) {
                 closeQuietly(live)
                 throw SystemError(errno: EADDRINUSE, "listen on \(path): another supervisor answers there")
             }
-            var info = stat()
-            guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else {
-                throw SystemError(errno: EEXIST, "listen on \(path): a file that is not a socket is in the way")
-            }
-            unlink(path)
+            folder.remove(name)
         }
         let fd = try make(Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue))
         do throws(SystemError) {
             // Clients are checked by their credentials too; the mode keeps other users from connecting at all.
-            if try withAddress(path, { Glibc.bind(fd, $0, $1) }) != 0 { throw SystemError(errno: errno, "bind \(path)") }
-            if chmod(path, 0o600) != 0 { throw SystemError(errno: errno, "chmod 0600 \(path)") }
+            if fchmod(fd, 0o600) != 0 { throw SystemError(errno: errno, "fchmod 0600 the socket for \(path)") }
+            if try withAddress(throughFolder, { Glibc.bind(fd, $0, $1) }) != 0 { throw SystemError(errno: errno, "bind \(path)") }
             if Glibc.listen(fd, 64) != 0 { throw SystemError(errno: errno, "listen on \(path)") }
             return fd
         } catch {

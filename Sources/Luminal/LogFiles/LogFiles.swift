@@ -9,16 +9,22 @@ import Synchronization
 /// the supervisor's records to `luminal.log`, on a queue of its own.
 ///
 /// Never blocks whoever logs: at most `capacity` records and `byteCapacity` bytes wait; past
-/// that, records are dropped and counted (`dropped`). A folder that disappears or cannot be
-/// written, or a full disk, drops the lines it refuses and is reported once, through `report`,
-/// until writing works again (a removed folder is made again; a removed file is opened again
-/// within a second).
+/// that, records are dropped and counted (`dropped`). The folder is opened through
+/// `OwnedFolder` (every folder on its path owned by root or this user and writable by no one
+/// else) and every file in it without following a symlink (`RotatingFile`). A folder that
+/// disappears, is replaced or cannot be written, a full disk, or a file that is refused (a
+/// symlink, FIFO or hard link planted there) drops the lines it refuses, and is reported through
+/// `report` once when it begins and once when it is over (`FailureEpisodes`), for the folder and
+/// for each file apart. A removed folder is made again; a removed file is opened again within a
+/// second.
 final class LogFiles: Sendable {
     /// Records that may wait to be written before newer ones are dropped (bursts of a hundred
     /// busy workers fit).
     static let capacity = 100_000
     /// Bytes of text that may wait to be written before newer records are dropped.
     static let byteCapacity = 16 * 1024 * 1024
+    /// The mode of a log folder Luminal makes.
+    static let folderMode: mode_t = 0o750
 
     let options: LogFileOptions
     private let report: @Sendable (LogLevel, String) -> Void
@@ -30,17 +36,19 @@ final class LogFiles: Sendable {
     // Only touched on `queue`.
     /// Records taken off the queue and not yet written: written when the queue has no more.
     nonisolated(unsafe) private var pending: [(Double, LogRecord)] = []
+    /// The log folder, while it is open; opened again (and checked again) when it is not.
+    nonisolated(unsafe) private var folder: OwnedFolder?
     nonisolated(unsafe) private var files: [String: RotatingFile] = [:]
-    /// The logs whose last write failed, and why.
-    nonisolated(unsafe) private var failing: [String: SystemError] = [:]
+    /// The failures being reported: the folder's (key `""`) and each log's (its file name).
+    nonisolated(unsafe) private var episodes = FailureEpisodes()
     nonisolated(unsafe) private var lastCheck: UInt64 = 0
 
     /// Writes with `options`; `report` is told (once) when writing fails and when it works again.
     init(options: LogFileOptions, report: @escaping @Sendable (LogLevel, String) -> Void) {
         self.options = options
         self.report = report
-        // A folder that cannot be made is reported at the first write.
-        _ = mkdir(options.directory, 0o755)
+        // A folder that cannot be opened is reported at the first write.
+        folder = try? OwnedFolder.open(options.directory, creating: Self.folderMode)
     }
 
     /// Records dropped: not written because too many waited, or refused by the disk or the folder.
@@ -76,49 +84,80 @@ final class LogFiles: Sendable {
     }
 
     private func write(_ batch: [(Double, LogRecord)]) {
-        let moment = Uptime.now()
-        if moment &- lastCheck > 1_000_000_000 {
-            lastCheck = moment
-            files.values.forEach { $0.checkStillThere() }
+        let now = Uptime.now()
+        if now &- lastCheck > 1_000_000_000 {
+            lastCheck = now
+            checkStillThere()
         }
         var lines: [String: [[UInt8]]] = [:]
         var order: [String] = []
         for (time, record) in batch {
             // Worker output goes to its photon file's log; the supervisor's own records to its log.
-            let name = options.logName(for: record.tag == nil ? nil : record.file)
+            let name = options.logName(for: record.tag == nil ? nil : record.file) + ".log"
             if lines[name] == nil { order.append(name) }
             lines[name, default: []].append(Array(format(record, at: time).utf8))
         }
         var lost = 0
-        let wasFailing = failing
         for name in order {
-            let file = file(named: name)
-            var result = file.write(lines[name]!)
-            if result.error?.errno == ENOENT {
-                // The folder went: make it again and try once more.
-                _ = mkdir(options.directory, 0o755)
-                result = file.write(lines[name]!)
+            var result: (written: Int, error: SystemError?)
+            do throws(SystemError) {
+                result = file(named: name).write(lines[name]!, in: try openFolder())
+                if result.error?.errno == ENOENT {
+                    // The folder went: make it again and try once more.
+                    dropFolder()
+                    result = file(named: name).write(lines[name]!, in: try openFolder())
+                }
+                if let episode = episodes.succeeded("", at: now) {
+                    report(.info, "writing the log files in \(options.directory) again (it had failed: \(episode.error); \(episode.dropped) lines were dropped)")
+                }
+            } catch {
+                lost += lines[name]!.count
+                if episodes.failed("", error, dropped: lines[name]!.count, at: now) {
+                    report(.error, "cannot write the log files in \(options.directory): \(error); lines are dropped (and counted) until it works again, and no worker waits for it")
+                }
+                continue
             }
-            failing[name] = result.error
-            lost += lines[name]!.count - result.written
-        }
-        // A log written to shows the folder is back: logs that could not be opened in it are
-        // tried again at their next line, and no longer count as failing.
-        if order.contains(where: { failing[$0] == nil }) {
-            failing = failing.filter { name, error in order.contains(name) || !error.operation.hasPrefix("open ") }
+            let refused = lines[name]!.count - result.written
+            lost += refused
+            let path = Paths.join(options.directory, name)
+            if let error = result.error {
+                if episodes.failed(name, error, dropped: refused, at: now) {
+                    report(.error, "cannot write the log file \(path): \(error); its lines are dropped (and counted) until it works again, and no worker waits for it")
+                }
+            } else if let episode = episodes.succeeded(name, at: now) {
+                report(.info, "writing the log file \(path) again (it had failed: \(episode.error); \(episode.dropped) lines were dropped)")
+            }
         }
         if lost > 0 { droppedRecords.wrappingAdd(lost, ordering: .relaxed) }
-        // Reported once when writing starts to fail, and once when every log works again.
-        if wasFailing.isEmpty, let (_, failure) = failing.first {
-            report(.error, "cannot write the log files in \(options.directory): \(failure); lines are dropped (and counted) until it works again, and no worker waits for it")
-        } else if !wasFailing.isEmpty, failing.isEmpty, let (_, was) = wasFailing.first {
-            report(.info, "writing the log files in \(options.directory) again (it had failed: \(was))")
-        }
+    }
+
+    /// The log folder, opened (made, checked) again if it is not open.
+    private func openFolder() throws(SystemError) -> OwnedFolder {
+        if let folder { return folder }
+        let opened = try OwnedFolder.open(options.directory, creating: Self.folderMode)
+        folder = opened
+        return opened
+    }
+
+    /// Forgets the folder and closes its files: the next write opens them again by path.
+    private func dropFolder() {
+        folder = nil
+        files = [:]
+    }
+
+    /// Drops the folder if its path no longer names it (removed, renamed, replaced), and closes
+    /// each file its name no longer names, so that the next write opens them again.
+    private func checkStillThere() {
+        guard let folder else { return }
+        var atPath = stat(), open = stat()
+        guard stat(options.directory, &atPath) == 0, fstat(folder.fd, &open) == 0,
+              atPath.st_dev == open.st_dev, atPath.st_ino == open.st_ino else { return dropFolder() }
+        files.values.forEach { $0.checkStillThere(in: folder) }
     }
 
     private func file(named name: String) -> RotatingFile {
         if let file = files[name] { return file }
-        let file = RotatingFile(path: Paths.join(options.directory, name + ".log"), maxBytes: options.maxBytes, keep: options.keep)
+        let file = RotatingFile(name: name, maxBytes: options.maxBytes, keep: options.keep)
         files[name] = file
         return file
     }

@@ -15,7 +15,7 @@ enum SurvivorCleanup {
     /// Returns the pids it killed. Throws if another live supervisor owns the state file.
     static func takeOver(_ stateFile: String) throws(LoaderError) -> [pid_t] {
         var killed: [pid_t] = []
-        if let recorded = recordedSupervisor(stateFile) {
+        if let recorded = try recordedSupervisor(stateFile) {
             if recorded.pid != getpid(), Procfs.stat(recorded.pid)?.startTime == recorded.startTime {
                 throw LoaderError(.threadManagerAlreadyRunning, "state file \(stateFile) belongs to a supervisor that is still running (pid \(recorded.pid)); use another state file", file: stateFile)
             }
@@ -23,25 +23,24 @@ enum SurvivorCleanup {
         }
         let me = Procfs.stat(getpid())?.startTime ?? 0
         let text = "\(getpid()) \(me)\n"
-        let temporary = stateFile + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            let failure = SystemError(errno: errno, "open")
-            throw LoaderError(.spawnFailed, "cannot write the state file \(stateFile): \(failure)", file: stateFile)
+        do throws(SystemError) {
+            try StateFolder.open(stateFile).replace(Paths.name(stateFile), with: Array(text.utf8))
+        } catch {
+            throw LoaderError(.spawnFailed, "cannot write the state file \(stateFile): \(error)", file: stateFile)
         }
-        Array(text.utf8).withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        rename(temporary, stateFile)
         return killed
     }
 
     /// Removes the state file of this run (after a clean shutdown).
     static func release(_ stateFile: String) {
-        if recordedSupervisor(stateFile)?.pid == getpid() { unlink(stateFile) }
+        guard (try? recordedSupervisor(stateFile))?.pid == getpid() else { return }
+        (try? StateFolder.open(stateFile))?.remove(Paths.name(stateFile))
     }
 
-    private static func recordedSupervisor(_ stateFile: String) -> (pid: pid_t, startTime: UInt64)? {
-        guard let bytes = try? Paths.read(stateFile, limit: 4096) else { return nil }
+    /// The supervisor the state file records; nil if there is none. Throws if the file cannot be
+    /// trusted (`StateFolder.read`): a root supervisor must not signal what another user wrote.
+    private static func recordedSupervisor(_ stateFile: String) throws(LoaderError) -> (pid: pid_t, startTime: UInt64)? {
+        guard let bytes = try StateFolder.read(stateFile) else { return nil }
         let fields = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace)
         guard fields.count >= 2, let pid = pid_t(fields[0]), let start = UInt64(fields[1]) else { return nil }
         return (pid, start)

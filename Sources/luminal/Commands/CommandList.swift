@@ -20,7 +20,7 @@ enum CommandList {
             OptionSpec("stop-timeout", value: "SECONDS", "finalizers and shutdown, before SIGTERM (default 5)"),
             OptionSpec("kill-timeout", value: "SECONDS", "after SIGTERM, before SIGKILL (default 5)"),
             OptionSpec("quiet", short: "q", "print photon output only, not Luminal's own messages"),
-            OptionSpec("log-dir", value: "DIR", "also write each photon file's output to DIR/NAME.log and Luminal's own log to DIR/luminal.log, rotated by size"),
+            OptionSpec("log-dir", value: "DIR", "also write each photon file's output to DIR/NAME.log and Luminal's own log to DIR/luminal.log, rotated by size; DIR is made mode 0750 if missing, and refused if a user other than root and this one owns or can write it or a folder on its path"),
             OptionSpec("log-format", value: "FORMAT", "text (default) or json: one object per line with time, photon, file, stream, text"),
             OptionSpec("log-max-bytes", value: "BYTES", "rotate a log file before it passes this size (default 10485760)"),
             OptionSpec("log-keep", value: "N", "rotated files kept per log, NAME.log.1 (newest) to NAME.log.N (default 5)"),

@@ -56,7 +56,7 @@ enum ExitCode: Int32, CaseIterable {
         case .badRequest: "the supervisor rejected the request as malformed"
         case .noInput: "run: the photon folder does not exist"
         case .notRunning: "no supervisor answers on the control socket"
-        case .cannotListen: "run: cannot create the control socket (another supervisor answers there?) or listen on the --metrics address"
+        case .cannotListen: "run: cannot create the control socket (another supervisor answers there?), listen on the --metrics address, or use the --log-dir folder"
         case .limitExceeded: "a limit of the supervisor was reached: too many clients, or a reply too large to send"
         case .connectionLost: "the connection to the supervisor broke"
         case .refused: "the supervisor refused this user"

@@ -16,6 +16,12 @@ enum RunCommand {
         if let stop = try seconds(arguments, "stop-timeout") { configuration.stopTimeout = stop }
         if let kill = try seconds(arguments, "kill-timeout") { configuration.killTimeout = kill }
         configuration.logFiles = try logFiles(arguments, root: absolute(directory))
+        do {
+            try configuration.logFiles?.checkFolder()
+        } catch {
+            Console.error("luminal run: cannot write the log files: \(error); choose another folder with --log-dir DIR")
+            exit(ExitCode.cannotListen.rawValue)
+        }
         let quiet = arguments.has("quiet"), watch = !arguments.has("no-watch"), recursive = arguments.has("recursive")
         let logBook = LogBook()
         let loader = Loader(logging: true, suppressErrors: true, configuration: configuration, logSink: { record in
