@@ -14,6 +14,14 @@ extension HostileCase {
         }) { supervisor in
             try await supervisor.reported(Paths.join(supervisor.photons.path, "altered"), saying: "'env'")
         },
+        HostileCase("a package another user owns that asks to run as root", prepare: { folder in
+            folder.write("nobodys/photon.json", #"{"exec": "run", "user": "root"}"#)
+            folder.script("nobodys/run", "exec '\(BuildProducts.chaosPhoton)' serve nobodys")
+            let nobody = getpwnam("nobody")?.pointee.pw_uid ?? 65534
+            for path in ["nobodys", "nobodys/photon.json", "nobodys/run"] { lchown(Paths.join(folder.path, path), nobody, gid_t(nobody)) }
+        }) { supervisor in
+            try await supervisor.reported(Paths.join(supervisor.photons.path, "nobodys"), saying: "would run as root")
+        },
         HostileCase("a worker that fails with and emits values nested 511 deep while events are followed") { supervisor in
             let events = try await supervisor.subscribedEvents(through: "bystander")
             let failed = try await supervisor.client("call", "bystander", "deep", #"{"depth": 511, "as": "error"}"#, "--json")
