@@ -91,12 +91,25 @@ extension Supervisor {
                     #expect(error.reply?.data == data, "\(params): \(String(describing: error.reply))")
                 }
             }
-            let supervisor = try await SupervisedFolder { $0.chaos("failing") }
-            for (data, params) in Self.errorData {
-                let failed = try await supervisor.client("call", "failing", "fail-with", params, "--json")
-                #expect(failed.code == 1)
-                let photonError = try failed.json()["error"]?["details"]?["photonError"]?.objectValue
-                #expect(photonError?["code"] == "photon_error" && photonError?["data"] == data, "\(params): \(failed.output)")
+            let supervisor = try await SupervisedFolder { folder in
+                folder.chaos("failing")
+                folder.python("py-failing", """
+                photon = Photon("py-failing")
+
+                @photon.method("fail-with")
+                def fail_with(params, ctx):
+                    raise PhotonError("photon_error", "asked to fail", *([params["data"]] if "data" in params else []))
+
+                run(photon)
+                """)
+            }
+            for photon in ["failing", "py-failing"] {
+                for (data, params) in Self.errorData {
+                    let failed = try await supervisor.client("call", photon, "fail-with", params, "--json")
+                    #expect(failed.code == 1)
+                    let photonError = try failed.json()["error"]?["details"]?["photonError"]?.objectValue
+                    #expect(photonError?["code"] == "photon_error" && photonError?["data"] == data, "\(photon) \(params): \(failed.output)")
+                }
             }
             try await supervisor.stop()
         }
