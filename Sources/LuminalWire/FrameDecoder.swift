@@ -7,13 +7,16 @@
 public struct FrameDecoder: Sendable {
     /// The largest payload length accepted, in bytes.
     public let cap: Int
+    /// The deepest nesting `nextObject()` accepts.
+    public let maxDepth: Int
     /// Received bytes; those before `readIndex` are already consumed.
     private var buffer: [UInt8] = []
     private var readIndex = 0
 
-    /// A decoder that accepts payloads of at most `cap` bytes.
-    public init(cap: Int = Frame.defaultCap) {
+    /// A decoder that accepts payloads of at most `cap` bytes, nested at most `maxDepth` deep.
+    public init(cap: Int = Frame.defaultCap, maxDepth: Int = JSONValue.defaultMaxDepth) {
         self.cap = cap
+        self.maxDepth = maxDepth
     }
 
     /// The number of received bytes not yet returned as part of a frame.
@@ -48,7 +51,7 @@ public struct FrameDecoder: Sendable {
         guard let payload = try nextPayloadRange() else { return nil }
         readIndex = payload.upperBound
         let result = buffer.withUnsafeBufferPointer { bytes in
-            JSONValue.parseResult(UnsafeBufferPointer(rebasing: bytes[payload]), maxDepth: JSONValue.defaultMaxDepth)
+            JSONValue.parseResult(UnsafeBufferPointer(rebasing: bytes[payload]), maxDepth: maxDepth)
         }
         guard case .object(let members) = try result.get() else {
             throw ProtocolFault(.invalidJSON, "top level is not an object")

@@ -2,6 +2,16 @@ extension JSONValue {
     /// The nesting limit PROTOCOL.md §2 sets for payloads: 512 arrays/objects.
     public static let defaultMaxDepth = 512
 
+    /// How many levels deeper a worker's value sits in a control reply than in the worker's own
+    /// frame (CONTROL.md §4): an error's `data` is at depth 2 of the worker's `error` frame and
+    /// at depth 5 of `{"ok": false, "error": {"details": {"photonError": {"data": …}}}}`. (An
+    /// event's `data` and a photon's `metadata` go one level deeper, a call's result none.)
+    public static let controlEnvelopeDepth = 3
+
+    /// The nesting a control reply may reach, and a control client accepts: the worker's limit
+    /// plus the envelope, 515. Every value a worker may legally send reaches the client.
+    public static let controlMaxDepth = defaultMaxDepth + controlEnvelopeDepth
+
     /// Parses `bytes` as exactly one JSON value (strict RFC 8259), optionally surrounded by
     /// whitespace.
     ///

@@ -67,6 +67,20 @@ func servingPhoton(_ name: String) -> Photon {
             return ["params": params, "pid": .int(Int64(getpid()))]
         }
         .method("fail") { _, _ in throw PhotonError(.photonError, "asked to fail", data: ["why": "test"]) }
+        .method("fail-with") { params, _ in
+            // The error's data is the params' `data` as given: absent, null or a value.
+            throw PhotonError(.photonError, "asked to fail", data: params.objectValue?["data"])
+        }
+        .method("deep") { params, context in
+            // A value of `depth` nested arrays, as the result, the error's data or an event's data.
+            var value = JSONValue.array([])
+            for _ in 1..<max(1, params["depth"]?.intValue ?? 1) { value = .array([value]) }
+            switch params["as"]?.stringValue {
+            case "error": throw PhotonError(.photonError, "deep error", data: value)
+            case "event": context.emit("deep", value); return nil
+            default: return value
+            }
+        }
         .method("bad-params") { _, _ in throw PhotonError.invalidParams("params are wrong") }
         .method("sleep") { params, _ in
             try await Task.sleep(for: .milliseconds(params["ms"]?.intValue ?? 100))

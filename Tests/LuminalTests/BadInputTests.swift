@@ -156,6 +156,48 @@ extension Supervisor {
             }
         }
 
+        /// Manifest values the worker could not receive as written (an environment name with `=`,
+        /// a NUL the C strings of exec would cut at) are refused, never changed on the way.
+        static let valuesThatCannotBePassedOn: [(keys: String, key: String)] = [
+            (#""env": {"A=B": "x"}"#, "env"),
+            (#""env": {"": "x"}"#, "env"),
+            (#""env": {"A\u0000B": "x"}"#, "env"),
+            (#""env": {"A": "x\u0000y"}"#, "env 'A'"),
+            (#""args": ["ok", "a\u0000b"]"#, "args' item 1"),
+            (#""watch": ["run\u0000.bak"]"#, "watch' item 0"),
+            (#""user": "root\u0000nobody""#, "user"),
+            (#""group": "root\u0000""#, "group"),
+        ]
+
+        @Test(arguments: valuesThatCannotBePassedOn)
+        func manifestValuesThatWouldBeAlteredAreRefused(keys: String, key: String) async throws {
+            try await withSentinel { loader, folder in
+                folder.script("altered/run", "exit 0")
+                folder.write("altered/photon.json", #"{"exec": "run", \#(keys)}"#)
+                let error = try await loadError(loader, Paths.join(folder.path, "altered"))
+                #expect(error.code == .invalidManifest, "\(error)")
+                #expect(error.message.contains(Paths.join(folder.path, "altered/photon.json")) && error.message.contains(key), "\(error.message)")
+            }
+        }
+
+        @Test func anExecWithANULIsRefused() async throws {
+            try await withSentinel { loader, folder in
+                folder.script("cut/run", "exit 0")
+                folder.write("cut/photon.json", #"{"exec": "run\u0000x"}"#)
+                let error = try await loadError(loader, Paths.join(folder.path, "cut"))
+                #expect(error.code == .invalidManifest && error.message.contains("'exec' must not contain a NUL"), "\(error.message)")
+            }
+        }
+
+        @Test func aLoaderIdentityWithANULIsRefused() async throws {
+            var configuration = LoaderConfiguration.fast
+            configuration.identity = PhotonIdentity(user: "root\0nobody")
+            try await withLoader(configuration: configuration) { loader, folder in
+                let error = try await loadError(loader, folder.chaos("cut"))
+                #expect(error.message.contains("the loader's identity") && error.message.contains("NUL"), "\(error.message)")
+            }
+        }
+
         @Test func callsToUnknownPhotonsAndMethods() async throws {
             try await withSentinel { loader, _ in
                 let handler = try #require(await loader.photons["sentinel"])

@@ -90,11 +90,7 @@ extension Supervisor {
 
         @Test func anEventTooLargeForAClientFrameIsReportedAsDropped() async throws {
             let supervisor = try await SupervisedFolder { $0.chaos("first") }
-            let events = try CommandProcess(["events", "--json", "--control", supervisor.control])
-            try await waitUntil("the events client subscribed") {
-                _ = try await supervisor.client("call", "first", "emit", #"{"name": "ready"}"#)
-                return events.output.contains { $0.contains(#""name":"ready""#) }
-            }
+            let events = try await supervisor.subscribedEvents(through: "first")
             // As large as a worker may send: the event frame just under the 16 MiB cap.
             let bytes = Frame.defaultCap - 100
             _ = try await supervisor.client("call", "first", "emit-many", #"{"count": 1, "name": "big", "bytes": \#(bytes)}"#)

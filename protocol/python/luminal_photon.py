@@ -63,10 +63,22 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONG_DIGITS = re.compile(r"[0-9]{309}")  # an integer this long is beyond double range
 
 
+class _NoData:
+    """The type of :data:`NO_DATA`."""
+
+    def __repr__(self) -> str:
+        return "NO_DATA"
+
+
+NO_DATA: Any = _NoData()
+"""The default ``data`` of :class:`PhotonError`: the reply has no ``data`` member.
+(``data=None`` sends ``"data": null``; the host keeps the two apart, PROTOCOL.md §3.1.)"""
+
+
 class PhotonError(Exception):
     """Raise from a handler to reply ``error`` with this code, message and optional data."""
 
-    def __init__(self, code: str, message: str, data: Any = None):
+    def __init__(self, code: str, message: str, data: Any = NO_DATA):
         if code not in ERROR_CODES:
             raise ValueError(f"unknown error code {code!r} (use one of {sorted(ERROR_CODES)})")
         super().__init__(message)
@@ -304,10 +316,10 @@ class _Worker:
                 except OSError as exc:
                     self.fail(f"cannot write to fd {OUT_FD}: {exc}", keep_lock=True)
 
-    def error_frame(self, rid: int, code: str, message: str, data: Any = None) -> bytes:
+    def error_frame(self, rid: int, code: str, message: str, data: Any = NO_DATA) -> bytes:
         """An error reply; drops data, then shortens the message, if the frame cannot be sent."""
         msg = {"type": "error", "id": rid, "code": code, "message": message}
-        if data is not None:
+        if data is not NO_DATA:
             msg["data"] = data
         try:
             return self.encode(msg)

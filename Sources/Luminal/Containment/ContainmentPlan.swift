@@ -17,8 +17,8 @@ struct ContainmentPlan: Sendable {
     let report: ContainmentReport
 
     /// The plan for generation `generation` of `file` under `configuration`. Throws when the
-    /// identity cannot be used (unknown user or group, no privilege to switch, a package others
-    /// could change asking for root).
+    /// identity cannot be used (unknown user or group, no privilege to switch, a worker that
+    /// would run as root from files a user other than root could change: `RootTrust`).
     static func make(for file: PhotonFile, generation: Int, configuration: LoaderConfiguration) throws(LoaderError) -> ContainmentPlan {
         let limits = file.limits.over(configuration.limits)
         let identity = file.identity.over(configuration.identity)
@@ -31,8 +31,10 @@ struct ContainmentPlan: Sendable {
                 : "the loader's identity"
             throw LoaderError(.spawnFailed, "photon file \(file.path) cannot be started: \(source): \(error.message)", file: file.path)
         }
-        if let resolved, resolved.uid == 0, file.identity.user != nil, let changer = PackageOwnership.otherWriter(of: file) {
-            throw LoaderError(.spawnFailed, "photon file \(file.path) asks in its manifest to run as root, but \(changer); make the package owned by one user and writable only by it", file: file.path)
+        if (resolved?.uid ?? geteuid()) == 0, let changer = RootTrust.untrustedPath(of: file) {
+            let why = file.identity.user.map { "its manifest's 'user' is \($0)" }
+                ?? identity.user.map { "the loader's identity's user is \($0)" } ?? "the supervisor runs as root and no 'user' is set"
+            throw LoaderError(.spawnFailed, "photon file \(file.path) would run as root (\(why)), but \(changer); a user other than root could change what it runs. Make it belong to root and writable by root only, or give it a 'user' that is not root", file: file.path)
         }
         var cgroup: Cgroup?
         var unheld: String?
@@ -87,25 +89,4 @@ struct ContainedSpawn: Sendable, Hashable {
 
     /// Whether it applies nothing.
     var isEmpty: Bool { cgroup == nil && limits.isEmpty && umask == nil && identity == nil && !noNewPrivileges }
-}
-
-/// Who besides a package's owner could change what a package runs.
-enum PackageOwnership {
-    /// A description of the first file or folder of `file` (the package folder, its manifest,
-    /// its program) that another user could change, or nil if none.
-    static func otherWriter(of file: PhotonFile) -> String? {
-        var owner = stat()
-        guard stat(file.path, &owner) == 0 else { return "\(file.path) cannot be examined" }
-        for path in [file.path] + file.contentPaths {
-            var info = stat()
-            guard stat(path, &info) == 0 else { continue }
-            if info.st_uid != owner.st_uid {
-                return "\(path) belongs to uid \(info.st_uid), not to the package's owner (uid \(owner.st_uid))"
-            }
-            if info.st_mode & (S_IWGRP | S_IWOTH) != 0 {
-                return "\(path) is writable by its group or by everyone (mode \(String(info.st_mode & 0o7777, radix: 8)))"
-            }
-        }
-        return nil
-    }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LuminalWire
 
 /// Who a photon file's workers run as. Unset fields keep the supervisor's own.
 public struct PhotonIdentity: Sendable, Hashable {
@@ -46,6 +47,10 @@ struct ResolvedIdentity: Sendable, Hashable {
     /// missing privilege: only root may run a photon as another user or group.
     static func resolve(_ identity: PhotonIdentity, supervisor: (uid: uid_t, gid: gid_t) = (geteuid(), getegid())) throws(IdentityError) -> ResolvedIdentity? {
         guard identity.user != nil || identity.group != nil else { return nil }
+        for (key, name) in [("user", identity.user), ("group", identity.group)] where name?.utf8.contains(0) == true {
+            // The C databases would read only the part before the NUL: another name.
+            throw IdentityError("the \(key) name \(JSONValue.string(name ?? "").description) contains a NUL character")
+        }
         var uid = supervisor.uid, gid = supervisor.gid, name = String(uid)
         var groups: [gid_t]?
         if let user = identity.user {

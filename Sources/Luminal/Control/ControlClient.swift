@@ -16,7 +16,7 @@ public final class ControlClient {
     }
 
     private let fd: Int32
-    private var decoder = FrameDecoder(cap: ControlServer.replyCap)
+    private var decoder = FrameDecoder(cap: ControlServer.replyCap, maxDepth: JSONValue.controlMaxDepth)
     private let path: String
 
     /// Connects to the control socket at `path`.

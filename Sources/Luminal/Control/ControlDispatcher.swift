@@ -168,7 +168,11 @@ extension ControlReply.Failure {
         details["file"] = error.file.map(JSONValue.string)
         details["step"] = error.step.map { .string($0.rawValue) }
         details["exit"] = error.exit.map { .string($0.description) }
-        details["photonError"] = error.reply.map { ["code": .string($0.code), "message": .string($0.message), "data": $0.data ?? nil] }
+        details["photonError"] = error.reply.map { reply in
+            var photonError: [String: JSONValue] = ["code": .string(reply.code), "message": .string(reply.message)]
+            photonError["data"] = reply.data // absent stays absent, null stays null (PROTOCOL.md §3.1)
+            return .object(photonError)
+        }
         self.init(code, error.message, details: .object(details))
     }
 }

@@ -15,8 +15,8 @@ extension Manifest {
         if let limits = object["limits"] { file.limits = try parseLimits(limits, invalid: invalid) }
         for key in ["user", "group"] {
             guard let value = object[key] else { continue }
-            guard let text = value.stringValue ?? value.intValue.map(String.init), !text.isEmpty else {
-                throw invalid("key '\(key)' must be a \(key) name or a numeric id")
+            guard let text = value.stringValue ?? value.intValue.map(String.init), !text.isEmpty, !text.utf8.contains(0) else {
+                throw invalid("key '\(key)' must be a \(key) name or a numeric id, without a NUL character")
             }
             if key == "user" { file.identity.user = text } else { file.identity.group = text }
         }

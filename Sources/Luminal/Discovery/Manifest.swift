@@ -50,13 +50,19 @@ enum Manifest {
         guard let exec = object["exec"]?.stringValue, !exec.isEmpty else {
             throw invalid("key 'exec' is required and must be a non-empty string: the program to run, relative to the package folder")
         }
+        guard !exec.utf8.contains(0) else { throw invalid("key 'exec' must not contain a NUL character") }
         let executable = try containedExecutable(exec, in: package, manifest: path)
         let arguments = try strings(object["args"], key: "args", manifest: path)
         var environment: [String: String] = [:]
         if let env = object["env"] {
             guard let entries = env.objectValue else { throw invalid("key 'env' must be an object of strings") }
-            for (name, value) in entries {
+            for (name, value) in entries.sorted(by: { $0.key < $1.key }) {
+                let shown = JSONValue.string(name).description
+                guard !name.isEmpty, !name.utf8.contains(UInt8(ascii: "=")), !name.utf8.contains(0) else {
+                    throw invalid("key 'env' has the name \(shown): a variable's name must be non-empty and hold neither '=' nor a NUL character")
+                }
                 guard let text = value.stringValue else { throw invalid("env '\(name)' must be a string") }
+                guard !text.utf8.contains(0) else { throw invalid("env '\(name)' must not contain a NUL character") }
                 environment[name] = text
             }
         }
@@ -107,7 +113,11 @@ enum Manifest {
         guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
             throw LoaderError(.invalidManifest, "manifest \(manifest): key '\(key)' must be an array of strings", file: Paths.parent(manifest))
         }
-        return items.compactMap(\.stringValue)
+        let texts = items.compactMap(\.stringValue)
+        if let index = texts.firstIndex(where: { $0.utf8.contains(0) }) {
+            throw LoaderError(.invalidManifest, "manifest \(manifest): key '\(key)' item \(index) contains a NUL character, which no argument or path can hold", file: Paths.parent(manifest))
+        }
+        return texts
     }
 
     /// `"protocol": "none"` with its `name` and `ready` time; nil for a protocol photon.

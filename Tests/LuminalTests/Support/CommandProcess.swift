@@ -95,9 +95,9 @@ struct ClientRun {
         return -1
     }
 
-    /// Standard output parsed as one JSON value.
+    /// Standard output parsed as one JSON value, as deep as a control reply may be.
     func json() throws -> JSONValue {
-        try JSONValue.parse(output.joined(separator: "\n"))
+        try JSONValue.parse(Array(output.joined(separator: "\n").utf8), maxDepth: JSONValue.controlMaxDepth)
     }
 }
 

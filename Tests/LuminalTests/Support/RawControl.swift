@@ -8,7 +8,7 @@ import LuminalWire
 /// pipelining, not reading, holding connections open.
 final class RawControlConnection {
     let fd: Int32
-    private var decoder = FrameDecoder(cap: 64 << 20)
+    private var decoder = FrameDecoder(cap: 64 << 20, maxDepth: JSONValue.controlMaxDepth)
 
     /// Connects to the control socket at `path`.
     init(_ path: String) throws {

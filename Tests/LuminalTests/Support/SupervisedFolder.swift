@@ -53,6 +53,17 @@ final class SupervisedFolder: Sendable {
         return pid!
     }
 
+    /// A `luminal events --json` client, returned once it is subscribed: once an event photon
+    /// `photon` emits (`ready`, through its `emit` method) has reached it.
+    func subscribedEvents(through photon: String) async throws -> CommandProcess {
+        let events = try CommandProcess(["events", "--json", "--control", control])
+        try await waitUntil("the events client subscribed") {
+            _ = try await client("call", photon, "emit", #"{"name": "ready"}"#)
+            return events.output.contains { $0.contains(#""name":"ready""#) }
+        }
+        return events
+    }
+
     /// Stops the supervisor with SIGTERM, expecting exit 0.
     func stop() async throws {
         run.process.signal(SIGTERM)
