@@ -78,17 +78,26 @@ enum JSONWriter {
     }
 
     /// Appends `value` as a quoted JSON string, escaping `"`, `\` and control characters.
+    ///
+    /// The bytes are read through their base pointer in a plain loop: `enumerated()` makes
+    /// unspecialized generic calls per byte in a debug build, where a photon emitting 16 MiB of
+    /// event data spent 5.6 s of CPU here.
     static func appendString(_ value: String, to buffer: inout [UInt8]) {
         var value = value
         buffer.append(UInt8(ascii: "\""))
         value.withUTF8 { bytes in
-            var runStart = 0
-            for (position, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<position]))
-                appendEscape(byte, to: &buffer)
-                runStart = position + 1
+            guard let base = bytes.baseAddress else { return }
+            var runStart = 0, position = 0
+            while position < bytes.count {
+                let byte = base[position]
+                if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                    buffer.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: position - runStart))
+                    appendEscape(byte, to: &buffer)
+                    runStart = position + 1
+                }
+                position += 1
             }
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+            buffer.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: bytes.count - runStart))
         }
         buffer.append(UInt8(ascii: "\""))
     }

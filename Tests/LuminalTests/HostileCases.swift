@@ -7,7 +7,7 @@ import LuminalWire
 
 extension HostileCase {
     /// Every row of the hostile-input table.
-    static let all: [HostileCase] = files + workers + clients + logLines + values
+    static let all: [HostileCase] = files + workers + clients + logLines + values + controlSlots
 
     /// Files and folders that are not photon files, or are photon files that cannot be used.
     static let files: [HostileCase] = [
@@ -119,7 +119,7 @@ extension HostileCase {
             withExtendedLifetime(stalled) {}
         },
         HostileCase("more control clients than the limit, all idle") { supervisor in
-            let crowd = try (0..<ControlServer.connectionLimit).map { _ in try RawControlConnection(supervisor.control) }
+            var crowd = try (0..<ControlServer.connectionLimit).map { _ in try RawControlConnection(supervisor.control) }
             let late = try RawControlConnection(supervisor.control)
             let refusal = try #require(try late.receive())
             guard case .failure(let failure) = try ControlReply(object: refusal) else {
@@ -130,6 +130,9 @@ extension HostileCase {
             // A client connected before the crowd grew is still served.
             crowd[0].send(ControlRequest(.status))
             #expect(try crowd[0].receive() != nil)
+            // The crowd leaves; the supervisor gives its places back when it reads their ends.
+            crowd = []
+            try await supervisor.everyControlPlaceFree()
         },
         HostileCase("a client that sends a 2 GiB length prefix, then garbage") { supervisor in
             let hostile = try RawControlConnection(supervisor.control)

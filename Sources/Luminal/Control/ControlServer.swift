@@ -43,6 +43,9 @@ public final class ControlServer: Sendable {
         var nextID = 0
         /// A client was refused for the connection limit, and no connection has ended since.
         var refusedWhileFull = false
+        /// Connections that ended before they were recorded in `connections` (a client that
+        /// hangs up at once): not to be recorded, or they would hold a place forever.
+        var endedUnrecorded: Set<Int> = []
     }
 
     /// Listens at `path` for requests to `loader`; `logBook` serves `luminal logs`.
@@ -102,11 +105,13 @@ public final class ControlServer: Sendable {
             do {
                 let connection = try ControlConnection(fd: fd, pid: pid, dispatcher: dispatcher) { [weak self] in
                     self?.state.withLock { state in
-                        state.connections[id] = nil
+                        if state.connections.removeValue(forKey: id) == nil { state.endedUnrecorded.insert(id) }
                         state.refusedWhileFull = false
                     }
                 }
-                state.withLock { $0.connections[id] = connection }
+                state.withLock { state in
+                    if state.endedUnrecorded.remove(id) == nil { state.connections[id] = connection }
+                }
             } catch {
                 dispatcher.loader.context.log(.warning, "control socket \(path): \(error)")
             }

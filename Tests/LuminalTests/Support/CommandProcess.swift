@@ -12,12 +12,16 @@ final class CommandProcess: Sendable {
     let queue = DispatchQueue(label: "luminal-command-test")
     private let captured = Mutex<[(stream: OutputStream, line: String)]>([])
     let captures = Mutex<[OutputCapture]>([])
+    /// The command line, for failure messages.
+    let commandLine: String
 
     /// Runs `luminal` with `arguments`, or `program` with them when given, with `environment`
     /// added to this process's.
     init(_ arguments: [String], program: String? = nil, environment: [String: String] = [:]) throws {
+        let executable = program ?? Paths.join(BuildProducts.directory, "luminal")
+        commandLine = ([Paths.name(executable)] + arguments).joined(separator: " ")
         let spawned = try Spawner.spawn(SpawnRequest(
-            executable: program ?? Paths.join(BuildProducts.directory, "luminal"), arguments: arguments,
+            executable: executable, arguments: arguments,
             environment: WorkerEnvironment.inherited().merging(environment) { $1 }, workingDirectory: BuildProducts.repository))
         closeQuietly(spawned.toWorker)
         closeQuietly(spawned.fromWorker)
@@ -70,10 +74,14 @@ final class CommandProcess: Sendable {
 }
 
 extension CommandProcess {
-    /// Waits for the process to exit and for its output to be read to the end.
-    func finish() async throws -> ExitStatus? {
-        let status = await process.waitForExit(timeout: testDeadline)
-        try await waitUntil("output read to the end") {
+    /// Waits for the process to exit and for its output to be read to the end, each up to
+    /// `deadline`. A process still running at the deadline fails the test, named with its last
+    /// lines (it is killed when released).
+    func finish(within deadline: Duration = testDeadline) async throws -> ExitStatus {
+        guard let status = await process.waitForExit(timeout: deadline) else {
+            throw DeadlineExceeded(what: "exit of `\(commandLine)` (its last lines: \(lines.suffix(5)))", after: deadline)
+        }
+        try await waitUntil("output of `\(commandLine)` read to the end") {
             queue.sync { captures.withLock { $0.allSatisfy { !$0.open } } }
         }
         return status
@@ -83,15 +91,15 @@ extension CommandProcess {
 /// One run of a `luminal` client command, finished.
 struct ClientRun {
     /// How it exited.
-    let status: ExitStatus?
+    let status: ExitStatus
     /// Its standard output lines.
     let output: [String]
     /// Standard output and standard error, interleaved.
     let lines: [String]
 
-    /// Its exit code (-1 if it did not exit normally).
+    /// Its exit code (-1 if it was ended by a signal).
     var code: Int32 {
-        if case .exited(let code)? = status { return code }
+        if case .exited(let code) = status { return code }
         return -1
     }
 

@@ -8,7 +8,9 @@ let testDeadline: Duration = .seconds(underSanitizer ? 120 : 30)
 /// No awaited event arrived before the deadline.
 struct DeadlineExceeded: Error, CustomStringConvertible {
     let what: String
-    var description: String { "no \(what) within \(testDeadline)" }
+    /// The deadline that passed.
+    var after: Duration = testDeadline
+    var description: String { "no \(what) within \(after)" }
 }
 
 /// Records every event of a loader from its creation, and lets a test await a condition on them.

@@ -55,7 +55,7 @@ final class TmuxSession: Sendable {
     private func tmux(_ arguments: [String]) async throws -> [String] {
         let run = try CommandProcess(["-L", server] + arguments, program: Self.program)
         let status = try await run.finish()
-        guard status == .exited(code: 0) else { throw ProbeError("tmux \(arguments) ended with \(String(describing: status)): \(run.lines)") }
+        guard status == .exited(code: 0) else { throw ProbeError("tmux \(arguments) ended with \(status): \(run.lines)") }
         return run.output
     }
 
