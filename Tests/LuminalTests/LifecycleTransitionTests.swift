@@ -63,6 +63,7 @@ import LuminalWire
         case .quarantined(_, _, let failures, _): "quarantined \(failures)"
         case .started(let photon, _): "started \(photon)"
         case .reloadStarted(_, let generation): "reloadStarted \(generation)"
+        case .recycleFailed(_, _, let failures, let retryIn, _): "recycleFailed \(failures) \(retryIn)"
         default: "other"
         }
     }
@@ -310,6 +311,31 @@ import LuminalWire
         _ = lifecycle.apply(.policySet(RestartPolicy(.never)))
         _ = Self.reload(&lifecycle, to: 2, ["a"], started: ["a"])
         #expect(lifecycle.policy.mode == .never)
+    }
+
+    @Test func failedRecyclingsBackOffAsRestartsDoAndAServingGenerationResetsThem() {
+        var policy = RestartPolicy()
+        policy.jitter = 0
+        policy.quarantineAfter = 4
+        var lifecycle = Self.serving(policy: policy)
+        let error = LoaderError(.handshakeTimeout, "no hello", file: Self.path)
+        // Number of the failure in a row → what is reported and when the next attempt may come.
+        let table: [(failures: Int, effects: [String], heldFor: Duration)] = [
+            (1, ["log warning", "emit recycleFailed 1 0.0 seconds"], .zero),
+            (2, ["log warning", "emit recycleFailed 2 0.1 seconds"], .milliseconds(100)),
+            (3, ["log warning", "emit recycleFailed 3 0.2 seconds"], .milliseconds(200)),
+            (4, ["log error", "emit recycleFailed 4 300.0 seconds"], .seconds(300)),
+        ]
+        for row in table {
+            let now = Self.t0 + .seconds(row.failures)
+            let effects = lifecycle.apply(.recycleFailed(number: 1, error: error, at: now, random: 0.5))
+            #expect(Self.names(effects) == row.effects, "failure \(row.failures)")
+            #expect(lifecycle.recycleFailures == row.failures && lifecycle.recycleHeldUntil == now + row.heldFor, "failure \(row.failures)")
+        }
+        // A failure reported for a generation that no longer serves changes nothing.
+        #expect(lifecycle.apply(.recycleFailed(number: 7, error: error, at: Self.t0, random: 0.5)).isEmpty)
+        _ = Self.reload(&lifecycle, to: 2, ["a"], started: ["a"])
+        #expect(lifecycle.recycleFailures == 0 && lifecycle.recycleHeldUntil == nil)
     }
 
     static func code(_ result: Result<String, LoaderError>) -> LoaderError.Code? {

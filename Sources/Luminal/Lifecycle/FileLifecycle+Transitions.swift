@@ -60,7 +60,26 @@ extension FileLifecycle {
             lastRecycle = reason
             return [.log(.info, "recycling photon file \(path) (generation \(number) \(reason)): a new generation takes over"),
                     .emit(.recycling(file: path, generation: number, reason: reason))]
+        case .recycleFailed(let number, let error, let now, let random):
+            return failRecycle(number, error, at: now, random: random)
         }
+    }
+
+    /// A recycling of generation `number` failed: it keeps serving, and the next attempt waits
+    /// for the restart policy's backoff (its quarantine retry once it would quarantine).
+    private mutating func failRecycle(_ number: Int, _ error: LoaderError, at now: ContinuousClock.Instant, random: Double) -> [Effect] {
+        guard servingNumber == number else { return [] }
+        recycleFailures += 1
+        let backoff = policy.delay(afterFailures: recycleFailures, random: random)
+        let delay = backoff ?? policy.quarantineRetry
+        recycleHeldUntil = now + delay
+        let event = Effect.emit(.recycleFailed(file: path, generation: number, failures: recycleFailures, retryIn: delay, error: error))
+        guard backoff != nil else {
+            return [.log(.error, "recycling photon file \(path) failed \(recycleFailures) times in a row (\(error.message)); generation \(number) keeps serving, recycling is retried every \(delay) or when the file changes"),
+                    event]
+        }
+        return [.log(.warning, "recycling photon file \(path) failed (\(error.message)); generation \(number) keeps serving, retried in \(delay)"),
+                event]
     }
 
     /// Generation `number` takes over from the one serving (which retires).
@@ -82,6 +101,8 @@ extension FileLifecycle {
         }
         let first = servingNumber == nil
         restartPending = false
+        recycleFailures = 0
+        recycleHeldUntil = nil
         servingNumber = number
         lastServed = max(lastServed, number)
         generations[index].servingSince = now

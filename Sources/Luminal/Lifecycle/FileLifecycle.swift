@@ -31,6 +31,10 @@ struct FileLifecycle<Connection: Sendable>: Sendable {
     var policyIsFixed = false
     /// Why the file's worker was last recycled, if it ever was.
     var lastRecycle: RecycleReason?
+    /// Recyclings of the serving generation that failed in a row; reset when a generation takes over.
+    var recycleFailures = 0
+    /// No recycling is tried before this instant (the backoff after a failed one).
+    var recycleHeldUntil: ContinuousClock.Instant?
     /// The highest generation number that took over (a generation given up on before it served
     /// leaves its number to the next one).
     var lastServed = 0

@@ -42,6 +42,9 @@ enum LifecycleEvent<Connection: Sendable>: Sendable {
     case policySet(RestartPolicy)
     /// The serving generation `number` is being replaced because its recycle policy says so.
     case recycling(number: Int, reason: RecycleReason)
+    /// Recycling the serving generation `number` failed with `error` (it keeps serving); the next
+    /// attempt waits for the restart policy's backoff, `random` in 0...1 picking its jitter.
+    case recycleFailed(number: Int, error: LoaderError, at: ContinuousClock.Instant, random: Double)
 }
 
 /// What the supervisor is to do after a transition. `FileCore` carries them out in order.
