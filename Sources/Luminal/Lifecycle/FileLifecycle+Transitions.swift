@@ -60,9 +60,26 @@ extension FileLifecycle {
             lastRecycle = reason
             return [.log(.info, "recycling photon file \(path) (generation \(number) \(reason)): a new generation takes over"),
                     .emit(.recycling(file: path, generation: number, reason: reason))]
+        case .unresponsive(let number, let timeouts):
+            return changeResponsiveness(number, unresponsive: true,
+                                        "photon file \(path) is unresponsive: \(timeouts) calls in a row timed out with no reply between them")
+        case .responsive(let number):
+            return changeResponsiveness(number, unresponsive: false, "photon file \(path) answers its calls again")
         case .recycleFailed(let number, let error, let now, let random):
             return failRecycle(number, error, at: now, random: random)
         }
+    }
+
+    /// Generation `number` became unresponsive or answered again: reported, with `message`, while
+    /// it serves (a generation coming up, retiring or stopping is not its photons' business).
+    private mutating func changeResponsiveness(_ number: Int, unresponsive: Bool, _ message: String) -> [Effect] {
+        guard let index = generations.firstIndex(where: { $0.number == number }), generations[index].unresponsive != unresponsive else { return [] }
+        generations[index].unresponsive = unresponsive
+        guard generations[index].phase == .serving, servingNumber == number else { return [] }
+        let pid = generations[index].pid
+        return unresponsive
+            ? [.log(.warning, message), .emit(.unresponsive(file: path, photons: members, pid: pid))]
+            : [.log(.info, message), .emit(.responsive(file: path, photons: members, pid: pid))]
     }
 
     /// A recycling of generation `number` failed: it keeps serving, and the next attempt waits
@@ -198,7 +215,7 @@ extension GenerationEnding {
         switch self {
         case .exited(let status), .overLimit(let status, _): .crashed(status)
         case .faulted(let reason): .faulted(reason: reason)
-        case .unresponsive: .faulted(reason: unresponsiveReason)
+        case .missedHeartbeat, .unresponsive: .faulted(reason: givenUpReason)
         }
     }
 
@@ -206,13 +223,16 @@ extension GenerationEnding {
     var exit: ExitStatus? {
         switch self {
         case .exited(let status), .overLimit(let status, _): status
-        case .faulted, .unresponsive: nil
+        case .faulted, .missedHeartbeat, .unresponsive: nil
         }
     }
 
-    /// Why an unresponsive worker is killed.
-    var unresponsiveReason: String {
-        if case .unresponsive(let timeout) = self { return "stopped answering heartbeats (no pong within \(timeout))" }
-        return ""
+    /// Why a worker that missed its heartbeat, or stayed unresponsive too long, is killed.
+    var givenUpReason: String {
+        switch self {
+        case .missedHeartbeat(let timeout): "stopped answering heartbeats (no pong within \(timeout))"
+        case .unresponsive(let bound): "stayed unresponsive for \(bound) (health.unresponsive): its calls kept timing out"
+        default: ""
+        }
     }
 }

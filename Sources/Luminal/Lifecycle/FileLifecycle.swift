@@ -75,6 +75,8 @@ struct GenerationRecord<Connection: Sendable>: Sendable {
     var phase: GenerationPhase
     /// When it took over serving (for the restart policy's `stableAfter`); nil before.
     var servingSince: ContinuousClock.Instant?
+    /// Its calls keep timing out although it may answer pings (`CallResponsiveness`).
+    var unresponsive = false
 
     /// Whether it has ended (its process is gone or was given up on).
     var hasEnded: Bool {
@@ -108,6 +110,9 @@ enum GenerationEnding: Sendable, Equatable {
     /// It broke the protocol and is being killed.
     case faulted(String)
     /// It stopped answering heartbeats within the timeout and is being killed.
+    case missedHeartbeat(Duration)
+    /// It stayed unresponsive (its calls kept timing out) for this long, its `health.unresponsive`
+    /// bound, and is being killed.
     case unresponsive(Duration)
     /// Its process was killed by one of its limits (`outOfMemory`, `cpuTimeLimit`).
     case overLimit(ExitStatus, FailureClass)
