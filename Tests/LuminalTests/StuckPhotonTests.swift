@@ -86,5 +86,25 @@ extension Supervisor {
                 #expect(!handler.snapshot.unresponsive && handler.statusJSON["state"] == "started")
             }
         }
+        @Test func theSwiftRuntimeSaysWhenAMethodBlocksItsReaderAndRunsOnPastItsCancel() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let handler = try #require(try await loader.loadPhoton(at: folder.chaos("spinner")).first)
+                try await handler.start()
+                let spin = await outcome { () async throws(LoaderError) -> JSONValue in try await handler.call("spin", timeout: .milliseconds(300)) }
+                #expect(spin.failure?.code == .timeout, "\(spin)")
+                let takeOver = try await events.log("blocked the thread reading requests")
+                #expect(takeOver.stream == .stderr && takeOver.photons == ["spinner"])
+                // The cancelled method spins on; once it has for the runtime's limit, the next call is told of it.
+                try await waitUntil("the runtime saying the cancelled method runs on") {
+                    let echoed = try await handler.call("echo", params: 1)
+                    #expect(echoed == 1)
+                    return events.events.contains { event in
+                        if case .log(let line) = event { return line.text.contains("still running more than") }
+                        return false
+                    }
+                }
+            }
+        }
     }
 }
