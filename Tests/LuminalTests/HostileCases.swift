@@ -99,7 +99,7 @@ extension HostileCase {
             stalled.send(ControlRequest(.events))
             let data = String(repeating: "e", count: 16 * 1024)
             for _ in 0..<10 {
-                #expect(try await supervisor.client("call", "bystander", "emit", #"{"count": 1000, "data": "\#(data)"}"#).code == 0)
+                #expect(try await supervisor.client("call", "bystander", "emit", #"{"count": 1000, "data": "\#(data)"}"#, "--timeout", "300").code == 0)
             }
             withExtendedLifetime(stalled) {}
         },
