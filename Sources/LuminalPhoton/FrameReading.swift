@@ -17,6 +17,8 @@ final class FrameReading: @unchecked Sendable {
     private let output: FrameOutput
     private var decoder: FrameDecoder
     private var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Said when a standby takes over from a reader stuck in a method.
+    private let takeOverWarning = RuntimeWarning()
 
     init(dispatcher: RequestDispatcher, output: FrameOutput, cap: Int) {
         self.dispatcher = dispatcher
@@ -31,12 +33,19 @@ final class FrameReading: @unchecked Sendable {
         serve(ReaderToken.firstHolder)
     }
 
-    /// One thread's life: stand by until it holds the token, read until it loses it, again.
+    /// One thread's life: stand by until it holds the token, read until it loses it, again. Each
+    /// time it comes to hold the token other than as the first reader, it took over from a reader
+    /// stuck in a method, and says so (rate-limited: `RuntimeWarning`).
     private func serve(_ seat: Int) -> Never {
+        var tookOver = seat != ReaderToken.firstHolder
         while true {
             if let replacement = token.standBy(seat) {
                 startThread { [self] in serve(replacement) }
             }
+            if tookOver {
+                takeOverWarning.write("a method has blocked the thread reading requests for over \(ReaderToken.periodMilliseconds) ms (it does not suspend); another thread reads them now")
+            }
+            tookOver = true
             read(as: seat)
         }
     }

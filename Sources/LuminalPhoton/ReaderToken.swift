@@ -41,7 +41,7 @@ final class ReaderToken: @unchecked Sendable {
 
     /// The period: how long the reader must stay in one frame's photon code for the standby to
     /// take over (at most twice that passes before it does).
-    private let periodMilliseconds: Int32 = 50
+    static let periodMilliseconds: Int32 = 50
     private let monitor = ThreadMonitor(conditions: 2)
     /// The conditions of `monitor`: the standby's wake-up, and the spares'.
     private let standbyWake = 0, spareWake = 1
@@ -117,7 +117,7 @@ final class ReaderToken: @unchecked Sendable {
             seen = entered
             monitor.unlock()
             // A plain sleep: nothing else the standby waits for can happen meanwhile.
-            _ = poll(nil, 0, periodMilliseconds)
+            _ = poll(nil, 0, Self.periodMilliseconds)
             monitor.lock()
         }
         return nil

@@ -58,7 +58,7 @@ extension ChaosCase {
         ChaosCase("floods stdout") { victim in
             let handler = try await victim.load()
             let total = 16 * 1024 * 1024
-            async let flooded = handler.call("flood", params: ["bytes": .int(Int64(total))])
+            async let flooded = handler.call("flood", params: ["bytes": .int(Int64(total))], timeout: .seconds(600))
             for round in 0..<5 {
                 #expect(try await victim.bystander.call("echo", params: .int(Int64(round))) == .int(Int64(round)))
             }

@@ -20,6 +20,10 @@ extension Supervisor.Containment {
         (#""recycle": {"calls": 0}"#, "recycle.calls", "from 1"),
         (#""recycle": {"age": "1h"}"#, "recycle.age", "seconds"),
         (#""control": "yes""#, "control", "\"allow\""),
+        (#""timeouts": {"call": 0}"#, "timeouts.call", "above 0 up to 86400, or null for no timeout"),
+        (#""timeouts": {"call": "60s"}"#, "timeouts.call", "a number of seconds"),
+        (#""health": {"unresponsive": -1}"#, "health.unresponsive", "or null never to replace"),
+        (#""health": {"stuck": 5}"#, "health.stuck", "allowed: interval, timeout, unresponsive"),
     ]
 
     @Test func badLimitsAndIdentityKeysAreRefusedNamingTheManifestTheKeyAndWhatIsAllowed() async throws {

@@ -7,7 +7,7 @@ import LuminalWire
 
 extension HostileCase {
     /// Every row of the hostile-input table.
-    static let all: [HostileCase] = files + workers + clients + logLines + values + controlSlots
+    static let all: [HostileCase] = files + workers + clients + logLines + values + controlSlots + storms
 
     /// Files and folders that are not photon files, or are photon files that cannot be used.
     static let files: [HostileCase] = [
@@ -99,7 +99,7 @@ extension HostileCase {
             stalled.send(ControlRequest(.events))
             let data = String(repeating: "e", count: 16 * 1024)
             for _ in 0..<10 {
-                #expect(try await supervisor.client("call", "bystander", "emit", #"{"count": 1000, "data": "\#(data)"}"#).code == 0)
+                #expect(try await supervisor.client("call", "bystander", "emit", #"{"count": 1000, "data": "\#(data)"}"#, "--timeout", "300").code == 0)
             }
             withExtendedLifetime(stalled) {}
         },

@@ -63,6 +63,9 @@ import LuminalWire
         case .quarantined(_, _, let failures, _): "quarantined \(failures)"
         case .started(let photon, _): "started \(photon)"
         case .reloadStarted(_, let generation): "reloadStarted \(generation)"
+        case .recycleFailed(_, _, let failures, let retryIn, _): "recycleFailed \(failures) \(retryIn)"
+        case .unresponsive(_, let photons, _): "unresponsive \(photons)"
+        case .responsive(_, let photons, _): "responsive \(photons)"
         default: "other"
         }
     }
@@ -131,8 +134,10 @@ import LuminalWire
             (.exited(.exited(code: 0)), .always, ["log error", "emit crashed", "kill g1", "log warning", "emit failed 1 0.0 seconds", "restart after 0.0 seconds"], .crashed(.exited(code: 0))),
             (.exited(crash), .never, ["log error", "emit crashed", "kill g1", "emit failed 1 never"], .crashed(crash)),
             (.faulted("bad frame"), .onFailure, ["log error", "emit protocolFault", "emit killed", "kill g1", "log warning", "emit failed 1 0.0 seconds", "restart after 0.0 seconds"], .faulted(reason: "bad frame")),
-            (.unresponsive(.seconds(10)), .onFailure, ["log error", "emit killed", "kill g1", "log warning", "emit failed 1 0.0 seconds", "restart after 0.0 seconds"],
+            (.missedHeartbeat(.seconds(10)), .onFailure, ["log error", "emit killed", "kill g1", "log warning", "emit failed 1 0.0 seconds", "restart after 0.0 seconds"],
              .faulted(reason: "stopped answering heartbeats (no pong within 10.0 seconds)")),
+            (.unresponsive(.seconds(30)), .onFailure, ["log error", "emit killed", "kill g1", "log warning", "emit failed 1 0.0 seconds", "restart after 0.0 seconds"],
+             .faulted(reason: "stayed unresponsive for 30.0 seconds (health.unresponsive): its calls kept timing out")),
         ]
         for (ending, mode, effects, state) in rows {
             var lifecycle = Self.serving(policy: RestartPolicy(mode))
@@ -310,6 +315,55 @@ import LuminalWire
         _ = lifecycle.apply(.policySet(RestartPolicy(.never)))
         _ = Self.reload(&lifecycle, to: 2, ["a"], started: ["a"])
         #expect(lifecycle.policy.mode == .never)
+    }
+
+    @Test func failedRecyclingsBackOffAsRestartsDoAndAServingGenerationResetsThem() {
+        var policy = RestartPolicy()
+        policy.jitter = 0
+        policy.quarantineAfter = 4
+        var lifecycle = Self.serving(policy: policy)
+        let error = LoaderError(.handshakeTimeout, "no hello", file: Self.path)
+        // Number of the failure in a row → what is reported and when the next attempt may come.
+        let table: [(failures: Int, effects: [String], heldFor: Duration)] = [
+            (1, ["log warning", "emit recycleFailed 1 0.0 seconds"], .zero),
+            (2, ["log warning", "emit recycleFailed 2 0.1 seconds"], .milliseconds(100)),
+            (3, ["log warning", "emit recycleFailed 3 0.2 seconds"], .milliseconds(200)),
+            (4, ["log error", "emit recycleFailed 4 300.0 seconds"], .seconds(300)),
+        ]
+        for row in table {
+            let now = Self.t0 + .seconds(row.failures)
+            let effects = lifecycle.apply(.recycleFailed(number: 1, error: error, at: now, random: 0.5))
+            #expect(Self.names(effects) == row.effects, "failure \(row.failures)")
+            #expect(lifecycle.recycleFailures == row.failures && lifecycle.recycleHeldUntil == now + row.heldFor, "failure \(row.failures)")
+        }
+        // A failure reported for a generation that no longer serves changes nothing.
+        #expect(lifecycle.apply(.recycleFailed(number: 7, error: error, at: Self.t0, random: 0.5)).isEmpty)
+        _ = Self.reload(&lifecycle, to: 2, ["a"], started: ["a"])
+        #expect(lifecycle.recycleFailures == 0 && lifecycle.recycleHeldUntil == nil)
+    }
+
+    @Test func aServingGenerationIsReportedUnresponsiveOnceAndResponsiveAgainOnce() {
+        var lifecycle = Self.serving(["a", "b"], started: ["a", "b"])
+        // (event, effects, unresponsive after)
+        let rows: [(LifecycleEvent<String>, [String], Bool)] = [
+            (.unresponsive(number: 1, timeouts: 3), ["log warning", "emit unresponsive [\"a\", \"b\"]"], true),
+            (.unresponsive(number: 1, timeouts: 4), [], true),
+            (.responsive(number: 1), ["log info", "emit responsive [\"a\", \"b\"]"], false),
+            (.responsive(number: 1), [], false),
+            (.unresponsive(number: 9, timeouts: 3), [], false),
+        ]
+        for (event, effects, unresponsive) in rows {
+            #expect(Self.names(lifecycle.apply(event)) == effects, "\(event)")
+            #expect(lifecycle.snapshot(of: "a", at: Self.t0)?.unresponsive == unresponsive, "\(event)")
+        }
+        // A generation coming up is not its photons' business until it serves.
+        _ = lifecycle.apply(.spawned(number: 2, connection: "g2", pid: 102, plain: false))
+        #expect(lifecycle.apply(.unresponsive(number: 2, timeouts: 3)).isEmpty)
+        #expect(lifecycle.generation(2)?.unresponsive == true && lifecycle.snapshot(of: "a", at: Self.t0)?.unresponsive == false)
+        // A photon shown unresponsive is not healthy, and status says so.
+        _ = lifecycle.apply(.unresponsive(number: 1, timeouts: 3))
+        let snapshot = lifecycle.snapshot(of: "a", at: Self.t0)
+        #expect(snapshot?.isHealthy == false && snapshot?.stateText == "unresponsive" && snapshot?.state == .started)
     }
 
     static func code(_ result: Result<String, LoaderError>) -> LoaderError.Code? {

@@ -23,7 +23,7 @@ extension Supervisor {
             // The supervisor is this process: 128 MiB of output in lines of 64 KiB.
             let before = try #require(residentBytes(of: getpid()))
             let total = 128 << 20
-            #expect(try await handler.call("flood", params: ["bytes": .int(Int64(total))]) == .int(Int64(total)))
+            #expect(try await handler.call("flood", params: ["bytes": .int(Int64(total))], timeout: .seconds(600)) == .int(Int64(total)))
             // Once the worker exits its last output is read: all of the flood has reached the log.
             _ = try? await handler.call("crash", params: ["exit": 0])
             try await waitUntil("the worker's exit seen") { handler.state != .started }
@@ -43,7 +43,7 @@ extension Supervisor.LogBounds {
         let before = try #require(residentBytes(of: pid))
         // 128 MiB of output in lines of 64 KiB: more than the log book's 2,000 records.
         let total = 128 << 20
-        #expect(try await supervisor.client("call", "first", "flood", #"{"bytes": \#(total)}"#).output == ["\(total)"])
+        #expect(try await supervisor.client("call", "first", "flood", #"{"bytes": \#(total)}"#, "--timeout", "600").output == ["\(total)"])
         // The newest lines are kept (after them, perhaps, a note that the log fell behind). While
         // the log's queue is still full of the flood, a new line is dropped: it is printed again
         // until one gets through.

@@ -25,7 +25,7 @@ extension Supervisor {
             let flooder = try #require(try await loader.loadPhoton(at: folder.chaos("flooder")).first)
             try await flooder.start()
             let total = 100 * 1024 * 1024
-            async let flooded = flooder.call("flood", params: ["bytes": .int(Int64(total))])
+            async let flooded = flooder.call("flood", params: ["bytes": .int(Int64(total))], timeout: .seconds(600))
             for round in 0..<20 { #expect(try await flooder.call("echo", params: .int(Int64(round))) == .int(Int64(round))) }
             #expect(try await flooded == .int(Int64(total)))
             let (count, longest) = await chunks.value

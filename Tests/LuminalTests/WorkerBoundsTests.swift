@@ -28,7 +28,7 @@ extension Supervisor {
                     for _ in 0..<200 {
                         group.addTask {
                             defer { answered.increment() }
-                            return await outcome { () async throws(LoaderError) -> JSONValue in try await handler.call("echo", params: params) }
+                            return await outcome { () async throws(LoaderError) -> JSONValue in try await handler.call("echo", params: params, timeout: .seconds(3600)) }
                         }
                     }
                     try await waitUntil("every call refused or waiting") {

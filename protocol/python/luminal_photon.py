@@ -19,7 +19,8 @@ fd 4. stdout and stderr are plain log streams; ``print()`` never disturbs the pr
     run(greeter)
 
 Handlers run on a pool of ``max_workers`` threads (default 8), so a slow call delays neither
-pings nor other calls. Calls are served from a successful start until stop; a call to a photon
+pings nor other calls. When every thread is busy and a request has to wait for one, a warning
+says so on stderr (at most one every 10 s, with the count of those left out meanwhile). Calls are served from a successful start until stop; a call to a photon
 not started, or a second start, is answered ``invalid_state``. A :class:`Context` is handed to
 every handler; it may be kept and used to emit events from any thread. A method gets a
 :class:`CallContext`: it says when the host cancelled the call (``ctx.cancelled``,
@@ -55,6 +56,7 @@ MAX_DEPTH = 512                       # deepest array/object nesting, top-level 
 MAX_ID = 2**53 - 1
 IN_FD, OUT_FD = 3, 4
 EXIT_PROTOCOL = 70                    # EX_SOFTWARE: the host broke the protocol
+BUSY_WARNING_INTERVAL = 10.0          # seconds between two "every thread is busy" warnings
 ERROR_CODES = frozenset({"unknown_photon", "unknown_method", "invalid_params",
                          "photon_error", "unsupported", "invalid_state", "cancelled",
                          "deadline_exceeded"})
@@ -289,6 +291,12 @@ class _Worker:
         self.calls: dict[int, CallContext] = {}          # calls running or queued, by id
         self.max_workers = max_workers
         self.buffer = bytearray()
+        # Requests queued or running on the pool, and the rate limit of the warning that every
+        # thread is busy: when it was last written, and how many were left out since.
+        self.busy = 0
+        self.busy_lock = threading.Lock()
+        self.busy_warned_at: float | None = None
+        self.busy_suppressed = 0
 
     # -- output -------------------------------------------------------------------------------
     def encode(self, msg: dict[str, Any]) -> bytes:
@@ -339,6 +347,31 @@ class _Worker:
                                      "message": "the photon failed and its error is unprintable"})
             self.write(frame)
             self.calls.pop(rid, None)
+            with self.busy_lock:
+                self.busy -= 1
+
+    def submit(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...], label: str) -> None:
+        """Queue request rid for the pool, warning (rate-limited) when it must wait for a thread."""
+        with self.busy_lock:
+            self.busy += 1
+            waiting = self.busy - self.max_workers
+            warning = None
+            if waiting > 0:
+                now = time.monotonic()
+                if self.busy_warned_at is None or now - self.busy_warned_at >= BUSY_WARNING_INTERVAL:
+                    warning = (f"luminal_photon: all {self.max_workers} method threads are busy; {label} "
+                               f"waits for one ({waiting} waiting)")
+                    if self.busy_suppressed:
+                        warning += f" ({self.busy_suppressed} more like this suppressed)"
+                    self.busy_warned_at, self.busy_suppressed = now, 0
+                else:
+                    self.busy_suppressed += 1
+        if warning is not None:
+            try:
+                os.write(2, (warning + "\n").encode("utf-8", "replace"))
+            except OSError:
+                pass
+        self.jobs.put((rid, fn, args))
 
     def reply(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
         """Run fn(*args); its result or error as the reply frame to request rid."""
@@ -461,7 +494,7 @@ class _Worker:
             if deadline is not None and (type(deadline) is not int or deadline < 0):
                 raise _BadFrame("invalid message: call member 'deadline_ms' must be an integer of at least 0")
             call = self.calls[rid] = CallContext(name, self, deadline)
-            self.jobs.put((rid, handler, (msg.get("params"), call)))
+            self.submit(rid, handler, (msg.get("params"), call), f"call {method!r} of {name}")
         elif kind == "start":
             with self.phase_lock:
                 phase = self.phases.get(name)
@@ -472,11 +505,11 @@ class _Worker:
                        if phase == "stopped" else "is already started")
                 self.write(self.error_frame(rid, "invalid_state", f"photon {name} {why}"))
                 return
-            self.jobs.put((rid, self.start_routine(name, photon.start_handler), (ctx,)))
+            self.submit(rid, self.start_routine(name, photon.start_handler), (ctx,), f"the start of {name}")
         else:
             with self.phase_lock:
                 self.phases[name] = "stopped"
-            self.jobs.put((rid, photon.stop_handler or (lambda _ctx: None), (ctx,)))
+            self.submit(rid, photon.stop_handler or (lambda _ctx: None), (ctx,), f"the stop of {name}")
 
     def start_routine(self, name: str, routine: Callable[[Context], Any] | None) -> Callable[[Context], Any]:
         """The start routine of photon name, recording its outcome before the reply is sent."""

@@ -33,7 +33,7 @@ final class ControlConnection: Sendable {
             closeQuietly(fd)
             throw error
         }
-        let lifecycle = ControlLifecycle(pid: pid, requests: continuation, writer: writer) { dispatcher.loader.context.log(.warning, $0) }
+        let lifecycle = ControlLifecycle(pid: pid, requests: continuation, writer: writer) { dispatcher.loader.context.log.limited(.warning, "control.disconnected", $0) }
         self.lifecycle = lifecycle
         reader = try FrameReader(fd: fd, cap: ControlServer.requestCap, queue: queue,
                                  onObject: { object in

@@ -43,7 +43,7 @@ extension PhotonSnapshot {
     /// The photon as `luminal status --json` shows it.
     public var statusJSON: JSONValue {
         [
-            "name": .string(name), "file": .string(filePath), "state": .string(state.description),
+            "name": .string(name), "file": .string(filePath), "state": .string(stateText), "unresponsive": .bool(unresponsive),
             "healthy": .bool(isHealthy), "pid": .int(Int64(pid)), "generation": .int(Int64(generation)),
             "restarts": .int(Int64(restarts)), "uptime": uptime?.seconds ?? nil,
             "lastExit": lastExit.map { .string($0.description) } ?? nil,

@@ -12,7 +12,7 @@ import _LuminalCShims
 /// protocol/CONTROL.md). Every client is checked by its credentials (`SO_PEERCRED`): only the
 /// supervisor's own user and root are served, and a process of a photon's tree (its cgroup, its
 /// descendants) only when that photon's manifest says `"control": "allow"`; anyone else gets a
-/// `refused` reply, and the attempt is logged.
+/// `refused` reply, and the attempt is logged (within the warning rate limit, `WarningLimiter`).
 public final class ControlServer: Sendable {
     /// The largest request frame accepted; a bigger one gets a `badRequest` reply.
     public static let requestCap = 1024 * 1024
@@ -41,8 +41,6 @@ public final class ControlServer: Sendable {
         var token: EventLoop.Token?
         var connections: [Int: ControlConnection] = [:]
         var nextID = 0
-        /// A client was refused for the connection limit, and no connection has ended since.
-        var refusedWhileFull = false
         /// Connections that ended before they were recorded in `connections` (a client that
         /// hangs up at once): not to be recorded, or they would hold a place forever.
         var endedUnrecorded: Set<Int> = []
@@ -83,37 +81,32 @@ public final class ControlServer: Sendable {
                 let failure = errno
                 if failure == EINTR || failure == ECONNABORTED { continue }
                 if failure != EAGAIN {
-                    dispatcher.loader.context.log(.warning, "control socket \(path): accept failed: \(SystemError(errno: failure, "accept"))")
+                    dispatcher.loader.context.log.limited(.warning, "control.accept", "control socket \(path): accept failed: \(SystemError(errno: failure, "accept"))")
                 }
                 return
             }
             guard let pid = admitted(fd) else { continue }
-            let (id, firstRefusal) = state.withLock { state -> (Int?, Bool) in
-                guard state.connections.count < Self.connectionLimit else {
-                    defer { state.refusedWhileFull = true }
-                    return (nil, !state.refusedWhileFull)
-                }
+            let id = state.withLock { state -> Int? in
+                guard state.connections.count < Self.connectionLimit else { return nil }
                 state.nextID += 1
-                return (state.nextID, false)
+                return state.nextID
             }
             guard let id else {
-                // Logged once until a connection ends, so that a client retrying in a loop cannot flood the log.
                 refuse(fd, "control client pid \(pid) refused: \(Self.connectionLimit) clients are connected already, the most this supervisor serves at once",
-                       logged: firstRefusal)
+                       kind: "control.full")
                 continue
             }
             do {
                 let connection = try ControlConnection(fd: fd, pid: pid, dispatcher: dispatcher) { [weak self] in
                     self?.state.withLock { state in
                         if state.connections.removeValue(forKey: id) == nil { state.endedUnrecorded.insert(id) }
-                        state.refusedWhileFull = false
                     }
                 }
                 state.withLock { state in
                     if state.endedUnrecorded.remove(id) == nil { state.connections[id] = connection }
                 }
             } catch {
-                dispatcher.loader.context.log(.warning, "control socket \(path): \(error)")
+                dispatcher.loader.context.log.limited(.warning, "control.connection", "control socket \(path): \(error)")
             }
         }
     }
@@ -126,19 +119,23 @@ public final class ControlServer: Sendable {
             return nil
         }
         guard uid == getuid() || uid == 0 else {
-            refuse(fd, "control client pid \(pid) (uid \(uid)) refused: only uid \(getuid()) and root may control this supervisor", code: .refused)
+            refuse(fd, "control client pid \(pid) (uid \(uid)) refused: only uid \(getuid()) and root may control this supervisor", code: .refused,
+                   kind: "control.refused", subject: "uid \(uid)")
             return nil
         }
         if let worker = dispatcher.loader.context.worker(containing: pid), !worker.file.mayControl {
-            refuse(fd, "control client pid \(pid) refused: it is a process of photon file \(worker.file.path) (worker pid \(worker.pid)), and photons may not drive their supervisor unless their manifest says \"control\": \"allow\"", code: .refused)
+            refuse(fd, "control client pid \(pid) refused: it is a process of photon file \(worker.file.path) (worker pid \(worker.pid)), and photons may not drive their supervisor unless their manifest says \"control\": \"allow\"", code: .refused,
+                   kind: "control.refused", subject: worker.file.path)
             return nil
         }
         return pid
     }
 
-    /// Sends `message` to the client on `fd` as a `code` error, logs it if `logged`, and closes the connection.
-    private func refuse(_ fd: Int32, _ message: String, code: ControlReply.Code = .limitExceeded, logged: Bool = true) {
-        if logged { dispatcher.loader.context.log(.warning, message) }
+    /// Sends `message` to the client on `fd` as a `code` error, logs it as a warning of `kind`
+    /// about `subject` (rate-limited: a client refused in a loop cannot flood the log), and closes
+    /// the connection.
+    private func refuse(_ fd: Int32, _ message: String, code: ControlReply.Code = .limitExceeded, kind: String, subject: String = "") {
+        dispatcher.loader.context.log.limited(.warning, kind, subject: subject, message)
         let reply = Frame.encode(ControlReply.failure(.init(code, message)).json)
         _ = reply.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         // Unread bytes at close would reset the connection before the client reads the reply.

@@ -34,6 +34,13 @@ extension LoaderEvent {
             return ["event": "reloadRolledBack", "file": .string(file), "step": .string(step.rawValue), "reason": .string(reason)]
         case .recycling(let file, let generation, let reason):
             return ["event": "recycling", "file": .string(file), "generation": .int(Int64(generation)), "reason": .string(reason.description)]
+        case .unresponsive(let file, let photons, let pid):
+            return ["event": "unresponsive", "file": .string(file), "photons": strings(photons), "pid": .int(Int64(pid))]
+        case .responsive(let file, let photons, let pid):
+            return ["event": "responsive", "file": .string(file), "photons": strings(photons), "pid": .int(Int64(pid))]
+        case .recycleFailed(let file, let generation, let failures, let retryIn, let error):
+            return ["event": "recycleFailed", "file": .string(file), "generation": .int(Int64(generation)), "failures": .int(Int64(failures)),
+                    "retryIn": retryIn.seconds, "code": .string(error.code.rawValue), "message": .string(error.message)]
         case .failed(let file, let failure, let failures, let restartIn):
             return ["event": "failed", "file": .string(file), "failure": .string(failure.rawValue), "failures": .int(Int64(failures)),
                     "restartIn": restartIn?.seconds ?? nil]

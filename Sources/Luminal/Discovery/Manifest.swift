@@ -20,7 +20,7 @@ enum Manifest {
     private static let keys = ["exec", "args", "env", "timeouts", "watch", "restart", "health", "protocol", "name", "ready", "signal",
                                "limits", "user", "group", "umask", "no_new_privileges", "recycle", "control"]
     private static let signals: [String: Int32] = ["TERM": SIGTERM, "INT": SIGINT, "HUP": SIGHUP, "QUIT": SIGQUIT, "USR1": SIGUSR1, "USR2": SIGUSR2]
-    private static let timeoutKeys = ["handshake", "stop", "kill"]
+    private static let timeoutKeys = ["handshake", "stop", "kill", "call"]
     /// The largest manifest read: a manifest is a few hundred bytes, and a bigger file is refused
     /// before it is parsed.
     static let maxBytes = 1 << 20
@@ -146,25 +146,39 @@ enum Manifest {
         }
     }
 
-    /// `{"interval": seconds or null (off), "timeout": seconds}`.
+    /// `{"interval": seconds or null (off), "timeout": seconds, "unresponsive": seconds or null (never)}`.
     private static func parseHealth(_ value: JSONValue, invalid: (String) -> LoaderError) throws(LoaderError) -> HealthCheck {
-        guard let entries = value.objectValue else { throw invalid("key 'health' must be an object with 'interval' and 'timeout'") }
+        guard let entries = value.objectValue else { throw invalid("key 'health' must be an object (keys: interval, timeout, unresponsive)") }
         var check = HealthCheck()
         for (key, seconds) in entries.sorted(by: { $0.key < $1.key }) {
-            guard key == "interval" || key == "timeout" else {
-                throw invalid("key 'health.\(key)' is not allowed (allowed: interval, timeout)")
+            guard ["interval", "timeout", "unresponsive"].contains(key) else {
+                throw invalid("key 'health.\(key)' is not allowed (allowed: interval, timeout, unresponsive)")
             }
-            if key == "interval", seconds.isNull {
-                check.interval = nil
+            if key != "timeout", seconds.isNull {
+                if key == "interval" { check.interval = nil } else { check.unresponsive = nil }
                 continue
             }
+            let nullMeans = ["interval": ", or null to turn heartbeats off", "unresponsive": ", or null never to replace an unresponsive worker"]
             guard let number = seconds.doubleValue, number > 0, number <= 86_400 else {
-                throw invalid("'health.\(key)' must be a number of seconds above 0 and at most 86400\(key == "interval" ? ", or null to turn heartbeats off" : "")")
+                throw invalid("'health.\(key)' must be a number of seconds above 0 and at most 86400\(nullMeans[key] ?? "")")
             }
             let duration = Duration.milliseconds(Int64(number * 1000))
-            if key == "interval" { check.interval = duration } else { check.timeout = duration }
+            switch key {
+            case "interval": check.interval = duration
+            case "timeout": check.timeout = duration
+            default: check.unresponsive = duration
+            }
         }
         return check
+    }
+
+    /// `timeouts.call`: seconds above 0 up to 86400, or `null` for no timeout.
+    private static func parseCallTimeout(_ value: JSONValue, invalid: (String) -> LoaderError) throws(LoaderError) -> Duration? {
+        if value.isNull { return nil }
+        guard let number = value.doubleValue, number > 0, number <= 86_400 else {
+            throw invalid("'timeouts.call' must be a number of seconds above 0 up to 86400, or null for no timeout")
+        }
+        return .milliseconds(Int64((number * 1000).rounded(.up)))
     }
 
     private static func parseTimeouts(_ value: JSONValue?, invalid: (String) -> LoaderError) throws(LoaderError) -> ManifestTimeouts {
@@ -174,6 +188,10 @@ enum Manifest {
         for (key, seconds) in entries.sorted(by: { $0.key < $1.key }) {
             guard timeoutKeys.contains(key) else {
                 throw invalid("key 'timeouts.\(key)' is not allowed (allowed: \(timeoutKeys.joined(separator: ", ")))")
+            }
+            if key == "call" {
+                timeouts.call = try parseCallTimeout(seconds, invalid: invalid)
+                continue
             }
             guard let number = seconds.doubleValue, number >= 0, number <= 86_400 else {
                 throw invalid("'timeouts.\(key)' must be a number of seconds from 0 to 86400")

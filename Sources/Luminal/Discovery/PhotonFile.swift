@@ -66,4 +66,6 @@ struct ManifestTimeouts: Sendable, Hashable {
     var handshake: Duration?
     var stop: Duration?
     var kill: Duration?
+    /// A call's timeout when its caller gives none: `.some(nil)` is no timeout (`null`).
+    var call: Duration??
 }

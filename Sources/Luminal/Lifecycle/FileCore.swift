@@ -111,10 +111,20 @@ final class FileCore: Sendable {
                 FileCounters.count(counters.protocolFaults)
                 apply(.ended(number: number, ending: .faulted(fault.description), at: .now, random: .random(in: 0...1)))
             },
-            unresponsive: { [weak self] timeout in
+            missedHeartbeat: { [weak self] timeout in
                 guard let self else { return }
                 FileCounters.count(counters.missedHeartbeats)
-                apply(.ended(number: number, ending: .unresponsive(timeout), at: .now, random: .random(in: 0...1)))
+                apply(.ended(number: number, ending: .missedHeartbeat(timeout), at: .now, random: .random(in: 0...1)))
+            },
+            responsiveness: { [weak self] change in
+                switch change {
+                case .unresponsive(let timeouts): self?.apply(.unresponsive(number: number, timeouts: timeouts))
+                case .responsive: self?.apply(.responsive(number: number))
+                case .none: break
+                }
+            },
+            unresponsiveTooLong: { [weak self] bound in
+                self?.apply(.ended(number: number, ending: .unresponsive(bound), at: .now, random: .random(in: 0...1)))
             },
             exited: { [weak self] status, overLimit in
                 let ending = overLimit.map { GenerationEnding.overLimit(status, $0) } ?? .exited(status)

@@ -21,9 +21,9 @@ extension FileLifecycle {
             effects.append(.log(.error, "photon file \(path) broke the protocol and is being killed: \(reason)"))
             effects.append(.emit(.protocolFault(file: path, photons: names, pid: generation.pid, reason: reason)))
             effects.append(.emit(.killed(file: path, pid: generation.pid, reason: "protocol fault: \(reason)")))
-        case .unresponsive:
-            effects.append(.log(.error, "photon file \(path) \(ending.unresponsiveReason); killing it"))
-            effects.append(.emit(.killed(file: path, pid: generation.pid, reason: ending.unresponsiveReason)))
+        case .missedHeartbeat, .unresponsive:
+            effects.append(.log(.error, "photon file \(path) \(ending.givenUpReason); killing it"))
+            effects.append(.emit(.killed(file: path, pid: generation.pid, reason: ending.givenUpReason)))
         case .overLimit(let status, let failure):
             effects.append(.log(.error, "photon file \(path) was killed by its limit (\(failure.rawValue)): \(status)"))
             effects.append(.emit(.killed(file: path, pid: generation.pid, reason: "\(failure.rawValue) (\(status))")))
@@ -87,7 +87,8 @@ extension GenerationEnding {
         case .exited: .runtimeCrash
         case .overLimit(_, let failure): failure
         case .faulted: .protocolFault
-        case .unresponsive: .healthCheckTimeout
+        case .missedHeartbeat: .healthCheckTimeout
+        case .unresponsive: .unresponsive
         }
     }
 }

@@ -60,7 +60,8 @@ extension FileLifecycle {
                            checksum: record.checksum, kinds: record.descriptor.kinds, methods: record.descriptor.methods,
                            metadata: record.descriptor.metadata, lastExit: record.lastExit, restarts: record.restarts,
                            uptime: record.state.isFinal ? nil : record.since.duration(to: now), failureClass: record.failure,
-                           lastRecycle: lastRecycle)
+                           lastRecycle: lastRecycle,
+                           unresponsive: record.state == .started && generation(record.generation)?.unresponsive == true)
         }
     }
 }
@@ -96,7 +97,14 @@ public struct PhotonSnapshot: Sendable, Hashable {
 
     /// Why its file's worker was last replaced by its recycle policy, if it ever was.
     public let lastRecycle: RecycleReason?
+    /// Its worker's calls keep timing out although it may answer pings (3 in a row with no reply
+    /// between them); it is still `started`, and calls still go to it.
+    public let unresponsive: Bool
 
-    /// Whether the photon is doing its job: started, and not being stopped or restarted.
-    public var isHealthy: Bool { state == .started }
+    /// Whether the photon is doing its job: started, answering its calls, and not being stopped
+    /// or restarted.
+    public var isHealthy: Bool { state == .started && !unresponsive }
+
+    /// The state as status shows it: "unresponsive" for a started photon that is.
+    public var stateText: String { unresponsive ? "unresponsive" : state.description }
 }

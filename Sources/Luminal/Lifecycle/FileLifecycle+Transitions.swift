@@ -60,7 +60,43 @@ extension FileLifecycle {
             lastRecycle = reason
             return [.log(.info, "recycling photon file \(path) (generation \(number) \(reason)): a new generation takes over"),
                     .emit(.recycling(file: path, generation: number, reason: reason))]
+        case .unresponsive(let number, let timeouts):
+            return changeResponsiveness(number, unresponsive: true,
+                                        "photon file \(path) is unresponsive: \(timeouts) calls in a row timed out with no reply between them")
+        case .responsive(let number):
+            return changeResponsiveness(number, unresponsive: false, "photon file \(path) answers its calls again")
+        case .recycleFailed(let number, let error, let now, let random):
+            return failRecycle(number, error, at: now, random: random)
         }
+    }
+
+    /// Generation `number` became unresponsive or answered again: reported, with `message`, while
+    /// it serves (a generation coming up, retiring or stopping is not its photons' business).
+    private mutating func changeResponsiveness(_ number: Int, unresponsive: Bool, _ message: String) -> [Effect] {
+        guard let index = generations.firstIndex(where: { $0.number == number }), generations[index].unresponsive != unresponsive else { return [] }
+        generations[index].unresponsive = unresponsive
+        guard generations[index].phase == .serving, servingNumber == number else { return [] }
+        let pid = generations[index].pid
+        return unresponsive
+            ? [.log(.warning, message), .emit(.unresponsive(file: path, photons: members, pid: pid))]
+            : [.log(.info, message), .emit(.responsive(file: path, photons: members, pid: pid))]
+    }
+
+    /// A recycling of generation `number` failed: it keeps serving, and the next attempt waits
+    /// for the restart policy's backoff (its quarantine retry once it would quarantine).
+    private mutating func failRecycle(_ number: Int, _ error: LoaderError, at now: ContinuousClock.Instant, random: Double) -> [Effect] {
+        guard servingNumber == number else { return [] }
+        recycleFailures += 1
+        let backoff = policy.delay(afterFailures: recycleFailures, random: random)
+        let delay = backoff ?? policy.quarantineRetry
+        recycleHeldUntil = now + delay
+        let event = Effect.emit(.recycleFailed(file: path, generation: number, failures: recycleFailures, retryIn: delay, error: error))
+        guard backoff != nil else {
+            return [.log(.error, "recycling photon file \(path) failed \(recycleFailures) times in a row (\(error.message)); generation \(number) keeps serving, recycling is retried every \(delay) or when the file changes"),
+                    event]
+        }
+        return [.log(.warning, "recycling photon file \(path) failed (\(error.message)); generation \(number) keeps serving, retried in \(delay)"),
+                event]
     }
 
     /// Generation `number` takes over from the one serving (which retires).
@@ -82,6 +118,8 @@ extension FileLifecycle {
         }
         let first = servingNumber == nil
         restartPending = false
+        recycleFailures = 0
+        recycleHeldUntil = nil
         servingNumber = number
         lastServed = max(lastServed, number)
         generations[index].servingSince = now
@@ -177,7 +215,7 @@ extension GenerationEnding {
         switch self {
         case .exited(let status), .overLimit(let status, _): .crashed(status)
         case .faulted(let reason): .faulted(reason: reason)
-        case .unresponsive: .faulted(reason: unresponsiveReason)
+        case .missedHeartbeat, .unresponsive: .faulted(reason: givenUpReason)
         }
     }
 
@@ -185,13 +223,16 @@ extension GenerationEnding {
     var exit: ExitStatus? {
         switch self {
         case .exited(let status), .overLimit(let status, _): status
-        case .faulted, .unresponsive: nil
+        case .faulted, .missedHeartbeat, .unresponsive: nil
         }
     }
 
-    /// Why an unresponsive worker is killed.
-    var unresponsiveReason: String {
-        if case .unresponsive(let timeout) = self { return "stopped answering heartbeats (no pong within \(timeout))" }
-        return ""
+    /// Why a worker that missed its heartbeat, or stayed unresponsive too long, is killed.
+    var givenUpReason: String {
+        switch self {
+        case .missedHeartbeat(let timeout): "stopped answering heartbeats (no pong within \(timeout))"
+        case .unresponsive(let bound): "stayed unresponsive for \(bound) (health.unresponsive): its calls kept timing out"
+        default: ""
+        }
     }
 }

@@ -31,6 +31,10 @@ struct FileLifecycle<Connection: Sendable>: Sendable {
     var policyIsFixed = false
     /// Why the file's worker was last recycled, if it ever was.
     var lastRecycle: RecycleReason?
+    /// Recyclings of the serving generation that failed in a row; reset when a generation takes over.
+    var recycleFailures = 0
+    /// No recycling is tried before this instant (the backoff after a failed one).
+    var recycleHeldUntil: ContinuousClock.Instant?
     /// The highest generation number that took over (a generation given up on before it served
     /// leaves its number to the next one).
     var lastServed = 0
@@ -71,6 +75,8 @@ struct GenerationRecord<Connection: Sendable>: Sendable {
     var phase: GenerationPhase
     /// When it took over serving (for the restart policy's `stableAfter`); nil before.
     var servingSince: ContinuousClock.Instant?
+    /// Its calls keep timing out although it may answer pings (`CallResponsiveness`).
+    var unresponsive = false
 
     /// Whether it has ended (its process is gone or was given up on).
     var hasEnded: Bool {
@@ -104,6 +110,9 @@ enum GenerationEnding: Sendable, Equatable {
     /// It broke the protocol and is being killed.
     case faulted(String)
     /// It stopped answering heartbeats within the timeout and is being killed.
+    case missedHeartbeat(Duration)
+    /// It stayed unresponsive (its calls kept timing out) for this long, its `health.unresponsive`
+    /// bound, and is being killed.
     case unresponsive(Duration)
     /// Its process was killed by one of its limits (`outOfMemory`, `cpuTimeLimit`).
     case overLimit(ExitStatus, FailureClass)

@@ -42,6 +42,14 @@ enum LifecycleEvent<Connection: Sendable>: Sendable {
     case policySet(RestartPolicy)
     /// The serving generation `number` is being replaced because its recycle policy says so.
     case recycling(number: Int, reason: RecycleReason)
+    /// Generation `number`'s calls kept timing out (`timeouts` in a row, no reply between them)
+    /// although it may answer pings: it is unresponsive.
+    case unresponsive(number: Int, timeouts: Int)
+    /// Generation `number` answered a call again after being unresponsive.
+    case responsive(number: Int)
+    /// Recycling the serving generation `number` failed with `error` (it keeps serving); the next
+    /// attempt waits for the restart policy's backoff, `random` in 0...1 picking its jitter.
+    case recycleFailed(number: Int, error: LoaderError, at: ContinuousClock.Instant, random: Double)
 }
 
 /// What the supervisor is to do after a transition. `FileCore` carries them out in order.

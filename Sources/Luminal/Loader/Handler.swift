@@ -54,6 +54,12 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     /// has one); nil while none serves.
     var usage: ProcessUsage? { core.read { $0.serving?.connection }?.tree.usage() }
 
+    /// The timeout of a call whose caller gives none: the serving file's manifest's
+    /// `timeouts.call`, else `LoaderConfiguration.callTimeout`; nil for none.
+    var defaultCallTimeout: Duration? {
+        core.read { $0.serving?.connection.file.timeouts.call } ?? core.context.configuration.callTimeout
+    }
+
     /// "greeter (photons/greeter.py, started, pid 812)".
     public var description: String {
         let now = snapshot
@@ -104,6 +110,9 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     /// was in flight in two generations that both crashed is a poison call: it fails with
     /// `poisonCall` (and a `poisonCall` event) and is not sent again. Other methods fail as the
     /// worker ends.
+    ///
+    /// With no `timeout`, the file's manifest's `timeouts.call` applies, else
+    /// `LoaderConfiguration.callTimeout` (60 s by default; nil there waits as long as the worker lives).
     public func call(_ method: String, params: JSONValue = nil, timeout: Duration? = nil) async throws(LoaderError) -> JSONValue {
         // The one place a call's outcome is counted: where it is known, whichever generation took it.
         let began = calls.began()
@@ -120,7 +129,7 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     /// Sends the call to the serving generation; again to the one serving now if it met one
     /// being replaced, and to the next generation if an idempotent call met a crash.
     private func deliver(_ method: String, params: JSONValue, timeout: Duration?) async throws(LoaderError) -> JSONValue {
-        let timeout = timeout ?? core.context.configuration.callTimeout
+        let timeout = timeout ?? defaultCallTimeout
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now + $0 }
         var worker = try await callTarget(method, deadline: deadline, timeout: timeout)

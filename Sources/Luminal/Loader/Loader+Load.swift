@@ -63,7 +63,7 @@ extension Loader {
     /// Spawns `file`'s first generation, validates its hello against `selection`, and registers it.
     func load(_ file: PhotonFile, selection: PhotonSelection) async throws(LoaderError) -> [Handler] {
         guard files[file.path] == nil, loading[file.path] == nil else {
-            context.log(.warning, "photon file \(file.path) is already loaded; unload or reload it instead", file: file.path)
+            context.log.limited(.warning, "load.alreadyLoaded", subject: file.path, "photon file \(file.path) is already loaded; unload or reload it instead", file: file.path)
             return []
         }
         let core = FileCore(path: file.path, policy: restartPolicy(for: file), context: context)
@@ -99,13 +99,13 @@ extension Loader {
 
     /// Logs a failed load of the photon file at `file` and emits `loadFailed` for it.
     nonisolated func reportLoadFailure(_ error: LoaderError, file: String) {
-        context.log(.error, error.message, file: file)
+        context.log.limited(.error, "load.failed", subject: file, error.message, file: file)
         context.events.emit(.loadFailed(file: file, error: error))
     }
 
     /// Logs that the entry at `path` was passed over, and why, and emits `skipped` for it.
     nonisolated func reportSkipped(_ path: String, reason: String) {
-        context.log(.warning, "skipped \(path): \(reason)", file: path)
+        context.log.limited(.warning, "skipped", subject: path, "skipped \(path): \(reason)", file: path)
         context.events.emit(.skipped(file: path, reason: reason))
     }
 
@@ -156,7 +156,7 @@ extension Loader {
         core.apply(.spawned(number: number, connection: worker, pid: worker.pid, plain: file.plain != nil))
         if number == 1 {
             for limit in worker.containment.limits where !limit.enforced {
-                context.log(.warning, "photon file \(file.path): limit '\(limit.key)' (\(limit.value)) cannot be enforced on this host: \(limit.reason ?? "")", file: file.path)
+                context.log.limited(.warning, "limits.unenforced", subject: file.path, "photon file \(file.path): limit '\(limit.key)' (\(limit.value)) cannot be enforced on this host: \(limit.reason ?? "")", file: file.path)
             }
         }
         if context.hashes.isCancelled(since: began) {

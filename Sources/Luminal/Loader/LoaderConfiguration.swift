@@ -13,9 +13,10 @@ public struct LoaderConfiguration: Sendable {
     public var stopTimeout: Duration = .seconds(5)
     /// How long after SIGTERM before SIGKILL. Default 5 s.
     public var killTimeout: Duration = .seconds(5)
-    /// Default time a call may take before it fails with `timeout`; nil waits as long as the
-    /// worker lives. Default nil.
-    public var callTimeout: Duration?
+    /// Time a call may take before it fails with `timeout`, when its caller gives none; a
+    /// manifest's `timeouts.call` overrides it per file. nil: no timeout, a call waits as long as
+    /// the worker lives. Default 60 s: a caller of a method that hangs is answered.
+    public var callTimeout: Duration? = .seconds(60)
     /// What happens when a worker ends on its own; a package manifest's `restart` sets the mode
     /// per file. Default: on-failure, with the limits documented on `RestartPolicy`.
     public var restart = RestartPolicy()

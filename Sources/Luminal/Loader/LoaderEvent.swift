@@ -29,6 +29,15 @@ public enum LoaderEvent: Sendable {
     /// Generation `generation` of a healthy file is being replaced through the atomic reload
     /// because its recycle policy says so (`reloadStarted` and `reloaded` follow).
     case recycling(file: String, generation: Int, reason: RecycleReason)
+    /// A worker's calls keep timing out although it may answer pings: 3 calls in a row passed
+    /// their timeout on it with no reply between them (`HealthCheck.unresponsive` bounds how long
+    /// it may stay so).
+    case unresponsive(file: String, photons: [String], pid: Int32)
+    /// An unresponsive worker answered a call again.
+    case responsive(file: String, photons: [String], pid: Int32)
+    /// Recycling generation `generation` failed with `error` for the `failures`th time in a row;
+    /// it keeps serving, and recycling is tried again in `retryIn` (the restart policy's backoff).
+    case recycleFailed(file: String, generation: Int, failures: Int, retryIn: Duration, error: LoaderError)
     /// A worker ended on its own; `restartIn` is when it will be restarted (nil: it will not be,
     /// by policy), after `failures` consecutive failures.
     case failed(file: String, failure: FailureClass, failures: Int, restartIn: Duration?)

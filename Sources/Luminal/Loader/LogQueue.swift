@@ -5,7 +5,8 @@ import Synchronization
 /// output draining (and so never blocks a worker on a full stdout pipe).
 ///
 /// At most `capacity` records, and `byteCapacity` bytes of their text, wait; past that, records
-/// are dropped and counted, and once the sink catches up it is told how many were lost.
+/// are dropped and counted, and once the sink catches up it is told how many were lost (within the
+/// warning rate limit: a report it holds back is added to the next one).
 final class LogQueue: Sendable {
     /// Records that may wait for a slow sink before newer ones are dropped.
     static let capacity = 10_000
@@ -14,11 +15,13 @@ final class LogQueue: Sendable {
     static let byteCapacity = 16 * 1024 * 1024
 
     private let sink: LogSink
+    private let limiter: WarningLimiter
     private let queue = DispatchQueue(label: "luminal.log")
     private let state = Mutex<(waiting: Int, bytes: Int, dropped: Int, droppedEver: Int)>((0, 0, 0, 0))
 
-    init(sink: @escaping LogSink) {
+    init(sink: @escaping LogSink, limiter: WarningLimiter) {
         self.sink = sink
+        self.limiter = limiter
     }
 
     /// Queues `record`, or drops it if the sink is `capacity` records or `byteCapacity` bytes behind.
@@ -44,9 +47,12 @@ final class LogQueue: Sendable {
                 defer { state.dropped = 0 }
                 return state.dropped
             }
-            if dropped > 0 {
-                sink(LogRecord(level: .warning, message: "the log fell behind: \(dropped) lines were dropped", file: nil, tag: nil))
+            guard dropped > 0 else { return }
+            guard limiter.admit("log.dropped") != nil else {
+                // Reported with the next drop report that is written: no count is lost.
+                return state.withLock { $0.dropped += dropped }
             }
+            sink(LogRecord(level: .warning, message: "the log fell behind: \(dropped) lines were dropped", file: nil, tag: nil))
         }
     }
 

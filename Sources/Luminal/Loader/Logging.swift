@@ -44,11 +44,15 @@ struct Logger: Sendable {
     let queue: LogQueue
     /// The log files, when asked for (`LoaderConfiguration.logFiles`): every record goes there too.
     let files: LogFiles?
+    /// The rate limit of lines something outside can trigger over and over (`limited`).
+    let limiter: WarningLimiter
 
     init(enabled: Bool, sink: LogSink?, files options: LogFileOptions? = nil) {
         self.enabled = enabled
-        let queue = LogQueue(sink: sink ?? Logger.standardError)
+        let limiter = WarningLimiter()
+        let queue = LogQueue(sink: sink ?? Logger.standardError, limiter: limiter)
         self.queue = queue
+        self.limiter = limiter
         files = options.map { options in
             LogFiles(options: options) { level, text in queue.submit(LogRecord(level: level, message: text, file: nil, tag: nil)) }
         }
@@ -59,6 +63,13 @@ struct Logger: Sendable {
         let record = LogRecord(level: level, message: message, file: file, tag: tag, stream: stream)
         queue.submit(record)
         files?.submit(record)
+    }
+
+    /// Logs `message` within the rate limit of lines of `kind` about `subject` (`WarningLimiter`):
+    /// a line over it is counted, and the next one written says how many were suppressed.
+    func limited(_ level: LogLevel, _ kind: String, subject: String = "", _ message: String, file: String? = nil) {
+        guard enabled, let suppressed = limiter.admit(kind, subject: subject) else { return }
+        callAsFunction(level, WarningLimiter.noting(suppressed, message), file: file)
     }
 
     /// Waits until every record so far reached the sink and the log files.

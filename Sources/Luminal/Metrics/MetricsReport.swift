@@ -70,6 +70,10 @@ struct MetricsReport {
         for photon in photons {
             out.sample("luminal_photon_up", photon.labels, photon.snapshot.state == .started ? 1 : 0)
         }
+        out.family("luminal_photon_unresponsive", .gauge, "1 while the photon's worker is unresponsive: 3 calls in a row timed out on it with no reply between them, though it may answer pings.")
+        for photon in photons {
+            out.sample("luminal_photon_unresponsive", photon.labels, photon.snapshot.unresponsive ? 1 : 0)
+        }
         out.family("luminal_photon_generation", .gauge, "The worker generation hosting the photon: 1 for the first, +1 for each reload or restart.")
         for photon in photons {
             out.sample("luminal_photon_generation", photon.labels, photon.snapshot.generation)

@@ -12,6 +12,8 @@ public enum FailureClass: String, Sendable, Hashable {
     case runtimeCrash = "runtime crash"
     /// It stopped answering heartbeats.
     case healthCheckTimeout = "health-check timeout"
+    /// Its calls kept timing out while it answered pings, for longer than its `health.unresponsive`.
+    case unresponsive = "unresponsive"
     /// The kernel's OOM killer killed a process of its cgroup: it passed its memory limit.
     case outOfMemory = "out of memory (memory limit)"
     /// It used up its CPU-time limit (SIGXCPU or SIGKILL past RLIMIT_CPU).

@@ -23,7 +23,8 @@ extension Loader {
     }
 
     /// One look: starts the recycling of each file whose serving generation its policy says is
-    /// due. False, and the sampler ends, once no loaded file has a policy.
+    /// due and whose last failed recycling's backoff is over. False, and the sampler ends, once no
+    /// loaded file has a policy.
     func recycleDue() -> Bool {
         var watched = false
         let now = ContinuousClock.now
@@ -33,11 +34,14 @@ extension Loader {
             watched = true
             let path = record.file.path
             guard !recycling.contains(path),
-                  let (worker, since) = record.core.read({ lifecycle in lifecycle.serving.map { ($0.connection, $0.servingSince) } }),
+                  let (worker, since, heldUntil) = record.core.read({ lifecycle in
+                      lifecycle.serving.map { ($0.connection, $0.servingSince, lifecycle.recycleHeldUntil) }
+                  }),
+                  heldUntil.map({ now >= $0 }) ?? true,
                   let reason = Self.recycleReason(policy, worker: worker, servingSince: since, now: now) else { continue }
             recycling.insert(path)
             record.core.apply(.recycling(number: worker.generation, reason: reason))
-            Task { await self.recycle(path) }
+            Task { await self.recycle(path, generation: worker.generation) }
         }
         if !watched { recycler = nil }
         return watched
@@ -60,12 +64,14 @@ extension Loader {
         return nil
     }
 
-    /// Replaces the file's worker through the atomic reload; a failed one leaves the old serving.
-    private func recycle(_ path: String) async {
+    /// Replaces the file's worker (generation `generation`) through the atomic reload; a failed
+    /// one leaves the old serving, and its lifecycle holds the next attempt back by the restart
+    /// policy's backoff.
+    private func recycle(_ path: String, generation: Int) async {
         do {
             _ = try await reload([path])
         } catch {
-            context.log(.error, "recycling \(path) failed: \(error.message); the old generation keeps serving", file: path)
+            files[path]?.core.apply(.recycleFailed(number: generation, error: error, at: .now, random: .random(in: 0...1)))
         }
         recycling.remove(path)
     }

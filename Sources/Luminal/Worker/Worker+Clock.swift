@@ -22,23 +22,48 @@ extension Worker {
     }
 
     /// The clock's look at this worker at `now`: requests past their deadline fail with
-    /// `timeout`, the heartbeat pings the worker or gives it up, and the next look is asked for.
+    /// `timeout` (and count against its responsiveness), a worker unresponsive for its bound is
+    /// given up, the heartbeat pings the worker or gives it up, and the next look is asked for.
     /// Runs on the clock's queue; it touches nothing confined to the worker's queue.
     func tick(now: UInt64) {
-        let (expired, beat) = state.withLock { state in
+        let (expired, change, giveUp, beat) = state.withLock { state in
             state.timers.look = nil
             let expired = expireRequests(now: now, &state)
+            let (change, giveUp) = responsivenessStep(expired: expired.filter { $0.0.kind.isCall }.count, now: now, &state)
             let beat = heartbeatStep(now: now, &state)
-            if let next = [state.timers.deadlines.first?.deadline, beat.next].compactMap({ $0 }).min() {
+            let giveUpAt = state.givenUp ? nil : state.responsiveness.giveUpAt
+            if let next = [state.timers.deadlines.first?.deadline, beat.next, giveUpAt].compactMap({ $0 }).min() {
                 look(by: next, &state)
             }
-            return (expired, beat.action)
+            return (expired, change, giveUp, beat.action)
         }
         if !expired.isEmpty { sendCancels() }
         for (request, timeout) in expired {
             request.resume(.failure(LoaderError(.timeout, "photon \(request.photon) (\(file.path)) did not answer \(request.label) within \(timeout)",
                                                 photon: request.photon, file: file.path)))
         }
+        report(change)
+        if let giveUp { queue.async { [self] in hooks.unresponsiveTooLong(giveUp) } }
         perform(beat)
+    }
+
+    /// The responsiveness rule's part of a look at `now`, after `expired` calls timed out: what
+    /// changed, and the bound it was given up after if it is to be. Under the state lock.
+    private func responsivenessStep(expired: Int, now: UInt64, _ state: inout State) -> (CallResponsiveness.Change, Duration?) {
+        guard !state.givenUp, !state.closedToCalls else { return (.none, nil) }
+        var change = CallResponsiveness.Change.none
+        for _ in 0..<expired where change == .none { change = state.responsiveness.timedOut(now: now) }
+        guard let giveUpAt = state.responsiveness.giveUpAt, giveUpAt <= now, let bound = state.responsiveness.replaceAfter else {
+            return (change, nil)
+        }
+        state.givenUp = true
+        state.timers.heartbeat = nil
+        return (change, bound)
+    }
+
+    /// Tells the worker's owner that its responsiveness changed, on the worker's queue.
+    func report(_ change: CallResponsiveness.Change) {
+        guard change != .none else { return }
+        queue.async { [self] in hooks.responsiveness(change) }
     }
 }

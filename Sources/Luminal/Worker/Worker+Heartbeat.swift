@@ -6,16 +6,17 @@ enum HeartbeatAction {
     case none
     /// Write the ping with this id.
     case ping(Int64)
-    /// Report the worker unresponsive (no pong within the timeout).
+    /// Report that the worker missed its heartbeat (no pong within the timeout).
     case giveUp(Duration)
 }
 
 extension Worker {
     /// Checks the worker is alive as `check` says (`HeartbeatRule`): a worker silent for
     /// `check.interval` gets a ping; one whose pong does not come within `check.timeout` is
-    /// reported through the `unresponsive` hook and its tree killed. One ping is in flight at most.
+    /// reported through the `missedHeartbeat` hook and its tree killed. One ping is in flight at most.
     /// `WorkerClock` does the timing: no timer and no task per worker or per ping.
     func startHeartbeat(_ check: HealthCheck) {
+        state.withLock { $0.responsiveness.replaceAfter = check.unresponsive }
         guard let rule = HeartbeatRule(check) else { return }
         let now = Uptime.now()
         state.withLock { state in
@@ -35,7 +36,7 @@ extension Worker {
     /// state lock.
     func heartbeatStep(now: UInt64, _ state: inout State) -> (action: HeartbeatAction, next: UInt64?) {
         guard let rule = state.timers.heartbeat, case .success? = state.hello, !state.closedToCalls, !state.exited,
-              state.fault == nil, !state.unresponsive else { return (.none, nil) }
+              state.fault == nil, !state.givenUp else { return (.none, nil) }
         switch rule.decide(now: now, lastHeard: state.timers.lastHeard, pingSentAt: state.timers.ping?.sentAt) {
         case .wait(let until):
             return (.none, until)
@@ -45,7 +46,7 @@ extension Worker {
             state.timers.ping = (id, now)
             return (.ping(id), Uptime.after(rule.timeout, from: now))
         case .timedOut:
-            state.unresponsive = true
+            state.givenUp = true
             state.timers.heartbeat = nil
             if let ping = state.timers.ping {
                 // A late pong is dropped, not taken for a reply nobody awaits.
@@ -76,7 +77,7 @@ extension Worker {
             }
         case .giveUp(let timeout):
             // The file's lifecycle has the tree killed.
-            queue.async { [self] in hooks.unresponsive(timeout) }
+            queue.async { [self] in hooks.missedHeartbeat(timeout) }
         }
     }
 }

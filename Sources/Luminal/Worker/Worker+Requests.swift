@@ -254,30 +254,33 @@ extension Worker {
     }
 
     /// Delivers a reply. Runs on the queue. A reply nobody awaits is a protocol fault, except for
-    /// a request the host abandoned after its timeout; the heartbeat's pong is taken here too.
+    /// a request the host abandoned after its timeout; the heartbeat's pong is taken here too. A
+    /// reply to a call, even a late one, shows the worker answers its calls (`CallResponsiveness`).
     func complete(_ id: Int64, isPong: Bool, _ reply: Result<JSONValue, ReplyError>) {
-        enum Match { case found(PendingRequest), dropped, unknown, wrongKind }
+        enum Match { case found(PendingRequest, CallResponsiveness.Change), dropped(CallResponsiveness.Change), unknown, wrongKind }
         let match = state.withLock { state -> Match in
             if let pending = state.pending[id] {
                 guard pending.isPing == isPong else { return .wrongKind }
                 state.pending[id] = nil
-                return .found(pending)
+                return .found(pending, pending.kind.isCall ? state.responsiveness.answered() : .none)
             }
             if state.timers.ping?.id == id {
                 guard isPong else { return .wrongKind }
                 heardPong(&state)
-                return .dropped
+                return .dropped(.none)
             }
-            return state.abandoned.take(id) ? .dropped : .unknown
+            guard state.abandoned.take(id) else { return .unknown }
+            return .dropped(isPong ? .none : state.responsiveness.answered())
         }
         switch match {
-        case .dropped:
-            return
+        case .dropped(let change):
+            report(change)
         case .unknown:
             fault(ProtocolFault(.unknownReplyID, "reply to id \(id), which is not awaiting a reply"))
         case .wrongKind:
             fault(ProtocolFault(.unknownReplyID, "\(isPong ? "a pong" : "a result or error") answering request \(id), which expects \(isPong ? "a result or error" : "a pong")"))
-        case .found(let pending):
+        case .found(let pending, let change):
+            report(change)
             pending.resume(reply.mapError { error in
                 LoaderError(.photonError, "photon \(pending.photon) (\(file.path)) failed \(pending.label): [\(error.code)] \(error.message)",
                             photon: pending.photon, file: file.path, reply: error)

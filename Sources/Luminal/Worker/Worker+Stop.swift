@@ -22,7 +22,7 @@ extension Worker {
     func stop(graceful: Bool, started: [String], timeouts: StopTimeouts) async -> WorkerStopReport {
         stopHeartbeat()
         let alreadyOver = state.withLock { state -> Bool in
-            state.exited || state.fault != nil || state.unresponsive
+            state.exited || state.fault != nil || state.givenUp
         }
         if alreadyOver {
             writer.close()

@@ -60,8 +60,10 @@ final class Worker: Sendable {
         var fault: ProtocolFault?
         /// Request deadlines and the heartbeat, looked after by `WorkerClock`.
         var timers = WorkerTimers()
-        /// The heartbeat gave up on it: its end was already reported.
-        var unresponsive = false
+        /// The heartbeat, or the rule on unanswered calls, gave up on it: its end was already reported.
+        var givenUp = false
+        /// Whether it answers its calls (`CallResponsiveness`).
+        var responsiveness = CallResponsiveness()
         /// Replaced or being stopped: calls go elsewhere from now on.
         var closedToCalls = false
         /// The process was reaped.

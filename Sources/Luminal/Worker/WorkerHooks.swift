@@ -9,7 +9,11 @@ struct WorkerHooks: Sendable {
     /// The worker broke the protocol.
     var fault: @Sendable (ProtocolFault) -> Void
     /// The worker stopped answering heartbeats within `timeout`.
-    var unresponsive: @Sendable (_ timeout: Duration) -> Void
+    var missedHeartbeat: @Sendable (_ timeout: Duration) -> Void
+    /// The worker became unresponsive (its calls keep timing out) or answered a call again.
+    var responsiveness: @Sendable (CallResponsiveness.Change) -> Void
+    /// The worker stayed unresponsive for `bound` (`HealthCheck.unresponsive`) and is given up.
+    var unresponsiveTooLong: @Sendable (_ bound: Duration) -> Void
     /// The worker process exited (whether it was asked to is its lifecycle's to judge), killed
     /// by one of its limits when `overLimit` says which.
     var exited: @Sendable (_ status: ExitStatus, _ overLimit: FailureClass?) -> Void

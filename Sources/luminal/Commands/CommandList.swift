@@ -19,6 +19,7 @@ enum CommandList {
             OptionSpec("state", value: "PATH", "where this run records its workers, so that the next run kills what it left behind if it was killed outright (default: one file per folder in $XDG_RUNTIME_DIR, else /tmp)"),
             OptionSpec("stop-timeout", value: "SECONDS", "finalizers and shutdown, before SIGTERM (default 5)"),
             OptionSpec("kill-timeout", value: "SECONDS", "after SIGTERM, before SIGKILL (default 5)"),
+            OptionSpec("call-timeout", value: "SECONDS", "a call fails with timeout after this long when its caller gives no --timeout (default 60; 0: never); a manifest's timeouts.call wins"),
             OptionSpec("quiet", short: "q", "print photon output only, not Luminal's own messages"),
             OptionSpec("log-dir", value: "DIR", "also write each photon file's output to DIR/NAME.log and Luminal's own log to DIR/luminal.log, rotated by size; DIR is made mode 0750 if missing, and refused if a user other than root and this one owns or can write it or a folder on its path"),
             OptionSpec("log-format", value: "FORMAT", "text (default) or json: one object per line with time, photon, file, stream, text"),
@@ -31,7 +32,7 @@ enum CommandList {
         name: "status", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
         summary: "Show the photons: state, pid, generation, restarts, uptime.",
         details: "With --check, print nothing and exit 3 if any photon shown is not started (for probes and monitoring).",
-        options: [OptionSpec("check", "exit 3 when a photon is not healthy (not started), 0 otherwise"), .json, .control])
+        options: [OptionSpec("check", "exit 3 when a photon is not healthy (not started, or unresponsive), 0 otherwise"), .json, .control])
 
     static let start = CommandSpec(
         name: "start", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
@@ -70,7 +71,7 @@ enum CommandList {
         name: "call", operands: "PHOTON METHOD [JSON]", operandCount: 2...3,
         summary: "Call a method of a photon and print its result.",
         details: "JSON is the parameters, e.g. '{\"name\": \"Ada\"}' (default null). The result is printed as JSON (a string result as plain text unless --json). Ctrl-C cancels the call (the photon is told, if it reads cancels) and exits 130.",
-        options: [OptionSpec("timeout", value: "SECONDS", "give up on the call after this long; the photon is told it as the call's deadline"), .json, .control])
+        options: [OptionSpec("timeout", value: "SECONDS", "give up on the call after this long; the photon is told it as the call's deadline (default: the photon's timeouts.call, else the supervisor's --call-timeout, 60 s)"), .json, .control])
 
     static let logs = CommandSpec(
         name: "logs", operands: "[NAME|PATH]", operandCount: 0...1,

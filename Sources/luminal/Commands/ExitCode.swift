@@ -49,7 +49,7 @@ enum ExitCode: Int32, CaseIterable {
         switch self {
         case .success: "success"
         case .failed: "the operation failed (a call's error, a photon that would not start or load)"
-        case .unhealthy: "status --check: some photon is not started"
+        case .unhealthy: "status --check: some photon is not started or is unresponsive"
         case .notFound: "no such photon or photon file"
         case .rolledBack: "a reload failed and was rolled back; the old generation keeps serving"
         case .usage: "bad command line; top without a terminal"

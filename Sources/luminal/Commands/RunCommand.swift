@@ -15,6 +15,7 @@ enum RunCommand {
         configuration.stateFile = arguments.values["state"] ?? defaultStateFile(for: directory)
         if let stop = try seconds(arguments, "stop-timeout") { configuration.stopTimeout = stop }
         if let kill = try seconds(arguments, "kill-timeout") { configuration.killTimeout = kill }
+        if let call = try seconds(arguments, "call-timeout") { configuration.callTimeout = call == .zero ? nil : call }
         configuration.logFiles = try logFiles(arguments, root: absolute(directory))
         do {
             try configuration.logFiles?.checkFolder()
