@@ -34,7 +34,7 @@ final class OrphanLedger: Sendable {
     /// children that nothing else accounts for and that started after `rootStart`.
     func claimOrphans(of root: pid_t, startedAt rootStart: UInt64) {
         let me = getpid(), ownGroup = getpgrp()
-        let ourMarkers = "\(WorkerMarker.variable)=\(me)."
+        let ourMarkers = "\(WorkerMarker.variable)=\(WorkerMarker.ofThisRun)"
         // No spawn may run meanwhile: a worker between its clone and its exec would pass for an orphan.
         ChildRegistry.shared.withoutSpawning { workers in
             claims.withLock { claims in
