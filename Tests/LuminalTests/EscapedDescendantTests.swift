@@ -7,15 +7,18 @@ import Testing
 extension PhotonFolder {
     /// A package `escaper` whose worker starts `escape`: it moves itself to the cgroup2 root,
     /// unsets `LUMINAL_WORKER`, calls `setsid` and double-forks; the grandchild, once re-parented
-    /// to the supervisor and once the test wrote the control socket's path into `control`, writes
-    /// its pid, runs `luminal status` and writes its exit code, then sleeps.
+    /// to the supervisor and once the test wrote the control socket's path into `escaperControl`
+    /// (beside the photon folder, so that a watching supervisor sees no change), writes its pid,
+    /// runs `luminal status` and writes its exit code beside the control socket, then sleeps.
     func writeEscaper() {
         write("escaper/photon.json", #"{"exec": "run", "protocol": "none", "ready": 0.1}"#)
         script("escaper/run", "SUPERVISOR=$PPID ./escape &\nexec sleep 1021")
         write("escaper/grandchild", """
-            while [ "$(cut -d' ' -f4 /proc/$$/stat)" != "$SUPERVISOR" ] || [ ! -f control ]; do sleep 0.01; done
+            while [ "$(cut -d' ' -f4 /proc/$$/stat)" != "$SUPERVISOR" ] || [ ! -f '\(escaperControl)' ]; do sleep 0.01; done
+            control=$(cat '\(escaperControl)')
+            cd "$(dirname "$control")"
             echo $$ > escaped.tmp && mv escaped.tmp escaped.pid
-            '\(Paths.join(BuildProducts.directory, "luminal"))' status --control "$(cat control)" > status.out 2>&1
+            '\(Paths.join(BuildProducts.directory, "luminal"))' status --control "$control" > status.out 2>&1
             echo $? > code.tmp && mv code.tmp status.code
             exec sleep 1020
             """)
@@ -29,13 +32,22 @@ extension PhotonFolder {
     }
 }
 
+extension PhotonFolder {
+    /// Where the escaper finds the control socket's path: beside this folder.
+    var escaperControl: String { path + ".control" }
+}
+
 extension SupervisedFolder {
     /// Tells the escaper the control socket, waits for its escaped grandchild, checks that the
     /// control socket refused it, and watches it.
     func escaped() async throws -> ProcessWatch {
-        let folder = Paths.join(photons.path, "escaper")
-        photons.write("escaper/control.tmp", control)
-        rename(Paths.join(folder, "control.tmp"), Paths.join(folder, "control"))
+        let folder = scratch.path
+        let temporary = photons.escaperControl + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        try #require(fd >= 0)
+        Array(control.utf8).withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        rename(temporary, photons.escaperControl)
         var code: String?
         try await waitUntil("the escaped process's luminal status finished") {
             code = (try? Paths.read(Paths.join(folder, "status.code"))).map { String(decoding: $0, as: UTF8.self).filter(\.isNumber) }
@@ -46,7 +58,8 @@ extension SupervisedFolder {
         let pid = try #require((try? Paths.read(Paths.join(folder, "escaped.pid"))).flatMap { pid_t(String(decoding: $0, as: UTF8.self).filter(\.isNumber)) })
         let stat = try #require(Procfs.stat(pid))
         #expect(stat.ppid == run.process.pid && stat.sid != Procfs.stat(run.process.pid)?.sid)
-        for name in ["status.code", "status.out", "escaped.pid", "control"] { unlink(Paths.join(folder, name)) }
+        for name in ["status.code", "status.out", "escaped.pid"] { unlink(Paths.join(folder, name)) }
+        unlink(photons.escaperControl)
         return try ProcessWatch(pid)
     }
 }
