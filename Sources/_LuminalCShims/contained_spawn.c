@@ -1,4 +1,5 @@
-// A spawn that applies a worker's cgroup, resource limits and identity before the photon runs.
+// The spawn of every worker: it applies the worker's cgroup, resource limits and identity, and
+// its parent-death signal, before the photon runs.
 //
 // posix_spawn cannot set any of them, so this one does what posix_spawn does inside, with
 // clone3: CLONE_INTO_CGROUP creates the child in its cgroup, and CLONE_VM | CLONE_VFORK lets it
@@ -29,9 +30,10 @@
 #include "LuminalCShims.h"
 
 static const char *const steps[] = {
-    "reset signals", "set the process group", "wire the fds", "close the other fds",
+    "reset signals", "start a session", "wire the fds", "close the other fds",
     "change directory", "set a resource limit", "set the supplementary groups",
-    "set the group id", "set the user id", "set no_new_privs", "run the program",
+    "set the group id", "set the user id", "set no_new_privs", "set the parent-death signal",
+    "find the supervisor alive", "run the program",
 };
 
 struct child_failure {
@@ -73,7 +75,7 @@ static void child(void *argument) {
     sigemptyset(&empty);
     if (sigprocmask(SIG_SETMASK, &empty, NULL) != 0) fail(start, step);
     step++;
-    if (setpgid(0, 0) != 0) fail(start, step);
+    if (setsid() < 0) fail(start, step);
     step++;
     struct child_start moved_start = *start;
     if (!start->shared) {
@@ -108,6 +110,16 @@ static void child(void *argument) {
     if (plan->uid >= 0 && syscall(SYS_setuid, (uid_t)plan->uid) != 0) fail(start, step);
     step++;
     if (plan->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(start, step);
+    step++;
+    // After the identity switch, which clears it. It fires when the spawning thread ends, which
+    // is why the supervisor spawns from a thread that lives as long as it does.
+    if (plan->death_signal > 0 && prctl(PR_SET_PDEATHSIG, plan->death_signal, 0, 0, 0) != 0) fail(start, step);
+    step++;
+    // The supervisor may have died before the prctl: the child was then re-parented already.
+    if (plan->death_signal > 0 && getppid() != plan->parent) {
+        errno = ESRCH;
+        fail(start, step);
+    }
     step++;
     execve(plan->path, plan->argv, plan->envp);
     fail(start, step);

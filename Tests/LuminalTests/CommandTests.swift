@@ -65,20 +65,28 @@ extension Supervisor {
             let folder = PhotonFolder(), scratch = PhotonFolder()
             defer { folder.remove(); scratch.remove() }
             folder.write("daemon/photon.json", #"{"exec": "run", "protocol": "none", "ready": 0.1}"#)
-            folder.script("daemon/run", "exec sleep 3600")
+            // The worker dies with its supervisor; what it started, carrying its marker, does not.
+            folder.script("daemon/run", "sleep 3600 &\necho $! > left.tmp && mv left.tmp left.pid\nexec sleep 3601")
             let state = Paths.join(scratch.path, "luminal.state")
             let run = try CommandProcess(["run", "--no-watch", "--state", state, "--control", Paths.join(scratch.path, "control.sock"), folder.path])
             try await run.line { $0.contains("1 of 1 photons started") }
-            let daemon = try #require(run.loadedPIDs().first)
+            var left: pid_t?
+            try await waitUntil("the daemon's pid written") {
+                left = (try? Paths.read(Paths.join(folder.path, "daemon/left.pid"))).flatMap { pid_t(String(decoding: $0, as: UTF8.self).filter(\.isNumber)) }
+                return left != nil
+            }
+            let daemon = left!
             run.process.signal(SIGKILL)
             _ = await run.process.waitForExit(timeout: testDeadline)
-            #expect(isAlive(daemon)) // a plain executable does not notice its supervisor is gone
+            #expect(isAlive(daemon))
 
-            // An unrelated process, as if it had been given a pid the state file names.
-            let unrelated = try Spawner.spawn(SpawnRequest(executable: "/bin/sleep", arguments: ["3600"], environment: [:],
-                                                          workingDirectory: "/", protocolPipes: false))
+            // An unrelated process, as if it had been given a pid the state file names, carrying
+            // the marker an older version gave the workers of a supervisor with that pid.
+            let unrelated = try Spawner.spawn(SpawnRequest(executable: "/bin/sh", arguments: ["-c", "export LUMINAL_WORKER=$$.1; exec sleep 3600"],
+                                                          environment: [:], workingDirectory: "/", protocolPipes: false))
             let bystander = ChildProcess(pid: unrelated.pid, pidfd: unrelated.pidfd, queue: DispatchQueue(label: "bystander"))
             defer { [unrelated.stdout, unrelated.stderr].forEach(closeQuietly) }
+            try await waitUntil("the bystander marked") { Procfs.environment(of: unrelated.pid, hasPrefix: "LUMINAL_WORKER=\(unrelated.pid).") }
 
             var configuration = LoaderConfiguration.fast
             configuration.stateFile = state
@@ -88,11 +96,16 @@ extension Supervisor {
                 ChildRegistry.shared.sweepOrphans()
                 return !exists(daemon)
             }
+            removeCgroupsLeft(by: run.process.pid)
 
-            folder.write("../\(Paths.name(scratch.path))/luminal.state", "\(unrelated.pid) 1\n")
-            let again = Loader(configuration: configuration)
-            #expect(try again.claimStateFile().isEmpty)
-            #expect(isAlive(unrelated.pid))
+            // A run that is gone, whose pid the bystander has now; then the same in the older
+            // format, which names the pid alone: nothing is signalled either way.
+            for record in ["\(ProcessIdentity.currentBoot) \(unrelated.pid) 1\n", "\(unrelated.pid) 1\n"] {
+                folder.write("../\(Paths.name(scratch.path))/luminal.state", record)
+                let again = Loader(configuration: configuration)
+                #expect(try again.claimStateFile().isEmpty)
+                #expect(isAlive(unrelated.pid), "killed for the record \(record)")
+            }
             bystander.signal(SIGKILL)
             _ = await bystander.waitForExit(timeout: testDeadline)
             next.releaseStateFile()

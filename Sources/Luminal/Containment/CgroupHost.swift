@@ -8,9 +8,11 @@ import Synchronization
 /// it can make a folder there. That is root on a cgroup v2 host, a systemd unit with
 /// `Delegate=yes`, or a container that owns its cgroup.
 ///
-/// Workers' cgroups live in `luminal-PID` below it (made when the first is needed, removed with
-/// the last), one per generation. A `luminal-PID` left by a supervisor that no longer runs is
-/// emptied (`cgroup.kill`) and removed when this one first makes its own.
+/// Workers' cgroups live in `luminal-PID-START` below it (the run's `ProcessIdentity`; made when
+/// the first is needed, removed with the last), one per generation. A `luminal-PID-START` left by
+/// a run that provably no longer runs (no process with that pid and start time) is emptied
+/// (`cgroup.kill`) and removed when this one first makes its own; so is a `luminal-PID` of an
+/// older version once no process has that pid at all.
 final class CgroupHost: Sendable {
     /// The host of this process.
     static let shared = CgroupHost()
@@ -39,7 +41,7 @@ final class CgroupHost: Sendable {
         }
         return state.withLock { state -> Result<Cgroup, ContainmentUnavailable> in
             if state.base == nil {
-                let base = Paths.join(own, "luminal-\(getpid())")
+                let base = Paths.join(own, "luminal-\(ProcessIdentity.current.tag)")
                 Self.removeStale(in: own)
                 guard mkdir(base, 0o755) == 0 || errno == EEXIST else {
                     return .failure(ContainmentUnavailable("cannot make \(base): \(String(cString: strerror(errno)))"))
@@ -80,10 +82,16 @@ final class CgroupHost: Sendable {
         String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(64))
     }
 
-    /// Empties and removes the `luminal-PID` folders of supervisors that are gone.
+    /// Empties and removes the folders of supervisor runs that are provably gone.
     private static func removeStale(in own: String) {
         for name in Paths.entries(of: own) ?? [] where name.hasPrefix("luminal-") {
-            guard let pid = pid_t(name.dropFirst("luminal-".count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let tag = name.dropFirst("luminal-".count)
+            if let run = ProcessIdentity(tag: tag) {
+                guard run != .current, !run.isRunning else { continue }
+            } else {
+                // An older version's `luminal-PID`: its run is gone only if no process has that pid.
+                guard let pid = pid_t(tag), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            }
             let stale = Cgroup(path: Paths.join(own, name))
             for child in Paths.entries(of: stale.path) ?? [] where Paths.kind(Paths.join(stale.path, child)) == .directory {
                 let leftover = Cgroup(path: Paths.join(stale.path, child))

@@ -4,13 +4,12 @@ import Glibc
 
 /// How one worker generation is held, limited and who it runs as (ARCHITECTURE.md §4.1).
 ///
-/// A worker that needs none of it is spawned with `posix_spawn` as before. One that needs a
-/// cgroup, resource limits or another identity is spawned by `luminal_spawn_contained`: the child
-/// is created in its cgroup (clone3, CLONE_INTO_CGROUP) and applies the rest to itself before it
-/// execs the photon, so nothing of the photon runs before they apply.
+/// Every worker is spawned by `luminal_spawn_contained`: the child is created in its cgroup
+/// (clone3, CLONE_INTO_CGROUP) and applies the rest to itself before it execs the photon, so
+/// nothing of the photon runs before they apply.
 struct ContainmentPlan: Sendable {
-    /// What the child applies to itself; nil: nothing (a plain `posix_spawn`).
-    let spawn: ContainedSpawn?
+    /// What the child applies to itself.
+    let spawn: ContainedSpawn
     /// The worker's cgroup, made for it and empty until the child is created in it.
     let cgroup: Cgroup?
     /// What holds and limits it, for `status`.
@@ -74,7 +73,7 @@ struct ContainmentPlan: Sendable {
                                    identity: resolved, noNewPrivileges: identity.noNewPrivileges)
         let holder = cgroup.map { ContainmentReport.Holder.cgroup(path: $0.path) } ?? .processTree(reason: unheld ?? "")
         let report = ContainmentReport(holder: holder, limits: reports, identity: resolved.map { "\($0.userName):\($0.gid)" })
-        return ContainmentPlan(spawn: spawn.isEmpty ? nil : spawn, cgroup: cgroup, report: report)
+        return ContainmentPlan(spawn: spawn, cgroup: cgroup, report: report)
     }
 }
 
@@ -87,6 +86,6 @@ struct ContainedSpawn: Sendable, Hashable {
     var identity: ResolvedIdentity?
     var noNewPrivileges: Bool
 
-    /// Whether it applies nothing.
-    var isEmpty: Bool { cgroup == nil && limits.isEmpty && umask == nil && identity == nil && !noNewPrivileges }
+    /// Nothing to apply: no cgroup, no limit, the supervisor's identity.
+    static let none = ContainedSpawn(cgroup: nil, limits: [], umask: nil, identity: nil, noNewPrivileges: false)
 }

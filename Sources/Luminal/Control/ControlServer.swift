@@ -11,8 +11,11 @@ import _LuminalCShims
 /// A Unix stream socket, mode 0600, speaking the worker protocol's framing (see
 /// protocol/CONTROL.md). Every client is checked by its credentials (`SO_PEERCRED`): only the
 /// supervisor's own user and root are served, and a process of a photon's tree (its cgroup, its
-/// descendants) only when that photon's manifest says `"control": "allow"`; anyone else gets a
-/// `refused` reply, and the attempt is logged (within the warning rate limit, `WarningLimiter`).
+/// descendants, what it left to the supervisor) only when that photon's manifest says
+/// `"control": "allow"`. A descendant of the supervisor that came from a worker tree is a
+/// photon's process whatever its cgroup and environment: it is refused unless it can be
+/// attributed to such a photon. Anyone else refused gets a `refused` reply, and the attempt is
+/// logged (within the warning rate limit, `WarningLimiter`).
 public final class ControlServer: Sendable {
     /// The largest request frame accepted; a bigger one gets a `badRequest` reply.
     public static let requestCap = 1024 * 1024
@@ -123,9 +126,15 @@ public final class ControlServer: Sendable {
                    kind: "control.refused", subject: "uid \(uid)")
             return nil
         }
-        if let worker = dispatcher.loader.context.worker(containing: pid), !worker.file.mayControl {
-            refuse(fd, "control client pid \(pid) refused: it is a process of photon file \(worker.file.path) (worker pid \(worker.pid)), and photons may not drive their supervisor unless their manifest says \"control\": \"allow\"", code: .refused,
-                   kind: "control.refused", subject: worker.file.path)
+        if let worker = dispatcher.loader.context.worker(containing: pid) {
+            guard worker.file.mayControl else {
+                refuse(fd, "control client pid \(pid) refused: it is a process of photon file \(worker.file.path) (worker pid \(worker.pid)), and photons may not drive their supervisor unless their manifest says \"control\": \"allow\"", code: .refused,
+                       kind: "control.refused", subject: worker.file.path)
+                return nil
+            }
+        } else if let orphan = ChildRegistry.shared.orphanAncestor(of: pid) {
+            refuse(fd, "control client pid \(pid) refused: it descends from pid \(orphan.pid), a process a photon left behind (re-parented to the supervisor), and no photon whose manifest says \"control\": \"allow\" accounts for it", code: .refused,
+                   kind: "control.refused", subject: "orphan")
             return nil
         }
         return pid

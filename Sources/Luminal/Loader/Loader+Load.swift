@@ -146,7 +146,7 @@ extension Loader {
         let hooks = core.hooks(generation: number), spawning = configuration
         let worker: Worker
         do {
-            // posix_spawn and the /proc reads after it block: not on the loader's executor.
+            // The spawn and the /proc reads after it block: not on the loader's executor.
             worker = try await FileWork.run { () throws(LoaderError) -> Worker in
                 try Worker(file: file, generation: number, configuration: spawning, hooks: hooks)
             }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension Loader {
     /// Stops and unloads the photon file `handler` comes from, with all its photons.
     ///
@@ -52,7 +56,21 @@ extension Loader {
         recycler?.cancel()
         recycler = nil
         await context.tasks.waitUntilIdle()
+        await killOrphans()
         return outcomes
+    }
+
+    /// Kills, with their trees, the processes photons left to the supervisor that no worker's
+    /// tree took along (one that left its cgroup and its worker's process group, and was never
+    /// attributed): with every photon unloaded, none of them has a photon left to belong to.
+    private func killOrphans() async {
+        let timeout = configuration.killTimeout
+        for orphan in ChildRegistry.shared.orphans() {
+            context.log(.warning, "killing pid \(orphan.pid), a process a photon left behind that no worker's tree accounted for")
+            let tree = ProcessTree(root: orphan.pid, rootStart: orphan.startTime, marker: "", cgroup: nil)
+            _ = await tree.terminate(first: SIGKILL, grace: timeout)
+        }
+        ChildRegistry.shared.sweepOrphans()
     }
 
     func filePath(of nameOrPath: String) throws(LoaderError) -> String {

@@ -65,7 +65,7 @@ public actor Loader {
     @discardableResult
     public nonisolated func claimStateFile() throws(LoaderError) -> [Int32] {
         guard let stateFile = configuration.stateFile else { return [] }
-        let killed = try SurvivorCleanup.takeOver(stateFile)
+        let killed = try SurvivorCleanup.takeOver(stateFile) { context.log(.warning, $0, file: stateFile) }
         if !killed.isEmpty {
             context.log(.warning, "killed \(killed.count) processes a previous run left behind: \(killed.map(String.init).joined(separator: ", "))", file: stateFile)
         }

@@ -33,9 +33,9 @@ final class LoaderContext: Sendable {
         files.withLock { $0.values.compactMap(\.core) }.flatMap { $0.read(\.liveConnections) }
     }
 
-    /// The live worker whose processes include `pid`: by cgroup where workers have one, else by
+    /// The live worker whose processes include `pid`: by cgroup where workers have one, by
     /// ancestry (a process started by a worker, at any depth) or by the worker's process tree
-    /// (a daemon it left to the supervisor). nil for a process of no worker.
+    /// (a daemon it left to the supervisor, whatever its cgroup). nil for a process of no worker.
     func worker(containing pid: pid_t) -> Worker? {
         let workers = liveWorkers
         guard !workers.isEmpty else { return nil }
@@ -50,7 +50,7 @@ final class LoaderContext: Sendable {
         var current = pid
         while current > 1, ancestors.insert(current).inserted, let stat = Procfs.stat(current) { current = stat.ppid }
         if let owner = workers.first(where: { ancestors.contains($0.pid) }) { return owner }
-        return workers.first { $0.tree.cgroup == nil && $0.tree.members().contains { $0.pid == pid } }
+        return workers.first { $0.tree.members().contains { $0.pid == pid } }
     }
 
     /// SIGKILLs `worker`'s whole tree now, in an owned task (waiting up to the kill timeout).

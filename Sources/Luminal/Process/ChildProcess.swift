@@ -73,6 +73,10 @@ final class ChildProcess: Sendable {
     }
 
     private func reap() {
+        // A zombie now (its pidfd is readable): its orphans were re-parented to the supervisor
+        // before the exit was reported. Claimed before it is reaped, so that whoever sees it
+        // gone (`ProcessTree.members`) finds them claimed.
+        OrphanLedger.shared.claimOrphans(of: pid, startedAt: startTime)
         var info = luminal_exit_info()
         var rc: Int32
         repeat { rc = luminal_waitid_pidfd(pidfd, WEXITED | WNOHANG, &info) } while rc == -1 && errno == EINTR
@@ -84,8 +88,6 @@ final class ChildProcess: Sendable {
         let status: ExitStatus = info.code == CLD_EXITED
             ? .exited(code: info.status)
             : .signaled(signal: info.status, coreDumped: info.code == CLD_DUMPED)
-        // Its orphans were re-parented to the supervisor before the exit was reported.
-        OrphanLedger.shared.claimOrphans(of: pid, startedAt: startTime)
         ChildRegistry.shared.forget(pid)
         let observers = state.withLock { state in
             state.status = status

@@ -39,14 +39,42 @@ final class ChildRegistry: Sendable {
         _ = workers.withLock { $0.remove(pid) }
     }
 
+    /// Whether `child`, a child of the supervisor that is not one of `workers`, came from a worker
+    /// tree (adopted through the subreaper): it is not in the supervisor's own process group, where
+    /// the host's own children are. Workers run in sessions of their own, so nothing they start can
+    /// join that group. As PID 1 every orphan is the supervisor's, whatever its group.
+    static func cameFromAWorker(_ child: ProcStat, workers: Set<pid_t>) -> Bool {
+        !workers.contains(child.pid) && (getpid() == 1 || child.pgid != getpgrp())
+    }
+
+    /// The live children of the supervisor that came from a worker tree and are no worker.
+    func orphans() -> [ProcStat] {
+        workers.withLock { set in
+            Procfs.childPIDs(of: getpid()).compactMap(Procfs.stat).filter { $0.state != "Z" && Self.cameFromAWorker($0, workers: set) }
+        }
+    }
+
+    /// The child of the supervisor through which `pid` descends from it, if that child came from
+    /// a worker tree (`cameFromAWorker`): `pid` is then a process a photon left behind, or one of
+    /// its descendants. nil for the supervisor itself, its workers' trees, the host's own children
+    /// and processes that do not descend from the supervisor.
+    func orphanAncestor(of pid: pid_t) -> ProcStat? {
+        let me = getpid()
+        var seen: Set<pid_t> = []
+        var current = pid
+        while current > 1, current != me, seen.insert(current).inserted, let stat = Procfs.stat(current) {
+            if stat.ppid == me { return Self.cameFromAWorker(stat, workers: workerPIDs) ? stat : nil }
+            current = stat.ppid
+        }
+        return nil
+    }
+
     /// Reaps zombie children of the supervisor that are not workers and that came from a worker
-    /// tree (adopted through the subreaper): those in another process group than the supervisor's.
-    /// As PID 1 every orphan is the supervisor's to reap, whatever its group.
+    /// tree (`cameFromAWorker`).
     func sweepOrphans() {
-        let ownGroup = getpgrp(), everyOrphan = getpid() == 1
         workers.withLock { set in
             for pid in Procfs.childPIDs(of: getpid()) where !set.contains(pid) {
-                guard let stat = Procfs.stat(pid), stat.state == "Z", everyOrphan || stat.pgid != ownGroup else { continue }
+                guard let stat = Procfs.stat(pid), stat.state == "Z", Self.cameFromAWorker(stat, workers: set) else { continue }
                 var status: Int32 = 0
                 _ = waitpid(pid, &status, WNOHANG)
             }

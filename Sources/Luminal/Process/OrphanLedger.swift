@@ -16,7 +16,8 @@ import Synchronization
 /// (the host's own children); processes carrying a marker of this supervisor (the marker rule finds
 /// them); processes that started before the exiting worker (they cannot descend from it).
 /// Attribution is by timing: an unmarked daemon that double-forks away from a worker that is still
-/// running is claimed by whichever worker exits next. A cgroup per worker would make it exact.
+/// running is claimed by whichever worker exits next. A cgroup per worker makes it exact for what
+/// stays in the cgroup; a process that left its cgroup (root can) is attributed here as well.
 final class OrphanLedger: Sendable {
     /// The one ledger of this process.
     static let shared = OrphanLedger()
@@ -33,14 +34,14 @@ final class OrphanLedger: Sendable {
     /// Claims for the worker `root`, which has just exited (not yet reaped), the supervisor's
     /// children that nothing else accounts for and that started after `rootStart`.
     func claimOrphans(of root: pid_t, startedAt rootStart: UInt64) {
-        let me = getpid(), ownGroup = getpgrp()
-        let ourMarkers = "\(WorkerMarker.variable)=\(me)."
+        let me = getpid()
+        let ourMarkers = "\(WorkerMarker.variable)=\(WorkerMarker.ofThisRun)"
         // No spawn may run meanwhile: a worker between its clone and its exec would pass for an orphan.
         ChildRegistry.shared.withoutSpawning { workers in
             claims.withLock { claims in
                 claims = claims.filter { Procfs.stat($0.key)?.startTime == $0.value.startTime }
                 for child in Procfs.childPIDs(of: me) where !workers.contains(child) && claims[child] == nil {
-                    guard let stat = Procfs.stat(child), stat.state != "Z", stat.pgid != ownGroup,
+                    guard let stat = Procfs.stat(child), stat.state != "Z", ChildRegistry.cameFromAWorker(stat, workers: workers),
                           !workers.contains(stat.pgid), stat.startTime >= rootStart,
                           !Procfs.environment(of: child, hasPrefix: ourMarkers) else { continue }
                     claims[child] = Claim(startTime: stat.startTime, root: root, rootStart: rootStart)

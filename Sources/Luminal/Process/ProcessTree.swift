@@ -6,35 +6,38 @@ import _LuminalCShims
 
 /// Every process that belongs to one worker, and the means to end them all.
 ///
-/// With a cgroup of its own (`ContainmentPlan`), the members are the cgroup's processes, SIGKILL is
-/// `cgroup.kill`, and the tree is gone when the cgroup is unpopulated; it is removed then.
-/// Without one, members are found in `/proc` at the moment of signalling: the worker, its descendants
-/// (including ones that called `setsid`), and children of the supervisor that are in the worker's
-/// process group, carry the worker's marker in their environment (daemons that double-forked
-/// and were re-parented to the supervisor, which is a child subreaper), or were claimed for the
-/// worker when it exited (`OrphanLedger`), with their descendants.
+/// Members are found at the moment of signalling: the processes of the worker's cgroup when it
+/// has one (SIGKILL is then also `cgroup.kill`, and the tree is gone when the cgroup is
+/// unpopulated; it is removed then), the worker and its descendants (including ones that called
+/// `setsid`), and children of the supervisor that are in the worker's process group, carry the
+/// worker's marker in their environment (daemons that double-forked and were re-parented to the
+/// supervisor, which is a child subreaper), or were claimed for the worker when it exited
+/// (`OrphanLedger`: with a cgroup too, for a process that left it), with their descendants.
 struct ProcessTree: Sendable {
     /// The worker's pid and process group.
     let root: pid_t
     /// When the worker started (clock ticks since boot): with `root`, it names the worker.
     let rootStart: UInt64
-    /// The environment entry every process of this worker inherited, e.g. `LUMINAL_WORKER=812.3`.
+    /// The environment entry every process of this worker inherited, e.g. `LUMINAL_WORKER=812-4711.3`.
     let marker: String
     /// The worker's own cgroup, when it has one.
     var cgroup: Cgroup?
 
     /// The live or zombie members, the root included while it exists.
     ///
-    /// Walks `/proc/PID/task/*/children` from the root and from the supervisor's children that
-    /// came from this worker (re-parented orphans: in its process group, carrying its marker, or
-    /// claimed for it), so the cost follows the size of this tree, not the number of processes on
-    /// the machine.
+    /// Walks `/proc/PID/task/*/children` from the root, the cgroup's processes and the
+    /// supervisor's children that came from this worker (re-parented orphans: in its process
+    /// group, carrying its marker, or claimed for it), so the cost follows the size of this tree,
+    /// not the number of processes on the machine.
     func members() -> [ProcStat] {
-        if let cgroup { return cgroup.processes().compactMap(Procfs.stat) }
         let me = getpid()
+        if let stat = Procfs.stat(root), stat.startTime == rootStart, stat.state == "Z" {
+            // Ended, not yet reaped: its orphans are the supervisor's children already.
+            OrphanLedger.shared.claimOrphans(of: root, startedAt: rootStart)
+        }
         // Workers are children too, but never orphans of another worker: they need no reading.
         let workers = ChildRegistry.shared.workerPIDs
-        var seeds = [root] + OrphanLedger.shared.orphans(of: root, startedAt: rootStart)
+        var seeds = [root] + OrphanLedger.shared.orphans(of: root, startedAt: rootStart) + (cgroup?.processes() ?? [])
         for child in Procfs.childPIDs(of: me) where child != root && !workers.contains(child) {
             if Procfs.stat(child)?.pgid == root || Procfs.environment(of: child, contains: marker) { seeds.append(child) }
         }
@@ -54,11 +57,9 @@ struct ProcessTree: Sendable {
         let handles = members().compactMap(MemberHandle.init)
         // The group id cannot have been reused while a verified member still holds it.
         if handles.contains(where: { $0.pgid == root }) { _ = kill(-root, signal) }
-        if signal == SIGKILL, let cgroup, cgroup.killAll() {
-            // Everything in the cgroup, forks on the way included.
-        } else {
-            handles.forEach { $0.send(signal) }
-        }
+        // Everything in the cgroup, forks on the way included; and what is outside it.
+        if signal == SIGKILL, let cgroup { _ = cgroup.killAll() }
+        handles.forEach { $0.send(signal) }
         let exited = await waitForExit(handles.map(\.pidfd), timeout: timeout)
         for handle in handles where handle.pid != root { handle.reapIfChild() }
         handles.forEach { $0.close() }

@@ -15,8 +15,8 @@ struct SpawnRequest: Sendable {
     var workingDirectory: String
     /// Whether fds 3 and 4 carry the protocol; a plain executable gets only 0–2.
     var protocolPipes = true
-    /// The cgroup, limits and identity the child applies before the photon runs; nil: none.
-    var contained: ContainedSpawn?
+    /// The cgroup, limits and identity the child applies before the photon runs.
+    var contained = ContainedSpawn.none
 }
 
 /// A spawned worker: its pid and pidfd, and the supervisor's ends of its four pipes.
@@ -35,13 +35,15 @@ struct SpawnedProcess: Sendable {
     let stderr: Int32
 }
 
-/// Spawns workers with `posix_spawn`, following the process rules in ARCHITECTURE.md §4 (and PROTOCOL.md §1).
+/// Spawns workers, following the process rules in ARCHITECTURE.md §4 (and PROTOCOL.md §1).
 enum Spawner {
     /// Spawns `request` with fds 0–4 wired as the protocol requires and nothing else inherited.
     ///
     /// The child gets an empty signal mask and default dispositions for every signal (a child of a
     /// Dispatch or Swift-concurrency thread otherwise inherits blocked TERM/INT/HUP and an ignored
-    /// SIGPIPE), and a process group of its own so its whole group can be signalled.
+    /// SIGPIPE), a session and so a process group of its own (its whole group can be signalled, and
+    /// nothing it starts can join the supervisor's group), and SIGKILL as its parent-death signal:
+    /// it dies with the supervisor, even one killed outright.
     static func spawn(_ request: SpawnRequest) throws(SystemError) -> SpawnedProcess {
         var opened: [Int32] = []
         func pipe() throws(SystemError) -> Pipe {
@@ -58,16 +60,12 @@ enum Spawner {
             var childFDs = [(out.writeEnd, Int32(1)), (err.writeEnd, 2)]
             if request.protocolPipes { childFDs += [(hostToWorker.readEnd, 3), (workerToHost.writeEnd, 4)] }
             let closeFrom: Int32 = request.protocolPipes ? 5 : 3
+            let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            guard devNull >= 0 else { throw SystemError(errno: errno, "open /dev/null") }
+            let input = try lifted(devNull)
+            defer { closeQuietly(input) }
             let pid = try ChildRegistry.shared.spawning { () throws(SystemError) -> pid_t in
-                if let contained = request.contained {
-                    // posix_spawn opens /dev/null onto fd 0 itself; here it is one more source.
-                    let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
-                    guard devNull >= 0 else { throw SystemError(errno: errno, "open /dev/null") }
-                    let input = try lifted(devNull)
-                    defer { closeQuietly(input) }
-                    return try containedSpawn(request, contained, childFDs: [(input, 0)] + childFDs, closeFrom: closeFrom)
-                }
-                return try posixSpawn(request, childFDs: childFDs, closeFrom: closeFrom)
+                try containedSpawn(request, request.contained, childFDs: [(input, 0)] + childFDs, closeFrom: closeFrom)
             }
             let pidfd = luminal_pidfd_open(pid)
             if pidfd < 0 {
@@ -96,48 +94,11 @@ enum Spawner {
         if moved == -1 { throw SystemError(errno: failure, "fcntl(F_DUPFD_CLOEXEC)") }
         return moved
     }
-
-    private static func posixSpawn(_ request: SpawnRequest, childFDs: [(Int32, Int32)], closeFrom: Int32) throws(SystemError) -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        var attributes = posix_spawnattr_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawnattr_init(&attributes)
-        defer {
-            posix_spawn_file_actions_destroy(&actions)
-            posix_spawnattr_destroy(&attributes)
-        }
-        var rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        for (source, target) in childFDs where rc == 0 {
-            rc = posix_spawn_file_actions_adddup2(&actions, source, target)
-        }
-        if rc == 0 { rc = luminal_spawn_addclosefrom(&actions, closeFrom) }
-        if rc == 0 { rc = luminal_spawn_addchdir(&actions, request.workingDirectory) }
-        if rc != 0 { throw SystemError(errno: rc, "posix_spawn file actions") }
-
-        var empty = sigset_t(), defaults = sigset_t()
-        sigemptyset(&empty)
-        sigfillset(&defaults)
-        sigdelset(&defaults, SIGKILL)
-        sigdelset(&defaults, SIGSTOP)
-        let flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP
-        rc = posix_spawnattr_setflags(&attributes, Int16(flags))
-        if rc == 0 { rc = posix_spawnattr_setsigmask(&attributes, &empty) }
-        if rc == 0 { rc = posix_spawnattr_setsigdefault(&attributes, &defaults) }
-        if rc == 0 { rc = posix_spawnattr_setpgroup(&attributes, 0) }
-        if rc != 0 { throw SystemError(errno: rc, "posix_spawn attributes") }
-
-        let argv = CStringArray([request.executable] + request.arguments)
-        let envp = CStringArray(request.environment.map { "\($0.key)=\($0.value)" }.sorted())
-        var pid: pid_t = 0
-        rc = posix_spawn(&pid, request.executable, &actions, &attributes, argv.pointers, envp.pointers)
-        if rc != 0 { throw SystemError(errno: rc, "posix_spawn \(request.executable)") }
-        return pid
-    }
 }
 
 extension Spawner {
-    /// Spawns `request` with `luminal_spawn_contained`: created in its cgroup, with its limits
-    /// and identity applied before the photon runs, and otherwise as `posixSpawn` does.
+    /// Spawns `request` with `luminal_spawn_contained` on the spawn thread: created in its cgroup,
+    /// with its limits, identity and parent-death signal applied before the photon runs.
     fileprivate static func containedSpawn(_ request: SpawnRequest, _ contained: ContainedSpawn, childFDs: [(Int32, Int32)],
                                            closeFrom: Int32) throws(SystemError) -> pid_t {
         var cgroupFD: Int32 = -1
@@ -146,43 +107,48 @@ extension Spawner {
             guard cgroupFD >= 0 else { throw SystemError(errno: errno, "open \(cgroup)") }
         }
         defer { closeQuietly(cgroupFD) }
-        let argv = CStringArray([request.executable] + request.arguments)
-        let envp = CStringArray(request.environment.map { "\($0.key)=\($0.value)" }.sorted())
-        let sources = childFDs.map(\.0), targets = childFDs.map(\.1)
-        let resources = contained.limits.map(\.resource), soft = contained.limits.map { UInt64($0.soft) }, hard = contained.limits.map { UInt64($0.hard) }
-        let groups = contained.identity?.groups ?? []
-        var failedStep: UnsafePointer<CChar>?
-        let pid = request.executable.withCString { path in
-            request.workingDirectory.withCString { cwd in
-                var plan = luminal_spawn_plan()
-                plan.path = path
-                plan.cwd = cwd
-                plan.fd_count = Int32(childFDs.count)
-                plan.close_from = closeFrom
-                plan.cgroup_fd = cgroupFD
-                plan.rlimit_count = Int32(resources.count)
-                plan.umask = contained.umask.map { Int32($0) } ?? -1
-                plan.group_count = contained.identity == nil ? -1 : Int32(groups.count)
-                plan.gid = contained.identity.map { Int($0.gid) } ?? -1
-                plan.uid = contained.identity.map { Int($0.uid) } ?? -1
-                plan.no_new_privs = contained.noNewPrivileges ? 1 : 0
-                return argv.pointers.withUnsafeBufferPointer { argvPointers in
-                    envp.pointers.withUnsafeBufferPointer { envpPointers in
-                        sources.withUnsafeBufferPointer { sourcePointers in
-                            targets.withUnsafeBufferPointer { targetPointers in
-                                resources.withUnsafeBufferPointer { resourcePointers in
-                                    soft.withUnsafeBufferPointer { softPointers in
-                                        hard.withUnsafeBufferPointer { hardPointers in
-                                            groups.withUnsafeBufferPointer { groupPointers in
-                                                plan.argv = argvPointers.baseAddress
-                                                plan.envp = envpPointers.baseAddress
-                                                plan.fd_sources = sourcePointers.baseAddress
-                                                plan.fd_targets = targetPointers.baseAddress
-                                                plan.rlimit_resources = resourcePointers.baseAddress
-                                                plan.rlimit_soft = softPointers.baseAddress
-                                                plan.rlimit_hard = hardPointers.baseAddress
-                                                plan.groups = groupPointers.baseAddress
-                                                return luminal_spawn_contained(&plan, &failedStep)
+        let descriptor = cgroupFD
+        let (pid, failure, step) = SpawnThread.shared.run { () -> (pid_t, Int32, String?) in
+            let argv = CStringArray([request.executable] + request.arguments)
+            let envp = CStringArray(request.environment.map { "\($0.key)=\($0.value)" }.sorted())
+            let sources = childFDs.map(\.0), targets = childFDs.map(\.1)
+            let resources = contained.limits.map(\.resource), soft = contained.limits.map { UInt64($0.soft) }, hard = contained.limits.map { UInt64($0.hard) }
+            let groups = contained.identity?.groups ?? []
+            var failedStep: UnsafePointer<CChar>?
+            let pid = request.executable.withCString { path in
+                request.workingDirectory.withCString { cwd in
+                    var plan = luminal_spawn_plan()
+                    plan.path = path
+                    plan.cwd = cwd
+                    plan.fd_count = Int32(childFDs.count)
+                    plan.close_from = closeFrom
+                    plan.cgroup_fd = descriptor
+                    plan.rlimit_count = Int32(resources.count)
+                    plan.umask = contained.umask.map { Int32($0) } ?? -1
+                    plan.group_count = contained.identity == nil ? -1 : Int32(groups.count)
+                    plan.gid = contained.identity.map { Int($0.gid) } ?? -1
+                    plan.uid = contained.identity.map { Int($0.uid) } ?? -1
+                    plan.no_new_privs = contained.noNewPrivileges ? 1 : 0
+                    plan.death_signal = SIGKILL
+                    plan.parent = getpid()
+                    return argv.pointers.withUnsafeBufferPointer { argvPointers in
+                        envp.pointers.withUnsafeBufferPointer { envpPointers in
+                            sources.withUnsafeBufferPointer { sourcePointers in
+                                targets.withUnsafeBufferPointer { targetPointers in
+                                    resources.withUnsafeBufferPointer { resourcePointers in
+                                        soft.withUnsafeBufferPointer { softPointers in
+                                            hard.withUnsafeBufferPointer { hardPointers in
+                                                groups.withUnsafeBufferPointer { groupPointers in
+                                                    plan.argv = argvPointers.baseAddress
+                                                    plan.envp = envpPointers.baseAddress
+                                                    plan.fd_sources = sourcePointers.baseAddress
+                                                    plan.fd_targets = targetPointers.baseAddress
+                                                    plan.rlimit_resources = resourcePointers.baseAddress
+                                                    plan.rlimit_soft = softPointers.baseAddress
+                                                    plan.rlimit_hard = hardPointers.baseAddress
+                                                    plan.groups = groupPointers.baseAddress
+                                                    return luminal_spawn_contained(&plan, &failedStep)
+                                                }
                                             }
                                         }
                                     }
@@ -192,11 +158,9 @@ extension Spawner {
                     }
                 }
             }
+            return (pid, errno, failedStep.map { String(cString: $0) })
         }
-        guard pid > 0 else {
-            let failure = errno
-            throw SystemError(errno: failure, "spawn \(request.executable) (\(failedStep.map { String(cString: $0) } ?? "start"))")
-        }
+        guard pid > 0 else { throw SystemError(errno: failure, "spawn \(request.executable) (\(step ?? "start"))") }
         return pid
     }
 }

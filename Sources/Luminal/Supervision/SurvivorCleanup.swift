@@ -5,24 +5,36 @@ import _LuminalCShims
 
 /// Finds and kills what a previous supervisor run left behind when it was killed outright.
 ///
-/// Protocol workers exit by themselves when fd 3 reaches end of file; plain executables do not.
-/// Every process a supervisor starts carries `LUMINAL_WORKER=<supervisor pid>.<serial>` in its
-/// environment, and the supervisor records its own pid and start time in a state file. On the next
-/// start, if the recorded supervisor is gone, every process still carrying its marker is killed.
-/// A process that merely reuses a recorded pid has no marker and is never touched.
+/// Workers die with their supervisor (their parent-death signal); what they started may not.
+/// Every process a supervisor starts carries `LUMINAL_WORKER=<supervisor pid>-<start time>.<serial>`
+/// in its environment, and the supervisor records its identity (boot id, pid, start time) in a
+/// state file. On the next start, if the recorded run is gone, every process still carrying that
+/// run's marker is killed: a marker names one run, so the processes of another supervisor, even
+/// one that got the same pid, are never touched. A record in the older format (`PID START`, whose
+/// markers named the pid alone) cannot be told from another run: it is logged and nothing is
+/// signalled.
 enum SurvivorCleanup {
     /// Kills the survivors of the run recorded in `stateFile`, then records this run there.
-    /// Returns the pids it killed. Throws if another live supervisor owns the state file.
-    static func takeOver(_ stateFile: String) throws(LoaderError) -> [pid_t] {
+    /// Returns the pids it killed; `note` hears about a record it would not act on. Throws if
+    /// another live supervisor owns the state file.
+    static func takeOver(_ stateFile: String, note: (String) -> Void) throws(LoaderError) -> [pid_t] {
         var killed: [pid_t] = []
-        if let recorded = try recordedSupervisor(stateFile) {
-            if recorded.pid != getpid(), Procfs.stat(recorded.pid)?.startTime == recorded.startTime {
+        switch try recordedRun(stateFile) {
+        case .run(let recorded)?:
+            if recorded != .current, recorded.isRunning {
                 throw LoaderError(.threadManagerAlreadyRunning, "state file \(stateFile) belongs to a supervisor that is still running (pid \(recorded.pid)); use another state file", file: stateFile)
             }
-            if recorded.pid != getpid() { killed = killMarked(by: recorded.pid) }
+            if recorded != .current, recorded.bootID == ProcessIdentity.currentBoot { killed = killMarked(by: recorded) }
+        case .olderFormat(let pid, let start)?:
+            if pid != getpid(), Procfs.stat(pid)?.startTime == start {
+                throw LoaderError(.threadManagerAlreadyRunning, "state file \(stateFile) belongs to a supervisor that is still running (pid \(pid)); use another state file", file: stateFile)
+            }
+            note("state file \(stateFile) was written by an older version (supervisor pid \(pid)): what that run left cannot be told from other processes, so nothing is killed")
+        case nil:
+            break
         }
-        let me = Procfs.stat(getpid())?.startTime ?? 0
-        let text = "\(getpid()) \(me)\n"
+        let me = ProcessIdentity.current
+        let text = "\(me.bootID) \(me.pid) \(me.startTime)\n"
         do throws(SystemError) {
             try StateFolder.open(stateFile).replace(Paths.name(stateFile), with: Array(text.utf8))
         } catch {
@@ -33,22 +45,33 @@ enum SurvivorCleanup {
 
     /// Removes the state file of this run (after a clean shutdown).
     static func release(_ stateFile: String) {
-        guard (try? recordedSupervisor(stateFile))?.pid == getpid() else { return }
+        guard case .run(let recorded)? = try? recordedRun(stateFile), recorded == .current else { return }
         (try? StateFolder.open(stateFile))?.remove(Paths.name(stateFile))
     }
 
-    /// The supervisor the state file records; nil if there is none. Throws if the file cannot be
-    /// trusted (`StateFolder.read`): a root supervisor must not signal what another user wrote.
-    private static func recordedSupervisor(_ stateFile: String) throws(LoaderError) -> (pid: pid_t, startTime: UInt64)? {
-        guard let bytes = try StateFolder.read(stateFile) else { return nil }
-        let fields = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace)
-        guard fields.count >= 2, let pid = pid_t(fields[0]), let start = UInt64(fields[1]) else { return nil }
-        return (pid, start)
+    /// What a state file records.
+    private enum Record {
+        /// `BOOT_ID PID START`.
+        case run(ProcessIdentity)
+        /// `PID START`, written before runs were named by their identity.
+        case olderFormat(pid: pid_t, startTime: UInt64)
     }
 
-    /// SIGKILLs every process whose environment carries a marker of supervisor `pid`.
-    private static func killMarked(by pid: pid_t) -> [pid_t] {
-        let prefix = "\(WorkerMarker.variable)=\(pid)."
+    /// The run the state file records; nil if there is none. Throws if the file cannot be
+    /// trusted (`StateFolder.read`): a root supervisor must not signal what another user wrote.
+    private static func recordedRun(_ stateFile: String) throws(LoaderError) -> Record? {
+        guard let bytes = try StateFolder.read(stateFile) else { return nil }
+        let fields = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+        if fields.count == 3, let pid = pid_t(fields[1]), let start = UInt64(fields[2]) {
+            return .run(ProcessIdentity(bootID: String(fields[0]), pid: pid, startTime: start))
+        }
+        if fields.count == 2, let pid = pid_t(fields[0]), let start = UInt64(fields[1]) { return .olderFormat(pid: pid, startTime: start) }
+        return nil
+    }
+
+    /// SIGKILLs every process whose environment carries a marker of the run `run`.
+    private static func killMarked(by run: ProcessIdentity) -> [pid_t] {
+        let prefix = "\(WorkerMarker.variable)=\(WorkerMarker.prefix(of: run))"
         var killed: [pid_t] = []
         for process in Procfs.allProcesses() where process.pid != getpid() && Procfs.environment(of: process.pid, hasPrefix: prefix) {
             // Through a pidfd, checking the marker again once it is open: no reused pid is hit.

@@ -174,9 +174,17 @@ enum WorkerMarker {
     static let variable = "LUMINAL_WORKER"
     private static let counter = Atomic<Int>(0)
 
-    /// A marker unique in this supervisor: "<supervisor pid>.<serial>".
+    /// A marker no other worker of any run shares: "<supervisor pid>-<its start time>.<serial>".
     static func next() -> String {
-        "\(getpid()).\(counter.add(1, ordering: .relaxed).newValue)"
+        "\(ofThisRun)\(counter.add(1, ordering: .relaxed).newValue)"
+    }
+
+    /// What every marker of this run starts with.
+    static var ofThisRun: String { prefix(of: .current) }
+
+    /// What every marker of the run `run` starts with: "<pid>-<start time>.".
+    static func prefix(of run: ProcessIdentity) -> String {
+        "\(run.tag)."
     }
 }
 

@@ -30,9 +30,6 @@ int luminal_pipe2(int fds[2], int flags);
 /// `posix_spawn_file_actions_addclosefrom_np` (glibc >= 2.34) is a GNU extension hidden from Swift.
 int luminal_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 
-/// `posix_spawn_file_actions_addchdir_np` (glibc >= 2.29) is a GNU extension hidden from Swift.
-int luminal_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
-
 /// `pidfd_open` through `syscall`, which is variadic and so not callable from Swift.
 int luminal_pidfd_open(pid_t pid);
 
@@ -80,11 +77,16 @@ typedef struct {
     long uid;
     /// Whether to set no_new_privs.
     int no_new_privs;
+    /// The signal the child gets when the thread that spawned it ends (PR_SET_PDEATHSIG), set
+    /// after the identity switch, or 0 for none; with one, a child whose parent is no longer
+    /// `parent` (the supervisor died before the prctl) exits at once with status 127.
+    int death_signal;
+    pid_t parent;
 } luminal_spawn_plan;
 
-/// Spawns `plan->path` in a cgroup, with limits and an identity, as ARCHITECTURE.md §4.1 says;
-/// like posix_spawn, the child also gets an empty signal mask, default dispositions and a process
-/// group of its own. Returns the pid, or -1 with errno set and `*failed_step` naming the step.
+/// Spawns `plan->path` in a cgroup, with limits, an identity and a parent-death signal, as
+/// ARCHITECTURE.md §4.1 says; the child also gets an empty signal mask, default dispositions and a
+/// session (and so a process group) of its own. Returns the pid, or -1 with errno set and `*failed_step` naming the step.
 pid_t luminal_spawn_contained(const luminal_spawn_plan *plan, const char **failed_step);
 
 #endif

@@ -15,12 +15,21 @@ final class SupervisedFolder: Sendable {
 
     /// Writes the photons with `prepare`, starts `luminal run` on them with `options`, and waits
     /// until they are up (with `awaitingStartup`, the default: until it says how many started).
-    init(options: [String] = ["--no-watch"], environment: [String: String] = [:], awaitingStartup: Bool = true,
+    /// With `uid` (the test runs as root), the supervisor runs as that user, with its folders
+    /// opened to it: a supervisor without the privilege to make cgroups.
+    init(options: [String] = ["--no-watch"], environment: [String: String] = [:], awaitingStartup: Bool = true, uid: uid_t? = nil,
          _ prepare: (PhotonFolder) -> Void) async throws {
         prepare(photons)
         let control = Paths.join(scratch.path, "control.sock")
-        run = try CommandProcess(["run", photons.path, "--control", control, "--state", Paths.join(scratch.path, "state")] + options,
-                                 environment: environment)
+        let arguments = ["run", photons.path, "--control", control, "--state", Paths.join(scratch.path, "state")] + options
+        if let uid {
+            chmod(photons.path, 0o755)
+            chmod(scratch.path, 0o777)
+            run = try CommandProcess(["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", Paths.join(BuildProducts.directory, "luminal")] + arguments,
+                                     program: "/usr/bin/setpriv", environment: environment)
+        } else {
+            run = try CommandProcess(arguments, environment: environment)
+        }
         if awaitingStartup { try await run.line { $0.contains("photons started from") } }
     }
 
