@@ -49,14 +49,20 @@ extension Supervisor {
             try await supervisor.stop()
         }
 
-        @Test func connectionsBeyondTheCapAreRefusedAndTheOthersServed() async throws {
-            let supervisor = try await SupervisedFolder { $0.chaos("first") }
-            var served: [RawControlConnection] = []
+        @Test func aNewcomerIsRefusedOnlyWhenEveryClientHasARequestBeingAnswered() async throws {
+            let supervisor = try await SupervisedFolder(options: ["--no-watch", "--metrics", "127.0.0.1:0"]) { $0.chaos("first") }
+            let line = try await supervisor.run.line { $0.contains("metrics on http://127.0.0.1:") }
+            let port = try #require(UInt16(line.split(separator: ":").last?.prefix { $0.isNumber } ?? ""))
+            var busy: [RawControlConnection] = []
             for _ in 0..<64 {
                 let connection = try RawControlConnection(supervisor.control)
-                connection.send(ControlRequest(.status))
-                #expect(try connection.receive()?["ok"] == true)
-                served.append(connection)
+                connection.send(ControlRequest(.call, targets: ["first"], method: "hang"))
+                busy.append(connection)
+            }
+            // Watched over HTTP: a control client would take a slot.
+            try await waitUntil("64 calls in flight") {
+                let metrics = try Exposition(try HTTPProbe.exchange(port, "GET /metrics HTTP/1.1\r\n\r\n").body)
+                return metrics.value("luminal_calls_in_flight", ["photon": "first"]) == 64
             }
             let extra = try RawControlConnection(supervisor.control)
             let refusal = try #require(try extra.receive())
@@ -65,9 +71,7 @@ extension Supervisor {
             #expect(refusal["error"]?["message"]?.stringValue?.contains("64") == true, "\(refusal)")
             #expect(try extra.receive() == nil)
             try await supervisor.run.line { $0.contains("warning") && $0.contains("control client pid \(getpid()) refused") && $0.contains("64 clients") }
-            served[0].send(ControlRequest(.call, targets: ["first"], method: "echo", params: 5))
-            #expect(try served[0].receive()?["result"] == 5)
-            served = []
+            busy = []
             // The slots come free as the supervisor sees the hang-ups.
             try await waitUntil("a connection served again") { try await supervisor.client("status", "--check").code == 0 }
             try await supervisor.stop()

@@ -63,7 +63,11 @@ final class ControlConnection: Sendable {
             for await request in stream {
                 switch request {
                 case .success(let request):
-                    let reply = await dispatcher.perform(request) { await Self.deliver($0, paced: $1, to: writer, lifecycle) }
+                    let streams = request.command == .events || (request.command == .logs && request.follow)
+                    if streams { lifecycle.streaming(true) }
+                    var reply = await dispatcher.perform(request) { await Self.deliver($0, paced: $1, to: writer, lifecycle) }
+                    if streams { lifecycle.streaming(false) }
+                    if let reason = lifecycle.evictionReason { reply = .failure(.init(.limitExceeded, reason)) }
                     _ = await Self.deliver(reply, paced: false, to: writer, lifecycle)
                 case .failure(let fault):
                     _ = await Self.deliver(.failure(.init(.badRequest, "bad control request: \(fault)")), paced: false, to: writer, lifecycle)
@@ -75,6 +79,15 @@ final class ControlConnection: Sendable {
         }
         lifecycle.setTask(task)
         queue.sync { reader.activate() }
+    }
+
+    /// What the client is doing now.
+    var activity: ControlLifecycle.Activity { lifecycle.activity }
+
+    /// Closes the connection to make room for another client: an idle one at once, a stream
+    /// after a `limitExceeded` reply saying `reason`.
+    func evict(_ reason: String) {
+        lifecycle.evict(reason)
     }
 
     /// Hangs up on the client.
