@@ -51,8 +51,7 @@ extension Supervisor {
 
         @Test func aNewcomerIsRefusedOnlyWhenEveryClientHasARequestBeingAnswered() async throws {
             let supervisor = try await SupervisedFolder(options: ["--no-watch", "--metrics", "127.0.0.1:0"]) { $0.chaos("first") }
-            let line = try await supervisor.run.line { $0.contains("metrics on http://127.0.0.1:") }
-            let port = try #require(UInt16(line.split(separator: ":").last?.prefix { $0.isNumber } ?? ""))
+            let port = try await supervisor.metricsPort()
             var busy: [RawControlConnection] = []
             for _ in 0..<64 {
                 let connection = try RawControlConnection(supervisor.control)
