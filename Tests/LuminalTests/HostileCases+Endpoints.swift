@@ -18,14 +18,21 @@ extension HostileCase {
         },
         HostileCase("64 metrics scrapers that never read", options: ["--metrics", "127.0.0.1:0"]) { supervisor in
             let port = try await supervisor.metricsPort()
-            let stalled = try (0..<MetricsServer.connectionLimit).map { _ in
-                let probe = try HTTPProbe(port: port)
-                probe.setReceiveBuffer(to: 4096)
-                try probe.send("GET /metrics HTTP/1.1\r\n\r\n")
-                return probe
-            }
+            let stalled = try HTTPProbe.stalledScrapers(port: port)
             for probe in stalled { try probe.awaitFirstByte() }
             #expect(try HTTPProbe.exchange(port, "GET /metrics HTTP/1.1\r\n\r\n").status == 200)
+        },
+        HostileCase("a photon file whose name holds CR, LF, CR LF, ESC, C1 controls, U+2028, quotes and backslashes", options: ["--metrics", "127.0.0.1:0"],
+                    prepare: { folder in
+            folder.script(Supervisor.HostileNames.fileName, "exec '\(BuildProducts.chaosPhoton)' serve named")
+        }) { supervisor in
+            let port = try await supervisor.metricsPort()
+            _ = try await supervisor.startedPID("named")
+            let file = Paths.join(supervisor.photons.path, Supervisor.HostileNames.fileName)
+            let scraped = try Exposition(try HTTPProbe.exchange(port, "GET /metrics HTTP/1.1\r\n\r\n").body)
+            #expect(scraped.value("luminal_photon_info", ["photon": "named", "file": file]) == 1)
+            let table = try await supervisor.client("status")
+            #expect(!table.output.contains(where: Supervisor.HostileNames.raw), "\(table.output)")
         },
     ]
 }

@@ -38,12 +38,7 @@ extension Supervisor {
             #expect(first.body.contains("\nluminal_photons 5000\n"))
             let pid = supervisor.run.process.pid
             let before = try #require(residentBytes(of: pid))
-            let stalled = try (0..<MetricsServer.connectionLimit).map { _ in
-                let probe = try HTTPProbe(port: port)
-                probe.setReceiveBuffer(to: 4096)
-                try probe.send("GET /metrics HTTP/1.1\r\n\r\n")
-                return probe
-            }
+            let stalled = try HTTPProbe.stalledScrapers(port: port)
             for probe in stalled { try probe.awaitFirstByte() }
             let grown = try #require(residentBytes(of: pid)) - before
             // One copy is about 8 MB; one each would be 512 MB.

@@ -98,8 +98,10 @@ enum ClientCommand {
         case .call:
             Console.out(Render.text(result))
         case .metrics:
-            // The exposition ends with a newline of its own.
-            Console.out(String((result.stringValue ?? "").dropLast()))
+            // The exposition ends with a newline of its own. Exact into a pipe or a file (what
+            // Prometheus' tools read); on a terminal, names' control characters are shown escaped.
+            let text = String((result.stringValue ?? "").dropLast())
+            Console.out(isatty(1) == 1 ? TerminalText.escaped(text, keepingNewlines: true) : text)
         case .logs, .events:
             break
         }

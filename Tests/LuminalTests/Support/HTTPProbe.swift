@@ -101,6 +101,16 @@ final class HTTPProbe {
         return HTTPResponse(String(decoding: bytes, as: UTF8.self))
     }
 
+    /// `connectionLimit` scrapers that ask for the metrics and never read (small receive buffers).
+    static func stalledScrapers(port: UInt16) throws -> [HTTPProbe] {
+        try (0..<MetricsServer.connectionLimit).map { _ in
+            let probe = try HTTPProbe(port: port)
+            probe.setReceiveBuffer(to: 4096)
+            try probe.send("GET /metrics HTTP/1.1\r\n\r\n")
+            return probe
+        }
+    }
+
     /// Sends `request` on a new connection to `port` and reads the whole response.
     static func exchange(_ port: UInt16, _ request: String) throws -> HTTPResponse {
         let probe = try HTTPProbe(port: port)
