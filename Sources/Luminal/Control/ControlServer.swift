@@ -20,6 +20,10 @@ public final class ControlServer: Sendable {
     /// would be larger is replaced by a `limitExceeded` error, a streamed item by a note that it
     /// was left out.
     public static let replyCap = Frame.defaultCap
+    /// The most bytes of a reply's JSON text one `{"part": …}` frame carries: escaped as a JSON
+    /// string it at most doubles, so the frame stays under `replyCap`, and it fits the room
+    /// pacing leaves under `outputLimit`.
+    public static let partBytes = 4 * 1024 * 1024
     /// The most reply bytes that may wait for one client; a client that lets more wait (it stopped
     /// reading) is disconnected, and logged with its pid. One reply always fits when none waits.
     public static let outputLimit = 16 * 1024 * 1024

@@ -53,6 +53,7 @@ enum ClientCommand {
         let targets = command == .call ? arguments.operands : arguments.operands.map { command == .load || $0.contains("/") ? absolute($0) : $0 }
         var request = ControlRequest(command, targets: targets, force: arguments.has("force"),
                                      follow: arguments.has("follow") || command == .events)
+        request.parts = true
         if command == .call {
             request.targets = [arguments.operands[0]]
             request.method = arguments.operands[1]
