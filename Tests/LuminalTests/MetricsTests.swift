@@ -69,7 +69,7 @@ extension Supervisor {
 
         @Test func theEndpointServesMetricsAndRefusesEverythingElse() async throws {
             let supervisor = try await SupervisedFolder(options: ["--no-watch", "--metrics", "127.0.0.1:0"]) { $0.chaos("first") }
-            let port = try await metricsPort(supervisor)
+            let port = try await supervisor.metricsPort()
             let get = try HTTPProbe.exchange(port, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
             #expect(get.status == 200)
             #expect(get.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8")
@@ -97,7 +97,7 @@ extension Supervisor {
 
         @Test func idleSlowAndSilentClientsDisturbNothing() async throws {
             let supervisor = try await SupervisedFolder(options: ["--no-watch", "--metrics", "127.0.0.1:0"]) { $0.chaos("first") }
-            let port = try await metricsPort(supervisor)
+            let port = try await supervisor.metricsPort()
             // A client that asks and does not read yet, then 1,000 that connect and say nothing.
             let slow = try HTTPProbe(port: port)
             try slow.send("GET /metrics HTTP/1.1\r\n\r\n")
@@ -115,7 +115,7 @@ extension Supervisor {
 
         @Test func anAddressInUseOrMalformedIsRefused() async throws {
             let first = try await SupervisedFolder(options: ["--no-watch", "--metrics", "127.0.0.1:0"]) { $0.chaos("first") }
-            let port = try await metricsPort(first)
+            let port = try await first.metricsPort()
             let second = try await SupervisedFolder(options: ["--no-watch", "--metrics", "127.0.0.1:\(port)"], awaitingStartup: false) { $0.chaos("second") }
             #expect(try await second.run.finish() == .exited(code: 73))
             #expect(second.run.lines.contains { $0.contains("cannot serve metrics on 127.0.0.1:\(port)") })
@@ -125,12 +125,6 @@ extension Supervisor {
                 #expect(status == .exited(code: bad == "localhost:80" ? 73 : 64), "\(bad): \(run.lines)")
             }
             try await first.stop()
-        }
-
-        /// The port `luminal run` says it serves metrics on.
-        private func metricsPort(_ supervisor: SupervisedFolder) async throws -> UInt16 {
-            let line = try await supervisor.run.line { $0.contains("metrics on http://127.0.0.1:") }
-            return try #require(UInt16(line.split(separator: ":").last?.prefix { $0.isNumber } ?? ""))
         }
 
         /// Scrapes, calls a photon and asks for its status: all still answer.

@@ -15,8 +15,13 @@ public final class ControlClient {
         public let description: String
     }
 
+    /// The most bytes of a reply sent in parts that the client gathers.
+    public static let partsLimit = 1 << 30
+
     private let fd: Int32
     private var decoder = FrameDecoder(cap: ControlServer.replyCap, maxDepth: JSONValue.controlMaxDepth)
+    /// The parts of a reply gathered so far.
+    private var gathered: [UInt8] = []
     private let path: String
 
     /// Connects to the control socket at `path`.
@@ -51,12 +56,25 @@ public final class ControlClient {
         }
     }
 
-    /// Waits for the next frame from the supervisor.
+    /// Waits for the next reply from the supervisor; one sent in parts (asked for with
+    /// `ControlRequest.parts`) is gathered whole.
     public func receive() throws(Failure) -> ControlReply {
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             do throws(ProtocolFault) {
-                if let object = try decoder.nextObject() { return try ControlReply(object: object) }
+                if let object = try decoder.nextObject() {
+                    guard case .string(let part)? = object["part"] else { return try ControlReply(object: object) }
+                    gathered += part.utf8
+                    guard gathered.count <= Self.partsLimit else {
+                        throw ProtocolFault(.oversizeFrame, "a reply sent in parts of more than \(Self.partsLimit) bytes")
+                    }
+                    guard object["end"] == true else { continue }
+                    defer { gathered = [] }
+                    guard case .object(let whole) = try JSONValue.parse(String(decoding: gathered, as: UTF8.self)) else {
+                        throw ProtocolFault(.invalidMessage, "a reply sent in parts is not a JSON object")
+                    }
+                    return try ControlReply(object: whole)
+                }
             } catch where error.kind == .oversizeFrame {
                 throw Failure(notRunning: false, description: "the supervisor at \(path) sent a reply larger than the \(ControlServer.replyCap) bytes a control reply may hold (\(error.detail)); is it an older or different version?")
             } catch {

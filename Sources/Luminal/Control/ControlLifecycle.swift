@@ -5,8 +5,20 @@ import LuminalWire
 import Synchronization
 
 /// The shared state of one control connection: the task answering it, the requests waiting for
-/// their replies, and its one disconnection for breaking a limit.
+/// their replies, what it is doing (for the idle timeout and eviction, `ControlServer`), and its
+/// one disconnection for breaking a limit or to make room.
 final class ControlLifecycle: Sendable {
+    /// What a connection is doing, as the server judges it when it needs room or a timer fires.
+    enum Activity: Equatable {
+        /// No request waits for its reply (none was sent, or every one is answered; a request
+        /// being sent counts as none), since this instant (`Uptime`).
+        case idle(since: UInt64)
+        /// Streaming (`events`, `logs -f`) since this instant.
+        case streaming(since: UInt64)
+        /// A request is being answered.
+        case busy
+    }
+
     private let pid: pid_t
     private let requests: AsyncStream<Result<ControlRequest, ProtocolFault>>.Continuation
     private let writer: FrameWriter
@@ -18,6 +30,10 @@ final class ControlLifecycle: Sendable {
         var stopReading: (@Sendable () -> Void)?
         var inFlight = 0
         var cut = false
+        var idleSince: UInt64? = Uptime.now()
+        var streamingSince: UInt64?
+        /// Why the server closed it to make room; its stream's final reply says so.
+        var evicted: String?
     }
 
     init(pid: pid_t, requests: AsyncStream<Result<ControlRequest, ProtocolFault>>.Continuation, writer: FrameWriter,
@@ -48,6 +64,7 @@ final class ControlLifecycle: Sendable {
         let admitted = state.withLock { state -> Bool in
             guard !state.cut else { return false }
             state.inFlight += 1
+            state.idleSince = nil
             return state.inFlight <= ControlServer.requestsInFlightLimit
         }
         if !admitted {
@@ -58,7 +75,43 @@ final class ControlLifecycle: Sendable {
 
     /// A request got its final reply.
     func answered() {
-        state.withLock { $0.inFlight -= 1 }
+        state.withLock { state in
+            state.inFlight -= 1
+            if state.inFlight == 0 { state.idleSince = Uptime.now() }
+        }
+    }
+
+    /// The request being answered streams (`events`, `logs -f`) until it ends: `streaming(false)`.
+    func streaming(_ streams: Bool) {
+        state.withLock { $0.streamingSince = streams ? Uptime.now() : nil }
+    }
+
+    /// What the connection is doing now.
+    var activity: Activity {
+        state.withLock { state in
+            if let since = state.idleSince { return .idle(since: since) }
+            if let since = state.streamingSince { return .streaming(since: since) }
+            return .busy
+        }
+    }
+
+    /// Why the server closed the connection to make room, if it did.
+    var evictionReason: String? {
+        state.withLock { $0.evicted }
+    }
+
+    /// Closes the connection to make room for another: it reads no more requests, and the
+    /// request in progress (a stream) is cancelled; its final reply is then `reason`.
+    func evict(_ reason: String) {
+        let (first, task, stopReading) = state.withLock { state in
+            defer { state.cut = true }
+            if !state.cut { state.evicted = reason }
+            return (!state.cut, state.task, state.stopReading)
+        }
+        guard first else { return }
+        stopReading?()
+        requests.finish()
+        task?.cancel()
     }
 
     /// Cancels the request in progress (the client hung up).

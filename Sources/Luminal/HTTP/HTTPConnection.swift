@@ -8,18 +8,34 @@ struct HTTPConnection {
     private enum Phase {
         case reading([UInt8])
         case awaitingMetrics(head: Bool)
-        case writing([UInt8], written: Int)
+        /// `response` up to `end` (its head only, for `HEAD`), of which `written` bytes are sent.
+        case writing(SharedResponse, end: Int, written: Int)
         case done
+    }
+
+    /// What the server closes first when it needs room, first to last.
+    enum Standing: Comparable {
+        /// Its request has been incomplete since this instant (`Uptime`): the connection's.
+        case reading(since: UInt64)
+        /// Its response has waited to be read since this instant.
+        case writing(since: UInt64)
+        /// It waits for the reading of the metrics under way (since it connected), or is done.
+        case answered(since: UInt64)
     }
 
     let fd: Int32
     private var phase: Phase = .reading([])
+    /// When it connected (`Uptime`).
+    private let connected: UInt64
+    /// When its response was ready to be written.
+    private var responded: UInt64 = 0
     /// When the current phase is given up on (Dispatch's uptime clock).
     private(set) var deadline: UInt64
 
     init(fd: Int32) {
         self.fd = fd
-        deadline = Uptime.after(MetricsServer.readTimeout, from: Uptime.now())
+        connected = Uptime.now()
+        deadline = Uptime.after(MetricsServer.readTimeout, from: connected)
     }
 
     /// What to poll it for.
@@ -31,18 +47,19 @@ struct HTTPConnection {
         }
     }
 
-    /// Still sending its request.
-    var isReading: Bool {
-        if case .reading = phase { return true }
-        return false
+    /// Where it stands in the order of eviction.
+    var standing: Standing {
+        switch phase {
+        case .reading: .reading(since: connected)
+        case .writing: .writing(since: responded)
+        case .awaitingMetrics, .done: .answered(since: connected)
+        }
     }
 
-    /// Connected and has sent nothing yet (none read, none waiting to be): the first to go when
-    /// the server is full.
-    var isIdle: Bool {
-        guard case .reading(let bytes) = phase, bytes.isEmpty else { return false }
-        var waiting: Int32 = 0
-        return ioctl(fd, UInt(FIONREAD), &waiting) == 0 && waiting == 0
+    /// The response it holds until it is read, if any.
+    var heldResponse: SharedResponse? {
+        if case .writing(let response, _, _) = phase { return response }
+        return nil
     }
 
     /// Asked for the metrics, which are being read.
@@ -68,7 +85,7 @@ struct HTTPConnection {
             bytes += chunk[..<count]
             switch HTTPRequestHead.read(bytes) {
             case .incomplete: phase = .reading(bytes)
-            case .refused(let status, let why): respond(status, with: "\(why)\n")
+            case .refused(let status, let why): respond(SharedResponse(status, "\(why)\n"))
             case .complete(let head): route(head)
             }
         case .writing:
@@ -79,41 +96,41 @@ struct HTTPConnection {
     }
 
     private mutating func route(_ head: HTTPRequestHead) {
-        guard head.path == "/metrics" else { return respond(.notFound, with: "only /metrics is served here\n") }
+        guard head.path == "/metrics" else { return respond(SharedResponse(.notFound, "only /metrics is served here\n")) }
         guard head.method == "GET" || head.method == "HEAD" else {
-            return respond(.methodNotAllowed, with: "/metrics takes GET or HEAD\n", extraHeaders: "Allow: GET, HEAD\r\n")
+            return respond(SharedResponse(.methodNotAllowed, "/metrics takes GET or HEAD\n", extraHeaders: "Allow: GET, HEAD\r\n"))
         }
         phase = .awaitingMetrics(head: head.method == "HEAD")
         deadline = Uptime.after(MetricsServer.writeTimeout, from: Uptime.now())
     }
 
-    /// Starts writing the response `status` with `body`.
-    mutating func respond(_ status: HTTPStatus, with body: String, extraHeaders: String = "") {
-        var head = false
-        if case .awaitingMetrics(let isHead) = phase { head = isHead }
-        let contentType = status == .ok ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8"
-        phase = .writing(status.response(body, contentType: contentType, extraHeaders: extraHeaders, head: head), written: 0)
-        deadline = Uptime.after(MetricsServer.writeTimeout, from: Uptime.now())
+    /// Starts writing `response` (its head only, if the request was `HEAD`).
+    mutating func respond(_ response: SharedResponse) {
+        var end = response.bytes.count
+        if case .awaitingMetrics(head: true) = phase { end = response.headLength }
+        phase = .writing(response, end: end, written: 0)
+        responded = Uptime.now()
+        deadline = Uptime.after(MetricsServer.writeTimeout, from: responded)
         write()
     }
 
     /// Its deadline passed: a client still sending its request is told so (if its socket takes
     /// it at once); any other is closed.
     mutating func expire() {
-        if isReading {
-            let response = HTTPStatus.requestTimeout.response("the request did not arrive within \(MetricsServer.readTimeout)\n")
-            _ = response.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+        if case .reading = phase {
+            let response = SharedResponse(.requestTimeout, "the request did not arrive within \(MetricsServer.readTimeout)\n")
+            _ = response.bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
         }
         phase = .done
     }
 
     private mutating func write() {
-        guard case .writing(let bytes, var written) = phase else { return }
-        while written < bytes.count {
-            let count = bytes[written...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+        guard case .writing(let response, let end, var written) = phase else { return }
+        while written < end {
+            let count = response.bytes.withUnsafeBytes { send(fd, $0.baseAddress! + written, end - written, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
             if count < 0 {
                 if errno == EINTR { continue }
-                if errno == EAGAIN { return phase = .writing(bytes, written: written) }
+                if errno == EAGAIN { return phase = .writing(response, end: end, written: written) }
                 return phase = .done
             }
             written += count

@@ -93,12 +93,4 @@ enum HTTPStatus: Int, Sendable {
         case .serviceUnavailable: "Service Unavailable"
         }
     }
-
-    /// A whole response with `body` (`Connection: close`: one request per connection); `head`
-    /// leaves the body out but keeps its length.
-    func response(_ body: String, contentType: String = "text/plain; charset=utf-8", extraHeaders: String = "", head: Bool = false) -> [UInt8] {
-        let bytes = Array(body.utf8)
-        let headers = "HTTP/1.1 \(rawValue) \(reason)\r\nContent-Type: \(contentType)\r\nContent-Length: \(bytes.count)\r\n\(extraHeaders)Connection: close\r\n\r\n"
-        return Array(headers.utf8) + (head ? [] : bytes)
-    }
 }

@@ -11,23 +11,36 @@ import _LuminalCShims
 /// per connection (`Connection: close`). A request's head is at most 8 KiB and 64 header lines
 /// (431), and must arrive within `readTimeout` of the connection (408); the response must be taken
 /// within `writeTimeout`, or the connection is closed. At most `connectionLimit` connections are
-/// open: past it, the oldest one that has sent nothing yet is closed to admit the new one, and if
-/// every one has, the new one is closed.
+/// open: a new one is always admitted, and room is made by closing the one whose request has been
+/// incomplete the longest, else the one whose response has waited unread the longest, so a client
+/// that reconnects as soon as it is closed is the newest and the last to go. Scrapes that arrive
+/// while the metrics are being read share that reading, and one copy of its response
+/// (`SharedResponse`); responses waiting to be read hold at most `unreadResponseLimit` bytes
+/// (beyond it, the connections holding older ones are closed).
 /// Only `/metrics` exists (404), only `GET` and `HEAD` are allowed (405), anything not HTTP/1.x is
-/// a 400. Scrapes that arrive while the metrics are being read share that reading.
+/// a 400.
 public final class MetricsServer: Sendable {
     /// Connections open at once.
     public static let connectionLimit = 64
-    /// How long a client has to send its request's head.
-    public static let readTimeout: Duration = .seconds(5)
+    /// How long a client has to send its request's head (a scraper sends it at once).
+    public static let readTimeout: Duration = .seconds(2)
     /// How long a client has to take the response.
     public static let writeTimeout: Duration = .seconds(10)
+    /// The most bytes that responses waiting to be read may hold together (a response shared by
+    /// several connections counts once); past it, the connections holding the older ones are
+    /// closed. The newest response is always kept, however large.
+    public static let unreadResponseLimit = 64 * 1024 * 1024
+    /// The kernel's send buffer asked for each connection (Linux doubles it): what a client that
+    /// does not read holds in the kernel, beside its share of `unreadResponseLimit`.
+    static let sendBufferBytes: Int32 = 64 * 1024
 
     /// The address it listens on, e.g. `127.0.0.1`.
     public let host: String
     /// The port it listens on (the one the system chose, when asked for port 0).
     public let port: UInt16
 
+    /// The most bytes responses waiting to be read may hold (`unreadResponseLimit` unless the host chose).
+    public let unreadLimit: Int
     private let listener: Int32
     /// A pipe: the thread polls `wake.read`; a write to `wake.write` wakes it.
     private let wake: (read: Int32, write: Int32)
@@ -38,12 +51,13 @@ public final class MetricsServer: Sendable {
         /// The wake descriptor is closed: nothing may write to it any more.
         var closed = false
         var reading = false
-        var delivered: String?
+        var delivered: SharedResponse?
     }
 
     /// Listens on `host` (an IPv4 address such as `127.0.0.1`, or `0.0.0.0` for every interface)
-    /// and `port`, and serves `loader`'s metrics until `close()`.
-    public init(loader: Loader, host: String, port: UInt16) throws(SystemError) {
+    /// and `port`, and serves `loader`'s metrics until `close()`; responses waiting to be read hold
+    /// at most `unreadResponseLimit` bytes (beyond it the older ones' connections are closed).
+    public init(loader: Loader, host: String, port: UInt16, unreadResponseLimit: Int = MetricsServer.unreadResponseLimit) throws(SystemError) {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -75,6 +89,7 @@ public final class MetricsServer: Sendable {
         }
         self.host = host
         self.port = UInt16(bigEndian: actual.sin_port)
+        unreadLimit = unreadResponseLimit
         listener = fd
         wake = (pipe[0], pipe[1])
         startThread { [self] in serve(loader) }
@@ -111,7 +126,7 @@ public final class MetricsServer: Sendable {
                 }
                 if closing { break }
                 if let delivered {
-                    for index in connections.indices where connections[index].awaitsMetrics { connections[index].respond(.ok, with: delivered) }
+                    for index in connections.indices where connections[index].awaitsMetrics { connections[index].respond(delivered) }
                 }
             }
             // Connections first: a request that has arrived is read before newcomers may push it out.
@@ -126,6 +141,7 @@ public final class MetricsServer: Sendable {
                 return connection.done
             }
             if fds[1].revents != 0 { acceptAll(&connections) }
+            closeBeyondUnreadLimit(&connections)
             if connections.contains(where: \.awaitsMetrics) { readMetrics(loader) }
         }
         connections.forEach { Glibc.close($0.fd) }
@@ -137,20 +153,49 @@ public final class MetricsServer: Sendable {
         }
     }
 
-    /// Accepts every waiting connection, closing the oldest idle one (or the new one) when at the limit.
+    /// Accepts every waiting connection, making room when at the limit by closing the one whose
+    /// request has been incomplete the longest, else the one whose response has waited the
+    /// longest. A new connection's request, often there already, is read at once.
     private func acceptAll(_ connections: inout [HTTPConnection]) {
         while true {
             let fd = luminal_accept(listener)
             guard fd >= 0 else { return }
-            if connections.count >= Self.connectionLimit {
-                if let oldest = connections.firstIndex(where: \.isIdle) {
-                    Glibc.close(connections.remove(at: oldest).fd)
-                } else {
-                    Glibc.close(fd)
-                    continue
-                }
+            if connections.count >= Self.connectionLimit, let first = connections.indices.min(by: { connections[$0].standing < connections[$1].standing }) {
+                Glibc.close(connections.remove(at: first).fd)
             }
-            connections.append(HTTPConnection(fd: fd))
+            var size = Self.sendBufferBytes
+            _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            var connection = HTTPConnection(fd: fd)
+            connection.handle(Int16(POLLIN))
+            if connection.done {
+                Glibc.close(fd)
+            } else {
+                connections.append(connection)
+            }
+        }
+    }
+
+    /// Closes connections holding responses that wait to be read, the oldest first, until those
+    /// left hold at most `unreadLimit` bytes; the newest response is kept.
+    private func closeBeyondUnreadLimit(_ connections: inout [HTTPConnection]) {
+        var held: [ObjectIdentifier: (response: SharedResponse, since: HTTPConnection.Standing)] = [:]
+        for connection in connections {
+            guard let response = connection.heldResponse else { continue }
+            let key = ObjectIdentifier(response)
+            held[key] = (response, min(held[key]?.since ?? connection.standing, connection.standing))
+        }
+        var total = held.values.reduce(0) { $0 + $1.response.bytes.count }
+        guard total > unreadLimit else { return }
+        // The oldest go first, until the rest fit; the newest stays.
+        var dropped = Set<ObjectIdentifier>()
+        for (key, entry) in held.sorted(by: { $0.value.since < $1.value.since }).dropLast() where total > unreadLimit {
+            dropped.insert(key)
+            total -= entry.response.bytes.count
+        }
+        connections.removeAll { connection in
+            guard let response = connection.heldResponse, dropped.contains(ObjectIdentifier(response)) else { return false }
+            Glibc.close(connection.fd)
+            return true
         }
     }
 
@@ -162,10 +207,10 @@ public final class MetricsServer: Sendable {
         }
         guard start else { return }
         Task { [self] in
-            let text = await loader.metrics()
+            let response = SharedResponse(.ok, await loader.metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
             shared.withLock { shared in
                 shared.reading = false
-                shared.delivered = text
+                shared.delivered = response
                 if !shared.closed { signalWake() }
             }
         }

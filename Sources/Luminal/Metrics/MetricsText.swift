@@ -67,14 +67,32 @@ struct MetricsText: Sendable {
         return "\(value)"
     }
 
-    /// A label value with `\`, `"` and newlines escaped.
+    /// A label value with `\`, `"` and line feeds escaped, byte by byte (a CR LF is two bytes,
+    /// and its LF is escaped like any other); every other byte is as it was, as the format allows.
     static func escapedLabel(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) else { return value }
-        return value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
+        escaped(value, quotes: true)
     }
 
-    /// Help text with `\` and newlines escaped.
+    /// Help text with `\` and line feeds escaped, byte by byte.
     static func escapedHelp(_ value: String) -> String {
-        value.replacing("\\", with: "\\\\").replacing("\n", with: "\\n")
+        escaped(value, quotes: false)
+    }
+
+    private static func escaped(_ value: String, quotes: Bool) -> String {
+        func special(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\n") || (quotes && byte == UInt8(ascii: "\""))
+        }
+        guard value.utf8.contains(where: special) else { return value }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(value.utf8.count + 8)
+        for byte in value.utf8 {
+            guard special(byte) else {
+                bytes.append(byte)
+                continue
+            }
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(byte == UInt8(ascii: "\n") ? UInt8(ascii: "n") : byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -29,6 +29,7 @@ extension ControlRequest {
             }
             self.timeout = seconds
         }
+        parts = try fields.flag("parts")
         try checkShape()
     }
 

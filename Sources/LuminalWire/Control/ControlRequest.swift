@@ -49,6 +49,9 @@ public struct ControlRequest: Sendable, Hashable {
     public var lines: Int?
     /// `call`: seconds after which the call is abandoned.
     public var timeout: Double?
+    /// The client reads a final reply larger than one frame in parts (`{"part": …}` frames,
+    /// CONTROL.md §3); without it such a reply is a `limitExceeded` error.
+    public var parts: Bool = false
 
     /// A request; see the members for which command reads what.
     public init(_ command: Command, targets: [String] = [], force: Bool = false, method: String? = nil,
@@ -72,6 +75,7 @@ public struct ControlRequest: Sendable, Hashable {
         if follow { object["follow"] = true }
         if let lines { object["lines"] = .int(Int64(lines)) }
         if let timeout { object["timeout"] = .double(timeout) }
+        if parts { object["parts"] = true }
         return .object(object)
     }
 }

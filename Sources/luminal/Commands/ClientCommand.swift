@@ -53,6 +53,7 @@ enum ClientCommand {
         let targets = command == .call ? arguments.operands : arguments.operands.map { command == .load || $0.contains("/") ? absolute($0) : $0 }
         var request = ControlRequest(command, targets: targets, force: arguments.has("force"),
                                      follow: arguments.has("follow") || command == .events)
+        request.parts = true
         if command == .call {
             request.targets = [arguments.operands[0]]
             request.method = arguments.operands[1]
@@ -98,8 +99,10 @@ enum ClientCommand {
         case .call:
             Console.out(Render.text(result))
         case .metrics:
-            // The exposition ends with a newline of its own.
-            Console.out(String((result.stringValue ?? "").dropLast()))
+            // The exposition ends with a newline of its own. Exact into a pipe or a file (what
+            // Prometheus' tools read); on a terminal, names' control characters are shown escaped.
+            let text = String((result.stringValue ?? "").dropLast())
+            Console.out(isatty(1) == 1 ? TerminalText.escaped(text, keepingNewlines: true) : text)
         case .logs, .events:
             break
         }

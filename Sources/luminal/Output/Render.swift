@@ -30,7 +30,7 @@ enum Render {
     /// A log line: "12:04:05 [greeter] hello" or "12:04:05 luminal: info: loaded …".
     static func log(_ entry: JSONValue) -> String {
         let time = entry["time"]?.doubleValue.map(clock) ?? ""
-        if let photon = entry["photon"]?.stringValue { return "\(time) [\(photon)] \(text(entry["message"]))" }
+        if let photon = entry["photon"]?.stringValue { return "\(time) [\(TerminalText.escaped(photon))] \(text(entry["message"]))" }
         let message = TerminalText.escaped(entry["message"]?.stringValue ?? "", keepingNewlines: true)
         return "\(time) luminal: \(text(entry["level"])): \(message)"
     }

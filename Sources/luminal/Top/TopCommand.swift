@@ -72,6 +72,8 @@ enum TopCommand {
 
     private static func result(of request: ControlRequest, _ client: ControlClient) throws(Stopped) -> JSONValue {
         let reply: ControlReply
+        var request = request
+        request.parts = true // with many photons, either can be larger than one frame
         do throws(ControlClient.Failure) {
             try client.send(request)
             reply = try client.receive() // status and metrics send no items

@@ -66,10 +66,11 @@ struct MetricLine {
     let labels: [String: String]
     let value: Double
 
-    /// The sample lines of `text` (comments and lines it cannot read are passed over).
+    /// The sample lines of `text` (comments and lines it cannot read are passed over), read scalar
+    /// by scalar: a name's combining marks or CR cannot merge with the format's own characters.
     static func parse(_ text: String) -> [MetricLine] {
-        text.split(separator: "\n").compactMap { line in
-            guard !line.hasPrefix("#"), let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { return nil }
+        text.unicodeScalars.split(separator: "\n").compactMap { line in
+            guard line.first != "#", let space = line.lastIndex(of: " "), let value = Double(String(line[line.index(after: space)...])) else { return nil }
             let series = line[..<space]
             guard let open = series.firstIndex(of: "{") else { return MetricLine(name: String(series), labels: [:], value: value) }
             return MetricLine(name: String(series[..<open]), labels: labels(series[series.index(after: open)...].dropLast()), value: value)
@@ -77,23 +78,23 @@ struct MetricLine {
     }
 
     /// `a="x",b="y \"q\""` as a dictionary.
-    private static func labels(_ text: Substring) -> [String: String] {
+    private static func labels(_ text: Substring.UnicodeScalarView) -> [String: String] {
         var labels: [String: String] = [:]
         var rest = text
         while let equals = rest.firstIndex(of: "=") {
             let name = String(rest[..<equals])
             rest = rest[rest.index(equals, offsetBy: 2)...]
-            var value = ""
-            while let character = rest.first, character != "\"" {
+            var value = String.UnicodeScalarView()
+            while let scalar = rest.first, scalar != "\"" {
                 rest = rest.dropFirst()
-                if character == "\\", let escaped = rest.first {
+                if scalar == "\\", let escaped = rest.first {
                     value.append(escaped == "n" ? "\n" : escaped)
                     rest = rest.dropFirst()
                 } else {
-                    value.append(character)
+                    value.append(scalar)
                 }
             }
-            labels[name] = value
+            labels[name] = String(value)
             rest = rest.dropFirst(2) // the closing quote and the comma
         }
         return labels

@@ -15,7 +15,10 @@ struct Exposition {
     init(_ text: String) throws {
         guard text.hasSuffix("\n") else { throw ProbeError("the exposition does not end with a newline") }
         var samples: [Sample] = [], types: [String: String] = [:], helps: Set<String> = [], seen: Set<String> = []
-        for (number, line) in text.dropLast().split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines end at every LF byte, as Prometheus reads them: a CR LF inside a name is no
+        // single character here.
+        let lines = text.dropLast().unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { Substring(String($0)) }
+        for (number, line) in lines.enumerated() {
             func fail(_ why: String) -> ProbeError { ProbeError("line \(number + 1) '\(line)': \(why)") }
             if line.hasPrefix("# HELP ") {
                 let name = String(line.dropFirst(7).prefix { $0 != " " })

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+@testable import Luminal
 
 /// A raw TCP client for the metrics endpoint: sends exactly the bytes given and reads until the
 /// server closes, under the test deadline.
@@ -25,7 +26,51 @@ final class HTTPProbe {
         }
     }
 
-    deinit { close(fd) }
+    private var owned = true
+
+    deinit { if owned { close(fd) } }
+
+    /// Hands the socket over to the caller, who closes it.
+    func release() -> Int32 {
+        owned = false
+        return fd
+    }
+
+    /// Asks for a receive buffer of `bytes`: a small one, so that a client that does not read
+    /// stalls soon; a large one, so that it then reads fast.
+    func setReceiveBuffer(to bytes: Int32) {
+        var size = bytes
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// Waits, up to the test deadline, until the server has sent something, and reads none of it.
+    func awaitFirstByte() throws {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, Int32(testDeadline.components.seconds * 1000)) > 0 else {
+            throw ProbeError("nothing from the server within \(testDeadline)")
+        }
+    }
+
+    /// Whether the server still holds its end of this connection open (ESTABLISHED in
+    /// /proc/net/tcp), as opposed to having closed it, even if data it sent before waits unread.
+    func serverHoldsItOpen(serverPort: UInt16) throws -> Bool {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let local = UInt16(bigEndian: address.sin_port)
+        let table = String(decoding: try Paths.read("/proc/net/tcp", limit: 16 << 20), as: UTF8.self)
+        // Columns: sl, local address, remote address, state (01 is ESTABLISHED).
+        return table.split(separator: "\n").dropFirst().contains { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 3 else { return false }
+            return fields[1].hasSuffix(":" + Self.hex(serverPort)) && fields[2].hasSuffix(":" + Self.hex(local)) && fields[3] == "01"
+        }
+    }
+
+    private static func hex(_ port: UInt16) -> String {
+        let digits = String(port, radix: 16, uppercase: true)
+        return String(repeating: "0", count: 4 - digits.count) + digits
+    }
 
     /// Sends `text`.
     func send(_ text: String) throws {
@@ -54,6 +99,16 @@ final class HTTPProbe {
             bytes += chunk[..<count]
         }
         return HTTPResponse(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// `connectionLimit` scrapers that ask for the metrics and never read (small receive buffers).
+    static func stalledScrapers(port: UInt16) throws -> [HTTPProbe] {
+        try (0..<MetricsServer.connectionLimit).map { _ in
+            let probe = try HTTPProbe(port: port)
+            probe.setReceiveBuffer(to: 4096)
+            try probe.send("GET /metrics HTTP/1.1\r\n\r\n")
+            return probe
+        }
     }
 
     /// Sends `request` on a new connection to `port` and reads the whole response.
