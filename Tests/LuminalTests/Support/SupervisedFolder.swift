@@ -24,7 +24,9 @@ final class SupervisedFolder: Sendable {
         let arguments = ["run", photons.path, "--control", control, "--state", Paths.join(scratch.path, "state")] + options
         if let uid {
             chmod(photons.path, 0o755)
-            chmod(scratch.path, 0o777)
+            // Its own: it writes its control socket and state file only in a folder no one else can write.
+            chown(scratch.path, uid, gid_t(uid))
+            chmod(scratch.path, 0o755)
             run = try CommandProcess(["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", Paths.join(BuildProducts.directory, "luminal")] + arguments,
                                      program: "/usr/bin/setpriv", environment: environment)
         } else {
