@@ -100,7 +100,7 @@ extension Supervisor {
 
             // A run that is gone, whose pid the bystander has now; then the same in the older
             // format, which names the pid alone: nothing is signalled either way.
-            for record in ["\(ProcessIdentity.currentBoot) \(unrelated.pid) 1\n", "\(unrelated.pid) 1\n"] {
+            for record in ["\(ProcessIdentity.currentBoot) \(ProcessIdentity.currentNamespace) \(unrelated.pid) 1\n", "\(unrelated.pid) 1\n"] {
                 folder.write("../\(Paths.name(scratch.path))/luminal.state", record)
                 let again = Loader(configuration: configuration)
                 #expect(try again.claimStateFile().isEmpty)
@@ -111,6 +111,43 @@ extension Supervisor {
             next.releaseStateFile()
         }
 
+        /// `luminal run` on `folder` as PID 1 of a pid namespace of its own, its state file and
+        /// control socket (`.control`) in the folder. `--kill-child`: should the test fail early,
+        /// the whole namespace goes with unshare.
+        static func runAsPIDOne(_ folder: PhotonFolder) throws -> CommandProcess {
+            try CommandProcess(["--fork", "--pid", "--mount-proc", "--kill-child", Paths.join(BuildProducts.directory, "luminal"),
+                                "run", "--no-watch", "--state", Paths.join(folder.path, ".state"),
+                                "--control", Paths.join(folder.path, ".control"), folder.path],
+                               program: "/usr/bin/unshare")
+        }
+
+        /// A supervisor in a pid namespace of its own (a container without a cgroup namespace)
+        /// and supervisors outside it see each other's cgroup folders: none takes the other's
+        /// for a dead run's and kills its workers.
+        @Test(.enabled(if: getuid() == 0, "a PID namespace needs root"))
+        func supervisorsInAndOutOfAPIDNamespaceKeepEachOthersWorkers() async throws {
+            let inside = PhotonFolder()
+            defer { inside.remove() }
+            inside.write("job/photon.json", #"{"exec": "run", "protocol": "none", "ready": 0.1}"#)
+            inside.script("job/run", "exec sleep 3600")
+            let control = Paths.join(inside.path, ".control")
+            let before = try await SupervisedFolder { $0.chaos("outside-before") }
+            let namespaced = try Self.runAsPIDOne(inside)
+            try await namespaced.line { $0.contains("1 of 1 photons started") }
+            let after = try await SupervisedFolder { $0.chaos("outside-after") }
+            for (supervisor, name) in [(before, "outside-before"), (after, "outside-after")] {
+                #expect(try await supervisor.client("call", name, "echo", #"{"x": 1}"#).code == 0)
+            }
+            let job = try await luminal("status", "job", "--json", "--control", control).json()
+            #expect(job[0]?["restarts"] == 0 && job[0]?["state"] == "started", "\(job)")
+            #expect(try await before.client("status", "outside-before", "--json").json()[0]?["restarts"] == 0)
+            let supervisor = try #require(Procfs.childPIDs(of: namespaced.process.pid).first)
+            kill(supervisor, SIGTERM)
+            #expect(await namespaced.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
+            try await after.stop()
+            try await before.stop()
+        }
+
         @Test(.enabled(if: getuid() == 0, "a PID namespace needs root"))
         func asPIDOneItReapsEveryOrphanAndStopsOnSIGTERM() async throws {
             let folder = PhotonFolder()
@@ -118,11 +155,7 @@ extension Supervisor {
             folder.write("job/photon.json", #"{"exec": "run", "protocol": "none", "ready": 0.1}"#)
             // The subshell exits at once, so its short sleep is orphaned: only PID 1 can reap it.
             folder.script("job/run", "(sleep 0.2 &)\nexec sleep 3600")
-            // --kill-child: should the test fail early, the whole namespace goes with unshare.
-            let run = try CommandProcess(["--fork", "--pid", "--mount-proc", "--kill-child", Paths.join(BuildProducts.directory, "luminal"),
-                                          "run", "--no-watch", "--state", Paths.join(folder.path, ".state"),
-                                          "--control", Paths.join(folder.path, ".control"), folder.path],
-                                         program: "/usr/bin/unshare")
+            let run = try Self.runAsPIDOne(folder)
             try await run.line { $0.contains("1 of 1 photons started") }
             let supervisor = try #require(Procfs.childPIDs(of: run.process.pid).first)
             try await waitUntil("the orphan reaped") {

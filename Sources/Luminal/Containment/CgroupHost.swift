@@ -8,11 +8,13 @@ import Synchronization
 /// it can make a folder there. That is root on a cgroup v2 host, a systemd unit with
 /// `Delegate=yes`, or a container that owns its cgroup.
 ///
-/// Workers' cgroups live in `luminal-PID-START` below it (the run's `ProcessIdentity`; made when
-/// the first is needed, removed with the last), one per generation. A `luminal-PID-START` left by
-/// a run that provably no longer runs (no process with that pid and start time) is emptied
-/// (`cgroup.kill`) and removed when this one first makes its own; so is a `luminal-PID` of an
-/// older version once no process has that pid at all.
+/// Workers' cgroups live in `luminal-NS-PID-START` below it (the run's `ProcessIdentity`; made
+/// when the first is needed, removed with the last), one per generation. A `luminal-NS-PID-START`
+/// left by a run of this pid namespace that provably no longer runs (no process with that pid and
+/// start time) is emptied (`cgroup.kill`) and removed when this one first makes its own; so is a
+/// `luminal-PID` of an older version once no process has that pid at all, judged only from the
+/// initial pid namespace (where such a pid was counted, unless that run was in a container).
+/// Folders of runs in other pid namespaces are never touched.
 final class CgroupHost: Sendable {
     /// The host of this process.
     static let shared = CgroupHost()
@@ -87,10 +89,11 @@ final class CgroupHost: Sendable {
         for name in Paths.entries(of: own) ?? [] where name.hasPrefix("luminal-") {
             let tag = name.dropFirst("luminal-".count)
             if let run = ProcessIdentity(tag: tag) {
-                guard run != .current, !run.isRunning else { continue }
+                guard run != .current, run.isJudgeable, !run.isRunning else { continue }
             } else {
                 // An older version's `luminal-PID`: its run is gone only if no process has that pid.
-                guard let pid = pid_t(tag), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+                guard ProcessIdentity.currentNamespace == ProcessIdentity.initialNamespace,
+                      let pid = pid_t(tag), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
             }
             let stale = Cgroup(path: Paths.join(own, name))
             for child in Paths.entries(of: stale.path) ?? [] where Paths.kind(Paths.join(stale.path, child)) == .directory {

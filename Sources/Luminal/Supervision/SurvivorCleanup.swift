@@ -6,13 +6,13 @@ import _LuminalCShims
 /// Finds and kills what a previous supervisor run left behind when it was killed outright.
 ///
 /// Workers die with their supervisor (their parent-death signal); what they started may not.
-/// Every process a supervisor starts carries `LUMINAL_WORKER=<supervisor pid>-<start time>.<serial>`
-/// in its environment, and the supervisor records its identity (boot id, pid, start time) in a
-/// state file. On the next start, if the recorded run is gone, every process still carrying that
-/// run's marker is killed: a marker names one run, so the processes of another supervisor, even
-/// one that got the same pid, are never touched. A record in the older format (`PID START`, whose
-/// markers named the pid alone) cannot be told from another run: it is logged and nothing is
-/// signalled.
+/// Every process a supervisor starts carries `LUMINAL_WORKER=<pid namespace>-<supervisor pid>-<start time>.<serial>`
+/// in its environment, and the supervisor records its identity (boot id, pid namespace, pid,
+/// start time) in a state file. On the next start, if the recorded run is gone, every process
+/// still carrying that run's marker is killed: a marker names one run, so the processes of another
+/// supervisor, even one that got the same pid, are never touched. A record of another pid
+/// namespace cannot be judged from here, and one in the older format (`PID START`, whose markers
+/// named the pid alone) cannot be told from another run: each is logged and nothing is signalled.
 enum SurvivorCleanup {
     /// Kills the survivors of the run recorded in `stateFile`, then records this run there.
     /// Returns the pids it killed; `note` hears about a record it would not act on. Throws if
@@ -24,7 +24,11 @@ enum SurvivorCleanup {
             if recorded != .current, recorded.isRunning {
                 throw LoaderError(.threadManagerAlreadyRunning, "state file \(stateFile) belongs to a supervisor that is still running (pid \(recorded.pid)); use another state file", file: stateFile)
             }
-            if recorded != .current, recorded.bootID == ProcessIdentity.currentBoot { killed = killMarked(by: recorded) }
+            if recorded != .current, recorded.isJudgeable {
+                killed = killMarked(by: recorded)
+            } else if recorded.bootID == ProcessIdentity.currentBoot, !recorded.isJudgeable {
+                note("state file \(stateFile) was written by a supervisor in another pid namespace (pid \(recorded.pid) there): whether it still runs cannot be told from here, so nothing is killed")
+            }
         case .olderFormat(let pid, let start)?:
             if pid != getpid(), Procfs.stat(pid)?.startTime == start {
                 throw LoaderError(.threadManagerAlreadyRunning, "state file \(stateFile) belongs to a supervisor that is still running (pid \(pid)); use another state file", file: stateFile)
@@ -34,7 +38,7 @@ enum SurvivorCleanup {
             break
         }
         let me = ProcessIdentity.current
-        let text = "\(me.bootID) \(me.pid) \(me.startTime)\n"
+        let text = "\(me.bootID) \(me.namespace) \(me.pid) \(me.startTime)\n"
         do throws(SystemError) {
             try StateFolder.open(stateFile).replace(Paths.name(stateFile), with: Array(text.utf8))
         } catch {
@@ -51,7 +55,7 @@ enum SurvivorCleanup {
 
     /// What a state file records.
     private enum Record {
-        /// `BOOT_ID PID START`.
+        /// `BOOT_ID PID_NAMESPACE PID START`.
         case run(ProcessIdentity)
         /// `PID START`, written before runs were named by their identity.
         case olderFormat(pid: pid_t, startTime: UInt64)
@@ -62,8 +66,8 @@ enum SurvivorCleanup {
     private static func recordedRun(_ stateFile: String) throws(LoaderError) -> Record? {
         guard let bytes = try StateFolder.read(stateFile) else { return nil }
         let fields = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace)
-        if fields.count == 3, let pid = pid_t(fields[1]), let start = UInt64(fields[2]) {
-            return .run(ProcessIdentity(bootID: String(fields[0]), pid: pid, startTime: start))
+        if fields.count == 4, let namespace = UInt64(fields[1]), let pid = pid_t(fields[2]), let start = UInt64(fields[3]) {
+            return .run(ProcessIdentity(bootID: String(fields[0]), namespace: namespace, pid: pid, startTime: start))
         }
         if fields.count == 2, let pid = pid_t(fields[0]), let start = UInt64(fields[1]) { return .olderFormat(pid: pid, startTime: start) }
         return nil

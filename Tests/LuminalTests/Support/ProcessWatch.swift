@@ -37,7 +37,7 @@ final class ProcessWatch {
 /// once its workers are gone), so that a test leaves none behind.
 func removeCgroupsLeft(by pid: pid_t) {
     guard case .success(let own) = CgroupHost.shared.availability else { return }
-    for name in Paths.entries(of: own) ?? [] where name == "luminal-\(pid)" || name.hasPrefix("luminal-\(pid)-") {
+    for name in Paths.entries(of: own) ?? [] where name == "luminal-\(pid)" || name.hasPrefix("luminal-\(ProcessIdentity.currentNamespace)-\(pid)-") {
         Cgroup(path: Paths.join(own, name)).remove()
     }
 }
