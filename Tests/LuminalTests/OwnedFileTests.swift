@@ -176,6 +176,23 @@ extension Supervisor {
             #expect(Paths.entries(of: theirs) == [] && Paths.kind(target) == .missing)
         }
 
+        @Test(.enabled(if: getuid() == 0, "needs root to give a symlink to another user"))
+        func aSymlinkAnotherUserMadeInAStickyFolderIsNeverFollowed() async throws {
+            let scratch = PhotonFolder()
+            defer { scratch.remove() }
+            // Like /tmp: anyone may make an entry in it, and another user made this link.
+            let sticky = Paths.join(scratch.path, "sticky"), victim = Paths.join(scratch.path, "victim")
+            #expect(mkdir(sticky, 0o755) == 0 && chmod(sticky, 0o1777) == 0 && mkdir(victim, 0o700) == 0)
+            let link = Paths.join(sticky, "theirs")
+            #expect(symlink(victim, link) == 0 && lchown(link, 65534, 65534) == 0)
+            for (options, code) in [(["--log-dir", link], Int32(73)), (["--control", Paths.join(link, "c.sock")], 73),
+                                    (["--state", Paths.join(link, "state")], 1)] {
+                let lines = try await Self.refusedRun(options, in: scratch, exiting: code)
+                #expect(lines.contains { $0.contains("is a symlink owned by uid 65534") }, "\(options): \(lines)")
+            }
+            #expect(Paths.entries(of: victim) == [])
+        }
+
         /// Runs `luminal run` on a folder with one photon, its control socket and state file in
         /// `scratch` unless `options` name others, expecting it to exit with `code` at once; its lines.
         static func refusedRun(_ options: [String], in scratch: PhotonFolder, exiting code: Int32) async throws -> [String] {

@@ -14,8 +14,8 @@ private let openPath: Int32 = 0o10000000
 /// every folder on the way, the last one included, must be owned by root or by the supervisor's
 /// effective user and writable by no one else (no group or other write bit), except a sticky
 /// folder such as `/tmp` on the way (and as the last one with `allowingSticky`). A symlink on the
-/// way is followed only when the folder holding it passed, so no one but root and this user can
-/// have put it there. Files are then made, opened, replaced and removed relative to the folder's
+/// way is followed only when it is owned by root or this user (in a sticky folder anyone may make
+/// one) and the folder holding it passed. Files are then made, opened, replaced and removed relative to the folder's
 /// descriptor, never through a symlink, so later changes to the path cannot redirect them.
 final class OwnedFolder: Sendable {
     /// Symlinks followed on the way to the folder before giving up (`ELOOP`), as the kernel's own limit.
@@ -50,7 +50,12 @@ final class OwnedFolder: Sendable {
                     guard failure == ENOENT, pending.isEmpty, let mode else { throw SystemError(errno: failure, "open folder \(path)") }
                     guard mkdirat(fd, name, mode) == 0 || errno == EEXIST else { throw SystemError(errno: errno, "make folder \(path)") }
                 } else if info.st_mode & S_IFMT == S_IFLNK {
-                    // The folder holding it passed the check: only root or this user can have made it.
+                    // Followed only if root or this user owns it: in a sticky folder such as /tmp,
+                    // which passes the check, anyone may have put a symlink.
+                    guard info.st_uid == 0 || info.st_uid == geteuid() else {
+                        let at = "/" + (walked + [name]).joined(separator: "/")
+                        throw SystemError(errno: EPERM, "open folder \(path): \(at) is a symlink owned by uid \(info.st_uid); Luminal follows only symlinks owned by root or by its own user")
+                    }
                     followed += 1
                     guard followed <= symlinkLimit else { throw SystemError(errno: ELOOP, "open folder \(path)") }
                     let target = try linkTarget(fd, name, path)
