@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import LuminalWire
+import _LuminalCShims
 
 /// A client of a supervisor's control socket, as `luminal status` and friends use it.
 ///
@@ -27,14 +28,24 @@ public final class ControlClient {
     /// Connects to the control socket at `path`.
     public init(path: String) throws(Failure) {
         self.path = path
+        let socket: Int32
         do {
-            fd = try UnixSocket.connect(to: path)
+            socket = try UnixSocket.connect(to: path)
         } catch {
             let absent = [ENOENT, ECONNREFUSED].contains(error.errno)
             throw Failure(notRunning: absent, description: absent
                 ? "no supervisor is running with control socket \(path) (\(String(cString: strerror(error.errno)))); start one with `luminal run DIR`, or name its socket with --control PATH"
                 : "cannot reach the supervisor at \(path): \(error)")
         }
+        // Requests carry call parameters, and replies are trusted: only a server run by this user
+        // or root may hear them, whoever made the socket file (in /tmp, anyone could have).
+        var pid: pid_t = 0, uid: uid_t = 0
+        guard luminal_peer_credentials(socket, &pid, &uid) == 0, uid == geteuid() || uid == 0 else {
+            let owner = luminal_peer_credentials(socket, &pid, &uid) == 0 ? "uid \(uid) (pid \(pid))" : "a process whose credentials cannot be read"
+            closeQuietly(socket)
+            throw Failure(notRunning: false, description: "the control socket \(path) is served by \(owner), neither this user nor root: nothing was sent; is another user's process listening there? name the supervisor's socket with --control PATH")
+        }
+        fd = socket
     }
 
     deinit { closeQuietly(fd) }
@@ -70,7 +81,7 @@ public final class ControlClient {
                     }
                     guard object["end"] == true else { continue }
                     defer { gathered = [] }
-                    guard case .object(let whole) = try JSONValue.parse(String(decoding: gathered, as: UTF8.self)) else {
+                    guard case .object(let whole) = try JSONValue.parse(gathered, maxDepth: JSONValue.controlMaxDepth) else {
                         throw ProtocolFault(.invalidMessage, "a reply sent in parts is not a JSON object")
                     }
                     return try ControlReply(object: whole)

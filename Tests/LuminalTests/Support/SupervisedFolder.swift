@@ -11,6 +11,10 @@ final class SupervisedFolder: Sendable {
     let scratch = PhotonFolder()
     let run: CommandProcess
 
+    /// The user the supervisor runs as, when not the test's: its clients run as that user too (a
+    /// client talks only to a supervisor of its own user or root).
+    let uid: uid_t?
+
     var control: String { Paths.join(scratch.path, "control.sock") }
 
     /// Writes the photons with `prepare`, starts `luminal run` on them with `options`, and waits
@@ -20,6 +24,7 @@ final class SupervisedFolder: Sendable {
     init(options: [String] = ["--no-watch"], environment: [String: String] = [:], awaitingStartup: Bool = true, uid: uid_t? = nil,
          _ prepare: (PhotonFolder) -> Void) async throws {
         prepare(photons)
+        self.uid = uid
         let control = Paths.join(scratch.path, "control.sock")
         let arguments = ["run", photons.path, "--control", control, "--state", Paths.join(scratch.path, "state")] + options
         if let uid {
@@ -48,7 +53,10 @@ final class SupervisedFolder: Sendable {
 
     /// Runs a client command against this supervisor.
     func client(_ arguments: [String]) async throws -> ClientRun {
-        let process = try CommandProcess(arguments + ["--control", control])
+        let process = try uid.map { uid in
+            try CommandProcess(["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", Paths.join(BuildProducts.directory, "luminal")] + arguments + ["--control", control],
+                               program: "/usr/bin/setpriv")
+        } ?? CommandProcess(arguments + ["--control", control])
         let status = try await process.finish()
         return ClientRun(status: status, output: process.output, lines: process.lines)
     }
