@@ -70,5 +70,28 @@ extension Supervisor {
             try await top.send("q")
             try await supervisor.stop()
         }
+
+        /// A line break in a file name that lands in the supervisor's own messages (a failed load
+        /// names the file) starts an indented continuation, never a line that passes for a record.
+        @Test func aLineBreakInAFileNameForgesNoLogRecord() async throws {
+            let forged = "luminal: error: FORGED"
+            let logs = PhotonFolder()
+            defer { logs.remove() }
+            let supervisor = try await SupervisedFolder(options: ["--no-watch", "--log-dir", logs.path]) { folder in
+                folder.chaos("bystander")
+                folder.script("p\n\(forged)", "exit 3")
+            }
+            #expect(LogText.indentingContinuations("a\nb\r\nc\rd") == "a\n    b\n    c\n    d")
+            func forges(_ lines: [String]) -> Bool { lines.contains { $0.hasPrefix(forged) || $0.contains("Z \(forged)") } }
+            let console = try await supervisor.run.line { $0.contains(forged) }
+            #expect(console.hasPrefix(LogText.continuation), "\(console)")
+            let shown = try await supervisor.client("logs", "-n", "100")
+            #expect(shown.output.contains { $0.contains(forged) } && !forges(shown.output), "\(shown.output)")
+            try await supervisor.stop()
+            let written = String(decoding: try Paths.read(Paths.join(logs.path, "luminal.log")), as: UTF8.self)
+            let lines = written.split(separator: "\n").map(String.init)
+            #expect(lines.contains { $0.contains(forged) } && !forges(lines), "\(lines)")
+            #expect(!forges(supervisor.run.lines), "\(supervisor.run.lines)")
+        }
     }
 }

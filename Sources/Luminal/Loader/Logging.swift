@@ -80,7 +80,8 @@ struct Logger: Sendable {
 
     /// Writes "[tag] message" or "luminal: level: message" lines to standard error.
     static let standardError: LogSink = { record in
-        let line = record.tag.map { "[\($0)] \(record.message)\n" } ?? "luminal: \(record.level): \(record.message)\n"
+        let line = record.tag.map { "[\($0)] \(record.message)\n" }
+            ?? "luminal: \(record.level): \(LogText.indentingContinuations(record.message))\n"
         writeStandardError(line)
     }
 }

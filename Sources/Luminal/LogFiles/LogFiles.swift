@@ -168,7 +168,7 @@ final class LogFiles: Sendable {
         case .text:
             let prefix = Self.timestamp(time)
             if let tag = record.tag { return "\(prefix) [\(tag)] \(record.message)\n" }
-            return "\(prefix) luminal: \(record.level): \(record.message)\n"
+            return "\(prefix) luminal: \(record.level): \(LogText.indentingContinuations(record.message))\n"
         case .json:
             var object: [String: JSONValue] = ["time": .double(time), "text": .string(record.message)]
             if let tag = record.tag {

@@ -25,7 +25,7 @@ enum ClientCommand {
                     if json {
                         Console.out(ControlReply.failure(failure).json.description)
                     } else {
-                        Console.error("luminal \(spec.name): \(TerminalText.escaped(failure.message, keepingNewlines: true))")
+                        Console.error("luminal \(spec.name): \(TerminalText.escaped(LogText.indentingContinuations(failure.message), keepingNewlines: true))")
                     }
                     exit(ExitCode(failure.code).rawValue)
                 }

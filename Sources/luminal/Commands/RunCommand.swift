@@ -30,7 +30,7 @@ enum RunCommand {
             if let tag = record.tag {
                 Console.out("[\(TerminalText.escaped(tag))] \(TerminalText.escaped(record.message))")
             } else if !quiet || record.level >= .warning {
-                Console.error("luminal: \(record.level): \(TerminalText.escaped(record.message, keepingNewlines: true))")
+                Console.error("luminal: \(record.level): \(TerminalText.escaped(LogText.indentingContinuations(record.message), keepingNewlines: true))")
             }
         })
         let control: ControlServer
@@ -53,7 +53,7 @@ enum RunCommand {
                     }
                 }
             } catch {
-                Console.error("luminal run: \(TerminalText.escaped(error.message, keepingNewlines: true))")
+                Console.error("luminal run: \(TerminalText.escaped(LogText.indentingContinuations(error.message), keepingNewlines: true))")
                 control.close()
                 exit((error.code == .directoryNotFound ? ExitCode.noInput : .failed).rawValue)
             }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Luminal
 import LuminalWire
 
 /// Human-readable forms of the supervisor's replies; text from photons has its control
@@ -31,7 +32,7 @@ enum Render {
     static func log(_ entry: JSONValue) -> String {
         let time = entry["time"]?.doubleValue.map(clock) ?? ""
         if let photon = entry["photon"]?.stringValue { return "\(time) [\(TerminalText.escaped(photon))] \(text(entry["message"]))" }
-        let message = TerminalText.escaped(entry["message"]?.stringValue ?? "", keepingNewlines: true)
+        let message = TerminalText.escaped(LogText.indentingContinuations(entry["message"]?.stringValue ?? ""), keepingNewlines: true)
         return "\(time) luminal: \(text(entry["level"])): \(message)"
     }
 
