@@ -3,40 +3,76 @@ import Glibc
 #endif
 import Synchronization
 
-/// The pids of the workers the supervisor spawned and reaps through their pidfds.
+/// The pids of the workers the supervisor spawned and reaps through their pidfds, and the spawns
+/// under way.
 ///
-/// The orphan sweep reaps every other zombie child of a worker tree; it must never reap a worker
-/// (its exit status belongs to the worker's pidfd), so spawning and sweeping share this lock.
+/// The orphan sweep reaps every other zombie child of a worker tree and the orphan ledger claims
+/// every other live one; neither may take a worker (its exit status belongs to the worker's
+/// pidfd), nor a worker being spawned: until its `exec` returns it is a child with no marker and
+/// a session of its own, which would pass for an orphan. A spawn is not locked out for that (it
+/// lasts until the child's `exec`, which under load can take long, and a worker's exit would wait
+/// for it): a census reads the children first and then, in one snapshot, the workers and the
+/// earliest start of a spawn under way, and leaves out every child started since then.
 final class ChildRegistry: Sendable {
     /// The one registry of this process.
     static let shared = ChildRegistry()
 
-    private let workers = Mutex<Set<pid_t>>([])
+    private struct State {
+        var workers: Set<pid_t> = []
+        /// When each spawn under way began, in clock ticks since boot (the unit of `ProcStat.startTime`).
+        var spawnsSince: [UInt64] = []
+    }
 
-    /// Runs `spawn` under the lock and records the pid it returns.
+    private let state = Mutex(State())
+
+    /// What a census of the supervisor's children found.
+    struct Census: Sendable {
+        /// The workers' pids, taken after the children were listed.
+        let workers: Set<pid_t>
+        /// The children that are neither workers nor possibly a worker being spawned.
+        let others: [ProcStat]
+    }
+
+    /// Runs `spawn` and records the pid it returns; while it runs, children started since it
+    /// began are left out of every census.
     func spawning<E: Error>(_ spawn: () throws(E) -> pid_t) throws(E) -> pid_t {
-        try workers.withLock { (set: inout Set<pid_t>) throws(E) -> pid_t in
+        let since = Procfs.ticksSinceBoot()
+        state.withLock { $0.spawnsSince.append(since) }
+        func finish(_ pid: pid_t?) {
+            state.withLock { state in
+                if let index = state.spawnsSince.firstIndex(of: since) { state.spawnsSince.remove(at: index) }
+                if let pid { state.workers.insert(pid) }
+            }
+        }
+        do throws(E) {
             let pid = try spawn()
-            set.insert(pid)
+            finish(pid)
             return pid
+        } catch {
+            finish(nil)
+            throw error
         }
     }
 
     /// The pids of the workers not yet forgotten.
     var workerPIDs: Set<pid_t> {
-        workers.withLock { $0 }
+        state.withLock { $0.workers }
     }
 
-    /// Runs `census` with the workers' pids while no worker can be spawned: every child of the
-    /// supervisor it sees is then either in that set or not a worker at all (a worker being
-    /// spawned is, until its `exec`, a child without its marker, in a group of its own).
-    func withoutSpawning<T>(_ census: (Set<pid_t>) -> T) -> T {
-        workers.withLock { census($0) }
+    /// The supervisor's children, split as `Census` says. A child listed before the snapshot was
+    /// spawned either before it (then it is a worker) or by a spawn still under way (then it
+    /// started after that spawn began).
+    func census() -> Census {
+        let children = Procfs.childPIDs(of: getpid())
+        let (workers, since) = state.withLock { ($0.workers, $0.spawnsSince.min()) }
+        let others = children.lazy.filter { !workers.contains($0) }.compactMap(Procfs.stat)
+            .filter { child in since.map { child.startTime < $0 } ?? true }
+        return Census(workers: workers, others: Array(others))
     }
 
     /// Forgets a worker once its exit status has been collected.
     func forget(_ pid: pid_t) {
-        _ = workers.withLock { $0.remove(pid) }
+        _ = state.withLock { $0.workers.remove(pid) }
     }
 
     /// Whether `child`, a child of the supervisor that is not one of `workers`, came from a worker
@@ -49,9 +85,8 @@ final class ChildRegistry: Sendable {
 
     /// The live children of the supervisor that came from a worker tree and are no worker.
     func orphans() -> [ProcStat] {
-        workers.withLock { set in
-            Procfs.childPIDs(of: getpid()).compactMap(Procfs.stat).filter { $0.state != "Z" && Self.cameFromAWorker($0, workers: set) }
-        }
+        let census = census()
+        return census.others.filter { $0.state != "Z" && Self.cameFromAWorker($0, workers: census.workers) }
     }
 
     /// The child of the supervisor through which `pid` descends from it, if that child came from
@@ -72,12 +107,10 @@ final class ChildRegistry: Sendable {
     /// Reaps zombie children of the supervisor that are not workers and that came from a worker
     /// tree (`cameFromAWorker`).
     func sweepOrphans() {
-        workers.withLock { set in
-            for pid in Procfs.childPIDs(of: getpid()) where !set.contains(pid) {
-                guard let stat = Procfs.stat(pid), stat.state == "Z", Self.cameFromAWorker(stat, workers: set) else { continue }
-                var status: Int32 = 0
-                _ = waitpid(pid, &status, WNOHANG)
-            }
+        let census = census()
+        for stat in census.others where stat.state == "Z" && Self.cameFromAWorker(stat, workers: census.workers) {
+            var status: Int32 = 0
+            _ = waitpid(stat.pid, &status, WNOHANG)
         }
     }
 }

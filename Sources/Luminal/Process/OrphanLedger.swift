@@ -18,6 +18,8 @@ import Synchronization
 /// Attribution is by timing: an unmarked daemon that double-forks away from a worker that is still
 /// running is claimed by whichever worker exits next. A cgroup per worker makes it exact for what
 /// stays in the cgroup; a process that left its cgroup (root can) is attributed here as well.
+/// A census leaves out children started while a spawn was under way (`ChildRegistry.Census`): an
+/// orphan started in that window is claimed by the next exit instead, and `unloadAll` kills it.
 final class OrphanLedger: Sendable {
     /// The one ledger of this process.
     static let shared = OrphanLedger()
@@ -34,18 +36,15 @@ final class OrphanLedger: Sendable {
     /// Claims for the worker `root`, which has just exited (not yet reaped), the supervisor's
     /// children that nothing else accounts for and that started after `rootStart`.
     func claimOrphans(of root: pid_t, startedAt rootStart: UInt64) {
-        let me = getpid()
         let ourMarkers = "\(WorkerMarker.variable)=\(WorkerMarker.ofThisRun)"
-        // No spawn may run meanwhile: a worker between its clone and its exec would pass for an orphan.
-        ChildRegistry.shared.withoutSpawning { workers in
-            claims.withLock { claims in
-                claims = claims.filter { Procfs.stat($0.key)?.startTime == $0.value.startTime }
-                for child in Procfs.childPIDs(of: me) where !workers.contains(child) && claims[child] == nil {
-                    guard let stat = Procfs.stat(child), stat.state != "Z", ChildRegistry.cameFromAWorker(stat, workers: workers),
-                          !workers.contains(stat.pgid), stat.startTime >= rootStart,
-                          !Procfs.environment(of: child, hasPrefix: ourMarkers) else { continue }
-                    claims[child] = Claim(startTime: stat.startTime, root: root, rootStart: rootStart)
-                }
+        let census = ChildRegistry.shared.census()
+        claims.withLock { claims in
+            claims = claims.filter { Procfs.stat($0.key)?.startTime == $0.value.startTime }
+            for stat in census.others where claims[stat.pid] == nil {
+                guard stat.state != "Z", ChildRegistry.cameFromAWorker(stat, workers: census.workers),
+                      !census.workers.contains(stat.pgid), stat.startTime >= rootStart,
+                      !Procfs.environment(of: stat.pid, hasPrefix: ourMarkers) else { continue }
+                claims[stat.pid] = Claim(startTime: stat.startTime, root: root, rootStart: rootStart)
             }
         }
     }

@@ -28,6 +28,15 @@ enum Procfs {
         return ProcStat(pid: pid, state: state, ppid: ppid, pgid: pgid, sid: sid, startTime: start)
     }
 
+    /// The time since boot in clock ticks, rounded down: the clock of `ProcStat.startTime`, so a
+    /// process started after this call has a start time at least this.
+    static func ticksSinceBoot() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &now)
+        let ticksPerSecond = UInt64(sysconf(Int32(_SC_CLK_TCK)))
+        return UInt64(now.tv_sec) * ticksPerSecond + UInt64(now.tv_nsec) * ticksPerSecond / 1_000_000_000
+    }
+
     /// Every process visible in `/proc`.
     static func allProcesses() -> [ProcStat] {
         (Paths.entries(of: "/proc") ?? []).compactMap { pid_t($0).flatMap(stat) }
