@@ -277,7 +277,7 @@ actor TortureRun {
 
     private func summary(_ census: ProcessCensus) -> String {
         let operations = counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        return "\(operations); \(census.children.count) children, \(census.descriptors) descriptors, resident \(census.residentBytes >> 20) MiB (warm-up peak \(invariants.warmPeakBytes >> 20) MiB)"
+        return "\(operations); \(census.children.count) children, \(census.descriptors) descriptors, resident \(census.residentBytes >> 20) MiB (warm-up peak \(invariants.warmPeakBytes >> 20) MiB), longest zombie \(invariants.longestZombie)"
     }
 
     private func report() {
