@@ -64,6 +64,7 @@ import LuminalWire
         case .started(let photon, _): "started \(photon)"
         case .reloadStarted(_, let generation): "reloadStarted \(generation)"
         case .recycleFailed(_, _, let failures, let retryIn, _): "recycleFailed \(failures) \(retryIn)"
+        case .reloadRolledBack(_, let step, _): "reloadRolledBack \(step.rawValue)"
         case .unresponsive(_, let photons, _): "unresponsive \(photons)"
         case .responsive(_, let photons, _): "responsive \(photons)"
         default: "other"
@@ -340,6 +341,27 @@ import LuminalWire
         #expect(lifecycle.apply(.recycleFailed(number: 7, error: error, at: Self.t0, random: 0.5)).isEmpty)
         _ = Self.reload(&lifecycle, to: 2, ["a"], started: ["a"])
         #expect(lifecycle.recycleFailures == 0 && lifecycle.recycleHeldUntil == nil)
+    }
+
+    @Test func failedReloadsAreKeptBesideTheServingGenerationUntilOneTakesOver() {
+        var lifecycle = Self.serving()
+        // Step and time of each failed reload in a row → the record status shows.
+        let table: [(step: ReloadStep, after: Duration, failures: Int)] = [
+            (.resolve, .seconds(1), 1),
+            (.handshake, .seconds(5), 2),
+            (.start, .seconds(9), 3),
+        ]
+        for row in table {
+            let effects = lifecycle.apply(.reloadFailed(step: row.step, reason: "broken \(row.failures)", at: Self.t0 + row.after))
+            #expect(Self.names(effects) == ["log error", "emit reloadRolledBack \(row.step.rawValue)"], "failure \(row.failures)")
+            #expect(lifecycle.reloadFailure == ReloadFailure(step: row.step, reason: "broken \(row.failures)", failures: row.failures,
+                                                             since: Self.t0 + .seconds(1)), "failure \(row.failures)")
+            #expect(lifecycle.servingNumber == 1 && lifecycle.photons["a"]?.state == .started)
+        }
+        #expect(lifecycle.snapshot(of: "a", at: Self.t0 + .seconds(11))?.reloadFailingFor == .seconds(10))
+        _ = Self.reload(&lifecycle, to: 2, ["a"], started: ["a"])
+        #expect(lifecycle.reloadFailure == nil)
+        #expect(lifecycle.snapshot(of: "a", at: Self.t0 + .seconds(11))?.reloadFailure == nil)
     }
 
     @Test func aServingGenerationIsReportedUnresponsiveOnceAndResponsiveAgainOnce() {

@@ -78,6 +78,12 @@ extension Supervisor {
                 }
                 #expect(rolledBack == step)
                 #expect(handler.pid == pid && handler.generation == 1 && handler.state == .started)
+                // Status shows the failed version beside the one serving, until a reload succeeds.
+                let failure = try #require(handler.snapshot.reloadFailure, "\(note): no reloadFailure in status")
+                #expect(failure.step == step && failure.failures == 1)
+                #expect(handler.statusJSON["reloadFailure"]?["step"]?.stringValue == step.rawValue)
+                _ = try? await loader.reloadPhoton("alpha")
+                #expect(handler.snapshot.reloadFailure?.failures == 2)
                 #expect(try await handler.call("echo", params: "still here") == "still here")
                 #expect(Procfs.childPIDs(of: getpid()).count == children)
             }

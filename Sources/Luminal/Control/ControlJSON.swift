@@ -51,6 +51,10 @@ extension PhotonSnapshot {
             "kinds": .array(kinds.map(JSONValue.string)), "methods": .array(methods.map(JSONValue.string)),
             "metadata": metadata.json, "checksum": .string(checksum),
             "recycled": lastRecycle.map { .string($0.description) } ?? nil,
+            "reloadFailure": reloadFailure.map { failure in
+                ["step": .string(failure.step.rawValue), "reason": .string(failure.reason), "failures": .int(Int64(failure.failures)),
+                 "for": reloadFailingFor?.seconds ?? nil]
+            } ?? nil,
         ]
     }
 }

@@ -60,7 +60,8 @@ extension FileLifecycle {
                            checksum: record.checksum, kinds: record.descriptor.kinds, methods: record.descriptor.methods,
                            metadata: record.descriptor.metadata, lastExit: record.lastExit, restarts: record.restarts,
                            uptime: record.state.isFinal ? nil : record.since.duration(to: now), failureClass: record.failure,
-                           lastRecycle: lastRecycle,
+                           lastRecycle: lastRecycle, reloadFailure: reloadFailure,
+                           reloadFailingFor: reloadFailure?.since.duration(to: now),
                            unresponsive: record.state == .started && generation(record.generation)?.unresponsive == true)
         }
     }
@@ -97,6 +98,10 @@ public struct PhotonSnapshot: Sendable, Hashable {
 
     /// Why its file's worker was last replaced by its recycle policy, if it ever was.
     public let lastRecycle: RecycleReason?
+    /// The newest version of its file that failed to come up while this generation serves.
+    public let reloadFailure: ReloadFailure?
+    /// How long since the first of those failed reloads in a row.
+    public let reloadFailingFor: Duration?
     /// Its worker's calls keep timing out although it may answer pings (3 in a row with no reply
     /// between them); it is still `started`, and calls still go to it.
     public let unresponsive: Bool

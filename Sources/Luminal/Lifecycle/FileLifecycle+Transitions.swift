@@ -19,6 +19,11 @@ extension FileLifecycle {
             return takeOver(number, descriptors, started: started, checksum: checksum, policy: policy, restart: restart, at: now, random: random)
         case .reloadBegan:
             return serving.map { [.emit(.reloadStarted(file: path, generation: $0.number))] } ?? []
+        case .reloadFailed(let step, let reason, let now):
+            reloadFailure = ReloadFailure(step: step, reason: reason, failures: (reloadFailure?.failures ?? 0) + 1,
+                                          since: reloadFailure?.since ?? now)
+            return [.log(.error, "reload of \(path) rolled back at step '\(step.rawValue)': \(reason)"),
+                    .emit(.reloadRolledBack(file: path, step: step, reason: reason))]
         case .startRequested(let photon):
             return requestStart(photon)
         case .startFinished(let photon, let number, let error):
@@ -118,6 +123,7 @@ extension FileLifecycle {
         }
         let first = servingNumber == nil
         restartPending = false
+        reloadFailure = nil
         recycleFailures = 0
         recycleHeldUntil = nil
         servingNumber = number

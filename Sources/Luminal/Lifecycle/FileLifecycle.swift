@@ -29,6 +29,8 @@ struct FileLifecycle<Connection: Sendable>: Sendable {
     var policy: RestartPolicy
     /// Whether `policy` was set through the API (a reload then keeps it).
     var policyIsFixed = false
+    /// The newest version that failed to come up while an older one serves, until one takes over.
+    var reloadFailure: ReloadFailure?
     /// Why the file's worker was last recycled, if it ever was.
     var lastRecycle: RecycleReason?
     /// Recyclings of the serving generation that failed in a row; reset when a generation takes over.

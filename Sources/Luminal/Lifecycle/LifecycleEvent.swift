@@ -19,6 +19,8 @@ enum LifecycleEvent<Connection: Sendable>: Sendable {
                  policy: RestartPolicy, restart: Bool, at: ContinuousClock.Instant, random: Double)
     /// A reload of the file begins.
     case reloadBegan
+    /// A reload of the file failed at `step` for `reason`: the serving generation, if any, keeps serving.
+    case reloadFailed(step: ReloadStep, reason: String, at: ContinuousClock.Instant)
     /// The host asks photon `photon` to start.
     case startRequested(photon: String)
     /// The start routine of `photon` in generation `number` finished; `error` if it failed.

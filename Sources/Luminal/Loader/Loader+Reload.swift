@@ -148,9 +148,7 @@ extension Loader {
             let (step, reason) = record.file.path == failed.file.path
                 ? (failure.step, failure.error.message)
                 : (ReloadStep.group, "\(failed.file.path) failed at step '\(failure.step.rawValue)'")
-            context.log.limited(.error, "reload.rolledBack", subject: record.file.path,
-                               "reload of \(record.file.path) rolled back at step '\(step.rawValue)': \(reason)", file: record.file.path)
-            context.events.emit(.reloadRolledBack(file: record.file.path, step: step, reason: reason))
+            record.core.apply(.reloadFailed(step: step, reason: reason, at: .now))
         }
     }
 

@@ -36,35 +36,42 @@ extension PhotonWatcher {
     }
 
     /// Brings the photon file at `ready.path` in step with the disk: loads, reloads or unloads it,
-    /// or does nothing when its bytes are those loaded (or those that failed last). A file that a
-    /// finished save made ready early and that is now gone or unusable waits for the quiet period
-    /// instead: the next step of the save (a rename after a removal) may still be on its way.
+    /// or does nothing when its bytes are those loaded (or those that failed last). Only a file
+    /// that is gone is unloaded: a loaded file that became unusable (a typo in its manifest, a
+    /// folder that became a file) is a failed reload, and its serving generation keeps serving. A
+    /// file that a finished save made ready early and that is now gone or unusable waits for the
+    /// quiet period instead: the next step of the save (a rename after a removal) may still be on
+    /// its way.
     func act(on ready: ChangeDebouncer.Settled) async {
         let path = ready.path
         guard let loader else { return }
         let loadedChecksum = await loader.checksum(ofFile: path)
-        if skips[path] != nil {
-            // Not a photon file now (a FIFO, a device, another path to a loaded file…), reported by the scan.
-            if ready.early { return wait(path) }
-            if loadedChecksum != nil { _ = try? await loader.unloadPhoton(path) }
-            return
-        }
         let file: PhotonFile
         do throws(LoaderError) {
             file = try await PhotonScan.resolving(path)
+            if skips[path] != nil {
+                // A usable file the scan passes over: another path to a photon file loaded once.
+                if ready.early { return wait(path) }
+                if loadedChecksum != nil { _ = try? await loader.unloadPhoton(path) }
+                return
+            }
         } catch {
             if ready.early { return wait(path) }
-            if loadedChecksum != nil {
-                _ = try? await loader.unloadPhoton(path)
-            } else if Paths.kind(path) == .missing {
+            if Paths.kind(path) == .missing {
                 failed[path] = nil // gone: nothing to remember, whatever comes under its name next
-            } else {
-                // A photon file that cannot be used as it is (say, a bad manifest): report why, once per version.
-                let fingerprint = await fingerprint(of: path, failure: error)
-                if failed[path] != fingerprint, !stopped {
-                    failed[path] = fingerprint
-                    loader.reportLoadFailure(error, file: path)
-                }
+                if loadedChecksum != nil { _ = try? await loader.unloadPhoton(path) }
+                return
+            }
+            // A photon file that cannot be used as it is (say, a bad manifest): reported once per version.
+            let fingerprint = await fingerprint(of: path, failure: error)
+            guard failed[path] != fingerprint, !stopped else { return }
+            failed[path] = fingerprint
+            if loadedChecksum != nil {
+                // Fails at its first step, as the error says; the serving generation keeps serving.
+                _ = try? await loader.reloadPhoton(path)
+            } else if skips[path] == nil {
+                // (An entry the scan passes over was reported by the scan.)
+                loader.reportLoadFailure(error, file: path)
             }
             return
         }
