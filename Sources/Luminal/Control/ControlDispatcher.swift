@@ -33,7 +33,10 @@ struct ControlDispatcher: Sendable {
     private func result(of request: ControlRequest, send: Send) async throws -> JSONValue {
         switch request.command {
         case .status:
-            return .array(try await handlers(request.targets).map(\.statusJSON))
+            let photons = try await handlers(request.targets).map(\.statusJSON)
+            let targets = Set(request.targets.map(Paths.absolute))
+            let failed = await loader.failedFiles.filter { request.targets.isEmpty || targets.contains($0.path) }
+            return .array(photons + failed.map(\.statusJSON))
         case .start:
             return try await eachFile(request.targets) { path throws(LoaderError) in
                 .array(try await loader.startPhoton(path).map(\.statusJSON))
@@ -44,7 +47,8 @@ struct ControlDispatcher: Sendable {
             }
         case .restart:
             return try await eachFile(request.targets) { path throws(LoaderError) in
-                try await loader.stopPhoton(path, forceStop: request.force)
+                // A failed photon file has nothing to stop: it is tried again.
+                if await loader.failedFile(at: path) == nil { try await loader.stopPhoton(path, forceStop: request.force) }
                 return .array(try await loader.startPhoton(path).map(\.statusJSON))
             }
         case .reload:
@@ -117,7 +121,9 @@ struct ControlDispatcher: Sendable {
         return .array(results.compactMap { try? $0.get() })
     }
 
+    /// The path of the photon file `target` names, loaded or failed (`FailedFile`).
     private func filePath(of target: String) async throws(ControlReply.Failure) -> String {
+        if let failure = await loader.failedFile(at: target) { return failure.path }
         do throws(LoaderError) {
             return try await loader.filePath(of: target)
         } catch {

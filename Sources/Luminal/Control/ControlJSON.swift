@@ -59,6 +59,16 @@ extension PhotonSnapshot {
     }
 }
 
+extension FailedFile {
+    /// The failed photon file as `luminal status --json` shows it, beside the photons: no name,
+    /// state `failed`, never healthy, with the error of its last attempt.
+    public var statusJSON: JSONValue {
+        ["name": nil, "file": .string(path), "state": "failed", "healthy": false, "pid": nil, "generation": nil,
+         "error": ["code": .string(error.code.rawValue), "message": .string(error.message)],
+         "failures": .int(Int64(failures)), "for": since.duration(to: .now).seconds]
+    }
+}
+
 extension UnloadOutcome {
     /// The outcome as control replies and events carry it.
     public var json: JSONValue {

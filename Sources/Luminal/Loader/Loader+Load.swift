@@ -47,10 +47,12 @@ extension Loader {
         }
         var handlers: [Handler] = []
         var firstError: LoaderError?
-        for result in results {
+        for (path, result) in zip(paths, results) {
             switch result {
             case .success(let loaded): handlers += loaded
-            case .failure(let error): firstError = firstError ?? error
+            case .failure(let error):
+                firstError = firstError ?? error
+                if suppressErrors { recordFailedLoad(Paths.absolute(path), error, selection: PhotonSelection(base: base, otherClasses: otherClasses)) }
             }
         }
         if let firstError, !suppressErrors {
@@ -125,6 +127,7 @@ extension Loader {
             throw error
         }
         files[file.path] = LoadedFile(core: core, file: file, handlers: handlers, selection: selection)
+        forgetFailedFile(file.path)
         superviseRecycling()
         superviseHealth(of: worker)
         return handlers

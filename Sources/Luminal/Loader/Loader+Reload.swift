@@ -29,12 +29,19 @@ extension Loader {
         return try await reload(Set(handlers.map(\.filePath)))
     }
 
-    /// Atomically reloads the photon files named by photon names or paths, all or nothing.
+    /// Atomically reloads the photon files named by photon names or paths, all or nothing. A
+    /// path of a failed photon file (`failedFiles`) is tried again instead: loaded as it is now
+    /// and started, after the loaded files' reload succeeded.
     @discardableResult
     public func reloadPhotons(_ namesOrPaths: [String]) async throws(LoaderError) -> [Handler] {
         var paths: Set<String> = []
-        for item in namesOrPaths { paths.insert(try filePath(of: item)) }
-        return try await reload(paths)
+        var retries: [FailedFile] = []
+        for item in namesOrPaths {
+            if let failure = failedFile(at: item) { retries.append(failure) } else { paths.insert(try filePath(of: item)) }
+        }
+        var handlers = paths.isEmpty ? [] : try await reload(paths)
+        for failure in retries { handlers += try await retry(failure) }
+        return handlers
     }
 
     /// Brings up a new generation of each file and switches them over together; `restart` when

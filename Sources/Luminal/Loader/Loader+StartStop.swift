@@ -18,9 +18,11 @@ extension Loader {
     ///
     /// A running worker's photons are started; a file that was stopped, crashed or is quarantined
     /// gets a new generation from the file as it is now, whose photons are then started; its
-    /// failure count is reset. Returns the file's handlers (the same objects as before).
+    /// failure count is reset. Returns the file's handlers (the same objects as before). A
+    /// failed photon file (`failedFiles`) is loaded as it is now and its photons started.
     @discardableResult
     public func startPhoton(_ nameOrPath: String) async throws(LoaderError) -> [Handler] {
+        if let failure = failedFile(at: nameOrPath) { return try await retry(failure) }
         let path = try filePath(of: nameOrPath)
         var handlers = files[path]?.handlers ?? []
         if let core = files[path]?.core, core.read(\.allFinal) {

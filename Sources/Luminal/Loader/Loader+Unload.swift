@@ -19,7 +19,7 @@ extension Loader {
     /// Unloads the photon file of the photon named `nameOrPath`, or the photon file at that path.
     @discardableResult
     public func unloadPhoton(_ nameOrPath: String, forceStop: Bool = false) async throws(LoaderError) -> UnloadOutcome {
-        await unload([try filePath(of: nameOrPath)], forceStop: forceStop)[0]
+        try await unloadPhotons([nameOrPath], forceStop: forceStop)[0]
     }
 
     /// Unloads the photon files of `handlers` (each file once, all at the same time).
@@ -31,12 +31,24 @@ extension Loader {
         return await unload(Set(handlers.map(\.filePath)), forceStop: forceStop)
     }
 
-    /// Unloads the photon files named by photon names or paths. Nothing is unloaded if one is unknown.
+    /// Unloads the photon files named by photon names or paths. Nothing is unloaded if one is
+    /// unknown. A path of a failed photon file (`failedFiles`) forgets it (ending `notLoaded`).
     @discardableResult
     public func unloadPhotons(_ namesOrPaths: [String], forceStop: Bool = false) async throws(LoaderError) -> [UnloadOutcome] {
         var paths: Set<String> = []
-        for item in namesOrPaths { paths.insert(try filePath(of: item)) }
-        return await unload(paths, forceStop: forceStop)
+        var forgotten: [FailedFile] = []
+        for item in namesOrPaths {
+            if let failure = failedFile(at: item) { forgotten.append(failure) } else { paths.insert(try filePath(of: item)) }
+        }
+        var outcomes: [UnloadOutcome] = []
+        for failure in forgotten where failed[failure.path] != nil {
+            forgetFailedFile(failure.path)
+            let outcome = UnloadOutcome(file: failure.path, photons: [], ending: .notLoaded, exit: nil, finalizerErrors: [:])
+            context.log(.info, "forgot \(failure.path), which had failed to load", file: failure.path)
+            context.events.emit(.stopped(outcome))
+            outcomes.append(outcome)
+        }
+        return outcomes + (paths.isEmpty ? [] : await unload(paths, forceStop: forceStop))
     }
 
     /// Unloads every photon file. Loads still in progress are abandoned first: their workers,
@@ -53,6 +65,7 @@ extension Loader {
             await withCheckedContinuation { loadWaiters.append($0) }
         }
         let outcomes = await unload(Set(files.keys), forceStop: forceStop)
+        failed = [:]
         recycler?.cancel()
         recycler = nil
         await context.tasks.waitUntilIdle()
@@ -78,6 +91,9 @@ extension Loader {
             return handler.filePath
         }
         let path = Paths.absolute(nameOrPath)
+        if let failure = failed[path] {
+            throw LoaderError(.notStarted, "photon file \(path) failed to load (\(failure.error.message)), so nothing of it runs; reload or start tries it again, unload forgets it", file: path)
+        }
         guard files[path] != nil else {
             let loaded = photons.keys.sorted().joined(separator: ", ")
             throw LoaderError(.photonNotFound, "no loaded photon is named '\(nameOrPath)' and no loaded photon file is at \(path) (loaded: \(loaded.isEmpty ? "none" : loaded))", file: path)

@@ -65,12 +65,13 @@ extension Loader {
             for path in paths {
                 group.addTask {
                     var failed = false
-                    do {
+                    do throws(LoaderError) {
                         for handler in try await self.loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses) {
                             try await handler.start()
                         }
                     } catch {
                         failed = true
+                        await self.recordFailedLoad(path, error, selection: selection)
                     }
                     await created.endFirstLoad(of: path, failed: failed)
                 }

@@ -21,6 +21,8 @@ public actor Loader {
     var files = LoadedFiles()
     /// Loads in progress (not yet in `files`), by photon file path, with their files' cores.
     var loading: [String: FileCore] = [:]
+    /// The photon files the supervisor's own loads found and could not load (`FailedFile`).
+    var failed: [String: FailedFile] = [:]
     /// Waiting for `loading` to become empty.
     var loadWaiters: [CheckedContinuation<Void, Never>] = []
     var gate = FileGate()

@@ -10,6 +10,8 @@ public struct UnloadOutcome: Sendable, Hashable {
         case killed
         /// It had already exited (crash or protocol fault) before the unload.
         case alreadyEnded
+        /// The file had failed to load (`FailedFile`): nothing ran, and its record is forgotten.
+        case notLoaded
     }
 
     /// The photon file.

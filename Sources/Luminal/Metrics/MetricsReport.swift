@@ -3,8 +3,9 @@ struct MetricsReport {
     /// The exposition.
     let text: String
 
-    /// Reads every file's photons, counters and process tree, and the supervisor's own figures.
-    init(files: [(core: FileCore, handlers: [Handler])], context: LoaderContext) {
+    /// Reads every file's photons, counters and process tree, and the supervisor's own figures;
+    /// `failed` are the paths of the photon files that failed to load.
+    init(files: [(core: FileCore, handlers: [Handler])], failed: [String], context: LoaderContext) {
         let photons = files.flatMap { file in
             file.handlers.map { handler in
                 let snapshot = handler.snapshot
@@ -16,11 +17,15 @@ struct MetricsReport {
         let usage = parallelMap(files.map(\.core)) { core in
             core.read(\.liveConnections).reduce(into: ProcessUsage()) { $0.add(table.usage(ofTree: $1.pid)) }
         }
-        let trees = zip(files, usage).map { file, usage in (MetricsText.Labels(["file": file.core.path]), file.core.counters, usage) }
+        let trees = zip(files, usage).map { file, usage in
+            FileFigures(labels: MetricsText.Labels(["file": file.core.path]), counters: file.core.counters, usage: usage,
+                        reloadFailed: file.core.read { $0.reloadFailure != nil })
+        }
         var out = MetricsText(reserving: 4096 + photons.count * 3000)
         Self.writeCalls(photons, &out)
         Self.writePhotons(photons, &out)
         Self.writeFiles(trees, &out)
+        Self.writeFailedFiles(failed, &out)
         Self.writeSupervisor(context, photons: photons.count, files: files.count, &out)
         text = out.text
     }
@@ -30,6 +35,15 @@ struct MetricsReport {
         let labels: MetricsText.Labels
         let snapshot: PhotonSnapshot
         let calls: CallReading
+    }
+
+    /// One loaded photon file's labels and readings.
+    private struct FileFigures {
+        let labels: MetricsText.Labels
+        let counters: FileCounters
+        let usage: ProcessUsage
+        /// Its newest version failed to come up while an older one serves.
+        let reloadFailed: Bool
     }
 
     private static let outcomeLabels = CallOutcome.allCases.map { "outcome=\"\($0.label)\"" }
@@ -89,7 +103,7 @@ struct MetricsReport {
         }
     }
 
-    private static func writeFiles(_ files: [(MetricsText.Labels, FileCounters, ProcessUsage)], _ out: inout MetricsText) {
+    private static func writeFiles(_ files: [FileFigures], _ out: inout MetricsText) {
         let counters: [(String, String, (FileCounters) -> UInt64)] = [
             ("luminal_file_reloads_total", "Reloads of the photon file that switched to a new generation.", { $0.reloads.load(ordering: .relaxed) }),
             ("luminal_file_rollbacks_total", "Reloads of the photon file that failed and were rolled back.", { $0.rollbacks.load(ordering: .relaxed) }),
@@ -98,7 +112,7 @@ struct MetricsReport {
         ]
         for (name, help, value) in counters {
             out.family(name, .counter, help)
-            for (labels, counters, _) in files { out.sample(name, labels, value(counters)) }
+            for file in files { out.sample(name, file.labels, value(file.counters)) }
         }
         let usage: [(String, MetricsText.Kind, String, (ProcessUsage) -> Double)] = [
             ("luminal_file_processes", .gauge, "Processes in the photon file's live workers' trees.", { Double($0.processes) }),
@@ -108,8 +122,18 @@ struct MetricsReport {
         ]
         for (name, kind, help, value) in usage {
             out.family(name, kind, help)
-            for (labels, _, tree) in files { out.sample(name, labels, value(tree)) }
+            for file in files { out.sample(name, file.labels, value(file.usage)) }
         }
+        out.family("luminal_file_reload_failed", .gauge, "1 while the newest version of the photon file failed to come up (a reload rolled back, or a change made it unusable) and an older one serves.")
+        for file in files { out.sample("luminal_file_reload_failed", file.labels, file.reloadFailed ? 1 : 0) }
+    }
+
+    /// The photon files that failed to load: one series each, and their count.
+    private static func writeFailedFiles(_ failed: [String], _ out: inout MetricsText) {
+        out.family("luminal_file_failed", .gauge, "1 for each photon file found and not loaded (it failed to load; nothing of it runs).")
+        for path in failed { out.sample("luminal_file_failed", MetricsText.Labels(["file": path]), 1) }
+        out.family("luminal_photon_files_failed", .gauge, "Photon files found and not loaded.")
+        out.sample("luminal_photon_files_failed", .none, failed.count)
     }
 
     private static func writeSupervisor(_ context: LoaderContext, photons: Int, files: Int, _ out: inout MetricsText) {

@@ -59,6 +59,7 @@ extension PhotonWatcher {
             if ready.early { return wait(path) }
             if Paths.kind(path) == .missing {
                 failed[path] = nil // gone: nothing to remember, whatever comes under its name next
+                await loader.forgetFailedFile(path)
                 if loadedChecksum != nil { _ = try? await loader.unloadPhoton(path) }
                 return
             }
@@ -72,6 +73,7 @@ extension PhotonWatcher {
             } else if skips[path] == nil {
                 // (An entry the scan passes over was reported by the scan.)
                 loader.reportLoadFailure(error, file: path)
+                await loader.recordFailedLoad(path, error, selection: selection)
             }
             return
         }
@@ -105,6 +107,7 @@ extension PhotonWatcher {
             }
             return true
         } catch {
+            await loader.recordFailedLoad(path, error, selection: selection)
             return false
         }
     }

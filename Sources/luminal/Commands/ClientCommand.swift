@@ -82,7 +82,13 @@ enum ClientCommand {
         let items = result.arrayValue ?? []
         if request.command == .status, arguments.has("check") {
             let unhealthy = items.filter { $0["healthy"]?.boolValue != true }
-            for photon in unhealthy { Console.out("\(Render.text(photon["name"])): \(Render.text(photon["state"]))") }
+            for item in unhealthy {
+                if let note = Render.failureNote(item), item["name"]?.stringValue == nil {
+                    Console.out(note)
+                } else {
+                    Console.out("\(Render.text(item["name"])): \(Render.text(item["state"]))")
+                }
+            }
             return unhealthy.isEmpty ? .success : .unhealthy
         }
         if arguments.has("json") {

@@ -32,7 +32,7 @@ enum CommandList {
         name: "status", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
         summary: "Show the photons: state, pid, generation, restarts, uptime.",
         details: "With --check, print nothing and exit 3 if any photon shown is not started (for probes and monitoring).",
-        options: [OptionSpec("check", "exit 3 when a photon is not healthy (not started, or unresponsive), 0 otherwise"), .json, .control])
+        options: [OptionSpec("check", "exit 3 when a photon is not healthy (not started, or unresponsive) or a photon file failed to load, 0 otherwise"), .json, .control])
 
     static let start = CommandSpec(
         name: "start", operands: "[NAME|PATH…]", operandCount: 0...Int.max,

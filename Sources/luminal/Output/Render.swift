@@ -7,21 +7,52 @@ import LuminalWire
 /// Human-readable forms of the supervisor's replies; text from photons has its control
 /// characters escaped (`TerminalText`).
 enum Render {
-    /// The photons as a table: NAME STATE PID GEN RESTARTS UPTIME FILE.
+    /// The photons as a table: NAME STATE PID GEN RESTARTS UPTIME FILE; then, one line each, why
+    /// each failed photon file failed and each failed reload of a serving one.
     static func status(_ photons: [JSONValue], style: Style) -> [String] {
         var table = Table(headings: ["NAME", "STATE", "PID", "GEN", "RESTARTS", "UPTIME", "FILE"])
+        var notes: [String] = []
         for photon in photons {
             let running = photon["uptime"]?.doubleValue != nil
             table.rows.append([
-                text(photon["name"]), text(photon["state"]), running ? text(photon["pid"]) : "-", text(photon["generation"]),
-                text(photon["restarts"]), photon["uptime"]?.doubleValue.map(duration) ?? "-", text(photon["file"]),
+                optional(photon["name"]), text(photon["state"]), running ? text(photon["pid"]) : "-", optional(photon["generation"]),
+                optional(photon["restarts"]), photon["uptime"]?.doubleValue.map(duration) ?? "-", text(photon["file"]),
             ])
+            if let note = failureNote(photon), !notes.contains(note) { notes.append(note) }
         }
-        return table.render(style: style) { column, cell in column == 1 ? style.state(cell) : cell }
+        return table.render(style: style) { column, cell in column == 1 ? style.state(cell) : cell } + notes
+    }
+
+    /// "FILE: failed 3 times in a row (for 1m04s): CAUSE", or "FILE: a reload failed …; generation
+    /// N keeps serving", on one line; nil for a photon with neither.
+    static func failureNote(_ item: JSONValue) -> String? {
+        let file = text(item["file"])
+        if let error = item["error"]?["message"] {
+            let times = item["failures"]?.intValue.map { $0 == 1 ? "once" : "\($0) times in a row" } ?? "once"
+            return "\(file): failed \(times) (for \(item["for"]?.doubleValue.map(duration) ?? "-")): \(oneLine(error))"
+        }
+        if let failure = item["reloadFailure"], let reason = failure["reason"] {
+            let times = failure["failures"]?.intValue.map { $0 == 1 ? "a reload" : "\($0) reloads in a row" } ?? "a reload"
+            return "\(file): \(times) failed at step '\(text(failure["step"]))': \(oneLine(reason)); generation \(text(item["generation"])) keeps serving"
+        }
+        return nil
+    }
+
+    /// A message's text with its line breaks as spaces, escaped.
+    private static func oneLine(_ value: JSONValue) -> String {
+        TerminalText.escaped((value.stringValue ?? value.description).split(whereSeparator: \.isNewline).joined(separator: " "))
+    }
+
+    /// `text`, or "-" for an absent or null value.
+    private static func optional(_ value: JSONValue?) -> String {
+        guard let value, value != .null else { return "-" }
+        return text(value)
     }
 
     /// How stopping or unloading a photon file went: "stopped first (/srv/first): clean, exit code 0".
+    /// A photon file that had failed to load: "unloaded /srv/web: it had failed to load; nothing ran".
     static func outcome(_ outcome: JSONValue, verb: String) -> String {
+        if outcome["ending"] == "notLoaded" { return "\(verb) \(text(outcome["file"])): it had failed to load; nothing ran" }
         let photons = outcome["photons"]?.arrayValue?.map(text).joined(separator: ", ") ?? ""
         let exit = outcome["exit"]?.stringValue.map { ", \($0)" } ?? ""
         let finalizers = outcome["finalizerErrors"]?.objectValue?.sorted { $0.key < $1.key }.map { "; finalizer of \($0.key) failed: \(text($0.value))" }.joined() ?? ""

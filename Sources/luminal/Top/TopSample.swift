@@ -20,7 +20,8 @@ struct TopSample {
 
     /// When it was read, in seconds on a monotonic clock.
     let time: Double
-    /// The photons by name.
+    /// The photons by name, and the photon files that failed to load (shown by their file's
+    /// name, in state `failed`) by path.
     let photons: [String: Photon]
     /// Per photon file: resident bytes and CPU seconds of its workers' trees.
     let memory: [String: Double]
@@ -31,9 +32,15 @@ struct TopSample {
         self.time = time
         var photons: [String: Photon] = [:]
         for photon in status.arrayValue ?? [] {
-            guard let name = photon["name"]?.stringValue else { continue }
+            let file = photon["file"]?.stringValue ?? ""
+            guard let name = photon["name"]?.stringValue else {
+                // A failed photon file: no photon, so nothing is measured.
+                let fileName = String(file.split(separator: "/").last ?? "")
+                photons[file] = Photon(name: fileName, file: file, state: Render.text(photon["state"]), pid: "-", generation: "-", restarts: "-")
+                continue
+            }
             let running = photon["uptime"]?.doubleValue != nil
-            photons[name] = Photon(name: name, file: photon["file"]?.stringValue ?? "", state: Render.text(photon["state"]),
+            photons[name] = Photon(name: name, file: file, state: Render.text(photon["state"]),
                                    pid: running ? Render.text(photon["pid"]) : "-", generation: Render.text(photon["generation"]),
                                    restarts: Render.text(photon["restarts"]))
         }

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import Luminal
+import LuminalWire
+
+extension Supervisor {
+    /// Photon files that failed to load, as `luminal run` and its clients see them.
+    @Suite struct FailedFiles {
+        static let good = #"{"exec": "run", "args": ["serve", "web"]}"#
+
+        @Test func aFileThatFailedToLoadIsListedCheckedMeasuredAndAddressable() async throws {
+            let supervised = try await SupervisedFolder(options: []) { folder in
+                folder.chaos("good")
+                folder.write("web/photon.json", #"{"exec": "run", "args": ["serve", "web"], "restrat": "always"}"#)
+                folder.script("web/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+            }
+            let web = Paths.join(supervised.photons.path, "web")
+            _ = try await supervised.startedPID("good")
+
+            let status = try await supervised.client("status")
+            #expect(status.code == 0)
+            #expect(status.output.contains { $0.contains("failed") && $0.hasSuffix(web) }, "\(status.output)")
+            #expect(status.output.contains { $0.hasPrefix("\(web): failed once") && $0.contains("'restrat'") }, "\(status.output)")
+
+            let item = try #require(try await supervised.client("status", "--json").json().arrayValue?.first { $0["file"]?.stringValue == web })
+            #expect(item["state"] == "failed" && item["healthy"] == false && item["name"] == .null && item["failures"] == 1)
+            #expect(item["error"]?["message"]?.stringValue?.contains("key 'restrat' is not allowed") == true, "\(item)")
+
+            let check = try await supervised.client("status", "--check")
+            #expect(check.code == 3)
+            #expect(check.output.contains { $0.hasPrefix(web) && $0.contains("'restrat'") }, "\(check.output)")
+            #expect(!check.output.contains { $0.contains("good") })
+
+            let metrics = try await supervised.client("metrics").output
+            #expect(metrics.contains("luminal_file_failed{file=\"\(web)\"} 1"))
+            #expect(metrics.contains("luminal_photon_files_failed 1"))
+
+            // Addressed by its path: a reload tries it again (and counts the failure), a stop says why it cannot.
+            let reload = try await supervised.client("reload", web)
+            #expect(reload.code != 0 && reload.lines.contains { $0.contains("'restrat'") }, "\(reload.lines)")
+            #expect(try await supervised.client("status", "--json", web).json()[0]?["failures"] == 2)
+            let stop = try await supervised.client("stop", web)
+            #expect(stop.code != 0 && stop.lines.contains { $0.contains("failed to load") }, "\(stop.lines)")
+
+            // Fixed on disk: the watcher loads and starts it, and it is no longer failed.
+            supervised.photons.write("web/photon.json.tmp", Self.good)
+            rename(Paths.join(supervised.photons.path, "web/photon.json.tmp"), Paths.join(web, "photon.json"))
+            _ = try await supervised.startedPID("web")
+            #expect(try await supervised.client("status", "--check").code == 0)
+            #expect(try await supervised.client("metrics").output.contains("luminal_photon_files_failed 0"))
+        }
+
+        @Test func startTriesAFailedFileAgainAndUnloadForgetsIt() async throws {
+            let supervised = try await SupervisedFolder(options: ["--no-watch"]) { folder in
+                folder.chaos("good")
+                folder.write("web/photon.json", #"{"exec": "run", "args": ["serve", "web"],}"#)
+                folder.script("web/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+                folder.write("other/photon.json", "{")
+                folder.script("other/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+            }
+            let web = Paths.join(supervised.photons.path, "web"), other = Paths.join(supervised.photons.path, "other")
+            let check = try await supervised.client("status", "--check")
+            #expect(check.code == 3 && check.output.count == 2, "\(check.output)")
+            // `start` loads it as it is now: fixed, it starts.
+            supervised.photons.write("web/photon.json", Self.good)
+            let start = try await supervised.client("start", web)
+            #expect(start.code == 0, "\(start.lines)")
+            _ = try await supervised.startedPID("web")
+            // `unload` forgets the other.
+            let unload = try await supervised.client("unload", other)
+            #expect(unload.code == 0 && unload.output == ["unloaded \(other): it had failed to load; nothing ran"], "\(unload.lines)")
+            #expect(try await supervised.client("status", "--check").code == 0)
+            #expect(try await supervised.client("unload", other).code != 0)
+            // An explicit load's failure goes to the one who asked: nothing is listed.
+            #expect(try await supervised.client("load", other).code != 0)
+            #expect(try await supervised.client("status", "--check").code == 0)
+        }
+    }
+}
