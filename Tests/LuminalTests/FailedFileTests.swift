@@ -79,3 +79,37 @@ extension Supervisor {
         }
     }
 }
+
+extension Supervisor.FailedFiles {
+    @Test func aTransientFailureIsTriedAgainByItself() async throws {
+        var configuration = LoaderConfiguration.fast
+        configuration.handshakeTimeout = .milliseconds(300)
+        try await withLoader(configuration: configuration, suppressErrors: true) { loader, folder in
+            let flag = Paths.join(folder.path, "ready.flag")
+            // Says hello only once the flag exists; until then it never does (a handshake timeout).
+            folder.script("slow", "[ -e '\(flag)' ] && exec '\(BuildProducts.chaosPhoton)' serve slow\nexec sleep 3600")
+            let events = EventLog(loader)
+            _ = try await loader.loadPhotons(in: folder.path)
+            let failure = try #require(await loader.failedFiles.first)
+            #expect(failure.error.code == .handshakeTimeout && failure.error.isTransient && failure.retryIn != nil)
+            // Each retry that times out again counts one more failure in a row.
+            try await waitUntil("a second failure") { await loader.failedFiles.first.map { $0.failures >= 2 } ?? false }
+            folder.write("ready.flag", "")
+            _ = try await events.first("slow started by a retry") { event in
+                if case .started(let photon, _) = event, photon == "slow" { true } else { nil }
+            }
+            #expect(await loader.failedFiles.isEmpty)
+            #expect(await loader.photons["slow"]?.state == .started)
+        }
+    }
+
+    @Test func aPermanentFailureWaitsForAChange() async throws {
+        try await withLoader(suppressErrors: true) { loader, folder in
+            folder.write("web/photon.json", #"{"exec": "run", "restrat": "always"}"#)
+            folder.script("web/run", "exec '\(BuildProducts.chaosPhoton)' serve web")
+            _ = try await loader.loadPhotons(in: folder.path)
+            let failure = try #require(await loader.failedFiles.first)
+            #expect(failure.error.code == .invalidManifest && !failure.error.isTransient && failure.retryIn == nil)
+        }
+    }
+}

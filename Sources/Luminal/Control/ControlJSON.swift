@@ -65,7 +65,7 @@ extension FailedFile {
     public var statusJSON: JSONValue {
         ["name": nil, "file": .string(path), "state": "failed", "healthy": false, "pid": nil, "generation": nil,
          "error": ["code": .string(error.code.rawValue), "message": .string(error.message)],
-         "failures": .int(Int64(failures)), "for": since.duration(to: .now).seconds]
+         "failures": .int(Int64(failures)), "for": since.duration(to: .now).seconds, "retryIn": retryIn?.seconds ?? nil]
     }
 }
 

@@ -11,11 +11,15 @@ public struct FailedFile: Sendable {
     public let failures: Int
     /// When the first of them failed.
     public let since: ContinuousClock.Instant
+    /// When it is tried again by itself, after a transient failure (`LoaderError.isTransient`).
+    public let retryIn: Duration?
     /// What the load asked for, so a retry chooses the same way.
     let selection: PhotonSelection
+    /// The retry scheduled after a transient failure; cancelled when the record goes.
+    let retry: Task<Void, Never>?
 
-    /// The record after another attempt failed with `error`.
-    func failedAgain(_ error: LoaderError) -> FailedFile {
-        FailedFile(path: path, error: error, failures: failures + 1, since: since, selection: selection)
+    /// The record after another attempt failed with `error`, to be retried in `retryIn` by `retry`.
+    func failedAgain(_ error: LoaderError, retryIn: Duration?, retry: Task<Void, Never>?) -> FailedFile {
+        FailedFile(path: path, error: error, failures: failures + 1, since: since, retryIn: retryIn, selection: selection, retry: retry)
     }
 }

@@ -65,7 +65,7 @@ extension Loader {
             await withCheckedContinuation { loadWaiters.append($0) }
         }
         let outcomes = await unload(Set(files.keys), forceStop: forceStop)
-        failed = [:]
+        forgetFailedFiles()
         recycler?.cancel()
         recycler = nil
         await context.tasks.waitUntilIdle()

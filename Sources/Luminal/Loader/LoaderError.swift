@@ -82,6 +82,13 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
     public let exit: ExitStatus?
     /// The step a rolled-back reload failed at, for `reloadRolledBack`.
     public var step: ReloadStep?
+    /// A spawn refused for lack of resources (`EAGAIN`, `ENOMEM`, `EMFILE`, `ENFILE`).
+    var lackOfResources = false
+
+    /// Whether the failure may pass by itself: a worker too slow to say hello, a spawn refused
+    /// for lack of resources. A photon file that failed to load so is tried again after the
+    /// restart backoff.
+    public var isTransient: Bool { code == .handshakeTimeout || lackOfResources }
 
     /// An error with every detail given.
     public init(_ code: Code, _ message: String, photon: String? = nil, file: String? = nil,

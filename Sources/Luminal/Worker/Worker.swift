@@ -91,7 +91,9 @@ final class Worker: Sendable {
                                                      protocolPipes: file.plain == nil, contained: plan.spawn))
         } catch {
             plan.cgroup.map(CgroupHost.shared.release)
-            throw LoaderError(.spawnFailed, "photon file \(file.path) could not be started: \(error)", file: file.path)
+            var failure = LoaderError(.spawnFailed, "photon file \(file.path) could not be started: \(error)", file: file.path)
+            failure.lackOfResources = [EAGAIN, ENOMEM, EMFILE, ENFILE].contains(error.errno)
+            throw failure
         }
         containment = plan.report
         self.file = file

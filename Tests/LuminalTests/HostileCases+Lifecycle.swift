@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import Luminal
+import LuminalWire
+
+extension HostileCase {
+    /// Saves that break photon files, serving and new.
+    static let lifecycle: [HostileCase] = [
+        HostileCase("a serving package's manifest saved with a typo'd key, then cut short, then as a folder", prepare: { folder in
+            folder.write("web/photon.json", #"{"exec": "run", "args": ["serve", "web"]}"#)
+            folder.script("web/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+        }) { supervisor in
+            let pid = try await supervisor.startedPID("web")
+            let manifest = Paths.join(supervisor.photons.path, "web/photon.json")
+            for (round, broken) in [#"{"exec": "run", "restrat": "always"}"#, #"{"exec": "ru"#, ""].enumerated() {
+                if broken.isEmpty {
+                    unlink(manifest)
+                    mkdir(manifest, 0o755)
+                } else {
+                    supervisor.photons.write("web/photon.json.tmp", broken)
+                    rename(manifest + ".tmp", manifest)
+                }
+                try await waitUntil("the failed reload \(round + 1) shown") {
+                    try await supervisor.client("status", "--json", "web").json()[0]?["reloadFailure"]?["failures"]?.intValue == Int64(round + 1)
+                }
+                #expect(try await supervisor.client("status", "--json", "web").json()[0]?["pid"]?.intValue == pid)
+                #expect(try await supervisor.client("call", "web", "echo", #""up""#).output == ["up"])
+            }
+            #expect(try await supervisor.client("status", "--check").code == 0)
+            rmdir(manifest)
+        },
+        HostileCase("a new package with a manifest cut short, added while watching") { supervisor in
+            supervisor.photons.write("cut/photon.json", #"{"exec": "#)
+            let cut = Paths.join(supervisor.photons.path, "cut")
+            try await waitUntil("the cut package listed as failed") {
+                try await supervisor.client("status", "--json", cut).json()[0]?["state"] == "failed"
+            }
+            let check = try await supervisor.client("status", "--check")
+            #expect(check.code == 3 && check.output.contains { $0.hasPrefix(cut) }, "\(check.output)")
+            #expect(try await supervisor.client("unload", cut).code == 0)
+        },
+    ]
+}
