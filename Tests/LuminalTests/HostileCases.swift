@@ -7,7 +7,7 @@ import LuminalWire
 
 extension HostileCase {
     /// Every row of the hostile-input table.
-    static let all: [HostileCase] = files + workers + clients + logLines + values + controlSlots + storms + processes + endpoints
+    static let all: [HostileCase] = files + workers + clients + logLines + values + controlSlots + storms + processes + endpoints + lifecycle
 
     /// Files and folders that are not photon files, or are photon files that cannot be used.
     static let files: [HostileCase] = [

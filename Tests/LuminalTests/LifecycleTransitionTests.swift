@@ -117,6 +117,12 @@ import LuminalWire
         let error = LoaderError(.photonError, "no")
         #expect(Self.names(failing.apply(.startFinished(photon: "a", number: 1, error: error))) == ["log error", "refuse photonError"])
         #expect(failing.photons["a"]?.state == .ready)
+        // Asked to start, it is meant to run: the next generation starts it; a stop ends that.
+        #expect(failing.photons["a"]?.wantsToRun == true)
+        #expect(failing.photonsToStart(among: ["a"]) == ["a"])
+        _ = failing.apply(.stopRequested(hold: true))
+        _ = failing.apply(.stopFinished(exit: .exited(code: 0)))
+        #expect(failing.photonsToStart(among: ["a"]).isEmpty)
 
         var crashing = Self.serving(started: [])
         _ = crashing.apply(.startRequested(photon: "a"))
@@ -246,6 +252,7 @@ import LuminalWire
         #expect(lifecycle.photons["a"]?.pid == 102)
         #expect(lifecycle.photons["gone"]?.state == .stopped)
         #expect(lifecycle.photons["new"]?.state == .started)
+        #expect(lifecycle.photons["new"]?.wantsToRun == true) // a restart starts it again
         #expect((try? lifecycle.callTarget("a", method: "echo").get()) == "g2")
         #expect(lifecycle.apply(.removed(number: 1)).isEmpty)
         #expect(lifecycle.generations.map(\.number) == [2])

@@ -131,7 +131,8 @@ struct PhotonRecord: Sendable, Equatable {
     var state: PhotonState = .ready
     /// How its worker ended, once it has.
     var lastExit: ExitStatus?
-    /// Started by the host and not since stopped: a restart or reload starts it again.
+    /// Asked to start (by the host, or started by a reload or restart) and not stopped since: the
+    /// next generation (a reload, a restart) starts it again, also when its own start failed.
     var wantsToRun = false
     /// When its current generation took over.
     var since: ContinuousClock.Instant
