@@ -9,8 +9,11 @@ extension FileLifecycle {
         case .spawned(let number, let connection, let pid, let plain):
             generations.append(GenerationRecord(number: number, connection: connection, pid: pid, plain: plain, phase: .handshaking))
             return []
-        case .prepared(let number):
-            update(number) { if $0.phase == .handshaking { $0.phase = .comingUp } }
+        case .prepared(let number, let names):
+            update(number) { generation in
+                generation.photons = names
+                if generation.phase == .handshaking { generation.phase = .comingUp }
+            }
             return []
         case .abandoned(let number):
             update(number) { if !$0.hasEnded { $0.phase = .abandoned } }

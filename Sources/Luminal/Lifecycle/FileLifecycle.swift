@@ -73,6 +73,8 @@ struct GenerationRecord<Connection: Sendable>: Sendable {
     let plain: Bool
     /// Where it is in its life.
     var phase: GenerationPhase
+    /// The names of its photons, once chosen (`prepared`); empty before its hello.
+    var photons: [String] = []
     /// When it took over serving (for the restart policy's `stableAfter`); nil before.
     var servingSince: ContinuousClock.Instant?
     /// Its calls keep timing out although it may answer pings (`CallResponsiveness`).
