@@ -6,7 +6,8 @@ import Testing
 import LuminalWire
 
 extension HostileCase {
-    /// Saves that break photon files, serving and new.
+    /// Saves that break photon files, serving and new, and photons the supervisor tries again on
+    /// the operator's behalf.
     static let lifecycle: [HostileCase] = [
         HostileCase("a serving package's manifest saved with a typo'd key, then cut short, then as a folder", prepare: { folder in
             folder.write("web/photon.json", #"{"exec": "run", "args": ["serve", "web"]}"#)
@@ -40,6 +41,17 @@ extension HostileCase {
             let check = try await supervisor.client("status", "--check")
             #expect(check.code == 3 && check.output.contains { $0.hasPrefix(cut) }, "\(check.output)")
             #expect(try await supervisor.client("unload", cut).code == 0)
+        },
+        HostileCase("a photon whose start crashes its worker every time, never started", prepare: { folder in
+            folder.chaos("doomed", mode: "crash-on-start")
+        }) { supervisor in
+            let path = Paths.join(supervisor.photons.path, "doomed")
+            // Meant to run, it is started again by each restart, at the backoff's pace, until quarantined.
+            try await supervisor.run.line { $0.contains("photon file \(path) failed 8 times in a row") }
+            let attempts = supervisor.run.lines.filter { $0.contains("photon file \(path) failed (") }
+            #expect(attempts.count == 7, "\(attempts)")
+            let state = try await supervisor.client("status", "--json", "doomed").json()[0]?["state"]?.stringValue
+            #expect(state?.contains("quarantined") == true, "\(state ?? "no state")")
         },
     ]
 }

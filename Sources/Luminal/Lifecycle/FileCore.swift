@@ -96,8 +96,9 @@ final class FileCore: Sendable {
         let path = path, context = context
         return WorkerHooks(
             output: { [weak self] stream, text in
+                // A generation coming up or retiring in a reload speaks for the same photons.
                 let (names, pid) = self?.lifecycle.withLock { lifecycle in
-                    (number == lifecycle.servingNumber ? lifecycle.members : [], lifecycle.generation(number)?.pid ?? 0)
+                    (lifecycle.photonNames(of: number), lifecycle.generation(number)?.pid ?? 0)
                 } ?? ([], 0)
                 let tag = names.isEmpty ? Paths.name(path) : names.joined(separator: ",")
                 context.log(stream == .stderr ? .warning : .info, text, file: path, tag: tag, stream: stream)

@@ -38,6 +38,14 @@ extension FileLifecycle {
         return Set(names.filter { running.contains($0) || (!running.isEmpty && !members.contains($0)) })
     }
 
+    /// The photon names generation `number`'s output and events go under, whichever its phase:
+    /// its own photons once chosen; before that (or once it is forgotten), the file's; none only
+    /// before the file's first generation said its hello.
+    func photonNames(of number: Int) -> [String] {
+        if let own = generation(number)?.photons, !own.isEmpty { return own }
+        return members
+    }
+
     /// The serving generation's photons whose start routines ran (their finalizers are due).
     var startedMembers: [String] {
         members.filter { photons[$0]?.state == .started || photons[$0]?.state == .starting }

@@ -9,8 +9,11 @@ extension FileLifecycle {
         case .spawned(let number, let connection, let pid, let plain):
             generations.append(GenerationRecord(number: number, connection: connection, pid: pid, plain: plain, phase: .handshaking))
             return []
-        case .prepared(let number):
-            update(number) { if $0.phase == .handshaking { $0.phase = .comingUp } }
+        case .prepared(let number, let names):
+            update(number) { generation in
+                generation.photons = names
+                if generation.phase == .handshaking { generation.phase = .comingUp }
+            }
             return []
         case .abandoned(let number):
             update(number) { if !$0.hasEnded { $0.phase = .abandoned } }
@@ -146,6 +149,7 @@ extension FileLifecycle {
             record.pid = pid
             record.since = now
             record.state = started.contains(descriptor.name) ? .started : .ready
+            if started.contains(descriptor.name) { record.wantsToRun = true }
             if restart { record.restarts += 1 }
             photons[descriptor.name] = record
         }
@@ -170,7 +174,10 @@ extension FileLifecycle {
         case .started, .starting:
             return []
         case .ready:
+            // Asked for, it is meant to run from now on: a start that fails is tried again by the
+            // next generation (a reload after its file changed, a restart) until it is stopped.
             photons[photon]?.state = .starting
+            photons[photon]?.wantsToRun = true
             return [.sendStart(generation.connection, photon: photon)]
         default:
             return [.refuse(LoaderError(.unloaded, "photon \(photon) (\(path)) cannot be started: it is \(record.state)", photon: photon, file: path))]
@@ -189,7 +196,6 @@ extension FileLifecycle {
                                         photon: photon, file: path, exit: record.lastExit))]
         }
         photons[photon]?.state = .started
-        photons[photon]?.wantsToRun = true
         return [.log(.info, "started photon \(photon)"), .emit(.started(photon: photon, file: path))]
     }
 

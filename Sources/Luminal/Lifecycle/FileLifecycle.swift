@@ -75,6 +75,8 @@ struct GenerationRecord<Connection: Sendable>: Sendable {
     let plain: Bool
     /// Where it is in its life.
     var phase: GenerationPhase
+    /// The names of its photons, once chosen (`prepared`); empty before its hello.
+    var photons: [String] = []
     /// When it took over serving (for the restart policy's `stableAfter`); nil before.
     var servingSince: ContinuousClock.Instant?
     /// Its calls keep timing out although it may answer pings (`CallResponsiveness`).
@@ -133,7 +135,8 @@ struct PhotonRecord: Sendable, Equatable {
     var state: PhotonState = .ready
     /// How its worker ended, once it has.
     var lastExit: ExitStatus?
-    /// Started by the host and not since stopped: a restart or reload starts it again.
+    /// Asked to start (by the host, or started by a reload or restart) and not stopped since: the
+    /// next generation (a reload, a restart) starts it again, also when its own start failed.
     var wantsToRun = false
     /// When its current generation took over.
     var since: ContinuousClock.Instant

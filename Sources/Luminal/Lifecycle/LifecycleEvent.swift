@@ -7,8 +7,8 @@ enum LifecycleEvent<Connection: Sendable>: Sendable {
     /// Generation `number` was spawned as `pid`; its hello is awaited. `plain` for an executable
     /// without the protocol.
     case spawned(number: Int, connection: Connection, pid: Int32, plain: Bool)
-    /// Generation `number` said a valid hello and its photons were chosen: it is coming up.
-    case prepared(number: Int)
+    /// Generation `number` said a valid hello and `photons` were chosen: it is coming up.
+    case prepared(number: Int, photons: [String])
     /// Generation `number` is given up on before it served (a failed or rolled-back bring-up).
     case abandoned(number: Int)
     /// Generation `number` takes over with `photons` (the first load, a reload or a restart);

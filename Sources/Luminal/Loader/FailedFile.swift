@@ -18,6 +18,11 @@ public struct FailedFile: Sendable {
     /// The retry scheduled after a transient failure; cancelled when the record goes.
     let retry: Task<Void, Never>?
 
+    /// The record as its scheduled retry begins: nothing more is scheduled.
+    var due: FailedFile {
+        FailedFile(path: path, error: error, failures: failures, since: since, retryIn: nil, selection: selection, retry: nil)
+    }
+
     /// The record after another attempt failed with `error`, to be retried in `retryIn` by `retry`.
     func failedAgain(_ error: LoaderError, retryIn: Duration?, retry: Task<Void, Never>?) -> FailedFile {
         FailedFile(path: path, error: error, failures: failures + 1, since: since, retryIn: retryIn, selection: selection, retry: retry)

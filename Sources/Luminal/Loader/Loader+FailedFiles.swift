@@ -32,7 +32,9 @@ extension Loader {
     /// The retry scheduled after failure number `failures` of the file at `path`, unless the
     /// record changed meanwhile (it loaded, was forgotten, or failed again another way).
     private func retryAfterTransientFailure(_ path: String, failures: Int) async {
-        guard let failure = failed[path], failure.failures == failures else { return }
+        guard let failure = failed[path]?.due, failure.failures == failures else { return }
+        // This task is the retry now: forgetting the record once it loads must not cancel it.
+        failed[path] = failure
         _ = try? await retry(failure)
     }
 

@@ -192,7 +192,7 @@ extension Loader {
             await abandon(worker, of: core, graceful: true)
             throw GenerationFailure(.validate, refusal)
         }
-        core.apply(.prepared(number: number))
+        core.apply(.prepared(number: number, photons: chosen.map(\.name)))
         return PreparedGeneration(file: file, worker: worker, photons: chosen, checksum: checksum)
     }
 

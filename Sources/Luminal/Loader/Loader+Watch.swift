@@ -11,6 +11,11 @@ extension Loader {
     /// changes again. Watching costs nothing while nothing changes with `.inotify`.
     /// `base` and `otherClasses` choose the photons as for `loadPhoton(at:)`. Throws
     /// `threadManagerAlreadyRunning` if this loader is already watching.
+    ///
+    /// Photon files of the folder that are loaded already (`loadPhotons(in:)` before watching) are
+    /// adopted, not loaded again: their photons stay as they are (a stopped one stays stopped, one
+    /// never started is not started), each is checked against the disk at once, and a change
+    /// reloads it like any other, with the `base` and `otherClasses` it was loaded with.
     public func watchPhotons(in directory: String, base: String? = "IPhoton", otherClasses: [String] = [],
                              recursive: Bool = false, backend: WatchBackend = .inotify,
                              quietPeriod: Duration = .milliseconds(150)) async throws(LoaderError) {
@@ -29,9 +34,10 @@ extension Loader {
     /// Whether this loader is watching a folder.
     public var isWatching: Bool { watcher != nil }
 
-    /// Sets up a watcher: loads and starts what is there now, all at once, reports what it passes
-    /// over, and remembers what fails. When `activating`, it reacts to changes by itself from the
-    /// start, so that a file slow to load holds back no change to the others.
+    /// Sets up a watcher: loads and starts what is there now, all at once, adopts what is loaded
+    /// already, reports what it passes over, and remembers what fails. When `activating`, it
+    /// reacts to changes by itself from the start, so that a file slow to load holds back no
+    /// change to the others.
     func makeWatcher(in directory: String, selection: PhotonSelection, recursive: Bool, backend: WatchBackend,
                      clock: any WatchClock, quietPeriod: Duration, activating: Bool = false) async throws(LoaderError) -> PhotonWatcher {
         if let current = watcher {
@@ -58,8 +64,11 @@ extension Loader {
         if activating { await created.activate() }
         let entries = try await PhotonScan.scanning(root, recursive: recursive)
         await created.report(entries)
+        let found = entries.compactMap { if case .photonFile(let path) = $0 { path } else { nil } }
+        // Files already loaded are adopted as they are (photons, states, selection), not loaded again.
+        let paths = found.filter { files[$0] == nil }
+        await created.adopt(found.filter { files[$0] != nil })
         // All at once, as loadPhotons(in:) loads: a file slow to say hello holds back no other.
-        let paths = entries.compactMap { if case .photonFile(let path) = $0 { path } else { nil } }
         await created.beginFirstLoads(of: paths)
         await withTaskGroup(of: Void.self) { group in
             for path in paths {

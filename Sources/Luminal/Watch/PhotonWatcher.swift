@@ -71,6 +71,16 @@ actor PhotonWatcher {
         }
     }
 
+    /// Takes on the photon files at `paths`, loaded before watching began, as if it had loaded
+    /// them: follows what they depend on and checks each against the disk at once (a change made
+    /// before watching began was not seen).
+    func adopt(_ paths: [String]) async {
+        guard !paths.isEmpty else { return }
+        await refreshFollowed()
+        for path in paths { debouncer.record(path, .finished, at: clock.now()) }
+        scheduleWake()
+    }
+
     /// Notes that the watcher's first loads of the photon files at `paths` begin.
     func beginFirstLoads(of paths: [String]) {
         firstLoads.formUnion(paths)

@@ -77,11 +77,12 @@ struct PhotonFolder {
     }
 }
 
-/// Runs `body` with a fresh folder and a loader, then unloads everything and removes the folder.
-func withLoader<T>(configuration: LoaderConfiguration = .fast, suppressErrors: Bool = false,
+/// Runs `body` with a fresh folder and a loader (logging to `logSink`, if given), then unloads
+/// everything and removes the folder.
+func withLoader<T>(configuration: LoaderConfiguration = .fast, suppressErrors: Bool = false, logSink: LogSink? = nil,
                    _ body: (Loader, PhotonFolder) async throws -> T) async throws -> T {
     let folder = PhotonFolder()
-    let loader = Loader(suppressErrors: suppressErrors, configuration: configuration)
+    let loader = Loader(logging: logSink != nil, suppressErrors: suppressErrors, configuration: configuration, logSink: logSink)
     defer { folder.remove() }
     do {
         let result = try await body(loader, folder)

@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import Luminal
+import LuminalWire
+
+extension Supervisor {
+    /// What the operator asked for holds: a photon that should run and whose start failed is
+    /// started by the next generation of its file; one the operator stopped stays stopped.
+    @Suite struct StartIntent {
+        /// A Python photon `py-greeter` whose start routine raises, or (`fixed`) says it started.
+        static func greeter(fixed: Bool) -> String {
+            """
+            greeter = Photon("py-greeter", kinds=["IPhoton"])
+
+            @greeter.on_start
+            def start(ctx):
+                \(fixed ? "print(\"py-greeter started\")" : "raise RuntimeError(\"not configured yet\")")
+
+            @greeter.method()
+            def greet(params, ctx):
+                return "hello"
+
+            run(greeter)
+            """
+        }
+
+        /// `py-greeter`'s state, as `luminal status --json` shows it.
+        static func state(_ supervisor: SupervisedFolder) async throws -> JSONValue? {
+            try await supervisor.client("status", "--json", "py-greeter").json()[0]?["state"]
+        }
+
+        @Test func aPhotonWhoseStartFailedIsStartedOnceTheWatcherReloadsItsFixedFile() async throws {
+            let supervisor = try await SupervisedFolder(options: []) { $0.python("python-greeter.py", Self.greeter(fixed: false)) }
+            try await supervisor.run.line { $0.contains("photon py-greeter failed to start") && $0.contains("not configured yet") }
+            #expect(try await Self.state(supervisor) == "ready")
+            supervisor.photons.python("python-greeter.py", Self.greeter(fixed: true))
+            try await supervisor.run.line { $0.contains("reloaded \(supervisor.photons.path)/python-greeter.py") }
+            #expect(try await Self.state(supervisor) == "started")
+            #expect(try await supervisor.client("call", "py-greeter", "greet").code == 0)
+            try await supervisor.stop()
+        }
+
+        @Test func withoutWatchingAReloadOfTheFixedFileStartsIt() async throws {
+            let supervisor = try await SupervisedFolder { $0.python("python-greeter.py", Self.greeter(fixed: false)) }
+            #expect(try await Self.state(supervisor) == "ready")
+            supervisor.photons.python("python-greeter.py", Self.greeter(fixed: true))
+            #expect(try await supervisor.client("reload", "py-greeter").code == 0)
+            #expect(try await Self.state(supervisor) == "started")
+            try await supervisor.stop()
+        }
+
+        @Test func aStoppedPhotonWhoseStartFailedStaysStoppedAndARestartOfAFailedOneStartsIt() async throws {
+            try await withLoader(configuration: .fast) { loader, folder in
+                let path = folder.python("python-greeter.py", Self.greeter(fixed: false))
+                let greeter = try #require(try await loader.loadPhoton(at: path).first)
+                await #expect(throws: LoaderError.self) { try await greeter.start() }
+                // Fixed, and the worker killed: the restart starts the photon.
+                folder.python("python-greeter.py", Self.greeter(fixed: true))
+                let events = EventLog(loader)
+                kill(greeter.pid, SIGKILL)
+                _ = try await events.first("restarted") { if case .restarted = $0 { true } else { nil } }
+                #expect(greeter.state == .started)
+                #expect(greeter.generation == 2)
+                // Stopped by the operator: a reload keeps it down, start brings it back.
+                try await loader.stopPhoton("py-greeter")
+                await #expect(throws: LoaderError.self) { try await loader.reloadPhoton("py-greeter") }
+                #expect(greeter.state == .stopped)
+                try await loader.startPhoton("py-greeter")
+                #expect(greeter.state == .started)
+            }
+        }
+    }
+}
