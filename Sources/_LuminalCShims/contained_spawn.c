@@ -4,9 +4,11 @@
 // posix_spawn cannot set any of them, so this one does what posix_spawn does inside, with
 // clone3: CLONE_INTO_CGROUP creates the child in its cgroup, and CLONE_VM | CLONE_VFORK lets it
 // run on a stack of its own in the supervisor's memory (no page tables copied) while the
-// calling thread waits for its exec. The child applies the rest with system calls only (no
+// calling thread waits for its exec. The child applies the rest with raw system calls only (no
 // allocation, no lock, no glibc set*id broadcast, which would wait for the supervisor's other
-// threads) and execs; a failure is written into the caller's frame, so the caller sees it as a
+// threads, and no C library wrapper a sanitizer's runtime intercepts: its bookkeeping of signal
+// handlers and descriptors lives in the memory the child shares, and would be the supervisor's)
+// and execs; a failure is written into the caller's frame, so the caller sees it as a
 // failed spawn with its errno and the step that failed. Signals are blocked around the clone,
 // and the child resets every disposition before it unblocks them, so no supervisor handler
 // runs in it. On architectures without the small trampoline below, the child is a copy
@@ -53,8 +55,7 @@ static void fail(const struct child_start *start, int step) {
     if (start->shared) {
         *start->shared = failure;
     } else {
-        ssize_t ignored = write(start->report, &failure, sizeof failure);
-        (void)ignored;
+        syscall(SYS_write, start->report, &failure, sizeof failure);
     }
     syscall(SYS_exit, 127);
     for (;;) {}
@@ -65,63 +66,64 @@ static void child(void *argument) {
     const luminal_spawn_plan *plan = start->plan;
     int report = start->report;
     int step = 0;
-    struct sigaction action;
+    // The kernel's own sigaction, zeroed: SIG_DFL, no flags, an empty mask (the layouts differ
+    // between architectures only past the handler and flags, and all of it is zero).
+    struct { unsigned long words[4]; } action;
     memset(&action, 0, sizeof action);
-    action.sa_handler = SIG_DFL;
     for (int signal = 1; signal < NSIG; signal++) {
-        if (signal != SIGKILL && signal != SIGSTOP) sigaction(signal, &action, NULL);
+        if (signal != SIGKILL && signal != SIGSTOP) syscall(SYS_rt_sigaction, signal, &action, NULL, sizeof(uint64_t));
     }
-    sigset_t empty;
-    sigemptyset(&empty);
-    if (sigprocmask(SIG_SETMASK, &empty, NULL) != 0) fail(start, step);
+    uint64_t empty = 0;
+    if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, sizeof empty) != 0) fail(start, step);
     step++;
-    if (setsid() < 0) fail(start, step);
+    if (syscall(SYS_setsid) < 0) fail(start, step);
     step++;
     struct child_start moved_start = *start;
     if (!start->shared) {
         // The report fd moves to the first fd closed next, out of the way of the targets.
-        int moved = fcntl(report, F_DUPFD_CLOEXEC, plan->close_from);
+        long moved = syscall(SYS_fcntl, report, F_DUPFD_CLOEXEC, plan->close_from);
         if (moved < 0) fail(start, step);
-        moved_start.report = report = moved;
+        moved_start.report = report = (int)moved;
         start = &moved_start;
     }
     for (int i = 0; i < plan->fd_count; i++) {
-        if (dup2(plan->fd_sources[i], plan->fd_targets[i]) < 0) fail(start, step);
+        // The sources are at 5 or above and the targets below: never the same fd.
+        if (syscall(SYS_dup3, plan->fd_sources[i], plan->fd_targets[i], 0) < 0) fail(start, step);
     }
     step++;
     unsigned first_closed = start->shared ? (unsigned)plan->close_from : (unsigned)report + 1;
     if (syscall(SYS_close_range, first_closed, ~0U, 0) != 0) fail(start, step);
     if (!start->shared) {
-        for (int fd = plan->close_from; fd < report; fd++) close(fd);
+        for (int fd = plan->close_from; fd < report; fd++) syscall(SYS_close, fd);
     }
     step++;
-    if (chdir(plan->cwd) != 0) fail(start, step);
+    if (syscall(SYS_chdir, plan->cwd) != 0) fail(start, step);
     step++;
     for (int i = 0; i < plan->rlimit_count; i++) {
         struct rlimit limit = {plan->rlimit_soft[i], plan->rlimit_hard[i]};
-        if (setrlimit(plan->rlimit_resources[i], &limit) != 0) fail(start, step);
+        if (syscall(SYS_prlimit64, 0, plan->rlimit_resources[i], &limit, NULL) != 0) fail(start, step);
     }
     step++;
-    if (plan->umask >= 0) umask((mode_t)plan->umask);
+    if (plan->umask >= 0) syscall(SYS_umask, (mode_t)plan->umask);
     if (plan->group_count >= 0 && syscall(SYS_setgroups, (size_t)plan->group_count, plan->groups) != 0) fail(start, step);
     step++;
     if (plan->gid >= 0 && syscall(SYS_setgid, (gid_t)plan->gid) != 0) fail(start, step);
     step++;
     if (plan->uid >= 0 && syscall(SYS_setuid, (uid_t)plan->uid) != 0) fail(start, step);
     step++;
-    if (plan->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(start, step);
+    if (plan->no_new_privs && syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(start, step);
     step++;
     // After the identity switch, which clears it. It fires when the spawning thread ends, which
     // is why the supervisor spawns from a thread that lives as long as it does.
-    if (plan->death_signal > 0 && prctl(PR_SET_PDEATHSIG, plan->death_signal, 0, 0, 0) != 0) fail(start, step);
+    if (plan->death_signal > 0 && syscall(SYS_prctl, PR_SET_PDEATHSIG, plan->death_signal, 0, 0, 0) != 0) fail(start, step);
     step++;
     // The supervisor may have died before the prctl: the child was then re-parented already.
-    if (plan->death_signal > 0 && getppid() != plan->parent) {
+    if (plan->death_signal > 0 && syscall(SYS_getppid) != plan->parent) {
         errno = ESRCH;
         fail(start, step);
     }
     step++;
-    execve(plan->path, plan->argv, plan->envp);
+    syscall(SYS_execve, plan->path, plan->argv, plan->envp);
     fail(start, step);
 }
 
