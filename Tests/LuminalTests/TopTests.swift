@@ -8,8 +8,8 @@ import LuminalWire
 extension Supervisor {
     /// `luminal top` in a real terminal (tmux): it shows every photon, sorts by a key, quits on `q`.
     @Suite struct Top {
-        @Test func topShowsThePhotonsSortsByAKeyAndQuits() async throws {
-            let supervisor = try await SupervisedFolder { $0.chaos("first"); $0.chaos("second") }
+        @Test func topShowsThePhotonsAndTheFailedFilesSortsByAKeyAndQuits() async throws {
+            let supervisor = try await SupervisedFolder { $0.chaos("first"); $0.chaos("second"); $0.write("broken/photon.json", "{") }
             let exitFile = Paths.join(supervisor.scratch.path, "top-exit")
             let luminal = Paths.join(BuildProducts.directory, "luminal")
             let session = try await TmuxSession("NO_COLOR=1 '\(luminal)' top --control '\(supervisor.control)'; echo $? > '\(exitFile)'", columns: 100, rows: 12)
@@ -17,6 +17,7 @@ extension Supervisor {
                 screen.contains { $0.hasPrefix("NAME ") && $0.contains("CALLS/S") && $0.contains("P99") && $0.contains("MEMORY") }
                     && screen.contains { $0.hasPrefix("first ") && $0.contains("started") }
                     && screen.contains { $0.hasPrefix("second ") && $0.contains("started") }
+                    && screen.contains { $0.hasPrefix("broken ") && $0.contains("failed") }
             }
             // Sorted by calls a second, the photon being called comes first once a refresh counts its calls.
             try await session.send("t")
