@@ -1,25 +1,75 @@
 import Dispatch
+import Synchronization
 
 /// Runs work that may take long or block (hashing a photon file, reading a manifest, listing a
-/// folder, spawning a worker) on threads of its own, never on an actor: the loader, the watcher
-/// and the control socket go on answering while it runs.
+/// folder) on threads of its own, never on an actor: the loader, the watcher and the control
+/// socket go on answering while it runs.
 ///
 /// Each piece of work gets a serial queue of its own, which libdispatch runs on its
 /// overcommitting pool: a thread is found for it even while others hash at full speed, so two
 /// huge files hold back neither a third file's work nor the timers on the global queue (a pool
-/// of width "one per core" would).
+/// of width "one per core" would). At most `width` pieces run at once, the others wait their
+/// turn as suspended tasks, in order: that pool makes a thread for every piece queued while the
+/// others are busy, and a thousand loads at once used to take it to its limit of 255 threads,
+/// each with a stack and, in the 16 malloc arenas they spread over, memory kept after the burst.
 enum FileWork {
-    /// The result of `body`, run on a file-work queue.
+    /// How many pieces of file work run at once.
+    static let width = 16
+
+    private static let slots = Slots(width: width)
+
+    /// The result of `body`, run on a file-work queue once one of the `width` places is free.
     static func run<Value: Sendable, Failure: Error>(_ body: @escaping @Sendable () throws(Failure) -> Value) async throws(Failure) -> Value {
+        await slots.take()
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, Failure>, Never>) in
             DispatchQueue(label: "luminal.file-work").async {
+                let result: Result<Value, Failure>
                 do throws(Failure) {
-                    continuation.resume(returning: .success(try body()))
+                    result = .success(try body())
                 } catch {
-                    continuation.resume(returning: .failure(error))
+                    result = .failure(error)
                 }
+                slots.give()
+                continuation.resume(returning: result)
             }
         }
         return try result.get()
+    }
+}
+
+/// At most `width` holders at once; the others wait, suspended, in their order of arrival.
+private final class Slots: Sendable {
+    private let width: Int
+    private let state = Mutex<(taken: Int, waiting: [CheckedContinuation<Void, Never>])>((0, []))
+
+    init(width: Int) {
+        self.width = width
+    }
+
+    /// Takes a place, once one is free.
+    func take() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let free = state.withLock { state -> Bool in
+                guard state.taken < width else {
+                    state.waiting.append(continuation)
+                    return false
+                }
+                state.taken += 1
+                return true
+            }
+            if free { continuation.resume() }
+        }
+    }
+
+    /// Gives a place back, to the longest waiter if there is one.
+    func give() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.waiting.isEmpty else {
+                state.taken -= 1
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.resume()
     }
 }

@@ -78,6 +78,7 @@ extension Worker {
             return state.helloWaiters
         }
         handshakeTimer?.cancel()
+        handshakeTimer = nil
         waiters.forEach { $0(result) }
     }
 

@@ -33,9 +33,9 @@ final class Worker: Sendable {
     // Set once in `init`, then only touched on `queue`.
     nonisolated(unsafe) var reader: FrameReader?
     nonisolated(unsafe) var outputs: [OutputCapture] = []
-    // Set once in `init` before it is armed; afterwards only cancelled (thread-safe). A timer
-    // source, not `asyncAfter`: cancelling it takes it off Dispatch's timer heap, so an idle
-    // supervisor is not woken for handshakes that already ended.
+    // Confined to `queue`: armed in `init` before anything is read, cancelled and let go when the
+    // handshake ends. A timer source, not `asyncAfter`: cancelling it takes it off Dispatch's
+    // timer heap, so an idle supervisor is not woken for handshakes that already ended.
     nonisolated(unsafe) var handshakeTimer: (any DispatchSourceTimer)?
 
     struct State {
@@ -74,7 +74,8 @@ final class Worker: Sendable {
     /// The pid of the worker process.
     var pid: pid_t { process.pid }
 
-    /// Spawns the worker of `file` and starts reading its pipes.
+    /// Spawns the worker of `file` and starts reading its pipes; its hello is awaited for the
+    /// file's handshake timeout, else the loader's.
     init(file: PhotonFile, generation: Int, configuration: LoaderConfiguration, hooks: WorkerHooks) throws(LoaderError) {
         let marker = WorkerMarker.next()
         var environment = WorkerEnvironment.inherited()
@@ -109,16 +110,24 @@ final class Worker: Sendable {
             process.signal(SIGKILL)
             throw LoaderError(.spawnFailed, "photon file \(file.path): \(error)", file: file.path)
         }
-        queue.sync { attachReaders(spawned, cap: configuration.frameCap) }
+        queue.sync {
+            armHandshakeTimer(timeout: file.timeouts.handshake ?? configuration.handshakeTimeout)
+            attachReaders(spawned, cap: configuration.frameCap)
+        }
         process.onExit { [weak self] status in self?.processExited(status) }
+    }
+
+    /// Arms the timer that ends the handshake: the hello's deadline, or for a plain executable
+    /// the time it must stay up to be ready. On the queue, before anything is read.
+    private func armHandshakeTimer(timeout: Duration) {
         let timer = DispatchSource.makeTimerSource(queue: queue)
         if let plain = file.plain {
             // No hello from a plain executable: it is ready once it has stayed up long enough.
             timer.schedule(deadline: .now() + plain.readyAfter.dispatchInterval)
             timer.setEventHandler { [weak self] in self?.stayedUp(plain) }
         } else {
-            timer.schedule(deadline: .now() + configuration.handshakeTimeout.dispatchInterval)
-            timer.setEventHandler { [weak self] in self?.handshakeTimedOut(after: configuration.handshakeTimeout) }
+            timer.schedule(deadline: .now() + timeout.dispatchInterval)
+            timer.setEventHandler { [weak self] in self?.handshakeTimedOut(after: timeout) }
         }
         handshakeTimer = timer
         timer.activate()
