@@ -20,56 +20,55 @@ enum FileWork {
 
     /// The result of `body`, run on a file-work queue once one of the `width` places is free.
     static func run<Value: Sendable, Failure: Error>(_ body: @escaping @Sendable () throws(Failure) -> Value) async throws(Failure) -> Value {
-        await slots.take()
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, Failure>, Never>) in
-            DispatchQueue(label: "luminal.file-work").async {
-                let result: Result<Value, Failure>
-                do throws(Failure) {
-                    result = .success(try body())
-                } catch {
-                    result = .failure(error)
+        try await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, Failure>, Never>) in
+            slots.start {
+                DispatchQueue(label: "luminal.file-work").async {
+                    let result: Result<Value, Failure>
+                    do throws(Failure) {
+                        result = .success(try body())
+                    } catch {
+                        result = .failure(error)
+                    }
+                    slots.finished()
+                    continuation.resume(returning: result)
                 }
-                slots.give()
-                continuation.resume(returning: result)
             }
-        }
-        return try result.get()
+        }.get()
     }
 }
 
-/// At most `width` holders at once; the others wait, suspended, in their order of arrival.
+/// Starts at most `width` pieces of work at once; the others start in their order of arrival,
+/// each as soon as one finishes.
 private final class Slots: Sendable {
     private let width: Int
-    private let state = Mutex<(taken: Int, waiting: [CheckedContinuation<Void, Never>])>((0, []))
+    private let state = Mutex<(running: Int, waiting: [@Sendable () -> Void])>((0, []))
 
     init(width: Int) {
         self.width = width
     }
 
-    /// Takes a place, once one is free.
-    func take() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let free = state.withLock { state -> Bool in
-                guard state.taken < width else {
-                    state.waiting.append(continuation)
-                    return false
-                }
-                state.taken += 1
-                return true
+    /// Calls `piece` now if fewer than `width` run, else once one of them has finished.
+    func start(_ piece: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            guard state.running < width else {
+                state.waiting.append(piece)
+                return false
             }
-            if free { continuation.resume() }
+            state.running += 1
+            return true
         }
+        if now { piece() }
     }
 
-    /// Gives a place back, to the longest waiter if there is one.
-    func give() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+    /// One piece has finished: the longest waiting one starts in its place.
+    func finished() {
+        let next = state.withLock { state -> (@Sendable () -> Void)? in
             guard !state.waiting.isEmpty else {
-                state.taken -= 1
+                state.running -= 1
                 return nil
             }
             return state.waiting.removeFirst()
         }
-        next?.resume()
+        next?()
     }
 }

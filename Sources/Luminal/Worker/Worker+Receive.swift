@@ -79,6 +79,8 @@ extension Worker {
         }
         handshakeTimer?.cancel()
         handshakeTimer = nil
+        // The hello was the largest frame an idle worker sends: its buffer need not stay.
+        reader?.releaseBuffer()
         waiters.forEach { $0(result) }
     }
 
