@@ -7,8 +7,8 @@ import Synchronization
 
 /// One generation of a photon file: a worker process and its protocol connection.
 ///
-/// I/O, exit and the handshake timer run on one serial queue per worker (fd 4 is read by the
-/// event loop's thread inside that queue's `sync`); request deadlines and the heartbeat are
+/// I/O and exit run on one serial queue per worker (fd 4 is read by the event loop's thread
+/// inside that queue's `sync`); the handshake's end, request deadlines and the heartbeat are
 /// timed by `WorkerClock`. The state they share with callers (pending requests, whether it takes
 /// calls) sits behind a mutex. Where the generation is in its life is its file's lifecycle's
 /// business (`FileLifecycle`), not the worker's.
@@ -33,10 +33,8 @@ final class Worker: Sendable {
     // Set once in `init`, then only touched on `queue`.
     nonisolated(unsafe) var reader: FrameReader?
     nonisolated(unsafe) var outputs: [OutputCapture] = []
-    // Confined to `queue`: armed in `init` before anything is read, cancelled and let go when the
-    // handshake ends. A timer source, not `asyncAfter`: cancelling it takes it off Dispatch's
-    // timer heap, so an idle supervisor is not woken for handshakes that already ended.
-    nonisolated(unsafe) var handshakeTimer: (any DispatchSourceTimer)?
+    /// How long it has to say hello: the file's handshake timeout, else the loader's.
+    let handshakeTimeout: Duration
 
     struct State {
         var hello: Result<Hello, LoaderError>?
@@ -74,8 +72,7 @@ final class Worker: Sendable {
     /// The pid of the worker process.
     var pid: pid_t { process.pid }
 
-    /// Spawns the worker of `file` and starts reading its pipes; its hello is awaited for the
-    /// file's handshake timeout, else the loader's.
+    /// Spawns the worker of `file` and starts reading its pipes.
     init(file: PhotonFile, generation: Int, configuration: LoaderConfiguration, hooks: WorkerHooks) throws(LoaderError) {
         let marker = WorkerMarker.next()
         var environment = WorkerEnvironment.inherited()
@@ -98,6 +95,7 @@ final class Worker: Sendable {
         self.file = file
         self.generation = generation
         self.hooks = hooks
+        handshakeTimeout = file.timeouts.handshake ?? configuration.handshakeTimeout
         limits = RequestLimits(queuedCallBytes: configuration.queuedCallBytesLimit, callsInFlight: configuration.callsInFlightLimit,
                                frameCap: configuration.frameCap)
         queue = DispatchQueue(label: "luminal.worker.\(spawned.pid)")
@@ -110,27 +108,15 @@ final class Worker: Sendable {
             process.signal(SIGKILL)
             throw LoaderError(.spawnFailed, "photon file \(file.path): \(error)", file: file.path)
         }
-        queue.sync {
-            armHandshakeTimer(timeout: file.timeouts.handshake ?? configuration.handshakeTimeout)
-            attachReaders(spawned, cap: configuration.frameCap)
+        // The clock ends the handshake (no timer of its own: a thousand loads would wake a
+        // thousand queues to arm and to cancel them).
+        let ends = Uptime.after(file.plain?.readyAfter ?? handshakeTimeout, from: Uptime.now())
+        state.withLock { state in
+            state.timers.handshakeEnds = ends
+            look(by: ends, &state)
         }
+        queue.sync { attachReaders(spawned, cap: configuration.frameCap) }
         process.onExit { [weak self] status in self?.processExited(status) }
-    }
-
-    /// Arms the timer that ends the handshake: the hello's deadline, or for a plain executable
-    /// the time it must stay up to be ready. On the queue, before anything is read.
-    private func armHandshakeTimer(timeout: Duration) {
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        if let plain = file.plain {
-            // No hello from a plain executable: it is ready once it has stayed up long enough.
-            timer.schedule(deadline: .now() + plain.readyAfter.dispatchInterval)
-            timer.setEventHandler { [weak self] in self?.stayedUp(plain) }
-        } else {
-            timer.schedule(deadline: .now() + timeout.dispatchInterval)
-            timer.setEventHandler { [weak self] in self?.handshakeTimedOut(after: timeout) }
-        }
-        handshakeTimer = timer
-        timer.activate()
     }
 
     private func attachReaders(_ spawned: SpawnedProcess, cap: Int) {
