@@ -44,7 +44,8 @@ final class SpawnThread: Sendable {
     /// thread. A thousand loads spawning at once wait here as a thousand suspended tasks, not as
     /// a thousand blocked threads of Dispatch's pool (each with its stack and its malloc arena).
     func perform<Value: Sendable, Failure: Error>(_ body: @escaping @Sendable () throws(Failure) -> Value) async throws(Failure) -> Value {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, Failure>, Never>) in
+        // Resumed once, by the one job: unchecked, which keeps the waiting load's frame small.
+        try await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Value, Failure>, Never>) in
             submit {
                 do throws(Failure) {
                     continuation.resume(returning: .success(try body()))
@@ -52,8 +53,7 @@ final class SpawnThread: Sendable {
                     continuation.resume(returning: .failure(error))
                 }
             }
-        }
-        return try result.get()
+        }.get()
     }
 
     private func submit(_ job: @escaping @Sendable () -> Void) {

@@ -85,7 +85,8 @@ enum WorkerRequest: Sendable {
 extension Worker {
     /// Waits for the validated hello (or the handshake's failure).
     func awaitHello() async throws(LoaderError) -> Hello {
-        try await withCheckedContinuation { (continuation: CheckedContinuation<Result<Hello, LoaderError>, Never>) in
+        // Resumed once: by the ready hello here, or by `finishHandshake`, which takes the waiters.
+        try await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Hello, LoaderError>, Never>) in
             let ready = state.withLock { state -> Result<Hello, LoaderError>? in
                 if let hello = state.hello { return hello }
                 state.helloWaiters.append { continuation.resume(returning: $0) }
