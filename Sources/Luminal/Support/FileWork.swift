@@ -22,23 +22,20 @@ enum FileWork {
     static func run<Value: Sendable, Failure: Error>(_ body: @escaping @Sendable () throws(Failure) -> Value) async throws(Failure) -> Value {
         try await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, Failure>, Never>) in
             slots.start {
-                DispatchQueue(label: "luminal.file-work").async {
-                    let result: Result<Value, Failure>
-                    do throws(Failure) {
-                        result = .success(try body())
-                    } catch {
-                        result = .failure(error)
-                    }
-                    slots.finished()
-                    continuation.resume(returning: result)
+                do throws(Failure) {
+                    continuation.resume(returning: .success(try body()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
                 }
             }
         }.get()
     }
 }
 
-/// Starts at most `width` pieces of work at once; the others start in their order of arrival,
-/// each as soon as one finishes.
+/// Runs pieces of work, at most `width` at once, each on a queue of its own; the others wait in
+/// their order of arrival. A queue that finishes a piece runs the next one waiting, on the same
+/// thread: handing it to a new queue would wake the pool while that thread is still busy, and
+/// the pool makes a thread for every such wake-up.
 private final class Slots: Sendable {
     private let width: Int
     private let state = Mutex<(running: Int, waiting: [@Sendable () -> Void])>((0, []))
@@ -47,7 +44,7 @@ private final class Slots: Sendable {
         self.width = width
     }
 
-    /// Calls `piece` now if fewer than `width` run, else once one of them has finished.
+    /// Runs `piece` on a new file-work queue if fewer than `width` run, else after those before it.
     func start(_ piece: @escaping @Sendable () -> Void) {
         let now = state.withLock { state -> Bool in
             guard state.running < width else {
@@ -57,18 +54,19 @@ private final class Slots: Sendable {
             state.running += 1
             return true
         }
-        if now { piece() }
-    }
-
-    /// One piece has finished: the longest waiting one starts in its place.
-    func finished() {
-        let next = state.withLock { state -> (@Sendable () -> Void)? in
-            guard !state.waiting.isEmpty else {
-                state.running -= 1
-                return nil
+        guard now else { return }
+        DispatchQueue(label: "luminal.file-work").async { [self] in
+            var next: (@Sendable () -> Void)? = piece
+            while let current = next {
+                current()
+                next = state.withLock { state in
+                    guard !state.waiting.isEmpty else {
+                        state.running -= 1
+                        return nil
+                    }
+                    return state.waiting.removeFirst()
+                }
             }
-            return state.waiting.removeFirst()
         }
-        next?()
     }
 }
