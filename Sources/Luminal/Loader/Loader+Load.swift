@@ -70,11 +70,13 @@ extension Loader {
         core.onRestartDue { [weak self] in await self?.restart(file.path) }
         context.track(core)
         loading[file.path] = core
+        BurstTrim.loadBegan()
         defer {
             loading[file.path] = nil
             if loading.isEmpty {
                 loadWaiters.forEach { $0.resume() }
                 loadWaiters = []
+                BurstTrim.loadsEnded()
             }
         }
         do {
