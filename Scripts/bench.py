@@ -28,7 +28,7 @@ WHY = {
     "spawn": "see 'Where the time goes': pipes, pidfd and event-loop registrations, and the hello through the worker's queue and the Loader actor.",
     "restart": "the restart path is Luminal's own code; investigate with the run's numbers.",
     "up": "spawning the 200 shell-script workers is most of the time for every supervisor (see the direct spawn floor).",
-    "rss": "the supervisor holds per-worker buffers and handlers.",
+    "rss": "see 'Where the memory goes' in Scripts/bench-notes.md.",
     "idle": "see 'Where the time goes': what wakes an idle supervisor.",
     "heartbeat": "see 'Where the time goes': an idle worker still costs a ping round trip every interval.",
     "lost": "a call failed during a reload: see the error codes.",
@@ -74,38 +74,54 @@ def machine():
     return "%d cores, %s, Linux %s, load average %s at the start" % (os.cpu_count(), model, platform.release(), load)
 
 
-def measure(m):
+# The parts of the run, in order; `--only` runs some of them.
+PARTS = ("calls", "spawn", "peers", "scale", "reload", "cancel", "crash-retry", "spawn-limits", "recycle", "metrics", "log-files")
+
+
+def measure(m, parts=PARTS):
     chaos = os.path.join(RELEASE, "chaos-photon")
     python = os.path.join(ROOT, "photons", "python-greeter.py")
     greeter = os.path.join(RELEASE, "swift-greeter")
-    results = {"floor": [], "floor_cross": [], "swift": []}
+    results = {}
     # 1. Calls: the floor and the Swift photon alternate, round by round.
-    for _ in range(m["rounds"]):
-        results["floor"].append(output([os.path.join(RELEASE, "pipe-floor"), m["round_trips"], m["pipelined"], m["window"]]))
-        results["floor_cross"].append(output([os.path.join(RELEASE, "pipe-floor"), m["round_trips"], m["pipelined"], m["window"], "cross"]))
-        results["swift"].append(bench("calls", chaos, "echo", m["round_trips"], m["pipelined"], m["window"]))
-    results["python"] = bench("calls", python, "greet", m["python_round_trips"], m["python_pipelined"], m["window"])
+    if "calls" in parts:
+        results.update({"floor": [], "floor_cross": [], "swift": []})
+        for _ in range(m["rounds"]):
+            results["floor"].append(output([os.path.join(RELEASE, "pipe-floor"), m["round_trips"], m["pipelined"], m["window"]]))
+            results["floor_cross"].append(output([os.path.join(RELEASE, "pipe-floor"), m["round_trips"], m["pipelined"], m["window"], "cross"]))
+            results["swift"].append(bench("calls", chaos, "echo", m["round_trips"], m["pipelined"], m["window"]))
+        results["python"] = bench("calls", python, "greet", m["python_round_trips"], m["python_pipelined"], m["window"])
     # 2. Spawn to ready, alternating with bare spawn + exit of the same binary.
-    results["spawn"] = bench("spawn", chaos, m["spawn_runs"])
+    if "spawn" in parts:
+        results["spawn"] = bench("spawn", chaos, m["spawn_runs"])
     # 3. Crash to running again and 200 up, beside supervisord and s6.
-    results["peers"] = output([sys.executable, os.path.join(ROOT, "Scripts", "bench-peers"), m["peer_samples"], m["peer_workers"]])
+    if "peers" in parts:
+        results["peers"] = output([sys.executable, os.path.join(ROOT, "Scripts", "bench-peers"), m["peer_samples"], m["peer_workers"]])
     # 4. Scale.
-    results["scale"] = bench("scale", m["photons"], m["idle"], m["variants"])
+    if "scale" in parts:
+        results["scale"] = bench("scale", m["photons"], m["idle"], m["variants"])
     # 5. Reload: watched file → new generation serving, and calls lost under load.
-    results["reload_swift"] = bench("reload", greeter, m["reload_runs"])
-    # (the reload copies the photon file beside its runtime, so it takes the file the example links to)
-    results["reload_python"] = bench("reload", os.path.realpath(python), m["reload_runs"])
-    results["reload_load"] = bench("reload-under-load", chaos, m["reloads"], m["callers"])
+    if "reload" in parts:
+        results["reload_swift"] = bench("reload", greeter, m["reload_runs"])
+        # (the reload copies the photon file beside its runtime, so it takes the file the example links to)
+        results["reload_python"] = bench("reload", os.path.realpath(python), m["reload_runs"])
+        results["reload_load"] = bench("reload-under-load", chaos, m["reloads"], m["callers"])
     # 6. Cancellation and crash-transparent calls.
-    results["cancel"] = bench("cancel", chaos, m["cancel_runs"])
-    results["crash_retry"] = bench("crash-retry", chaos, m["crashes"], m["callers"])
-    results["spawn_limits"] = bench("spawn-limits", chaos, m["limit_spawns"])
-    results["recycle_leak"] = bench("recycle-leak", chaos, m["leak_seconds"], m["callers"])
+    if "cancel" in parts:
+        results["cancel"] = bench("cancel", chaos, m["cancel_runs"])
+    if "crash-retry" in parts:
+        results["crash_retry"] = bench("crash-retry", chaos, m["crashes"], m["callers"])
+    if "spawn-limits" in parts:
+        results["spawn_limits"] = bench("spawn-limits", chaos, m["limit_spawns"])
+    if "recycle" in parts:
+        results["recycle_leak"] = bench("recycle-leak", chaos, m["leak_seconds"], m["callers"])
     # 7. Metrics and log files: calls scraped each second against not (alternating rounds),
     # GET /metrics with 1,000 photons and CPU at one scrape a second, 100 photons into log files.
-    results["metrics_calls"] = bench("metrics-calls", chaos, "echo", m["round_trips"], m["pipelined"], m["window"], m["metrics_rounds"])
-    results["metrics_scrape"] = bench("metrics-scrape", m["photons"], m["scrapes"], m["scrape_seconds"])
-    results["log_files"] = bench("log-files", m["log_photons"], m["log_rate"], m["log_seconds"])
+    if "metrics" in parts:
+        results["metrics_calls"] = bench("metrics-calls", chaos, "echo", m["round_trips"], m["pipelined"], m["window"], m["metrics_rounds"])
+        results["metrics_scrape"] = bench("metrics-scrape", m["photons"], m["scrapes"], m["scrape_seconds"])
+    if "log-files" in parts:
+        results["log_files"] = bench("log-files", m["log_photons"], m["log_rate"], m["log_seconds"])
     return results
 
 
@@ -121,157 +137,175 @@ def table(m, results):
         rows.append("| %s | %s | %s | %s | %s | %s |" % (figure, luminal, baseline, ratio, target, verdict))
 
     median = statistics.median
-    # 1. Calls.
-    floor_p50 = median([r["p50_us"] for r in results["floor"]]) / 1000
-    floor_p99 = median([r["p99_us"] for r in results["floor"]]) / 1000
-    cross_p50 = median([r["p50_us"] for r in results["floor_cross"]]) / 1000
-    cross_p99 = median([r["p99_us"] for r in results["floor_cross"]]) / 1000
-    swift_p50 = median([r["round_trip"]["p50_ms"] for r in results["swift"]])
-    swift_p99 = median([r["round_trip"]["p99_ms"] for r in results["swift"]])
-    row("Call round trip, Swift photon (p50 / p99, median of %d rounds of %d)" % (m["rounds"], m["round_trips"]),
-        "%s / %s" % (ms(swift_p50), ms(swift_p99)),
-        "C pipe ping-pong: %s / %s (pinned to two CPUs: %s / %s)" % (ms(floor_p50), ms(floor_p99), ms(cross_p50), ms(cross_p99)),
-        "p50 %.2f×, p99 %.2f× the pinned floor" % (swift_p50 / cross_p50, swift_p99 / cross_p99),
-        "p50 ≤ 1.2×, p99 ≤ 1.5× the floor pinned to two CPUs",
-        swift_p50 <= 1.2 * cross_p50 and swift_p99 <= 1.5 * cross_p99, "round_trip")
-    swift_rate = median([r["pipelined_per_s"] for r in results["swift"]])
-    floor_rate = median([r["pipelined_per_s"] for r in results["floor"]])
-    row("Pipelined calls, one Swift photon (%d callers on one Handler)" % m["window"], "%.0f calls/s" % swift_rate,
-        "C pipe, %d in flight: %.0f frames/s" % (m["window"], floor_rate), "%.3f× floor" % (swift_rate / floor_rate),
-        "≥ 300,000 calls/s", swift_rate >= 300000, "throughput")
-    py = results["python"]
-    row("Call round trip, Python photon (p50 / p99; pipelined)", "%s / %s; %.0f calls/s" % (
-        ms(py["round_trip"]["p50_ms"]), ms(py["round_trip"]["p99_ms"]), py["pipelined_per_s"]),
-        "C pipe ping-pong: %s" % ms(floor_p50), "%.2f×" % (py["round_trip"]["p50_ms"] / floor_p50), "none")
-    # 2. Spawn to ready.
-    spawn = results["spawn"]
-    added = spawn["load_ready"]["p50_ms"] - spawn["spawn_exit"]["p50_ms"]
-    row("Spawn → hello validated, chaos-photon (p50 / p99, n=%d)" % spawn["load_ready"]["n"],
-        "%s / %s" % (ms(spawn["load_ready"]["p50_ms"]), ms(spawn["load_ready"]["p99_ms"])),
-        "bare spawn + exit: %s / %s" % (ms(spawn["spawn_exit"]["p50_ms"]), ms(spawn["spawn_exit"]["p99_ms"])),
-        "+%s" % ms(added), "Luminal adds ≤ 0.3 ms", added <= 0.3, "spawn")
-    # 3. Peers.
-    peers = results["peers"]
-    restart = {name: median(peers[name]["restart_s"]) * 1000 for name in ("luminal", "supervisord", "s6")}
-    faster = min(restart["supervisord"], restart["s6"])
-    row("Crash → running again (median of %d first crashes)" % len(peers["luminal"]["restart_s"]), ms(restart["luminal"]),
-        "supervisord %s, s6 %s" % (ms(restart["supervisord"]), ms(restart["s6"])), "1/%.0f of the faster" % (faster / restart["luminal"]),
-        "≤ 1/50 of the faster peer", restart["luminal"] * 50 <= faster, "restart")
-    up = {name: peers[name]["up_s"] * 1000 for name in ("luminal", "supervisord", "s6")}
-    row("%d workers up" % peers["workers"], ms(up["luminal"]),
-        "s6 %s, supervisord %s, direct spawn %s" % (ms(up["s6"]), ms(up["supervisord"]), ms(peers["direct_up_s"] * 1000)),
-        "%.2f× s6" % (up["luminal"] / up["s6"]), "faster than s6", up["luminal"] < up["s6"], "up")
-    # 4. Scale. Load, RSS and unload come from the first watch variant of the run.
-    scale = results["scale"]
-    n, idle = scale["photons"], scale["idle_seconds"]
-    first = m["variants"].split(",")[0]
+    if "swift" in results:
+        # 1. Calls.
+        floor_p50 = median([r["p50_us"] for r in results["floor"]]) / 1000
+        floor_p99 = median([r["p99_us"] for r in results["floor"]]) / 1000
+        cross_p50 = median([r["p50_us"] for r in results["floor_cross"]]) / 1000
+        cross_p99 = median([r["p99_us"] for r in results["floor_cross"]]) / 1000
+        swift_p50 = median([r["round_trip"]["p50_ms"] for r in results["swift"]])
+        swift_p99 = median([r["round_trip"]["p99_ms"] for r in results["swift"]])
+        row("Call round trip, Swift photon (p50 / p99, median of %d rounds of %d)" % (m["rounds"], m["round_trips"]),
+            "%s / %s" % (ms(swift_p50), ms(swift_p99)),
+            "C pipe ping-pong: %s / %s (pinned to two CPUs: %s / %s)" % (ms(floor_p50), ms(floor_p99), ms(cross_p50), ms(cross_p99)),
+            "p50 %.2f×, p99 %.2f× the pinned floor" % (swift_p50 / cross_p50, swift_p99 / cross_p99),
+            "p50 ≤ 1.2×, p99 ≤ 1.5× the floor pinned to two CPUs",
+            swift_p50 <= 1.2 * cross_p50 and swift_p99 <= 1.5 * cross_p99, "round_trip")
+        swift_rate = median([r["pipelined_per_s"] for r in results["swift"]])
+        floor_rate = median([r["pipelined_per_s"] for r in results["floor"]])
+        row("Pipelined calls, one Swift photon (%d callers on one Handler)" % m["window"], "%.0f calls/s" % swift_rate,
+            "C pipe, %d in flight: %.0f frames/s" % (m["window"], floor_rate), "%.3f× floor" % (swift_rate / floor_rate),
+            "≥ 300,000 calls/s", swift_rate >= 300000, "throughput")
+        py = results["python"]
+        row("Call round trip, Python photon (p50 / p99; pipelined)", "%s / %s; %.0f calls/s" % (
+            ms(py["round_trip"]["p50_ms"]), ms(py["round_trip"]["p99_ms"]), py["pipelined_per_s"]),
+            "C pipe ping-pong: %s" % ms(floor_p50), "%.2f×" % (py["round_trip"]["p50_ms"] / floor_p50), "none")
+    if "spawn" in results:
+        # 2. Spawn to ready.
+        spawn = results["spawn"]
+        added = spawn["load_ready"]["p50_ms"] - spawn["spawn_exit"]["p50_ms"]
+        row("Spawn → hello validated, chaos-photon (p50 / p99, n=%d)" % spawn["load_ready"]["n"],
+            "%s / %s" % (ms(spawn["load_ready"]["p50_ms"]), ms(spawn["load_ready"]["p99_ms"])),
+            "bare spawn + exit: %s / %s" % (ms(spawn["spawn_exit"]["p50_ms"]), ms(spawn["spawn_exit"]["p99_ms"])),
+            "+%s" % ms(added), "Luminal adds ≤ 0.3 ms", added <= 0.3, "spawn")
+    if "peers" in results:
+        # 3. Peers.
+        peers = results["peers"]
+        restart = {name: median(peers[name]["restart_s"]) * 1000 for name in ("luminal", "supervisord", "s6")}
+        faster = min(restart["supervisord"], restart["s6"])
+        row("Crash → running again (median of %d first crashes)" % len(peers["luminal"]["restart_s"]), ms(restart["luminal"]),
+            "supervisord %s, s6 %s" % (ms(restart["supervisord"]), ms(restart["s6"])), "1/%.0f of the faster" % (faster / restart["luminal"]),
+            "≤ 1/50 of the faster peer", restart["luminal"] * 50 <= faster, "restart")
+        up = {name: peers[name]["up_s"] * 1000 for name in ("luminal", "supervisord", "s6")}
+        row("%d workers up" % peers["workers"], ms(up["luminal"]),
+            "s6 %s, supervisord %s, direct spawn %s" % (ms(up["s6"]), ms(up["supervisord"]), ms(peers["direct_up_s"] * 1000)),
+            "%.2f× s6" % (up["luminal"] / up["s6"]), "faster than s6", up["luminal"] < up["s6"], "up")
+    if "scale" in results:
+        # 4. Scale. Load, RSS and unload come from the first watch variant of the run.
+        scale = results["scale"]
+        n, idle = scale["photons"], scale["idle_seconds"]
+        first = m["variants"].split(",")[0]
 
-    def key(variant, figure):
-        return "%s_%s" % (variant, figure)
-    load_ratio = scale[key(first, "load_s")] / scale["bare_s"]
-    row("%d photons loaded (watchPhotons, %s)" % (n, first), "%.2f s" % scale[key(first, "load_s")],
-        "bare spawn + exit of the same %d: %.2f s" % (n, scale["bare_s"]), "%.2f×" % load_ratio,
-        "≤ 1.5× bare spawn + exit", load_ratio <= 1.5, "load")
-    rss, empty = scale[key(first, "rss_kib")] / 1024, scale[key(first, "rss_before_kib")] / 1024
-    row("Supervisor RSS with %d photons" % n, "%.1f MB" % rss, "empty Loader: %.1f MB" % empty, "+%.1f MB" % (rss - empty),
-        "≤ 30 MB", rss <= 30, "rss")
-    budget = 0.1 * idle / 60
-    target = "≤ 0.1 s per 60 s (%.3f s here)" % budget
+        def key(variant, figure):
+            return "%s_%s" % (variant, figure)
+        load_ratio = scale[key(first, "load_s")] / scale["bare_s"]
+        row("%d photons loaded (watchPhotons, %s)" % (n, first), "%.2f s" % scale[key(first, "load_s")],
+            "bare spawn + exit of the same %d: %.2f s" % (n, scale["bare_s"]), "%.2f×" % load_ratio,
+            "≤ 1.5× bare spawn + exit", load_ratio <= 1.5, "load")
+        rss, empty = scale[key(first, "rss_kib")], scale[key(first, "rss_before_kib")]
+        per_photon = (rss - empty) / n
+        in_use = (scale[key(first, "malloc_in_use_kib")] - scale[key(first, "before_malloc_in_use_kib")]) / n
+        held = (scale[key(first, "malloc_held_kib")] - scale[key(first, "before_malloc_held_kib")]) / n
+        row("Supervisor RSS with %d photons, right after loading (malloc: handed out / held, per photon; threads)" % n,
+            "%.1f MB: +%.1f KB per photon (malloc %.1f / %.1f KB; %d threads; %.1f MB once idle)" % (
+                rss / 1024, per_photon, in_use, held, scale[key(first, "threads")], scale[key(first, "idle_rss_kib")] / 1024),
+            "empty Loader: %.1f MB" % (empty / 1024), "+%.1f MB" % ((rss - empty) / 1024),
+            "≤ 20 KB per photon above the empty Loader", per_photon <= 20, "rss")
+        budget = 0.1 * idle / 60
+        target = "≤ 0.1 s per 60 s (%.3f s here)" % budget
 
-    def cpu(variant):
-        return "%.3f s (second half alone: %.3f s)" % (scale[key(variant, "idle_cpu_s")], scale[key(variant, "idle_cpu_late_s")])
-    if key("inotify-no-heartbeat", "idle_cpu_s") in scale:
-        row("Watcher CPU, %d photons, %d s idle right after loading (inotify, heartbeats off)" % (n, idle), cpu("inotify-no-heartbeat"),
-            "none", "", target, scale[key("inotify-no-heartbeat", "idle_cpu_s")] <= budget, "idle")
-    if key("inotify", "idle_cpu_s") in scale:
-        polling = "polling every 1 s: " + cpu("polling") if key("polling", "idle_cpu_s") in scale else "none"
-        per_beat = ""
+        def cpu(variant):
+            return "%.3f s (second half alone: %.3f s)" % (scale[key(variant, "idle_cpu_s")], scale[key(variant, "idle_cpu_late_s")])
         if key("inotify-no-heartbeat", "idle_cpu_s") in scale:
-            # Every worker is pinged once per 30 s of the second half.
-            beats = n * (idle / 2) / 30
-            extra = scale[key("inotify", "idle_cpu_late_s")] - scale[key("inotify-no-heartbeat", "idle_cpu_late_s")]
-            per_beat = "%.3f ms per heartbeat" % (extra / beats * 1000)
-        # Judged in the steady state: the second half is one whole heartbeat interval after the
-        # load's aftermath (the start replies' deadlines, the watcher settling), per minute.
-        steady = scale[key("inotify", "idle_cpu_late_s")] * 2 * 60 / idle
-        row("Supervisor CPU, same, default heartbeat (a ping per idle worker every 30 s)", cpu("inotify"), polling, per_beat,
-            "≤ 0.05 s a minute once idle (second half, per minute: %.3f s)" % steady, steady <= 0.05, "heartbeat")
-    row("Unload %d photons (unloadAll, forceStop)" % n, "%.2f s" % scale[key(first, "unload_s")],
-        "their load: %.2f s" % scale[key(first, "load_s")], "%.1f×" % (scale[key(first, "unload_s")] / scale[key(first, "load_s")]), "none")
-    # 5. Reload.
-    for key, label in (("reload_swift", "Swift"), ("reload_python", "Python")):
-        r = results[key]
-        cold = r["cold_load"]["p50_ms"]
-        for save, how in (("rename", "temp file renamed into place"), ("write_close", "written and closed in one go")):
-            serving, noticed = r[save + "_to_serving"], r[save + "_to_reload_start"]
-            row("Last write → new generation serving, %s photon, save: %s (p50 / p99, n=%d)" % (label, how, serving["n"]),
-                "%s / %s (reload began after %s)" % (ms(serving["p50_ms"]), ms(serving["p99_ms"]), ms(noticed["p50_ms"])),
-                "its cold load: %s / %s" % (ms(cold), ms(r["cold_load"]["p99_ms"])),
-                "+%s" % ms(serving["p50_ms"] - cold), "p50 ≤ cold load + 25 ms (quiet period %.0f ms not needed)" % r["quiet_ms"],
-                serving["p50_ms"] <= cold + 25, "reload")
-    load = results["reload_load"]
-    codes = " (%s)" % ", ".join(load["lost_codes"]) if load["lost_codes"] else ""
-    row("Calls lost during %d reloads under load (%d callers)" % (load["reloads"], m["callers"]),
-        "%d lost of %d%s" % (load["calls_lost"], load["calls_ok"] + load["calls_lost"], codes),
-        "reload switch p50 %s (spawn → hello %s); whole reload p50 %s" % (ms(load["switch"]["p50_ms"]), ms(load["spawn_hello"]["p50_ms"]), ms(load["whole_reload"]["p50_ms"])),
-        "", "0 lost", load["calls_lost"] == 0, "lost")
-    # 6. Cancellation and crash-transparent calls.
-    cancel = results["cancel"]
-    observed, stopped = cancel["observed"], cancel["spin_stopped"]
-    row("Cancel → the method observes it, Swift photon (p50 / p99, n=%d)" % observed["n"],
-        "%s / %s" % (ms(observed["p50_ms"]), ms(observed["p99_ms"])), "call round trip p50: %s" % ms(swift_p50),
-        "%.2f× a round trip" % (observed["p50_ms"] / swift_p50), "p50 ≤ 0.2 ms, p99 ≤ 1 ms",
-        observed["p50_ms"] <= 0.2 and observed["p99_ms"] <= 1, "cancel")
-    share = cancel["cpu_after_10ms_ms"] / cancel["cpu_window_ms"]
-    row("A spinning method cancelled: stops (p50 / p99, n=%d); worker CPU from 10 ms after the cancel" % stopped["n"],
-        "%s / %s; %.1f ms in %.0f ms (%.1f%%)" % (ms(stopped["p50_ms"]), ms(stopped["p99_ms"]), cancel["cpu_after_10ms_ms"], cancel["cpu_window_ms"], share * 100),
-        "none", "", "stops within 10 ms (p99), then ≤ 1% CPU", stopped["p99_ms"] <= 10 and share <= 0.01, "spin")
-    retry = results["crash_retry"]
-    codes = " (%s)" % ", ".join(retry["failed_codes"]) if retry["failed_codes"] else ""
-    row("Calls failed across %d kills of a photon, %d callers on an idempotent method" % (retry["crashes"], retry["callers"]),
-        "%d failed of %d%s" % (retry["calls_failed"], retry["calls_ok"] + retry["calls_failed"], codes),
-        "%d calls sent again, %d poison; %d kills in %.2f s" % (retry["retried"], retry["poison"], retry["crashes"], retry["kills_s"]),
-        "", "0 failed", retry["calls_failed"] == 0, "retry")
-    limits = results["spawn_limits"]
-    bare = limits["bare"]["p50_ms"]
-    row("Spawn → hello with limits, a user, umask and no_new_privs, in a cgroup (p50 / p99, n=%d)" % limits["limits_user"]["n"],
-        "%s / %s" % (ms(limits["limits_user"]["p50_ms"]), ms(limits["limits_user"]["p99_ms"])),
-        "bare spawn (posix_spawn, no cgroup): %s / %s; in a cgroup, no limits: %s; one limit, no cgroup: %s" % (
-            ms(bare), ms(limits["bare"]["p99_ms"]), ms(limits["cgroup"]["p50_ms"]), ms(limits["limits_no_cgroup"]["p50_ms"])),
-        "+%s (cgroup alone +%s)" % (ms(limits["limits_user"]["p50_ms"] - bare), ms(limits["cgroup"]["p50_ms"] - bare)),
-        "≤ bare spawn + 0.5 ms", limits["limits_user"]["p50_ms"] <= bare + 0.5, "limits")
-    leak = results["recycle_leak"]
-    codes = " (%s)" % ", ".join(leak["failed_codes"]) if leak["failed_codes"] else ""
-    ceiling = leak["threshold_mib"] + leak["interval_growth_mib"]
-    row("A photon leaking 10 MiB/s, recycled at 100 MiB (sampled every 1 s), %d callers for %d s" % (leak["callers"], leak["seconds"]),
-        "%d failed of %d%s; %d recycles; peak %.1f MiB" % (leak["calls_failed"], leak["calls_ok"] + leak["calls_failed"], codes, leak["recycles"], leak["peak_mib"]),
-        "threshold + one interval's growth: %.0f MiB" % ceiling, "",
-        "0 failed, peak ≤ %.0f MiB" % ceiling, leak["calls_failed"] == 0 and leak["recycles"] > 0 and leak["peak_mib"] <= ceiling, "recycle")
-    # 7. Metrics and log files.
-    mc = results["metrics_calls"]
-    quiet, scraped = mc["quiet_round_trip"], mc["scraped_round_trip"]
-    row("Call round trip, metrics scraped every second (p50 / p99; %d rounds each way, alternating)" % mc["rounds"],
-        "%s / %s" % (ms(scraped["p50_ms"]), ms(scraped["p99_ms"])), "not scraped: %s / %s" % (ms(quiet["p50_ms"]), ms(quiet["p99_ms"])),
-        "p50 %.3f×" % (scraped["p50_ms"] / quiet["p50_ms"]), "p50 within 3%",
-        scraped["p50_ms"] <= 1.03 * quiet["p50_ms"], "metrics_calls")
-    row("Pipelined calls, metrics scraped every second (%d scrapes in all)" % mc["scrapes"], "%.0f calls/s" % mc["scraped_pipelined_per_s"],
-        "not scraped: %.0f calls/s" % mc["quiet_pipelined_per_s"], "%.3f×" % (mc["scraped_pipelined_per_s"] / mc["quiet_pipelined_per_s"]),
-        "within 3%", mc["scraped_pipelined_per_s"] >= 0.97 * mc["quiet_pipelined_per_s"], "metrics_calls")
-    sc = results["metrics_scrape"]
-    row("GET /metrics, %d photons (%.1f MB; p50 / p99, n=%d)" % (sc["photons"], sc["bytes"] / 1e6, sc["scrape"]["n"]),
-        "%s / %s" % (ms(sc["scrape"]["p50_ms"]), ms(sc["scrape"]["p99_ms"])),
-        "one pass over /proc reading each process's stat and descriptor count: %s" % ms(sc["procfs_floor"]["p50_ms"]),
-        "%.2f× that pass" % (sc["scrape"]["p50_ms"] / sc["procfs_floor"]["p50_ms"]), "≤ 20 ms p50", sc["scrape"]["p50_ms"] <= 20, "scrape")
-    per_minute = sc["scraped_cpu_s"] * 60 / sc["seconds"]
-    row("Supervisor CPU, %d photons, one scrape a second for %d s (the scraper included)" % (sc["photons"], sc["seconds"]),
-        "%.3f s a minute" % per_minute, "not scraped: %.3f s a minute" % (sc["idle_cpu_s"] * 60 / sc["seconds"]), "",
-        "≤ 0.2 s a minute", per_minute <= 0.2, "scrape_cpu")
-    lf = results["log_files"]
-    total = lf["photons"] * lf["lines_per_photon"]
-    row("%d photons × %d lines/s for %d s into rotating log files (64 KiB each)" % (lf["photons"], lf["lines_per_photon"] // lf["seconds"], lf["seconds"]),
-        "%d lost, %d split, %d repeated of %d (%d files)" % (lf["lines_lost"], lf["lines_split"], lf["lines_repeated"], total, lf["files"]),
-        "supervisor CPU %.2f s over %.1f s; %d dropped and counted" % (lf["supervisor_cpu_s"], lf["elapsed_s"], lf["dropped_counted"]), "",
-        "none lost or split", lf["lines_lost"] == 0 and lf["lines_split"] == 0 and lf["lines_repeated"] == 0, "log_files")
+            row("Watcher CPU, %d photons, %d s idle right after loading (inotify, heartbeats off)" % (n, idle), cpu("inotify-no-heartbeat"),
+                "none", "", target, scale[key("inotify-no-heartbeat", "idle_cpu_s")] <= budget, "idle")
+        if key("inotify", "idle_cpu_s") in scale:
+            polling = "polling every 1 s: " + cpu("polling") if key("polling", "idle_cpu_s") in scale else "none"
+            per_beat = ""
+            if key("inotify-no-heartbeat", "idle_cpu_s") in scale:
+                # Every worker is pinged once per 30 s of the second half.
+                beats = n * (idle / 2) / 30
+                extra = scale[key("inotify", "idle_cpu_late_s")] - scale[key("inotify-no-heartbeat", "idle_cpu_late_s")]
+                per_beat = "%.3f ms per heartbeat" % (extra / beats * 1000)
+            # Judged in the steady state: the second half is one whole heartbeat interval after the
+            # load's aftermath (the start replies' deadlines, the watcher settling), per minute.
+            steady = scale[key("inotify", "idle_cpu_late_s")] * 2 * 60 / idle
+            row("Supervisor CPU, same, default heartbeat (a ping per idle worker every 30 s)", cpu("inotify"), polling, per_beat,
+                "≤ 0.05 s a minute once idle (second half, per minute: %.3f s)" % steady, steady <= 0.05, "heartbeat")
+        row("Unload %d photons (unloadAll, forceStop)" % n, "%.2f s" % scale[key(first, "unload_s")],
+            "their load: %.2f s" % scale[key(first, "load_s")], "%.1f×" % (scale[key(first, "unload_s")] / scale[key(first, "load_s")]), "none")
+    if "reload_swift" in results:
+        # 5. Reload.
+        for key, label in (("reload_swift", "Swift"), ("reload_python", "Python")):
+            r = results[key]
+            cold = r["cold_load"]["p50_ms"]
+            for save, how in (("rename", "temp file renamed into place"), ("write_close", "written and closed in one go")):
+                serving, noticed = r[save + "_to_serving"], r[save + "_to_reload_start"]
+                row("Last write → new generation serving, %s photon, save: %s (p50 / p99, n=%d)" % (label, how, serving["n"]),
+                    "%s / %s (reload began after %s)" % (ms(serving["p50_ms"]), ms(serving["p99_ms"]), ms(noticed["p50_ms"])),
+                    "its cold load: %s / %s" % (ms(cold), ms(r["cold_load"]["p99_ms"])),
+                    "+%s" % ms(serving["p50_ms"] - cold), "p50 ≤ cold load + 25 ms (quiet period %.0f ms not needed)" % r["quiet_ms"],
+                    serving["p50_ms"] <= cold + 25, "reload")
+        load = results["reload_load"]
+        codes = " (%s)" % ", ".join(load["lost_codes"]) if load["lost_codes"] else ""
+        row("Calls lost during %d reloads under load (%d callers)" % (load["reloads"], m["callers"]),
+            "%d lost of %d%s" % (load["calls_lost"], load["calls_ok"] + load["calls_lost"], codes),
+            "reload switch p50 %s (spawn → hello %s); whole reload p50 %s" % (ms(load["switch"]["p50_ms"]), ms(load["spawn_hello"]["p50_ms"]), ms(load["whole_reload"]["p50_ms"])),
+            "", "0 lost", load["calls_lost"] == 0, "lost")
+    if "cancel" in results:
+        # 6. Cancellation and crash-transparent calls.
+        cancel = results["cancel"]
+        observed, stopped = cancel["observed"], cancel["spin_stopped"]
+        row("Cancel → the method observes it, Swift photon (p50 / p99, n=%d)" % observed["n"],
+            "%s / %s" % (ms(observed["p50_ms"]), ms(observed["p99_ms"])),
+            "call round trip p50: %s" % ms(swift_p50) if "swift" in results else "none (calls not run)",
+            "%.2f× a round trip" % (observed["p50_ms"] / swift_p50) if "swift" in results else "", "p50 ≤ 0.2 ms, p99 ≤ 1 ms",
+            observed["p50_ms"] <= 0.2 and observed["p99_ms"] <= 1, "cancel")
+        share = cancel["cpu_after_10ms_ms"] / cancel["cpu_window_ms"]
+        row("A spinning method cancelled: stops (p50 / p99, n=%d); worker CPU from 10 ms after the cancel" % stopped["n"],
+            "%s / %s; %.1f ms in %.0f ms (%.1f%%)" % (ms(stopped["p50_ms"]), ms(stopped["p99_ms"]), cancel["cpu_after_10ms_ms"], cancel["cpu_window_ms"], share * 100),
+            "none", "", "stops within 10 ms (p99), then ≤ 1% CPU", stopped["p99_ms"] <= 10 and share <= 0.01, "spin")
+    if "crash_retry" in results:
+        retry = results["crash_retry"]
+        codes = " (%s)" % ", ".join(retry["failed_codes"]) if retry["failed_codes"] else ""
+        row("Calls failed across %d kills of a photon, %d callers on an idempotent method" % (retry["crashes"], retry["callers"]),
+            "%d failed of %d%s" % (retry["calls_failed"], retry["calls_ok"] + retry["calls_failed"], codes),
+            "%d calls sent again, %d poison; %d kills in %.2f s" % (retry["retried"], retry["poison"], retry["crashes"], retry["kills_s"]),
+            "", "0 failed", retry["calls_failed"] == 0, "retry")
+    if "spawn_limits" in results:
+        limits = results["spawn_limits"]
+        bare = limits["bare"]["p50_ms"]
+        row("Spawn → hello with limits, a user, umask and no_new_privs, in a cgroup (p50 / p99, n=%d)" % limits["limits_user"]["n"],
+            "%s / %s" % (ms(limits["limits_user"]["p50_ms"]), ms(limits["limits_user"]["p99_ms"])),
+            "bare spawn (posix_spawn, no cgroup): %s / %s; in a cgroup, no limits: %s; one limit, no cgroup: %s" % (
+                ms(bare), ms(limits["bare"]["p99_ms"]), ms(limits["cgroup"]["p50_ms"]), ms(limits["limits_no_cgroup"]["p50_ms"])),
+            "+%s (cgroup alone +%s)" % (ms(limits["limits_user"]["p50_ms"] - bare), ms(limits["cgroup"]["p50_ms"] - bare)),
+            "≤ bare spawn + 0.5 ms", limits["limits_user"]["p50_ms"] <= bare + 0.5, "limits")
+    if "recycle_leak" in results:
+        leak = results["recycle_leak"]
+        codes = " (%s)" % ", ".join(leak["failed_codes"]) if leak["failed_codes"] else ""
+        ceiling = leak["threshold_mib"] + leak["interval_growth_mib"]
+        row("A photon leaking 10 MiB/s, recycled at 100 MiB (sampled every 1 s), %d callers for %d s" % (leak["callers"], leak["seconds"]),
+            "%d failed of %d%s; %d recycles; peak %.1f MiB" % (leak["calls_failed"], leak["calls_ok"] + leak["calls_failed"], codes, leak["recycles"], leak["peak_mib"]),
+            "threshold + one interval's growth: %.0f MiB" % ceiling, "",
+            "0 failed, peak ≤ %.0f MiB" % ceiling, leak["calls_failed"] == 0 and leak["recycles"] > 0 and leak["peak_mib"] <= ceiling, "recycle")
+    if "metrics_calls" in results:
+        # 7. Metrics and log files.
+        mc = results["metrics_calls"]
+        quiet, scraped = mc["quiet_round_trip"], mc["scraped_round_trip"]
+        row("Call round trip, metrics scraped every second (p50 / p99; %d rounds each way, alternating)" % mc["rounds"],
+            "%s / %s" % (ms(scraped["p50_ms"]), ms(scraped["p99_ms"])), "not scraped: %s / %s" % (ms(quiet["p50_ms"]), ms(quiet["p99_ms"])),
+            "p50 %.3f×" % (scraped["p50_ms"] / quiet["p50_ms"]), "p50 within 3%",
+            scraped["p50_ms"] <= 1.03 * quiet["p50_ms"], "metrics_calls")
+        row("Pipelined calls, metrics scraped every second (%d scrapes in all)" % mc["scrapes"], "%.0f calls/s" % mc["scraped_pipelined_per_s"],
+            "not scraped: %.0f calls/s" % mc["quiet_pipelined_per_s"], "%.3f×" % (mc["scraped_pipelined_per_s"] / mc["quiet_pipelined_per_s"]),
+            "within 3%", mc["scraped_pipelined_per_s"] >= 0.97 * mc["quiet_pipelined_per_s"], "metrics_calls")
+        sc = results["metrics_scrape"]
+        row("GET /metrics, %d photons (%.1f MB; p50 / p99, n=%d)" % (sc["photons"], sc["bytes"] / 1e6, sc["scrape"]["n"]),
+            "%s / %s" % (ms(sc["scrape"]["p50_ms"]), ms(sc["scrape"]["p99_ms"])),
+            "one pass over /proc reading each process's stat and descriptor count: %s" % ms(sc["procfs_floor"]["p50_ms"]),
+            "%.2f× that pass" % (sc["scrape"]["p50_ms"] / sc["procfs_floor"]["p50_ms"]), "≤ 20 ms p50", sc["scrape"]["p50_ms"] <= 20, "scrape")
+        per_minute = sc["scraped_cpu_s"] * 60 / sc["seconds"]
+        row("Supervisor CPU, %d photons, one scrape a second for %d s (the scraper included)" % (sc["photons"], sc["seconds"]),
+            "%.3f s a minute" % per_minute, "not scraped: %.3f s a minute" % (sc["idle_cpu_s"] * 60 / sc["seconds"]), "",
+            "≤ 0.2 s a minute", per_minute <= 0.2, "scrape_cpu")
+    if "log_files" in results:
+        lf = results["log_files"]
+        total = lf["photons"] * lf["lines_per_photon"]
+        row("%d photons × %d lines/s for %d s into rotating log files (64 KiB each)" % (lf["photons"], lf["lines_per_photon"] // lf["seconds"], lf["seconds"]),
+            "%d lost, %d split, %d repeated of %d (%d files)" % (lf["lines_lost"], lf["lines_split"], lf["lines_repeated"], total, lf["files"]),
+            "supervisor CPU %.2f s over %.1f s; %d dropped and counted" % (lf["supervisor_cpu_s"], lf["elapsed_s"], lf["dropped_counted"]), "",
+            "none lost or split", lf["lines_lost"] == 0 and lf["lines_split"] == 0 and lf["lines_repeated"] == 0, "log_files")
     return rows
 
 
@@ -297,19 +331,28 @@ def render(mode, command, results, started, elapsed, host):
 def main():
     parser = argparse.ArgumentParser(prog="Scripts/bench", description="Luminal's benchmarks, written to BENCHMARKS.md.")
     parser.add_argument("--quick", action="store_true", help="fewer iterations and shorter idle windows (under 3 minutes)")
-    parser.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    parser.add_argument("--output", help="where to write the results (default: BENCHMARKS.md; with --only, none)")
+    parser.add_argument("--only", help="run only these parts, comma-separated (%s), and print their rows" % ", ".join(PARTS))
     args = parser.parse_args()
     mode = "quick" if args.quick else "full"
-    command = "bash Scripts/bench" + (" --quick" if args.quick else "")
+    parts = PARTS
+    if args.only:
+        parts = tuple(args.only.split(","))
+        unknown = [part for part in parts if part not in PARTS]
+        if unknown:
+            parser.error("unknown part %s (parts: %s)" % (", ".join(unknown), ", ".join(PARTS)))
+    output_path = args.output or (None if args.only else os.path.join(ROOT, "BENCHMARKS.md"))
+    command = "bash Scripts/bench" + (" --quick" if args.quick else "") + (" --only " + args.only if args.only else "")
     started = datetime.datetime.now(datetime.timezone.utc)
     host = machine()
     begin = time.monotonic()
-    results = measure(MODES[mode])
-    with open(os.path.join(RELEASE, "bench-%s.json" % mode), "w") as f:
+    results = measure(MODES[mode], parts)
+    with open(os.path.join(RELEASE, "bench-%s%s.json" % (mode, "-" + "-".join(parts) if args.only else "")), "w") as f:
         json.dump(results, f, indent=1)
     text = render(mode, command, results, started, time.monotonic() - begin, host)
-    with open(args.output, "w") as f:
-        f.write(text)
+    if output_path:
+        with open(output_path, "w") as f:
+            f.write(text)
     sys.stdout.write(text)
 
 

@@ -4,9 +4,9 @@ import Glibc
 import Luminal
 
 /// `count` photon files in a watched folder: the time to load them all (beside spawning the same
-/// `count` commands bare and reaping them), the supervisor's resident memory before and after,
-/// and its CPU time over `seconds` of idle watching, and the time to unload them all, for each
-/// of `variants`.
+/// `count` commands bare and reaping them), the supervisor's memory before, right after and at
+/// the end of the idle window (`Memory`), and its CPU time over `seconds` of idle watching, and
+/// the time to unload them all, for each of `variants`.
 enum Scale {
     /// How the folder is watched: the backend, and whether workers get the default heartbeat.
     enum Variant: String, CaseIterable {
@@ -43,25 +43,21 @@ enum Scale {
         for variant in variants {
             let name = variant.rawValue
             let loader = Loader(configuration: variant.configuration)
-            let rssBefore = residentKiB()
+            let before = Memory.now()
             start = clock.now
-            do {
-                try await loader.watchPhotons(in: folder, backend: variant.backend)
-            } catch {
-                fail("cannot watch \(folder): \(error)")
-            }
-            let loaded = await loader.photons.count
-            guard loaded == count else { fail("\(loaded) of \(count) photons loaded") }
+            await watch(folder, count, with: loader, variant)
             report["\(name)_load_s"] = .double(milliseconds(start.duration(to: clock.now)) / 1000)
-            report["\(name)_rss_before_kib"] = .int(Int64(rssBefore))
-            report["\(name)_rss_kib"] = .int(Int64(residentKiB()))
+            before.add(to: &report, "\(name)_before_")
+            report["\(name)_rss_before_kib"] = .int(Int64(before.residentKiB))
+            Memory.now().add(to: &report, "\(name)_")
             // The whole window, and its second half alone (timers left by the load have fired).
-            let before = cpuSeconds()
+            let idle = cpuSeconds()
             try? await Task.sleep(for: .seconds(seconds) / 2)
             let half = cpuSeconds()
             try? await Task.sleep(for: .seconds(seconds) / 2)
-            report["\(name)_idle_cpu_s"] = .double(cpuSeconds() - before)
+            report["\(name)_idle_cpu_s"] = .double(cpuSeconds() - idle)
             report["\(name)_idle_cpu_late_s"] = .double(cpuSeconds() - half)
+            Memory.now().add(to: &report, "\(name)_idle_")
             await loader.stopWatchingPhotons()
             start = clock.now
             await loader.unloadAll(forceStop: true)
@@ -70,10 +66,33 @@ enum Scale {
         report.print()
     }
 
-    /// VmRSS of this process, from /proc/self/status.
-    private static func residentKiB() -> Int {
-        let status = String(decoding: readFile("/proc/self/status"), as: UTF8.self)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
-        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    /// Watches `folder` with `loader` as `variant` says; stops the benchmark unless all `count`
+    /// photon files in it loaded.
+    private static func watch(_ folder: String, _ count: Int, with loader: Loader, _ variant: Variant) async {
+        do {
+            try await loader.watchPhotons(in: folder, backend: variant.backend)
+        } catch {
+            fail("cannot watch \(folder): \(error)")
+        }
+        let loaded = await loader.photons.count
+        guard loaded == count else { fail("\(loaded) of \(count) photons loaded") }
+    }
+
+    /// `count` photon files loaded as `inotify-no-heartbeat` loads them, the memory before and after,
+    /// and then an exit with them still loaded (their workers die with the supervisor): run under
+    /// heaptrack, what it reports leaked is what the loaded photons hold.
+    static func holdForProfile(count: Int) async {
+        let folder = makeTemporaryFolder()
+        writeChaosPhotons(count, in: folder)
+        let variant = Variant.inotifyNoHeartbeat
+        let loader = Loader(configuration: variant.configuration)
+        var report = Report("memory")
+        report["photons"] = .int(Int64(count))
+        Memory.now().add(to: &report, "before_")
+        await watch(folder, count, with: loader, variant)
+        Memory.now().add(to: &report, "")
+        removeTree(folder)
+        report.print()
+        exit(0)
     }
 }

@@ -5,8 +5,10 @@ import Glibc
 // The measurements behind Scripts/bench, each printing one JSON line (release builds):
 //   luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW   call round trip and pipelined throughput
 //   luminal-bench spawn PHOTON RUNS                 load until hello validated, beside bare spawn + exit
-//   luminal-bench scale COUNT SECONDS VARIANTS      COUNT photons: load time, RSS, idle CPU, unload time
+//   luminal-bench scale COUNT SECONDS VARIANTS      COUNT photons: load time, memory, idle CPU, unload time
 //                                                   (VARIANTS: inotify,inotify-no-heartbeat,polling)
+//   luminal-bench memory COUNT                      COUNT photons loaded, the memory, then exit with them
+//                                                   loaded (for heaptrack: what they hold is what leaks)
 //   luminal-bench reload PHOTON_FILE RUNS           last write → new generation serving (watchPhotons)
 //   luminal-bench reload-under-load PHOTON RELOADS CALLERS   calls lost during atomic reloads
 //   luminal-bench cancel PHOTON RUNS                cancel → method observes it; a spinning method stops
@@ -35,6 +37,8 @@ case ("scale", 4):
         return variant
     }
     await Scale.run(count: number(1), seconds: number(2), variants: variants)
+case ("memory", 2):
+    await Scale.holdForProfile(count: number(1))
 case ("reload", 3):
     await ReloadLatency.run(photon: arguments[1], runs: number(2))
 case ("reload-under-load", 4):
@@ -54,5 +58,5 @@ case ("metrics-scrape", 4):
 case ("log-files", 4):
     await LogFileLoad.run(photons: number(1), rate: number(2), seconds: number(3))
 default:
-    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS | cancel PHOTON RUNS | crash-retry PHOTON CRASHES CALLERS | spawn-limits PHOTON RUNS | recycle-leak PHOTON SECONDS CALLERS | metrics-calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW ROUNDS | metrics-scrape COUNT SCRAPES SECONDS | log-files COUNT RATE SECONDS")
+    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | memory COUNT | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS | cancel PHOTON RUNS | crash-retry PHOTON CRASHES CALLERS | spawn-limits PHOTON RUNS | recycle-leak PHOTON SECONDS CALLERS | metrics-calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW ROUNDS | metrics-scrape COUNT SCRAPES SECONDS | log-files COUNT RATE SECONDS")
 }

@@ -12,6 +12,9 @@ public struct FrameDecoder: Sendable {
     /// Received bytes; those before `readIndex` are already consumed.
     private var buffer: [UInt8] = []
     private var readIndex = 0
+    /// The most buffer capacity kept once every byte is consumed: a larger buffer, grown for a
+    /// large frame or a burst, is let go then instead of being held for the stream's life.
+    public static let keptCapacity = 64 * 1024
 
     /// A decoder that accepts payloads of at most `cap` bytes, nested at most `maxDepth` deep.
     public init(cap: Int = Frame.defaultCap, maxDepth: Int = JSONValue.defaultMaxDepth) {
@@ -59,6 +62,14 @@ public struct FrameDecoder: Sendable {
         return members
     }
 
+    /// Lets go of the buffer's storage if every byte received is consumed (a stream that will be
+    /// quiet for long, such as a worker's after its hello, then holds none).
+    public mutating func releaseStorageIfConsumed() {
+        guard readIndex == buffer.count else { return }
+        buffer = []
+        readIndex = 0
+    }
+
     /// Call at end of stream: throws truncatedFrame if a partial frame is buffered.
     ///
     /// Call it once `nextPayload()` / `nextObject()` return `nil`; every buffered byte then
@@ -74,8 +85,9 @@ public struct FrameDecoder: Sendable {
 
     /// The payload range of the frame at the read position, if all of it is buffered; checks
     /// the length header as soon as it is complete.
-    private func nextPayloadRange() throws(ProtocolFault) -> Range<Int>? {
+    private mutating func nextPayloadRange() throws(ProtocolFault) -> Range<Int>? {
         let available = bufferedByteCount
+        if available == 0, buffer.capacity > Self.keptCapacity { releaseStorageIfConsumed() }
         guard available >= Frame.headerSize else { return nil }
         let length = payloadLength()
         guard length >= 2 else {

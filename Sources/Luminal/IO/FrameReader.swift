@@ -112,6 +112,12 @@ final class FrameReader: @unchecked Sendable {
         }
     }
 
+    /// Lets go of the read buffer if every byte read is delivered. Call on the queue.
+    func releaseBuffer() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        decoder.releaseStorageIfConsumed()
+    }
+
     /// Stops delivering and closes the fd; used after the worker faulted for another reason.
     func stop() {
         dispatchPrecondition(condition: .onQueue(queue))

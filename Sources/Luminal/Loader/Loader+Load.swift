@@ -72,11 +72,13 @@ extension Loader {
         core.onRestartDue { [weak self] in await self?.restart(file.path) }
         context.track(core)
         loading[file.path] = core
+        BurstTrim.loadBegan()
         defer {
             loading[file.path] = nil
             if loading.isEmpty {
                 loadWaiters.forEach { $0.resume() }
                 loadWaiters = []
+                BurstTrim.loadsEnded()
             }
         }
         do {
@@ -143,25 +145,19 @@ extension Loader {
         } catch {
             throw GenerationFailure(.resolve, LoaderError(.photonNotFound, "photon file \(file.path) cannot be read: \(error)", file: file.path))
         }
-        var configuration = context.configuration
-        configuration.handshakeTimeout = file.timeouts.handshake ?? configuration.handshakeTimeout
         let number = core.read(\.nextGeneration)
-        let hooks = core.hooks(generation: number), spawning = configuration
+        let hooks = core.hooks(generation: number)
         let worker: Worker
         do {
-            // The spawn and the /proc reads after it block: not on the loader's executor.
-            worker = try await FileWork.run { () throws(LoaderError) -> Worker in
-                try Worker(file: file, generation: number, configuration: spawning, hooks: hooks)
+            // The spawn and the /proc reads after it block: on the spawn thread, not the loader's executor.
+            worker = try await SpawnThread.shared.perform { () throws(LoaderError) -> Worker in
+                try Worker(file: file, generation: number, configuration: self.context.configuration, hooks: hooks)
             }
         } catch {
             throw GenerationFailure(.spawn, error)
         }
         core.apply(.spawned(number: number, connection: worker, pid: worker.pid, plain: file.plain != nil))
-        if number == 1 {
-            for limit in worker.containment.limits where !limit.enforced {
-                context.log.limited(.warning, "limits.unenforced", subject: file.path, "photon file \(file.path): limit '\(limit.key)' (\(limit.value)) cannot be enforced on this host: \(limit.reason ?? "")", file: file.path)
-            }
-        }
+        if number == 1 { warnOfUnenforcedLimits(worker) }
         if context.hashes.isCancelled(since: began) {
             // Every photon was unloaded (or every worker killed) while this one was being spawned:
             // it is killed like the workers of the loads already waiting for their hellos.
@@ -174,26 +170,48 @@ extension Loader {
             await abandon(worker, of: core, graceful: false)
             throw GenerationFailure(.handshake, error)
         }
+        let chosen: [PhotonDescriptor]
+        switch choose(from: hello, of: worker, selection: selection) {
+        case .success(let photons):
+            chosen = photons
+        case .failure(let refusal):
+            await abandon(worker, of: core, graceful: true)
+            throw GenerationFailure(.validate, refusal)
+        }
+        core.apply(.prepared(number: number, photons: chosen.map(\.name)))
+        return PreparedGeneration(file: file, worker: worker, photons: chosen, checksum: checksum)
+    }
+
+    /// Logs each limit of `worker`'s containment that this host cannot enforce.
+    ///
+    /// Not inside `prepare`, as none of what follows is: an async function keeps every value
+    /// it makes in its frame, and a thousand loads wait for their hellos in `prepare` at once.
+    private func warnOfUnenforcedLimits(_ worker: Worker) {
+        let file = worker.file
+        for limit in worker.containment.limits where !limit.enforced {
+            context.log.limited(.warning, "limits.unenforced", subject: file.path, "photon file \(file.path): limit '\(limit.key)' (\(limit.value)) cannot be enforced on this host: \(limit.reason ?? "")", file: file.path)
+        }
+    }
+
+    /// The photons of `hello` that `selection` chooses, or why the generation is refused: none
+    /// is chosen, or one's name is taken by another photon file.
+    private func choose(from hello: Hello, of worker: Worker, selection: PhotonSelection) -> Result<[PhotonDescriptor], LoaderError> {
+        let file = worker.file
         if file.plain == nil, hello.pid != Int(worker.pid) {
             // The hello's pid is informational: the process spawned is what is supervised.
             context.log(.warning, "photon file \(file.path) said hello with pid \(hello.pid), not the pid of the process started for it (a wrapper that forks instead of exec?); Luminal supervises pid \(worker.pid) and its process tree", file: file.path)
         }
         // A plain executable declares no kinds: it is always what its file was loaded for.
         let chosen = file.plain == nil ? hello.photons.filter(selection.chooses) : hello.photons
-        var refusal: LoaderError?
         if chosen.isEmpty {
             let declared = hello.photons.map { "\($0.name) (kinds: \($0.kinds.joined(separator: ", ")))" }.joined(separator: "; ")
             let others = selection.otherClasses.isEmpty ? "" : " or is named in \(selection.otherClasses)"
-            refusal = LoaderError(.noPhotonOfBase, "photon file \(file.path) declares \(declared); none has kind '\(selection.base ?? "")'\(others), so it is not a photon file for this load and was stopped", file: file.path)
-        } else if let (clash, holder) = firstClash(chosen.map(\.name), outside: file.path) {
-            refusal = LoaderError(.duplicatePhotonName, "photon \(clash) in \(file.path) clashes with photon \(clash) already loaded from \(holder); rename one of them", photon: clash, file: file.path)
+            return .failure(LoaderError(.noPhotonOfBase, "photon file \(file.path) declares \(declared); none has kind '\(selection.base ?? "")'\(others), so it is not a photon file for this load and was stopped", file: file.path))
         }
-        if let refusal {
-            await abandon(worker, of: core, graceful: true)
-            throw GenerationFailure(.validate, refusal)
+        if let (clash, holder) = firstClash(chosen.map(\.name), outside: file.path) {
+            return .failure(LoaderError(.duplicatePhotonName, "photon \(clash) in \(file.path) clashes with photon \(clash) already loaded from \(holder); rename one of them", photon: clash, file: file.path))
         }
-        core.apply(.prepared(number: number, photons: chosen.map(\.name)))
-        return PreparedGeneration(file: file, worker: worker, photons: chosen, checksum: checksum)
+        return .success(chosen)
     }
 
     /// Stops a generation that will not serve, and forgets it.

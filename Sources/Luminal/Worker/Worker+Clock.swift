@@ -10,6 +10,9 @@ struct WorkerTimers {
     var lastHeard: UInt64 = 0
     /// The instant the clock looks at this worker by; nil while nothing is due.
     var look: UInt64?
+    /// When the handshake is over if no hello ended it first (for a plain executable: when it
+    /// counts as ready); nil once it ended.
+    var handshakeEnds: UInt64?
 }
 
 extension Worker {
@@ -21,22 +24,26 @@ extension Worker {
         WorkerClock.shared.look(at: self, by: at)
     }
 
-    /// The clock's look at this worker at `now`: requests past their deadline fail with
-    /// `timeout` (and count against its responsiveness), a worker unresponsive for its bound is
-    /// given up, the heartbeat pings the worker or gives it up, and the next look is asked for.
-    /// Runs on the clock's queue; it touches nothing confined to the worker's queue.
+    /// The clock's look at this worker at `now`: a handshake past its time ends, requests past
+    /// their deadline fail with `timeout` (and count against its responsiveness), a worker
+    /// unresponsive for its bound is given up, the heartbeat pings the worker or gives it up,
+    /// and the next look is asked for. Runs on the clock's queue; it touches nothing confined to
+    /// the worker's queue.
     func tick(now: UInt64) {
-        let (expired, change, giveUp, beat) = state.withLock { state in
+        let (handshakeOver, expired, change, giveUp, beat) = state.withLock { state in
             state.timers.look = nil
+            let handshakeOver = state.timers.handshakeEnds.map { $0 <= now } ?? false
+            if handshakeOver { state.timers.handshakeEnds = nil }
             let expired = expireRequests(now: now, &state)
             let (change, giveUp) = responsivenessStep(expired: expired.filter { $0.0.kind.isCall }.count, now: now, &state)
             let beat = heartbeatStep(now: now, &state)
             let giveUpAt = state.givenUp ? nil : state.responsiveness.giveUpAt
-            if let next = [state.timers.deadlines.first?.deadline, beat.next, giveUpAt].compactMap({ $0 }).min() {
+            if let next = [state.timers.handshakeEnds, state.timers.deadlines.first?.deadline, beat.next, giveUpAt].compactMap({ $0 }).min() {
                 look(by: next, &state)
             }
-            return (expired, change, giveUp, beat.action)
+            return (handshakeOver, expired, change, giveUp, beat.action)
         }
+        if handshakeOver { queue.async { [self] in handshakeTimeUp() } }
         if !expired.isEmpty { sendCancels() }
         for (request, timeout) in expired {
             request.resume(.failure(LoaderError(.timeout, "photon \(request.photon) (\(file.path)) did not answer \(request.label) within \(timeout)",

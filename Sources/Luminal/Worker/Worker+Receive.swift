@@ -73,12 +73,24 @@ extension Worker {
         let waiters = state.withLock { state -> [@Sendable (Result<Hello, LoaderError>) -> Void] in
             guard state.hello == nil else { return [] }
             state.hello = result
+            state.timers.handshakeEnds = nil
             if case .success(let hello) = result { state.features = WorkerFeatures(hello) }
             defer { state.helloWaiters = [] }
             return state.helloWaiters
         }
-        handshakeTimer?.cancel()
+        // The hello was the largest frame an idle worker sends: its buffer need not stay.
+        reader?.releaseBuffer()
         waiters.forEach { $0(result) }
+    }
+
+    /// The handshake's time is up (`WorkerClock`), on the queue: a plain executable that stayed
+    /// up is ready, any other worker did not say hello in time.
+    func handshakeTimeUp() {
+        if let plain = file.plain {
+            stayedUp(plain)
+        } else {
+            handshakeTimedOut(after: handshakeTimeout)
+        }
     }
 
     /// A plain executable stayed up for its ready time: its one photon is ready.

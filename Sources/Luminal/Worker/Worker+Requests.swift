@@ -85,15 +85,15 @@ enum WorkerRequest: Sendable {
 extension Worker {
     /// Waits for the validated hello (or the handshake's failure).
     func awaitHello() async throws(LoaderError) -> Hello {
-        let result = await awaitCallback(timeout: nil) { (deliver: @escaping @Sendable (Result<Hello, LoaderError>) -> Void) in
+        // Resumed once: by the ready hello here, or by `finishHandshake`, which takes the waiters.
+        try await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Hello, LoaderError>, Never>) in
             let ready = state.withLock { state -> Result<Hello, LoaderError>? in
                 if let hello = state.hello { return hello }
-                state.helloWaiters.append(deliver)
+                state.helloWaiters.append { continuation.resume(returning: $0) }
                 return nil
             }
-            if let ready { deliver(ready) }
-        }
-        return try result!.get()
+            if let ready { continuation.resume(returning: ready) }
+        }.get()
     }
 
     /// Sends `request` and waits for its reply, or the worker's end. After `timeout`, or when the

@@ -7,8 +7,8 @@ import Synchronization
 
 /// One generation of a photon file: a worker process and its protocol connection.
 ///
-/// I/O, exit and the handshake timer run on one serial queue per worker (fd 4 is read by the
-/// event loop's thread inside that queue's `sync`); request deadlines and the heartbeat are
+/// I/O and exit run on one serial queue per worker (fd 4 is read by the event loop's thread
+/// inside that queue's `sync`); the handshake's end, request deadlines and the heartbeat are
 /// timed by `WorkerClock`. The state they share with callers (pending requests, whether it takes
 /// calls) sits behind a mutex. Where the generation is in its life is its file's lifecycle's
 /// business (`FileLifecycle`), not the worker's.
@@ -33,10 +33,8 @@ final class Worker: Sendable {
     // Set once in `init`, then only touched on `queue`.
     nonisolated(unsafe) var reader: FrameReader?
     nonisolated(unsafe) var outputs: [OutputCapture] = []
-    // Set once in `init` before it is armed; afterwards only cancelled (thread-safe). A timer
-    // source, not `asyncAfter`: cancelling it takes it off Dispatch's timer heap, so an idle
-    // supervisor is not woken for handshakes that already ended.
-    nonisolated(unsafe) var handshakeTimer: (any DispatchSourceTimer)?
+    /// How long it has to say hello: the file's handshake timeout, else the loader's.
+    let handshakeTimeout: Duration
 
     struct State {
         var hello: Result<Hello, LoaderError>?
@@ -99,6 +97,7 @@ final class Worker: Sendable {
         self.file = file
         self.generation = generation
         self.hooks = hooks
+        handshakeTimeout = file.timeouts.handshake ?? configuration.handshakeTimeout
         limits = RequestLimits(queuedCallBytes: configuration.queuedCallBytesLimit, callsInFlight: configuration.callsInFlightLimit,
                                frameCap: configuration.frameCap)
         queue = DispatchQueue(label: "luminal.worker.\(spawned.pid)")
@@ -111,19 +110,15 @@ final class Worker: Sendable {
             process.signal(SIGKILL)
             throw LoaderError(.spawnFailed, "photon file \(file.path): \(error)", file: file.path)
         }
+        // The clock ends the handshake (no timer of its own: a thousand loads would wake a
+        // thousand queues to arm and to cancel them).
+        let ends = Uptime.after(file.plain?.readyAfter ?? handshakeTimeout, from: Uptime.now())
+        state.withLock { state in
+            state.timers.handshakeEnds = ends
+            look(by: ends, &state)
+        }
         queue.sync { attachReaders(spawned, cap: configuration.frameCap) }
         process.onExit { [weak self] status in self?.processExited(status) }
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        if let plain = file.plain {
-            // No hello from a plain executable: it is ready once it has stayed up long enough.
-            timer.schedule(deadline: .now() + plain.readyAfter.dispatchInterval)
-            timer.setEventHandler { [weak self] in self?.stayedUp(plain) }
-        } else {
-            timer.schedule(deadline: .now() + configuration.handshakeTimeout.dispatchInterval)
-            timer.setEventHandler { [weak self] in self?.handshakeTimedOut(after: configuration.handshakeTimeout) }
-        }
-        handshakeTimer = timer
-        timer.activate()
     }
 
     private func attachReaders(_ spawned: SpawnedProcess, cap: Int) {

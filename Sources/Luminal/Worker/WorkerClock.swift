@@ -1,12 +1,12 @@
 import Dispatch
 import Synchronization
 
-/// One timer for every worker's request deadlines and heartbeat.
+/// One timer for every worker's handshake, request deadlines and heartbeat.
 ///
 /// A worker asks to be looked at by some instant (`look(at:by:)`); the clock keeps the earliest
 /// per worker and one Dispatch timer armed for the earliest of all, re-armed only when an earlier
 /// one comes in. When it fires, every worker due within `lookAhead` is looked at in that firing
-/// (`Worker.tick`): requests past their deadline expire, due pings go out, silent workers are
+/// (`Worker.tick`): handshakes past their time end, requests past their deadline expire, due pings go out, silent workers are
 /// given up, and each worker names its next instant. Looking early costs a lock and changes
 /// nothing (an early worker names its next instant again), so a thousand workers whose pings
 /// fall due within a second of each other cost one firing, not a thousand; nothing is handled

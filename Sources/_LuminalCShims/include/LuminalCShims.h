@@ -13,6 +13,8 @@
 #include <sys/epoll.h>
 /* Likewise inotify, for watching photon folders. */
 #include <sys/inotify.h>
+/* And malloc's statistics (`mallinfo2`), which the benchmarks' memory figures read. */
+#include <malloc.h>
 
 /// How a child ended, read from `siginfo_t` (whose union members Swift cannot reach).
 typedef struct {
