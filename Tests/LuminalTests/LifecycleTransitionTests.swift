@@ -355,6 +355,18 @@ import LuminalWire
         #expect(lifecycle.recycleFailures == 0 && lifecycle.recycleHeldUntil == nil)
     }
 
+    @Test func aGenerationComingUpThatBreaksTheProtocolIsNamedByItsPhotons() {
+        var lifecycle = Self.serving(["a"])
+        _ = lifecycle.apply(.spawned(number: 2, connection: "g2", pid: 102, plain: false))
+        _ = lifecycle.apply(.prepared(number: 2, photons: ["a", "b"]))
+        let effects = Self.ended(&lifecycle, 2, .faulted("bad frame"))
+        let named = effects.compactMap { effect -> [String]? in
+            if case .emit(.protocolFault(_, let photons, _, _)) = effect { photons } else { nil }
+        }
+        #expect(named == [["a", "b"]])
+        #expect(lifecycle.servingNumber == 1 && lifecycle.photons["a"]?.state == .started)
+    }
+
     @Test func failedReloadsAreKeptBesideTheServingGenerationUntilOneTakesOver() {
         var lifecycle = Self.serving()
         // Step and time of each failed reload in a row → the record status shows.

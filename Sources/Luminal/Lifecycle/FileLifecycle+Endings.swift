@@ -14,12 +14,15 @@ extension FileLifecycle {
         }
         let from = generation.phase
         generations[index].phase = .ended(ending, from: from)
+        // Only the serving generation's ending changes the photons; one coming up in a reload is
+        // still named, in its events, by the photons its hello chose.
         let names = number == servingNumber ? members : []
+        let named = number == servingNumber ? members : generation.photons
         var effects: [Effect] = []
         switch ending {
         case .faulted(let reason):
             effects.append(.log(.error, "photon file \(path) broke the protocol and is being killed: \(reason)"))
-            effects.append(.emit(.protocolFault(file: path, photons: names, pid: generation.pid, reason: reason)))
+            effects.append(.emit(.protocolFault(file: path, photons: named, pid: generation.pid, reason: reason)))
             effects.append(.emit(.killed(file: path, pid: generation.pid, reason: "protocol fault: \(reason)")))
         case .missedHeartbeat, .unresponsive:
             effects.append(.log(.error, "photon file \(path) \(ending.givenUpReason); killing it"))
