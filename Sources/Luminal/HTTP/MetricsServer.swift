@@ -12,8 +12,9 @@ import _LuminalCShims
 /// (431), and must arrive within `readTimeout` of the connection (408); the response must be taken
 /// within `writeTimeout`, or the connection is closed. At most `connectionLimit` connections are
 /// open: a new one is always admitted, and room is made by closing the one whose request has been
-/// incomplete the longest, else the one whose response has waited unread the longest, so a client
-/// that reconnects as soon as it is closed is the newest and the last to go. Scrapes that arrive
+/// incomplete the longest (its socket read once more first, so a request that has just arrived
+/// counts), else the one whose response has waited unread the longest, so a client that
+/// reconnects as soon as it is closed is the newest and the last to go. Scrapes that arrive
 /// while the metrics are being read share that reading, and one copy of its response
 /// (`SharedResponse`); responses waiting to be read hold at most `unreadResponseLimit` bytes
 /// (beyond it, the connections holding older ones are closed).
@@ -160,9 +161,7 @@ public final class MetricsServer: Sendable {
         while true {
             let fd = luminal_accept(listener)
             guard fd >= 0 else { return }
-            if connections.count >= Self.connectionLimit, let first = connections.indices.min(by: { connections[$0].standing < connections[$1].standing }) {
-                Glibc.close(connections.remove(at: first).fd)
-            }
+            if connections.count >= Self.connectionLimit { makeRoom(&connections) }
             var size = Self.sendBufferBytes
             _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             var connection = HTTPConnection(fd: fd)
@@ -172,6 +171,22 @@ public final class MetricsServer: Sendable {
             } else {
                 connections.append(connection)
             }
+        }
+    }
+
+    /// Closes the connection whose request has been incomplete the longest, else the one whose
+    /// response has waited the longest. A candidate still reading its request is read once more
+    /// first: a request that arrived since the last poll (a scraper's, while newcomers were being
+    /// accepted) is taken, not mistaken for an incomplete one.
+    private func makeRoom(_ connections: inout [HTTPConnection]) {
+        var reread = Set<Int32>()
+        while let first = connections.indices.min(by: { connections[$0].standing < connections[$1].standing }) {
+            if case .reading = connections[first].standing, reread.insert(connections[first].fd).inserted {
+                connections[first].handle(Int16(POLLIN))
+                if !connections[first].done { continue }
+            }
+            Glibc.close(connections.remove(at: first).fd)
+            return
         }
     }
 

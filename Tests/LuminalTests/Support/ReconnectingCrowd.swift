@@ -6,6 +6,9 @@ import Synchronization
 
 /// Clients of the metrics endpoint that each send one byte of a request and never finish it, and
 /// connect again as soon as the server closes them, on a thread of their own until `stop()`.
+/// The thread runs at the lowest priority (on Linux, `setpriority` with 0 names the calling thread): a crowd elsewhere on the network takes none of the
+/// scrapers' CPU, and here it would otherwise hold a scraper off between its connection and its
+/// request while the crowd turned over every place.
 final class ReconnectingCrowd: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
@@ -25,6 +28,7 @@ final class ReconnectingCrowd: Sendable {
     }
 
     private func run(_ first: [Int32], _ port: UInt16) {
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
         var fds = first
         while !stopping.load(ordering: .sequentiallyConsistent) {
             var polled = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
