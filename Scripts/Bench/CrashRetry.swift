@@ -4,6 +4,7 @@ import Glibc
 import Luminal
 import LuminalWire
 import Synchronization
+import LuminalWorker
 
 /// `crashes` SIGKILLs of a photon's worker while `callers` tasks call its idempotent method `pid`
 /// without pause: the calls that failed (the target is none), and how many were sent again. Each

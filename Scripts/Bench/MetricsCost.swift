@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Luminal
+import LuminalDaemon
 
 /// What metrics cost: the call figures of `CallLatency` with the endpoint scraped every second
 /// against the same without a scrape, round by round in one run (calls are counted either way:

@@ -4,6 +4,7 @@ import Glibc
 import Luminal
 import LuminalWire
 import Synchronization
+import LuminalWorker
 
 /// A photon leaking 10 MiB/s with a 100 MiB recycle threshold (sampled every second), called
 /// without pause by `callers` tasks for `seconds`: the calls that failed, the recycles, and the

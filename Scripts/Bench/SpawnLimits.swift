@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Luminal
+import LuminalWorker
 
 /// Spawn → hello validated for one package four ways, alternating in the same run: held by
 /// the process-tree rules (the bare spawn, `posix_spawn`), in a cgroup of its own (the default

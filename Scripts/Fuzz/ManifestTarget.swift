@@ -1,5 +1,5 @@
 import Glibc
-@testable import Luminal
+@testable import LuminalWorker
 
 // libFuzzer target: the package manifest parser (photon.json). Each input is written as the
 // manifest of one package folder holding an executable `run`, and loaded; it may be refused with

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Luminal
 import LuminalWire
+import LuminalWorker
 
 /// One soak run: photon files of the chaos photon under a loader, and a stream of operations
 /// drawn from a seeded generator, while `Invariants` and the call checks hold.

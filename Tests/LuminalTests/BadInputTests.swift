@@ -4,6 +4,8 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 extension Supervisor {
     /// Each bad input gets its own error naming the photon file and the cause, and a photon that

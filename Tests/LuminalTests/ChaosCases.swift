@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalWorker
 
 extension ChaosCase {
     /// The reliability list, in its order, with the outcome PROTOCOL.md (§6–§8) promises and Sources/Luminal/ARCHITECTURE.md (§2.4, §4) describes for each.

@@ -4,6 +4,8 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 extension Supervisor {
     /// Every misbehaviour of the reliability list, one row each (`ChaosCase.all`): the outcome the
@@ -73,7 +75,7 @@ struct Victim: Sendable {
     }
 
     /// The first `crashed` event of the victim: its pid and exit.
-    func crashed() async throws -> (pid: Int32, exit: Luminal.ExitStatus) {
+    func crashed() async throws -> (pid: Int32, exit: LuminalSystem.ExitStatus) {
         try await events.first("crashed event") { [path] event in
             if case .crashed(path, _, let pid, let exit) = event { return (pid, exit) }
             return nil
@@ -114,7 +116,7 @@ extension PhotonFolder {
 }
 
 /// The signal that ended a process, if one did.
-func endingSignal(_ exit: Luminal.ExitStatus?) -> Int32? {
+func endingSignal(_ exit: LuminalSystem.ExitStatus?) -> Int32? {
     if case .signaled(let signal, _)? = exit { return signal }
     return nil
 }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Testing
 @testable import Luminal
+@testable import LuminalSystem
 
 @Suite struct Checksums {
     func digest(_ text: String, pieces: Int = 1) -> String {

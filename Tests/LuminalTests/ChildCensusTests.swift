@@ -5,6 +5,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import Luminal
+@testable import LuminalSystem
 
 extension Supervisor {
     /// `ChildRegistry`'s census of the supervisor's children while a spawn is under way.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Testing
 @testable import Luminal
+@testable import LuminalSystem
 
 extension Supervisor {
     /// The `luminal` client talks only to a supervisor of its own user or root: a socket another

@@ -5,6 +5,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import Luminal
+@testable import LuminalSystem
 
 extension Supervisor {
     /// `luminal run DIR`, run as a real process.

@@ -4,6 +4,8 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 extension Supervisor.Containment {
     /// Manifest values that are refused, each with the key and what is allowed.

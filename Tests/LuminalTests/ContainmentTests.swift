@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 extension Supervisor {
     /// Cgroups, limits and identities, read back from inside real workers.

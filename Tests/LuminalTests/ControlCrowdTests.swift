@@ -4,6 +4,8 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
+@testable import LuminalDaemon
 
 extension Supervisor {
     /// Clients that crowd the control socket, idle or streaming, cannot lock the operator out.

@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalDaemon
 
 extension Supervisor {
     /// A control client cannot make `luminal run` hold more than a bounded amount, nor break the clients of others.

@@ -4,6 +4,8 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 extension Supervisor {
     /// Calls to idempotent methods outlive a crash of their worker; poison calls do not loop.

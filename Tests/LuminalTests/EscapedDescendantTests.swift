@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Testing
 @testable import Luminal
+@testable import LuminalSystem
 
 extension PhotonFolder {
     /// A package `escaper` whose worker starts `escape`: it moves itself to the cgroup2 root,

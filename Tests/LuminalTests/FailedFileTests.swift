@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 extension Supervisor {
     /// Photon files that failed to load, as `luminal run` and its clients see them.

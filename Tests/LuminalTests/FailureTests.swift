@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalWorker
 
 extension Supervisor {
     /// A worker that crashes or breaks the protocol fails its own calls clearly; the host and the

@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalWorker
 
 extension Supervisor {
     /// The hello's features decide what the host sends; bad declarations have defined outcomes.

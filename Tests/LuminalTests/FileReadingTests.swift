@@ -5,6 +5,8 @@ import Glibc
 import Synchronization
 import Testing
 @testable import Luminal
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 /// Photon files and manifests are read only when they are regular files, without blocking, and
 /// within their bounds.

@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalWorker
 
 extension Supervisor {
     /// What the host accepts in a hello (PROTOCOL.md §3.1, §5), with real workers.

@@ -1,6 +1,7 @@
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalDaemon
 
 extension HostileCase {
     /// Control clients that take the connection places and give them back.

@@ -4,6 +4,8 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
+@testable import LuminalDaemon
 
 extension HostileCase {
     /// Clients of the metrics endpoint that crowd it or never read.

@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 extension HostileCase {
     /// Saves that break photon files, serving and new, and photons the supervisor tries again on

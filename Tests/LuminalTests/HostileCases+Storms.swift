@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 extension HostileCase {
     /// Inputs that would make the supervisor retry, warn or wait over and over.

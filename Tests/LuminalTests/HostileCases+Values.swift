@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 extension HostileCase {
     /// Values from manifests and workers that must be refused whole, or passed on whole.

@@ -3,6 +3,9 @@ import Glibc
 #endif
 import Testing
 @testable import Luminal
+import LuminalTestKit
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 extension Supervisor {
     /// `luminal run` on a folder that holds things a photon file cannot be: every one is named

@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 extension Supervisor {
     /// Hostile files, folders, workers and control clients, one row each (`HostileCase.all`),

@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 extension Supervisor {
     /// `luminal run --log-dir`: one file per photon file and one for the supervisor, rotated by

@@ -2,6 +2,7 @@ import Synchronization
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalWorker
 
 extension Supervisor {
     @Suite struct LoggingAndTimeouts {

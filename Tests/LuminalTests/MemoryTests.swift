@@ -2,6 +2,8 @@ import Dispatch
 import Synchronization
 import Testing
 @testable import Luminal
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 /// What a burst of loads costs the supervisor beyond what the loaded photons keep: threads, and
 /// the frames of the loads waiting for their hellos.

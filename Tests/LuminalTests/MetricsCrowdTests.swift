@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalDaemon
 
 extension Supervisor {
     /// Clients that crowd the metrics endpoint, or never read what it sends, cannot keep

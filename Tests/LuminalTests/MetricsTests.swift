@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 extension Supervisor {
     /// `luminal metrics` and `luminal run --metrics`: what they report, in Prometheus' format,

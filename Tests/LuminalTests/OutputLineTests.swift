@@ -5,6 +5,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import Luminal
+@testable import LuminalSystem
 
 extension Supervisor.Output {
     /// A long line is delivered in pieces of at most `maxLineLength`, newline or not, and a line

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 extension Supervisor {
     /// A worker's output never blocks it, whatever it writes and however slow the log is.

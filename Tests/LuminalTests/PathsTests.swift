@@ -1,5 +1,6 @@
 import Testing
 @testable import Luminal
+@testable import LuminalSystem
 
 @Suite struct DirectoryListing {
     /// Enough entries, of every name length, to fill the C library's directory buffer many

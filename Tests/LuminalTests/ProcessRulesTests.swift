@@ -5,6 +5,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 extension Supervisor {
     /// The process rules of Sources/Luminal/ARCHITECTURE.md §4 (and PROTOCOL.md §1), checked on real workers.

@@ -4,6 +4,8 @@ import Glibc
 #endif
 import Testing
 @testable import Luminal
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 extension Supervisor {
     /// `ProcessTree.signal` and `terminate` on real process trees: `/bin/sh` running a script,

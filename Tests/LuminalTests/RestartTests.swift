@@ -4,6 +4,8 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 @Suite struct RestartPolicyRules {
     @Test func firstFailureRestartsAtOnceThenBacksOffUpToTheCapThenQuarantines() {

@@ -4,6 +4,8 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 extension Supervisor.Containment {
     /// The uid of `nobody`, a user other than root that owns nothing here.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Testing
 @testable import Luminal
+@testable import LuminalSystem
 
 extension Supervisor {
     /// A supervisor recognises what its own runs left by the run's identity (boot, pid, start

@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalWorker
 
 extension Supervisor {
     /// What the operator asked for holds: a photon that should run and whose start failed is

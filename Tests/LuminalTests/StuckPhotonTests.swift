@@ -4,6 +4,8 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 extension Supervisor {
     /// Photons that answer pings while none of their calls is answered.

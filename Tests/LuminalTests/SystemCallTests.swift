@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Testing
 @testable import Luminal
+@testable import LuminalSystem
 
 /// The system-call helpers: `errno` as the call left it, the event loop's unpollable files, and
 /// `awaitCallback`'s timeout.

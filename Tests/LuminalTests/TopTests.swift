@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 extension Supervisor {
     /// `luminal top` in a real terminal (tmux): it shows every photon, sorts by a key, quits on `q`.

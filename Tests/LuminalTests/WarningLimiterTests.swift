@@ -1,5 +1,6 @@
 import Testing
 @testable import Luminal
+@testable import LuminalSystem
 
 /// The warning rate limit as a function of instants: no clock is read.
 @Suite struct WarningLimiterRule {

@@ -4,7 +4,9 @@ import Glibc
 import Synchronization
 import Testing
 @testable import Luminal
+import LuminalTestKit
 import LuminalWire
+@testable import LuminalSystem
 
 extension Supervisor.Watch {
     /// Records every log record a loader writes.

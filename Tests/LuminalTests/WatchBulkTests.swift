@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 extension Supervisor.Watch {
     /// A photon script whose bytes say which version it is.

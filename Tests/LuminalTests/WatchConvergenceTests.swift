@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 extension Supervisor.Watch {
     /// A script that, the first time it runs, saves a new version of `target` (temp file and

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Testing
 @testable import Luminal
+@testable import LuminalSystem
 
 extension Supervisor.Watch {
     /// What the watcher remembers of files and folders goes when they do, so churn in the

@@ -4,6 +4,7 @@ import Glibc
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 extension Supervisor.Watch {
     /// A save that gives its file new bytes under the same name.

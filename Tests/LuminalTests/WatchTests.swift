@@ -3,7 +3,10 @@ import Glibc
 #endif
 import Testing
 @testable import Luminal
+import LuminalTestKit
 import LuminalWire
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 extension Supervisor {
     /// The watcher driven by hand: real files and real inotify (or polling), a manual clock, and

@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 @testable import Luminal
 import LuminalWire
+@testable import LuminalWorker
 
 extension Supervisor {
     /// What the supervisor holds on behalf of one photon stays bounded, whatever the photon does.

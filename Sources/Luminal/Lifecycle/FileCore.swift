@@ -3,6 +3,8 @@ import Glibc
 #endif
 import LuminalWire
 import Synchronization
+import LuminalSystem
+import LuminalWorker
 
 /// A loaded photon file's lifecycle behind one lock, shared by its handlers, its workers' hooks
 /// and the loader; it carries out the effects of each transition.
@@ -10,10 +12,10 @@ import Synchronization
 /// Effects that are the caller's to await (`sendStart`, `stop`) and refusals come back from
 /// `apply`; the rest (events, logs, closing a generation to calls, tree kills, the restart timer)
 /// are done here, outside the lock.
-final class FileCore: Sendable {
+package final class FileCore: Sendable {
     /// The photon file's path.
-    let path: String
-    let context: LoaderContext
+    package let path: String
+    package let context: LoaderContext
     /// Reloads, rollbacks, faults and missed heartbeats, for the metrics.
     let counters = FileCounters()
     private let lifecycle: Mutex<FileLifecycle<Worker>>
@@ -22,7 +24,7 @@ final class FileCore: Sendable {
     /// The scheduled restart, and what runs it (set by the loader).
     private let restart = Mutex<(task: Task<Void, Never>?, run: (@Sendable () async -> Void)?)>((nil, nil))
 
-    init(path: String, policy: RestartPolicy, context: LoaderContext) {
+    package init(path: String, policy: RestartPolicy, context: LoaderContext) {
         self.path = path
         self.context = context
         lifecycle = Mutex(FileLifecycle(path: path, policy: policy))
@@ -51,12 +53,12 @@ final class FileCore: Sendable {
     }
 
     /// Reads the lifecycle.
-    func read<Value>(_ body: (FileLifecycle<Worker>) -> Value) -> Value {
+    package func read<Value>(_ body: (FileLifecycle<Worker>) -> Value) -> Value {
         lifecycle.withLock { body($0) }
     }
 
     /// What the handler of `photon` shows now.
-    func snapshot(of photon: String) -> PhotonSnapshot? {
+    package func snapshot(of photon: String) -> PhotonSnapshot? {
         let now = ContinuousClock.now
         return lifecycle.withLock { $0.snapshot(of: photon, at: now) }
     }
@@ -92,7 +94,7 @@ final class FileCore: Sendable {
     }
 
     /// The hooks for generation `number`: what its worker reports becomes events of this file.
-    func hooks(generation number: Int) -> WorkerHooks {
+    package func hooks(generation number: Int) -> WorkerHooks {
         let path = path, context = context
         return WorkerHooks(
             output: { [weak self] stream, text in

@@ -1,10 +1,12 @@
 import LuminalWire
+import LuminalSystem
+import LuminalWorker
 
 extension FileLifecycle {
     /// Generation `number` ended. An ending the supervisor asked for (retiring, stopping,
     /// abandoned) changes no photon; any other kills what is left of its tree, and one of the
     /// serving generation fails its photons and goes to the restart policy.
-    mutating func end(_ number: Int, _ ending: GenerationEnding, at now: ContinuousClock.Instant, random: Double) -> [Effect] {
+    package mutating func end(_ number: Int, _ ending: GenerationEnding, at now: ContinuousClock.Instant, random: Double) -> [Effect] {
         guard let index = generations.firstIndex(where: { $0.number == number }) else { return [] }
         let generation = generations[index]
         if case .ended = generation.phase {
@@ -85,7 +87,7 @@ extension FileLifecycle {
 
 extension GenerationEnding {
     /// How the restart policy classes it.
-    var failureClass: FailureClass {
+    package var failureClass: FailureClass {
         switch self {
         case .exited: .runtimeCrash
         case .overLimit(_, let failure): failure

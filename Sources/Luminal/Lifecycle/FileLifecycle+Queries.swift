@@ -1,4 +1,6 @@
 import LuminalWire
+import LuminalSystem
+import LuminalWorker
 
 extension FileLifecycle {
     /// The connection a call to `photon` goes to, or why it cannot be made.
@@ -62,7 +64,7 @@ extension FileLifecycle {
     }
 
     /// What the handler of `photon` shows, as of `now`.
-    func snapshot(of photon: String, at now: ContinuousClock.Instant) -> PhotonSnapshot? {
+    package func snapshot(of photon: String, at now: ContinuousClock.Instant) -> PhotonSnapshot? {
         photons[photon].map { record in
             PhotonSnapshot(name: photon, filePath: path, state: record.state, pid: record.pid, generation: record.generation,
                            checksum: record.checksum, kinds: record.descriptor.kinds, methods: record.descriptor.methods,

@@ -1,7 +1,9 @@
 import LuminalWire
+import LuminalSystem
+import LuminalWorker
 
 extension FileLifecycle {
-    typealias Effect = LifecycleEffect<Connection>
+    package typealias Effect = LifecycleEffect<Connection>
 
     /// Applies `event`: the new state, and what the supervisor is to do about it.
     mutating func apply(_ event: LifecycleEvent<Connection>) -> [Effect] {
@@ -232,7 +234,7 @@ extension GenerationEnding {
     }
 
     /// The exit status, for an exit.
-    var exit: ExitStatus? {
+    package var exit: ExitStatus? {
         switch self {
         case .exited(let status), .overLimit(let status, _): status
         case .faulted, .missedHeartbeat, .unresponsive: nil

@@ -1,4 +1,6 @@
 import LuminalWire
+import LuminalSystem
+import LuminalWorker
 
 /// The whole life of one loaded photon file: its generations, their phases, its photons' states
 /// and its restart and quarantine bookkeeping, in one value.
@@ -8,31 +10,31 @@ import LuminalWire
 /// `Connection` is what a generation is reached through: a `Worker` in the supervisor, any value
 /// in the transition tables' tests. `FileCore` holds one behind a lock and carries out the effects.
 /// Sources/Luminal/ARCHITECTURE.md §2 draws it.
-struct FileLifecycle<Connection: Sendable>: Sendable {
+package struct FileLifecycle<Connection: Sendable>: Sendable {
     /// The photon file's path.
-    let path: String
+    package let path: String
     /// Live and recent generations, oldest first: at most one serving, at most one coming up, and
     /// any number retiring or stopping. A generation leaves once its stop has finished.
-    var generations: [GenerationRecord<Connection>] = []
+    package var generations: [GenerationRecord<Connection>] = []
     /// Every photon this file has had, by name; those of the serving generation are in `members`.
-    var photons: [String: PhotonRecord] = [:]
+    package var photons: [String: PhotonRecord] = [:]
     /// The serving generation's photons, in the order its hello declared them.
-    var members: [String] = []
+    package var members: [String] = []
     /// Unrequested endings in a row; reset once a generation stays up for the policy's `stableAfter`.
-    var failures = 0
+    package var failures = 0
     /// Stopped on purpose (`stopPhoton`): neither restarted nor reloaded until started again.
-    var held = false
+    package var held = false
     /// A restart is scheduled (after a backoff or a quarantine) or under way, until a generation
     /// serves.
     var restartPending = false
     /// How unrequested endings are handled.
-    var policy: RestartPolicy
+    package var policy: RestartPolicy
     /// Whether `policy` was set through the API (a reload then keeps it).
     var policyIsFixed = false
     /// The newest version that failed to come up while an older one serves, until one takes over.
-    var reloadFailure: ReloadFailure?
+    package var reloadFailure: ReloadFailure?
     /// Why the file's worker was last recycled, if it ever was.
-    var lastRecycle: RecycleReason?
+    package var lastRecycle: RecycleReason?
     /// Recyclings of the serving generation that failed in a row; reset when a generation takes over.
     var recycleFailures = 0
     /// No recycling is tried before this instant (the backoff after a failed one).
@@ -44,18 +46,18 @@ struct FileLifecycle<Connection: Sendable>: Sendable {
     var servingNumber: Int?
 
     /// A file with no generation yet, handled by `policy`.
-    init(path: String, policy: RestartPolicy) {
+    package init(path: String, policy: RestartPolicy) {
         self.path = path
         self.policy = policy
     }
 
     /// The generation the photons point at, if any (it may be stopping or have ended).
-    var serving: GenerationRecord<Connection>? {
+    package var serving: GenerationRecord<Connection>? {
         servingNumber.flatMap(generation)
     }
 
     /// The generation numbered `number`, if it is still tracked.
-    func generation(_ number: Int) -> GenerationRecord<Connection>? {
+    package func generation(_ number: Int) -> GenerationRecord<Connection>? {
         generations.first { $0.number == number }
     }
 
@@ -64,23 +66,23 @@ struct FileLifecycle<Connection: Sendable>: Sendable {
 }
 
 /// One generation of a photon file: a worker process and where it is in its life.
-struct GenerationRecord<Connection: Sendable>: Sendable {
+package struct GenerationRecord<Connection: Sendable>: Sendable {
     /// 1 for the first generation of a load, +1 for each after.
-    let number: Int
+    package let number: Int
     /// How it is reached.
-    let connection: Connection
+    package let connection: Connection
     /// Its process id.
-    let pid: Int32
+    package let pid: Int32
     /// A plain executable (`"protocol": "none"`): it takes no calls and has no start routine.
-    let plain: Bool
+    package let plain: Bool
     /// Where it is in its life.
-    var phase: GenerationPhase
+    package var phase: GenerationPhase
     /// The names of its photons, once chosen (`prepared`); empty before its hello.
-    var photons: [String] = []
+    package var photons: [String] = []
     /// When it took over serving (for the restart policy's `stableAfter`); nil before.
     var servingSince: ContinuousClock.Instant?
     /// Its calls keep timing out although it may answer pings (`CallResponsiveness`).
-    var unresponsive = false
+    package var unresponsive = false
 
     /// Whether it has ended (its process is gone or was given up on).
     var hasEnded: Bool {
@@ -90,7 +92,7 @@ struct GenerationRecord<Connection: Sendable>: Sendable {
 }
 
 /// Where a generation is in its life.
-enum GenerationPhase: Sendable, Equatable {
+package enum GenerationPhase: Sendable, Equatable {
     /// Spawned; its hello (or a plain executable's ready time) is awaited.
     case handshaking
     /// Said a valid hello; its photons are being chosen and started, before it takes over.
@@ -108,7 +110,7 @@ enum GenerationPhase: Sendable, Equatable {
 }
 
 /// How a generation ended.
-enum GenerationEnding: Sendable, Equatable {
+package enum GenerationEnding: Sendable, Equatable {
     /// Its process exited.
     case exited(ExitStatus)
     /// It broke the protocol and is being killed.
@@ -123,25 +125,25 @@ enum GenerationEnding: Sendable, Equatable {
 }
 
 /// One photon of a photon file, as its handler reports it.
-struct PhotonRecord: Sendable, Equatable {
+package struct PhotonRecord: Sendable, Equatable {
     /// As its generation's hello declared it.
-    var descriptor: PhotonDescriptor
+    package var descriptor: PhotonDescriptor
     /// SHA-256 of the photon file its generation was spawned from.
-    var checksum: String
+    package var checksum: String
     /// Its generation.
-    var generation: Int
+    package var generation: Int
     /// That generation's pid.
-    var pid: Int32
-    var state: PhotonState = .ready
+    package var pid: Int32
+    package var state: PhotonState = .ready
     /// How its worker ended, once it has.
-    var lastExit: ExitStatus?
+    package var lastExit: ExitStatus?
     /// Asked to start (by the host, or started by a reload or restart) and not stopped since: the
     /// next generation (a reload, a restart) starts it again, also when its own start failed.
     var wantsToRun = false
     /// When its current generation took over.
-    var since: ContinuousClock.Instant
+    package var since: ContinuousClock.Instant
     /// Restarts after a failure that succeeded.
-    var restarts = 0
+    package var restarts = 0
     /// Why its worker last failed.
-    var failure: FailureClass?
+    package var failure: FailureClass?
 }

@@ -1,4 +1,6 @@
 import LuminalWire
+import LuminalSystem
+import LuminalWorker
 
 /// What can happen to a photon file, as `FileLifecycle.apply(_:)` takes it.
 ///
@@ -55,7 +57,7 @@ enum LifecycleEvent<Connection: Sendable>: Sendable {
 }
 
 /// What the supervisor is to do after a transition. `FileCore` carries them out in order.
-enum LifecycleEffect<Connection: Sendable>: Sendable {
+package enum LifecycleEffect<Connection: Sendable>: Sendable {
     /// Report this on the loader's event stream.
     case emit(LoaderEvent)
     /// Write this to the log (about the file).

@@ -1,3 +1,5 @@
+import LuminalWorker
+
 /// The newest version of a loaded photon file that could not be brought up, while the
 /// generation before it keeps serving: a reload rolled back, or a change that made the file
 /// unusable (a typo in its manifest, say). Kept until a generation takes over.
@@ -9,5 +11,5 @@ public struct ReloadFailure: Sendable, Hashable {
     /// Failed reloads in a row.
     public let failures: Int
     /// When the first of them failed.
-    let since: ContinuousClock.Instant
+    package let since: ContinuousClock.Instant
 }

@@ -3,15 +3,15 @@ import Synchronization
 /// Fans loader events out to every subscriber's stream.
 final class EventHub: Sendable {
     private struct Subscriber {
-        let continuation: AsyncStream<LoaderEvent>.Continuation
+        package let continuation: AsyncStream<LoaderEvent>.Continuation
         /// Events dropped since this subscriber's buffer was last full.
-        var dropped = 0
+        package var dropped = 0
     }
 
     private let subscribers = Mutex<(next: Int, streams: [Int: Subscriber], dropped: Int)>((0, [:], 0))
 
     /// Events dropped for subscribers that fell behind, since the hub was made (one per subscriber missing it).
-    var dropped: Int { subscribers.withLock { $0.dropped } }
+    package var dropped: Int { subscribers.withLock { $0.dropped } }
 
     /// A new stream of every event from now on. If it falls 10,000 events behind, newer events
     /// are dropped and counted, and an `eventsDropped` event marks the gap once it catches up.
@@ -29,7 +29,7 @@ final class EventHub: Sendable {
     }
 
     /// Delivers `event` to every subscriber, and forgets the subscribers whose streams ended.
-    func emit(_ event: LoaderEvent) {
+    package func emit(_ event: LoaderEvent) {
         subscribers.withLock { state in
             for key in state.streams.keys {
                 let subscriber = state.streams[key]!

@@ -1,3 +1,5 @@
+import LuminalWorker
+
 /// A photon file the supervisor found and could not load (a bad manifest, a worker that never
 /// said hello, a spawn refused…): nothing of it runs. It stays listed, in `status`, `top` and the
 /// metrics, until it loads, is unloaded, or is gone; it is tried again when it changes (while its
@@ -16,10 +18,10 @@ public struct FailedFile: Sendable {
     /// What the load asked for, so a retry chooses the same way.
     let selection: PhotonSelection
     /// The retry scheduled after a transient failure; cancelled when the record goes.
-    let retry: Task<Void, Never>?
+    package let retry: Task<Void, Never>?
 
     /// The record as its scheduled retry begins: nothing more is scheduled.
-    var due: FailedFile {
+    package var due: FailedFile {
         FailedFile(path: path, error: error, failures: failures, since: since, retryIn: nil, selection: selection, retry: nil)
     }
 

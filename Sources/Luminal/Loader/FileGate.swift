@@ -10,11 +10,11 @@ struct FileGate {
         !held.isDisjoint(with: paths)
     }
 
-    mutating func hold(_ paths: Set<String>) {
+    package mutating func hold(_ paths: Set<String>) {
         held.formUnion(paths)
     }
 
-    mutating func wait(_ continuation: CheckedContinuation<Void, Never>) {
+    package mutating func wait(_ continuation: CheckedContinuation<Void, Never>) {
         waiting.append(continuation)
     }
 

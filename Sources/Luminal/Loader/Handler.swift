@@ -1,4 +1,6 @@
 import LuminalWire
+import LuminalSystem
+import LuminalWorker
 
 /// The supervisor's view of one photon: what it is, where it runs, and the way to start and call it.
 ///
@@ -9,11 +11,11 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     /// The photon file it comes from (an executable, or a package folder).
     public let filePath: String
-    let core: FileCore
+    package let core: FileCore
     /// What its calls came to, for the metrics.
     let calls = CallMetrics()
 
-    init(name: String, core: FileCore) {
+    package init(name: String, core: FileCore) {
         self.name = name
         filePath = core.path
         self.core = core
@@ -52,7 +54,7 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     public var containment: ContainmentReport? { core.read { $0.serving?.connection.containment } }
     /// What the serving worker's whole tree uses now (its cgroup's processes and CPU time where it
     /// has one); nil while none serves.
-    var usage: ProcessUsage? { core.read { $0.serving?.connection }?.tree.usage() }
+    package var usage: ProcessUsage? { core.read { $0.serving?.connection }?.tree.usage() }
 
     /// The timeout of a call whose caller gives none: the serving file's manifest's
     /// `timeouts.call`, else `LoaderConfiguration.callTimeout`; nil for none.

@@ -6,7 +6,7 @@ extension Loader {
         private var byName: [String: Handler] = [:]
 
         /// The loaded file at `path`; setting it replaces that file's photons in the index.
-        subscript(path: String) -> LoadedFile? {
+        package subscript(path: String) -> LoadedFile? {
             get { records[path] }
             set {
                 for handler in records[path]?.handlers ?? [] where byName[handler.name] === handler {
@@ -18,20 +18,20 @@ extension Loader {
         }
 
         /// Takes the file at `path` out, returning it.
-        mutating func removeValue(forKey path: String) -> LoadedFile? {
+        package mutating func removeValue(forKey path: String) -> LoadedFile? {
             defer { self[path] = nil }
             return records[path]
         }
 
         /// The loaded files.
-        var values: Dictionary<String, LoadedFile>.Values { records.values }
+        package var values: Dictionary<String, LoadedFile>.Values { records.values }
         /// Their paths.
-        var keys: Dictionary<String, LoadedFile>.Keys { records.keys }
+        package var keys: Dictionary<String, LoadedFile>.Keys { records.keys }
         /// Every loaded photon by name.
-        var handlers: [String: Handler] { byName }
+        package var handlers: [String: Handler] { byName }
 
         /// The loaded photon named `name`.
-        func handler(named name: String) -> Handler? {
+        package func handler(named name: String) -> Handler? {
             byName[name]
         }
     }

@@ -1,3 +1,6 @@
+import LuminalSystem
+import LuminalWorker
+
 extension Loader {
     /// The photon files found and not loaded, in path order (`FailedFile`).
     public var failedFiles: [FailedFile] {
@@ -49,14 +52,14 @@ extension Loader {
     }
 
     /// The failed photon file `nameOrPath` names by its path, if it is one and is not loaded.
-    func failedFile(at nameOrPath: String) -> FailedFile? {
+    package func failedFile(at nameOrPath: String) -> FailedFile? {
         let path = Paths.absolute(nameOrPath)
         return files[path] == nil ? failed[path] : nil
     }
 
     /// Tries the failed photon file `failure` again: loads it as it is now and starts its photons.
     /// A failure is recorded as one more in a row, and thrown.
-    func retry(_ failure: FailedFile) async throws(LoaderError) -> [Handler] {
+    package func retry(_ failure: FailedFile) async throws(LoaderError) -> [Handler] {
         do {
             let handlers = try await loadPhoton(at: failure.path, base: failure.selection.base, otherClasses: failure.selection.otherClasses)
             for handler in handlers { try await handler.start() }

@@ -1,4 +1,6 @@
 import LuminalWire
+import LuminalSystem
+import LuminalWorker
 
 extension Loader {
     /// Loads one photon file — an executable, or a package folder with `photon.json` — and returns
@@ -63,7 +65,7 @@ extension Loader {
     }
 
     /// Spawns `file`'s first generation, validates its hello against `selection`, and registers it.
-    func load(_ file: PhotonFile, selection: PhotonSelection) async throws(LoaderError) -> [Handler] {
+    package func load(_ file: PhotonFile, selection: PhotonSelection) async throws(LoaderError) -> [Handler] {
         guard files[file.path] == nil, loading[file.path] == nil else {
             context.log.limited(.warning, "load.alreadyLoaded", subject: file.path, "photon file \(file.path) is already loaded; unload or reload it instead", file: file.path)
             return []
@@ -151,7 +153,7 @@ extension Loader {
         do {
             // The spawn and the /proc reads after it block: on the spawn thread, not the loader's executor.
             worker = try await SpawnThread.shared.perform { () throws(LoaderError) -> Worker in
-                try Worker(file: file, generation: number, configuration: self.context.configuration, hooks: hooks)
+                try Worker(file: file, generation: number, settings: self.context.configuration.workerSettings, hooks: hooks)
             }
         } catch {
             throw GenerationFailure(.spawn, error)
@@ -215,7 +217,7 @@ extension Loader {
     }
 
     /// Stops a generation that will not serve, and forgets it.
-    func abandon(_ worker: Worker, of core: FileCore, graceful: Bool) async {
+    package func abandon(_ worker: Worker, of core: FileCore, graceful: Bool) async {
         core.apply(.abandoned(number: worker.generation))
         _ = await worker.stop(graceful: graceful, started: [], timeouts: stopTimeouts(for: worker.file))
         core.apply(.removed(number: worker.generation))

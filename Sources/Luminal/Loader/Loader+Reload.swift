@@ -1,4 +1,5 @@
 import LuminalWire
+import LuminalWorker
 
 extension Loader {
     /// Atomically reloads the photon file `handler` comes from and returns its handlers.
@@ -46,7 +47,7 @@ extension Loader {
 
     /// Brings up a new generation of each file and switches them over together; `restart` when
     /// it replaces generations that ended on their own.
-    func reload(_ paths: Set<String>, restart: Bool = false) async throws(LoaderError) -> [Handler] {
+    package func reload(_ paths: Set<String>, restart: Bool = false) async throws(LoaderError) -> [Handler] {
         if let held = paths.sorted().first(where: isHeld) {
             throw LoaderError(.notStarted, "photon file \(held) is stopped; start it to run the file as it is now", file: held)
         }
@@ -202,21 +203,21 @@ extension Loader {
 
 /// A generation replaced by a reload, to drain and stop.
 private struct Retiring: Sendable {
-    let core: FileCore
-    let worker: Worker
+    package let core: FileCore
+    package let worker: Worker
     /// Its photons whose start routines ran: their finalizers are due.
-    let started: [String]
+    package let started: [String]
     let replacedBy: NewGeneration
-    let timeouts: StopTimeouts
+    package let timeouts: StopTimeouts
 }
 
 /// A new generation, up and started, waiting for the switch.
 struct NewGeneration: Sendable {
     let prepared: PreparedGeneration
     /// The photons started in it.
-    let started: Set<String>
-    let readyAfter: Duration
-    let startedAfter: Duration
+    package let started: Set<String>
+    package let readyAfter: Duration
+    package let startedAfter: Duration
 }
 
 /// How a reload went, step by step.

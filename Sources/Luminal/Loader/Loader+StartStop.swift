@@ -1,3 +1,5 @@
+import LuminalWorker
+
 extension Loader {
     /// Stops the worker of the photon file of the photon named `nameOrPath` (or at that path) and
     /// keeps the file loaded: its photons stay listed as stopped, are neither restarted nor

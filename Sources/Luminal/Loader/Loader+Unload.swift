@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LuminalSystem
+import LuminalWorker
 
 extension Loader {
     /// Stops and unloads the photon file `handler` comes from, with all its photons.
@@ -86,7 +88,7 @@ extension Loader {
         ChildRegistry.shared.sweepOrphans()
     }
 
-    func filePath(of nameOrPath: String) throws(LoaderError) -> String {
+    package func filePath(of nameOrPath: String) throws(LoaderError) -> String {
         if let handler = files.handler(named: nameOrPath) {
             return handler.filePath
         }
@@ -102,7 +104,7 @@ extension Loader {
     }
 
     /// Takes the files out of the registry, then stops their workers concurrently, in path order of results.
-    func unload(_ paths: Set<String>, forceStop: Bool) async -> [UnloadOutcome] {
+    package func unload(_ paths: Set<String>, forceStop: Bool) async -> [UnloadOutcome] {
         await enterGate(paths)
         defer { gate.leave(paths) }
         let records = paths.sorted().compactMap { files.removeValue(forKey: $0) }
@@ -122,7 +124,7 @@ extension Loader {
 
     /// Stops `record`'s serving generation; `hold` keeps the file loaded (`stopPhoton`), otherwise
     /// it has left the registry (an unload).
-    static func stop(_ record: LoadedFile, hold: Bool, forceStop: Bool, timeouts: StopTimeouts, context: LoaderContext) async -> UnloadOutcome {
+    package static func stop(_ record: LoadedFile, hold: Bool, forceStop: Bool, timeouts: StopTimeouts, context: LoaderContext) async -> UnloadOutcome {
         var report = WorkerStopReport(ending: .alreadyEnded, exit: nil, finalizerErrors: [:])
         var pid: Int32 = 0
         for case .stop(let worker, let started) in record.core.apply(.stopRequested(hold: hold)) {

@@ -1,3 +1,6 @@
+import LuminalSystem
+import LuminalWorker
+
 extension Loader {
     /// Loads and starts the photons in `directory`, then keeps them in step with it: a changed
     /// photon file is reloaded atomically, a new one loaded and started, a deleted one unloaded.
@@ -106,7 +109,7 @@ extension Loader {
     }
 
     /// The checksum of the loaded generation of the photon file at `path`.
-    func checksum(ofFile path: String) -> String? {
+    package func checksum(ofFile path: String) -> String? {
         files[path]?.handlers.first?.checksum
     }
 }

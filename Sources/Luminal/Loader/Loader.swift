@@ -4,6 +4,8 @@ import Glibc
 #endif
 import LuminalWire
 import _LuminalCShims
+import LuminalSystem
+import LuminalWorker
 
 /// Manages photons: loads them from files and folders into worker processes, and unloads them.
 ///
@@ -17,33 +19,33 @@ public actor Loader {
     public nonisolated let suppressErrors: Bool
     /// Timeouts and limits.
     public nonisolated var configuration: LoaderConfiguration { context.configuration }
-    nonisolated let context: LoaderContext
+    package nonisolated let context: LoaderContext
     var files = LoadedFiles()
     /// Loads in progress (not yet in `files`), by photon file path, with their files' cores.
-    var loading: [String: FileCore] = [:]
+    package var loading: [String: FileCore] = [:]
     /// The photon files the supervisor's own loads found and could not load (`FailedFile`).
-    var failed: [String: FailedFile] = [:]
+    package var failed: [String: FailedFile] = [:]
     /// Waiting for `loading` to become empty.
     var loadWaiters: [CheckedContinuation<Void, Never>] = []
     var gate = FileGate()
-    var watcher: PhotonWatcher?
+    package var watcher: PhotonWatcher?
     /// The recycle sampler, while a loaded file has a recycle policy (`Loader+Recycle.swift`).
     var recycler: Task<Void, Never>?
     /// The photon files being recycled now.
-    var recycling: Set<String> = []
+    package var recycling: Set<String> = []
 
     /// A loaded photon file: its lifecycle, the file as its serving generation was spawned from,
     /// and the handlers of its photons.
-    struct LoadedFile {
-        let core: FileCore
-        let file: PhotonFile
-        let handlers: [Handler]
+    package struct LoadedFile {
+        package let core: FileCore
+        package let file: PhotonFile
+        package let handlers: [Handler]
         /// What the load asked for, so a reload chooses the same way.
         let selection: PhotonSelection
         /// The files a watcher follows for it wherever they are, as resolved at its load.
-        let followed: [String]
+        package let followed: [String]
 
-        init(core: FileCore, file: PhotonFile, handlers: [Handler], selection: PhotonSelection) {
+        package init(core: FileCore, file: PhotonFile, handlers: [Handler], selection: PhotonSelection) {
             self.core = core
             self.file = file
             self.handlers = handlers
@@ -128,7 +130,7 @@ private final class OrphanReaper: Sendable {
     // Dispatch sources are thread-safe; this one is only activated, and lives as long as the process.
     nonisolated(unsafe) private let source: any DispatchSourceSignal
 
-    init() {
+    package init() {
         source = DispatchSource.makeSignalSource(signal: SIGCHLD, queue: .global())
         source.setEventHandler { ChildRegistry.shared.sweepOrphans() }
         source.activate()

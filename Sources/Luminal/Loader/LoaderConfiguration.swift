@@ -1,4 +1,5 @@
 import LuminalWire
+import LuminalWorker
 
 /// Timeouts and limits of a `Loader`. A package manifest may override the timeouts per file.
 public struct LoaderConfiguration: Sendable {
@@ -57,11 +58,10 @@ public struct LoaderConfiguration: Sendable {
     public init() {}
 }
 
-/// How workers are held together.
-public enum ContainmentMode: Sendable, Hashable {
-    /// A cgroup v2 folder per worker generation where the supervisor may make one; the
-    /// process-tree rules elsewhere.
-    case automatic
-    /// The process-tree rules always (process group, marker, subreaper).
-    case processTree
+extension LoaderConfiguration {
+    /// What a worker takes from this configuration.
+    var workerSettings: WorkerSettings {
+        WorkerSettings(handshakeTimeout: handshakeTimeout, frameCap: frameCap, queuedCallBytesLimit: queuedCallBytesLimit,
+                       callsInFlightLimit: callsInFlightLimit, limits: limits, identity: identity, containment: containment)
+    }
 }

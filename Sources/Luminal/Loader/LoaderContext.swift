@@ -2,20 +2,22 @@
 import Glibc
 #endif
 import Synchronization
+import LuminalSystem
+import LuminalWorker
 
 /// What handlers and photon files share with their loader.
-final class LoaderContext: Sendable {
-    let configuration: LoaderConfiguration
+package final class LoaderContext: Sendable {
+    package let configuration: LoaderConfiguration
     let events = EventHub()
-    let log: Logger
+    package let log: Logger
     /// The files loaded or being loaded, held weakly, for `killAllWorkers`.
     let files = Mutex<[ObjectIdentifier: WeakFileCore]>([:])
     /// Abandons the photon files being hashed for loads and reloads (when every photon is unloaded).
     let hashes = HashCancellation()
     /// Tree kills in progress; unloading everything waits for them.
-    let tasks = OwnedTasks()
+    package let tasks = OwnedTasks()
 
-    init(configuration: LoaderConfiguration, log: Logger) {
+    package init(configuration: LoaderConfiguration, log: Logger) {
         self.configuration = configuration
         self.log = log
     }
@@ -36,7 +38,7 @@ final class LoaderContext: Sendable {
     /// The live worker whose processes include `pid`: by cgroup where workers have one, by
     /// ancestry (a process started by a worker, at any depth) or by the worker's process tree
     /// (a daemon it left to the supervisor, whatever its cgroup). nil for a process of no worker.
-    func worker(containing pid: pid_t) -> Worker? {
+    package func worker(containing pid: pid_t) -> Worker? {
         let workers = liveWorkers
         guard !workers.isEmpty else { return nil }
         let membership = (try? Paths.read("/proc/\(pid)/cgroup", limit: 4096)).map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -62,5 +64,5 @@ final class LoaderContext: Sendable {
 
 /// A photon file's core the loader context keeps track of without keeping it alive.
 struct WeakFileCore: @unchecked Sendable {
-    weak var core: FileCore?
+    package weak var core: FileCore?
 }

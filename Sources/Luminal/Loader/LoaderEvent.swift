@@ -1,4 +1,6 @@
 import LuminalWire
+import LuminalSystem
+import LuminalWorker
 
 /// What happens to photons, as a `Loader` reports it on `events()`.
 public enum LoaderEvent: Sendable {

@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import LuminalSystem
 
 /// Hands log records to the sink on a queue of its own, so a slow sink never stalls a worker's
 /// output draining (and so never blocks a worker on a full stdout pipe).
@@ -7,25 +8,25 @@ import Synchronization
 /// At most `capacity` records, and `byteCapacity` bytes of their text, wait; past that, records
 /// are dropped and counted, and once the sink catches up it is told how many were lost (within the
 /// warning rate limit: a report it holds back is added to the next one).
-final class LogQueue: Sendable {
+package final class LogQueue: Sendable {
     /// Records that may wait for a slow sink before newer ones are dropped.
-    static let capacity = 10_000
+    package static let capacity = 10_000
     /// Bytes of message text that may wait for a slow sink before newer records are dropped
     /// (a worker's lines are up to 64 KiB each).
-    static let byteCapacity = 16 * 1024 * 1024
+    package static let byteCapacity = 16 * 1024 * 1024
 
     private let sink: LogSink
     private let limiter: WarningLimiter
     private let queue = DispatchQueue(label: "luminal.log")
     private let state = Mutex<(waiting: Int, bytes: Int, dropped: Int, droppedEver: Int)>((0, 0, 0, 0))
 
-    init(sink: @escaping LogSink, limiter: WarningLimiter) {
+    package init(sink: @escaping LogSink, limiter: WarningLimiter) {
         self.sink = sink
         self.limiter = limiter
     }
 
     /// Queues `record`, or drops it if the sink is `capacity` records or `byteCapacity` bytes behind.
-    func submit(_ record: LogRecord) {
+    package func submit(_ record: LogRecord) {
         let size = record.message.utf8.count
         let admitted = state.withLock { state -> Bool in
             guard state.waiting < Self.capacity, state.waiting == 0 || state.bytes + size <= Self.byteCapacity else {
@@ -57,10 +58,10 @@ final class LogQueue: Sendable {
     }
 
     /// Records dropped since the queue was made.
-    var dropped: Int { state.withLock { $0.droppedEver } }
+    package var dropped: Int { state.withLock { $0.droppedEver } }
 
     /// Waits until every queued record reached the sink.
-    func flush() {
+    package func flush() {
         queue.sync {}
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LuminalSystem
 
 /// How serious a log record is.
 public enum LogLevel: Int, Sendable, Comparable, CustomStringConvertible {
@@ -32,6 +33,14 @@ public struct LogRecord: Sendable {
     public let tag: String?
     /// For worker output: the stream it was written on.
     public var stream: OutputStream?
+
+    package init(level: LogLevel, message: String, file: String?, tag: String?, stream: OutputStream? = nil) {
+        self.level = level
+        self.message = message
+        self.file = file
+        self.tag = tag
+        self.stream = stream
+    }
 }
 
 /// Where log records go.
@@ -39,15 +48,15 @@ public typealias LogSink = @Sendable (LogRecord) -> Void
 
 /// The loader's logger: off unless `logging`, to `sink` or standard error, through a bounded
 /// queue so that a slow sink drops (and counts) lines instead of blocking workers.
-struct Logger: Sendable {
-    let enabled: Bool
-    let queue: LogQueue
+package struct Logger: Sendable {
+    package let enabled: Bool
+    package let queue: LogQueue
     /// The log files, when asked for (`LoaderConfiguration.logFiles`): every record goes there too.
-    let files: LogFiles?
+    package let files: LogFiles?
     /// The rate limit of lines something outside can trigger over and over (`limited`).
     let limiter: WarningLimiter
 
-    init(enabled: Bool, sink: LogSink?, files options: LogFileOptions? = nil) {
+    package init(enabled: Bool, sink: LogSink?, files options: LogFileOptions? = nil) {
         self.enabled = enabled
         let limiter = WarningLimiter()
         let queue = LogQueue(sink: sink ?? Logger.standardError, limiter: limiter)
@@ -67,13 +76,13 @@ struct Logger: Sendable {
 
     /// Logs `message` within the rate limit of lines of `kind` about `subject` (`WarningLimiter`):
     /// a line over it is counted, and the next one written says how many were suppressed.
-    func limited(_ level: LogLevel, _ kind: String, subject: String = "", _ message: String, file: String? = nil) {
+    package func limited(_ level: LogLevel, _ kind: String, subject: String = "", _ message: String, file: String? = nil) {
         guard enabled, let suppressed = limiter.admit(kind, subject: subject) else { return }
         callAsFunction(level, WarningLimiter.noting(suppressed, message), file: file)
     }
 
     /// Waits until every record so far reached the sink and the log files.
-    func flush() {
+    package func flush() {
         queue.flush()
         files?.flush()
     }

@@ -1,3 +1,6 @@
+import LuminalSystem
+import LuminalWorker
+
 /// Where a photon is in its life, as its handler reports it.
 public enum PhotonState: Sendable, Hashable, CustomStringConvertible {
     /// Its worker said hello; not started yet.
@@ -28,7 +31,7 @@ public enum PhotonState: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The state without its details: "started", "crashed", "quarantined", …
-    var name: String {
+    package var name: String {
         switch self {
         case .ready: "ready"
         case .starting: "starting"

@@ -1,3 +1,5 @@
+import LuminalSystem
+
 /// Where and how `LogFiles` writes: one file per photon file and one for the supervisor, rotated
 /// by size with a bounded number kept.
 public struct LogFileOptions: Sendable, Hashable {

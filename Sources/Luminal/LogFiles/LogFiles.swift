@@ -4,6 +4,7 @@ import Glibc
 import Dispatch
 import LuminalWire
 import Synchronization
+import LuminalSystem
 
 /// Writes the log to files (`LogFileOptions`): each photon file's output to a file of its own,
 /// the supervisor's records to `luminal.log`, on a queue of its own.
@@ -17,16 +18,16 @@ import Synchronization
 /// `report` once when it begins and once when it is over (`FailureEpisodes`), for the folder and
 /// for each file apart. A removed folder is made again; a removed file is opened again within a
 /// second.
-final class LogFiles: Sendable {
+package final class LogFiles: Sendable {
     /// Records that may wait to be written before newer ones are dropped (bursts of a hundred
     /// busy workers fit).
-    static let capacity = 100_000
+    package static let capacity = 100_000
     /// Bytes of text that may wait to be written before newer records are dropped.
-    static let byteCapacity = 16 * 1024 * 1024
+    package static let byteCapacity = 16 * 1024 * 1024
     /// The mode of a log folder Luminal makes.
     static let folderMode: mode_t = 0o750
 
-    let options: LogFileOptions
+    package let options: LogFileOptions
     private let report: @Sendable (LogLevel, String) -> Void
     private let queue = DispatchQueue(label: "luminal.log-files")
     // Atomics, not a lock: a hundred workers' output threads submit at once.
@@ -44,7 +45,7 @@ final class LogFiles: Sendable {
     nonisolated(unsafe) private var lastCheck: UInt64 = 0
 
     /// Writes with `options`; `report` is told (once) when writing fails and when it works again.
-    init(options: LogFileOptions, report: @escaping @Sendable (LogLevel, String) -> Void) {
+    package init(options: LogFileOptions, report: @escaping @Sendable (LogLevel, String) -> Void) {
         self.options = options
         self.report = report
         // A folder that cannot be opened is reported at the first write.
@@ -52,10 +53,10 @@ final class LogFiles: Sendable {
     }
 
     /// Records dropped: not written because too many waited, or refused by the disk or the folder.
-    var dropped: Int { droppedRecords.load(ordering: .relaxed) }
+    package var dropped: Int { droppedRecords.load(ordering: .relaxed) }
 
     /// Queues `record` to be written, or drops it.
-    func submit(_ record: LogRecord) {
+    package func submit(_ record: LogRecord) {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let time = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
@@ -79,7 +80,7 @@ final class LogFiles: Sendable {
     }
 
     /// Waits until every queued record was written (or dropped).
-    func flush() {
+    package func flush() {
         queue.sync {}
     }
 

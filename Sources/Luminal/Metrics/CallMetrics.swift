@@ -1,4 +1,6 @@
 import Synchronization
+import LuminalSystem
+import LuminalWorker
 
 /// What one photon's calls came to: how many ended each way, how long they took (a histogram with
 /// fixed buckets) and how many are in flight.
@@ -20,13 +22,13 @@ final class CallMetrics: Sendable {
     private let inFlight = Atomic<Int>(0)
 
     /// A call begins; returns its start, to pass to `ended`.
-    func began() -> UInt64 {
+    package func began() -> UInt64 {
         inFlight.wrappingAdd(1, ordering: .relaxed)
         return Uptime.now()
     }
 
     /// The call that began at `start` ended as `outcome`.
-    func ended(_ outcome: CallOutcome, since start: UInt64) {
+    package func ended(_ outcome: CallOutcome, since start: UInt64) {
         let took = Uptime.now() &- start
         var bucket = 0
         while bucket < 16, took > Self.boundNanoseconds[bucket] { bucket += 1 }
@@ -37,7 +39,7 @@ final class CallMetrics: Sendable {
     }
 
     /// The counters as they are now.
-    var reading: CallReading {
+    package var reading: CallReading {
         var cumulative: UInt64 = 0
         let counts = (0..<17).map { index -> UInt64 in
             cumulative += buckets[index].load(ordering: .relaxed)
@@ -54,12 +56,12 @@ enum CallOutcome: Int, CaseIterable, Sendable {
     case ok, photonError, timeout, cancelled, workerExited, poisonCall, overloaded, unloaded, notStarted, requestTooLarge, noProtocol, other
 
     /// The outcome of a call that failed with `code`.
-    init(_ code: LoaderError.Code) {
+    package init(_ code: LoaderError.Code) {
         self = Self.allCases.first { $0 != .ok && $0 != .other && $0.label == code.rawValue } ?? .other
     }
 
     /// The `outcome` label: "ok", or the error code's name ("photonError", "timeout", …).
-    var label: String { "\(self)" }
+    package var label: String { "\(self)" }
 }
 
 /// One reading of a photon's `CallMetrics`.
@@ -69,10 +71,10 @@ struct CallReading: Sendable {
     /// Calls that took at most each bound of `CallMetrics.bucketBounds`, then all of them.
     let cumulativeBuckets: [UInt64]
     /// The time all ended calls took, in seconds.
-    let seconds: Double
+    package let seconds: Double
     /// Calls begun and not yet ended.
-    let inFlight: Int
+    package let inFlight: Int
 
     /// Every call that ended.
-    var count: UInt64 { cumulativeBuckets.last ?? 0 }
+    package var count: UInt64 { cumulativeBuckets.last ?? 0 }
 }

@@ -1,11 +1,13 @@
+import LuminalSystem
+
 /// The supervisor's metrics at one moment, written as Prometheus text (`Loader.metrics()`).
 struct MetricsReport {
     /// The exposition.
-    let text: String
+    package let text: String
 
     /// Reads every file's photons, counters and process tree, and the supervisor's own figures;
     /// `failed` are the paths of the photon files that failed to load.
-    init(files: [(core: FileCore, handlers: [Handler])], failed: [String], context: LoaderContext) {
+    package init(files: [(core: FileCore, handlers: [Handler])], failed: [String], context: LoaderContext) {
         let photons = files.flatMap { file in
             file.handlers.map { handler in
                 let snapshot = handler.snapshot
@@ -32,16 +34,16 @@ struct MetricsReport {
 
     /// One photon's labels and readings.
     private struct PhotonFigures {
-        let labels: MetricsText.Labels
-        let snapshot: PhotonSnapshot
-        let calls: CallReading
+        package let labels: MetricsText.Labels
+        package let snapshot: PhotonSnapshot
+        package let calls: CallReading
     }
 
     /// One loaded photon file's labels and readings.
     private struct FileFigures {
-        let labels: MetricsText.Labels
+        package let labels: MetricsText.Labels
         let counters: FileCounters
-        let usage: ProcessUsage
+        package let usage: ProcessUsage
         /// Its newest version failed to come up while an older one serves.
         let reloadFailed: Bool
     }

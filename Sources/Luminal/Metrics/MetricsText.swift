@@ -2,20 +2,20 @@
 /// and a `# TYPE` line, then its samples, one per line.
 struct MetricsText: Sendable {
     /// The kind of a metric family.
-    enum Kind: String, Sendable {
+    package enum Kind: String, Sendable {
         case counter, gauge, histogram
     }
 
     /// A set of labels, escaped once and written into every sample that carries them.
     struct Labels: Sendable {
         /// `name="value",…`, escaped; empty for none.
-        let text: String
+        package let text: String
 
         /// No labels.
-        static let none = Labels(text: "")
+        package static let none = Labels(text: "")
 
         /// `pairs` in order.
-        init(_ pairs: KeyValuePairs<String, String>) {
+        package init(_ pairs: KeyValuePairs<String, String>) {
             text = pairs.map { "\($0.key)=\"\(MetricsText.escapedLabel($0.value))\"" }.joined(separator: ",")
         }
 
@@ -28,7 +28,7 @@ struct MetricsText: Sendable {
     private(set) var text = ""
 
     /// An empty exposition with room for about `bytes`.
-    init(reserving bytes: Int = 0) {
+    package init(reserving bytes: Int = 0) {
         text.reserveCapacity(bytes)
     }
 
@@ -38,7 +38,7 @@ struct MetricsText: Sendable {
     }
 
     /// One sample of the current family; `extra` is a last label already escaped (`le="0.5"`).
-    mutating func sample(_ name: String, _ labels: Labels, extra: String? = nil, _ value: Double) {
+    package mutating func sample(_ name: String, _ labels: Labels, extra: String? = nil, _ value: Double) {
         text += name
         if !labels.text.isEmpty || extra != nil {
             text += "{"
@@ -55,12 +55,12 @@ struct MetricsText: Sendable {
     }
 
     /// One sample with an integer value.
-    mutating func sample(_ name: String, _ labels: Labels, extra: String? = nil, _ value: some BinaryInteger) {
+    package mutating func sample(_ name: String, _ labels: Labels, extra: String? = nil, _ value: some BinaryInteger) {
         sample(name, labels, extra: extra, Double(value))
     }
 
     /// A value as the format writes it: whole numbers without a fraction, `+Inf`, `-Inf`, `NaN`.
-    static func format(_ value: Double) -> String {
+    package static func format(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LuminalWorker
 
 extension Loader {
     /// The recycle policy of a photon file: its manifest's, or the loader's.

@@ -1,3 +1,5 @@
+import LuminalWorker
+
 extension Loader {
     /// Sets the restart policy of the loaded photon file of the photon named `nameOrPath`, or at
     /// that path, overriding the loader's and its manifest's until it is unloaded.
@@ -22,7 +24,7 @@ extension Loader {
 
     /// Brings up a new generation of a file whose serving generation ended on its own (the
     /// restart its lifecycle scheduled); a failure to do so counts as another failure.
-    func restart(_ path: String) async {
+    package func restart(_ path: String) async {
         guard let record = files[path] else { return }
         for case .refuse in record.core.apply(.restartDue) { return }
         do {

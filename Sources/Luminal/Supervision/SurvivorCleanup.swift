@@ -2,6 +2,8 @@
 import Glibc
 #endif
 import _LuminalCShims
+import LuminalSystem
+import LuminalWorker
 
 /// Finds and kills what a previous supervisor run left behind when it was killed outright.
 ///
@@ -48,7 +50,7 @@ enum SurvivorCleanup {
     }
 
     /// Removes the state file of this run (after a clean shutdown).
-    static func release(_ stateFile: String) {
+    package static func release(_ stateFile: String) {
         guard case .run(let recorded)? = try? recordedRun(stateFile), recorded == .current else { return }
         (try? StateFolder.open(stateFile))?.remove(Paths.name(stateFile))
     }

@@ -5,23 +5,23 @@
 struct ChangeDebouncer: Sendable {
     /// A photon file ready to be acted on.
     struct Settled: Sendable, Hashable {
-        let path: String
+        package let path: String
         /// Whether a finished save made it ready before its quiet period: what it finds gone or
         /// unusable may still be on its way, so such an outcome waits for the quiet period.
         let early: Bool
     }
 
     /// How long a file must stay unchanged when its change is not a finished save.
-    let quietPeriod: Duration
+    package let quietPeriod: Duration
     /// The last change of each waiting path, and whether that change finished a save.
     private var waiting: [String: (at: Duration, finished: Bool)] = [:]
 
-    init(quietPeriod: Duration) {
+    package init(quietPeriod: Duration) {
         self.quietPeriod = quietPeriod
     }
 
     /// Notes a change of `path` at `now` (time on the watcher's clock).
-    mutating func record(_ path: String, _ kind: FileChange.Kind, at now: Duration) {
+    package mutating func record(_ path: String, _ kind: FileChange.Kind, at now: Duration) {
         switch kind {
         case .finished: waiting[path] = (now, true)
         case .ongoing: waiting[path] = (now, false)

@@ -1,5 +1,5 @@
 /// Where a watcher learns that something in its folder may have changed.
-protocol ChangeSource: Sendable {
+package protocol ChangeSource: Sendable {
     /// The paths that changed since the last call (not yet mapped to photon files), in the order
     /// seen, without blocking.
     func changes() -> [FileChange]

@@ -1,7 +1,7 @@
 /// One path a change source saw change, and what the change says about the save in progress.
-struct FileChange: Sendable, Hashable {
+package struct FileChange: Sendable, Hashable {
     /// What a change says about the bytes under its path.
-    enum Kind: Sendable, Hashable {
+    package enum Kind: Sendable, Hashable {
         /// A save finished: a file renamed into place, the last close of a file opened for
         /// writing. Acted on at once.
         case finished
@@ -14,9 +14,9 @@ struct FileChange: Sendable, Hashable {
     }
 
     /// The path that changed (not yet mapped to a photon file).
-    let path: String
+    package let path: String
     /// What the change says.
-    let kind: Kind
+    package let kind: Kind
 
     /// A change that waits for the quiet period.
     static func ongoing(_ path: String) -> FileChange {

@@ -3,6 +3,8 @@ import Glibc
 #endif
 import Synchronization
 import _LuminalCShims
+import LuminalSystem
+import LuminalWorker
 
 /// Changes seen by inotify on a photon folder and its sub-folders (each package folder, and with
 /// `recursive` every folder, never through a symlink). Folders created later are watched as they
@@ -18,14 +20,14 @@ final class InotifySource: ChangeSource {
     private let state = Mutex<State>(State())
 
     private struct State {
-        var folders: [Int32: String] = [:]
-        var followed: Set<String> = []
-        var token: EventLoop.Token?
-        var closed = false
+        package var folders: [Int32: String] = [:]
+        package var followed: Set<String> = []
+        package var token: EventLoop.Token?
+        package var closed = false
     }
 
     /// Watches `root` (and its sub-folders as described above).
-    init(root: String, recursive: Bool) throws(SystemError) {
+    package init(root: String, recursive: Bool) throws(SystemError) {
         let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         if fd < 0 { throw SystemError(errno: errno, "inotify_init1") }
         self.fd = fd
@@ -38,12 +40,12 @@ final class InotifySource: ChangeSource {
         close()
     }
 
-    func activate(_ wake: @escaping @Sendable () -> Void) {
+    package func activate(_ wake: @escaping @Sendable () -> Void) {
         let token = EventLoop.shared.add(fd, handler: wake)
         state.withLock { $0.token = token }
     }
 
-    func follow(_ files: [String]) {
+    package func follow(_ files: [String]) {
         for folder in Set(files.map(Paths.parent)) where !state.withLock({ $0.followed.contains(folder) }) {
             if Paths.kind(folder) == .directory {
                 guard let wd = addWatch(folder) else { continue }
@@ -66,7 +68,7 @@ final class InotifySource: ChangeSource {
         return wd >= 0 ? wd : nil
     }
 
-    func close() {
+    package func close() {
         state.withLock { state in
             guard !state.closed else { return }
             state.closed = true
@@ -78,7 +80,7 @@ final class InotifySource: ChangeSource {
     /// How many folders are watched now.
     var watchedFolders: Int { state.withLock { $0.folders.count } }
 
-    func changes() -> [FileChange] {
+    package func changes() -> [FileChange] {
         var changed: [FileChange] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {

@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LuminalSystem
+import LuminalWorker
 
 extension PhotonWatcher {
     /// How many photon files' failed versions are remembered (one each at most, and none for a

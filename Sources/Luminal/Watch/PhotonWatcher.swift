@@ -2,6 +2,8 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
+import LuminalSystem
+import LuminalWorker
 
 /// Watches a photon folder and keeps the loader in step with it: a changed photon file is
 /// reloaded atomically, a new one loaded and started, a deleted one unloaded.
@@ -20,16 +22,16 @@ import Glibc
 /// is over, and whenever the watcher starts to follow a file outside the folder (the target of a
 /// symlink, a package's `watch` list), the photon file is checked against the disk at once, since
 /// what changed before the follow was not seen.
-actor PhotonWatcher {
-    let root: String
-    let recursive: Bool
+package actor PhotonWatcher {
+    package let root: String
+    package let recursive: Bool
     let selection: PhotonSelection
-    weak var loader: Loader?
-    let source: any ChangeSource
+    package weak var loader: Loader?
+    package let source: any ChangeSource
     private let clock: any WatchClock
     var debouncer: ChangeDebouncer
     /// Photon files whose version on disk failed, each with that version's checksum (or reason).
-    var failed: [String: String] = [:]
+    package var failed: [String: String] = [:]
     /// The entries the last scan passed over, with the reason reported for each.
     var skips: [String: String] = [:]
     /// The photon files being acted on, each by one task.
@@ -49,9 +51,9 @@ actor PhotonWatcher {
     private var iterating = false
     private var wakeAgain = false
     private var timer: (deadline: Duration, source: any DispatchSourceTimer)?
-    var stopped = false
+    package var stopped = false
 
-    init(root: String, recursive: Bool, selection: PhotonSelection, loader: Loader,
+    package init(root: String, recursive: Bool, selection: PhotonSelection, loader: Loader,
          source: any ChangeSource, clock: any WatchClock, quietPeriod: Duration) {
         self.root = root
         self.recursive = recursive
@@ -63,7 +65,7 @@ actor PhotonWatcher {
     }
 
     /// Starts reacting to the source by itself (live watching).
-    func activate() {
+    package func activate() {
         guard !stopped else { return }
         source.activate { [weak self] in
             guard let self else { return }
@@ -137,7 +139,7 @@ actor PhotonWatcher {
 
     /// Stops watching and abandons the hashes in progress. Unless `immediately`, waits for the
     /// acts in progress (a reload) to finish.
-    func stop(immediately: Bool) async {
+    package func stop(immediately: Bool) async {
         stopped = true
         source.close()
         hashes.cancelAll()
@@ -241,7 +243,7 @@ actor PhotonWatcher {
 
     /// Reports each entry of `entries` passed over whose reason is new; an entry no longer
     /// passed over (the other path to the same file went away, say) is looked at again.
-    func report(_ entries: [PhotonScan.Entry]) {
+    package func report(_ entries: [PhotonScan.Entry]) {
         var current: [String: String] = [:]
         for case .skipped(let path, let reason) in entries { current[path] = reason }
         for (path, reason) in current.sorted(by: { $0.key < $1.key }) where skips[path] != reason {
@@ -252,7 +254,7 @@ actor PhotonWatcher {
     }
 
     /// Puts a file back to wait for its quiet period.
-    func wait(_ path: String) {
+    package func wait(_ path: String) {
         debouncer.record(path, .ongoing, at: clock.now())
     }
 }

@@ -3,18 +3,20 @@ import Dispatch
 import Glibc
 #endif
 import Synchronization
+import LuminalSystem
+import LuminalWorker
 
 /// Changes found by comparing file metadata (size, mtime, inode, mode) between scans, for file
 /// systems where inotify does not work. Contents are never read here, nor any file opened: the
 /// watcher hashes a file only when this reports it.
 final class PollingSource: ChangeSource {
     private struct Metadata: Equatable {
-        let size: Int
-        let modified: timespec
-        let inode: UInt
-        let mode: UInt32
+        package let size: Int
+        package let modified: timespec
+        package let inode: UInt
+        package let mode: UInt32
 
-        static func == (a: Metadata, b: Metadata) -> Bool {
+        package static func == (a: Metadata, b: Metadata) -> Bool {
             a.size == b.size && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
                 && a.inode == b.inode && a.mode == b.mode
         }
@@ -26,7 +28,7 @@ final class PollingSource: ChangeSource {
     private let state = Mutex<(snapshot: [String: Metadata], timer: (any DispatchSourceTimer)?, followed: Set<String>)>(([:], nil, []))
 
     /// Polls `root` (package folders always, every folder with `recursive`) every `interval`.
-    init(root: String, recursive: Bool, interval: Duration) {
+    package init(root: String, recursive: Bool, interval: Duration) {
         self.root = root
         self.recursive = recursive
         self.interval = interval
@@ -38,7 +40,7 @@ final class PollingSource: ChangeSource {
         close()
     }
 
-    func activate(_ wake: @escaping @Sendable () -> Void) {
+    package func activate(_ wake: @escaping @Sendable () -> Void) {
         let timer = DispatchSource.makeTimerSource(queue: .global())
         timer.schedule(deadline: .now() + interval.dispatchInterval, repeating: interval.dispatchInterval)
         timer.setEventHandler(handler: wake)
@@ -46,11 +48,11 @@ final class PollingSource: ChangeSource {
         timer.activate()
     }
 
-    func follow(_ files: [String]) {
+    package func follow(_ files: [String]) {
         state.withLock { $0.followed.formUnion(files) }
     }
 
-    func close() {
+    package func close() {
         state.withLock { state in
             state.timer?.cancel()
             state.timer = nil
@@ -59,7 +61,7 @@ final class PollingSource: ChangeSource {
 
     /// Every change found by polling waits for the quiet period: metadata cannot tell a finished
     /// save from one in progress.
-    func changes() -> [FileChange] {
+    package func changes() -> [FileChange] {
         let now = scan()
         return state.withLock { state in
             let before = state.snapshot

@@ -1,7 +1,5 @@
-import Synchronization
-
 /// The watcher's time: real in production, driven by hand in tests.
-protocol WatchClock: Sendable {
+package protocol WatchClock: Sendable {
     /// Time since the clock was made.
     func now() -> Duration
     /// Whether the watcher should set real timers for its debounce deadlines (false when a test
@@ -12,24 +10,9 @@ protocol WatchClock: Sendable {
 /// Real time.
 struct ContinuousWatchClock: WatchClock {
     private let start = ContinuousClock.now
-    let wakesWatcher = true
+    package let wakesWatcher = true
 
-    func now() -> Duration {
+    package func now() -> Duration {
         start.duration(to: .now)
-    }
-}
-
-/// Time that only moves when told to (the seed's `LoopTrace` idea: tests drive the loop).
-final class ManualWatchClock: WatchClock {
-    private let time = Mutex<Duration>(.zero)
-    let wakesWatcher = false
-
-    func now() -> Duration {
-        time.withLock { $0 }
-    }
-
-    /// Moves time forward.
-    func advance(by duration: Duration) {
-        time.withLock { $0 += duration }
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Luminal
 import LuminalWire
+import LuminalDaemon
 
 /// The commands that talk to a running supervisor: send one request, print the reply, exit
 /// with the status its outcome calls for.

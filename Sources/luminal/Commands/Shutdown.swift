@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Luminal
 import Synchronization
+import LuminalDaemon
 
 /// `luminal run`'s answer to SIGTERM and SIGINT: the first stops every photon gracefully and
 /// exits 0; a second kills every worker at once, and the stop finishes straight away.

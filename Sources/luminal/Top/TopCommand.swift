@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Luminal
 import LuminalWire
+import LuminalDaemon
 
 /// `luminal top`: every photon's state and figures, refreshed every second, until `q`.
 enum TopCommand {

@@ -5,6 +5,8 @@ import Glibc
 import Synchronization
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 /// The `luminal` binary running with captured output lines.
 final class CommandProcess: Sendable {

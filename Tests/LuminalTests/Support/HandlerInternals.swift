@@ -1,4 +1,5 @@
 @testable import Luminal
+@testable import LuminalWorker
 
 extension Handler {
     /// The worker of the generation serving this photon's file.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 @testable import Luminal
 import _LuminalCShims
+@testable import LuminalSystem
 
 /// A pidfd on a process the test did not spawn (a worker of a `luminal run`, a daemon it left),
 /// to await its end without any pid-reuse race.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 @testable import Luminal
+@testable import LuminalSystem
 
 /// The path of `name` on PATH; a test that needs a program which is missing fails, naming it
 /// (`.ci/run` installs the programs the suite needs).

@@ -3,6 +3,7 @@ import Glibc
 #endif
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
 
 /// A control connection driven frame by frame, for what the `luminal` command never does:
 /// pipelining, not reading, holding connections open.

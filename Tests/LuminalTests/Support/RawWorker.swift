@@ -4,6 +4,8 @@ import Glibc
 #endif
 @testable import Luminal
 import LuminalWire
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 /// A worker spawned without a loader, so that a test can send it frames no host would send.
 /// Every wait is bounded by the test deadline; the worker is killed if the test ends early.

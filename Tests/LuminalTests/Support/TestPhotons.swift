@@ -2,6 +2,8 @@
 import Glibc
 #endif
 @testable import Luminal
+@testable import LuminalSystem
+@testable import LuminalWorker
 
 /// Where the package's built executables are: beside the test bundle.
 enum BuildProducts {

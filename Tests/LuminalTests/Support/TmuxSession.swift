@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Synchronization
 @testable import Luminal
+@testable import LuminalSystem
 
 /// A command running in a detached tmux session of a fixed size, on a tmux server of its own
 /// (so no other tmux is touched); the server goes when the session is released.

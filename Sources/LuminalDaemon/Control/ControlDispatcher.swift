@@ -1,0 +1,187 @@
+import LuminalWire
+import LuminalSystem
+import LuminalWorker
+import Luminal
+
+/// Carries out control requests against a loader.
+struct ControlDispatcher: Sendable {
+    package let loader: Loader
+    package let logBook: LogBook?
+
+    /// What became of an item sent to the client.
+    enum Delivery: Equatable {
+        /// Written, or queued to be.
+        case sent
+        /// Not sent: its frame would be `bytes` long, more than a client accepts.
+        case tooLarge(bytes: Int)
+        /// The client is gone (or was disconnected).
+        case gone
+    }
+
+    /// Sends an item to the client; `paced` waits until the client has read most of what was
+    /// sent before (for a backlog the supervisor holds already).
+    typealias Send = @Sendable (ControlReply, _ paced: Bool) async -> Delivery
+
+    /// The final reply to `request`, after any streamed items.
+    package func perform(_ request: ControlRequest, send: Send) async -> ControlReply {
+        do {
+            return .success(try await result(of: request, send: send))
+        } catch let error as LoaderError {
+            return .failure(ControlReply.Failure(error))
+        } catch {
+            return .failure(error as? ControlReply.Failure ?? ControlReply.Failure(.failed, "\(error)"))
+        }
+    }
+
+    private func result(of request: ControlRequest, send: Send) async throws -> JSONValue {
+        switch request.command {
+        case .status:
+            let photons = try await handlers(request.targets).map(\.statusJSON)
+            let targets = Set(request.targets.map(Paths.absolute))
+            let failed = await loader.failedFiles.filter { request.targets.isEmpty || targets.contains($0.path) }
+            return .array(photons + failed.map(\.statusJSON))
+        case .start:
+            return try await eachFile(request.targets) { path throws(LoaderError) in
+                .array(try await loader.startPhoton(path).map(\.statusJSON))
+            }
+        case .stop:
+            return try await eachFile(request.targets) { path throws(LoaderError) in
+                try await loader.stopPhoton(path, forceStop: request.force).json
+            }
+        case .restart:
+            return try await eachFile(request.targets) { path throws(LoaderError) in
+                // A failed photon file has nothing to stop: it is tried again.
+                if await loader.failedFile(at: path) == nil { try await loader.stopPhoton(path, forceStop: request.force) }
+                return .array(try await loader.startPhoton(path).map(\.statusJSON))
+            }
+        case .reload:
+            return .array(try await loader.reloadPhotons(request.targets).map(\.statusJSON))
+        case .load:
+            let handlers = try await loader.loadPhoton(at: Paths.absolute(request.targets[0]), base: nil)
+            for handler in handlers { try await handler.start() }
+            return .array(handlers.map(\.statusJSON))
+        case .unload:
+            return .array(try await loader.unloadPhotons(request.targets, forceStop: request.force).map(\.json))
+        case .call:
+            let timeout = request.timeout.map { Duration.milliseconds(Int64(($0 * 1000).rounded(.up))) }
+            return try await loader.call(request.targets[0], request.method ?? "", params: request.params, timeout: timeout)
+        case .logs:
+            try await streamLogs(request, send: send)
+            return nil
+        case .events:
+            for await event in loader.events() {
+                var delivery = await send(.item(event.json), false)
+                // An event too large for one frame is reported as one dropped event.
+                if case .tooLarge = delivery { delivery = await send(.item(LoaderEvent.eventsDropped(count: 1).json), false) }
+                guard delivery == .sent else { break }
+            }
+            return nil
+        case .metrics:
+            return .string(await loader.metrics())
+        }
+    }
+
+    /// The handlers of the named photons or photon files, all when `targets` is empty, by name.
+    private func handlers(_ targets: [String]) async throws(ControlReply.Failure) -> [Handler] {
+        let all = await loader.photons.values.sorted { $0.name < $1.name }
+        guard !targets.isEmpty else { return all }
+        var chosen: [Handler] = []
+        for target in targets {
+            // A photon's name picks that photon; a path picks every photon of the file.
+            let path = try await filePath(of: target)
+            let named = all.filter { $0.name == target }
+            chosen += (named.isEmpty ? all.filter { $0.filePath == path } : named).filter { !chosen.contains($0) }
+        }
+        return chosen
+    }
+
+    /// Runs `operation` on each photon file named (every loaded one when `targets` is empty),
+    /// all at once; the results in path order, or the failures together.
+    private func eachFile(_ targets: [String], _ operation: @escaping @Sendable (String) async throws(LoaderError) -> JSONValue) async throws(ControlReply.Failure) -> JSONValue {
+        var paths: [String] = []
+        if targets.isEmpty {
+            paths = Set(await loader.photons.values.map(\.filePath)).sorted()
+        } else {
+            for target in targets {
+                let path = try await filePath(of: target)
+                if !paths.contains(path) { paths.append(path) }
+            }
+        }
+        let results = await withTaskGroup(of: (Int, Result<JSONValue, LoaderError>).self) { group in
+            for (index, path) in paths.enumerated() {
+                group.addTask { (index, await Result(awaiting: { () async throws(LoaderError) in try await operation(path) })) }
+            }
+            var results = [Result<JSONValue, LoaderError>?](repeating: nil, count: paths.count)
+            for await (index, result) in group { results[index] = result }
+            return results.compactMap { $0 }
+        }
+        let errors = results.compactMap { if case .failure(let error) = $0 { error } else { nil } }
+        if let first = errors.first {
+            var failure = ControlReply.Failure(first)
+            failure.message = errors.map(\.message).joined(separator: "; ")
+            throw failure
+        }
+        return .array(results.compactMap { try? $0.get() })
+    }
+
+    /// The path of the photon file `target` names, loaded or failed (`FailedFile`).
+    private func filePath(of target: String) async throws(ControlReply.Failure) -> String {
+        if let failure = await loader.failedFile(at: target) { return failure.path }
+        do throws(LoaderError) {
+            return try await loader.filePath(of: target)
+        } catch {
+            throw ControlReply.Failure(error)
+        }
+    }
+
+    /// Sends the recent lines, then (when following) each new one until the client hangs up.
+    private func streamLogs(_ request: ControlRequest, send: Send) async throws(ControlReply.Failure) {
+        guard let logBook else { throw ControlReply.Failure(.failed, "this supervisor keeps no log lines") }
+        var file: String?
+        if let target = request.targets.first { file = try await filePath(of: target) }
+        let following = request.follow ? logBook.follow() : nil
+        var last = 0
+        for entry in logBook.recent(request.lines ?? 50, file: file) {
+            guard await sendLog(entry, paced: true, send) else { return }
+            last = entry.sequence
+        }
+        guard let following else { return }
+        for await entry in following where entry.sequence > last && (file == nil || entry.record.file == file) {
+            guard await sendLog(entry, paced: false, send) else { return }
+        }
+    }
+
+    /// Sends one log entry, or a line saying it was left out if it is too large for a frame;
+    /// false once the client is gone.
+    private func sendLog(_ entry: LogBook.Entry, paced: Bool, _ send: Send) async -> Bool {
+        var delivery = await send(.item(entry.json), paced)
+        if case .tooLarge(let bytes) = delivery {
+            let note = LogRecord(level: .warning, message: "(a line of \(bytes) bytes was left out: a control reply holds at most \(ControlServer.replyCap))",
+                                 file: entry.record.file, tag: entry.record.tag)
+            delivery = await send(.item(LogBook.Entry(sequence: entry.sequence, time: entry.time, record: note).json), paced)
+        }
+        return delivery == .sent
+    }
+}
+
+extension ControlReply.Failure {
+    /// The control failure for a loader error, its code kept in the details.
+    package init(_ error: LoaderError) {
+        let code: ControlReply.Code = switch error.code {
+        case .photonNotFound, .directoryNotFound: .notFound
+        case .reloadRolledBack: .rolledBack
+        default: .failed
+        }
+        var details: [String: JSONValue] = ["loaderCode": .string(error.code.rawValue)]
+        details["photon"] = error.photon.map(JSONValue.string)
+        details["file"] = error.file.map(JSONValue.string)
+        details["step"] = error.step.map { .string($0.rawValue) }
+        details["exit"] = error.exit.map { .string($0.description) }
+        details["photonError"] = error.reply.map { reply in
+            var photonError: [String: JSONValue] = ["code": .string(reply.code), "message": .string(reply.message)]
+            photonError["data"] = reply.data // absent stays absent, null stays null (PROTOCOL.md §3.1)
+            return .object(photonError)
+        }
+        self.init(code, error.message, details: .object(details))
+    }
+}

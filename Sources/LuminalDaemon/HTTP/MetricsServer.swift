@@ -1,0 +1,235 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import _LuminalCShims
+import LuminalSystem
+import Luminal
+
+/// Serves `GET /metrics` (the loader's `metrics()`) over HTTP/1.1 for Prometheus.
+///
+/// Small and written for abuse: one thread of its own polls the listener and every connection,
+/// so nothing a client does reaches the loader, the workers or the control socket. One request
+/// per connection (`Connection: close`). A request's head is at most 8 KiB and 64 header lines
+/// (431), and must arrive within `readTimeout` of the connection (408); the response must be taken
+/// within `writeTimeout`, or the connection is closed. At most `connectionLimit` connections are
+/// open: a new one is always admitted, and room is made by closing the one whose request has been
+/// incomplete the longest (its socket read once more first, so a request that has just arrived
+/// counts), else the one whose response has waited unread the longest, so a client that
+/// reconnects as soon as it is closed is the newest and the last to go. Scrapes that arrive
+/// while the metrics are being read share that reading, and one copy of its response
+/// (`SharedResponse`); responses waiting to be read hold at most `unreadResponseLimit` bytes
+/// (beyond it, the connections holding older ones are closed).
+/// Only `/metrics` exists (404), only `GET` and `HEAD` are allowed (405), anything not HTTP/1.x is
+/// a 400.
+public final class MetricsServer: Sendable {
+    /// Connections open at once.
+    public static let connectionLimit = 64
+    /// How long a client has to send its request's head (a scraper sends it at once).
+    public static let readTimeout: Duration = .seconds(2)
+    /// How long a client has to take the response.
+    public static let writeTimeout: Duration = .seconds(10)
+    /// The most bytes that responses waiting to be read may hold together (a response shared by
+    /// several connections counts once); past it, the connections holding the older ones are
+    /// closed. The newest response is always kept, however large.
+    public static let unreadResponseLimit = 64 * 1024 * 1024
+    /// The kernel's send buffer asked for each connection (Linux doubles it): what a client that
+    /// does not read holds in the kernel, beside its share of `unreadResponseLimit`.
+    static let sendBufferBytes: Int32 = 64 * 1024
+
+    /// The address it listens on, e.g. `127.0.0.1`.
+    public let host: String
+    /// The port it listens on (the one the system chose, when asked for port 0).
+    public let port: UInt16
+
+    /// The most bytes responses waiting to be read may hold (`unreadResponseLimit` unless the host chose).
+    public let unreadLimit: Int
+    private let listener: Int32
+    /// A pipe: the thread polls `wake.read`; a write to `wake.write` wakes it.
+    private let wake: (read: Int32, write: Int32)
+    private let shared = Mutex<Shared>(Shared())
+
+    private struct Shared {
+        var closing = false
+        /// The wake descriptor is closed: nothing may write to it any more.
+        package var closed = false
+        package var reading = false
+        var delivered: SharedResponse?
+    }
+
+    /// Listens on `host` (an IPv4 address such as `127.0.0.1`, or `0.0.0.0` for every interface)
+    /// and `port`, and serves `loader`'s metrics until `close()`; responses waiting to be read hold
+    /// at most `unreadResponseLimit` bytes (beyond it the older ones' connections are closed).
+    public init(loader: Loader, host: String, port: UInt16, unreadResponseLimit: Int = MetricsServer.unreadResponseLimit) throws(SystemError) {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            throw SystemError(errno: EINVAL, "listen for metrics on '\(host)': not an IPv4 address")
+        }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SystemError(errno: errno, "socket for metrics") }
+        var on: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 128) == 0 else {
+            let failure = errno
+            Glibc.close(fd)
+            throw SystemError(errno: failure, "listen for metrics on \(host):\(port)")
+        }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        var pipe: [Int32] = [-1, -1]
+        guard luminal_pipe2(&pipe, O_CLOEXEC | O_NONBLOCK) == 0 else {
+            let failure = errno
+            Glibc.close(fd)
+            throw SystemError(errno: failure, "pipe for metrics")
+        }
+        self.host = host
+        self.port = UInt16(bigEndian: actual.sin_port)
+        unreadLimit = unreadResponseLimit
+        listener = fd
+        wake = (pipe[0], pipe[1])
+        startThread { [self] in serve(loader) }
+    }
+
+    /// Stops listening and closes every connection (on the server's thread, at once).
+    public func close() {
+        shared.withLock { shared in
+            shared.closing = true
+            if !shared.closed { signalWake() }
+        }
+    }
+
+    private func signalWake() {
+        var one: UInt8 = 1
+        _ = write(wake.write, &one, 1)
+    }
+
+    /// The server's thread: polls until closed.
+    private func serve(_ loader: Loader) {
+        var connections: [HTTPConnection] = []
+        while true {
+            var fds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0), pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+            fds += connections.map { pollfd(fd: $0.fd, events: $0.events, revents: 0) }
+            let now = Uptime.now()
+            let timeout = connections.map(\.deadline).min().map { Int32(clamping: ($0 > now ? $0 - now : 0) / 1_000_000 + 1) } ?? -1
+            guard poll(&fds, nfds_t(fds.count), timeout) >= 0 || errno == EINTR else { break }
+            if fds[0].revents != 0 {
+                var drained = [UInt8](repeating: 0, count: 64)
+                _ = read(wake.read, &drained, drained.count)
+                let (closing, delivered) = shared.withLock { shared in
+                    defer { shared.delivered = nil }
+                    return (shared.closing, shared.delivered)
+                }
+                if closing { break }
+                if let delivered {
+                    for index in connections.indices where connections[index].awaitsMetrics { connections[index].respond(delivered) }
+                }
+            }
+            // Connections first: a request that has arrived is read before newcomers may push it out.
+            let ready = Dictionary(uniqueKeysWithValues: fds.dropFirst(2).map { ($0.fd, $0.revents) })
+            let moment = Uptime.now()
+            for index in connections.indices {
+                if let events = ready[connections[index].fd], events != 0 { connections[index].handle(events) }
+                if connections[index].deadline <= moment { connections[index].expire() }
+            }
+            connections.removeAll { connection in
+                if connection.done { Glibc.close(connection.fd) }
+                return connection.done
+            }
+            if fds[1].revents != 0 { acceptAll(&connections) }
+            closeBeyondUnreadLimit(&connections)
+            if connections.contains(where: \.awaitsMetrics) { readMetrics(loader) }
+        }
+        connections.forEach { Glibc.close($0.fd) }
+        Glibc.close(listener)
+        shared.withLock { shared in
+            shared.closed = true
+            Glibc.close(wake.read)
+            Glibc.close(wake.write)
+        }
+    }
+
+    /// Accepts every waiting connection, making room when at the limit by closing the one whose
+    /// request has been incomplete the longest, else the one whose response has waited the
+    /// longest. A new connection's request, often there already, is read at once.
+    private func acceptAll(_ connections: inout [HTTPConnection]) {
+        while true {
+            let fd = luminal_accept(listener)
+            guard fd >= 0 else { return }
+            if connections.count >= Self.connectionLimit { makeRoom(&connections) }
+            var size = Self.sendBufferBytes
+            _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            var connection = HTTPConnection(fd: fd)
+            connection.handle(Int16(POLLIN))
+            if connection.done {
+                Glibc.close(fd)
+            } else {
+                connections.append(connection)
+            }
+        }
+    }
+
+    /// Closes the connection whose request has been incomplete the longest, else the one whose
+    /// response has waited the longest. A candidate still reading its request is read once more
+    /// first: a request that arrived since the last poll (a scraper's, while newcomers were being
+    /// accepted) is taken, not mistaken for an incomplete one.
+    private func makeRoom(_ connections: inout [HTTPConnection]) {
+        var reread = Set<Int32>()
+        while let first = connections.indices.min(by: { connections[$0].standing < connections[$1].standing }) {
+            if case .reading = connections[first].standing, reread.insert(connections[first].fd).inserted {
+                connections[first].handle(Int16(POLLIN))
+                if !connections[first].done { continue }
+            }
+            Glibc.close(connections.remove(at: first).fd)
+            return
+        }
+    }
+
+    /// Closes connections holding responses that wait to be read, the oldest first, until those
+    /// left hold at most `unreadLimit` bytes; the newest response is kept.
+    private func closeBeyondUnreadLimit(_ connections: inout [HTTPConnection]) {
+        var held: [ObjectIdentifier: (response: SharedResponse, since: HTTPConnection.Standing)] = [:]
+        for connection in connections {
+            guard let response = connection.heldResponse else { continue }
+            let key = ObjectIdentifier(response)
+            held[key] = (response, min(held[key]?.since ?? connection.standing, connection.standing))
+        }
+        var total = held.values.reduce(0) { $0 + $1.response.bytes.count }
+        guard total > unreadLimit else { return }
+        // The oldest go first, until the rest fit; the newest stays.
+        var dropped = Set<ObjectIdentifier>()
+        for (key, entry) in held.sorted(by: { $0.value.since < $1.value.since }).dropLast() where total > unreadLimit {
+            dropped.insert(key)
+            total -= entry.response.bytes.count
+        }
+        connections.removeAll { connection in
+            guard let response = connection.heldResponse, dropped.contains(ObjectIdentifier(response)) else { return false }
+            Glibc.close(connection.fd)
+            return true
+        }
+    }
+
+    /// Reads the metrics for the connections waiting for them, unless a reading is under way.
+    private func readMetrics(_ loader: Loader) {
+        let start = shared.withLock { shared in
+            defer { shared.reading = true }
+            return !shared.reading
+        }
+        guard start else { return }
+        Task { [self] in
+            let response = SharedResponse(.ok, await loader.metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            shared.withLock { shared in
+                shared.reading = false
+                shared.delivered = response
+                if !shared.closed { signalWake() }
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Unix-domain socket calls for the control socket and the service manager's notify socket.
+package enum UnixSocket {
+    /// Runs `body` with `path` as a socket address; a leading "@" names the abstract namespace.
+    package static func withAddress<Result>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) throws(SystemError) -> Result {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        var bytes = Array(path.utf8)
+        let abstract = bytes.first == UInt8(ascii: "@")
+        if abstract { bytes[0] = 0 } else { bytes.append(0) }
+        guard !bytes.isEmpty, bytes.count <= MemoryLayout.size(ofValue: address.sun_path) else {
+            throw SystemError(errno: ENAMETOOLONG, "socket path \(path) (longer than \(MemoryLayout.size(ofValue: address.sun_path) - 1) bytes)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + bytes.count)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }
+        }
+    }
+
+    /// A new socket of `type`, close-on-exec.
+    package static func make(_ type: Int32) throws(SystemError) -> Int32 {
+        try retryingEINTR("socket") { socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0) }
+    }
+
+    /// A stream socket connected to `path`.
+    package static func connect(to path: String) throws(SystemError) -> Int32 {
+        let fd = try make(Int32(SOCK_STREAM.rawValue))
+        do throws(SystemError) {
+            let result = try withAddress(path) { address, length in Glibc.connect(fd, address, length) }
+            if result != 0 { throw SystemError(errno: errno, "connect \(path)") }
+            return fd
+        } catch {
+            closeQuietly(fd)
+            throw error
+        }
+    }
+
+    /// A non-blocking stream socket listening at `path`, readable and writable by its owner only.
+    ///
+    /// Its folder must pass `OwnedFolder` (a sticky folder such as /tmp is allowed): the socket is
+    /// made through the folder's descriptor (`/proc/self/fd/N/name`), with its mode set on the
+    /// socket before `bind` creates the file, so no path is followed after the folder was checked
+    /// and no `chmod` by path is needed. A socket file left at `path` by a supervisor that is gone
+    /// is replaced; one that still answers is not (`EADDRINUSE`), nor is anything else there.
+    package static func listen(at path: String) throws(SystemError) -> Int32 {
+        let folder = try OwnedFolder.open(Paths.parent(path), allowingSticky: true)
+        let name = Paths.name(path)
+        let throughFolder = "/proc/self/fd/\(folder.fd)/\(name)"
+        if let info = folder.status(of: name) {
+            guard info.st_mode & S_IFMT == S_IFSOCK else {
+                throw SystemError(errno: EEXIST, "listen on \(path): a file that is not a socket is in the way")
+            }
+            if let live = try? connect(to: throughFolder) {
+                closeQuietly(live)
+                throw SystemError(errno: EADDRINUSE, "listen on \(path): another supervisor answers there")
+            }
+            folder.remove(name)
+        }
+        let fd = try make(Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue))
+        do throws(SystemError) {
+            // Clients are checked by their credentials too; the mode keeps other users from connecting at all.
+            if fchmod(fd, 0o600) != 0 { throw SystemError(errno: errno, "fchmod 0600 the socket for \(path)") }
+            if try withAddress(throughFolder, { Glibc.bind(fd, $0, $1) }) != 0 { throw SystemError(errno: errno, "bind \(path)") }
+            if Glibc.listen(fd, 64) != 0 { throw SystemError(errno: errno, "listen on \(path)") }
+            return fd
+        } catch {
+            closeQuietly(fd)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LuminalSystem
+
+/// Finds photon files on disk, as the seed's `_scan_module` and `_find_modules` did.
+///
+/// A photon file is an executable regular file, or a package: a folder holding `photon.json`.
+/// In a folder scan, hidden entries and editor leftovers are ignored, everything else that is not
+/// a photon file is skipped (and reported), packages are never descended into, and plain
+/// sub-folders are descended into only when `recursive` (never through a symlink).
+package enum PhotonScan {
+    /// One thing a folder scan found.
+    package enum Entry: Sendable, Equatable {
+        /// A photon file's absolute path.
+        case photonFile(String)
+        /// A file passed over, and why.
+        case skipped(String, reason: String)
+    }
+
+    /// Resolves one photon file path for loading.
+    package static func resolve(_ rawPath: String) throws(LoaderError) -> PhotonFile {
+        let path = Paths.absolute(rawPath)
+        switch Paths.kind(path) {
+        case .missing:
+            throw LoaderError(.photonNotFound, "photon file \(path) does not exist", file: path)
+        case .other:
+            throw LoaderError(.notAPhotonFile, "\(path) is not a regular file or folder, so it cannot be a photon file", file: path)
+        case .directory:
+            guard Paths.kind(Paths.join(path, Manifest.fileName)) == .regular else {
+                throw LoaderError(.notAPhotonFile, "\(path) is a folder without \(Manifest.fileName); load a folder of photons with loadPhotons(in:), or add a manifest to make it a package", file: path)
+            }
+            return try Manifest.load(package: path)
+        case .regular:
+            guard Paths.isExecutable(path) else {
+                throw LoaderError(.notExecutable, "photon file \(path) is not executable; run chmod +x on it", file: path)
+            }
+            return PhotonFile(path: path, executable: path, arguments: [], environment: [:],
+                              workingDirectory: Paths.parent(path), contentPaths: [path], timeouts: ManifestTimeouts())
+        }
+    }
+
+    /// True for a folder that is a photon package.
+    package static func isPackage(_ path: String) -> Bool {
+        Paths.kind(Paths.join(path, Manifest.fileName)) == .regular
+    }
+
+    /// `resolve(_:)` on the file-work queue: it reads a manifest, which must never hold up an actor.
+    package static func resolving(_ path: String) async throws(LoaderError) -> PhotonFile {
+        try await FileWork.run { () throws(LoaderError) -> PhotonFile in try resolve(path) }
+    }
+
+    /// `scan(_:recursive:)` on the file-work queue.
+    package static func scanning(_ directory: String, recursive: Bool) async throws(LoaderError) -> [Entry] {
+        try await FileWork.run { () throws(LoaderError) -> [Entry] in try scan(directory, recursive: recursive) }
+    }
+
+    /// The photon files in `directory`, in name order, and every other entry (but editor
+    /// leftovers) with the reason it is passed over.
+    ///
+    /// Symlinks to files are followed, and a symlink to a package is a photon file; a symlink to
+    /// a plain folder is never searched, so a scan cannot loop (folders are also told apart by
+    /// device and inode, should a bind mount make a loop). A file reached by a second path (a
+    /// symlink or a hard link to one already found) is passed over as the same file.
+    package static func scan(_ rawDirectory: String, recursive: Bool) throws(LoaderError) -> [Entry] {
+        let directory = Paths.absolute(rawDirectory)
+        guard Paths.kind(directory) == .directory, let listing = Paths.listing(of: directory) else {
+            throw LoaderError(.directoryNotFound, "photon folder \(directory) does not exist or is not a readable folder", file: directory)
+        }
+        var walk = Walk(recursive: recursive)
+        walk.visit(directory, identity: EntryInfo(path: directory).identity, listing: listing)
+        return walk.found
+    }
+
+    /// One scan's progress: what it found, and the files and folders it has seen.
+    private struct Walk {
+        package let recursive: Bool
+        package var found: [Entry] = []
+        package var files: [[UInt64]: String] = [:]
+        package var folders: [[UInt64]: String] = [:]
+
+        package init(recursive: Bool) {
+            self.recursive = recursive
+        }
+
+        /// Scans `directory` (listed already, when `listing` is given).
+        package mutating func visit(_ directory: String, identity: [UInt64], listing given: (names: [String], undecodable: [String])? = nil) {
+            folders[identity] = directory
+            guard let listing = given ?? Paths.listing(of: directory) else {
+                return found.append(.skipped(directory, reason: "a folder that cannot be read"))
+            }
+            let entries = listing.names.filter { !isIgnored($0) }.map { Paths.join(directory, $0) }.map { path in
+                (path: path, info: EntryInfo(path: path))
+            }
+            // A symlink beside the file it names is the second path, whatever the name order.
+            var real: [[UInt64]: String] = [:]
+            for entry in entries.reversed() where !entry.info.isSymlink { real[entry.info.identity] = entry.path }
+            for (path, info) in entries {
+                switch PhotonScan.classify(path, info, recursive: recursive) {
+                case .photonFile:
+                    if let first = files[info.identity] ?? (info.isSymlink ? real[info.identity] : nil) {
+                        found.append(.skipped(path, reason: "the same file as \(first), reached by another path; it is loaded once"))
+                    } else {
+                        files[info.identity] = path
+                        found.append(.photonFile(path))
+                    }
+                case .skipped(_, let reason):
+                    found.append(.skipped(path, reason: reason))
+                case nil:
+                    if let first = folders[info.identity] {
+                        found.append(.skipped(path, reason: "the same folder as \(first), reached again; it is searched once"))
+                    } else if info.kind == .directory {
+                        visit(path, identity: info.identity)
+                    }
+                }
+            }
+            for name in listing.undecodable where !isIgnored(name) {
+                found.append(.skipped(Paths.join(directory, name), reason: "its name is not valid UTF-8 (shown escaped), so it cannot be loaded; rename it"))
+            }
+        }
+    }
+
+    /// What the entry at `path` is for a scan; nil for a folder to search (or one that is gone).
+    private static func classify(_ path: String, _ info: EntryInfo, recursive: Bool) -> Entry? {
+        let link = info.isSymlink ? "a symlink to " : ""
+        switch info.kind {
+        case .missing:
+            return info.isSymlink ? .skipped(path, reason: "a symlink that cannot be followed (\(String(cString: strerror(info.failure))))") : nil
+        case .other:
+            return .skipped(path, reason: "\(link)\(info.otherKind), not a regular file or folder")
+        case .regular:
+            return Paths.isExecutable(path) ? .photonFile(path) : .skipped(path, reason: "not executable")
+        case .directory:
+            switch Paths.kind(Paths.join(path, Manifest.fileName)) {
+            case .regular: return .photonFile(path)
+            case .missing where info.isSymlink:
+                return .skipped(path, reason: "a symlink to a folder without \(Manifest.fileName); symlinked folders are not searched")
+            case .missing where recursive: return nil
+            case .missing: return .skipped(path, reason: "a folder without \(Manifest.fileName); sub-folders are searched only when recursive")
+            default: return .skipped(path, reason: "its \(Manifest.fileName) is not a regular file")
+            }
+        }
+    }
+
+    /// Hidden files and the leftovers editors write beside the files they save (vim, Emacs,
+    /// JetBrains safe write).
+    package static func isIgnored(_ name: String) -> Bool {
+        name.hasPrefix(".") || name.hasSuffix("~") || name == "4913"
+            || [".swp", ".swo", ".swx", ".tmp", ".bak", ".orig", "___jb_tmp___", "___jb_old___"].contains { name.hasSuffix($0) }
+    }
+}
