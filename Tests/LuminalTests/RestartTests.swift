@@ -190,8 +190,8 @@ extension Supervisor {
                 #expect(phoenix.restarts == 1000 && phoenix.state == .started)
                 #expect(try await phoenix.call("echo", params: "alive") == "alive")
                 #expect(supervisorPipeCount() == pipes)
-                let zombies = Procfs.childPIDs(of: getpid()).filter { Procfs.stat($0)?.state == "Z" }
-                #expect(zombies.isEmpty, "\(zombies.compactMap(Procfs.stat))")
+                // Every child that exited is reaped (under load, the last ones a moment later).
+                try await waitUntil("no zombie child") { Procfs.childPIDs(of: getpid()).allSatisfy { Procfs.stat($0)?.state != "Z" } }
             }
         }
 
