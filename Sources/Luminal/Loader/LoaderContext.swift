@@ -41,9 +41,7 @@ package final class LoaderContext: Sendable {
     package func worker(containing pid: pid_t) -> Worker? {
         let workers = liveWorkers
         guard !workers.isEmpty else { return nil }
-        let membership = (try? Paths.read("/proc/\(pid)/cgroup", limit: 4096)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        if let line = membership.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) {
-            let relative = String(line.dropFirst(3))
+        if let relative = Procfs.cgroupV2Path(of: pid) {
             if let owner = workers.first(where: { worker in
                 worker.tree.cgroup.map { relative == $0.relativePath || relative.hasPrefix($0.relativePath + "/") } ?? false
             }) { return owner }

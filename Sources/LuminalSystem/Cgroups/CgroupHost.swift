@@ -113,11 +113,10 @@ package final class CgroupHost: Sendable {
             return (.failure(reason), Dictionary(uniqueKeysWithValues: names.map { ($0, .failure(reason)) }))
         }
         guard let mount else { return none("no cgroup v2 file system is mounted") }
-        let membership = (try? Paths.read("/proc/self/cgroup")).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        guard let line = membership.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else {
+        guard let line = Procfs.cgroupV2Path() else {
             return none("this process is in no cgroup v2 (/proc/self/cgroup has no 0:: line)")
         }
-        let relative = String(line.dropFirst(3)).trimmingSlashes
+        let relative = line.trimmingSlashes
         let own = relative.isEmpty ? mount : Paths.join(mount, relative)
         let probe = Paths.join(own, "luminal-probe-\(getpid())")
         guard mkdir(probe, 0o755) == 0 else {

@@ -36,14 +36,7 @@ package struct ProcessUsage: Sendable, Equatable {
 /// `/proc/PID/fd` (Linux 6.2 and later), else by listing it. The cost follows the number of
 /// processes on the machine, once per reading, not per worker.
 package struct ProcessTable: Sendable {
-    private struct Entry: Sendable {
-        package let ppid: pid_t
-        let pgid: pid_t
-        package let cpuTicks: UInt64
-        let residentPages: UInt64
-    }
-
-    private let entries: [pid_t: Entry]
+    private let entries: [pid_t: ProcStat]
     private let children: [pid_t: [pid_t]]
     /// The supervisor's own children by process group.
     private let adoptedByGroup: [pid_t: [pid_t]]
@@ -52,7 +45,7 @@ package struct ProcessTable: Sendable {
 
     /// Reads every process now.
     package init() {
-        var entries: [pid_t: Entry] = [:]
+        var entries: [pid_t: ProcStat] = [:]
         var children: [pid_t: [pid_t]] = [:]
         if let dir = opendir("/proc") {
             let proc = dirfd(dir)
@@ -61,7 +54,7 @@ package struct ProcessTable: Sendable {
                 if let pid = Self.pid(entry) { pids.append(pid) }
             }
             // The reads are the kernel's work, one process at a time: spread over the cores.
-            for (pid, stat) in zip(pids, parallelMap(pids) { Self.readStat($0, in: proc) }) {
+            for (pid, stat) in zip(pids, parallelMap(pids) { ProcStat.read($0, in: proc) }) {
                 guard let stat else { continue }
                 entries[pid] = stat
                 children[stat.ppid, default: []].append(pid)
@@ -105,7 +98,7 @@ package struct ProcessTable: Sendable {
     package static func usage(of pids: [pid_t]) -> ProcessUsage {
         var total = ProcessUsage()
         for pid in pids {
-            if let entry = readStat(pid, in: AT_FDCWD) { total.add(usage(of: pid, entry)) }
+            if let entry = ProcStat.read(pid) { total.add(usage(of: pid, entry)) }
         }
         return total
     }
@@ -113,10 +106,10 @@ package struct ProcessTable: Sendable {
     /// What this process uses.
     package static func ownUsage() -> ProcessUsage {
         let me = getpid()
-        return readStat(me, in: AT_FDCWD).map { usage(of: me, $0) } ?? ProcessUsage()
+        return ProcStat.read(me).map { usage(of: me, $0) } ?? ProcessUsage()
     }
 
-    private static func usage(of pid: pid_t, _ entry: Entry) -> ProcessUsage {
+    private static func usage(of pid: pid_t, _ entry: ProcStat) -> ProcessUsage {
         ProcessUsage(processes: 1, residentBytes: entry.residentPages * pageSize,
                      cpuSeconds: Double(entry.cpuTicks) / ticksPerSecond, openDescriptors: openDescriptors(of: pid))
     }
@@ -130,41 +123,5 @@ package struct ProcessTable: Sendable {
         var count = 0
         while readdir(dir) != nil { count += 1 }
         return max(0, count - 2) // "." and ".."
-    }
-
-    /// Parent, group, CPU ticks and resident pages from `/proc/PID/stat`; nil when it is gone.
-    private static func readStat(_ pid: pid_t, in proc: Int32) -> Entry? {
-        let fd = proc == AT_FDCWD ? open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC) : openat(proc, "\(pid)/stat", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buffer -> Entry? in
-            let count = read(fd, buffer.baseAddress, buffer.count)
-            guard count > 0 else { return nil }
-            let bytes = UnsafeBufferPointer(buffer)
-            // The command name may hold spaces and parentheses: the fields start after the last ')'.
-            guard let close = bytes[..<count].lastIndex(of: UInt8(ascii: ")")) else { return nil }
-            var fields: [UInt64] = []
-            var value: UInt64 = 0, inNumber = false
-            // Fields 4 (ppid) to 24 (rss); field 3, the state letter, is not a number.
-            for byte in bytes[(close + 1)..<count] {
-                if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-                    value = value &* 10 &+ UInt64(byte - UInt8(ascii: "0"))
-                    inNumber = true
-                } else if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") {
-                    if inNumber { fields.append(value) }
-                    value = 0
-                    inNumber = false
-                    if fields.count == 21 { break }
-                } else if byte == UInt8(ascii: "-") {
-                    continue
-                } else {
-                    inNumber = false
-                }
-            }
-            // fields[0] is ppid (field 4), [10] utime (14), [11] stime (15), [20] rss (24).
-            guard fields.count == 21 else { return nil }
-            return Entry(ppid: pid_t(truncatingIfNeeded: fields[0]), pgid: pid_t(truncatingIfNeeded: fields[1]),
-                         cpuTicks: fields[10] + fields[11], residentPages: fields[20])
-        }
     }
 }
