@@ -72,17 +72,11 @@ final class RotatingFile {
     }
 
     private func append(_ bytes: [UInt8], in folder: OwnedFolder) throws(SystemError) {
-        var done = 0
-        while done < bytes.count {
-            let count = bytes[done...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                let failure = count < 0 ? errno : ENOSPC
-                // Nothing of a failed batch stays: no line is left cut short.
-                if done > 0 { _ = ftruncate(fd, off_t(size)) }
-                throw SystemError(errno: failure, "write \(folder.path(of: name))")
-            }
-            done += count
+        let progress = bytes.withUnsafeBytes { writeAll(fd, $0) }
+        if let failure = progress.failure {
+            // Nothing of a failed batch stays: no line is left cut short.
+            if progress.offset > 0 { _ = ftruncate(fd, off_t(size)) }
+            throw SystemError(errno: failure, "write \(folder.path(of: name))")
         }
         size += bytes.count
     }

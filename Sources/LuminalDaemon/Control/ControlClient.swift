@@ -55,17 +55,9 @@ public final class ControlClient {
     /// may have said why: `receive()` reads that.
     public func send(_ request: ControlRequest) throws(Failure) {
         let frame = Frame.encode(request.json)
-        var offset = 0
-        while offset < frame.count {
-            let n = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n < 0 {
-                let failure = errno
-                if failure == EINTR { continue }
-                if failure == EPIPE || failure == ECONNRESET { return }
-                throw lost("sending the request: \(String(cString: strerror(failure)))")
-            }
-            offset += n
-        }
+        let progress = frame.withUnsafeBytes { writeAll(fd, $0, sendFlags: Int32(MSG_NOSIGNAL)) }
+        guard let failure = progress.failure, failure != EPIPE, failure != ECONNRESET else { return }
+        throw lost("sending the request: \(String(cString: strerror(failure)))")
     }
 
     /// Waits for the next reply from the supervisor; one sent in parts (asked for with

@@ -126,15 +126,12 @@ struct HTTPConnection {
     }
 
     private mutating func write() {
-        guard case .writing(let response, let end, var written) = phase else { return }
-        while written < end {
-            let count = response.bytes.withUnsafeBytes { send(fd, $0.baseAddress! + written, end - written, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN { return phase = .writing(response, end: end, written: written) }
-                return phase = .done
-            }
-            written += count
+        guard case .writing(let response, let end, let written) = phase else { return }
+        let progress = response.bytes.withUnsafeBytes {
+            writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<end]), from: written, sendFlags: Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+        }
+        if let failure = progress.failure {
+            return phase = failure == EAGAIN ? .writing(response, end: end, written: progress.offset) : .done
         }
         // Everything is sent: say so, so that the client sees the end even if it sent more.
         shutdown(fd, Int32(SHUT_WR))

@@ -131,17 +131,7 @@ package final class FrameWriter: Sendable {
     /// Writes as much of `bytes[offset...]` as the fd takes now: the offset reached, or nil on an
     /// error other than EAGAIN.
     private static func write(_ bytes: [UInt8], from offset: Int, fd: Int32) -> Int? {
-        var offset = offset
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n >= 0 {
-                offset += n
-            } else if errno == EINTR {
-                continue
-            } else {
-                return errno == EAGAIN ? offset : nil
-            }
-        }
-        return offset
+        let progress = bytes.withUnsafeBytes { writeAll(fd, $0, from: offset) }
+        return progress.failure == nil || progress.failure == EAGAIN ? progress.offset : nil
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LuminalSystem
 
 /// Unbuffered output, so lines reach a pipe or a journal at once (and without the C `stdout` and
 /// `stderr` globals, which are not concurrency-safe in Swift 6).
@@ -17,13 +18,6 @@ enum Console {
 
     /// Writes `text` as it is to `fd`.
     static func write(_ text: String, to fd: Int32) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            offset += n
-        }
+        _ = Array(text.utf8).withUnsafeBytes { writeAll(fd, $0) }
     }
 }
