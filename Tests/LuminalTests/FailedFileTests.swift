@@ -38,12 +38,18 @@ extension Supervisor {
             #expect(metrics.contains("luminal_file_failed{file=\"\(web)\"} 1"))
             #expect(metrics.contains("luminal_photon_files_failed 1"))
 
-            // Addressed by its path: a reload tries it again (and counts the failure), a stop says why it cannot.
+            // Addressed by its path: a reload tries it again (and counts the failure), a stop holds
+            // it, a start tries it again and lets it go.
             let reload = try await supervised.client("reload", web)
             #expect(reload.code != 0 && reload.lines.contains { $0.contains("'restrat'") }, "\(reload.lines)")
             #expect(try await supervised.client("status", "--json", web).json()[0]?["failures"] == 2)
             let stop = try await supervised.client("stop", web)
-            #expect(stop.code != 0 && stop.lines.contains { $0.contains("failed to load") }, "\(stop.lines)")
+            #expect(stop.code == 0 && stop.output == ["stopped \(web): it had failed to load; nothing ran; it is tried again only by luminal start"], "\(stop.lines)")
+            #expect(try await supervised.client("status", "--json", web).json()[0]?["stopped"] == true)
+            #expect(try await supervised.client("status").output.contains { $0.hasPrefix("\(web): failed") && $0.hasSuffix("stopped: tried again only by luminal start") })
+            #expect(try await supervised.client("reload", web).code != 0)
+            #expect(try await supervised.client("start", web).code != 0)
+            #expect(try await supervised.client("status", "--json", web).json()[0]?["stopped"] == false)
 
             // Fixed on disk: the watcher loads and starts it, and it is no longer failed.
             supervised.photons.write("web/photon.json.tmp", Self.good)

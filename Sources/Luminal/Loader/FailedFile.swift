@@ -3,7 +3,8 @@ import LuminalWorker
 /// A photon file the supervisor found and could not load (a bad manifest, a worker that never
 /// said hello, a spawn refused…): nothing of it runs. It stays listed, in `status`, `top` and the
 /// metrics, until it loads, is unloaded, or is gone; it is tried again when it changes (while its
-/// folder is watched) and on `reloadPhoton` or `startPhoton` of its path.
+/// folder is watched) and on `reloadPhoton` or `startPhoton` of its path. `stopPhoton` of its path
+/// holds it (`stopped`): it is then tried again only by `startPhoton`.
 public struct FailedFile: Sendable {
     /// The photon file's path.
     public let path: String
@@ -15,6 +16,9 @@ public struct FailedFile: Sendable {
     public let since: ContinuousClock.Instant
     /// When it is tried again by itself, after a transient failure (`LoaderError.isTransient`).
     public let retryIn: Duration?
+    /// The operator stopped it (`stopPhoton`): it is neither tried again by itself nor on a
+    /// change, and `reloadPhoton` refuses it, until `startPhoton`.
+    public let stopped: Bool
     /// What the load asked for, so a retry chooses the same way.
     let selection: PhotonSelection
     /// The retry scheduled after a transient failure; cancelled when the record goes.
@@ -22,11 +26,22 @@ public struct FailedFile: Sendable {
 
     /// The record as its scheduled retry begins: nothing more is scheduled.
     package var due: FailedFile {
-        FailedFile(path: path, error: error, failures: failures, since: since, retryIn: nil, selection: selection, retry: nil)
+        FailedFile(path: path, error: error, failures: failures, since: since, retryIn: nil, stopped: stopped, selection: selection, retry: nil)
+    }
+
+    /// The record held by the operator: no retry is scheduled, and its own is cancelled.
+    var held: FailedFile {
+        retry?.cancel()
+        return FailedFile(path: path, error: error, failures: failures, since: since, retryIn: nil, stopped: true, selection: selection, retry: nil)
+    }
+
+    /// The record as the operator starts it again: no longer held.
+    var resumed: FailedFile {
+        FailedFile(path: path, error: error, failures: failures, since: since, retryIn: retryIn, stopped: false, selection: selection, retry: retry)
     }
 
     /// The record after another attempt failed with `error`, to be retried in `retryIn` by `retry`.
     func failedAgain(_ error: LoaderError, retryIn: Duration?, retry: Task<Void, Never>?) -> FailedFile {
-        FailedFile(path: path, error: error, failures: failures + 1, since: since, retryIn: retryIn, selection: selection, retry: retry)
+        FailedFile(path: path, error: error, failures: failures + 1, since: since, retryIn: retryIn, stopped: stopped, selection: selection, retry: retry)
     }
 }

@@ -17,7 +17,7 @@ extension Loader {
         failed[path]?.retry?.cancel()
         let failures = (failed[path]?.failures ?? 0) + 1
         let policy = context.configuration.restart
-        let retryIn = error.isTransient && policy.mode != .never
+        let retryIn = error.isTransient && policy.mode != .never && failed[path]?.stopped != true
             ? policy.delay(afterFailures: failures, random: .random(in: 0...1)) ?? policy.quarantineRetry : nil
         let retry = retryIn.map { delay in
             Task { [weak self] in
@@ -26,7 +26,7 @@ extension Loader {
             }
         }
         failed[path] = failed[path]?.failedAgain(error, retryIn: retryIn, retry: retry)
-            ?? FailedFile(path: path, error: error, failures: 1, since: .now, retryIn: retryIn, selection: selection, retry: retry)
+            ?? FailedFile(path: path, error: error, failures: 1, since: .now, retryIn: retryIn, stopped: false, selection: selection, retry: retry)
         if let retryIn {
             context.log.limited(.warning, "load.retry", subject: path, "photon file \(path) is tried again in \(retryIn)", file: path)
         }
@@ -38,7 +38,7 @@ extension Loader {
         guard let failure = failed[path]?.due, failure.failures == failures else { return }
         // This task is the retry now: forgetting the record once it loads must not cancel it.
         failed[path] = failure
-        _ = try? await retry(failure)
+        _ = try? await bringUp(path, selection: failure.selection)
     }
 
     /// Forgets the failed photon file at `path` (it loaded, was unloaded, or is gone).
@@ -57,16 +57,40 @@ extension Loader {
         return files[path] == nil ? failed[path] : nil
     }
 
-    /// Tries the failed photon file `failure` again: loads it as it is now and starts its photons.
-    /// A failure is recorded as one more in a row, and thrown.
-    package func retry(_ failure: FailedFile) async throws(LoaderError) -> [Handler] {
+    /// Loads the photon file at `path` for the supervisor's own sake (a watched folder's file, a
+    /// failed file's retry, an operator's start of a failed file) and starts its photons. The one
+    /// path by which the supervisor brings a file up: a failure is recorded as one more in a row
+    /// (`failedFiles`), and thrown.
+    func bringUp(_ path: String, selection: PhotonSelection) async throws(LoaderError) -> [Handler] {
         do {
-            let handlers = try await loadPhoton(at: failure.path, base: failure.selection.base, otherClasses: failure.selection.otherClasses)
+            let handlers = try await loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses)
             for handler in handlers { try await handler.start() }
             return handlers
         } catch {
-            recordFailedLoad(failure.path, error, selection: failure.selection)
+            recordFailedLoad(path, error, selection: selection)
             throw error
         }
+    }
+
+    /// Tries the failed photon file `failure` again, as the operator asked: loads it as it is now
+    /// and starts its photons. One held (`stopped`) is refused unless `starting`, which releases it.
+    func retry(_ failure: FailedFile, starting: Bool) async throws(LoaderError) -> [Handler] {
+        if failure.stopped {
+            guard starting else {
+                throw LoaderError(.notStarted, "photon file \(failure.path) is stopped; start it to run the file as it is now", file: failure.path)
+            }
+            failed[failure.path] = failure.resumed
+        }
+        return try await bringUp(failure.path, selection: failure.selection)
+    }
+
+    /// Holds the failed photon file `failure`, as `stopPhoton` of its path asks: its retry is
+    /// cancelled, and it is tried again only by `startPhoton`.
+    func hold(_ failure: FailedFile) -> UnloadOutcome {
+        failed[failure.path] = failure.held
+        let outcome = UnloadOutcome(file: failure.path, photons: [], ending: .notLoaded, exit: nil, finalizerErrors: [:])
+        context.log(.info, "stopped \(failure.path), which had failed to load: it is tried again only when started", file: failure.path)
+        context.events.emit(.stopped(outcome))
+        return outcome
     }
 }

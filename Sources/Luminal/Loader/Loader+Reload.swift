@@ -32,7 +32,8 @@ extension Loader {
 
     /// Atomically reloads the photon files named by photon names or paths, all or nothing. A
     /// path of a failed photon file (`failedFiles`) is tried again instead: loaded as it is now
-    /// and started, after the loaded files' reload succeeded.
+    /// and started, after the loaded files' reload succeeded (one the operator stopped is refused,
+    /// as a stopped loaded file is).
     @discardableResult
     public func reloadPhotons(_ namesOrPaths: [String]) async throws(LoaderError) -> [Handler] {
         var paths: Set<String> = []
@@ -41,7 +42,7 @@ extension Loader {
             if let failure = failedFile(at: item) { retries.append(failure) } else { paths.insert(try filePath(of: item)) }
         }
         var handlers = paths.isEmpty ? [] : try await reload(paths)
-        for failure in retries { handlers += try await retry(failure) }
+        for failure in retries { handlers += try await retry(failure, starting: false) }
         return handlers
     }
 

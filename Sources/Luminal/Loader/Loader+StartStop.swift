@@ -4,9 +4,12 @@ extension Loader {
     /// Stops the worker of the photon file of the photon named `nameOrPath` (or at that path) and
     /// keeps the file loaded: its photons stay listed as stopped, are neither restarted nor
     /// reloaded on change, and `startPhoton` brings them back. Stopping is graceful like an
-    /// unload (drain, finalizers, SIGTERM, SIGKILL); `forceStop` skips the finalizers.
+    /// unload (drain, finalizers, SIGTERM, SIGKILL); `forceStop` skips the finalizers. A failed
+    /// photon file (`failedFiles`) has nothing running: it is held (`FailedFile.stopped`), tried
+    /// again neither by itself nor on a change until `startPhoton`.
     @discardableResult
     public func stopPhoton(_ nameOrPath: String, forceStop: Bool = false) async throws(LoaderError) -> UnloadOutcome {
+        if let failure = failedFile(at: nameOrPath) { return hold(failure) }
         let path = try filePath(of: nameOrPath)
         await enterGate([path])
         defer { gate.leave([path]) }
@@ -21,10 +24,10 @@ extension Loader {
     /// A running worker's photons are started; a file that was stopped, crashed or is quarantined
     /// gets a new generation from the file as it is now, whose photons are then started; its
     /// failure count is reset. Returns the file's handlers (the same objects as before). A
-    /// failed photon file (`failedFiles`) is loaded as it is now and its photons started.
+    /// failed photon file (`failedFiles`), held or not, is loaded as it is now and its photons started.
     @discardableResult
     public func startPhoton(_ nameOrPath: String) async throws(LoaderError) -> [Handler] {
-        if let failure = failedFile(at: nameOrPath) { return try await retry(failure) }
+        if let failure = failedFile(at: nameOrPath) { return try await retry(failure, starting: true) }
         let path = try filePath(of: nameOrPath)
         var handlers = files[path]?.handlers ?? []
         if let core = files[path]?.core, core.read(\.allFinal) {

@@ -94,7 +94,7 @@ extension Loader {
         }
         let path = Paths.absolute(nameOrPath)
         if let failure = failed[path] {
-            throw LoaderError(.notStarted, "photon file \(path) failed to load (\(failure.error.message)), so nothing of it runs; reload or start tries it again, unload forgets it", file: path)
+            throw LoaderError(.notStarted, "photon file \(path) failed to load (\(failure.error.message)), so nothing of it runs; reload or start tries it again, stop holds it, unload forgets it", file: path)
         }
         guard files[path] != nil else {
             let loaded = photons.keys.sorted().joined(separator: ", ")

@@ -76,15 +76,7 @@ extension Loader {
         await withTaskGroup(of: Void.self) { group in
             for path in paths {
                 group.addTask {
-                    var failed = false
-                    do throws(LoaderError) {
-                        for handler in try await self.loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses) {
-                            try await handler.start()
-                        }
-                    } catch {
-                        failed = true
-                        await self.recordFailedLoad(path, error, selection: selection)
-                    }
+                    let failed = (try? await self.bringUp(path, selection: selection)) == nil
                     await created.endFirstLoad(of: path, failed: failed)
                 }
             }

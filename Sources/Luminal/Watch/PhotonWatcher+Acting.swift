@@ -85,32 +85,27 @@ extension PhotonWatcher {
         } catch {
             // Too large, or gone in the meantime: reported once per reason; abandoned: not at all.
             if error.errno != ECANCELED, ready.early { return wait(path) }
-            if error.errno != ECANCELED, !stopped, failed[path] != unreadable(error) {
-                failed[path] = unreadable(error)
-                loader.reportLoadFailure(LoaderError(.photonNotFound, "photon file \(path) \(unreadable(error))", file: path), file: path)
+            guard error.errno != ECANCELED, !stopped, failed[path] != unreadable(error) else { return }
+            failed[path] = unreadable(error)
+            if loadedChecksum != nil {
+                // Fails as the hash did, and is recorded as a failed reload; the serving generation keeps serving.
+                _ = try? await loader.reloadPhoton(path)
+            } else {
+                let failure = LoaderError(.photonNotFound, "photon file \(path) \(unreadable(error))", file: path)
+                loader.reportLoadFailure(failure, file: path)
+                await loader.recordFailedLoad(path, failure, selection: selection)
             }
             return
         }
         guard checksum != loadedChecksum, checksum != failed[path], !stopped else { return }
+        // A failed file the operator stopped stays as it is until started.
+        if loadedChecksum == nil, await loader.failedFile(at: path)?.stopped == true { return }
         let succeeded: Bool
         if loadedChecksum != nil {
             succeeded = (try? await loader.reloadPhoton(path)) != nil
         } else {
-            succeeded = await HashCancellation.$scope.withValue([hashes]) { await loadAndStart(path, loader: loader) }
+            succeeded = await HashCancellation.$scope.withValue([hashes]) { (try? await loader.bringUp(path, selection: selection)) != nil }
         }
         failed[path] = succeeded ? nil : checksum
-    }
-
-    /// Loads a new photon file and starts its photons; false if that failed (the loader logged why).
-    private func loadAndStart(_ path: String, loader: Loader) async -> Bool {
-        do {
-            for handler in try await loader.loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses) {
-                try await handler.start()
-            }
-            return true
-        } catch {
-            await loader.recordFailedLoad(path, error, selection: selection)
-            return false
-        }
     }
 }

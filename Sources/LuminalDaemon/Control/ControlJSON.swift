@@ -67,7 +67,8 @@ extension FailedFile {
     public var statusJSON: JSONValue {
         ["name": nil, "file": .string(path), "state": "failed", "healthy": false, "pid": nil, "generation": nil,
          "error": ["code": .string(error.code.rawValue), "message": .string(error.message)],
-         "failures": .int(Int64(failures)), "for": since.duration(to: .now).seconds, "retryIn": retryIn?.seconds ?? nil]
+         "failures": .int(Int64(failures)), "for": since.duration(to: .now).seconds, "retryIn": retryIn?.seconds ?? nil,
+         "stopped": .bool(stopped)]
     }
 }
 

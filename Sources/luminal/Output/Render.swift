@@ -23,13 +23,14 @@ enum Render {
         return table.render(style: style) { column, cell in column == 1 ? style.state(cell) : cell } + notes
     }
 
-    /// "FILE: failed 3 times in a row (for 1m04s): CAUSE", or "FILE: a reload failed …; generation
+    /// "FILE: failed 3 times in a row (for 1m04s): CAUSE" (and whether it is stopped), or "FILE: a reload failed …; generation
     /// N keeps serving", on one line; nil for a photon with neither.
     static func failureNote(_ item: JSONValue) -> String? {
         let file = text(item["file"])
         if let error = item["error"]?["message"] {
             let times = item["failures"]?.intValue.map { $0 == 1 ? "once" : "\($0) times in a row" } ?? "once"
-            return "\(file): failed \(times) (for \(item["for"]?.doubleValue.map(duration) ?? "-")): \(oneLine(error))"
+            let held = item["stopped"]?.boolValue == true ? "; stopped: tried again only by luminal start" : ""
+            return "\(file): failed \(times) (for \(item["for"]?.doubleValue.map(duration) ?? "-")): \(oneLine(error))\(held)"
         }
         if let failure = item["reloadFailure"], let reason = failure["reason"] {
             let times = failure["failures"]?.intValue.map { $0 == 1 ? "a reload" : "\($0) reloads in a row" } ?? "a reload"
@@ -50,9 +51,13 @@ enum Render {
     }
 
     /// How stopping or unloading a photon file went: "stopped first (/srv/first): clean, exit code 0".
-    /// A photon file that had failed to load: "unloaded /srv/web: it had failed to load; nothing ran".
+    /// A photon file that had failed to load: "unloaded /srv/web: it had failed to load; nothing ran"
+    /// (and, once stopped, that only a start tries it again).
     static func outcome(_ outcome: JSONValue, verb: String) -> String {
-        if outcome["ending"] == "notLoaded" { return "\(verb) \(text(outcome["file"])): it had failed to load; nothing ran" }
+        if outcome["ending"] == "notLoaded" {
+            let held = verb == "stopped" ? "; it is tried again only by luminal start" : ""
+            return "\(verb) \(text(outcome["file"])): it had failed to load; nothing ran\(held)"
+        }
         let photons = outcome["photons"]?.arrayValue?.map(text).joined(separator: ", ") ?? ""
         let exit = outcome["exit"]?.stringValue.map { ", \($0)" } ?? ""
         let finalizers = outcome["finalizerErrors"]?.objectValue?.sorted { $0.key < $1.key }.map { "; finalizer of \($0.key) failed: \(text($0.value))" }.joined() ?? ""
