@@ -38,7 +38,7 @@ extension Loader {
         guard let failure = failed[path]?.due, failure.failures == failures else { return }
         // This task is the retry now: forgetting the record once it loads must not cancel it.
         failed[path] = failure
-        _ = try? await bringUp(path, selection: failure.selection)
+        _ = try? await loadAndStart(path, selection: failure.selection)
     }
 
     /// Forgets the failed photon file at `path` (it loaded, was unloaded, or is gone).
@@ -58,12 +58,16 @@ extension Loader {
     }
 
     /// Loads the photon file at `path` for the supervisor's own sake (a watched folder's file, a
-    /// failed file's retry, an operator's start of a failed file) and starts its photons. The one
-    /// path by which the supervisor brings a file up: a failure is recorded as one more in a row
-    /// (`failedFiles`), and thrown.
-    func bringUp(_ path: String, selection: PhotonSelection) async throws(LoaderError) -> [Handler] {
+    /// failed file's retry, an operator's start of a failed file) and starts its photons; from
+    /// `version` when the watcher read it already. The one path by which the supervisor brings a
+    /// file up: a failure is recorded as one more in a row (`failedFiles`), and thrown.
+    func loadAndStart(_ path: String, selection: PhotonSelection, version: FileVersion? = nil) async throws(LoaderError) -> [Handler] {
         do {
-            let handlers = try await loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses)
+            let handlers = if let version {
+                try await load(version.file, selection: selection, checksum: version.checksum)
+            } else {
+                try await loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses)
+            }
             for handler in handlers { try await handler.start() }
             return handlers
         } catch {
@@ -81,7 +85,7 @@ extension Loader {
             }
             failed[failure.path] = failure.resumed
         }
-        return try await bringUp(failure.path, selection: failure.selection)
+        return try await loadAndStart(failure.path, selection: failure.selection)
     }
 
     /// Holds the failed photon file `failure`, as `stopPhoton` of its path asks: its retry is

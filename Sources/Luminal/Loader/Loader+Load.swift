@@ -64,8 +64,9 @@ extension Loader {
         return handlers
     }
 
-    /// Spawns `file`'s first generation, validates its hello against `selection`, and registers it.
-    package func load(_ file: PhotonFile, selection: PhotonSelection) async throws(LoaderError) -> [Handler] {
+    /// Spawns `file`'s first generation, validates its hello against `selection`, and registers it;
+    /// `checksum` is the file's, when known already (`FileVersion`).
+    package func load(_ file: PhotonFile, selection: PhotonSelection, checksum: String? = nil) async throws(LoaderError) -> [Handler] {
         guard files[file.path] == nil, loading[file.path] == nil else {
             context.log.limited(.warning, "load.alreadyLoaded", subject: file.path, "photon file \(file.path) is already loaded; unload or reload it instead", file: file.path)
             return []
@@ -84,7 +85,7 @@ extension Loader {
             }
         }
         do {
-            return try await register(file, core: core, selection: selection)
+            return try await register(file, core: core, selection: selection, checksum: checksum)
         } catch {
             core.discard()
             reportLoadFailure(error, file: file.path)
@@ -115,10 +116,10 @@ extension Loader {
         context.events.emit(.skipped(file: path, reason: reason))
     }
 
-    private func register(_ file: PhotonFile, core: FileCore, selection: PhotonSelection) async throws(LoaderError) -> [Handler] {
+    private func register(_ file: PhotonFile, core: FileCore, selection: PhotonSelection, checksum: String?) async throws(LoaderError) -> [Handler] {
         let prepared: PreparedGeneration
         do {
-            prepared = try await prepare(file, selection: selection, core: core)
+            prepared = try await prepare(file, selection: selection, core: core, checksum: checksum)
         } catch {
             throw error.error
         }
@@ -138,12 +139,17 @@ extension Loader {
     }
 
     /// Spawns a generation of `file` and validates its hello against `selection` and the names
-    /// other photon files already use. On failure the new worker is stopped and the step named.
-    func prepare(_ file: PhotonFile, selection: PhotonSelection, core: FileCore) async throws(GenerationFailure) -> PreparedGeneration {
+    /// other photon files already use; the file is hashed unless its `known` checksum is given. On
+    /// failure the new worker is stopped and the step named.
+    func prepare(_ file: PhotonFile, selection: PhotonSelection, core: FileCore, checksum known: String? = nil) async throws(GenerationFailure) -> PreparedGeneration {
         let began = context.hashes.mark
         let checksum: String
         do {
-            checksum = try await FileDigest.digest(of: file.contentPaths, cancellations: [context.hashes])
+            if let known {
+                checksum = known
+            } else {
+                checksum = try await FileDigest.digest(of: file.contentPaths, cancellations: [context.hashes])
+            }
         } catch {
             throw GenerationFailure(.resolve, LoaderError(.photonNotFound, "photon file \(file.path) cannot be read: \(error)", file: file.path))
         }

@@ -47,8 +47,9 @@ extension Loader {
     }
 
     /// Brings up a new generation of each file and switches them over together; `restart` when
-    /// it replaces generations that ended on their own.
-    package func reload(_ paths: Set<String>, restart: Bool = false) async throws(LoaderError) -> [Handler] {
+    /// it replaces generations that ended on their own. A file with a version in `versions` (the
+    /// watcher's) is not resolved nor hashed again.
+    package func reload(_ paths: Set<String>, restart: Bool = false, versions: [String: FileVersion] = [:]) async throws(LoaderError) -> [Handler] {
         if let held = paths.sorted().first(where: isHeld) {
             throw LoaderError(.notStarted, "photon file \(held) is stopped; start it to run the file as it is now", file: held)
         }
@@ -60,7 +61,7 @@ extension Loader {
         var failures: [(Int, GenerationFailure)] = []
         await withTaskGroup(of: (Int, Result<NewGeneration, GenerationFailure>).self) { group in
             for (index, record) in records.enumerated() {
-                group.addTask { (index, await self.bringUp(record)) }
+                group.addTask { (index, await self.bringUpGeneration(of: record, version: versions[record.file.path])) }
             }
             for await (index, result) in group {
                 switch result {
@@ -96,19 +97,24 @@ extension Loader {
         return handlers
     }
 
-    /// Spawns, validates and starts generation N+1 of `record`'s file.
-    private func bringUp(_ record: LoadedFile) async -> Result<NewGeneration, GenerationFailure> {
+    /// Spawns, validates and starts generation N+1 of `record`'s file, from `version` when the
+    /// watcher read it already, else from the file as it is now.
+    private func bringUpGeneration(of record: LoadedFile, version: FileVersion?) async -> Result<NewGeneration, GenerationFailure> {
         let clock = ContinuousClock()
         let began = clock.now
         let file: PhotonFile
         do {
-            file = try await PhotonScan.resolving(record.file.path)
+            if let version {
+                file = version.file
+            } else {
+                file = try await PhotonScan.resolving(record.file.path)
+            }
         } catch {
             return .failure(GenerationFailure(.resolve, error))
         }
         let prepared: PreparedGeneration
         do {
-            prepared = try await prepare(file, selection: record.selection, core: record.core)
+            prepared = try await prepare(file, selection: record.selection, core: record.core, checksum: version?.checksum)
         } catch {
             return .failure(error)
         }

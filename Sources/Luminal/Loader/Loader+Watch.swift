@@ -76,7 +76,7 @@ extension Loader {
         await withTaskGroup(of: Void.self) { group in
             for path in paths {
                 group.addTask {
-                    let failed = (try? await self.bringUp(path, selection: selection)) == nil
+                    let failed = (try? await self.loadAndStart(path, selection: selection)) == nil
                     await created.endFirstLoad(of: path, failed: failed)
                 }
             }

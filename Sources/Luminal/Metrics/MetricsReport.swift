@@ -151,6 +151,8 @@ struct MetricsReport {
         }
         out.family("luminal_events_dropped_total", .counter, "Events dropped for event subscribers that fell behind (once per subscriber).")
         out.sample("luminal_events_dropped_total", .none, context.events.dropped)
+        out.family("luminal_hashed_bytes_total", .counter, "Bytes of photon files read to hash them (watching and loading).")
+        out.sample("luminal_hashed_bytes_total", .none, FileDigest.bytesHashed)
         let own = ProcessTable.ownUsage()
         out.family("process_resident_memory_bytes", .gauge, "Resident memory of the supervisor.")
         out.sample("process_resident_memory_bytes", .none, own.residentBytes)

@@ -101,10 +101,11 @@ extension PhotonWatcher {
         // A failed file the operator stopped stays as it is until started.
         if loadedChecksum == nil, await loader.failedFile(at: path)?.stopped == true { return }
         let succeeded: Bool
+        let version = FileVersion(file: file, checksum: checksum)
         if loadedChecksum != nil {
-            succeeded = (try? await loader.reloadPhoton(path)) != nil
+            succeeded = (try? await loader.reload([path], versions: [path: version])) != nil
         } else {
-            succeeded = await HashCancellation.$scope.withValue([hashes]) { (try? await loader.bringUp(path, selection: selection)) != nil }
+            succeeded = await HashCancellation.$scope.withValue([hashes]) { (try? await loader.loadAndStart(path, selection: selection, version: version)) != nil }
         }
         failed[path] = succeeded ? nil : checksum
     }

@@ -16,6 +16,9 @@ import Synchronization
 package enum FileDigest {
     /// The most bytes one digest reads: a photon file and the files it counts, together.
     package static let maxBytes: Int64 = 1 << 30
+    /// Bytes read to hash, since the process started (the cost of watching and loading).
+    package static var bytesHashed: UInt64 { hashed.load(ordering: .relaxed) }
+    private static let hashed = Atomic<UInt64>(0)
 
     /// Hex digest of the concatenated contents of `paths`, hashed on the file-work queue (never
     /// on the caller's actor); abandoned, with `ECANCELED`, when one of `cancellations` or of
@@ -83,6 +86,7 @@ package enum FileDigest {
                 }
                 if n == 0 { break }
                 total += Int64(n)
+                hashed.add(UInt64(n), ordering: .relaxed)
                 guard total <= maxBytes else { throw tooLarge(path) }
                 buffer.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0.prefix(n))) }
             }
