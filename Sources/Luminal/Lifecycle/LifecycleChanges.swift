@@ -7,10 +7,10 @@ final class LifecycleChanges: Sendable {
     private let state = Mutex<(count: UInt64, waiters: [@Sendable () -> Void])>((0, []))
 
     /// Transitions so far.
-    package var count: UInt64 { state.withLock { $0.count } }
+    var count: UInt64 { state.withLock { $0.count } }
 
     /// A transition was applied: every waiter wakes.
-    package func changed() {
+    func changed() {
         let waiters = state.withLock { state in
             state.count += 1
             defer { state.waiters = [] }
@@ -22,7 +22,7 @@ final class LifecycleChanges: Sendable {
     /// Waits until a transition after the `seen`-th one, or `timeout`, or the task's
     /// cancellation; false only on timeout. A waiter may also wake early (another's cancellation):
     /// it reads the lifecycle again and waits again if need be.
-    package func wait(past seen: UInt64, timeout: Duration?) async -> Bool {
+    func wait(past seen: UInt64, timeout: Duration?) async -> Bool {
         await withTaskCancellationHandler {
             await awaitCallback(timeout: timeout) { (deliver: @escaping @Sendable (Bool) -> Void) in
                 let now = state.withLock { state -> Bool in

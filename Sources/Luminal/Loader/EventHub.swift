@@ -11,7 +11,7 @@ final class EventHub: Sendable {
     private let subscribers = Mutex<(next: Int, streams: [Int: Subscriber], dropped: Int)>((0, [:], 0))
 
     /// Events dropped for subscribers that fell behind, since the hub was made (one per subscriber missing it).
-    package var dropped: Int { subscribers.withLock { $0.dropped } }
+    var dropped: Int { subscribers.withLock { $0.dropped } }
 
     /// A new stream of every event from now on. If it falls 10,000 events behind, newer events
     /// are dropped and counted, and an `eventsDropped` event marks the gap once it catches up.
@@ -29,7 +29,7 @@ final class EventHub: Sendable {
     }
 
     /// Delivers `event` to every subscriber, and forgets the subscribers whose streams ended.
-    package func emit(_ event: LoaderEvent) {
+    func emit(_ event: LoaderEvent) {
         subscribers.withLock { state in
             for key in state.streams.keys {
                 let subscriber = state.streams[key]!

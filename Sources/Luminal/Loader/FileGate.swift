@@ -10,11 +10,11 @@ struct FileGate {
         !held.isDisjoint(with: paths)
     }
 
-    package mutating func hold(_ paths: Set<String>) {
+    mutating func hold(_ paths: Set<String>) {
         held.formUnion(paths)
     }
 
-    package mutating func wait(_ continuation: CheckedContinuation<Void, Never>) {
+    mutating func wait(_ continuation: CheckedContinuation<Void, Never>) {
         waiting.append(continuation)
     }
 

@@ -24,19 +24,19 @@ package struct FileVersion: Sendable {
 
 /// A new generation of a photon file that said a valid hello; not registered yet.
 struct PreparedGeneration: Sendable {
-    package let file: PhotonFile
-    package let worker: Worker
+    let file: PhotonFile
+    let worker: Worker
     /// The photons the selection took.
-    package let photons: [PhotonDescriptor]
-    package let checksum: String
+    let photons: [PhotonDescriptor]
+    let checksum: String
 }
 
 /// Why a new generation could not be brought up, and at which step.
 struct GenerationFailure: Error {
-    package let step: ReloadStep
-    package let error: LoaderError
+    let step: ReloadStep
+    let error: LoaderError
 
-    package init(_ step: ReloadStep, _ error: LoaderError) {
+    init(_ step: ReloadStep, _ error: LoaderError) {
         self.step = step
         self.error = error
     }

@@ -222,9 +222,9 @@ private struct Retiring: Sendable {
 struct NewGeneration: Sendable {
     let prepared: PreparedGeneration
     /// The photons started in it.
-    package let started: Set<String>
-    package let readyAfter: Duration
-    package let startedAfter: Duration
+    let started: Set<String>
+    let readyAfter: Duration
+    let startedAfter: Duration
 }
 
 /// How a reload went, step by step.

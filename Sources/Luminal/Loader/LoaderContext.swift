@@ -62,5 +62,5 @@ package final class LoaderContext: Sendable {
 
 /// A photon file's core the loader context keeps track of without keeping it alive.
 struct WeakFileCore: @unchecked Sendable {
-    package weak var core: FileCore?
+    weak var core: FileCore?
 }

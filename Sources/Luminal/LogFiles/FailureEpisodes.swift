@@ -7,7 +7,7 @@ import LuminalSystem
 /// disk that takes one batch and refuses the next is one episode, not a report per batch.
 struct FailureEpisodes {
     /// How long writes must have worked since the last failure before an episode is over: 5 s.
-    package static let hold: UInt64 = 5_000_000_000
+    static let hold: UInt64 = 5_000_000_000
 
     /// One log's (or the folder's) failure, from its first report on.
     struct Episode {
@@ -23,7 +23,7 @@ struct FailureEpisodes {
 
     /// Records that writing `key` failed with `error`, dropping `dropped` lines: true if this
     /// begins an episode (to be reported).
-    package mutating func failed(_ key: String, _ error: SystemError, dropped: Int, at now: UInt64) -> Bool {
+    mutating func failed(_ key: String, _ error: SystemError, dropped: Int, at now: UInt64) -> Bool {
         if open[key] != nil {
             open[key]!.lastFailure = now
             open[key]!.dropped += dropped
@@ -34,7 +34,7 @@ struct FailureEpisodes {
     }
 
     /// Records that writing `key` worked: the episode this ends (to be reported), if any.
-    package mutating func succeeded(_ key: String, at now: UInt64) -> Episode? {
+    mutating func succeeded(_ key: String, at now: UInt64) -> Episode? {
         guard let episode = open[key], now &- episode.lastFailure >= Self.hold else { return nil }
         open[key] = nil
         return episode

@@ -12,7 +12,7 @@ import LuminalSystem
 /// rotation happens only between lines.
 final class RotatingFile {
     /// The current file's name in the log folder (`name.log`).
-    package let name: String
+    let name: String
     private let maxBytes: Int
     private let keep: Int
     private var fd: Int32 = -1
@@ -22,7 +22,7 @@ final class RotatingFile {
     /// How many rotated files there are (`name.log.1` …), once looked for.
     private var rotated: Int?
 
-    package init(name: String, maxBytes: Int, keep: Int) {
+    init(name: String, maxBytes: Int, keep: Int) {
         self.name = name
         self.maxBytes = maxBytes
         self.keep = keep
@@ -32,7 +32,7 @@ final class RotatingFile {
 
     /// Appends `lines` (each ending in a newline) to the file in `folder`, rotating between them
     /// as the size requires. Returns how many were written, or the error that stopped the rest.
-    package func write(_ lines: [[UInt8]], in folder: OwnedFolder) -> (written: Int, error: SystemError?) {
+    func write(_ lines: [[UInt8]], in folder: OwnedFolder) -> (written: Int, error: SystemError?) {
         var written = 0
         var batch: [UInt8] = []
         var batchLines = 0

@@ -22,13 +22,13 @@ final class CallMetrics: Sendable {
     private let inFlight = Atomic<Int>(0)
 
     /// A call begins; returns its start, to pass to `ended`.
-    package func began() -> UInt64 {
+    func began() -> UInt64 {
         inFlight.wrappingAdd(1, ordering: .relaxed)
         return Uptime.now()
     }
 
     /// The call that began at `start` ended as `outcome`.
-    package func ended(_ outcome: CallOutcome, since start: UInt64) {
+    func ended(_ outcome: CallOutcome, since start: UInt64) {
         let took = Uptime.now() &- start
         var bucket = 0
         while bucket < 16, took > Self.boundNanoseconds[bucket] { bucket += 1 }
@@ -39,7 +39,7 @@ final class CallMetrics: Sendable {
     }
 
     /// The counters as they are now.
-    package var reading: CallReading {
+    var reading: CallReading {
         var cumulative: UInt64 = 0
         let counts = (0..<17).map { index -> UInt64 in
             cumulative += buckets[index].load(ordering: .relaxed)
@@ -56,12 +56,12 @@ enum CallOutcome: Int, CaseIterable, Sendable {
     case ok, photonError, timeout, cancelled, workerExited, poisonCall, overloaded, unloaded, notStarted, requestTooLarge, noProtocol, other
 
     /// The outcome of a call that failed with `code`.
-    package init(_ code: LoaderError.Code) {
+    init(_ code: LoaderError.Code) {
         self = Self.allCases.first { $0 != .ok && $0 != .other && $0.label == code.rawValue } ?? .other
     }
 
     /// The `outcome` label: "ok", or the error code's name ("photonError", "timeout", …).
-    package var label: String { "\(self)" }
+    var label: String { "\(self)" }
 }
 
 /// One reading of a photon's `CallMetrics`.
@@ -71,10 +71,10 @@ struct CallReading: Sendable {
     /// Calls that took at most each bound of `CallMetrics.bucketBounds`, then all of them.
     let cumulativeBuckets: [UInt64]
     /// The time all ended calls took, in seconds.
-    package let seconds: Double
+    let seconds: Double
     /// Calls begun and not yet ended.
-    package let inFlight: Int
+    let inFlight: Int
 
     /// Every call that ended.
-    package var count: UInt64 { cumulativeBuckets.last ?? 0 }
+    var count: UInt64 { cumulativeBuckets.last ?? 0 }
 }

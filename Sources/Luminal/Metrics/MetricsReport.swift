@@ -3,11 +3,11 @@ import LuminalSystem
 /// The supervisor's metrics at one moment, written as Prometheus text (`Loader.metrics()`).
 struct MetricsReport {
     /// The exposition.
-    package let text: String
+    let text: String
 
     /// Reads every file's photons, counters and process tree, and the supervisor's own figures;
     /// `failed` are the paths of the photon files that failed to load.
-    package init(files: [(core: FileCore, handlers: [Handler])], failed: [String], context: LoaderContext) {
+    init(files: [(core: FileCore, handlers: [Handler])], failed: [String], context: LoaderContext) {
         let photons = files.flatMap { file in
             file.handlers.map { handler in
                 let snapshot = handler.snapshot

@@ -2,7 +2,7 @@
 /// and a `# TYPE` line, then its samples, one per line.
 struct MetricsText: Sendable {
     /// The kind of a metric family.
-    package enum Kind: String, Sendable {
+    enum Kind: String, Sendable {
         case counter, gauge, histogram
     }
 
@@ -28,7 +28,7 @@ struct MetricsText: Sendable {
     private(set) var text = ""
 
     /// An empty exposition with room for about `bytes`.
-    package init(reserving bytes: Int = 0) {
+    init(reserving bytes: Int = 0) {
         text.reserveCapacity(bytes)
     }
 
@@ -38,7 +38,7 @@ struct MetricsText: Sendable {
     }
 
     /// One sample of the current family; `extra` is a last label already escaped (`le="0.5"`).
-    package mutating func sample(_ name: String, _ labels: Labels, extra: String? = nil, _ value: Double) {
+    mutating func sample(_ name: String, _ labels: Labels, extra: String? = nil, _ value: Double) {
         text += name
         if !labels.text.isEmpty || extra != nil {
             text += "{"
@@ -55,12 +55,12 @@ struct MetricsText: Sendable {
     }
 
     /// One sample with an integer value.
-    package mutating func sample(_ name: String, _ labels: Labels, extra: String? = nil, _ value: some BinaryInteger) {
+    mutating func sample(_ name: String, _ labels: Labels, extra: String? = nil, _ value: some BinaryInteger) {
         sample(name, labels, extra: extra, Double(value))
     }
 
     /// A value as the format writes it: whole numbers without a fraction, `+Inf`, `-Inf`, `NaN`.
-    package static func format(_ value: Double) -> String {
+    static func format(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }

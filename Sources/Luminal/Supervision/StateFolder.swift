@@ -11,14 +11,14 @@ enum StateFolder {
     static let readLimit = 4096
 
     /// The folder holding `stateFile`, checked.
-    package static func open(_ stateFile: String) throws(SystemError) -> OwnedFolder {
+    static func open(_ stateFile: String) throws(SystemError) -> OwnedFolder {
         try OwnedFolder.open(Paths.parent(Paths.absolute(stateFile)), allowingSticky: true)
     }
 
     /// The bytes of `stateFile`; nil if there is none. Throws `LoaderError` naming the file if it
     /// cannot be trusted: a symlink, not a regular file, owned by another user, or writable by
     /// others (in a folder on a path another user could change).
-    package static func read(_ stateFile: String) throws(LoaderError) -> [UInt8]? {
+    static func read(_ stateFile: String) throws(LoaderError) -> [UInt8]? {
         do throws(SystemError) {
             return try open(stateFile).readOwnFile(Paths.name(stateFile), limit: readLimit)
         } catch {

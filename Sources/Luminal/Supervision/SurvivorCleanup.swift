@@ -50,7 +50,7 @@ enum SurvivorCleanup {
     }
 
     /// Removes the state file of this run (after a clean shutdown).
-    package static func release(_ stateFile: String) {
+    static func release(_ stateFile: String) {
         guard case .run(let recorded)? = try? recordedRun(stateFile), recorded == .current else { return }
         (try? StateFolder.open(stateFile))?.remove(Paths.name(stateFile))
     }

@@ -12,16 +12,16 @@ struct ChangeDebouncer: Sendable {
     }
 
     /// How long a file must stay unchanged when its change is not a finished save.
-    package let quietPeriod: Duration
+    let quietPeriod: Duration
     /// The last change of each waiting path, and whether that change finished a save.
     private var waiting: [String: (at: Duration, finished: Bool)] = [:]
 
-    package init(quietPeriod: Duration) {
+    init(quietPeriod: Duration) {
         self.quietPeriod = quietPeriod
     }
 
     /// Notes a change of `path` at `now` (time on the watcher's clock).
-    package mutating func record(_ path: String, _ kind: FileChange.Kind, at now: Duration) {
+    mutating func record(_ path: String, _ kind: FileChange.Kind, at now: Duration) {
         switch kind {
         case .finished: waiting[path] = (now, true)
         case .ongoing: waiting[path] = (now, false)

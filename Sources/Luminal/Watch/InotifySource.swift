@@ -27,7 +27,7 @@ final class InotifySource: ChangeSource {
     }
 
     /// Watches `root` (and its sub-folders as described above).
-    package init(root: String, recursive: Bool) throws(SystemError) {
+    init(root: String, recursive: Bool) throws(SystemError) {
         let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         if fd < 0 { throw SystemError(errno: errno, "inotify_init1") }
         self.fd = fd
@@ -40,12 +40,12 @@ final class InotifySource: ChangeSource {
         close()
     }
 
-    package func activate(_ wake: @escaping @Sendable () -> Void) {
+    func activate(_ wake: @escaping @Sendable () -> Void) {
         let token = EventLoop.shared.add(fd, handler: wake)
         state.withLock { $0.token = token }
     }
 
-    package func follow(_ files: [String]) {
+    func follow(_ files: [String]) {
         for folder in Set(files.map(Paths.parent)) where !state.withLock({ $0.followed.contains(folder) }) {
             if Paths.kind(folder) == .directory {
                 guard let wd = addWatch(folder) else { continue }
@@ -68,7 +68,7 @@ final class InotifySource: ChangeSource {
         return wd >= 0 ? wd : nil
     }
 
-    package func close() {
+    func close() {
         state.withLock { state in
             guard !state.closed else { return }
             state.closed = true
@@ -80,7 +80,7 @@ final class InotifySource: ChangeSource {
     /// How many folders are watched now.
     var watchedFolders: Int { state.withLock { $0.folders.count } }
 
-    package func changes() -> [FileChange] {
+    func changes() -> [FileChange] {
         var changed: [FileChange] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {

@@ -28,7 +28,7 @@ final class PollingSource: ChangeSource {
     private let state = Mutex<(snapshot: [String: Metadata], timer: (any DispatchSourceTimer)?, followed: Set<String>)>(([:], nil, []))
 
     /// Polls `root` (package folders always, every folder with `recursive`) every `interval`.
-    package init(root: String, recursive: Bool, interval: Duration) {
+    init(root: String, recursive: Bool, interval: Duration) {
         self.root = root
         self.recursive = recursive
         self.interval = interval
@@ -40,7 +40,7 @@ final class PollingSource: ChangeSource {
         close()
     }
 
-    package func activate(_ wake: @escaping @Sendable () -> Void) {
+    func activate(_ wake: @escaping @Sendable () -> Void) {
         let timer = DispatchSource.makeTimerSource(queue: .global())
         timer.schedule(deadline: .now() + interval.dispatchInterval, repeating: interval.dispatchInterval)
         timer.setEventHandler(handler: wake)
@@ -48,11 +48,11 @@ final class PollingSource: ChangeSource {
         timer.activate()
     }
 
-    package func follow(_ files: [String]) {
+    func follow(_ files: [String]) {
         state.withLock { $0.followed.formUnion(files) }
     }
 
-    package func close() {
+    func close() {
         state.withLock { state in
             state.timer?.cancel()
             state.timer = nil
@@ -61,7 +61,7 @@ final class PollingSource: ChangeSource {
 
     /// Every change found by polling waits for the quiet period: metadata cannot tell a finished
     /// save from one in progress.
-    package func changes() -> [FileChange] {
+    func changes() -> [FileChange] {
         let now = scan()
         return state.withLock { state in
             let before = state.snapshot

@@ -10,9 +10,9 @@ package protocol WatchClock: Sendable {
 /// Real time.
 struct ContinuousWatchClock: WatchClock {
     private let start = ContinuousClock.now
-    package let wakesWatcher = true
+    let wakesWatcher = true
 
-    package func now() -> Duration {
+    func now() -> Duration {
         start.duration(to: .now)
     }
 }

@@ -20,7 +20,7 @@ final class ControlConnection: Sendable {
     private let lifecycle: ControlLifecycle
 
     /// Takes ownership of the connected socket `fd` of client `pid`; `ended` runs once the connection is over.
-    package init(fd: Int32, pid: pid_t, dispatcher: ControlDispatcher, ended: @escaping @Sendable () -> Void) throws(SystemError) {
+    init(fd: Int32, pid: pid_t, dispatcher: ControlDispatcher, ended: @escaping @Sendable () -> Void) throws(SystemError) {
         let (stream, continuation) = AsyncStream.makeStream(of: Result<ControlRequest, ProtocolFault>.self)
         let second = dup(fd)
         guard second >= 0 else {
@@ -92,7 +92,7 @@ final class ControlConnection: Sendable {
     }
 
     /// Hangs up on the client.
-    package func close() {
+    func close() {
         queue.sync { reader.stop() }
         lifecycle.finishRequests()
         writer.close()

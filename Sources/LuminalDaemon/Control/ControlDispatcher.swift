@@ -5,8 +5,8 @@ import Luminal
 
 /// Carries out control requests against a loader.
 struct ControlDispatcher: Sendable {
-    package let loader: Loader
-    package let logBook: LogBook?
+    let loader: Loader
+    let logBook: LogBook?
 
     /// What became of an item sent to the client.
     enum Delivery: Equatable {
@@ -23,7 +23,7 @@ struct ControlDispatcher: Sendable {
     typealias Send = @Sendable (ControlReply, _ paced: Bool) async -> Delivery
 
     /// The final reply to `request`, after any streamed items.
-    package func perform(_ request: ControlRequest, send: Send) async -> ControlReply {
+    func perform(_ request: ControlRequest, send: Send) async -> ControlReply {
         do {
             return .success(try await result(of: request, send: send))
         } catch let error as LoaderError {

@@ -37,7 +37,7 @@ final class ControlLifecycle: Sendable {
         var evicted: String?
     }
 
-    package init(pid: pid_t, requests: AsyncStream<Result<ControlRequest, ProtocolFault>>.Continuation, writer: FrameWriter,
+    init(pid: pid_t, requests: AsyncStream<Result<ControlRequest, ProtocolFault>>.Continuation, writer: FrameWriter,
          log: @escaping @Sendable (String) -> Void) {
         self.pid = pid
         self.requests = requests
@@ -75,7 +75,7 @@ final class ControlLifecycle: Sendable {
     }
 
     /// A request got its final reply.
-    package func answered() {
+    func answered() {
         state.withLock { state in
             state.inFlight -= 1
             if state.inFlight == 0 { state.idleSince = Uptime.now() }
@@ -126,7 +126,7 @@ final class ControlLifecycle: Sendable {
     }
 
     /// Disconnects the client for breaking a limit, and logs it with its pid, once.
-    package func cut(_ reason: String) {
+    func cut(_ reason: String) {
         let (first, task, stopReading) = state.withLock { state in
             defer { state.cut = true }
             return (!state.cut, state.task, state.stopReading)

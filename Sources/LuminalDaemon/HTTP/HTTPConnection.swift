@@ -24,7 +24,7 @@ struct HTTPConnection {
         case answered(since: UInt64)
     }
 
-    package let fd: Int32
+    let fd: Int32
     private var phase: Phase = .reading([])
     /// When it connected (`Uptime`).
     private let connected: UInt64
@@ -33,14 +33,14 @@ struct HTTPConnection {
     /// When the current phase is given up on (Dispatch's uptime clock).
     private(set) var deadline: UInt64
 
-    package init(fd: Int32) {
+    init(fd: Int32) {
         self.fd = fd
         connected = Uptime.now()
         deadline = Uptime.after(MetricsServer.readTimeout, from: connected)
     }
 
     /// What to poll it for.
-    package var events: Int16 {
+    var events: Int16 {
         switch phase {
         case .reading: Int16(POLLIN)
         case .writing: Int16(POLLOUT)
@@ -70,13 +70,13 @@ struct HTTPConnection {
     }
 
     /// Finished: to be closed.
-    package var done: Bool {
+    var done: Bool {
         if case .done = phase { return true }
         return false
     }
 
     /// Takes what poll reported.
-    package mutating func handle(_ events: Int16) {
+    mutating func handle(_ events: Int16) {
         switch phase {
         case .reading(var bytes):
             var chunk = [UInt8](repeating: 0, count: 4096)

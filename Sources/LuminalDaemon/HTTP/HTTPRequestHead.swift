@@ -6,9 +6,9 @@ struct HTTPRequestHead: Sendable, Equatable {
     static let headerLimit = 64
 
     /// `GET`, `HEAD`, …
-    package let method: String
+    let method: String
     /// The path, without the query string.
-    package let path: String
+    let path: String
 
     /// What reading a request's head came to so far.
     enum Reading: Sendable, Equatable {
@@ -21,7 +21,7 @@ struct HTTPRequestHead: Sendable, Equatable {
     }
 
     /// Reads the head at the start of `bytes` (what a connection sent so far).
-    package static func read(_ bytes: [UInt8]) -> Reading {
+    static func read(_ bytes: [UInt8]) -> Reading {
         guard let end = headEnd(bytes) else {
             if bytes.count > byteLimit { return .refused(.headerFieldsTooLarge, "the request's head is larger than \(byteLimit) bytes") }
             let lines = bytes.lazy.filter { $0 == UInt8(ascii: "\n") }.count
@@ -82,7 +82,7 @@ enum HTTPStatus: Int, Sendable {
     case serviceUnavailable = 503
 
     /// The reason phrase.
-    package var reason: String {
+    var reason: String {
         switch self {
         case .ok: "OK"
         case .badRequest: "Bad Request"

@@ -3,12 +3,12 @@
 /// copy, so unread responses cost one copy per reading, not one per client.
 final class SharedResponse: Sendable {
     /// The status line, the headers and the body.
-    package let bytes: [UInt8]
+    let bytes: [UInt8]
     /// Where the body begins: what a `HEAD` request is sent.
     let headLength: Int
 
     /// `status` with `body` (`Connection: close`: one request per connection).
-    package init(_ status: HTTPStatus, _ body: String, contentType: String = "text/plain; charset=utf-8", extraHeaders: String = "") {
+    init(_ status: HTTPStatus, _ body: String, contentType: String = "text/plain; charset=utf-8", extraHeaders: String = "") {
         let head = "HTTP/1.1 \(status.rawValue) \(status.reason)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n\(extraHeaders)Connection: close\r\n\r\n"
         var bytes: [UInt8] = []
         bytes.reserveCapacity(head.utf8.count + body.utf8.count)

@@ -36,14 +36,14 @@ struct RoomWaiters {
     }
 
     /// Adds wait `id`; false if it was cancelled already.
-    package mutating func add(_ id: Int, mark: Int, _ waiter: Waiter) -> Bool {
+    mutating func add(_ id: Int, mark: Int, _ waiter: Waiter) -> Bool {
         if cancelled.remove(id) != nil { return false }
         waiting[id] = (mark, waiter)
         return true
     }
 
     /// Removes wait `id`, returning it to be resumed, or remembers that it was cancelled.
-    package mutating func cancel(_ id: Int) -> Waiter? {
+    mutating func cancel(_ id: Int) -> Waiter? {
         guard let entry = waiting.removeValue(forKey: id) else {
             cancelled.insert(id)
             return nil

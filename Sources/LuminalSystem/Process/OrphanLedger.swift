@@ -22,7 +22,7 @@ import Synchronization
 /// orphan started in that window is claimed by the next exit instead, and `unloadAll` kills it.
 final class OrphanLedger: Sendable {
     /// The one ledger of this process.
-    package static let shared = OrphanLedger()
+    static let shared = OrphanLedger()
 
     private struct Claim {
         package let startTime: UInt64
@@ -50,7 +50,7 @@ final class OrphanLedger: Sendable {
     }
 
     /// The live orphans claimed for the worker `root` that started at `rootStart`.
-    package func orphans(of root: pid_t, startedAt rootStart: UInt64) -> [pid_t] {
+    func orphans(of root: pid_t, startedAt rootStart: UInt64) -> [pid_t] {
         claims.withLock { claims in
             claims.compactMap { pid, claim in
                 claim.root == root && claim.rootStart == rootStart && Procfs.stat(pid)?.startTime == claim.startTime ? pid : nil

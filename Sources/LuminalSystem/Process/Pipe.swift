@@ -11,7 +11,7 @@ struct Pipe {
     let writeEnd: Int32
 
     /// A new pipe created with `O_CLOEXEC`, so it never leaks into a spawned worker by accident.
-    package static func make() throws(SystemError) -> Pipe {
+    static func make() throws(SystemError) -> Pipe {
         var fds: [Int32] = [-1, -1]
         try retryingEINTR("pipe2") { luminal_pipe2(&fds, O_CLOEXEC) }
         return Pipe(readEnd: fds[0], writeEnd: fds[1])

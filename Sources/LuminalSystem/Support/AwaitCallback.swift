@@ -60,5 +60,5 @@ extension Duration {
 /// A Dispatch timer source, to keep in a lock. Dispatch sources are thread-safe; only scheduling,
 /// activating and cancelling are done with it.
 struct TimerSource: @unchecked Sendable {
-    package let source: any DispatchSourceTimer
+    let source: any DispatchSourceTimer
 }

@@ -101,14 +101,14 @@ package enum FileDigest {
 
 /// What identifies one version of a file without reading it.
 struct FileIdentity: Hashable, Sendable {
-    package let device: UInt64
-    package let inode: UInt64
-    package let size: Int64
-    package let modified: Int64
-    package let changed: Int64
+    let device: UInt64
+    let inode: UInt64
+    let size: Int64
+    let modified: Int64
+    let changed: Int64
 
     /// The identity of the file at `path` (following symlinks), nil if it cannot be read.
-    package init?(path: String) {
+    init?(path: String) {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         device = UInt64(info.st_dev)

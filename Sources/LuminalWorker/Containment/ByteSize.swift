@@ -5,7 +5,7 @@ enum ByteSize {
     private static let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
 
     /// The bytes `text` names, or nil if it is not a size.
-    package static func parse(_ text: String) -> Int64? {
+    static func parse(_ text: String) -> Int64? {
         var digits = Substring(text)
         var factor: Int64 = 1
         for suffix in ["iB", "B"] where digits.hasSuffix(suffix) && digits.count > suffix.count {

@@ -10,16 +10,16 @@ import LuminalSystem
 /// nothing of the photon runs before they apply.
 struct ContainmentPlan: Sendable {
     /// What the child applies to itself.
-    package let spawn: ContainedSpawn
+    let spawn: ContainedSpawn
     /// The worker's cgroup, made for it and empty until the child is created in it.
-    package let cgroup: Cgroup?
+    let cgroup: Cgroup?
     /// What holds and limits it, for `status`.
-    package let report: ContainmentReport
+    let report: ContainmentReport
 
     /// The plan for generation `generation` of `file` under `settings`. Throws when the
     /// identity cannot be used (unknown user or group, no privilege to switch, a worker that
     /// would run as root from files a user other than root could change: `RootTrust`).
-    package static func make(for file: PhotonFile, generation: Int, settings: WorkerSettings) throws(LoaderError) -> ContainmentPlan {
+    static func make(for file: PhotonFile, generation: Int, settings: WorkerSettings) throws(LoaderError) -> ContainmentPlan {
         let limits = file.limits.over(settings.limits)
         let identity = file.identity.over(settings.identity)
         let resolved: ResolvedIdentity?

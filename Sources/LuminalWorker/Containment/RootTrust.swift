@@ -16,7 +16,7 @@ import LuminalSystem
 /// is its own affair; files a package `watch`es are only read.
 enum RootTrust {
     /// The most symlinks followed for one path, as the kernel's ELOOP bound.
-    package static let symlinkLimit = 40
+    static let symlinkLimit = 40
     /// The most `#!` interpreters followed, as the kernel's `BINPRM_MAX_RECURSION`.
     static let interpreterLimit = 4
 

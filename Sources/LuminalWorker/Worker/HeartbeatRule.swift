@@ -13,9 +13,9 @@ import LuminalSystem
 /// pinged once an interval.
 struct HeartbeatRule: Equatable {
     /// Time from the last frame heard to the next ping.
-    package let interval: Duration
+    let interval: Duration
     /// Time a pong may take.
-    package let timeout: Duration
+    let timeout: Duration
 
     /// What to do now.
     enum Decision: Equatable {
@@ -28,13 +28,13 @@ struct HeartbeatRule: Equatable {
     }
 
     /// The heartbeat of `check`; nil when its heartbeat is off.
-    package init?(_ check: HealthCheck) {
+    init?(_ check: HealthCheck) {
         guard let interval = check.interval else { return nil }
         self.init(interval: interval, timeout: check.timeout)
     }
 
     /// Pings `interval` after the last frame, allowing `timeout` for each pong.
-    package init(interval: Duration, timeout: Duration) {
+    init(interval: Duration, timeout: Duration) {
         self.interval = interval
         self.timeout = timeout
     }

@@ -4,18 +4,18 @@ import LuminalWire
 /// make the host build, index and show an unbounded number of photons.
 enum HelloLimits {
     /// Photons per worker.
-    package static let photons = 1024
+    static let photons = 1024
     /// Kinds per photon.
-    package static let kinds = 64
+    static let kinds = 64
     /// Methods per photon.
-    package static let methods = 1024
+    static let methods = 1024
     /// Bytes (UTF-8) of one kind or method name.
-    package static let nameBytes = 256
+    static let nameBytes = 256
     /// Bytes of one photon's metadata object, as JSON text.
     static let metadataBytes = 65_536
 
     /// What in `hello` goes over a limit, worded to follow "photon file X ", or `nil`.
-    package static func violation(in hello: Hello) -> String? {
+    static func violation(in hello: Hello) -> String? {
         guard hello.photons.count <= photons else {
             return "declares \(hello.photons.count) photons in its hello; the limit is \(photons) per worker"
         }

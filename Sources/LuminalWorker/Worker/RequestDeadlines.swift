@@ -4,7 +4,7 @@
 /// worker skips them, or until the heap is rebuilt from the live ones (`Worker.addDeadline`).
 struct RequestDeadlines {
     /// A request's deadline.
-    package struct Entry: Equatable {
+    struct Entry: Equatable {
         /// When it expires, on the uptime clock.
         package let deadline: UInt64
         /// The request.
@@ -17,19 +17,19 @@ struct RequestDeadlines {
     private(set) var entries: [Entry] = []
 
     /// An empty heap.
-    package init() {}
+    init() {}
 
     /// A heap of `entries`, in any order.
-    package init(heapifying entries: [Entry]) {
+    init(heapifying entries: [Entry]) {
         self.entries = entries
         for index in stride(from: entries.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
     }
 
     /// The earliest deadline.
-    package var first: Entry? { entries.first }
+    var first: Entry? { entries.first }
 
     /// How many entries are held, answered ones included.
-    package var count: Int { entries.count }
+    var count: Int { entries.count }
 
     /// Adds `entry`.
     mutating func push(_ entry: Entry) {
@@ -44,7 +44,7 @@ struct RequestDeadlines {
     }
 
     /// Removes the earliest deadline.
-    package mutating func removeFirst() {
+    mutating func removeFirst() {
         guard !entries.isEmpty else { return }
         entries.swapAt(0, entries.count - 1)
         entries.removeLast()

@@ -15,16 +15,16 @@ package struct RequestLimits: Sendable {
 /// at or below the newest forgotten one that nobody awaits is dropped too.
 struct AbandonedRequests {
     /// Ids kept before the older half is forgotten.
-    package static let capacity = 65_536
+    static let capacity = 65_536
 
     private var ids: Set<Int64> = []
     private var forgottenUpTo: Int64 = 0
 
     /// How many ids are listed.
-    package var count: Int { ids.count }
+    var count: Int { ids.count }
 
     /// Remembers that `id` was abandoned.
-    package mutating func insert(_ id: Int64) {
+    mutating func insert(_ id: Int64) {
         ids.insert(id)
         guard ids.count > Self.capacity else { return }
         let sorted = ids.sorted()
@@ -35,7 +35,7 @@ struct AbandonedRequests {
 
     /// Whether a reply to `id`, which nobody awaits, answers an abandoned request; it is
     /// forgotten then, as a second reply to it is a fault.
-    package mutating func take(_ id: Int64) -> Bool {
+    mutating func take(_ id: Int64) -> Bool {
         ids.remove(id) != nil || id <= forgottenUpTo
     }
 }

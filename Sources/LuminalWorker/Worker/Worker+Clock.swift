@@ -3,7 +3,7 @@ struct WorkerTimers {
     /// The deadlines of its requests.
     var deadlines = RequestDeadlines()
     /// Its heartbeat, while it runs.
-    package var heartbeat: HeartbeatRule?
+    var heartbeat: HeartbeatRule?
     /// The heartbeat's ping in flight: its id and when it was written.
     var ping: (id: Int64, sentAt: UInt64)?
     /// When fd 4 last delivered a frame, or the heartbeat started if that is later.

@@ -17,7 +17,7 @@ import LuminalSystem
 /// clock's lock.
 final class WorkerClock: Sendable {
     /// The clock of this process.
-    package static let shared = WorkerClock()
+    static let shared = WorkerClock()
     /// How far past the instant it fires for a firing also looks at workers.
     static let lookAhead = Duration.seconds(1)
 

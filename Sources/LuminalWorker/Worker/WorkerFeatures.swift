@@ -4,15 +4,15 @@ import LuminalWire
 /// (PROTOCOL.md §3.3); a worker that declared none is sent nothing version 1 did not define.
 struct WorkerFeatures: Sendable {
     /// The worker reads `cancel`: each call the host gives up on after writing it is cancelled.
-    package var cancel = false
+    var cancel = false
     /// The worker reads a call's `deadline_ms`: calls with a timeout carry it.
-    package var deadline = false
+    var deadline = false
 
     /// None: a worker before its hello, or one that declared none.
-    package init() {}
+    init() {}
 
     /// What `hello` declared; names the host does not know are ignored.
-    package init(_ hello: Hello) {
+    init(_ hello: Hello) {
         cancel = hello.supports(.cancel)
         deadline = hello.supports(.deadline)
     }
