@@ -12,12 +12,15 @@ extension Supervisor.Watch {
     func aDeletedBrokenFileIsForgotten(backend: WatchBackend) async throws {
         try await withRig(backend) { rig in
             for round in 0..<3 {
+                let broken = Paths.join(rig.folder.path, "broken-\(round)")
                 rig.folder.write("broken-\(round)/photon.json", #"{"exec": "run", "restrat": "always"}"#)
                 try await rig.settle()
-                #expect(await rig.watcher.rememberedFailures == 1)
-                rig.folder.remove(Paths.join(rig.folder.path, "broken-\(round)"))
+                #expect(await rig.loader.failedFiles.map(\.path) == [broken])
+                #expect(await rig.loader.failedVersion(of: broken) != nil)
+                rig.folder.remove(broken)
                 try await rig.settle()
-                #expect(await rig.watcher.rememberedFailures == 0)
+                #expect(await rig.loader.failedFiles.isEmpty)
+                #expect(await rig.loader.failedVersion(of: broken) == nil)
             }
         }
     }

@@ -26,7 +26,7 @@ extension Loader {
             }
         }
         failed[path] = failed[path]?.failedAgain(error, retryIn: retryIn, retry: retry)
-            ?? FailedFile(path: path, error: error, failures: 1, since: .now, retryIn: retryIn, stopped: false, selection: selection, retry: retry)
+            ?? FailedFile(path: path, error: error, failures: 1, since: .now, retryIn: retryIn, stopped: false, version: nil, selection: selection, retry: retry)
         if let retryIn {
             context.log.limited(.warning, "load.retry", subject: path, "photon file \(path) is tried again in \(retryIn)", file: path)
         }
@@ -39,6 +39,24 @@ extension Loader {
         // This task is the retry now: forgetting the record once it loads must not cancel it.
         failed[path] = failure
         _ = try? await loadAndStart(path, selection: failure.selection)
+    }
+
+    /// The version of the photon file at `path` that last failed, as the watcher read it: a
+    /// digest, or for a file that cannot be used its error and its manifest's digest. Kept on
+    /// the file's record (loaded or failed), so it goes with the file; the watcher does not try
+    /// the same bytes again.
+    package func failedVersion(of path: String) -> String? {
+        files[path]?.failedVersion ?? failed[path]?.version
+    }
+
+    /// Notes that `version` of the photon file at `path` failed (nil: the version that failed is
+    /// no longer known), on its loaded or failed record.
+    package func noteFailedVersion(_ version: String?, of path: String) {
+        if files[path] != nil {
+            files[path]?.failedVersion = version
+        } else if let failure = failed[path] {
+            failed[path] = failure.failed(version: version)
+        }
     }
 
     /// Forgets the failed photon file at `path` (it loaded, was unloaded, or is gone).

@@ -44,6 +44,9 @@ public actor Loader {
         let selection: PhotonSelection
         /// The files a watcher follows for it wherever they are, as resolved at its load.
         package let followed: [String]
+        /// The version of the file on disk whose reload last failed (`Loader.failedVersion(of:)`),
+        /// until a generation of another version serves.
+        var failedVersion: String?
 
         package init(core: FileCore, file: PhotonFile, handlers: [Handler], selection: PhotonSelection) {
             self.core = core

@@ -5,24 +5,20 @@ import LuminalSystem
 import LuminalWorker
 
 extension PhotonWatcher {
-    /// How many photon files' failed versions are remembered (one each at most, and none for a
-    /// file that is gone).
-    var rememberedFailures: Int { failed.count }
-
     /// Remembers that the photon file at `path`, as it is now, failed: it is retried when it changes.
     func remember(failure path: String) async {
-        let file: PhotonFile
+        let version: String
         do throws(LoaderError) {
-            file = try await PhotonScan.resolving(path)
+            let file = try await PhotonScan.resolving(path)
+            do throws(SystemError) {
+                version = try await FileDigest.digest(of: file.contentPaths, cancellations: [hashes])
+            } catch {
+                version = unreadable(error)
+            }
         } catch {
-            failed[path] = await fingerprint(of: path, failure: error)
-            return
+            version = await fingerprint(of: path, failure: error)
         }
-        do throws(SystemError) {
-            failed[path] = try await FileDigest.digest(of: file.contentPaths, cancellations: [hashes])
-        } catch {
-            failed[path] = unreadable(error)
-        }
+        await loader?.noteFailedVersion(version, of: path)
     }
 
     /// What a photon file that cannot be hashed is now, for `failed`.
@@ -48,6 +44,7 @@ extension PhotonWatcher {
         let path = ready.path
         guard let loader else { return }
         let loadedChecksum = await loader.checksum(ofFile: path)
+        let failedVersion = await loader.failedVersion(of: path)
         let file: PhotonFile
         do throws(LoaderError) {
             file = try await PhotonScan.resolving(path)
@@ -60,15 +57,14 @@ extension PhotonWatcher {
         } catch {
             if ready.early { return wait(path) }
             if Paths.kind(path) == .missing {
-                failed[path] = nil // gone: nothing to remember, whatever comes under its name next
+                // Gone: its records go with it, whatever comes under its name next.
                 await loader.forgetFailedFile(path)
                 if loadedChecksum != nil { _ = try? await loader.unloadPhoton(path) }
                 return
             }
             // A photon file that cannot be used as it is (say, a bad manifest): reported once per version.
             let fingerprint = await fingerprint(of: path, failure: error)
-            guard failed[path] != fingerprint, !stopped else { return }
-            failed[path] = fingerprint
+            guard failedVersion != fingerprint, !stopped else { return }
             if loadedChecksum != nil {
                 // Fails at its first step, as the error says; the serving generation keeps serving.
                 _ = try? await loader.reloadPhoton(path)
@@ -77,6 +73,7 @@ extension PhotonWatcher {
                 loader.reportLoadFailure(error, file: path)
                 await loader.recordFailedLoad(path, error, selection: selection)
             }
+            await loader.noteFailedVersion(fingerprint, of: path)
             return
         }
         let checksum: String
@@ -85,8 +82,7 @@ extension PhotonWatcher {
         } catch {
             // Too large, or gone in the meantime: reported once per reason; abandoned: not at all.
             if error.errno != ECANCELED, ready.early { return wait(path) }
-            guard error.errno != ECANCELED, !stopped, failed[path] != unreadable(error) else { return }
-            failed[path] = unreadable(error)
+            guard error.errno != ECANCELED, !stopped, failedVersion != unreadable(error) else { return }
             if loadedChecksum != nil {
                 // Fails as the hash did, and is recorded as a failed reload; the serving generation keeps serving.
                 _ = try? await loader.reloadPhoton(path)
@@ -95,9 +91,10 @@ extension PhotonWatcher {
                 loader.reportLoadFailure(failure, file: path)
                 await loader.recordFailedLoad(path, failure, selection: selection)
             }
+            await loader.noteFailedVersion(unreadable(error), of: path)
             return
         }
-        guard checksum != loadedChecksum, checksum != failed[path], !stopped else { return }
+        guard checksum != loadedChecksum, checksum != failedVersion, !stopped else { return }
         // A failed file the operator stopped stays as it is until started.
         if loadedChecksum == nil, await loader.failedFile(at: path)?.stopped == true { return }
         let succeeded: Bool
@@ -107,6 +104,6 @@ extension PhotonWatcher {
         } else {
             succeeded = await HashCancellation.$scope.withValue([hashes]) { (try? await loader.loadAndStart(path, selection: selection, version: version)) != nil }
         }
-        failed[path] = succeeded ? nil : checksum
+        if !succeeded { await loader.noteFailedVersion(checksum, of: path) }
     }
 }

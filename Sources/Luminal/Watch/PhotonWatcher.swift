@@ -11,7 +11,8 @@ import LuminalWorker
 /// Each `iterate()` takes the source's changes, maps them to photon files, and acts on the files
 /// that are ready (`ChangeDebouncer`: a finished save at once, anything else once quiet), and only
 /// when their content hash differs from the loaded generation's. A version that failed to load or
-/// reload is remembered by its hash and not tried again until the content changes. Each file is
+/// reload is remembered by its hash, on the file's record in the loader
+/// (`Loader.failedVersion(of:)`), and not tried again until the content changes. Each file is
 /// acted on by a task of its own, so a file that takes long (a huge one to hash, one slow to say
 /// hello) holds back no other. After each change the folder is scanned again, and every entry it
 /// passes over is reported once, and again only when its reason changes. Tests call `iterate()`
@@ -30,8 +31,6 @@ package actor PhotonWatcher {
     package let source: any ChangeSource
     private let clock: any WatchClock
     var debouncer: ChangeDebouncer
-    /// Photon files whose version on disk failed, each with that version's checksum (or reason).
-    package var failed: [String: String] = [:]
     /// The entries the last scan passed over, with the reason reported for each.
     var skips: [String: String] = [:]
     /// The photon files being acted on, each by one task.
