@@ -42,9 +42,24 @@ public struct FailedFile: Sendable {
         FailedFile(path: path, error: error, failures: failures, since: since, retryIn: retryIn, stopped: false, version: version, selection: selection, retry: retry)
     }
 
-    /// The record after another attempt failed with `error`, to be retried in `retryIn` by `retry`.
-    func failedAgain(_ error: LoaderError, retryIn: Duration?, retry: Task<Void, Never>?) -> FailedFile {
-        FailedFile(path: path, error: error, failures: failures + 1, since: since, retryIn: retryIn, stopped: stopped, version: version, selection: selection, retry: retry)
+    /// The record after an attempt to load the photon file at `path` failed with `error`, from
+    /// `previous` (nil: its first failure): one more failure in a row. A transient failure
+    /// (`LoaderError.isTransient`) is to be tried again after `policy`'s backoff, every
+    /// `quarantineRetry` once it would quarantine, unless the policy never restarts or the
+    /// operator stopped the file. No retry is attached yet (`scheduling(_:)`).
+    static func after(_ error: LoaderError, previous: FailedFile?, path: String, selection: PhotonSelection,
+                      policy: RestartPolicy, random: Double, now: ContinuousClock.Instant) -> FailedFile {
+        let failures = (previous?.failures ?? 0) + 1
+        let stopped = previous?.stopped ?? false
+        let retryIn = error.isTransient && policy.mode != .never && !stopped
+            ? policy.delay(afterFailures: failures, random: random) ?? policy.quarantineRetry : nil
+        return FailedFile(path: path, error: error, failures: failures, since: previous?.since ?? now, retryIn: retryIn,
+                          stopped: stopped, version: previous?.version, selection: previous?.selection ?? selection, retry: nil)
+    }
+
+    /// The record with `retry`, the task that tries it again in `retryIn`.
+    func scheduling(_ retry: Task<Void, Never>) -> FailedFile {
+        FailedFile(path: path, error: error, failures: failures, since: since, retryIn: retryIn, stopped: stopped, version: version, selection: selection, retry: retry)
     }
 
     /// The record with `version` as the version that failed.

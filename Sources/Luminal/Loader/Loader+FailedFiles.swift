@@ -15,21 +15,17 @@ extension Loader {
     func recordFailedLoad(_ path: String, _ error: LoaderError, selection: PhotonSelection) {
         guard files[path] == nil, loading[path] == nil else { return }
         failed[path]?.retry?.cancel()
-        let failures = (failed[path]?.failures ?? 0) + 1
-        let policy = context.configuration.restart
-        let retryIn = error.isTransient && policy.mode != .never && failed[path]?.stopped != true
-            ? policy.delay(afterFailures: failures, random: .random(in: 0...1)) ?? policy.quarantineRetry : nil
-        let retry = retryIn.map { delay in
-            Task { [weak self] in
-                guard (try? await Task.sleep(for: delay)) != nil else { return }
+        var record = FailedFile.after(error, previous: failed[path], path: path, selection: selection,
+                                      policy: context.configuration.restart, random: .random(in: 0...1), now: .now)
+        if let retryIn = record.retryIn {
+            let failures = record.failures
+            record = record.scheduling(Task { [weak self] in
+                guard (try? await Task.sleep(for: retryIn)) != nil else { return }
                 await self?.retryAfterTransientFailure(path, failures: failures)
-            }
-        }
-        failed[path] = failed[path]?.failedAgain(error, retryIn: retryIn, retry: retry)
-            ?? FailedFile(path: path, error: error, failures: 1, since: .now, retryIn: retryIn, stopped: false, version: nil, selection: selection, retry: retry)
-        if let retryIn {
+            })
             context.log.limited(.warning, "load.retry", subject: path, "photon file \(path) is tried again in \(retryIn)", file: path)
         }
+        failed[path] = record
     }
 
     /// The retry scheduled after failure number `failures` of the file at `path`, unless the
