@@ -59,10 +59,7 @@ extension Loader {
     @discardableResult
     public func unloadAll(forceStop: Bool = false) async -> [UnloadOutcome] {
         context.hashes.cancelAll()
-        for (path, core) in loading {
-            context.log(.info, "abandoning the load of \(path): every photon is being unloaded", file: path)
-            core.read(\.liveConnections).forEach(context.killNow)
-        }
+        abandonLoads(of: Set(loading.keys), because: "every photon is being unloaded")
         while !loading.isEmpty {
             await withCheckedContinuation { loadWaiters.append($0) }
         }
@@ -73,6 +70,16 @@ extension Loader {
         await context.tasks.waitUntilIdle()
         await killOrphans()
         return outcomes
+    }
+
+    /// Abandons the loads in progress of the photon files at `paths`: their workers, which have
+    /// started nothing yet, are killed, so those loads fail at once.
+    func abandonLoads(of paths: Set<String>, because why: String) {
+        for path in paths.sorted() {
+            guard let core = loading[path] else { continue }
+            context.log(.info, "abandoning the load of \(path): \(why)", file: path)
+            core.read(\.liveConnections).forEach(context.killNow)
+        }
     }
 
     /// Kills, with their trees, the processes photons left to the supervisor that no worker's

@@ -37,8 +37,9 @@ extension Loader {
     /// Whether this loader is watching a folder.
     public var isWatching: Bool { watcher != nil }
 
-    /// Sets up a watcher: loads and starts what is there now, all at once, adopts what is loaded
-    /// already, reports what it passes over, and remembers what fails. When `activating`, it
+    /// Sets up a watcher: loads and starts what is there now, all at once, as the watcher acts on
+    /// any change, adopts what is loaded already, reports what it passes over, and remembers what
+    /// fails. When `activating`, it
     /// reacts to changes by itself from the start, so that a file slow to load holds back no
     /// change to the others.
     func makeWatcher(in directory: String, selection: PhotonSelection, recursive: Bool, backend: WatchBackend,
@@ -71,16 +72,8 @@ extension Loader {
         // Files already loaded are adopted as they are (photons, states, selection), not loaded again.
         let paths = found.filter { files[$0] == nil }
         await created.adopt(found.filter { files[$0] != nil })
-        // All at once, as loadPhotons(in:) loads: a file slow to say hello holds back no other.
-        await created.beginFirstLoads(of: paths)
-        await withTaskGroup(of: Void.self) { group in
-            for path in paths {
-                group.addTask {
-                    let failed = (try? await self.loadAndStart(path, selection: selection)) == nil
-                    await created.endFirstLoad(of: path, failed: failed)
-                }
-            }
-        }
+        // As any change is acted on, all at once: a file slow to say hello holds back no other.
+        await created.actOnPresent(paths)
         context.log(.info, "watching \(root)\(recursive ? " and its sub-folders" : "")", file: root)
         return created
     }

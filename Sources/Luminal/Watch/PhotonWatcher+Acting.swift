@@ -5,22 +5,6 @@ import LuminalSystem
 import LuminalWorker
 
 extension PhotonWatcher {
-    /// Remembers that the photon file at `path`, as it is now, failed: it is retried when it changes.
-    func remember(failure path: String) async {
-        let version: String
-        do throws(LoaderError) {
-            let file = try await PhotonScan.resolving(path)
-            do throws(SystemError) {
-                version = try await FileDigest.digest(of: file.contentPaths, cancellations: [hashes])
-            } catch {
-                version = unreadable(error)
-            }
-        } catch {
-            version = await fingerprint(of: path, failure: error)
-        }
-        await loader?.noteFailedVersion(version, of: path)
-    }
-
     /// What a photon file that cannot be hashed is now, for `failed`.
     private func unreadable(_ error: SystemError) -> String {
         "cannot be read: \(error)"
@@ -97,12 +81,15 @@ extension PhotonWatcher {
         guard checksum != loadedChecksum, checksum != failedVersion, !stopped else { return }
         // A failed file the operator stopped stays as it is until started.
         if loadedChecksum == nil, await loader.failedFile(at: path)?.stopped == true { return }
+        guard !stopped else { return }
         let succeeded: Bool
         let version = FileVersion(file: file, checksum: checksum)
         if loadedChecksum != nil {
             succeeded = (try? await loader.reload([path], versions: [path: version])) != nil
         } else {
+            loading.insert(path)
             succeeded = await HashCancellation.$scope.withValue([hashes]) { (try? await loader.loadAndStart(path, selection: selection, version: version)) != nil }
+            loading.remove(path)
         }
         if !succeeded { await loader.noteFailedVersion(checksum, of: path) }
     }

@@ -19,10 +19,10 @@ import LuminalWorker
 /// with a manual clock.
 ///
 /// What serves converges on the bytes on disk, whatever the timing: a file is acted on again when
-/// it changed while it was acted on, a change to a file in its first load is held until that load
-/// is over, and whenever the watcher starts to follow a file outside the folder (the target of a
-/// symlink, a package's `watch` list), the photon file is checked against the disk at once, since
-/// what changed before the follow was not seen.
+/// it changed while it was acted on (its first load, when watching began, included), and whenever
+/// the watcher starts to follow a file outside the folder (the target of a symlink, a package's
+/// `watch` list), the photon file is checked against the disk at once, since what changed before
+/// the follow was not seen.
 package actor PhotonWatcher {
     package let root: String
     package let recursive: Bool
@@ -39,10 +39,8 @@ package actor PhotonWatcher {
     private let wakes = OwnedTasks()
     /// Photon files that became ready again while being acted on: acted on once more afterwards.
     private var again: [String: ChangeDebouncer.Settled] = [:]
-    /// Photon files in their first load, started with the watcher, and those of them that changed
-    /// meanwhile (acted on once that load is over).
-    private var firstLoads: Set<String> = []
-    private var changedInFirstLoad: Set<String> = []
+    /// Photon files an act is loading (a new file, or one there when watching began).
+    var loading: Set<String> = []
     /// Abandons this watcher's hashes, and those of the loads it starts, when it stops.
     let hashes = HashCancellation()
     /// Files a photon file depends on (a package's `watch` list, a symlink's target) → the photon file.
@@ -68,7 +66,7 @@ package actor PhotonWatcher {
         guard !stopped else { return }
         source.activate { [weak self] in
             guard let self else { return }
-            self.wakes.run { await self.iterate() }
+            self.wakes.run { await self.iterate(awaitingActs: false) }
         }
     }
 
@@ -82,25 +80,22 @@ package actor PhotonWatcher {
         scheduleWake()
     }
 
-    /// Notes that the watcher's first loads of the photon files at `paths` begin.
-    func beginFirstLoads(of paths: [String]) {
-        firstLoads.formUnion(paths)
-    }
-
-    /// Notes that the first load of `path` is over: follows what it depends on, remembers a
-    /// failure (unless the file changed meanwhile), and acts on a change seen during it.
-    func endFirstLoad(of path: String, failed loadFailed: Bool) async {
-        firstLoads.remove(path)
-        let changed = changedInFirstLoad.remove(path) != nil
-        if loadFailed && !changed { await remember(failure: path) }
-        await refreshFollowed()
-        if changed { debouncer.record(path, .finished, at: clock.now()) }
-        scheduleWake()
+    /// Acts on the photon files at `paths`, there when watching began and not loaded, as on any
+    /// file ready after its quiet period: all at once, each in a task of its own (so a file slow to
+    /// say hello holds back no other), and waits for them. A change to one of them meanwhile is
+    /// acted on once its first act is over, as for any file.
+    func actOnPresent(_ paths: [String]) async {
+        var tasks: [Task<Void, Never>] = []
+        for path in paths where !stopped {
+            if let task = startActing(on: ChangeDebouncer.Settled(path: path, early: false)) ?? acting[path] { tasks.append(task) }
+        }
+        for task in tasks { await task.value }
     }
 
     /// One pass: collect changes, rescan and report what is passed over, then act on every
-    /// photon file that is ready, and wait for those acts to finish.
-    func iterate() async {
+    /// photon file that is ready, and (when `awaitingActs`, as a test driving the watcher asks)
+    /// wait for those acts to finish.
+    func iterate(awaitingActs: Bool = true) async {
         guard !stopped else { return }
         if iterating {
             wakeAgain = true
@@ -124,28 +119,30 @@ package actor PhotonWatcher {
                 report(entries)
             }
             for file in ready where !stopped {
-                if firstLoads.contains(file.path) {
-                    changedInFirstLoad.insert(file.path)
-                } else if let task = startActing(on: file) {
-                    started.append(task)
-                }
+                if let task = startActing(on: file) { started.append(task) }
             }
         } while wakeAgain && !stopped
         iterating = false
-        for task in started { await task.value }
+        if awaitingActs {
+            for task in started { await task.value }
+        }
         scheduleWake()
     }
 
-    /// Stops watching and abandons the hashes in progress. Unless `immediately`, waits for the
-    /// acts in progress (a reload) to finish.
+    /// Stops watching and abandons the hashes and the loads in progress (a file slow to say hello
+    /// would hold the stop up to its handshake timeout). Unless `immediately`, waits for the acts
+    /// in progress (a reload) to finish.
     package func stop(immediately: Bool) async {
         stopped = true
         source.close()
         hashes.cancelAll()
+        await loader?.abandonLoads(of: loading, because: "the folder is no longer watched")
         timer?.source.cancel()
         timer = nil
         if !immediately {
-            for task in Array(acting.values) { await task.value }
+            // A load abandoned above fails at once, unless it had not reached the loader yet: such
+            // an act is not waited for (`unloadAll` abandons what it brings up).
+            for (path, task) in acting where !loading.contains(path) { await task.value }
             await wakes.waitUntilIdle()
         }
     }
@@ -183,7 +180,7 @@ package actor PhotonWatcher {
             guard let self else { return }
             self.wakes.run {
                 await self.timerFired(deadline)
-                await self.iterate()
+                await self.iterate(awaitingActs: false)
             }
         }
         timer = (deadline, source)
@@ -204,13 +201,7 @@ package actor PhotonWatcher {
         followed = now
         source.follow(Array(now.keys))
         let check = Set(now.compactMap { before[$0.key] == $0.value ? nil : $0.value })
-        for path in check.sorted() {
-            if firstLoads.contains(path) {
-                changedInFirstLoad.insert(path)
-            } else {
-                debouncer.record(path, .finished, at: clock.now())
-            }
-        }
+        for path in check.sorted() { debouncer.record(path, .finished, at: clock.now()) }
     }
 
     /// The photon files a changed path concerns; `loaded` are the loaded photon files' paths.
