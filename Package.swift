@@ -5,6 +5,9 @@ let package = Package(
     name: "Luminal",
     products: [
         .library(name: "Luminal", targets: ["Luminal"]),
+        // What `luminal run` adds around the library, for a host that wants it too: the control
+        // socket (`ControlServer`) and the metrics endpoint (`MetricsServer`).
+        .library(name: "LuminalDaemon", targets: ["LuminalDaemon"]),
         .library(name: "LuminalPhoton", targets: ["LuminalPhoton"]),
         .executable(name: "luminal", targets: ["luminal"]),
     ],
