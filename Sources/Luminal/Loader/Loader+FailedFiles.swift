@@ -75,19 +75,48 @@ extension Loader {
     /// failed file's retry, an operator's start of a failed file) and starts its photons; from
     /// `version` when the watcher read it already. The one path by which the supervisor brings a
     /// file up: a failure is recorded as one more in a row (`failedFiles`), and thrown.
+    ///
+    /// A stop or an unload the operator asks of the file while it comes up (it was a failed file)
+    /// holds: its load is abandoned if it can still be, and the file that loaded all the same is
+    /// then stopped (held) or unloaded rather than started.
     func loadAndStart(_ path: String, selection: PhotonSelection, version: FileVersion? = nil) async throws(LoaderError) -> [Handler] {
+        bringingUp[path] = .some(nil)
+        let handlers: [Handler]
         do {
-            let handlers = if let version {
+            handlers = if let version {
                 try await load(version.file, selection: selection, checksum: version.checksum)
             } else {
                 try await loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses)
             }
-            for handler in handlers { try await handler.start() }
-            return handlers
         } catch {
-            recordFailedLoad(path, error, selection: selection)
+            if bringingUp.removeValue(forKey: path) != .some(.unload) { recordFailedLoad(path, error, selection: selection) }
             throw error
         }
+        switch bringingUp.removeValue(forKey: path) {
+        case .some(.stop):
+            _ = try? await stopPhoton(path)
+            return handlers
+        case .some(.unload):
+            _ = await unload([path], forceStop: false)
+            return []
+        default:
+            do {
+                for handler in handlers { try await handler.start() }
+            } catch {
+                recordFailedLoad(path, error, selection: selection)
+                throw error
+            }
+            return handlers
+        }
+    }
+
+    /// Notes that the operator asked `request` of the failed photon file at `path`; if it is
+    /// being brought up, that holds once its load is over, and its load is abandoned now if its
+    /// worker is up.
+    func ask(_ request: FailedFileRequest, of path: String) {
+        guard bringingUp[path] != nil else { return }
+        bringingUp[path] = .some(request)
+        abandonLoads(of: [path], because: request == .stop ? "it was stopped" : "it was unloaded")
     }
 
     /// Tries the failed photon file `failure` again, as the operator asked: loads it as it is now
@@ -106,9 +135,16 @@ extension Loader {
     /// cancelled, and it is tried again only by `startPhoton`.
     func hold(_ failure: FailedFile) -> UnloadOutcome {
         failed[failure.path] = failure.held
+        ask(.stop, of: failure.path)
         let outcome = UnloadOutcome(file: failure.path, photons: [], ending: .notLoaded, exit: nil, finalizerErrors: [:])
         context.log(.info, "stopped \(failure.path), which had failed to load: it is tried again only when started", file: failure.path)
         context.events.emit(.stopped(outcome))
         return outcome
     }
+}
+
+/// What the operator asked of a failed photon file while it was being brought up.
+enum FailedFileRequest: Sendable {
+    case stop
+    case unload
 }

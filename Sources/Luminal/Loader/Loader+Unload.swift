@@ -45,6 +45,7 @@ extension Loader {
         var outcomes: [UnloadOutcome] = []
         for failure in forgotten where failed[failure.path] != nil {
             forgetFailedFile(failure.path)
+            ask(.unload, of: failure.path)
             let outcome = UnloadOutcome(file: failure.path, photons: [], ending: .notLoaded, exit: nil, finalizerErrors: [:])
             context.log(.info, "forgot \(failure.path), which had failed to load", file: failure.path)
             context.events.emit(.stopped(outcome))

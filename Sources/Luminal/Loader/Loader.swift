@@ -25,6 +25,9 @@ public actor Loader {
     package var loading: [String: FileCore] = [:]
     /// The photon files the supervisor's own loads found and could not load (`FailedFile`).
     package var failed: [String: FailedFile] = [:]
+    /// The photon files `loadAndStart` is bringing up, each with what the operator asked of it
+    /// meanwhile, as of a failed file (nil: nothing yet): that holds once the load is over.
+    var bringingUp: [String: FailedFileRequest?] = [:]
     /// Waiting for `loading` to become empty.
     var loadWaiters: [CheckedContinuation<Void, Never>] = []
     var gate = FileGate()
