@@ -131,28 +131,28 @@ extension Supervisor.FailedFiles {
 }
 
 extension Supervisor.FailedFiles {
-    /// A failed file whose retry is under way: the retry's worker is up and waits for `go` before
-    /// it says hello (the first attempt never says hello).
-    private static func retryUnderWay(_ folder: PhotonFolder) -> (path: String, go: String) {
-        let go = Paths.join(folder.path, "go")
-        let count = Paths.join(folder.path, "count")
-        let path = folder.script("slow", """
-            n=$(( $(cat '\(count)' 2>/dev/null || echo 0) + 1 )); echo $n > '\(count)'
-            [ $n -eq 1 ] && exec sleep 3600
-            touch '\(folder.path)/started'
-            while [ ! -e '\(go)' ]; do sleep 0.05; done
-            exec '\(BuildProducts.chaosPhoton)' serve slow
-            """)
-        return (path, go)
-    }
-
-    @Test func aStopWhileARetryComesUpHoldsTheFile() async throws {
+    /// A loader with a failed file whose retry is under way (its first attempt never says hello):
+    /// `body` runs once the retry's worker is up, waiting for `go` before it says hello.
+    private func withRetryUnderWay(_ body: (Loader, PhotonFolder, _ path: String) async throws -> Void) async throws {
         var configuration = LoaderConfiguration.fast
         configuration.handshakeTimeout = .seconds(2)
         try await withLoader(configuration: configuration, suppressErrors: true) { loader, folder in
-            let (path, _) = Self.retryUnderWay(folder)
+            let count = Paths.join(folder.path, "count")
+            let path = folder.script("slow", """
+                n=$(( $(cat '\(count)' 2>/dev/null || echo 0) + 1 )); echo $n > '\(count)'
+                [ $n -eq 1 ] && exec sleep 3600
+                touch '\(folder.path)/started'
+                while [ ! -e '\(folder.path)/go' ]; do sleep 0.05; done
+                exec '\(BuildProducts.chaosPhoton)' serve slow
+                """)
             _ = try await loader.loadPhotons(in: folder.path)
             try await waitUntil("the retry's worker is up") { Paths.kind(Paths.join(folder.path, "started")) == .regular }
+            try await body(loader, folder, path)
+        }
+    }
+
+    @Test func aStopWhileARetryComesUpHoldsTheFile() async throws {
+        try await withRetryUnderWay { loader, folder, path in
             #expect(try await loader.stopPhoton(path).ending == .notLoaded)
             // Free to say hello: the retry was abandoned, or it loads and is stopped.
             folder.write("go", "")
@@ -168,12 +168,7 @@ extension Supervisor.FailedFiles {
     }
 
     @Test func anUnloadWhileARetryComesUpForgetsTheFile() async throws {
-        var configuration = LoaderConfiguration.fast
-        configuration.handshakeTimeout = .seconds(2)
-        try await withLoader(configuration: configuration, suppressErrors: true) { loader, folder in
-            let (path, _) = Self.retryUnderWay(folder)
-            _ = try await loader.loadPhotons(in: folder.path)
-            try await waitUntil("the retry's worker is up") { Paths.kind(Paths.join(folder.path, "started")) == .regular }
+        try await withRetryUnderWay { loader, folder, path in
             #expect(try await loader.unloadPhotons([path]).map(\.ending) == [.notLoaded])
             folder.write("go", "")
             try await waitUntil("the retry abandoned, or unloaded once loaded") {
