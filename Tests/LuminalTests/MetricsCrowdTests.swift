@@ -30,6 +30,23 @@ extension Supervisor {
             try await supervisor.stop()
         }
 
+        @Test func scrapesGetThroughAFloodOfWholeRequestsThatHangUp() async throws {
+            let supervisor = try await SupervisedFolder(options: ["--no-watch", "--metrics", "127.0.0.1:0"]) { $0.chaos("first") }
+            let port = try await supervisor.metricsPort()
+            let flood = HangUpFlood(threads: 4, port: port)
+            var failed: [String] = []
+            for scrape in 0..<24 {
+                // The flood keeps going between scrapes.
+                let sent = flood.sent.load(ordering: .relaxed)
+                try await waitUntil("the flood sent more") { flood.sent.load(ordering: .relaxed) >= sent + 16 }
+                let response = try HTTPProbe.exchange(port, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                if response.status != 200 || (try? Exposition(response.body)) == nil { failed.append("scrape \(scrape): \(response.status)") }
+            }
+            try await flood.stop()
+            #expect(failed.isEmpty, "\(failed.count) of 24 scrapes failed: \(failed.prefix(5))")
+            try await supervisor.stop()
+        }
+
         @Test func scrapersThatNeverReadShareOneCopyOfTheResponse() async throws {
             // 5 workers of 1,000 photons each: an exposition of about 8 MB, more than the
             // kernel's buffers take.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import LuminalSystem
+import _LuminalCShims
 
 /// One client of the metrics endpoint, as its server's thread drives it: read the request's
 /// head, wait for the metrics if it asked for them, write the response, close.
@@ -44,7 +45,9 @@ struct HTTPConnection {
         switch phase {
         case .reading: Int16(POLLIN)
         case .writing: Int16(POLLOUT)
-        case .awaitingMetrics, .done: 0
+        // A client that hung up while waiting is let go at once, not left to hold a place.
+        case .awaitingMetrics: luminal_pollrdhup
+        case .done: 0
         }
     }
 
@@ -92,7 +95,7 @@ struct HTTPConnection {
         case .writing:
             write()
         case .awaitingMetrics, .done:
-            if events & Int16(POLLHUP | POLLERR) != 0 { phase = .done }
+            if events & (Int16(POLLHUP | POLLERR) | luminal_pollrdhup) != 0 { phase = .done }
         }
     }
 

@@ -15,8 +15,10 @@ import Luminal
 /// within `writeTimeout`, or the connection is closed. At most `connectionLimit` connections are
 /// open: a new one is always admitted, and room is made by closing the one whose request has been
 /// incomplete the longest (its socket read once more first, so a request that has just arrived
-/// counts), else the one whose response has waited unread the longest, so a client that
-/// reconnects as soon as it is closed is the newest and the last to go. Scrapes that arrive
+/// counts), else the one whose response has waited unread the longest, else the one that has
+/// waited longest for the reading, so a client that reconnects as soon as it is closed is the
+/// newest and the last to go; clients that hung up while waiting for the reading go before any
+/// (`POLLRDHUP`). Scrapes that arrive
 /// while the metrics are being read share that reading, and one copy of its response
 /// (`SharedResponse`); responses waiting to be read hold at most `unreadResponseLimit` bytes
 /// (beyond it, the connections holding older ones are closed).
@@ -139,10 +141,7 @@ public final class MetricsServer: Sendable {
                 if let events = ready[connections[index].fd], events != 0 { connections[index].handle(events) }
                 if connections[index].deadline <= moment { connections[index].expire() }
             }
-            connections.removeAll { connection in
-                if connection.done { Glibc.close(connection.fd) }
-                return connection.done
-            }
+            closeFinished(&connections)
             if fds[1].revents != 0 { acceptAll(&connections) }
             closeBeyondUnreadLimit(&connections)
             if connections.contains(where: \.awaitsMetrics) { readMetrics(loader) }
@@ -181,6 +180,16 @@ public final class MetricsServer: Sendable {
     /// first: a request that arrived since the last poll (a scraper's, while newcomers were being
     /// accepted) is taken, not mistaken for an incomplete one.
     private func makeRoom(_ connections: inout [HTTPConnection]) {
+        // Clients that hung up while waiting for the reading hold a place for nothing: they go
+        // first (a flood that sends whole requests and hangs up would otherwise push out the
+        // scraper that has waited longest).
+        let waiting = connections.indices.filter { connections[$0].awaitsMetrics }
+        var probes = waiting.map { pollfd(fd: connections[$0].fd, events: luminal_pollrdhup, revents: 0) }
+        if !probes.isEmpty, poll(&probes, nfds_t(probes.count), 0) > 0 {
+            for (index, probe) in zip(waiting, probes) where probe.revents != 0 { connections[index].handle(probe.revents) }
+            closeFinished(&connections)
+            if connections.count < Self.connectionLimit { return }
+        }
         var reread = Set<Int32>()
         while let first = connections.indices.min(by: { connections[$0].standing < connections[$1].standing }) {
             if case .reading = connections[first].standing, reread.insert(connections[first].fd).inserted {
@@ -189,6 +198,14 @@ public final class MetricsServer: Sendable {
             }
             Glibc.close(connections.remove(at: first).fd)
             return
+        }
+    }
+
+    /// Closes and drops the connections that are done.
+    private func closeFinished(_ connections: inout [HTTPConnection]) {
+        connections.removeAll { connection in
+            if connection.done { Glibc.close(connection.fd) }
+            return connection.done
         }
     }
 

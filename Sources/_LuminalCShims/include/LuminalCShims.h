@@ -16,6 +16,9 @@
 /* And malloc's statistics (`mallinfo2`), which the benchmarks' memory figures read. */
 #include <malloc.h>
 
+/// poll(2)'s "the peer closed its end" (`POLLRDHUP`), which needs _GNU_SOURCE.
+static const short luminal_pollrdhup = 0x2000;
+
 /// How a child ended, read from `siginfo_t` (whose union members Swift cannot reach).
 typedef struct {
     /// CLD_EXITED, CLD_KILLED or CLD_DUMPED; 0 when the child has not exited yet (WNOHANG).
