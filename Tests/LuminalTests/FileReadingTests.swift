@@ -33,6 +33,22 @@ import Testing
         #expect(error.errno == EFBIG)
     }
 
+    @Test func filesOverTheHashLimitTogetherAreRefusedBeforeAByteIsRead() throws {
+        let folder = PhotonFolder()
+        defer { folder.remove() }
+        let halves = ["first", "second"].map { folder.write($0, "") }
+        for half in halves { #expect(truncate(half, Int(FileDigest.maxBytes / 2) + 1) == 0) } // sparse
+        var chunks = 0
+        let error = try #require(throws: SystemError.self) {
+            try FileDigest.sha256(of: halves) {
+                chunks += 1
+                return false
+            }
+        }
+        #expect(error.errno == EFBIG)
+        #expect(chunks == 0, "\(chunks) chunks were read before the refusal")
+    }
+
     @Test func anAbandonedHashStopsBetweenChunks() throws {
         let folder = PhotonFolder()
         defer { folder.remove() }

@@ -65,18 +65,26 @@ package enum FileDigest {
     static let cache = Mutex<[[String]: (identities: [FileIdentity], digest: String)]>([:])
 
     private static func hash(_ paths: [String], abandoned: () -> Bool) throws(SystemError) -> String {
-        var digest = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var total: Int64 = 0
+        // Every file is opened and measured first: files too large together are refused before
+        // a byte of any is read.
+        var opened: [(path: String, fd: Int32)] = []
+        defer { opened.forEach { close($0.fd) } }
+        var size: Int64 = 0
         for path in paths {
             let fd = try retryingEINTR("open \(path)") { open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
-            defer { close(fd) }
+            opened.append((path, fd))
             var info = stat()
             guard fstat(fd, &info) == 0 else { throw SystemError(errno: errno, "fstat \(path)") }
             guard info.st_mode & S_IFMT == S_IFREG else {
                 throw SystemError(errno: EINVAL, "hash \(path): only regular files are read, and this is not one")
             }
-            guard total + Int64(info.st_size) <= maxBytes else { throw tooLarge(path) }
+            size += Int64(info.st_size)
+            guard size <= maxBytes else { throw tooLarge(path) }
+        }
+        var digest = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var total: Int64 = 0
+        for (path, fd) in opened {
             while true {
                 if abandoned() { throw SystemError(errno: ECANCELED, "hash \(path): abandoned, the loader is stopping") }
                 let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
