@@ -390,6 +390,15 @@ import LuminalWire
         #expect(lifecycle.snapshot(of: "a", at: Self.t0 + .seconds(11))?.reloadFailure == nil)
     }
 
+    @Test func aFailedReloadIsOverOnceTheDiskIsBackToTheVersionServing() {
+        var lifecycle = Self.serving()
+        #expect(lifecycle.apply(.servingVersionOnDisk).isEmpty)
+        _ = lifecycle.apply(.reloadFailed(step: .resolve, reason: "broken", at: Self.t0))
+        #expect(Self.names(lifecycle.apply(.servingVersionOnDisk)) == ["log info"])
+        #expect(lifecycle.reloadFailure == nil && lifecycle.servingNumber == 1 && lifecycle.photons["a"]?.state == .started)
+        #expect(lifecycle.apply(.servingVersionOnDisk).isEmpty)
+    }
+
     @Test func aServingGenerationIsReportedUnresponsiveOnceAndResponsiveAgainOnce() {
         var lifecycle = Self.serving(["a", "b"], started: ["a", "b"])
         // (event, effects, unresponsive after)

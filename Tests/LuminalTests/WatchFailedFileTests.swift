@@ -49,4 +49,21 @@ extension Supervisor.Watch {
             #expect(await rig.loader.failedFiles.isEmpty)
         }
     }
+
+    @Test(arguments: backends)
+    func aFailedReloadIsOverOnceTheFileIsBackToTheVersionServing(backend: WatchBackend) async throws {
+        try await withRig(backend) { rig in
+            let alpha = try #require(await rig.loader.photons["alpha"])
+            // It loses its x bit: a failed reload; the generation serving keeps serving.
+            #expect(chmod(rig.alpha, 0o644) == 0)
+            try await rig.settle()
+            #expect(alpha.snapshot.reloadFailure != nil)
+            // Its x bit back, the very bytes that serve: nothing to reload, and nothing failed.
+            #expect(chmod(rig.alpha, 0o755) == 0)
+            try await rig.settle()
+            #expect(alpha.snapshot.reloadFailure == nil)
+            #expect(alpha.generation == 1 && alpha.state == .started)
+            #expect(rig.count("reloaded") == 0)
+        }
+    }
 }

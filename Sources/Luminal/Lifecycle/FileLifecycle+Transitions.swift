@@ -29,6 +29,10 @@ extension FileLifecycle {
                                           since: reloadFailure?.since ?? now)
             return [.log(.error, "reload of \(path) rolled back at step '\(step.rawValue)': \(reason)"),
                     .emit(.reloadRolledBack(file: path, step: step, reason: reason))]
+        case .servingVersionOnDisk:
+            guard let failure = reloadFailure else { return [] }
+            reloadFailure = nil
+            return [.log(.info, "\(path) is again the version that serves; the failed reload (\(failure.failures) in a row) is over")]
         case .startRequested(let photon):
             return requestStart(photon)
         case .startFinished(let photon, let number, let error):

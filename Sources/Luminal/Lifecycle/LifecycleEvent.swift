@@ -23,6 +23,8 @@ enum LifecycleEvent<Connection: Sendable>: Sendable {
     case reloadBegan
     /// A reload of the file failed at `step` for `reason`: the serving generation, if any, keeps serving.
     case reloadFailed(step: ReloadStep, reason: String, at: ContinuousClock.Instant)
+    /// The file on disk is again the version that serves: a failed reload's version is gone.
+    case servingVersionOnDisk
     /// The host asks photon `photon` to start.
     case startRequested(photon: String)
     /// The start routine of `photon` in generation `number` finished; `error` if it failed.

@@ -45,6 +45,14 @@ extension Loader {
         files[path]?.failedVersion ?? failed[path]?.version
     }
 
+    /// Notes that the photon file at `path` on disk is again the version its serving generation
+    /// was loaded from: a failed reload of another version is over.
+    package func noteServingVersionOnDisk(of path: String) {
+        guard let record = files[path] else { return }
+        files[path]?.failedVersion = nil
+        record.core.apply(.servingVersionOnDisk)
+    }
+
     /// Notes that `version` of the photon file at `path` failed (nil: the version that failed is
     /// no longer known), on its loaded or failed record.
     package func noteFailedVersion(_ version: String?, of path: String) {

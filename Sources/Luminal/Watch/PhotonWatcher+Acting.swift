@@ -78,6 +78,10 @@ extension PhotonWatcher {
             await loader.noteFailedVersion(unreadable(error), of: path)
             return
         }
+        if checksum == loadedChecksum, failedVersion != nil {
+            // Back to the bytes that serve: a failed reload of other bytes is over.
+            await loader.noteServingVersionOnDisk(of: path)
+        }
         guard checksum != loadedChecksum, checksum != failedVersion, !stopped else { return }
         // A failed file the operator stopped stays as it is until started.
         if loadedChecksum == nil, await loader.failedFile(at: path)?.stopped == true { return }
