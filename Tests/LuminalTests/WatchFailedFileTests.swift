@@ -36,6 +36,10 @@ extension Supervisor.Watch {
             #expect(await rig.loader.failedFiles.map(\.path) == [web])
             #expect(try await rig.loader.stopPhoton(web).ending == .notLoaded)
             #expect(await rig.loader.failedFiles.first?.stopped == true)
+            // Broken another way: not even looked at, so no failure more.
+            rig.folder.write("web/photon.json", #"{"exec": "run", "restrat": "never"}"#)
+            try await rig.settle()
+            #expect(await rig.loader.failedFiles.first.map { $0.failures == 1 && $0.stopped } == true)
             // Fixed on disk: not loaded, since the operator stopped it.
             rig.folder.write("web/photon.json", #"{"exec": "run"}"#)
             try await rig.settle()

@@ -88,6 +88,10 @@ extension Loader {
     /// holds: its load is abandoned if it can still be, and the file that loaded all the same is
     /// then stopped (held) or unloaded rather than started.
     func loadAndStart(_ path: String, selection: PhotonSelection, version: FileVersion? = nil) async throws(LoaderError) -> [Handler] {
+        if failed[path]?.stopped == true {
+            // Held since whoever asked for this load looked (`retry(_:starting:)` lets it go first).
+            throw LoaderError(.notStarted, "photon file \(path) is stopped; start it to run the file as it is now", file: path)
+        }
         bringingUp[path] = .some(nil)
         let handlers: [Handler]
         do {

@@ -29,6 +29,8 @@ extension PhotonWatcher {
         guard let loader else { return }
         let loadedChecksum = await loader.checksum(ofFile: path)
         let failedVersion = await loader.failedVersion(of: path)
+        // A failed file the operator stopped stays as it is until started (or gone).
+        let held = loadedChecksum == nil ? await loader.failedFile(at: path)?.stopped == true : false
         let file: PhotonFile
         do throws(LoaderError) {
             file = try await PhotonScan.resolving(path)
@@ -48,7 +50,7 @@ extension PhotonWatcher {
             }
             // A photon file that cannot be used as it is (say, a bad manifest): reported once per version.
             let fingerprint = await fingerprint(of: path, failure: error)
-            guard failedVersion != fingerprint, !stopped else { return }
+            guard failedVersion != fingerprint, !held, !stopped else { return }
             if loadedChecksum != nil {
                 // Fails at its first step, as the error says; the serving generation keeps serving.
                 _ = try? await loader.reloadPhoton(path)
@@ -66,7 +68,7 @@ extension PhotonWatcher {
         } catch {
             // Too large, or gone in the meantime: reported once per reason; abandoned: not at all.
             if error.errno != ECANCELED, ready.early { return wait(path) }
-            guard error.errno != ECANCELED, !stopped, failedVersion != unreadable(error) else { return }
+            guard error.errno != ECANCELED, !held, !stopped, failedVersion != unreadable(error) else { return }
             if loadedChecksum != nil {
                 // Fails as the hash did, and is recorded as a failed reload; the serving generation keeps serving.
                 _ = try? await loader.reloadPhoton(path)
@@ -82,10 +84,7 @@ extension PhotonWatcher {
             // Back to the bytes that serve: a failed reload of other bytes is over.
             await loader.noteServingVersionOnDisk(of: path)
         }
-        guard checksum != loadedChecksum, checksum != failedVersion, !stopped else { return }
-        // A failed file the operator stopped stays as it is until started.
-        if loadedChecksum == nil, await loader.failedFile(at: path)?.stopped == true { return }
-        guard !stopped else { return }
+        guard checksum != loadedChecksum, checksum != failedVersion, !held, !stopped else { return }
         let succeeded: Bool
         let version = FileVersion(file: file, checksum: checksum)
         if loadedChecksum != nil {
