@@ -90,7 +90,7 @@ extension Loader {
     func loadAndStart(_ path: String, selection: PhotonSelection, version: FileVersion? = nil) async throws(LoaderError) -> [Handler] {
         if failed[path]?.stopped == true {
             // Held since whoever asked for this load looked (`retry(_:starting:)` lets it go first).
-            throw LoaderError(.notStarted, "photon file \(path) is stopped; start it to run the file as it is now", file: path)
+            throw Self.heldError(path)
         }
         bringingUp[path] = .some(nil)
         let handlers: [Handler]
@@ -136,7 +136,7 @@ extension Loader {
     func retry(_ failure: FailedFile, starting: Bool) async throws(LoaderError) -> [Handler] {
         if failure.stopped {
             guard starting else {
-                throw LoaderError(.notStarted, "photon file \(failure.path) is stopped; start it to run the file as it is now", file: failure.path)
+                throw Self.heldError(failure.path)
             }
             failed[failure.path] = failure.resumed
         }

@@ -51,7 +51,7 @@ extension Loader {
     /// watcher's) is not resolved nor hashed again.
     package func reload(_ paths: Set<String>, restart: Bool = false, versions: [String: FileVersion] = [:]) async throws(LoaderError) -> [Handler] {
         if let held = paths.sorted().first(where: isHeld) {
-            throw LoaderError(.notStarted, "photon file \(held) is stopped; start it to run the file as it is now", file: held)
+            throw Self.heldError(held)
         }
         await enterGate(paths)
         defer { gate.leave(paths) }

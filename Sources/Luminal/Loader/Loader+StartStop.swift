@@ -38,6 +38,11 @@ extension Loader {
         return handlers
     }
 
+    /// The error of a reload or a load refused because the operator stopped the photon file at `path`.
+    static func heldError(_ path: String) -> LoaderError {
+        LoaderError(.notStarted, "photon file \(path) is stopped; start it to run the file as it is now", file: path)
+    }
+
     /// Whether the photon file at `path` was stopped on purpose and not started since.
     func isHeld(_ path: String) -> Bool {
         files[path]?.core.read(\.held) == true
