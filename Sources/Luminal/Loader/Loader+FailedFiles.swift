@@ -93,6 +93,7 @@ extension Loader {
             throw Self.heldError(path)
         }
         bringingUp[path] = .some(nil)
+        defer { abandoned.remove(path) }
         let handlers: [Handler]
         do {
             handlers = if let version {

@@ -78,6 +78,7 @@ extension Loader {
         BurstTrim.loadBegan()
         defer {
             loading[file.path] = nil
+            abandoned.remove(file.path)
             if loading.isEmpty {
                 loadWaiters.forEach { $0.resume() }
                 loadWaiters = []
@@ -166,9 +167,10 @@ extension Loader {
         }
         core.apply(.spawned(number: number, connection: worker, pid: worker.pid, plain: file.plain != nil))
         if number == 1 { warnOfUnenforcedLimits(worker) }
-        if context.hashes.isCancelled(since: began) {
-            // Every photon was unloaded (or every worker killed) while this one was being spawned:
-            // it is killed like the workers of the loads already waiting for their hellos.
+        if context.hashes.isCancelled(since: began) || abandoned.contains(file.path) {
+            // Every photon was unloaded (or every worker killed), or this load was abandoned,
+            // while this one was being spawned: it is killed like the workers of the loads
+            // already waiting for their hellos.
             context.killNow(worker)
         }
         let hello: Hello

@@ -74,9 +74,11 @@ extension Loader {
     }
 
     /// Abandons the loads in progress of the photon files at `paths`: their workers, which have
-    /// started nothing yet, are killed, so those loads fail at once.
+    /// started nothing yet, are killed (one not spawned yet as soon as it is), so those loads
+    /// fail at once.
     func abandonLoads(of paths: Set<String>, because why: String) {
-        for path in paths.sorted() {
+        for path in paths.sorted() where loading[path] != nil || bringingUp[path] != nil {
+            abandoned.insert(path)
             guard let core = loading[path] else { continue }
             context.log(.info, "abandoning the load of \(path): \(why)", file: path)
             core.read(\.liveConnections).forEach(context.killNow)

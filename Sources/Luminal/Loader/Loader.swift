@@ -28,6 +28,9 @@ public actor Loader {
     /// The photon files `loadAndStart` is bringing up, each with what the operator asked of it
     /// meanwhile, as of a failed file (nil: nothing yet): that holds once the load is over.
     var bringingUp: [String: FailedFileRequest?] = [:]
+    /// Loads abandoned (`abandonLoads`) before their workers were up: such a worker is killed as
+    /// soon as it is spawned.
+    var abandoned: Set<String> = []
     /// Waiting for `loading` to become empty.
     var loadWaiters: [CheckedContinuation<Void, Never>] = []
     var gate = FileGate()
