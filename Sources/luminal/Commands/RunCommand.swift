@@ -10,6 +10,14 @@ import LuminalDaemon
 /// --no-watch) keep the photons in step with the folder, until SIGTERM or SIGINT.
 enum RunCommand {
     static func main(_ arguments: ParsedArguments) throws(UsageError) -> Never {
+        // Blocked before any thread exists, so in every thread (threads inherit it): the signal
+        // sources (`Shutdown`) read SIGINT and SIGTERM, and no thread started before them takes
+        // one and drops it, as they ignore it. A worker's child unblocks every signal.
+        var stopping = sigset_t()
+        sigemptyset(&stopping)
+        sigaddset(&stopping, SIGINT)
+        sigaddset(&stopping, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &stopping, nil)
         let directory = arguments.operands[0]
         // Before anything is spawned: workers must not inherit the service manager's socket.
         let notifier = SystemdNotifier.fromEnvironment()
