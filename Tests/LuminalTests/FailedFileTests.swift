@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
+import Testing
 
 extension Supervisor {
     /// Photon files that failed to load, as `luminal run` and its clients see them.
@@ -157,7 +157,7 @@ extension Supervisor.FailedFiles {
             // Free to say hello: the retry was abandoned, or it loads and is stopped.
             folder.write("go", "")
             try await waitUntil("the retry abandoned, or stopped once loaded") {
-                let idle = await loader.loading.isEmpty
+                let idle = await loader.records.loadingPaths.isEmpty
                 let held = await loader.failedFiles.first?.stopped == true
                 let stopped = await loader.photons["slow"]?.state == .stopped
                 return idle && (held || stopped)
@@ -172,10 +172,26 @@ extension Supervisor.FailedFiles {
             #expect(try await loader.unloadPhotons([path]).map(\.ending) == [.notLoaded])
             folder.write("go", "")
             try await waitUntil("the retry abandoned, or unloaded once loaded") {
-                let idle = await loader.loading.isEmpty
+                let idle = await loader.records.loadingPaths.isEmpty
                 let gone = await loader.photons["slow"] == nil
                 return idle && gone
             }
+            #expect(await loader.failedFiles.isEmpty)
+        }
+    }
+
+    /// A second bring-up of a file whose retry is under way is refused, naming the file: it would
+    /// have raced the first for the file's record.
+    @Test func aStartWhileARetryComesUpIsRefusedAndTheRetryLoads() async throws {
+        try await withRetryUnderWay { loader, folder, path in
+            do throws(LoaderError) {
+                _ = try await loader.startPhoton(path)
+                Issue.record("a start while the retry comes up was not refused")
+            } catch {
+                #expect(error.message.contains("is being loaded already") && error.message.contains(path))
+            }
+            folder.write("go", "")
+            try await waitUntil("the retry loaded and started") { await loader.photons["slow"]?.state == .started }
             #expect(await loader.failedFiles.isEmpty)
         }
     }

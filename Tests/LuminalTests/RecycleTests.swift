@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 import LuminalWire
 @testable import LuminalWorker
+import Testing
 
 extension Supervisor.Containment {
     /// The first recycling event's reason, waiting for it.
@@ -40,7 +40,7 @@ extension Supervisor.Containment {
         try await withLoader { loader, folder in
             // The threshold sits above what this build of the worker holds when idle.
             let probe = try await started(loader, folder.chaos("probe"))
-            let idle = try #require(await loader.files[probe.filePath]?.core.read { $0.serving.map { Int64($0.connection.tree.usage().residentBytes) } })
+            let idle = try #require(await loader.records[probe.filePath].loaded?.core.read { $0.serving.map { Int64($0.connection.tree.usage().residentBytes) } })
             let threshold = idle / 1_048_576 + 48
             let events = EventLog(loader)
             let handler = try await started(loader, try package(folder, "leaky", #""recycle": {"memory": "\#(threshold)M", "interval": 0.05}"#))

@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
+import Testing
 
 extension Supervisor.Watch {
     @Test(.serialized, arguments: backends)
@@ -34,7 +34,7 @@ extension Supervisor.Watch {
             let flag = Paths.join(rig.folder.path, "go.flag")
             let beta = rig.folder.script("beta", "while [ ! -e '\(flag)' ]; do sleep 0.01; done\nexec '\(BuildProducts.chaosPhoton)' serve beta")
             let looking = Task { try await rig.settle() }
-            try await waitUntil("beta is being loaded") { await rig.loader.loading[beta] != nil }
+            try await waitUntil("beta is being loaded") { await rig.loader.records[beta].isLoading }
             unlink(beta)
             rig.folder.write("go.flag", "")
             try await looking.value

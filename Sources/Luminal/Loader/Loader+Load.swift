@@ -1,5 +1,5 @@
-import LuminalWire
 import LuminalSystem
+import LuminalWire
 import LuminalWorker
 
 extension Loader {
@@ -67,19 +67,21 @@ extension Loader {
     /// Spawns `file`'s first generation, validates its hello against `selection`, and registers it;
     /// `checksum` is the file's, when known already (`FileVersion`).
     package func load(_ file: PhotonFile, selection: PhotonSelection, checksum: String? = nil) async throws(LoaderError) -> [Handler] {
-        guard files[file.path] == nil, loading[file.path] == nil else {
+        guard records[file.path].loaded == nil, !records[file.path].isLoading else {
             context.log.limited(.warning, "load.alreadyLoaded", subject: file.path, "photon file \(file.path) is already loaded; unload or reload it instead", file: file.path)
             return []
         }
         let core = FileCore(path: file.path, policy: restartPolicy(for: file), context: context)
         core.onRestartDue { [weak self] in await self?.restart(file.path) }
         context.track(core)
-        loading[file.path] = core
+        // A bring-up (`loadAndStart`) owns the record of its load, and ends it.
+        let bringUp = records[file.path].load != nil
+        if !bringUp { records[file.path].load = FileLoad() }
+        records[file.path].load?.core = core
         BurstTrim.loadBegan()
         defer {
-            loading[file.path] = nil
-            abandoned.remove(file.path)
-            if loading.isEmpty {
+            if bringUp { records[file.path].load?.core = nil } else { records[file.path].load = nil }
+            if records.loadsInProgress == 0 {
                 loadWaiters.forEach { $0.resume() }
                 loadWaiters = []
                 BurstTrim.loadsEnded()
@@ -132,8 +134,9 @@ extension Loader {
             _ = await worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
             throw error
         }
-        files[file.path] = LoadedFile(core: core, file: file, handlers: handlers, selection: selection)
+        records[file.path].loaded = LoadedFile(core: core, file: file, handlers: handlers, selection: selection)
         forgetFailedFile(file.path)
+        records[file.path].failedVersion = nil
         superviseRecycling()
         superviseHealth(of: worker)
         return handlers
@@ -167,7 +170,7 @@ extension Loader {
         }
         core.apply(.spawned(number: number, connection: worker, pid: worker.pid, plain: file.plain != nil))
         if number == 1 { warnOfUnenforcedLimits(worker) }
-        if context.hashes.isCancelled(since: began) || abandoned.contains(file.path) {
+        if context.hashes.isCancelled(since: began) || records[file.path].load?.abandoned == true {
             // Every photon was unloaded (or every worker killed), or this load was abandoned,
             // while this one was being spawned: it is killed like the workers of the loads
             // already waiting for their hellos.
@@ -234,7 +237,7 @@ extension Loader {
     /// The first of `names` that a loaded photon file other than `path` already uses, with that file.
     func firstClash(_ names: [String], outside path: String) -> (String, String)? {
         for name in names {
-            if let holder = files.handler(named: name), holder.filePath != path { return (name, holder.filePath) }
+            if let holder = records.handler(named: name), holder.filePath != path { return (name, holder.filePath) }
         }
         return nil
     }

@@ -14,7 +14,7 @@ extension Loader {
     }
 
     private func loadedForMetrics() -> (files: [(core: FileCore, handlers: [Handler])], failed: [String]) {
-        (files.values.sorted { $0.core.path < $1.core.path }.map { ($0.core, $0.handlers.sorted { $0.name < $1.name }) },
+        (records.loaded.sorted { $0.core.path < $1.core.path }.map { ($0.core, $0.handlers.sorted { $0.name < $1.name }) },
          failedFiles.map(\.path))
     }
 }

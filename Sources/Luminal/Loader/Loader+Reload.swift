@@ -24,7 +24,7 @@ extension Loader {
     /// is ready before any old one is retired; if one fails, every old one keeps serving.
     @discardableResult
     public func reloadPhotons(_ handlers: [Handler]) async throws(LoaderError) -> [Handler] {
-        for handler in handlers where files[handler.filePath]?.handlers.contains(handler) != true {
+        for handler in handlers where records[handler.filePath].loaded?.handlers.contains(handler) != true {
             throw LoaderError(.photonNotFound, "photon \(handler.name) (\(handler.filePath)) is not loaded", photon: handler.name, file: handler.filePath)
         }
         return try await reload(Set(handlers.map(\.filePath)))
@@ -55,7 +55,7 @@ extension Loader {
         }
         await enterGate(paths)
         defer { gate.leave(paths) }
-        let records = paths.sorted().compactMap { files[$0] }
+        let records = paths.sorted().compactMap { self.records[$0].loaded }
         for record in records { record.core.apply(.reloadBegan) }
         var prepared: [Int: NewGeneration] = [:]
         var failures: [(Int, GenerationFailure)] = []
@@ -142,7 +142,7 @@ extension Loader {
             let generation = prepared[index]!
             for photon in generation.prepared.photons {
                 let other = owners[photon.name]
-                    ?? files.handler(named: photon.name).map(\.filePath).flatMap { reloading.contains($0) ? nil : $0 }
+                    ?? self.records.handler(named: photon.name).map(\.filePath).flatMap { reloading.contains($0) ? nil : $0 }
                 if let other {
                     return (index, GenerationFailure(.validate, LoaderError(.duplicatePhotonName, "photon \(photon.name) in \(record.file.path) clashes with photon \(photon.name) of \(other); rename one of them", photon: photon.name, file: record.file.path)))
                 }
@@ -181,7 +181,8 @@ extension Loader {
         core.apply(.serving(number: prepared.worker.generation, photons: prepared.photons, started: generation.started,
                             checksum: prepared.checksum, policy: restartPolicy(for: prepared.file), restart: restart,
                             at: .now, random: .random(in: 0...1)))
-        files[record.file.path] = LoadedFile(core: core, file: prepared.file, handlers: handlers, selection: record.selection)
+        records[record.file.path].loaded = LoadedFile(core: core, file: prepared.file, handlers: handlers, selection: record.selection)
+        records[record.file.path].failedVersion = nil
         superviseRecycling()
         superviseHealth(of: prepared.worker)
         return (handlers, old.map { Retiring(core: core, worker: $0.worker, started: $0.started, replacedBy: generation,

@@ -13,7 +13,7 @@ extension Loader {
         let path = try filePath(of: nameOrPath)
         await enterGate([path])
         defer { gate.leave([path]) }
-        guard let record = files[path] else {
+        guard let record = records[path].loaded else {
             throw LoaderError(.photonNotFound, "photon file \(path) was unloaded while waiting to stop", file: path)
         }
         return await Self.stop(record, hold: true, forceStop: forceStop, timeouts: stopTimeouts(for: record.file), context: context)
@@ -29,8 +29,8 @@ extension Loader {
     public func startPhoton(_ nameOrPath: String) async throws(LoaderError) -> [Handler] {
         if let failure = failedFile(at: nameOrPath) { return try await retry(failure, starting: true) }
         let path = try filePath(of: nameOrPath)
-        var handlers = files[path]?.handlers ?? []
-        if let core = files[path]?.core, core.read(\.allFinal) {
+        var handlers = records[path].loaded?.handlers ?? []
+        if let core = records[path].loaded?.core, core.read(\.allFinal) {
             core.apply(.revived)
             handlers = try await reload([path])
         }
@@ -45,7 +45,7 @@ extension Loader {
 
     /// Whether the photon file at `path` was stopped on purpose and not started since.
     func isHeld(_ path: String) -> Bool {
-        files[path]?.core.read(\.held) == true
+        records[path].loaded?.core.read(\.held) == true
     }
 }
 

@@ -12,7 +12,7 @@ extension Loader {
     /// the finalizers are skipped: SIGTERM at once, SIGKILL after the kill timeout.
     @discardableResult
     public func unloadPhoton(_ handler: Handler, forceStop: Bool = false) async throws(LoaderError) -> UnloadOutcome {
-        guard files[handler.filePath]?.handlers.contains(handler) == true else {
+        guard records[handler.filePath].loaded?.handlers.contains(handler) == true else {
             throw LoaderError(.photonNotFound, "photon \(handler.name) (\(handler.filePath)) is not loaded", photon: handler.name, file: handler.filePath)
         }
         return await unload([handler.filePath], forceStop: forceStop)[0]
@@ -27,7 +27,7 @@ extension Loader {
     /// Unloads the photon files of `handlers` (each file once, all at the same time).
     @discardableResult
     public func unloadPhotons(_ handlers: [Handler], forceStop: Bool = false) async throws(LoaderError) -> [UnloadOutcome] {
-        for handler in handlers where files[handler.filePath]?.handlers.contains(handler) != true {
+        for handler in handlers where records[handler.filePath].loaded?.handlers.contains(handler) != true {
             throw LoaderError(.photonNotFound, "photon \(handler.name) (\(handler.filePath)) is not loaded", photon: handler.name, file: handler.filePath)
         }
         return await unload(Set(handlers.map(\.filePath)), forceStop: forceStop)
@@ -43,7 +43,7 @@ extension Loader {
             if let failure = failedFile(at: item) { forgotten.append(failure) } else { paths.insert(try filePath(of: item)) }
         }
         var outcomes: [UnloadOutcome] = []
-        for failure in forgotten where failed[failure.path] != nil {
+        for failure in forgotten where records[failure.path].failure != nil {
             forgetFailedFile(failure.path)
             ask(.unload, of: failure.path)
             let outcome = UnloadOutcome(file: failure.path, photons: [], ending: .notLoaded, exit: nil, finalizerErrors: [:])
@@ -60,11 +60,11 @@ extension Loader {
     @discardableResult
     public func unloadAll(forceStop: Bool = false) async -> [UnloadOutcome] {
         context.hashes.cancelAll()
-        abandonLoads(of: Set(loading.keys), because: "every photon is being unloaded")
-        while !loading.isEmpty {
+        abandonLoads(of: records.loadingPaths, because: "every photon is being unloaded")
+        while records.loadsInProgress > 0 {
             await withCheckedContinuation { loadWaiters.append($0) }
         }
-        let outcomes = await unload(Set(files.keys), forceStop: forceStop)
+        let outcomes = await unload(records.loadedPaths, forceStop: forceStop)
         forgetFailedFiles()
         recycler?.cancel()
         recycler = nil
@@ -77,9 +77,9 @@ extension Loader {
     /// started nothing yet, are killed (one not spawned yet as soon as it is), so those loads
     /// fail at once.
     func abandonLoads(of paths: Set<String>, because why: String) {
-        for path in paths.sorted() where loading[path] != nil || bringingUp[path] != nil {
-            abandoned.insert(path)
-            guard let core = loading[path] else { continue }
+        for path in paths.sorted() where records[path].load != nil {
+            records[path].load?.abandoned = true
+            guard let core = records[path].load?.core else { continue }
             context.log(.info, "abandoning the load of \(path): \(why)", file: path)
             core.read(\.liveConnections).forEach(context.killNow)
         }
@@ -99,14 +99,14 @@ extension Loader {
     }
 
     package func filePath(of nameOrPath: String) throws(LoaderError) -> String {
-        if let handler = files.handler(named: nameOrPath) {
+        if let handler = records.handler(named: nameOrPath) {
             return handler.filePath
         }
         let path = Paths.absolute(nameOrPath)
-        if let failure = failed[path] {
+        if let failure = records[path].failure {
             throw LoaderError(.notStarted, "photon file \(path) failed to load (\(failure.error.message)), so nothing of it runs; reload or start tries it again, stop holds it, unload forgets it", file: path)
         }
-        guard files[path] != nil else {
+        guard records[path].loaded != nil else {
             let loaded = photons.keys.sorted().joined(separator: ", ")
             throw LoaderError(.photonNotFound, "no loaded photon is named '\(nameOrPath)' and no loaded photon file is at \(path) (loaded: \(loaded.isEmpty ? "none" : loaded))", file: path)
         }
@@ -117,7 +117,7 @@ extension Loader {
     package func unload(_ paths: Set<String>, forceStop: Bool) async -> [UnloadOutcome] {
         await enterGate(paths)
         defer { gate.leave(paths) }
-        let records = paths.sorted().compactMap { files.removeValue(forKey: $0) }
+        let records = paths.sorted().compactMap { self.records.takeLoaded($0) }
         records.forEach { $0.core.discard() }
         return await withTaskGroup(of: (Int, UnloadOutcome).self) { group in
             for (index, record) in records.enumerated() {

@@ -70,8 +70,8 @@ extension Loader {
         await created.report(entries)
         let found = entries.compactMap { if case .photonFile(let path) = $0 { path } else { nil } }
         // Files already loaded are adopted as they are (photons, states, selection), not loaded again.
-        let paths = found.filter { files[$0] == nil }
-        await created.adopt(found.filter { files[$0] != nil })
+        let paths = found.filter { records[$0].loaded == nil }
+        await created.adopt(found.filter { records[$0].loaded != nil })
         // As any change is acted on, all at once: a file slow to say hello holds back no other.
         await created.actOnPresent(paths)
         context.log(.info, "watching \(root)\(recursive ? " and its sub-folders" : "")", file: root)
@@ -82,7 +82,7 @@ extension Loader {
     /// file: the `watch` lists of packages, and the targets of symlinks (`PhotonFile.followedPaths`).
     func followedFiles() -> [String: String] {
         var result: [String: String] = [:]
-        for record in files.values {
+        for record in records.loaded {
             for path in record.followed { result[path] = record.file.path }
         }
         return result
@@ -90,11 +90,11 @@ extension Loader {
 
     /// The paths of the loaded photon files.
     func loadedFilePaths() -> Set<String> {
-        Set(files.keys)
+        records.loadedPaths
     }
 
     /// The checksum of the loaded generation of the photon file at `path`.
     package func checksum(ofFile path: String) -> String? {
-        files[path]?.handlers.first?.checksum
+        records[path].servingChecksum
     }
 }

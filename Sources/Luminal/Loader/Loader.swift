@@ -2,9 +2,9 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import LuminalWire
 import _LuminalCShims
 import LuminalSystem
+import LuminalWire
 import LuminalWorker
 
 /// Manages photons: loads them from files and folders into worker processes, and unloads them.
@@ -20,18 +20,9 @@ public actor Loader {
     /// Timeouts and limits.
     public nonisolated var configuration: LoaderConfiguration { context.configuration }
     package nonisolated let context: LoaderContext
-    var files = LoadedFiles()
-    /// Loads in progress (not yet in `files`), by photon file path, with their files' cores.
-    package var loading: [String: FileCore] = [:]
-    /// The photon files the supervisor's own loads found and could not load (`FailedFile`).
-    package var failed: [String: FailedFile] = [:]
-    /// The photon files `loadAndStart` is bringing up, each with what the operator asked of it
-    /// meanwhile, as of a failed file (nil: nothing yet): that holds once the load is over.
-    var bringingUp: [String: FailedFileRequest?] = [:]
-    /// Loads abandoned (`abandonLoads`) before their workers were up: such a worker is killed as
-    /// soon as it is spawned.
-    var abandoned: Set<String> = []
-    /// Waiting for `loading` to become empty.
+    /// One record per photon file the loader knows of, whatever its condition (`FileRecord`).
+    package var records = FileRecords()
+    /// Waiting for no load to be in progress (`FileRecords.loadsInProgress`).
     var loadWaiters: [CheckedContinuation<Void, Never>] = []
     var gate = FileGate()
     package var watcher: PhotonWatcher?
@@ -50,9 +41,6 @@ public actor Loader {
         let selection: PhotonSelection
         /// The files a watcher follows for it wherever they are, as resolved at its load.
         package let followed: [String]
-        /// The version of the file on disk whose reload last failed (`Loader.failedVersion(of:)`),
-        /// until a generation of another version serves.
-        var failedVersion: String?
 
         package init(core: FileCore, file: PhotonFile, handlers: [Handler], selection: PhotonSelection) {
             self.core = core
@@ -92,12 +80,12 @@ public actor Loader {
 
     /// The loaded photons: name → handler. A read-only snapshot.
     public var photons: [String: Handler] {
-        files.handlers
+        records.handlers
     }
 
     /// Calls `method` on the loaded photon named `photon`; see `Handler.call`.
     public func call(_ photon: String, _ method: String, params: JSONValue = nil, timeout: Duration? = nil) async throws(LoaderError) -> JSONValue {
-        guard let handler = files.handler(named: photon) else {
+        guard let handler = records.handler(named: photon) else {
             let loaded = photons.keys.sorted().joined(separator: ", ")
             throw LoaderError(.photonNotFound, "no loaded photon is named '\(photon)' (loaded: \(loaded.isEmpty ? "none" : loaded)); load its photon file first", photon: photon)
         }

@@ -13,7 +13,7 @@ extension Loader {
     /// every `interval` (the shortest of the policies') it looks at each such file's serving
     /// generation, and it stops by itself once no loaded file has a policy.
     func superviseRecycling() {
-        let intervals = files.values.map { recyclePolicy(for: $0.file) }.filter(\.isActive).map(\.interval)
+        let intervals = records.loaded.map { recyclePolicy(for: $0.file) }.filter(\.isActive).map(\.interval)
         guard recycler == nil, let interval = intervals.min() else { return }
         recycler = Task { [weak self] in
             while !Task.isCancelled {
@@ -29,7 +29,7 @@ extension Loader {
     func recycleDue() -> Bool {
         var watched = false
         let now = ContinuousClock.now
-        for record in files.values {
+        for record in records.loaded {
             let policy = recyclePolicy(for: record.file)
             guard policy.isActive else { continue }
             watched = true
@@ -72,7 +72,7 @@ extension Loader {
         do {
             _ = try await reload([path])
         } catch {
-            files[path]?.core.apply(.recycleFailed(number: generation, error: error, at: .now, random: .random(in: 0...1)))
+            records[path].loaded?.core.apply(.recycleFailed(number: generation, error: error, at: .now, random: .random(in: 0...1)))
         }
         recycling.remove(path)
     }

@@ -5,7 +5,7 @@ extension Loader {
     /// that path, overriding the loader's and its manifest's until it is unloaded.
     public func setRestartPolicy(_ policy: RestartPolicy, for nameOrPath: String) throws(LoaderError) {
         let path = try filePath(of: nameOrPath)
-        files[path]?.core.apply(.policySet(policy))
+        records[path].loaded?.core.apply(.policySet(policy))
     }
 
     /// The restart policy `file` asks for: the loader's, with the manifest's mode.
@@ -25,7 +25,7 @@ extension Loader {
     /// Brings up a new generation of a file whose serving generation ended on its own (the
     /// restart its lifecycle scheduled); a failure to do so counts as another failure.
     package func restart(_ path: String) async {
-        guard let record = files[path] else { return }
+        guard let record = records[path].loaded else { return }
         for case .refuse in record.core.apply(.restartDue) { return }
         do {
             let handlers = try await reload([path], restart: true)
@@ -34,7 +34,7 @@ extension Loader {
             context.log(.info, "restarted \(path): generation \(generation)", file: path)
             context.events.emit(.restarted(file: path, generation: generation, restarts: snapshot?.restarts ?? 0))
         } catch {
-            guard let current = files[path] else { return }
+            guard let current = records[path].loaded else { return }
             current.core.apply(.restartFailed(FailureClass(step: error.step ?? .handshake, error: error), random: .random(in: 0...1)))
         }
     }

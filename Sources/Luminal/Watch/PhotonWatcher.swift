@@ -39,8 +39,6 @@ package actor PhotonWatcher {
     private let wakes = OwnedTasks()
     /// Photon files that became ready again while being acted on: acted on once more afterwards.
     private var again: [String: ChangeDebouncer.Settled] = [:]
-    /// Photon files an act is loading (a new file, or one there when watching began).
-    var loading: Set<String> = []
     /// Abandons this watcher's hashes, and those of the loads it starts, when it stops.
     let hashes = HashCancellation()
     /// Files a photon file depends on (a package's `watch` list, a symlink's target) → the photon file.
@@ -136,13 +134,13 @@ package actor PhotonWatcher {
         stopped = true
         source.close()
         hashes.cancelAll()
-        await loader?.abandonLoads(of: loading, because: "the folder is no longer watched")
+        let loads = await loader?.abandonWatchedLoads() ?? []
         timer?.source.cancel()
         timer = nil
         if !immediately {
-            // A load abandoned above fails at once, unless it had not reached the loader yet: such
-            // an act is not waited for (`unloadAll` abandons what it brings up).
-            for (path, task) in acting where !loading.contains(path) { await task.value }
+            // A load abandoned above fails at once: it is not waited for. An act that had not
+            // reached the loader yet changes nothing there (`Loader.reconcile`).
+            for (path, task) in acting where !loads.contains(path) { await task.value }
             await wakes.waitUntilIdle()
         }
     }

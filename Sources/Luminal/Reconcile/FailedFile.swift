@@ -19,8 +19,6 @@ public struct FailedFile: Sendable {
     /// The operator stopped it (`stopPhoton`): it is neither tried again by itself nor on a
     /// change, and `reloadPhoton` refuses it, until `startPhoton`.
     public let stopped: Bool
-    /// The version on disk that failed (`Loader.failedVersion(of:)`), when the watcher read it.
-    let version: String?
     /// What the load asked for, so a retry chooses the same way.
     let selection: PhotonSelection
     /// The retry scheduled after a transient failure; cancelled when the record goes.
@@ -28,18 +26,18 @@ public struct FailedFile: Sendable {
 
     /// The record as its scheduled retry begins: nothing more is scheduled.
     package var due: FailedFile {
-        FailedFile(path: path, error: error, failures: failures, since: since, retryIn: nil, stopped: stopped, version: version, selection: selection, retry: nil)
+        FailedFile(path: path, error: error, failures: failures, since: since, retryIn: nil, stopped: stopped, selection: selection, retry: nil)
     }
 
     /// The record held by the operator: no retry is scheduled, and its own is cancelled.
     var held: FailedFile {
         retry?.cancel()
-        return FailedFile(path: path, error: error, failures: failures, since: since, retryIn: nil, stopped: true, version: version, selection: selection, retry: nil)
+        return FailedFile(path: path, error: error, failures: failures, since: since, retryIn: nil, stopped: true, selection: selection, retry: nil)
     }
 
     /// The record as the operator starts it again: no longer held.
     var resumed: FailedFile {
-        FailedFile(path: path, error: error, failures: failures, since: since, retryIn: retryIn, stopped: false, version: version, selection: selection, retry: retry)
+        FailedFile(path: path, error: error, failures: failures, since: since, retryIn: retryIn, stopped: false, selection: selection, retry: retry)
     }
 
     /// The record after an attempt to load the photon file at `path` failed with `error`, from
@@ -54,16 +52,11 @@ public struct FailedFile: Sendable {
         let retryIn = error.isTransient && policy.mode != .never && !stopped
             ? policy.delay(afterFailures: failures, random: random) ?? policy.quarantineRetry : nil
         return FailedFile(path: path, error: error, failures: failures, since: previous?.since ?? now, retryIn: retryIn,
-                          stopped: stopped, version: previous?.version, selection: previous?.selection ?? selection, retry: nil)
+                          stopped: stopped, selection: previous?.selection ?? selection, retry: nil)
     }
 
     /// The record with `retry`, the task that tries it again in `retryIn`.
     func scheduling(_ retry: Task<Void, Never>) -> FailedFile {
-        FailedFile(path: path, error: error, failures: failures, since: since, retryIn: retryIn, stopped: stopped, version: version, selection: selection, retry: retry)
-    }
-
-    /// The record with `version` as the version that failed.
-    func failed(version: String?) -> FailedFile {
-        FailedFile(path: path, error: error, failures: failures, since: since, retryIn: retryIn, stopped: stopped, version: version, selection: selection, retry: retry)
+        FailedFile(path: path, error: error, failures: failures, since: since, retryIn: retryIn, stopped: stopped, selection: selection, retry: retry)
     }
 }

@@ -4,7 +4,7 @@ import LuminalWorker
 extension Loader {
     /// The photon files found and not loaded, in path order (`FailedFile`).
     public var failedFiles: [FailedFile] {
-        failed.values.sorted { $0.path < $1.path }
+        records.failures.sorted { $0.path < $1.path }
     }
 
     /// Records that the supervisor's own load of the photon file at `path` (a watched folder's,
@@ -13,9 +13,9 @@ extension Loader {
     /// policy's backoff (unless its mode is `never`); after `quarantineAfter` in a row, every
     /// `quarantineRetry`.
     func recordFailedLoad(_ path: String, _ error: LoaderError, selection: PhotonSelection) {
-        guard files[path] == nil, loading[path] == nil else { return }
-        failed[path]?.retry?.cancel()
-        var record = FailedFile.after(error, previous: failed[path], path: path, selection: selection,
+        guard records[path].loaded == nil, !records[path].isLoading else { return }
+        records[path].failure?.retry?.cancel()
+        var record = FailedFile.after(error, previous: records[path].failure, path: path, selection: selection,
                                       policy: context.configuration.restart, random: .random(in: 0...1), now: .now)
         if let retryIn = record.retryIn {
             let failures = record.failures
@@ -25,58 +25,56 @@ extension Loader {
             })
             context.log.limited(.warning, "load.retry", subject: path, "photon file \(path) is tried again in \(retryIn)", file: path)
         }
-        failed[path] = record
+        records[path].failure = record
     }
 
     /// The retry scheduled after failure number `failures` of the file at `path`, unless the
     /// record changed meanwhile (it loaded, was forgotten, or failed again another way).
     private func retryAfterTransientFailure(_ path: String, failures: Int) async {
-        guard let failure = failed[path]?.due, failure.failures == failures else { return }
+        guard let failure = records[path].failure?.due, failure.failures == failures else { return }
         // This task is the retry now: forgetting the record once it loads must not cancel it.
-        failed[path] = failure
+        records[path].failure = failure
         _ = try? await loadAndStart(path, selection: failure.selection)
     }
 
     /// The version of the photon file at `path` that last failed, as the watcher read it: a
     /// digest, or for a file that cannot be used its error and its manifest's digest. Kept on
-    /// the file's record (loaded or failed), so it goes with the file; the watcher does not try
-    /// the same bytes again.
+    /// the file's record, so it goes with the file; the same bytes are not tried again.
     package func failedVersion(of path: String) -> String? {
-        files[path]?.failedVersion ?? failed[path]?.version
+        records[path].failedVersion
     }
 
     /// Notes that the photon file at `path` on disk is again the version its serving generation
     /// was loaded from: a failed reload of another version is over.
     package func noteServingVersionOnDisk(of path: String) {
-        guard let record = files[path] else { return }
-        files[path]?.failedVersion = nil
+        guard let record = records[path].loaded else { return }
+        records[path].failedVersion = nil
         record.core.apply(.servingVersionOnDisk)
     }
 
     /// Notes that `version` of the photon file at `path` failed (nil: the version that failed is
-    /// no longer known), on its loaded or failed record.
+    /// no longer known), if the file is loaded or failed.
     package func noteFailedVersion(_ version: String?, of path: String) {
-        if files[path] != nil {
-            files[path]?.failedVersion = version
-        } else if let failure = failed[path] {
-            failed[path] = failure.failed(version: version)
-        }
+        guard records[path].loaded != nil || records[path].failure != nil else { return }
+        records[path].failedVersion = version
     }
 
     /// Forgets the failed photon file at `path` (it loaded, was unloaded, or is gone).
     func forgetFailedFile(_ path: String) {
-        failed.removeValue(forKey: path)?.retry?.cancel()
+        records[path].failure?.retry?.cancel()
+        records[path].failure = nil
+        if records[path].loaded == nil { records[path].failedVersion = nil }
     }
 
     /// Forgets every failed photon file.
     func forgetFailedFiles() {
-        for path in Array(failed.keys) { forgetFailedFile(path) }
+        for failure in records.failures { forgetFailedFile(failure.path) }
     }
 
     /// The failed photon file `nameOrPath` names by its path, if it is one and is not loaded.
     package func failedFile(at nameOrPath: String) -> FailedFile? {
         let path = Paths.absolute(nameOrPath)
-        return files[path] == nil ? failed[path] : nil
+        return records[path].loaded == nil ? records[path].failure : nil
     }
 
     /// Loads the photon file at `path` for the supervisor's own sake (a watched folder's file, a
@@ -86,14 +84,18 @@ extension Loader {
     ///
     /// A stop or an unload the operator asks of the file while it comes up (it was a failed file)
     /// holds: its load is abandoned if it can still be, and the file that loaded all the same is
-    /// then stopped (held) or unloaded rather than started.
-    func loadAndStart(_ path: String, selection: PhotonSelection, version: FileVersion? = nil) async throws(LoaderError) -> [Handler] {
-        if failed[path]?.stopped == true {
+    /// then stopped (held) or unloaded rather than started. `watched`: reconciling a watched
+    /// folder asks for it (stopping the watcher abandons it). A file being loaded already is
+    /// refused.
+    func loadAndStart(_ path: String, selection: PhotonSelection, version: FileVersion? = nil, watched: Bool = false) async throws(LoaderError) -> [Handler] {
+        if records[path].failure?.stopped == true {
             // Held since whoever asked for this load looked (`retry(_:starting:)` lets it go first).
             throw Self.heldError(path)
         }
-        bringingUp[path] = .some(nil)
-        defer { abandoned.remove(path) }
+        guard records[path].load == nil else {
+            throw LoaderError(.notStarted, "photon file \(path) is being loaded already; try again once that load is over", file: path)
+        }
+        records[path].load = FileLoad(watched: watched)
         let handlers: [Handler]
         do {
             handlers = if let version {
@@ -102,17 +104,17 @@ extension Loader {
                 try await loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses)
             }
         } catch {
-            if bringingUp.removeValue(forKey: path) != .some(.unload) { recordFailedLoad(path, error, selection: selection) }
+            if endBringUp(path) != .unload { recordFailedLoad(path, error, selection: selection) }
             throw error
         }
-        switch bringingUp.removeValue(forKey: path) {
-        case .some(.stop):
+        switch endBringUp(path) {
+        case .stop:
             _ = try? await stopPhoton(path)
             return handlers
-        case .some(.unload):
+        case .unload:
             _ = await unload([path], forceStop: false)
             return []
-        default:
+        case nil:
             do {
                 for handler in handlers { try await handler.start() }
             } catch {
@@ -123,12 +125,18 @@ extension Loader {
         }
     }
 
+    /// Ends the bring-up of the photon file at `path`, returning what the operator asked of it meanwhile.
+    private func endBringUp(_ path: String) -> FailedFileRequest? {
+        defer { records[path].load = nil }
+        return records[path].load?.request
+    }
+
     /// Notes that the operator asked `request` of the failed photon file at `path`; if it is
     /// being brought up, that holds once its load is over, and its load is abandoned now if its
     /// worker is up.
     func ask(_ request: FailedFileRequest, of path: String) {
-        guard bringingUp[path] != nil else { return }
-        bringingUp[path] = .some(request)
+        guard records[path].load != nil else { return }
+        records[path].load?.request = request
         abandonLoads(of: [path], because: request == .stop ? "it was stopped" : "it was unloaded")
     }
 
@@ -139,7 +147,7 @@ extension Loader {
             guard starting else {
                 throw Self.heldError(failure.path)
             }
-            failed[failure.path] = failure.resumed
+            records[failure.path].failure = failure.resumed
         }
         return try await loadAndStart(failure.path, selection: failure.selection)
     }
@@ -147,17 +155,11 @@ extension Loader {
     /// Holds the failed photon file `failure`, as `stopPhoton` of its path asks: its retry is
     /// cancelled, and it is tried again only by `startPhoton`.
     func hold(_ failure: FailedFile) -> UnloadOutcome {
-        failed[failure.path] = failure.held
+        records[failure.path].failure = failure.held
         ask(.stop, of: failure.path)
         let outcome = UnloadOutcome(file: failure.path, photons: [], ending: .notLoaded, exit: nil, finalizerErrors: [:])
         context.log(.info, "stopped \(failure.path), which had failed to load: it is tried again only when started", file: failure.path)
         context.events.emit(.stopped(outcome))
         return outcome
     }
-}
-
-/// What the operator asked of a failed photon file while it was being brought up.
-enum FailedFileRequest: Sendable {
-    case stop
-    case unload
 }

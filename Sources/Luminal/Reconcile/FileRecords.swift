@@ -1,0 +1,62 @@
+extension Loader {
+    /// The loader's records: one per photon file path (`FileRecord`), with the loaded photons
+    /// indexed by name, so that finding a photon or checking a new file's names for clashes costs
+    /// the same however many photons are loaded.
+    package struct FileRecords {
+        private var records: [String: FileRecord] = [:]
+        private var byName: [String: Handler] = [:]
+        /// Records with a load in progress (`FileRecord.isLoading`).
+        private(set) var loadsInProgress = 0
+
+        /// The record of the photon file at `path` (empty when none); setting it keeps the name
+        /// index in step with its loaded photons, and drops a record left empty.
+        package subscript(path: String) -> FileRecord {
+            get { records[path] ?? FileRecord() }
+            set {
+                let old = records[path]
+                let before = old?.loaded?.handlers ?? []
+                let after = newValue.loaded?.handlers ?? []
+                if !before.elementsEqual(after, by: ===) {
+                    for handler in before where byName[handler.name] === handler { byName[handler.name] = nil }
+                    for handler in after { byName[handler.name] = handler }
+                }
+                loadsInProgress += (newValue.isLoading ? 1 : 0) - (old?.isLoading == true ? 1 : 0)
+                records[path] = newValue.isEmpty ? nil : newValue
+            }
+        }
+
+        /// Takes the loaded file at `path` out, returning it.
+        package mutating func takeLoaded(_ path: String) -> LoadedFile? {
+            defer { self[path].loaded = nil }
+            return records[path]?.loaded
+        }
+
+        /// The loaded files.
+        package var loaded: [LoadedFile] {
+            records.values.compactMap(\.loaded)
+        }
+
+        /// The paths of the loaded files.
+        package var loadedPaths: Set<String> {
+            Set(records.compactMap { $0.value.loaded == nil ? nil : $0.key })
+        }
+
+        /// The failed files (nothing of them loaded).
+        package var failures: [FailedFile] {
+            records.values.compactMap { $0.loaded == nil ? $0.failure : nil }
+        }
+
+        /// The paths with a load under way (a supervisor's bring-up or a load in progress).
+        package var loadingPaths: Set<String> {
+            Set(records.compactMap { $0.value.load == nil ? nil : $0.key })
+        }
+
+        /// Every loaded photon by name.
+        package var handlers: [String: Handler] { byName }
+
+        /// The loaded photon named `name`.
+        package func handler(named name: String) -> Handler? {
+            byName[name]
+        }
+    }
+}
