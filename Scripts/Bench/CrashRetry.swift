@@ -3,8 +3,8 @@ import Glibc
 #endif
 import Luminal
 import LuminalWire
-import Synchronization
 import LuminalWorker
+import Synchronization
 
 /// `crashes` SIGKILLs of a photon's worker while `callers` tasks call its idempotent method `pid`
 /// without pause: the calls that failed (the target is none), and how many were sent again. Each

@@ -3,8 +3,8 @@ import Glibc
 #endif
 import Luminal
 import LuminalWire
-import Synchronization
 import LuminalWorker
+import Synchronization
 
 /// A photon leaking 10 MiB/s with a 100 MiB recycle threshold (sampled every second), called
 /// without pause by `callers` tasks for `seconds`: the calls that failed, the recycles, and the

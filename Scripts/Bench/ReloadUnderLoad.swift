@@ -1,7 +1,7 @@
 import Luminal
 import LuminalWire
-import Synchronization
 import LuminalWorker
+import Synchronization
 
 /// `reloads` atomic reloads of one photon while `callers` tasks call it without pause: the calls
 /// that failed (the target is none), and each reload's time to switch (spawn → validated hello →

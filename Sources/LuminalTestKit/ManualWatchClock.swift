@@ -1,5 +1,5 @@
-import Synchronization
 import Luminal
+import Synchronization
 
 /// Time that only moves when told to: tests drive the watcher's loop with it.
 package final class ManualWatchClock: WatchClock {

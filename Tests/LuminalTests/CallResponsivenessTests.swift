@@ -1,6 +1,6 @@
-import Testing
 @testable import Luminal
 @testable import LuminalWorker
+import Testing
 
 /// The rule that calls a worker unresponsive, as a pure function of timeouts and replies.
 @Suite struct CallResponsivenessRule {

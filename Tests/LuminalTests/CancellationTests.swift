@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 import LuminalWire
 @testable import LuminalWorker
+import Testing
 
 extension EventLog {
     /// The data of the first event named `name` a photon emitted.

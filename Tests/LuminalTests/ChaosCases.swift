@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 import LuminalWire
 @testable import LuminalWorker
+import Testing
 
 extension ChaosCase {
     /// The reliability list, in its order, with the outcome PROTOCOL.md (§6–§8) promises and Sources/Luminal/ARCHITECTURE.md (§2.4, §4) describes for each.

@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
 @testable import LuminalWorker
+import Testing
 
 extension Supervisor {
     /// Every misbehaviour of the reliability list, one row each (`ChaosCase.all`): the outcome the

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 @testable import LuminalSystem
+import Testing
 
 @Suite struct Checksums {
     func digest(_ text: String, pieces: Int = 1) -> String {

@@ -2,10 +2,10 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
-import Testing
 @testable import Luminal
 @testable import LuminalSystem
+import Synchronization
+import Testing
 
 extension Supervisor {
     /// `ChildRegistry`'s census of the supervisor's children while a spawn is under way.

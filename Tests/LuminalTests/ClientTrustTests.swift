@@ -1,9 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 @testable import LuminalSystem
+import Testing
 
 extension Supervisor {
     /// The `luminal` client talks only to a supervisor of its own user or root: a socket another

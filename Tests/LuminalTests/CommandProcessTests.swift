@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
+import Testing
 
 extension Supervisor {
     /// The test helper that runs commands: a command still running at its deadline fails the

@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
 @testable import LuminalWorker
+import Testing
 
 extension Supervisor.Containment {
     /// Manifest values that are refused, each with the key and what is allowed.

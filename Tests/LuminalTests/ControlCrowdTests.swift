@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
-@testable import LuminalSystem
 @testable import LuminalDaemon
+@testable import LuminalSystem
+import LuminalWire
+import Testing
 
 extension Supervisor {
     /// Clients that crowd the control socket, idle or streaming, cannot lock the operator out.

@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalDaemon
+import LuminalWire
+import Testing
 
 extension Supervisor {
     /// A control client cannot make `luminal run` hold more than a bounded amount, nor break the clients of others.

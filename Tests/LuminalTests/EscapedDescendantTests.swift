@@ -1,9 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 @testable import LuminalSystem
+import Testing
 
 extension PhotonFolder {
     /// A package `escaper` whose worker starts `escape`: it moves itself to the cgroup2 root,

@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 import LuminalWire
 @testable import LuminalWorker
+import Testing
 
 extension Supervisor {
     /// The hello's features decide what the host sends; bad declarations have defined outcomes.

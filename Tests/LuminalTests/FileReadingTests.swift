@@ -2,11 +2,11 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
-import Testing
 @testable import Luminal
 @testable import LuminalSystem
 @testable import LuminalWorker
+import Synchronization
+import Testing
 
 /// Photon files and manifests are read only when they are regular files, without blocking, and
 /// within their bounds.

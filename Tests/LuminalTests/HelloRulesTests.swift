@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
-import Testing
 @testable import Luminal
 import LuminalWire
 @testable import LuminalWorker
+import Synchronization
+import Testing
 
 extension Supervisor {
     /// What the host accepts in a hello (PROTOCOL.md §3.1, §5), with real workers.

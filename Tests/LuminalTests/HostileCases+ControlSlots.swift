@@ -1,7 +1,7 @@
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalDaemon
+import LuminalWire
+import Testing
 
 extension HostileCase {
     /// Control clients that take the connection places and give them back.

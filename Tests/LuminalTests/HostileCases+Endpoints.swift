@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
-@testable import LuminalSystem
 @testable import LuminalDaemon
+@testable import LuminalSystem
+import LuminalWire
+import Testing
 
 extension HostileCase {
     /// Clients of the metrics endpoint that crowd it or never read.

@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
+import Testing
 
 extension HostileCase {
     /// Processes of a photon that try to leave it.

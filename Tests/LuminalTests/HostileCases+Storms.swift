@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
+import Testing
 
 extension HostileCase {
     /// Inputs that would make the supervisor retry, warn or wait over and over.

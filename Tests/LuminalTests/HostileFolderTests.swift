@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalTestKit
 @testable import LuminalSystem
+import LuminalTestKit
 @testable import LuminalWorker
+import Testing
 
 extension Supervisor {
     /// `luminal run` on a folder that holds things a photon file cannot be: every one is named

@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
+import Testing
 
 extension Supervisor {
     /// Hostile files, folders, workers and control clients, one row each (`HostileCase.all`),

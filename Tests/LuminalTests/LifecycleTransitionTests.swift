@@ -1,8 +1,8 @@
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
 @testable import LuminalWorker
+import Testing
 
 /// The photon-file lifecycle as a pure function, table by table: no process, no clock.
 @Suite struct LifecycleTransitions {

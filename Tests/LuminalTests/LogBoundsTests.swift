@@ -2,9 +2,9 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 import LuminalWire
+import Testing
 
 extension Supervisor {
     /// Output a photon floods is held in bounded amounts, whatever the log sink does.

@@ -1,8 +1,8 @@
-import Synchronization
-import Testing
 @testable import Luminal
 import LuminalWire
 @testable import LuminalWorker
+import Synchronization
+import Testing
 
 extension Supervisor {
     @Suite struct LoggingAndTimeouts {

@@ -1,9 +1,9 @@
 import Dispatch
-import Synchronization
-import Testing
 @testable import Luminal
 @testable import LuminalSystem
 @testable import LuminalWorker
+import Synchronization
+import Testing
 
 /// What a burst of loads costs the supervisor beyond what the loaded photons keep: threads, and
 /// the frames of the loads waiting for their hellos.

@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalDaemon
+import LuminalWire
+import Testing
 
 extension Supervisor {
     /// Clients that crowd the metrics endpoint, or never read what it sends, cannot keep

@@ -2,10 +2,10 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
-import Testing
 @testable import Luminal
 @testable import LuminalSystem
+import Synchronization
+import Testing
 
 extension Supervisor.Output {
     /// A long line is delivered in pieces of at most `maxLineLength`, newline or not, and a line

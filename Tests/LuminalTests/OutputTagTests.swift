@@ -1,7 +1,7 @@
-import Synchronization
-import Testing
 @testable import Luminal
 import LuminalWire
+import Synchronization
+import Testing
 
 extension Supervisor {
     /// A worker's output is tagged with its photons' names throughout the file's life: when its

@@ -1,9 +1,9 @@
 import Dispatch
+@testable import Luminal
+@testable import LuminalSystem
+import LuminalWire
 import Synchronization
 import Testing
-@testable import Luminal
-import LuminalWire
-@testable import LuminalSystem
 
 extension Supervisor {
     /// A worker's output never blocks it, whatever it writes and however slow the log is.

@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
+import Testing
 
 extension Supervisor {
     /// The files `luminal run` writes (as root, here): its log files, its state file and its

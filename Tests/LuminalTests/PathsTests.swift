@@ -1,6 +1,6 @@
-import Testing
 @testable import Luminal
 @testable import LuminalSystem
+import Testing
 
 @Suite struct DirectoryListing {
     /// Enough entries, of every name length, to fill the C library's directory buffer many

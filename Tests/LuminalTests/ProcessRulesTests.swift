@@ -2,10 +2,10 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
+import Testing
 
 extension Supervisor {
     /// The process rules of Sources/Luminal/ARCHITECTURE.md §4 (and PROTOCOL.md §1), checked on real workers.

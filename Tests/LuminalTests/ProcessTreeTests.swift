@@ -2,10 +2,10 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 @testable import LuminalSystem
 @testable import LuminalWorker
+import Testing
 
 extension Supervisor {
     /// `ProcessTree.signal` and `terminate` on real process trees: `/bin/sh` running a script,

@@ -1,5 +1,5 @@
-import Testing
 @testable import Luminal
+import Testing
 
 /// Reconciling a photon file's record with what the watcher read on disk, row by row: a pure
 /// function of where the record stands, what was seen, and whether a finished save made the file

@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
-import Testing
 @testable import Luminal
 import LuminalWire
+import Synchronization
+import Testing
 
 extension Supervisor.Containment {
     @Test func aVersionThatCannotComeUpIsRecycledOnlyAtTheBackoffsPace() async throws {

@@ -1,12 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+@testable import Luminal
+@testable import LuminalSystem
+import LuminalWire
+@testable import LuminalWorker
 import Synchronization
 import Testing
-@testable import Luminal
-import LuminalWire
-@testable import LuminalSystem
-@testable import LuminalWorker
 
 extension Supervisor {
     @Suite struct Reload {

@@ -1,7 +1,7 @@
-import Testing
 @testable import Luminal
 import LuminalWire
 @testable import LuminalWorker
+import Testing
 
 extension Supervisor {
     /// A request's way there and back: replies read on the event loop's thread, a turn at a

@@ -1,7 +1,7 @@
-import Testing
 @testable import Luminal
 import LuminalWire
 @testable import LuminalWorker
+import Testing
 
 extension Supervisor.WorkerBounds {
     /// A call whose frame the worker could not read (over the frame cap it was given) is refused

@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
 @testable import LuminalWorker
+import Testing
 
 @Suite struct RestartPolicyRules {
     @Test func firstFailureRestartsAtOnceThenBacksOffUpToTheCapThenQuarantines() {

@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
 @testable import LuminalWorker
+import Testing
 
 extension Supervisor.Containment {
     /// The uid of `nobody`, a user other than root that owns nothing here.

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 @testable import LuminalSystem
+import Testing
 
 extension Supervisor {
     /// A supervisor recognises what its own runs left by the run's identity (boot, pid, start

@@ -1,7 +1,7 @@
-import Testing
 @testable import Luminal
 import LuminalWire
 @testable import LuminalWorker
+import Testing
 
 extension Supervisor {
     /// The Swift SDK runs a method that does not suspend on its reading thread; a method that

@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 import LuminalWire
 @testable import LuminalWorker
+import Testing
 
 extension Supervisor {
     /// What the operator asked for holds: a photon that should run and whose start failed is

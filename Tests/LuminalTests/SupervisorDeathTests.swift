@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
+import Testing
 
 extension Supervisor {
     /// No worker outlives its supervisor, even one killed outright (`kill -9`): each has SIGKILL

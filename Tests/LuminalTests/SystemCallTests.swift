@@ -1,9 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 @testable import LuminalSystem
+import Testing
 
 /// The system-call helpers: `errno` as the call left it, the event loop's unpollable files, and
 /// `awaitCallback`'s timeout.

@@ -1,6 +1,6 @@
-import Testing
 @testable import Luminal
 import LuminalWire
+import Testing
 
 extension Supervisor {
     /// Worker-supplied text reaches the operator's terminal with its control characters escaped;

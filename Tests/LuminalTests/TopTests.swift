@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
+import Testing
 
 extension Supervisor {
     /// `luminal top` in a real terminal (tmux): it shows every photon, sorts by a key, quits on `q`.

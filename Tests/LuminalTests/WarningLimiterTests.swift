@@ -1,6 +1,6 @@
-import Testing
 @testable import Luminal
 @testable import LuminalSystem
+import Testing
 
 /// The warning rate limit as a function of instants: no clock is read.
 @Suite struct WarningLimiterRule {

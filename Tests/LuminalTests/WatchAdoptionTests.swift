@@ -1,12 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
-import Testing
 @testable import Luminal
+@testable import LuminalSystem
 import LuminalTestKit
 import LuminalWire
-@testable import LuminalSystem
+import Synchronization
+import Testing
 
 extension Supervisor.Watch {
     /// Records every log record a loader writes.

@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+@testable import Luminal
+@testable import LuminalSystem
+import LuminalWire
 import Synchronization
 import Testing
-@testable import Luminal
-import LuminalWire
-@testable import LuminalSystem
 
 extension Supervisor.Watch {
     /// A photon script whose bytes say which version it is.

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 @testable import LuminalSystem
+import Testing
 
 extension Supervisor.Watch {
     /// What the watcher remembers of files and folders goes when they do, so churn in the

@@ -1,12 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
+@testable import LuminalSystem
 import LuminalTestKit
 import LuminalWire
-@testable import LuminalSystem
 @testable import LuminalWorker
+import Testing
 
 extension Supervisor {
     /// The watcher driven by hand: real files and real inotify (or polling), a manual clock, and

@@ -1,11 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
-import Testing
 @testable import Luminal
 import LuminalWire
 @testable import LuminalWorker
+import Synchronization
+import Testing
 
 extension Supervisor {
     /// What the supervisor holds on behalf of one photon stays bounded, whatever the photon does.

@@ -1,6 +1,6 @@
-import Testing
 @testable import Luminal
 @testable import LuminalWorker
+import Testing
 
 /// The heartbeat's decision, without processes: instants in milliseconds on a made-up clock.
 @Suite struct HeartbeatRules {

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 import LuminalWire
+import Testing
 
 extension Supervisor {
     /// The Swift SDK and the Python runtime behave as PROTOCOL.md says where a host could try them.

@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 import LuminalWire
 @testable import LuminalWorker
+import Testing
 
 extension Supervisor {
     /// Every value a worker may legally send reaches the official clients as it was sent: as deep

@@ -1,5 +1,5 @@
-import Testing
 import LuminalWire
+import Testing
 
 /// Control requests and replies: the vectors in protocol/vectors/control.json, and round trips.
 struct ControlRequestTests {

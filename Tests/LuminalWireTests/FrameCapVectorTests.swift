@@ -1,5 +1,5 @@
-import Testing
 import LuminalWire
+import Testing
 
 /// `protocol/vectors/frame_cap.json`: how a worker reads `LUMINAL_FRAME_CAP`.
 @Suite struct FrameCapVectors {

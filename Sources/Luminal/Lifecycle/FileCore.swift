@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import LuminalWire
-import Synchronization
 import LuminalSystem
+import LuminalWire
 import LuminalWorker
+import Synchronization
 
 /// A loaded photon file's lifecycle behind one lock, shared by its handlers, its workers' hooks
 /// and the loader; it carries out the effects of each transition.

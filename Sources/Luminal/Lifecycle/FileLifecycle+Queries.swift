@@ -1,5 +1,5 @@
-import LuminalWire
 import LuminalSystem
+import LuminalWire
 import LuminalWorker
 
 extension FileLifecycle {

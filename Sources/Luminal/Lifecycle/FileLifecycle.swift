@@ -1,5 +1,5 @@
-import LuminalWire
 import LuminalSystem
+import LuminalWire
 import LuminalWorker
 
 /// The whole life of one loaded photon file: its generations, their phases, its photons' states

@@ -1,5 +1,5 @@
-import Synchronization
 import LuminalSystem
+import Synchronization
 
 /// Counts the transitions of one file's lifecycle and wakes whoever waits for the next one: a
 /// call waiting for the generation that replaces a crashed one (`Handler.call`).

@@ -1,5 +1,5 @@
-import LuminalWire
 import LuminalSystem
+import LuminalWire
 import LuminalWorker
 
 /// What can happen to a photon file, as `FileLifecycle.apply(_:)` takes it.

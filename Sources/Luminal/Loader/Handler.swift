@@ -1,5 +1,5 @@
-import LuminalWire
 import LuminalSystem
+import LuminalWire
 import LuminalWorker
 
 /// The supervisor's view of one photon: what it is, where it runs, and the way to start and call it.

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 import LuminalSystem
 import LuminalWorker
+import Synchronization
 
 /// What handlers and photon files share with their loader.
 package final class LoaderContext: Sendable {

@@ -1,5 +1,5 @@
-import LuminalWire
 import LuminalSystem
+import LuminalWire
 import LuminalWorker
 
 /// What happens to photons, as a `Loader` reports it on `events()`.

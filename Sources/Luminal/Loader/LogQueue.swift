@@ -1,6 +1,6 @@
 import Dispatch
-import Synchronization
 import LuminalSystem
+import Synchronization
 
 /// Hands log records to the sink on a queue of its own, so a slow sink never stalls a worker's
 /// output draining (and so never blocks a worker on a full stdout pipe).

@@ -2,9 +2,9 @@
 import Glibc
 #endif
 import Dispatch
+import LuminalSystem
 import LuminalWire
 import Synchronization
-import LuminalSystem
 
 /// Writes the log to files (`LogFileOptions`): each photon file's output to a file of its own,
 /// the supervisor's records to `luminal.log`, on a queue of its own.

@@ -1,6 +1,6 @@
-import Synchronization
 import LuminalSystem
 import LuminalWorker
+import Synchronization
 
 /// What one photon's calls came to: how many ended each way, how long they took (a histogram with
 /// fixed buckets) and how many are in flight.

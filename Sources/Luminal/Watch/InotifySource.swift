@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 import _LuminalCShims
 import LuminalSystem
 import LuminalWorker
+import Synchronization
 
 /// Changes seen by inotify on a photon folder and its sub-folders (each package folder, and with
 /// `recursive` every folder, never through a symlink). Folders created later are watched as they

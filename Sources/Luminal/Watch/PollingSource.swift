@@ -2,9 +2,9 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 import LuminalSystem
 import LuminalWorker
+import Synchronization
 
 /// Changes found by comparing file metadata (size, mtime, inode, mode) between scans, for file
 /// systems where inotify does not work. Contents are never read here, nor any file opened: the

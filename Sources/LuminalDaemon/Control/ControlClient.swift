@@ -1,9 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import LuminalWire
 import _LuminalCShims
 import LuminalSystem
+import LuminalWire
 
 /// A client of a supervisor's control socket, as `luminal status` and friends use it.
 ///

@@ -2,9 +2,9 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
+import LuminalSystem
 import LuminalWire
 import Synchronization
-import LuminalSystem
 
 /// One client on the control socket: reads request frames, answers each in turn, and ends when
 /// the client hangs up or sends bytes that are not frames (after an error reply). Hanging up

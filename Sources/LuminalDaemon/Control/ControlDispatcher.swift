@@ -1,7 +1,7 @@
-import LuminalWire
-import LuminalSystem
-import LuminalWorker
 import Luminal
+import LuminalSystem
+import LuminalWire
+import LuminalWorker
 
 /// Carries out control requests against a loader.
 struct ControlDispatcher: Sendable {

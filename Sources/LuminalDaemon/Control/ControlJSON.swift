@@ -1,6 +1,6 @@
+import Luminal
 import LuminalWire
 import LuminalWorker
-import Luminal
 
 extension Handler {
     /// Whether the photon is doing its job: started, and not being stopped or restarted.

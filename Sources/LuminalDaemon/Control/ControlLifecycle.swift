@@ -1,9 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LuminalSystem
 import LuminalWire
 import Synchronization
-import LuminalSystem
 
 /// The shared state of one control connection: the task answering it, the requests waiting for
 /// their replies, what it is doing (for the idle timeout and eviction, `ControlServer`), and its

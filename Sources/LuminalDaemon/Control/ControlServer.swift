@@ -2,11 +2,11 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import LuminalWire
-import Synchronization
+import Luminal
 import _LuminalCShims
 import LuminalSystem
-import Luminal
+import LuminalWire
+import Synchronization
 
 /// The control socket of a supervisor: `luminal status`, `reload`, `call`… connect here.
 ///

@@ -1,5 +1,5 @@
-import LuminalWire
 import Luminal
+import LuminalWire
 
 extension LoaderEvent {
     /// The event as `luminal events --json` shows it: an object whose `event` member names the case.

@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 import Luminal
+import Synchronization
 
 /// The most recent log records of a supervisor, kept in memory for `luminal logs`, and a feed
 /// of new ones for `luminal logs -f`.

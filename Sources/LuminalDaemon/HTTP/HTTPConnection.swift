@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import LuminalSystem
 import _LuminalCShims
+import LuminalSystem
 
 /// One client of the metrics endpoint, as its server's thread drives it: read the request's
 /// head, wait for the metrics if it asked for them, write the response, close.

@@ -1,10 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+import Luminal
 import _LuminalCShims
 import LuminalSystem
-import Luminal
+import Synchronization
 
 /// Serves `GET /metrics` (the loader's `metrics()`) over HTTP/1.1 for Prometheus.
 ///

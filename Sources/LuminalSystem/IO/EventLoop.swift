@@ -2,8 +2,8 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 import _LuminalCShims
+import Synchronization
 
 /// Readiness of the supervisor's file descriptors (worker pipes and pidfds), on one epoll thread.
 ///

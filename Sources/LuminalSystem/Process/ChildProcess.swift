@@ -2,8 +2,8 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 import _LuminalCShims
+import Synchronization
 
 /// One spawned worker process, watched through its pidfd.
 ///

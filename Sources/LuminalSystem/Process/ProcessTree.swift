@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 import _LuminalCShims
+import Synchronization
 
 /// Every process that belongs to one worker, and the means to end them all.
 ///

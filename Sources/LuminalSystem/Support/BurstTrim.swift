@@ -1,6 +1,6 @@
 import Dispatch
-import Synchronization
 import _LuminalCShims
+import Synchronization
 
 /// Gives back to the kernel the memory that a burst of loads needed at once and then freed.
 ///

@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import LuminalWire
 import LuminalSystem
+import LuminalWire
 
 /// Who a photon file's workers run as. Unset fields keep the supervisor's own.
 public struct PhotonIdentity: Sendable, Hashable {

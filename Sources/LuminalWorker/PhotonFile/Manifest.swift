@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import LuminalWire
 import LuminalSystem
+import LuminalWire
 
 /// A photon package's manifest, `photon.json`:
 ///

@@ -1,5 +1,5 @@
-import LuminalWire
 import LuminalSystem
+import LuminalWire
 
 /// Everything the Loader and its handlers can fail with. `message` is a whole sentence naming the
 /// photon and file concerned, the cause, and where possible what to do.

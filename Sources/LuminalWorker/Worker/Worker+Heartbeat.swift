@@ -1,5 +1,5 @@
-import LuminalWire
 import LuminalSystem
+import LuminalWire
 
 /// What a look at a worker's heartbeat asks for, done once the state lock is released.
 package enum HeartbeatAction {

@@ -2,8 +2,8 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import LuminalWire
 import LuminalSystem
+import LuminalWire
 
 extension Worker {
     /// Handles one frame object from fd 4. Runs on the queue.

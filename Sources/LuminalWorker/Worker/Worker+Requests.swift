@@ -1,7 +1,7 @@
 import Dispatch
+import LuminalSystem
 import LuminalWire
 import Synchronization
-import LuminalSystem
 
 /// A request sent to a worker and not yet answered.
 package struct PendingRequest: Sendable {

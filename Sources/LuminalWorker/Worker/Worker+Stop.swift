@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import LuminalWire
 import LuminalSystem
+import LuminalWire
 
 /// How a worker's stop went.
 package struct WorkerStopReport: Sendable {

@@ -2,9 +2,9 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
+import LuminalSystem
 import LuminalWire
 import Synchronization
-import LuminalSystem
 
 /// One generation of a photon file: a worker process and its protocol connection.
 ///

@@ -1,6 +1,6 @@
 import Dispatch
-import Synchronization
 import LuminalSystem
+import Synchronization
 
 /// One timer for every worker's handshake, request deadlines and heartbeat.
 ///

@@ -1,5 +1,5 @@
-import LuminalWire
 import LuminalSystem
+import LuminalWire
 
 /// How a worker tells its owner what happens to it. Every hook runs on the worker's queue.
 package struct WorkerHooks: Sendable {

@@ -2,8 +2,8 @@
 import Glibc
 #endif
 import Luminal
-import LuminalWire
 import LuminalDaemon
+import LuminalWire
 
 /// The commands that talk to a running supervisor: send one request, print the reply, exit
 /// with the status its outcome calls for.

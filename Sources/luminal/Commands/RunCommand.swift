@@ -3,8 +3,8 @@ import Dispatch
 import Glibc
 #endif
 import Luminal
-import LuminalWorker
 import LuminalDaemon
+import LuminalWorker
 
 /// `luminal run DIR`: supervise every photon in DIR (whatever kinds it declares), serve the control socket, and (unless
 /// --no-watch) keep the photons in step with the folder, until SIGTERM or SIGINT.

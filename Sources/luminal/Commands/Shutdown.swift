@@ -3,8 +3,8 @@ import Dispatch
 import Glibc
 #endif
 import Luminal
-import Synchronization
 import LuminalDaemon
+import Synchronization
 
 /// `luminal run`'s answer to SIGTERM and SIGINT: the first stops every photon gracefully and
 /// exits 0; a second kills every worker at once, and the stop finishes straight away.

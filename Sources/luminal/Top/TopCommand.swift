@@ -2,8 +2,8 @@
 import Glibc
 #endif
 import Luminal
-import LuminalWire
 import LuminalDaemon
+import LuminalWire
 
 /// `luminal top`: every photon's state and figures, refreshed every second, until `q`.
 enum TopCommand {

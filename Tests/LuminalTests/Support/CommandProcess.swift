@@ -2,11 +2,11 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
 @testable import LuminalWorker
+import Synchronization
 
 /// The `luminal` binary running with captured output lines.
 final class CommandProcess: Sendable {

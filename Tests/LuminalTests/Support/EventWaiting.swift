@@ -1,6 +1,6 @@
 @testable import Luminal
-import Synchronization
 @testable import LuminalWorker
+import Synchronization
 
 /// The deadline every wait in the tests gets: generous for a loaded 2-core machine (four times
 /// that under a sanitizer, which slows everything several times over); reaching it fails the test.

@@ -2,8 +2,8 @@
 import Glibc
 #endif
 @testable import Luminal
-@testable import LuminalSystem
 @testable import LuminalDaemon
+@testable import LuminalSystem
 
 /// A raw TCP client for the metrics endpoint: sends exactly the bytes given and reads until the
 /// server closes, under the test deadline.

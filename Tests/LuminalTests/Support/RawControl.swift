@@ -2,8 +2,8 @@
 import Glibc
 #endif
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
 
 /// A control connection driven frame by frame, for what the `luminal` command never does:
 /// pipelining, not reading, holding connections open.

@@ -3,8 +3,8 @@ import Dispatch
 import Glibc
 #endif
 @testable import Luminal
-import LuminalWire
 @testable import LuminalSystem
+import LuminalWire
 @testable import LuminalWorker
 
 /// A worker spawned without a loader, so that a test can send it frames no host would send.

@@ -2,8 +2,8 @@
 import Glibc
 #endif
 @testable import Luminal
-import Synchronization
 @testable import LuminalSystem
+import Synchronization
 
 /// Clients of the metrics endpoint that each send one byte of a request and never finish it, and
 /// connect again as soon as the server closes them, on a thread of their own until `stop()`.

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 @testable import Luminal
 @testable import LuminalSystem
+import Testing
 
 /// `luminal run` on a folder of photons, with its control socket and state file in a scratch
 /// folder of their own. Whatever happens in the test, the folders go when it is released.

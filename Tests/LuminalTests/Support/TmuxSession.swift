@@ -1,9 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 @testable import Luminal
 @testable import LuminalSystem
+import Synchronization
 
 /// A command running in a detached tmux session of a fixed size, on a tmux server of its own
 /// (so no other tmux is touched); the server goes when the session is released.
