@@ -59,6 +59,32 @@ extension Supervisor {
             #expect(try await supervised.client("metrics").output.contains("luminal_photon_files_failed 0"))
         }
 
+        @Test func aFileBeingLoadedIsListedAsLoadingUntilItServes() async throws {
+            let supervised = try await SupervisedFolder(options: []) { folder in
+                folder.chaos("good")
+            }
+            let slow = Paths.join(supervised.photons.path, "slow"), go = Paths.join(supervised.photons.path, "go.flag")
+            _ = try await supervised.startedPID("good")
+            // Says hello only once the flag exists.
+            supervised.photons.script("slow/run", "while [ ! -e '\(go)' ]; do sleep 0.05; done\nexec '\(BuildProducts.chaosPhoton)' \"$@\"")
+            supervised.photons.write("slow/photon.json", #"{"exec": "run", "args": ["serve", "slow"], "timeouts": {"handshake": 600}}"#)
+            var item: JSONValue?
+            try await waitUntil("the new file listed as loading") {
+                item = try await supervised.client("status", "--json").json().arrayValue?.first { $0["file"]?.stringValue == slow }
+                return item != nil
+            }
+            #expect(item?["state"] == "loading" && item?["healthy"] == false && item?["name"] == .null, "\(String(describing: item))")
+            let status = try await supervised.client("status")
+            #expect(status.output.contains { $0.contains("loading") && $0.hasSuffix(slow) }, "\(status.output)")
+            let check = try await supervised.client("status", "--check")
+            #expect(check.code == 3 && check.output == ["\(slow): loading"], "\(check.output)")
+            #expect(try await supervised.client("metrics").output.contains("luminal_photon_files_loading 1"))
+            supervised.photons.write("go.flag", "")
+            _ = try await supervised.startedPID("slow")
+            #expect(try await supervised.client("status", "--check").code == 0)
+            #expect(try await supervised.client("metrics").output.contains("luminal_photon_files_loading 0"))
+        }
+
         @Test func startTriesAFailedFileAgainAndUnloadForgetsIt() async throws {
             let supervised = try await SupervisedFolder(options: ["--no-watch"]) { folder in
                 folder.chaos("good")

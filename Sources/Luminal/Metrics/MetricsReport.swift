@@ -6,8 +6,9 @@ struct MetricsReport {
     let text: String
 
     /// Reads every file's photons, counters and process tree, and the supervisor's own figures;
-    /// `failed` are the paths of the photon files that failed to load.
-    init(files: [(core: FileCore, handlers: [Handler])], failed: [String], context: LoaderContext) {
+    /// `failed` are the paths of the photon files that failed to load, `loading` how many are
+    /// being loaded for the first time.
+    init(files: [(core: FileCore, handlers: [Handler])], failed: [String], loading: Int, context: LoaderContext) {
         let photons = files.flatMap { file in
             file.handlers.map { handler in
                 let snapshot = handler.snapshot
@@ -27,7 +28,7 @@ struct MetricsReport {
         Self.writeCalls(photons, &out)
         Self.writePhotons(photons, &out)
         Self.writeFiles(trees, &out)
-        Self.writeFailedFiles(failed, &out)
+        Self.writeFilesNotLoaded(failed: failed, loading: loading, &out)
         Self.writeSupervisor(context, photons: photons.count, files: files.count, &out)
         text = out.text
     }
@@ -130,12 +131,15 @@ struct MetricsReport {
         for file in files { out.sample("luminal_file_reload_failed", file.labels, file.reloadFailed ? 1 : 0) }
     }
 
-    /// The photon files that failed to load: one series each, and their count.
-    private static func writeFailedFiles(_ failed: [String], _ out: inout MetricsText) {
+    /// The photon files that failed to load (one series each, and their count), and how many are
+    /// being loaded for the first time.
+    private static func writeFilesNotLoaded(failed: [String], loading: Int, _ out: inout MetricsText) {
         out.family("luminal_file_failed", .gauge, "1 for each photon file found and not loaded (it failed to load; nothing of it runs).")
         for path in failed { out.sample("luminal_file_failed", MetricsText.Labels(["file": path]), 1) }
         out.family("luminal_photon_files_failed", .gauge, "Photon files found and not loaded.")
         out.sample("luminal_photon_files_failed", .none, failed.count)
+        out.family("luminal_photon_files_loading", .gauge, "Photon files whose first load is under way.")
+        out.sample("luminal_photon_files_loading", .none, loading)
     }
 
     private static func writeSupervisor(_ context: LoaderContext, photons: Int, files: Int, _ out: inout MetricsText) {

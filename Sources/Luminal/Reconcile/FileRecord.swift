@@ -58,6 +58,8 @@ package struct FileLoad {
     var abandoned = false
     /// The load was started by reconciling a watched folder: stopping the watcher abandons it.
     var watched = false
+    /// When it began.
+    var since = ContinuousClock.now
 }
 
 /// What the operator asked of a failed photon file while it was being brought up.

@@ -46,6 +46,14 @@ extension Loader {
             records.values.compactMap { $0.loaded == nil ? $0.failure : nil }
         }
 
+        /// The files whose first load is under way: nothing of them is loaded, and they have not failed.
+        package var firstLoads: [LoadingFile] {
+            records.compactMap { path, record in
+                guard record.loaded == nil, record.failure == nil, let load = record.load else { return nil }
+                return LoadingFile(path: path, since: load.since)
+            }
+        }
+
         /// The paths with a load under way (a supervisor's bring-up or a load in progress).
         package var loadingPaths: Set<String> {
             Set(records.compactMap { $0.value.load == nil ? nil : $0.key })

@@ -7,6 +7,11 @@ extension Loader {
         records.failures.sorted { $0.path < $1.path }
     }
 
+    /// The photon files whose first load is under way, in path order (`LoadingFile`).
+    public var loadingFiles: [LoadingFile] {
+        records.firstLoads.sorted { $0.path < $1.path }
+    }
+
     /// Records that the supervisor's own load of the photon file at `path` (a watched folder's,
     /// or `loadPhotons(in:)` with `suppressErrors`) failed with `error`; one that loaded since,
     /// or is being loaded, is not failed. A transient failure is tried again after the restart

@@ -39,7 +39,8 @@ struct ControlDispatcher: Sendable {
             let photons = try await handlers(request.targets).map(\.statusJSON)
             let targets = Set(request.targets.map(Paths.absolute))
             let failed = await loader.failedFiles.filter { request.targets.isEmpty || targets.contains($0.path) }
-            return .array(photons + failed.map(\.statusJSON))
+            let loading = await loader.loadingFiles.filter { request.targets.isEmpty || targets.contains($0.path) }
+            return .array(photons + failed.map(\.statusJSON) + loading.map(\.statusJSON))
         case .start:
             return try await eachFile(request.targets) { path throws(LoaderError) in
                 .array(try await loader.startPhoton(path).map(\.statusJSON))

@@ -72,6 +72,15 @@ extension FailedFile {
     }
 }
 
+extension LoadingFile {
+    /// The photon file being loaded as `luminal status --json` shows it, after the failed files:
+    /// no name, state `loading`, not healthy yet, and for how long.
+    public var statusJSON: JSONValue {
+        ["name": nil, "file": .string(path), "state": "loading", "healthy": false, "pid": nil, "generation": nil,
+         "for": since.duration(to: .now).seconds]
+    }
+}
+
 extension UnloadOutcome {
     /// The outcome as control replies and events carry it.
     public var json: JSONValue {

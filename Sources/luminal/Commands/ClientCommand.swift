@@ -87,7 +87,9 @@ enum ClientCommand {
                 if let note = Render.failureNote(item), item["name"]?.stringValue == nil {
                     Console.out(note)
                 } else {
-                    Console.out("\(Render.text(item["name"])): \(Render.text(item["state"]))")
+                    // A photon by its name; a photon file not loaded (yet) by its path.
+                    let who = item["name"]?.stringValue == nil ? item["file"] : item["name"]
+                    Console.out("\(Render.text(who)): \(Render.text(item["state"]))")
                 }
             }
             return unhealthy.isEmpty ? .success : .unhealthy
