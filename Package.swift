@@ -38,7 +38,7 @@ let package = Package(
         // The measurements Scripts/bench runs (release builds).
         .executableTarget(name: "luminal-bench", dependencies: ["LuminalDaemon", "Luminal", "LuminalWorker", "LuminalSystem", "LuminalWire", "_LuminalCShims"], path: "Scripts/Bench"),
         // The soak test run by Scripts/torture.
-        .executableTarget(name: "luminal-torture", dependencies: ["LuminalDaemon", "Luminal", "LuminalWorker", "LuminalSystem", "LuminalWire"], path: "Scripts/Torture"),
+        .executableTarget(name: "luminal-torture", dependencies: ["LuminalDaemon", "Luminal", "LuminalTestKit", "LuminalWorker", "LuminalSystem", "LuminalWire"], path: "Scripts/Torture"),
         .testTarget(name: "LuminalWireTests", dependencies: ["LuminalWire"]),
         .testTarget(name: "LuminalTests", dependencies: ["LuminalTestKit", "LuminalDaemon", "Luminal", "LuminalWorker", "LuminalSystem", "LuminalWire", "_LuminalCShims", "chaos-photon", "swift-greeter"]),
     ]

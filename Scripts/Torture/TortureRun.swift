@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Luminal
+import LuminalTestKit
 import LuminalWire
 import LuminalWorker
 

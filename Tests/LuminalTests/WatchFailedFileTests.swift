@@ -71,3 +71,29 @@ extension Supervisor.Watch {
         }
     }
 }
+
+extension Supervisor.Watch {
+    /// A wake looks at the paths that changed, not at the whole folder: a save, a new file and a
+    /// removal need no scan; a hard link (which of its paths loads depends on both) does.
+    @Test(arguments: backends)
+    func aWakeLooksAtWhatChangedNotTheWholeFolder(backend: WatchBackend) async throws {
+        try await withRig(backend) { rig in
+            #expect(await rig.watcher.scans == 1)
+            rig.folder.write(".alpha.new", alphaScript("v2"), mode: 0o755)
+            rename(Paths.join(rig.folder.path, ".alpha.new"), rig.alpha)
+            rig.folder.chaos("beta")
+            try await rig.settle()
+            #expect(await rig.loader.photons["alpha"]?.generation == 2)
+            #expect(await rig.loader.photons["beta"]?.state == .started)
+            rig.folder.remove(Paths.join(rig.folder.path, "beta"))
+            try await rig.settle()
+            #expect(await rig.loader.photons["beta"] == nil)
+            #expect(await rig.watcher.scans == 1)
+            // A second path to alpha: passed over as the same file, which takes a whole scan to tell.
+            #expect(link(rig.alpha, Paths.join(rig.folder.path, "alpha-again")) == 0)
+            try await rig.settle()
+            #expect(await rig.watcher.scans == 2)
+            #expect(await rig.watcher.skips[Paths.join(rig.folder.path, "alpha-again")]?.contains("the same file as") == true)
+        }
+    }
+}

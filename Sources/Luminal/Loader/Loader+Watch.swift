@@ -66,8 +66,9 @@ extension Loader {
                                     source: source, clock: clock, quietPeriod: quietPeriod)
         watcher = created
         if activating { await created.activate() }
-        let entries = try await PhotonScan.scanning(root, recursive: recursive)
-        await created.report(entries)
+        let scan = try await PhotonScan.walking(root, recursive: recursive)
+        await created.begin(with: scan)
+        let entries = scan.entries.map(\.entry)
         let found = entries.compactMap { if case .photonFile(let path) = $0 { path } else { nil } }
         // Files already loaded are adopted as they are (photons, states, selection), not loaded again.
         let paths = found.filter { records[$0].loaded == nil }

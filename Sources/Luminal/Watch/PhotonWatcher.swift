@@ -14,7 +14,8 @@ import LuminalWorker
 /// reload is remembered by its hash, on the file's record in the loader
 /// (`Loader.failedVersion(of:)`), and not tried again until the content changes. Each file is
 /// acted on by a task of its own, so a file that takes long (a huge one to hash, one slow to say
-/// hello) holds back no other. After each change the folder is scanned again, and every entry it
+/// hello) holds back no other. After each change the folder's scan is brought up to date from the
+/// changed paths (`ScanIndex`; a whole scan when they cannot tell), and every entry it
 /// passes over is reported once, and again only when its reason changes. Tests call `iterate()`
 /// with a manual clock.
 ///
@@ -33,6 +34,10 @@ package actor PhotonWatcher {
     var debouncer: ChangeDebouncer
     /// The entries the last scan passed over, with the reason reported for each.
     var skips: [String: String] = [:]
+    /// The folder's last scan, brought up to date from the paths that change.
+    private var index: ScanIndex?
+    /// Whole scans of the folder so far (set-up, overflows, and changes the index cannot follow).
+    package private(set) var scans = 0
     /// The photon files being acted on, each by one task.
     private var acting: [String: Task<Void, Never>] = [:]
     /// The wake-ups (from the source and the debounce timer) that have not finished their pass.
@@ -113,8 +118,13 @@ package actor PhotonWatcher {
                 }
             }
             let ready = debouncer.settled(at: clock.now())
-            if !changed.isEmpty || !ready.isEmpty, let entries = try? await PhotonScan.scanning(root, recursive: recursive) {
-                report(entries)
+            if !changed.isEmpty || !ready.isEmpty {
+                // The paths that changed are looked at again; the whole folder only when that cannot tell.
+                if index?.update(changed.map(\.path)) != true, let scan = try? await PhotonScan.walking(root, recursive: recursive) {
+                    index = ScanIndex(scan, root: root, recursive: recursive)
+                    scans += 1
+                }
+                if let index { report(index.scan) }
             }
             for file in ready where !stopped {
                 if let task = startActing(on: file) { started.append(task) }
@@ -229,9 +239,16 @@ package actor PhotonWatcher {
         return [raw] + loaded.filter { $0.hasPrefix(raw + "/") }
     }
 
+    /// Takes `scan`, the folder's whole scan, as the index later changes update, and reports it.
+    package func begin(with scan: PhotonScan.Scan) {
+        index = ScanIndex(scan, root: root, recursive: recursive)
+        scans += 1
+        report(index?.scan ?? [])
+    }
+
     /// Reports each entry of `entries` passed over whose reason is new; an entry no longer
     /// passed over (the other path to the same file went away, say) is looked at again.
-    package func report(_ entries: [PhotonScan.Entry]) {
+    func report(_ entries: [PhotonScan.Entry]) {
         var current: [String: String] = [:]
         for case .skipped(let path, let reason) in entries { current[path] = reason }
         for (path, reason) in current.sorted(by: { $0.key < $1.key }) where skips[path] != reason {

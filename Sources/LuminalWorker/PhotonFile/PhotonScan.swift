@@ -18,6 +18,20 @@ package enum PhotonScan {
         case skipped(String, reason: String)
     }
 
+    /// One entry a scan found, with what it was on disk (for `ScanIndex`).
+    package struct Scanned: Sendable {
+        package let entry: Entry
+        /// The device and inode of what it names; nil for an entry that could not be looked at.
+        package let identity: [UInt64]?
+        package let isSymlink: Bool
+    }
+
+    /// A whole scan: what it found, and the folders it searched (the folder itself included).
+    package struct Scan: Sendable {
+        package let entries: [Scanned]
+        package let folders: Set<String>
+    }
+
     /// Resolves one photon file path for loading.
     package static func resolve(_ rawPath: String) throws(LoaderError) -> PhotonFile {
         let path = Paths.absolute(rawPath)
@@ -55,6 +69,11 @@ package enum PhotonScan {
         try await FileWork.run { () throws(LoaderError) -> [Entry] in try scan(directory, recursive: recursive) }
     }
 
+    /// `walk(_:recursive:)` on the file-work queue.
+    package static func walking(_ directory: String, recursive: Bool) async throws(LoaderError) -> Scan {
+        try await FileWork.run { () throws(LoaderError) -> Scan in try walk(directory, recursive: recursive) }
+    }
+
     /// The photon files in `directory`, in name order, and every other entry (but editor
     /// leftovers) with the reason it is passed over.
     ///
@@ -63,19 +82,24 @@ package enum PhotonScan {
     /// device and inode, should a bind mount make a loop). A file reached by a second path (a
     /// symlink or a hard link to one already found) is passed over as the same file.
     package static func scan(_ rawDirectory: String, recursive: Bool) throws(LoaderError) -> [Entry] {
+        try walk(rawDirectory, recursive: recursive).entries.map(\.entry)
+    }
+
+    /// `scan(_:recursive:)`, with what each entry was on disk and the folders searched.
+    package static func walk(_ rawDirectory: String, recursive: Bool) throws(LoaderError) -> Scan {
         let directory = Paths.absolute(rawDirectory)
         guard Paths.kind(directory) == .directory, let listing = Paths.listing(of: directory) else {
             throw LoaderError(.directoryNotFound, "photon folder \(directory) does not exist or is not a readable folder", file: directory)
         }
         var walk = Walk(recursive: recursive)
         walk.visit(directory, identity: EntryInfo(path: directory).identity, listing: listing)
-        return walk.found
+        return Scan(entries: walk.found, folders: Set(walk.folders.values))
     }
 
     /// One scan's progress: what it found, and the files and folders it has seen.
     private struct Walk {
         package let recursive: Bool
-        package var found: [Entry] = []
+        package var found: [Scanned] = []
         package var files: [[UInt64]: String] = [:]
         package var folders: [[UInt64]: String] = [:]
 
@@ -87,7 +111,7 @@ package enum PhotonScan {
         package mutating func visit(_ directory: String, identity: [UInt64], listing given: (names: [String], undecodable: [String])? = nil) {
             folders[identity] = directory
             guard let listing = given ?? Paths.listing(of: directory) else {
-                return found.append(.skipped(directory, reason: "a folder that cannot be read"))
+                return found.append(Scanned(entry: .skipped(directory, reason: "a folder that cannot be read"), identity: nil, isSymlink: false))
             }
             let entries = listing.names.filter { !isIgnored($0) }.map { Paths.join(directory, $0) }.map { path in
                 (path: path, info: EntryInfo(path: path))
@@ -96,32 +120,34 @@ package enum PhotonScan {
             var real: [[UInt64]: String] = [:]
             for entry in entries.reversed() where !entry.info.isSymlink { real[entry.info.identity] = entry.path }
             for (path, info) in entries {
+                let seen = { (entry: Entry) in Scanned(entry: entry, identity: info.identity, isSymlink: info.isSymlink) }
                 switch PhotonScan.classify(path, info, recursive: recursive) {
                 case .photonFile:
                     if let first = files[info.identity] ?? (info.isSymlink ? real[info.identity] : nil) {
-                        found.append(.skipped(path, reason: "the same file as \(first), reached by another path; it is loaded once"))
+                        found.append(seen(.skipped(path, reason: "the same file as \(first), reached by another path; it is loaded once")))
                     } else {
                         files[info.identity] = path
-                        found.append(.photonFile(path))
+                        found.append(seen(.photonFile(path)))
                     }
                 case .skipped(_, let reason):
-                    found.append(.skipped(path, reason: reason))
+                    found.append(seen(.skipped(path, reason: reason)))
                 case nil:
                     if let first = folders[info.identity] {
-                        found.append(.skipped(path, reason: "the same folder as \(first), reached again; it is searched once"))
+                        found.append(seen(.skipped(path, reason: "the same folder as \(first), reached again; it is searched once")))
                     } else if info.kind == .directory {
                         visit(path, identity: info.identity)
                     }
                 }
             }
             for name in listing.undecodable where !isIgnored(name) {
-                found.append(.skipped(Paths.join(directory, name), reason: "its name is not valid UTF-8 (shown escaped), so it cannot be loaded; rename it"))
+                found.append(Scanned(entry: .skipped(Paths.join(directory, name), reason: "its name is not valid UTF-8 (shown escaped), so it cannot be loaded; rename it"),
+                                     identity: nil, isSymlink: false))
             }
         }
     }
 
     /// What the entry at `path` is for a scan; nil for a folder to search (or one that is gone).
-    private static func classify(_ path: String, _ info: EntryInfo, recursive: Bool) -> Entry? {
+    package static func classify(_ path: String, _ info: EntryInfo, recursive: Bool) -> Entry? {
         let link = info.isSymlink ? "a symlink to " : ""
         switch info.kind {
         case .missing:
