@@ -3,9 +3,9 @@ import Synchronization
 /// Fans loader events out to every subscriber's stream.
 final class EventHub: Sendable {
     private struct Subscriber {
-        package let continuation: AsyncStream<LoaderEvent>.Continuation
+        let continuation: AsyncStream<LoaderEvent>.Continuation
         /// Events dropped since this subscriber's buffer was last full.
-        package var dropped = 0
+        var dropped = 0
     }
 
     private let subscribers = Mutex<(next: Int, streams: [Int: Subscriber], dropped: Int)>((0, [:], 0))

@@ -211,12 +211,12 @@ extension Loader {
 
 /// A generation replaced by a reload, to drain and stop.
 private struct Retiring: Sendable {
-    package let core: FileCore
-    package let worker: Worker
+    let core: FileCore
+    let worker: Worker
     /// Its photons whose start routines ran: their finalizers are due.
-    package let started: [String]
+    let started: [String]
     let replacedBy: NewGeneration
-    package let timeouts: StopTimeouts
+    let timeouts: StopTimeouts
 }
 
 /// A new generation, up and started, waiting for the switch.

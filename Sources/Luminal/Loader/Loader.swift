@@ -127,7 +127,7 @@ private final class OrphanReaper: Sendable {
     // Dispatch sources are thread-safe; this one is only activated, and lives as long as the process.
     nonisolated(unsafe) private let source: any DispatchSourceSignal
 
-    package init() {
+    init() {
         source = DispatchSource.makeSignalSource(signal: SIGCHLD, queue: .global())
         source.setEventHandler { ChildRegistry.shared.sweepOrphans() }
         source.activate()

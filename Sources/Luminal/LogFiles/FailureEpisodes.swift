@@ -12,11 +12,11 @@ struct FailureEpisodes {
     /// One log's (or the folder's) failure, from its first report on.
     struct Episode {
         /// The error that began it.
-        package let error: SystemError
+        let error: SystemError
         /// When writing last failed, in `Uptime` nanoseconds.
         var lastFailure: UInt64
         /// Lines dropped since it began.
-        package var dropped: Int
+        var dropped: Int
     }
 
     private var open: [String: Episode] = [:]

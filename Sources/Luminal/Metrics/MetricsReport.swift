@@ -35,16 +35,16 @@ struct MetricsReport {
 
     /// One photon's labels and readings.
     private struct PhotonFigures {
-        package let labels: MetricsText.Labels
-        package let snapshot: PhotonSnapshot
-        package let calls: CallReading
+        let labels: MetricsText.Labels
+        let snapshot: PhotonSnapshot
+        let calls: CallReading
     }
 
     /// One loaded photon file's labels and readings.
     private struct FileFigures {
-        package let labels: MetricsText.Labels
+        let labels: MetricsText.Labels
         let counters: FileCounters
-        package let usage: ProcessUsage
+        let usage: ProcessUsage
         /// Its newest version failed to come up while an older one serves.
         let reloadFailed: Bool
     }

@@ -9,13 +9,13 @@ struct MetricsText: Sendable {
     /// A set of labels, escaped once and written into every sample that carries them.
     struct Labels: Sendable {
         /// `name="value",…`, escaped; empty for none.
-        package let text: String
+        let text: String
 
         /// No labels.
-        package static let none = Labels(text: "")
+        static let none = Labels(text: "")
 
         /// `pairs` in order.
-        package init(_ pairs: KeyValuePairs<String, String>) {
+        init(_ pairs: KeyValuePairs<String, String>) {
             text = pairs.map { "\($0.key)=\"\(MetricsText.escapedLabel($0.value))\"" }.joined(separator: ",")
         }
 

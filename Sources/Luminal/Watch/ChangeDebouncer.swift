@@ -5,7 +5,7 @@
 struct ChangeDebouncer: Sendable {
     /// A photon file ready to be acted on.
     struct Settled: Sendable, Hashable {
-        package let path: String
+        let path: String
         /// Whether a finished save made it ready before its quiet period: what it finds gone or
         /// unusable may still be on its way, so such an outcome waits for the quiet period.
         let early: Bool

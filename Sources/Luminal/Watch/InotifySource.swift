@@ -20,10 +20,10 @@ final class InotifySource: ChangeSource {
     private let state = Mutex<State>(State())
 
     private struct State {
-        package var folders: [Int32: String] = [:]
-        package var followed: Set<String> = []
-        package var token: EventLoop.Token?
-        package var closed = false
+        var folders: [Int32: String] = [:]
+        var followed: Set<String> = []
+        var token: EventLoop.Token?
+        var closed = false
     }
 
     /// Watches `root` (and its sub-folders as described above).

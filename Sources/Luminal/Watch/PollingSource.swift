@@ -11,12 +11,12 @@ import Synchronization
 /// watcher hashes a file only when this reports it.
 final class PollingSource: ChangeSource {
     private struct Metadata: Equatable {
-        package let size: Int
-        package let modified: timespec
-        package let inode: UInt
-        package let mode: UInt32
+        let size: Int
+        let modified: timespec
+        let inode: UInt
+        let mode: UInt32
 
-        package static func == (a: Metadata, b: Metadata) -> Bool {
+        static func == (a: Metadata, b: Metadata) -> Bool {
             a.size == b.size && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
                 && a.inode == b.inode && a.mode == b.mode
         }

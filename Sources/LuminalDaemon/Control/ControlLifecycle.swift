@@ -27,10 +27,10 @@ final class ControlLifecycle: Sendable {
     private let state = Mutex<State>(State())
 
     private struct State {
-        package var task: Task<Void, Never>?
+        var task: Task<Void, Never>?
         var stopReading: (@Sendable () -> Void)?
-        package var inFlight = 0
-        package var cut = false
+        var inFlight = 0
+        var cut = false
         var idleSince: UInt64? = Uptime.now()
         var streamingSince: UInt64?
         /// Why the server closed it to make room; its stream's final reply says so.

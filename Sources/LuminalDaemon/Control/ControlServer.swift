@@ -54,9 +54,9 @@ public final class ControlServer: Sendable {
 
     private struct State {
         var listener: Int32
-        package var token: EventLoop.Token?
+        var token: EventLoop.Token?
         var connections: [Int: ControlConnection] = [:]
-        package var nextID = 0
+        var nextID = 0
         /// Connections that ended before they were recorded in `connections` (a client that
         /// hangs up at once): not to be recorded, or they would hold a place forever.
         var endedUnrecorded: Set<Int> = []

@@ -28,15 +28,15 @@ public final class LogBook: Sendable {
 
     private struct State {
         /// `entries[first...]` are kept, oldest first; those before `first` are dropped (nil).
-        package var entries: [Entry?] = []
-        package var first = 0
-        package var bytes = 0
+        var entries: [Entry?] = []
+        var first = 0
+        var bytes = 0
         var sequence = 0
         var followers: [Int: AsyncStream<Entry>.Continuation] = [:]
         var followerIDs = 0
 
         /// How many entries are kept.
-        package var count: Int { entries.count - first }
+        var count: Int { entries.count - first }
 
         /// Drops the oldest entry, freeing it at once.
         mutating func dropOldest() {

@@ -54,8 +54,8 @@ public final class MetricsServer: Sendable {
     private struct Shared {
         var closing = false
         /// The wake descriptor is closed: nothing may write to it any more.
-        package var closed = false
-        package var reading = false
+        var closed = false
+        var reading = false
         var delivered: SharedResponse?
     }
 

@@ -22,8 +22,8 @@ extension FrameWriter {
         }
 
         private struct Queued {
-            package var tag: Int64?
-            package var bytes: [UInt8]
+            var tag: Int64?
+            var bytes: [UInt8]
         }
 
         /// Queues `frame`, of which `written` bytes are already written.

@@ -20,7 +20,7 @@ package final class ChildProcess: Sendable {
     private let token = Mutex<EventLoop.Token?>(nil)
 
     private struct State {
-        package var status: ExitStatus?
+        var status: ExitStatus?
         var observers: [@Sendable (ExitStatus) -> Void] = []
     }
 

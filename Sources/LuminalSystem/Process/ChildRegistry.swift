@@ -18,7 +18,7 @@ package final class ChildRegistry: Sendable {
     package static let shared = ChildRegistry()
 
     private struct State {
-        package var workers: Set<pid_t> = []
+        var workers: Set<pid_t> = []
         /// When each spawn under way began, in clock ticks since boot (the unit of `ProcStat.startTime`).
         var spawnsSince: [UInt64] = []
     }

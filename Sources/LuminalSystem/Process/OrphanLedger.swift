@@ -25,10 +25,10 @@ final class OrphanLedger: Sendable {
     static let shared = OrphanLedger()
 
     private struct Claim {
-        package let startTime: UInt64
+        let startTime: UInt64
         /// The worker claimed for, by pid and start time (pids are reused).
-        package let root: pid_t
-        package let rootStart: UInt64
+        let root: pid_t
+        let rootStart: UInt64
     }
 
     private let claims = Mutex<[pid_t: Claim]>([:])

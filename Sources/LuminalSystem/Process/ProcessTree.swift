@@ -128,7 +128,7 @@ package struct ProcessTree: Sendable {
 private final class Countdown: Sendable {
     private let left: Atomic<Int>
 
-    package init(_ count: Int) {
+    init(_ count: Int) {
         left = Atomic(count)
     }
 
@@ -140,11 +140,11 @@ private final class Countdown: Sendable {
 
 /// A pidfd opened on one member, checked to still be the process that was scanned.
 private struct MemberHandle {
-    package let pid: pid_t
+    let pid: pid_t
     let pgid: pid_t
-    package let pidfd: Int32
+    let pidfd: Int32
 
-    package init?(_ member: ProcStat) {
+    init?(_ member: ProcStat) {
         let fd = luminal_pidfd_open(member.pid)
         guard fd >= 0 else { return nil }
         // The pid may have been reused between the scan and the open: compare start times.
@@ -157,7 +157,7 @@ private struct MemberHandle {
         pidfd = fd
     }
 
-    package func send(_ signal: Int32) {
+    func send(_ signal: Int32) {
         _ = luminal_pidfd_send_signal(pidfd, signal)
     }
 
@@ -166,7 +166,7 @@ private struct MemberHandle {
         _ = luminal_waitid_pidfd(pidfd, WEXITED | WNOHANG, &info)
     }
 
-    package func close() {
+    func close() {
         closeQuietly(pidfd)
     }
 }

@@ -178,7 +178,7 @@ extension Spawner {
 private final class CStringArray {
     let pointers: [UnsafeMutablePointer<CChar>?]
 
-    package init(_ strings: [String]) {
+    init(_ strings: [String]) {
         pointers = strings.map { strdup($0) } + [nil]
     }
 

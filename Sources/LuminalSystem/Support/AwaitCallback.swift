@@ -27,16 +27,16 @@ package func awaitCallback<Value: Sendable>(
 private final class Once<Value: Sendable>: Sendable {
     private let state: Mutex<(continuation: CheckedContinuation<Value?, Never>?, timer: TimerSource?)>
 
-    package init(_ continuation: CheckedContinuation<Value?, Never>) {
+    init(_ continuation: CheckedContinuation<Value?, Never>) {
         state = Mutex((continuation, nil))
     }
 
     /// Makes the first `resume` cancel `timer`. Call before the timer is activated.
-    package func cancels(_ timer: any DispatchSourceTimer) {
+    func cancels(_ timer: any DispatchSourceTimer) {
         state.withLock { $0.timer = TimerSource(source: timer) }
     }
 
-    package func resume(_ value: Value?) {
+    func resume(_ value: Value?) {
         let timer = state.withLock { state -> TimerSource? in
             state.continuation?.resume(returning: value)
             state.continuation = nil

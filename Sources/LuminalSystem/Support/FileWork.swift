@@ -40,12 +40,12 @@ private final class Slots: Sendable {
     private let width: Int
     private let state = Mutex<(running: Int, waiting: [@Sendable () -> Void])>((0, []))
 
-    package init(width: Int) {
+    init(width: Int) {
         self.width = width
     }
 
     /// Runs `piece` on a new file-work queue if fewer than `width` run, else after those before it.
-    package func start(_ piece: @escaping @Sendable () -> Void) {
+    func start(_ piece: @escaping @Sendable () -> Void) {
         let now = state.withLock { state -> Bool in
             guard state.running < width else {
                 state.waiting.append(piece)

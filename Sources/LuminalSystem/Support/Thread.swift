@@ -10,8 +10,8 @@ import Glibc
 /// lasts. Faults (`SIGSEGV`, `SIGBUS`, …) stay deliverable, so a crash is still reported.
 package func startThread(_ body: @escaping @Sendable () -> Void) {
     final class Box: Sendable {
-        package let body: @Sendable () -> Void
-        package init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
     var thread = pthread_t()
     let context = Unmanaged.passRetained(Box(body)).toOpaque()

@@ -21,9 +21,9 @@ package final class WarningLimiter: Sendable {
     /// What a line is limited as: its kind, and the peer or file it is about ("" for none).
     struct Key: Hashable {
         /// What happened, e.g. "control.refused".
-        package let kind: String
+        let kind: String
         /// Who or what it is about, e.g. "uid 65534" or a photon file's path.
-        package let subject: String
+        let subject: String
     }
 
     /// One key's bucket.
@@ -33,7 +33,7 @@ package final class WarningLimiter: Sendable {
         /// When `tokens` was last brought up to date, on the uptime clock.
         var updated: UInt64
         /// Lines suppressed since the last one written.
-        package var suppressed = 0
+        var suppressed = 0
 
         /// Brings `tokens` up to `now`.
         mutating func refill(_ now: UInt64) {

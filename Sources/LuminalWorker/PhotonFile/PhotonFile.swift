@@ -14,8 +14,8 @@ import LuminalSystem
 package struct PhotonFile: Sendable, Hashable {
     /// The fields, shared by copies.
     private final class Box: Sendable {
-        package let fields: Fields
-        package init(_ fields: Fields) { self.fields = fields }
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
     }
 
     private var box: Box

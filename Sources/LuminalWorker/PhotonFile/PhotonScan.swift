@@ -98,17 +98,17 @@ package enum PhotonScan {
 
     /// One scan's progress: what it found, and the files and folders it has seen.
     private struct Walk {
-        package let recursive: Bool
-        package var found: [Scanned] = []
-        package var files: [[UInt64]: String] = [:]
-        package var folders: [[UInt64]: String] = [:]
+        let recursive: Bool
+        var found: [Scanned] = []
+        var files: [[UInt64]: String] = [:]
+        var folders: [[UInt64]: String] = [:]
 
-        package init(recursive: Bool) {
+        init(recursive: Bool) {
             self.recursive = recursive
         }
 
         /// Scans `directory` (listed already, when `listing` is given).
-        package mutating func visit(_ directory: String, identity: [UInt64], listing given: (names: [String], undecodable: [String])? = nil) {
+        mutating func visit(_ directory: String, identity: [UInt64], listing given: (names: [String], undecodable: [String])? = nil) {
             folders[identity] = directory
             guard let listing = given ?? Paths.listing(of: directory) else {
                 return found.append(Scanned(entry: .skipped(directory, reason: "a folder that cannot be read"), identity: nil, isSymlink: false))

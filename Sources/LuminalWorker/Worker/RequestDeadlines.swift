@@ -6,11 +6,11 @@ struct RequestDeadlines {
     /// A request's deadline.
     struct Entry: Equatable {
         /// When it expires, on the uptime clock.
-        package let deadline: UInt64
+        let deadline: UInt64
         /// The request.
-        package let id: Int64
+        let id: Int64
         /// The timeout it was sent with, for the error.
-        package let timeout: Duration
+        let timeout: Duration
     }
 
     /// In heap order: no entry is earlier than its parent.

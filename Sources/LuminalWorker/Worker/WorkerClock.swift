@@ -36,8 +36,8 @@ final class WorkerClock: Sendable {
 
     /// A worker to look at by `at`.
     private struct Look {
-        package weak var worker: Worker?
-        package var at: UInt64
+        weak var worker: Worker?
+        var at: UInt64
     }
 
     private init() {
