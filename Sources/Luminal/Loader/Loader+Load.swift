@@ -78,14 +78,14 @@ extension Loader {
         let bringUp = records[file.path].load != nil
         if !bringUp { records[file.path].load = FileLoad() }
         records[file.path].load?.core = core
-        BurstTrim.loadBegan()
+        BurstTrim.began(.load)
         defer {
             if bringUp { records[file.path].load?.core = nil } else { records[file.path].load = nil }
             if records.loadsInProgress == 0 {
                 loadWaiters.forEach { $0.resume() }
                 loadWaiters = []
-                BurstTrim.loadsEnded()
             }
+            BurstTrim.ended()
         }
         do {
             return try await register(file, core: core, selection: selection, checksum: checksum)

@@ -86,13 +86,17 @@ package actor PhotonWatcher {
     /// Acts on the photon files at `paths`, there when watching began and not loaded, as on any
     /// file ready after its quiet period: all at once, each in a task of its own (so a file slow to
     /// say hello holds back no other), and waits for them. A change to one of them meanwhile is
-    /// acted on once its first act is over, as for any file.
+    /// acted on once its first act is over, as for any file. They are one burst (`BurstTrim`):
+    /// what they freed is given back before this returns.
     func actOnPresent(_ paths: [String]) async {
+        BurstTrim.began(.around)
         var tasks: [Task<Void, Never>] = []
         for path in paths where !stopped {
             if let task = startActing(on: ChangeDebouncer.Settled(path: path, early: false)) ?? acting[path] { tasks.append(task) }
         }
-        for task in tasks { await task.value }
+        // Each task let go once over: the trim finds what it held freed.
+        while let task = tasks.popLast() { await task.value }
+        await BurstTrim.endedAfterTrim()
     }
 
     /// One pass: collect changes, rescan and report what is passed over, then act on every
@@ -156,13 +160,16 @@ package actor PhotonWatcher {
     }
 
     /// Acts on a ready file in a task of its own; nil when a task is acting on it already (that
-    /// one acts once more when it is done).
+    /// one acts once more when it is done). The task is work around a load for `BurstTrim`
+    /// from now until it ends: it holds its frames from its hash to its photons' start.
     private func startActing(on file: ChangeDebouncer.Settled) -> Task<Void, Never>? {
         guard acting[file.path] == nil else {
             again[file.path] = file
             return nil
         }
+        BurstTrim.began(.around)
         let task = Task {
+            defer { BurstTrim.ended() }
             var next: ChangeDebouncer.Settled? = file
             while let current = next, !stopped {
                 await act(on: current)
