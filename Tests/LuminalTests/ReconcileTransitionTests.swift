@@ -60,6 +60,11 @@ import Testing
         Row(name: "a held file gone is forgotten", condition: held, seen: .gone, steps: [.forget]),
         // Another load of the file is under way (an operator's, a retry's).
         Row(name: "a file being loaded is looked at again once quiet", condition: loading, seen: .readable(checksum: "a"), steps: [.wait]),
+        Row(name: "a file gone while being loaded is looked at again once loaded", condition: loading, seen: .gone, steps: [.wait]),
+        Row(name: "a file passed over while being loaded is looked at again once loaded", condition: loading, seen: .passedOver,
+            steps: [.wait]),
+        Row(name: "a file unusable while being loaded is looked at again once loaded", condition: loading,
+            seen: .unusable(version: "x", reported: false), steps: [.wait]),
     ]
 
     @Test(arguments: rows) func row(_ row: Row) {

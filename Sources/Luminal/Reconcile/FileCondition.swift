@@ -21,8 +21,11 @@ package struct FileCondition: Equatable, Sendable {
     /// reload, and its serving generation keeps serving. A version that failed is not tried again
     /// until the disk changes. `early` (a finished save made the file ready before its quiet
     /// period) puts back a file that is gone or unusable: the next step of the save (a rename
-    /// after a removal) may still be on its way.
+    /// after a removal) may still be on its way. Another load of the file (an operator's, a
+    /// retry's) decides first, whatever was seen: the file is looked at again once it is over, as
+    /// what it loads (from bytes since removed, say) is known only then.
     package func steps(seeing seen: FileObservation.Outline, early: Bool) -> [ReconcileStep] {
+        if loading { return [.wait] }
         switch seen {
         case .gone:
             if early { return [.wait] }
@@ -36,8 +39,6 @@ package struct FileCondition: Equatable, Sendable {
             guard version != failedVersion, !held else { return [] }
             return [serving == nil ? .failLoad(version: version, record: !reported) : .failReload(version: version)]
         case .readable(let checksum):
-            // Another load of it (an operator's, a retry's) decides first.
-            if loading { return [.wait] }
             let over: [ReconcileStep] = checksum == serving && failedVersion != nil ? [.endFailedReload] : []
             guard checksum != serving, checksum != failedVersion, !held else { return over }
             return over + [serving == nil ? .load : .reload]

@@ -1,0 +1,47 @@
+@testable import Luminal
+@testable import LuminalSystem
+import LuminalWire
+import Testing
+
+extension Supervisor.Watch {
+    /// A script photon file `name` that says hello only once `.go` exists in its folder (hidden,
+    /// so the watcher ignores it), after creating `.started`; its first run fails at once when
+    /// `failingFirst`.
+    @discardableResult
+    private func latePhoton(_ folder: PhotonFolder, _ name: String, failingFirst: Bool) -> String {
+        let count = Paths.join(folder.path, ".count"), started = Paths.join(folder.path, ".started"), go = Paths.join(folder.path, ".go")
+        return folder.script(name, """
+            n=$(( $(cat '\(count)' 2>/dev/null || echo 0) + 1 )); echo $n > '\(count)'
+            \(failingFirst ? "[ $n -eq 1 ] && exit 3" : "")
+            touch '\(started)'
+            while [ ! -e '\(go)' ]; do sleep 0.05; done
+            exec '\(BuildProducts.chaosPhoton)' serve \(name)
+            """)
+    }
+
+    /// The rig's configuration here: no bring-up gives up on a worker that waits for `.go`.
+    private static var patient: LoaderConfiguration {
+        var configuration = LoaderConfiguration.fast
+        configuration.handshakeTimeout = testDeadline
+        return configuration
+    }
+
+    /// A failed file removed while the operator's start brings it up: the watcher waits for that
+    /// load rather than forgetting a file it is about to load, and unloads it once it is over.
+    @Test func aFileRemovedWhileAStartBringsItUpIsUnloadedOnceTheStartIsOver() async throws {
+        try await withRig(.inotify, configuration: Self.patient, prepare: { latePhoton($0, "late", failingFirst: true) }) { rig in
+            let late = Paths.join(rig.folder.path, "late")
+            #expect(await rig.loader.failedFiles.map(\.path) == [late])
+            async let start = outcome { () async throws(LoaderError) in try await rig.loader.startPhoton(late) }
+            try await waitUntil("the start's worker is up") { Paths.kind(Paths.join(rig.folder.path, ".started")) == .regular }
+            rig.folder.remove(late)
+            try await rig.settle()
+            rig.folder.write(".go", "")
+            #expect(try await start.get().map(\.name) == ["late"])
+            // What serves converges on the disk: the file is gone, so its photon goes.
+            try await rig.settle()
+            #expect(await rig.loader.photons["late"] == nil)
+            #expect(await rig.loader.failedFiles.isEmpty)
+        }
+    }
+}
