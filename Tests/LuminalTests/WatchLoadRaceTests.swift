@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Luminal
 @testable import LuminalSystem
 import LuminalWire
@@ -42,6 +45,22 @@ extension Supervisor.Watch {
             try await rig.settle()
             #expect(await rig.loader.photons["late"] == nil)
             #expect(await rig.loader.failedFiles.isEmpty)
+        }
+    }
+
+    /// A load the watcher started and gave up on as it stopped is no failure of the file: it is
+    /// not listed as failed, and its bytes are loaded when the folder is watched again.
+    @Test func aLoadAbandonedAsWatchingStopsIsNoFailure() async throws {
+        try await withRig(.inotify, configuration: Self.patient) { rig in
+            latePhoton(rig.folder, "late", failingFirst: false)
+            async let settled: Void = rig.settle()
+            try await waitUntil("the watcher's load is up") { Paths.kind(Paths.join(rig.folder.path, ".started")) == .regular }
+            await rig.loader.stopWatchingPhotons()
+            try await settled
+            #expect(await rig.loader.failedFiles.isEmpty)
+            rig.folder.write(".go", "")
+            try await rig.loader.watchPhotons(in: rig.folder.path)
+            #expect(await rig.loader.photons["late"]?.state == .started)
         }
     }
 }

@@ -60,6 +60,12 @@ package struct FileLoad {
     var watched = false
     /// When it began.
     var since = ContinuousClock.now
+
+    /// The supervisor gave the load up (abandoned with nothing asked of the file: its watcher
+    /// stopped, or every photon is being unloaded): how it ended says nothing of the file.
+    var givenUp: Bool {
+        abandoned && request == nil
+    }
 }
 
 /// What the operator asked of a failed photon file while it was being brought up.

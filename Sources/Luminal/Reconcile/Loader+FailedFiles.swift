@@ -90,8 +90,8 @@ extension Loader {
     /// A stop or an unload the operator asks of the file while it comes up (it was a failed file)
     /// holds: its load is abandoned if it can still be, and the file that loaded all the same is
     /// then stopped (held) or unloaded rather than started. `watched`: reconciling a watched
-    /// folder asks for it (stopping the watcher abandons it). A file being loaded already is
-    /// refused.
+    /// folder asks for it (stopping the watcher abandons it). A load the supervisor gave up on
+    /// (`FileLoad.givenUp`) is not recorded as a failure. A file being loaded already is refused.
     func loadAndStart(_ path: String, selection: PhotonSelection, version: FileVersion? = nil, watched: Bool = false) async throws(LoaderError) -> [Handler] {
         if records[path].failure?.stopped == true {
             // Held since whoever asked for this load looked (`retry(_:starting:)` lets it go first).
@@ -109,10 +109,12 @@ extension Loader {
                 try await loadPhoton(at: path, base: selection.base, otherClasses: selection.otherClasses)
             }
         } catch {
-            if endBringUp(path) != .unload { recordFailedLoad(path, error, selection: selection) }
+            // Unloaded meanwhile, the file is forgotten; given up by the supervisor, it did not fail.
+            let ended = endBringUp(path)
+            if ended?.request != .unload, ended?.givenUp != true { recordFailedLoad(path, error, selection: selection) }
             throw error
         }
-        switch endBringUp(path) {
+        switch endBringUp(path)?.request {
         case .stop:
             _ = try? await stopPhoton(path)
             return handlers
@@ -130,10 +132,11 @@ extension Loader {
         }
     }
 
-    /// Ends the bring-up of the photon file at `path`, returning what the operator asked of it meanwhile.
-    private func endBringUp(_ path: String) -> FailedFileRequest? {
+    /// Ends the bring-up of the photon file at `path`, returning its load: what the operator
+    /// asked of it meanwhile, and whether it was given up.
+    private func endBringUp(_ path: String) -> FileLoad? {
         defer { records[path].load = nil }
-        return records[path].load?.request
+        return records[path].load
     }
 
     /// Notes that the operator asked `request` of the failed photon file at `path`; if it is

@@ -37,7 +37,8 @@ extension Loader {
                 let loaded = await HashCancellation.$scope.withValue([watcher.hashes]) {
                     (try? await loadAndStart(path, selection: watcher.selection, version: version, watched: true)) != nil
                 }
-                if !loaded { noteFailedVersion(version.checksum, of: path) }
+                // Abandoned as this watcher stopped, the version did not fail: it is tried again when watched again.
+                if !loaded, self.watcher === watcher { noteFailedVersion(version.checksum, of: path) }
             }
         }
         return false
