@@ -63,4 +63,24 @@ extension Supervisor.Watch {
             #expect(await rig.loader.photons["late"]?.state == .started)
         }
     }
+
+    /// A hard link to a loaded file, under a name the scan finds first, is the second path to it:
+    /// the loaded path keeps serving and is reloaded when it changes, rather than being passed
+    /// over (and unloaded) for a link that clashed with it.
+    @Test(arguments: backends)
+    func aHardLinkToALoadedFileLeavesItServing(backend: WatchBackend) async throws {
+        try await withRig(backend) { rig in
+            let link = Paths.join(rig.folder.path, "aardvark")
+            #expect(Glibc.link(rig.alpha, link) == 0)
+            try await rig.settle()
+            #expect(await rig.loader.failedFiles.isEmpty)
+            #expect(await rig.loader.photons["alpha"]?.filePath == rig.alpha)
+            // Saved in place through its own path: it reloads, and serves the new bytes.
+            rig.folder.write("alpha", alphaScript("v2"), mode: 0o755)
+            try await rig.settle()
+            let alpha = try #require(await rig.loader.photons["alpha"])
+            #expect(alpha.filePath == rig.alpha && alpha.generation == 2 && alpha.state == .started)
+            #expect(await rig.loader.failedFiles.isEmpty)
+        }
+    }
 }

@@ -29,7 +29,7 @@ extension Loader {
     public func loadPhotons(in directory: String, base: String? = "IPhoton", otherClasses: [String] = [],
                             recursive: Bool = false) async throws(LoaderError) -> [Handler] {
         var paths: [String] = []
-        for entry in try await PhotonScan.scanning(directory, recursive: recursive) {
+        for entry in try await PhotonScan.scanning(directory, recursive: recursive, preferring: records.loadedPaths) {
             switch entry {
             case .photonFile(let path): paths.append(path)
             case .skipped(let path, let reason): reportSkipped(path, reason: reason)

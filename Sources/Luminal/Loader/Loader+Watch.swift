@@ -66,7 +66,7 @@ extension Loader {
                                     source: source, clock: clock, quietPeriod: quietPeriod)
         watcher = created
         if activating { await created.activate() }
-        let scan = try await PhotonScan.walking(root, recursive: recursive)
+        let scan = try await PhotonScan.walking(root, recursive: recursive, preferring: records.loadedPaths)
         await created.begin(with: scan)
         let entries = scan.entries.map(\.entry)
         let found = entries.compactMap { if case .photonFile(let path) = $0 { path } else { nil } }

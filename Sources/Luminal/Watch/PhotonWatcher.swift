@@ -115,18 +115,21 @@ package actor PhotonWatcher {
             wakeAgain = false
             let now = clock.now()
             let changed = source.changes()
-            if !changed.isEmpty, let loader {
-                let loaded = await loader.loadedFilePaths()
-                for change in changed {
-                    for path in await photonFiles(for: change.path, loaded: loaded) { debouncer.record(path, change.kind, at: now) }
-                }
+            // What a change concerns.
+            let loaded = changed.isEmpty ? nil : await loader?.loadedFilePaths()
+            for change in changed {
+                for path in await photonFiles(for: change.path, loaded: loaded ?? []) { debouncer.record(path, change.kind, at: now) }
             }
             let ready = debouncer.settled(at: clock.now())
             if !changed.isEmpty || !ready.isEmpty {
-                // The paths that changed are looked at again; the whole folder only when that cannot tell.
-                if index?.update(changed.map(\.path)) != true, let scan = try? await PhotonScan.walking(root, recursive: recursive) {
-                    index = ScanIndex(scan, root: root, recursive: recursive)
-                    scans += 1
+                // The paths that changed are looked at again; the whole folder only when that
+                // cannot tell (a file reached by several paths is then the loaded path's).
+                if index?.update(changed.map(\.path)) != true {
+                    let preferring = if let loaded { loaded } else { await loader?.loadedFilePaths() ?? [] }
+                    if let scan = try? await PhotonScan.walking(root, recursive: recursive, preferring: preferring) {
+                        index = ScanIndex(scan, root: root, recursive: recursive)
+                        scans += 1
+                    }
                 }
                 if let index { report(index.scan) }
             }

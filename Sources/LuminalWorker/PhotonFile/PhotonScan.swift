@@ -64,14 +64,14 @@ package enum PhotonScan {
         try await FileWork.run { () throws(LoaderError) -> PhotonFile in try resolve(path) }
     }
 
-    /// `scan(_:recursive:)` on the file-work queue.
-    package static func scanning(_ directory: String, recursive: Bool) async throws(LoaderError) -> [Entry] {
-        try await FileWork.run { () throws(LoaderError) -> [Entry] in try scan(directory, recursive: recursive) }
+    /// `scan(_:recursive:preferring:)` on the file-work queue.
+    package static func scanning(_ directory: String, recursive: Bool, preferring: Set<String> = []) async throws(LoaderError) -> [Entry] {
+        try await FileWork.run { () throws(LoaderError) -> [Entry] in try scan(directory, recursive: recursive, preferring: preferring) }
     }
 
-    /// `walk(_:recursive:)` on the file-work queue.
-    package static func walking(_ directory: String, recursive: Bool) async throws(LoaderError) -> Scan {
-        try await FileWork.run { () throws(LoaderError) -> Scan in try walk(directory, recursive: recursive) }
+    /// `walk(_:recursive:preferring:)` on the file-work queue.
+    package static func walking(_ directory: String, recursive: Bool, preferring: Set<String> = []) async throws(LoaderError) -> Scan {
+        try await FileWork.run { () throws(LoaderError) -> Scan in try walk(directory, recursive: recursive, preferring: preferring) }
     }
 
     /// The photon files in `directory`, in name order, and every other entry (but editor
@@ -80,18 +80,25 @@ package enum PhotonScan {
     /// Symlinks to files are followed, and a symlink to a package is a photon file; a symlink to
     /// a plain folder is never searched, so a scan cannot loop (folders are also told apart by
     /// device and inode, should a bind mount make a loop). A file reached by a second path (a
-    /// symlink or a hard link to one already found) is passed over as the same file.
-    package static func scan(_ rawDirectory: String, recursive: Bool) throws(LoaderError) -> [Entry] {
-        try walk(rawDirectory, recursive: recursive).entries.map(\.entry)
+    /// symlink or a hard link to one already found) is passed over as the same file, unless it is
+    /// one of the paths `preferring` names (the paths loaded already): a file reached by one of
+    /// those is that path's, whatever the order, so a link appearing beside a loaded file never
+    /// displaces it.
+    package static func scan(_ rawDirectory: String, recursive: Bool, preferring: Set<String> = []) throws(LoaderError) -> [Entry] {
+        try walk(rawDirectory, recursive: recursive, preferring: preferring).entries.map(\.entry)
     }
 
-    /// `scan(_:recursive:)`, with what each entry was on disk and the folders searched.
-    package static func walk(_ rawDirectory: String, recursive: Bool) throws(LoaderError) -> Scan {
+    /// `scan(_:recursive:preferring:)`, with what each entry was on disk and the folders searched.
+    package static func walk(_ rawDirectory: String, recursive: Bool, preferring: Set<String> = []) throws(LoaderError) -> Scan {
         let directory = Paths.absolute(rawDirectory)
         guard Paths.kind(directory) == .directory, let listing = Paths.listing(of: directory) else {
             throw LoaderError(.directoryNotFound, "photon folder \(directory) does not exist or is not a readable folder", file: directory)
         }
         var walk = Walk(recursive: recursive)
+        for path in preferring.sorted() {
+            let info = EntryInfo(path: path)
+            if info.kind == .regular || info.kind == .directory { walk.files[info.identity] = walk.files[info.identity] ?? path }
+        }
         walk.visit(directory, identity: EntryInfo(path: directory).identity, listing: listing)
         return Scan(entries: walk.found, folders: Set(walk.folders.values))
     }
@@ -123,7 +130,7 @@ package enum PhotonScan {
                 let seen = { (entry: Entry) in Scanned(entry: entry, identity: info.identity, isSymlink: info.isSymlink) }
                 switch PhotonScan.classify(path, info, recursive: recursive) {
                 case .photonFile:
-                    if let first = files[info.identity] ?? (info.isSymlink ? real[info.identity] : nil) {
+                    if let first = files[info.identity] ?? (info.isSymlink ? real[info.identity] : nil), first != path {
                         found.append(seen(.skipped(path, reason: "the same file as \(first), reached by another path; it is loaded once")))
                     } else {
                         files[info.identity] = path
