@@ -206,6 +206,20 @@ extension Supervisor.FailedFiles {
         }
     }
 
+    /// A start refused because the retry is under way changes nothing: the stop asked just before
+    /// it holds, whether the retry was abandoned or loaded all the same.
+    @Test func aStartRefusedWhileAStoppedRetryComesUpLeavesTheFileHeld() async throws {
+        try await withRetryUnderWay { loader, folder, path in
+            let refusal = await loader.stopThenStart(path)
+            #expect(refusal?.message.contains("is being loaded already") == true, "\(String(describing: refusal))")
+            folder.write("go", "")
+            try await waitUntil("the retry over") { await loader.records.loadingPaths.isEmpty }
+            let held = await loader.failedFiles.first?.stopped == true
+            let stopped = await loader.photons["slow"]?.state == .stopped
+            #expect(held || stopped)
+        }
+    }
+
     /// A second bring-up of a file whose retry is under way is refused, naming the file: it would
     /// have raced the first for the file's record.
     @Test func aStartWhileARetryComesUpIsRefusedAndTheRetryLoads() async throws {
@@ -219,6 +233,21 @@ extension Supervisor.FailedFiles {
             folder.write("go", "")
             try await waitUntil("the retry loaded and started") { await loader.photons["slow"]?.state == .started }
             #expect(await loader.failedFiles.isEmpty)
+        }
+    }
+}
+
+extension Loader {
+    /// `stopPhoton`, then `startPhoton`, of the photon file at `path` in one turn of the loader,
+    /// as two commands may come one right after the other.
+    /// Returns the start's error, if it failed.
+    fileprivate func stopThenStart(_ path: String) async -> LoaderError? {
+        _ = try? await stopPhoton(path)
+        do throws(LoaderError) {
+            _ = try await startPhoton(path)
+            return nil
+        } catch {
+            return error
         }
     }
 }

@@ -98,7 +98,7 @@ extension Loader {
             throw Self.heldError(path)
         }
         guard records[path].load == nil else {
-            throw LoaderError(.notStarted, "photon file \(path) is being loaded already; try again once that load is over", file: path)
+            throw Self.beingLoadedError(path)
         }
         records[path].load = FileLoad(watched: watched)
         let handlers: [Handler]
@@ -139,6 +139,11 @@ extension Loader {
         return records[path].load
     }
 
+    /// The error of a bring-up refused because a load of the photon file at `path` is under way.
+    static func beingLoadedError(_ path: String) -> LoaderError {
+        LoaderError(.notStarted, "photon file \(path) is being loaded already; try again once that load is over", file: path)
+    }
+
     /// Notes that the operator asked `request` of the failed photon file at `path`; if it is
     /// being brought up, that holds once its load is over, and its load is abandoned now if its
     /// worker is up.
@@ -154,6 +159,10 @@ extension Loader {
         if failure.stopped {
             guard starting else {
                 throw Self.heldError(failure.path)
+            }
+            // Refused, the start changes nothing: the stop asked of the load under way holds.
+            guard records[failure.path].load == nil else {
+                throw Self.beingLoadedError(failure.path)
             }
             records[failure.path].failure = failure.resumed
         }
