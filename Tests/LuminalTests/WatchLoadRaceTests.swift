@@ -66,7 +66,8 @@ extension Supervisor.Watch {
 
     /// A hard link to a loaded file, under a name the scan finds first, is the second path to it:
     /// the loaded path keeps serving and is reloaded when it changes, rather than being passed
-    /// over (and unloaded) for a link that clashed with it.
+    /// over (and unloaded) for a link that clashed with it; once the loaded path goes, the link
+    /// serves.
     @Test(arguments: backends)
     func aHardLinkToALoadedFileLeavesItServing(backend: WatchBackend) async throws {
         try await withRig(backend) { rig in
@@ -80,6 +81,30 @@ extension Supervisor.Watch {
             try await rig.settle()
             let alpha = try #require(await rig.loader.photons["alpha"])
             #expect(alpha.filePath == rig.alpha && alpha.generation == 2 && alpha.state == .started)
+            #expect(await rig.loader.failedFiles.isEmpty)
+            // Its loaded path removed, the link, no longer passed over, takes over: loaded once the
+            // path is unloaded or, had it come first and clashed, looked at again then.
+            rig.folder.remove(rig.alpha)
+            for _ in 0..<3 { try await rig.settle() }
+            let taken = try #require(await rig.loader.photons["alpha"])
+            #expect(taken.filePath == link && taken.state == .started)
+            #expect(await rig.loader.failedFiles.isEmpty)
+        }
+    }
+
+    /// A file that failed only because its photon's name was taken by a loaded file is tried
+    /// again once that file is gone: its bytes never failed on their own.
+    @Test(arguments: backends)
+    func aFileThatClashedLoadsOnceTheFileItClashedWithIsGone(backend: WatchBackend) async throws {
+        try await withRig(backend) { rig in
+            let other = rig.folder.chaos("zeta", photon: "alpha")
+            try await rig.settle()
+            #expect(await rig.loader.failedFiles.map(\.error.code) == [.duplicatePhotonName])
+            rig.folder.remove(rig.alpha)
+            try await rig.settle()
+            try await rig.settle()
+            let alpha = try #require(await rig.loader.photons["alpha"])
+            #expect(alpha.filePath == other && alpha.state == .started)
             #expect(await rig.loader.failedFiles.isEmpty)
         }
     }

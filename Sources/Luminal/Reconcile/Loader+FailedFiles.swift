@@ -64,6 +64,17 @@ extension Loader {
         records[path].failedVersion = version
     }
 
+    /// The failed photon files, not held, that failed only as a photon of theirs was named like
+    /// one of `names` (those of a file being unloaded), in path order: their bytes did not fail
+    /// on their own, so the version that failed is forgotten, to be tried again.
+    func failuresClashing(with names: Set<String>) -> [String] {
+        let paths = records.failures.filter { failure in
+            failure.error.code == .duplicatePhotonName && !failure.stopped && failure.error.photon.map(names.contains) == true
+        }.map(\.path).sorted()
+        for path in paths { records[path].failedVersion = nil }
+        return paths
+    }
+
     /// Forgets the failed photon file at `path` (it loaded, was unloaded, or is gone).
     func forgetFailedFile(_ path: String) {
         records[path].failure?.retry?.cancel()

@@ -4,19 +4,23 @@ extension Loader {
     /// Brings the record of the photon file at `path` in step with what `watcher` read there
     /// (`seen`), as `FileCondition.steps` decides: loads, reloads, unloads or forgets it, records
     /// a failure, or does nothing when the bytes are those serving (or those that failed last).
-    /// `early`: a finished save made the file ready before its quiet period. Returns whether the
-    /// file is to be looked at again after its quiet period. A watcher that is no longer this
-    /// loader's changes nothing.
-    package func reconcile(_ path: String, seen: FileObservation, early: Bool, by watcher: PhotonWatcher) async -> Bool {
-        guard self.watcher === watcher else { return false }
+    /// `early`: a finished save made the file ready before its quiet period. Returns the files to
+    /// be looked at again after their quiet period: this one, sent back, or the files that failed
+    /// only as their photons were named like those of the file unloaded. A watcher that is no
+    /// longer this loader's changes nothing.
+    package func reconcile(_ path: String, seen: FileObservation, early: Bool, by watcher: PhotonWatcher) async -> [String] {
+        guard self.watcher === watcher else { return [] }
+        var again: [String] = []
         for step in records[path].condition.steps(seeing: seen.outline, early: early) {
             switch step {
             case .wait:
-                return true
+                return [path]
             case .forget:
                 forgetFailedFile(path)
             case .unload:
+                let names = Set(records[path].loaded?.handlers.map(\.name) ?? [])
                 _ = try? await unloadPhoton(path)
+                again += failuresClashing(with: names)
             case .failReload(let version):
                 // Fails at its first step, as `seen` did, and is recorded as a failed reload.
                 _ = try? await reloadPhoton(path)
@@ -41,7 +45,7 @@ extension Loader {
                 if !loaded, self.watcher === watcher { noteFailedVersion(version.checksum, of: path) }
             }
         }
-        return false
+        return again
     }
 
     /// Abandons the loads that reconciling a watched folder started (its watcher stops), and

@@ -6,10 +6,10 @@ import LuminalWorker
 
 extension PhotonWatcher {
     /// Reads the photon file at `ready.path` and has the loader reconcile the file's record with
-    /// what it read (`Loader.reconcile`); a file the loader sends back waits for its quiet period.
+    /// what it read (`Loader.reconcile`); the files the loader sends back wait for their quiet period.
     func act(on ready: ChangeDebouncer.Settled) async {
         guard let loader, let seen = await observe(ready.path), !stopped else { return }
-        if await loader.reconcile(ready.path, seen: seen, early: ready.early, by: self) { wait(ready.path) }
+        for path in await loader.reconcile(ready.path, seen: seen, early: ready.early, by: self) { wait(path) }
     }
 
     /// What is at the photon file path `path` now: resolved and hashed when usable; nil when this
