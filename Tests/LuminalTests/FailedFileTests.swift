@@ -251,3 +251,34 @@ extension Loader {
         }
     }
 }
+
+extension Supervisor.FailedFiles {
+    /// A photon file whose first load is under way is neither loaded nor unknown: a stop, unload,
+    /// start or reload of it is refused, saying that it is being loaded.
+    @Test func aCommandOnAFileBeingLoadedSaysItIsBeingLoaded() async throws {
+        var configuration = LoaderConfiguration.fast
+        configuration.handshakeTimeout = testDeadline
+        try await withLoader(configuration: configuration) { loader, folder in
+            let started = Paths.join(folder.path, "started"), go = Paths.join(folder.path, "go")
+            let path = folder.script("slow", """
+                touch '\(started)'
+                while [ ! -e '\(go)' ]; do sleep 0.05; done
+                exec '\(BuildProducts.chaosPhoton)' serve slow
+                """)
+            async let load = outcome { () async throws(LoaderError) in try await loader.loadPhoton(at: path) }
+            try await waitUntil("the load's worker is up") { Paths.kind(started) == .regular }
+            let refusals: [Result<Void, LoaderError>] = [
+                await outcome { () async throws(LoaderError) in _ = try await loader.stopPhoton(path) },
+                await outcome { () async throws(LoaderError) in _ = try await loader.unloadPhotons([path]) },
+                await outcome { () async throws(LoaderError) in _ = try await loader.startPhoton(path) },
+                await outcome { () async throws(LoaderError) in _ = try await loader.reloadPhotons([path]) },
+            ]
+            for refusal in refusals {
+                #expect(refusal.failure?.message == "photon file \(path) is being loaded already; try again once that load is over",
+                        "\(String(describing: refusal.failure))")
+            }
+            folder.write("go", "")
+            #expect(try await load.get().map(\.name) == ["slow"])
+        }
+    }
+}

@@ -98,6 +98,8 @@ extension Loader {
         ChildRegistry.shared.sweepOrphans()
     }
 
+    /// The path of the loaded photon file of the photon named `nameOrPath`, or at that path;
+    /// otherwise why there is none: the file failed to load, is being loaded, or is unknown.
     package func filePath(of nameOrPath: String) throws(LoaderError) -> String {
         if let handler = records.handler(named: nameOrPath) {
             return handler.filePath
@@ -107,6 +109,8 @@ extension Loader {
             throw LoaderError(.notStarted, "photon file \(path) failed to load (\(failure.error.message)), so nothing of it runs; reload or start tries it again, stop holds it, unload forgets it", file: path)
         }
         guard records[path].loaded != nil else {
+            // Neither loaded nor unknown: what it will be is known once its load is over.
+            if records[path].load != nil { throw Self.beingLoadedError(path) }
             let loaded = photons.keys.sorted().joined(separator: ", ")
             throw LoaderError(.photonNotFound, "no loaded photon is named '\(nameOrPath)' and no loaded photon file is at \(path) (loaded: \(loaded.isEmpty ? "none" : loaded))", file: path)
         }
