@@ -31,9 +31,9 @@ extension Loader {
             return records[path]?.loaded
         }
 
-        /// The loaded files.
-        package var loaded: [LoadedFile] {
-            records.values.compactMap(\.loaded)
+        /// The loaded files, read as they are iterated (a burst of loads asks after every load).
+        package var loaded: some Sequence<LoadedFile> {
+            records.values.lazy.compactMap(\.loaded)
         }
 
         /// The paths of the loaded files.

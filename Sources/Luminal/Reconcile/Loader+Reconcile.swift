@@ -12,40 +12,67 @@ extension Loader {
         guard self.watcher === watcher else { return [] }
         var again: [String] = []
         for step in records[path].condition.steps(seeing: seen.outline, early: early) {
-            switch step {
-            case .wait:
-                return [path]
-            case .forget:
-                forgetFailedFile(path)
-            case .unload:
-                let names = Set(records[path].loaded?.handlers.map(\.name) ?? [])
-                _ = try? await unloadPhoton(path)
-                again += failuresClashing(with: names)
-            case .failReload(let version):
-                // Fails at its first step, as `seen` did, and is recorded as a failed reload.
-                _ = try? await reloadPhoton(path)
-                noteFailedVersion(version, of: path)
-            case .failLoad(let version, let record):
-                if record, case .unusable(let error, _, _) = seen {
-                    reportLoadFailure(error, file: path)
-                    recordFailedLoad(path, error, selection: watcher.selection)
-                }
-                noteFailedVersion(version, of: path)
-            case .endFailedReload:
-                noteServingVersionOnDisk(of: path)
-            case .reload:
-                guard case .readable(let version) = seen else { continue }
-                if (try? await reload([path], versions: [path: version])) == nil { noteFailedVersion(version.checksum, of: path) }
-            case .load:
-                guard case .readable(let version) = seen else { continue }
-                let loaded = await HashCancellation.$scope.withValue([watcher.hashes]) {
-                    (try? await loadAndStart(path, selection: watcher.selection, version: version, watched: true)) != nil
-                }
-                // Abandoned as this watcher stopped, the version did not fail: it is tried again when watched again.
-                if !loaded, self.watcher === watcher { noteFailedVersion(version.checksum, of: path) }
-            }
+            if step == .wait { return [path] }
+            again += await carryOut(step, of: path, seen: seen, by: watcher)
         }
         return again
+    }
+
+    /// Carries out one step of `reconcile`, returning the files to be looked at again. Each step
+    /// that waits long has a function of its own: a thousand first loads wait for their hellos
+    /// at once, each with the frames of every function on its way there.
+    private func carryOut(_ step: ReconcileStep, of path: String, seen: FileObservation, by watcher: PhotonWatcher) async -> [String] {
+        switch step {
+        case .wait:
+            return [path]
+        case .forget:
+            forgetFailedFile(path)
+        case .unload:
+            return await unloadGone(path)
+        case .failReload(let version):
+            await failReload(path, version: version)
+        case .failLoad(let version, let record):
+            if record, case .unusable(let error, _, _) = seen {
+                reportLoadFailure(error, file: path)
+                recordFailedLoad(path, error, selection: watcher.selection)
+            }
+            noteFailedVersion(version, of: path)
+        case .endFailedReload:
+            noteServingVersionOnDisk(of: path)
+        case .reload:
+            if case .readable(let version) = seen { await reload(path, from: version) }
+        case .load:
+            if case .readable(let version) = seen { await bringUp(path, from: version, by: watcher) }
+        }
+        return []
+    }
+
+    /// Unloads the photon file at `path`, gone from disk, and returns the failed files that
+    /// failed only as their photons were named like its photons.
+    private func unloadGone(_ path: String) async -> [String] {
+        let names = Set(records[path].loaded?.handlers.map(\.name) ?? [])
+        _ = try? await unloadPhoton(path)
+        return failuresClashing(with: names)
+    }
+
+    /// Reloads the photon file at `path`, whose `version` cannot be used: the reload fails at its
+    /// first step, as the watcher's read did, and is recorded as a failed reload.
+    private func failReload(_ path: String, version: String) async {
+        _ = try? await reloadPhoton(path)
+        noteFailedVersion(version, of: path)
+    }
+
+    /// Reloads the photon file at `path` from `version`; if that fails, the version is noted as failed.
+    private func reload(_ path: String, from version: FileVersion) async {
+        if (try? await reload([path], versions: [path: version])) == nil { noteFailedVersion(version.checksum, of: path) }
+    }
+
+    /// Loads the photon file at `path` from `version` and starts its photons; if that fails, the
+    /// version is noted as failed, unless the load was abandoned as `watcher` stopped (it is
+    /// tried again when watched again).
+    private func bringUp(_ path: String, from version: FileVersion, by watcher: PhotonWatcher) async {
+        let loaded = (try? await loadAndStart(path, selection: watcher.selection, version: version, watched: true)) != nil
+        if !loaded, self.watcher === watcher { noteFailedVersion(version.checksum, of: path) }
     }
 
     /// Abandons the loads that reconciling a watched folder started (its watcher stops), and
