@@ -12,8 +12,8 @@ extension Loader {
         guard self.watcher === watcher else { return [] }
         var again: [String] = []
         for step in records[path].condition.steps(seeing: seen.outline, early: early) {
-            if step == .wait { return [path] }
             again += await carryOut(step, of: path, seen: seen, by: watcher)
+            if step == .wait { break }
         }
         return again
     }
