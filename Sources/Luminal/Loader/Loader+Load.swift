@@ -20,7 +20,7 @@ extension Loader {
 
     /// Loads every photon file in `directory` (descending into plain sub-folders when `recursive`)
     /// and returns the handlers of their photons, in path order; `base` and `otherClasses` choose
-    /// the photons as for `loadPhoton(at:)`.
+    /// the photons as for `loadPhoton(at:)`. They load side by side, `bringUpWidth` at a time.
     ///
     /// Without `suppressErrors`, the first failure (in path order) is thrown and the photons this
     /// call loaded are unloaded again: the batch is all or nothing. With `suppressErrors`, a broken
@@ -38,7 +38,9 @@ extension Loader {
         let results = await withTaskGroup(of: (Int, Result<[Handler], LoaderError>).self) { group in
             for (index, path) in paths.enumerated() {
                 group.addTask {
-                    (index, await Result(awaiting: { () async throws(LoaderError) in
+                    await self.bringUps.take()
+                    defer { self.bringUps.release() }
+                    return (index, await Result(awaiting: { () async throws(LoaderError) in
                         try await self.load(self.resolve(path), selection: PhotonSelection(base: base, otherClasses: otherClasses))
                     }))
                 }

@@ -13,11 +13,11 @@ import LuminalWorker
 /// when their content hash differs from the loaded generation's. A version that failed to load or
 /// reload is remembered by its hash, on the file's record in the loader
 /// (`Loader.failedVersion(of:)`), and not tried again until the content changes. Each file is
-/// acted on by a task of its own, so a file that takes long (a huge one to hash, one slow to say
-/// hello) holds back no other. After each change the folder's scan is brought up to date from the
-/// changed paths (`ScanIndex`; a whole scan when they cannot tell), and every entry it
-/// passes over is reported once, and again only when its reason changes. Tests call `iterate()`
-/// with a manual clock.
+/// acted on by a task of its own, `Loader.bringUpWidth` at once, so a file that takes long (a
+/// huge one to hash, one slow to say hello) holds back no other. After each change the folder's
+/// scan is brought up to date from the changed paths (`ScanIndex`; a whole scan when they cannot
+/// tell), and every entry it passes over is reported once, and again only when its reason
+/// changes. Tests call `iterate()` with a manual clock.
 ///
 /// What serves converges on the bytes on disk, whatever the timing: a file is acted on again when
 /// it changed while it was acted on (its first load, when watching began, included), and whenever
@@ -44,6 +44,8 @@ package actor PhotonWatcher {
     private let wakes = OwnedTasks()
     /// Photon files that became ready again while being acted on: acted on once more afterwards.
     private var again: [String: ChangeDebouncer.Settled] = [:]
+    /// The loader's `Loader.bringUps`: each act on a file holds one.
+    private let bringUps: Slots
     /// Abandons this watcher's hashes, and those of the loads it starts, when it stops.
     let hashes = HashCancellation()
     /// Files a photon file depends on (a package's `watch` list, a symlink's target) → the photon file.
@@ -59,6 +61,7 @@ package actor PhotonWatcher {
         self.recursive = recursive
         self.selection = selection
         self.loader = loader
+        bringUps = loader.bringUps
         self.source = source
         self.clock = clock
         debouncer = ChangeDebouncer(quietPeriod: quietPeriod)
@@ -84,18 +87,17 @@ package actor PhotonWatcher {
     }
 
     /// Acts on the photon files at `paths`, there when watching began and not loaded, as on any
-    /// file ready after its quiet period: all at once, each in a task of its own (so a file slow to
-    /// say hello holds back no other), and waits for them. A change to one of them meanwhile is
+    /// file ready after its quiet period: each in a task of its own, `Loader.bringUpWidth` at a
+    /// time (so a file slow to say hello holds back no other), and waits for them. A change to one of them meanwhile is
     /// acted on once its first act is over, as for any file. They are one burst (`BurstTrim`):
     /// what they freed is given back before this returns.
     func actOnPresent(_ paths: [String]) async {
         BurstTrim.began(.around)
-        var tasks: [Task<Void, Never>] = []
         for path in paths where !stopped {
-            if let task = startActing(on: ChangeDebouncer.Settled(path: path, early: false)) ?? acting[path] { tasks.append(task) }
+            _ = startActing(on: ChangeDebouncer.Settled(path: path, early: false))
         }
-        // Each task let go once over: the trim finds what it held freed.
-        while let task = tasks.popLast() { await task.value }
+        // Each task awaited only while it acts: a task ended keeps its frames until let go.
+        for path in paths { await acting[path]?.value }
         await BurstTrim.endedAfterTrim()
     }
 
@@ -162,8 +164,8 @@ package actor PhotonWatcher {
         }
     }
 
-    /// Acts on a ready file in a task of its own; nil when a task is acting on it already (that
-    /// one acts once more when it is done). The task is work around a load for `BurstTrim`
+    /// Acts on a ready file in a task of its own, once one of the loader's `bringUps` is free; nil
+    /// when a task is acting on it already (that one acts once more when it is done). The task is work around a load for `BurstTrim`
     /// from now until it ends: it holds its frames from its hash to its photons' start.
     private func startActing(on file: ChangeDebouncer.Settled) -> Task<Void, Never>? {
         guard acting[file.path] == nil else {
@@ -173,6 +175,8 @@ package actor PhotonWatcher {
         BurstTrim.began(.around)
         let task = Task {
             defer { BurstTrim.ended() }
+            await bringUps.take()
+            defer { bringUps.release() }
             var next: ChangeDebouncer.Settled? = file
             while let current = next, !stopped {
                 await act(on: current)

@@ -16,12 +16,12 @@ package enum FileWork {
     /// How many pieces of file work run at once.
     static let width = 16
 
-    private static let slots = Slots(width: width)
+    private static let pieces = QueuedPieces(width: width)
 
     /// The result of `body`, run on a file-work queue once one of the `width` places is free.
     package static func run<Value: Sendable, Failure: Error>(_ body: @escaping @Sendable () throws(Failure) -> Value) async throws(Failure) -> Value {
         try await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, Failure>, Never>) in
-            slots.start {
+            pieces.start {
                 do throws(Failure) {
                     continuation.resume(returning: .success(try body()))
                 } catch {
@@ -36,7 +36,7 @@ package enum FileWork {
 /// their order of arrival. A queue that finishes a piece runs the next one waiting, on the same
 /// thread: handing it to a new queue would wake the pool while that thread is still busy, and
 /// the pool makes a thread for every such wake-up.
-private final class Slots: Sendable {
+private final class QueuedPieces: Sendable {
     private let width: Int
     private let state = Mutex<(running: Int, waiting: [@Sendable () -> Void])>((0, []))
 

@@ -1,0 +1,45 @@
+import Synchronization
+
+/// Lets up to `width` holders work at a time; the others wait their turn, first come first
+/// served. For a burst of work that is no faster all at once and costs memory for each piece
+/// waiting: a thousand photon files loading together each hold a suspended task's frames.
+package final class Slots: Sendable {
+    private let state: Mutex<(free: Int, waiting: [CheckedContinuation<Void, Never>])>
+
+    /// Slots for `width` holders at a time (at least one).
+    package init(width: Int) {
+        state = Mutex((max(1, width), []))
+    }
+
+    /// Waits for a free slot and takes it; `release()` must follow.
+    package func take() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let taken = state.withLock { state -> Bool in
+                guard state.free > 0 else {
+                    state.waiting.append(continuation)
+                    return false
+                }
+                state.free -= 1
+                return true
+            }
+            if taken { continuation.resume() }
+        }
+    }
+
+    /// Gives back a slot taken: to the holder that waited longest, if any.
+    package func release() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.waiting.isEmpty else {
+                state.free += 1
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.resume()
+    }
+
+    /// Holders waiting for a slot now.
+    package var waiting: Int {
+        state.withLock { $0.waiting.count }
+    }
+}
