@@ -97,11 +97,35 @@ extension Supervisor {
             #expect(loaded.output.contains { $0.hasPrefix("extra ") && $0.contains("started") })
             #expect(try await supervisor.client("call", "extra", "echo", "1").output == ["1"])
             #expect(try await supervisor.client("load", Paths.join(supervisor.scratch.path, "missing")).code == 4)
+            let again = try await supervisor.client("load", extra)
+            #expect(again.code == 1)
+            #expect(again.lines.contains { $0.contains("photon file \(extra) is already loaded; unload or reload it instead") }, "\(again.lines)")
 
             let unloaded = try await supervisor.client("unload", "extra", "--force")
             #expect(unloaded.code == 0)
             #expect(unloaded.output.first?.hasPrefix("unloaded extra") == true)
             #expect(try await supervisor.client("status", "extra").code == 4)
+            try await supervisor.stop()
+        }
+
+        /// A `load` of a photon file whose first load is under way loads nothing and says so.
+        @Test func loadingAFileBeingLoadedSaysSo() async throws {
+            let supervisor = try await SupervisedFolder { $0.chaos("first") }
+            let started = Paths.join(supervisor.scratch.path, "started"), go = Paths.join(supervisor.scratch.path, "go")
+            let slow = supervisor.scratch.script("slow", """
+                touch '\(started)'
+                while [ ! -e '\(go)' ]; do sleep 0.05; done
+                exec '\(BuildProducts.chaosPhoton)' serve slow
+                """)
+            async let first = supervisor.client("load", slow)
+            try await waitUntil("the first load's worker is up") { Paths.kind(started) == .regular }
+            let second = try await supervisor.client("load", slow)
+            #expect(second.code == 1)
+            #expect(second.lines.contains { $0.contains("photon file \(slow) is being loaded already") }, "\(second.lines)")
+            _ = supervisor.scratch.write("go", "")
+            let loaded = try await first
+            #expect(loaded.code == 0)
+            #expect(loaded.output.contains { $0.hasPrefix("slow ") && $0.contains("started") }, "\(loaded.output)")
             try await supervisor.stop()
         }
 

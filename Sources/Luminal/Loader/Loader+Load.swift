@@ -70,7 +70,7 @@ extension Loader {
     /// `checksum` is the file's, when known already (`FileVersion`).
     package func load(_ file: PhotonFile, selection: PhotonSelection, checksum: String? = nil) async throws(LoaderError) -> [Handler] {
         guard records[file.path].loaded == nil, !records[file.path].isLoading else {
-            context.log.limited(.warning, "load.alreadyLoaded", subject: file.path, "photon file \(file.path) is already loaded; unload or reload it instead", file: file.path)
+            context.log.limited(.warning, "load.alreadyLoaded", subject: file.path, secondLoadError(file.path).message, file: file.path)
             return []
         }
         let core = FileCore(path: file.path, policy: restartPolicy(for: file), context: context)
@@ -96,6 +96,14 @@ extension Loader {
             reportLoadFailure(error, file: file.path)
             throw error
         }
+    }
+
+    /// Why a load of the photon file at `path` loaded nothing: it is loaded, or being loaded, already.
+    package func secondLoadError(_ path: String) -> LoaderError {
+        guard records[path].loaded == nil else {
+            return LoaderError(.alreadyLoaded, "photon file \(path) is already loaded; unload or reload it instead", file: path)
+        }
+        return Self.beingLoadedError(path)
     }
 
     /// The photon file at `path`, resolved off the actor (it reads a manifest); a failure is

@@ -152,7 +152,7 @@ extension Loader {
 
     /// The error of a bring-up refused because a load of the photon file at `path` is under way.
     static func beingLoadedError(_ path: String) -> LoaderError {
-        LoaderError(.notStarted, "photon file \(path) is being loaded already; try again once that load is over", file: path)
+        LoaderError(.alreadyLoaded, "photon file \(path) is being loaded already; try again once that load is over", file: path)
     }
 
     /// Notes that the operator asked `request` of the failed photon file at `path`; if it is

@@ -58,7 +58,10 @@ struct ControlDispatcher: Sendable {
         case .reload:
             return .array(try await loader.reloadPhotons(request.targets).map(\.statusJSON))
         case .load:
-            let handlers = try await loader.loadPhoton(at: Paths.absolute(request.targets[0]), base: nil)
+            let path = Paths.absolute(request.targets[0])
+            let handlers = try await loader.loadPhoton(at: path, base: nil)
+            // Every photon is chosen (`base: nil`): nothing loaded means the file was there already.
+            if handlers.isEmpty { throw ControlReply.Failure(await loader.secondLoadError(path)) }
             for handler in handlers { try await handler.start() }
             return .array(handlers.map(\.statusJSON))
         case .unload:

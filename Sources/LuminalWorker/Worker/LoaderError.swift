@@ -43,6 +43,10 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
         public static let workerExited = Code(rawValue: "workerExited")
         /// The photon must be started before it is called.
         public static let notStarted = Code(rawValue: "notStarted")
+        /// The photon file is loaded already, or a load of it is under way: a command on it
+        /// while it loads is refused, and so is `luminal load` of it (`loadPhoton(at:)` itself
+        /// warns and returns `[]`, as the seed's loader did).
+        public static let alreadyLoaded = Code(rawValue: "alreadyLoaded")
         /// The photon is being stopped or was unloaded.
         public static let unloaded = Code(rawValue: "unloaded")
         /// No reply arrived within the request's timeout.
