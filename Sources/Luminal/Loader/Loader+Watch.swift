@@ -89,6 +89,11 @@ extension Loader {
         return result
     }
 
+    /// The files outside the watched folders that the photon file at `path` depends on, if loaded.
+    func followedFiles(of path: String) -> [String] {
+        records[path].loaded?.followed ?? []
+    }
+
     /// The paths of the loaded photon files.
     func loadedFilePaths() -> Set<String> {
         records.loadedPaths

@@ -180,7 +180,7 @@ package actor PhotonWatcher {
             var next: ChangeDebouncer.Settled? = file
             while let current = next, !stopped {
                 await act(on: current)
-                await refreshFollowed()
+                await refreshFollowed(of: current.path)
                 next = again.removeValue(forKey: current.path)
             }
             acting[file.path] = nil
@@ -224,6 +224,20 @@ package actor PhotonWatcher {
         source.follow(Array(now.keys))
         let check = Set(now.compactMap { before[$0.key] == $0.value ? nil : $0.value })
         for path in check.sorted() { debouncer.record(path, .finished, at: clock.now()) }
+    }
+
+    /// Learns, after an act on the photon file at `path`, what that file depends on outside the
+    /// folder now, as `refreshFollowed()` does for every loaded file: a burst of a thousand acts
+    /// asks the loader for one file's list each, not for all of them.
+    private func refreshFollowed(of path: String) async {
+        guard let loader else { return }
+        let now = await loader.followedFiles(of: path)
+        for (file, owner) in followed where owner == path && !now.contains(file) { followed[file] = nil }
+        let added = now.filter { followed[$0] != path }
+        guard !added.isEmpty else { return }
+        for file in added { followed[file] = path }
+        source.follow(added)
+        debouncer.record(path, .finished, at: clock.now())
     }
 
     /// The photon files a changed path concerns; `loaded` are the loaded photon files' paths.
