@@ -122,6 +122,28 @@ extension Supervisor {
             }
         }
 
+        /// More photon files than are brought up at once, the first of them silent until their
+        /// handshake timeout: the others wait for a place, then load; none is lost or held for good.
+        @Test func filesBeyondTheBringUpWidthWaitForAPlaceThenLoad() async throws {
+            try await withLoader(configuration: .fastWithoutRestarts) { loader, folder in
+                let silent = (0...Loader.bringUpWidth).map { "a-silent-\($0 < 10 ? "0" : "")\($0)" }
+                for name in silent {
+                    folder.write("\(name)/photon.json", #"{"exec": "run", "args": ["no-hello", "\#(name)"], "timeouts": {"handshake": 1}}"#)
+                    folder.script("\(name)/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+                }
+                folder.chaos("z-alpha", photon: "alpha")
+                let watching = Task { try await loader.watchPhotons(in: folder.path) }
+                try await waitUntil("a file waits for a place") { loader.bringUps.waiting > 0 }
+                try await watching.value
+                #expect(await loader.photons["alpha"]?.state == .started)
+                let failed = await loader.failedFiles
+                #expect(failed.map { Paths.name($0.path) } == silent)
+                #expect(failed.allSatisfy { $0.error.code == .handshakeTimeout }, "\(failed.map(\.error.message))")
+                #expect(loader.bringUps.waiting == 0)
+                await loader.stopWatchingPhotons()
+            }
+        }
+
         @Test func aChangeIsActedOnWhileAnotherFileIsStillLoading() async throws {
             try await withLoader { loader, folder in
                 folder.write("silent/photon.json", #"{"exec": "run", "args": ["no-hello", "silent"], "timeouts": {"handshake": 3600}}"#)

@@ -16,7 +16,7 @@ extension Loader {
     /// or `loadPhotons(in:)` with `suppressErrors`) failed with `error`; one that loaded since,
     /// or is being loaded, is not failed. A transient failure is tried again after the restart
     /// policy's backoff (unless its mode is `never`); after `quarantineAfter` in a row, every
-    /// `quarantineRetry`.
+    /// `quarantineRetry`, once one of the `bringUps` is free.
     func recordFailedLoad(_ path: String, _ error: LoaderError, selection: PhotonSelection) {
         guard records[path].loaded == nil, !records[path].isLoading else { return }
         records[path].failure?.retry?.cancel()
@@ -25,7 +25,10 @@ extension Loader {
         if let retryIn = record.retryIn {
             let failures = record.failures
             record = record.scheduling(Task { [weak self] in
-                guard (try? await Task.sleep(for: retryIn)) != nil else { return }
+                guard (try? await Task.sleep(for: retryIn)) != nil, let bringUps = self?.bringUps else { return }
+                // Failures of one burst come due together: they come up `bringUpWidth` at a time.
+                await bringUps.take()
+                defer { bringUps.release() }
                 await self?.retryAfterTransientFailure(path, failures: failures)
             })
             context.log.limited(.warning, "load.retry", subject: path, "photon file \(path) is tried again in \(retryIn)", file: path)
