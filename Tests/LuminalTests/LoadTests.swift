@@ -47,6 +47,29 @@ extension Supervisor {
             }
         }
 
+        /// Each load says when it began (`loadStarted`), then how it ended: `loaded` or `loadFailed`.
+        @Test func aLoadSaysWhenItBeganThenHowItEnded() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let good = folder.chaos("alpha")
+                let broken = folder.script("broken", "exit 3")
+                _ = try await loader.loadPhoton(at: good)
+                await #expect(throws: LoaderError.self) { try await loader.loadPhoton(at: broken) }
+                let order = try await events.satisfy("both loads' events") { events -> [String]? in
+                    let names = events.compactMap { event -> String? in
+                        switch event {
+                        case .loadStarted(let file): "began \(Paths.name(file))"
+                        case .loaded(let file, _, _, _): "loaded \(Paths.name(file))"
+                        case .loadFailed(let file, _): "failed \(Paths.name(file))"
+                        default: nil
+                        }
+                    }
+                    return names.count == 4 ? names : nil
+                }
+                #expect(order == ["began alpha", "loaded alpha", "began broken", "failed broken"])
+            }
+        }
+
         @Test func startThenCallReturnsThePhotonsResult() async throws {
             try await withLoader { loader, folder in
                 let events = EventLog(loader)

@@ -73,6 +73,7 @@ extension Loader {
             context.log.limited(.warning, "load.alreadyLoaded", subject: file.path, secondLoadError(file.path).message, file: file.path)
             return []
         }
+        context.events.emit(.loadStarted(file: file.path))
         let core = FileCore(path: file.path, policy: restartPolicy(for: file), context: context)
         core.onRestartDue { [weak self] in await self?.restart(file.path) }
         context.track(core)

@@ -4,6 +4,9 @@ import LuminalWorker
 
 /// What happens to photons, as a `Loader` reports it on `events()`.
 public enum LoaderEvent: Sendable {
+    /// A load of a photon file began (its first generation is spawned next); `loaded` or
+    /// `loadFailed` follows. `luminal status` shows the file `loading` meanwhile.
+    case loadStarted(file: String)
     /// A photon file's worker said hello and its photons were registered.
     case loaded(file: String, photons: [String], pid: Int32, generation: Int)
     /// A photon file could not be loaded.

@@ -6,6 +6,8 @@ extension LoaderEvent {
     public var json: JSONValue {
         func strings(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
         switch self {
+        case .loadStarted(let file):
+            return ["event": "loadStarted", "file": .string(file)]
         case .loaded(let file, let photons, let pid, let generation):
             return ["event": "loaded", "file": .string(file), "photons": strings(photons), "pid": .int(Int64(pid)), "generation": .int(Int64(generation))]
         case .loadFailed(let file, let error):
