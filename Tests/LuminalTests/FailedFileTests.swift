@@ -4,6 +4,7 @@ import Glibc
 @testable import Luminal
 @testable import LuminalSystem
 import LuminalWire
+import Synchronization
 import Testing
 
 extension Supervisor {
@@ -232,6 +233,52 @@ extension Supervisor.FailedFiles {
             }
             folder.write("go", "")
             try await waitUntil("the retry loaded and started") { await loader.photons["slow"]?.state == .started }
+            #expect(await loader.failedFiles.isEmpty)
+        }
+    }
+}
+
+extension Supervisor.FailedFiles {
+    /// A retry that comes due while the operator's own load of the file is under way is put off,
+    /// not lost: that load fails (its failure is its caller's alone), and the retry loads the
+    /// file once it is good.
+    @Test func aRetryDueDuringAnOperatorsLoadIsPutOffNotLost() async throws {
+        var configuration = LoaderConfiguration.fast
+        // The second failure's retry waits this long: the operator's load begins in that time.
+        configuration.restart.initialDelay = .seconds(3)
+        // The put-off retry is seen by its log line.
+        let lines = Mutex<[String]>([])
+        try await withLoader(configuration: configuration, suppressErrors: true, logSink: { record in lines.withLock { $0.append(record.message) } }) { loader, folder in
+            let count = Paths.join(folder.path, "count")
+            // Twice silent until a handshake timeout of 1 s (two failures in a row); then the
+            // operator's load, with all the time it needs: up, waiting for `go`, then an exit
+            // before hello; then good.
+            folder.write("slow/photon.json", #"{"exec": "run", "timeouts": {"handshake": 1}}"#)
+            folder.script("slow/run", """
+                n=$(( $(cat '\(count)' 2>/dev/null || echo 0) + 1 )); echo $n > '\(count)'
+                [ $n -le 2 ] && exec sleep 3600
+                if [ $n -eq 3 ]; then
+                    touch '\(folder.path)/started'
+                    while [ ! -e '\(folder.path)/go' ]; do sleep 0.05; done
+                    exit 1
+                fi
+                exec '\(BuildProducts.chaosPhoton)' serve slow
+                """)
+            let path = Paths.join(folder.path, "slow")
+            let events = EventLog(loader)
+            _ = try await loader.loadPhotons(in: folder.path)
+            try await waitUntil("a second failure") { await loader.failedFiles.first.map { $0.failures >= 2 } ?? false }
+            folder.write("slow/photon.json", #"{"exec": "run", "timeouts": {"handshake": 3600}}"#)
+            async let operators = outcome { () async throws(LoaderError) in try await loader.loadPhoton(at: path) }
+            try await waitUntil("the operator's load is up") { Paths.kind(Paths.join(folder.path, "started")) == .regular }
+            try await waitUntil("the retry put off") {
+                lines.withLock { $0.contains { $0.contains("photon file \(path) is being loaded already as its retry comes due; tried again in") } }
+            }
+            folder.write("go", "")
+            #expect(await operators.failure?.code == .exitedBeforeHello)
+            _ = try await events.first("slow started by the retry put off") { event in
+                if case .started(let photon, _) = event, photon == "slow" { true } else { nil }
+            }
             #expect(await loader.failedFiles.isEmpty)
         }
     }

@@ -16,32 +16,47 @@ extension Loader {
     /// or `loadPhotons(in:)` with `suppressErrors`) failed with `error`; one that loaded since,
     /// or is being loaded, is not failed. A transient failure is tried again after the restart
     /// policy's backoff (unless its mode is `never`); after `quarantineAfter` in a row, every
-    /// `quarantineRetry`, once one of the `bringUps` is free.
+    /// `quarantineRetry`.
     func recordFailedLoad(_ path: String, _ error: LoaderError, selection: PhotonSelection) {
         guard records[path].loaded == nil, !records[path].isLoading else { return }
         records[path].failure?.retry?.cancel()
-        var record = FailedFile.after(error, previous: records[path].failure, path: path, selection: selection,
+        let record = FailedFile.after(error, previous: records[path].failure, path: path, selection: selection,
                                       policy: context.configuration.restart, random: .random(in: 0...1), now: .now)
         if let retryIn = record.retryIn {
-            let failures = record.failures
-            record = record.scheduling(Task { [weak self] in
-                guard (try? await Task.sleep(for: retryIn)) != nil, let bringUps = self?.bringUps else { return }
-                // Failures of one burst come due together: they come up `bringUpWidth` at a time.
-                await bringUps.take()
-                defer { bringUps.release() }
-                await self?.retryAfterTransientFailure(path, failures: failures)
-            })
             context.log.limited(.warning, "load.retry", subject: path, "photon file \(path) is tried again in \(retryIn)", file: path)
         }
-        records[path].failure = record
+        records[path].failure = scheduleRetry(of: record)
+    }
+
+    /// `failure` with the task that tries it again in its `retryIn` (none when it has none), once
+    /// one of the `bringUps` is free: failures of one burst come due together.
+    private func scheduleRetry(of failure: FailedFile) -> FailedFile {
+        guard let retryIn = failure.retryIn else { return failure }
+        let path = failure.path, failures = failure.failures
+        return failure.scheduling(Task { [weak self] in
+            guard (try? await Task.sleep(for: retryIn)) != nil, let bringUps = self?.bringUps else { return }
+            await bringUps.take()
+            defer { bringUps.release() }
+            await self?.retryAfterTransientFailure(path, failures: failures)
+        })
     }
 
     /// The retry scheduled after failure number `failures` of the file at `path`, unless the
-    /// record changed meanwhile (it loaded, was forgotten, or failed again another way).
+    /// record changed meanwhile (it loaded, was forgotten, was held, or failed again another
+    /// way). Another load of the file under way (an operator's `luminal load`) puts it off by its
+    /// delay: that load's failure is its caller's alone, and would otherwise leave the file
+    /// failed with no retry.
     private func retryAfterTransientFailure(_ path: String, failures: Int) async {
-        guard let failure = records[path].failure?.due, failure.failures == failures else { return }
+        guard let failure = records[path].failure, failure.retryIn != nil, failure.failures == failures else { return }
+        guard records[path].load == nil else {
+            context.log.limited(.warning, "load.retry", subject: path,
+                                "photon file \(path) is being loaded already as its retry comes due; tried again in \(failure.retryIn ?? .zero) unless that load serves",
+                                file: path)
+            records[path].failure = scheduleRetry(of: failure)
+            return
+        }
         // This task is the retry now: forgetting the record once it loads must not cancel it.
-        records[path].failure = failure
+        records[path].failure = failure.due
         _ = try? await loadAndStart(path, selection: failure.selection)
     }
 
