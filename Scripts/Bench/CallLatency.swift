@@ -1,10 +1,27 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Luminal
+import LuminalSystem
 import LuminalWire
 
 /// Calls through a started photon: the round trip of one call at a time (p50/p99), and the
 /// throughput of `window` callers sharing the one Handler, each calling again as soon as its
-/// reply arrives.
+/// reply arrives, with the CPU time a pipelined call costs this process (the supervisor and its
+/// callers) and the worker.
 enum CallLatency {
+    /// What `measure` found.
+    struct Figures {
+        /// Each call made one at a time.
+        let roundTrips: [Duration]
+        /// Pipelined calls a second.
+        let perSecond: Double
+        /// CPU time of this process per pipelined call, in microseconds.
+        let supervisorCPUMicroseconds: Double
+        /// CPU time of the photon's worker per pipelined call, in microseconds.
+        let workerCPUMicroseconds: Double
+    }
+
     static func run(photon: String, method: String, roundTrips: Int, pipelined: Int, window: Int) async {
         let loader = Loader()
         let handler = await startedPhoton(at: photon, in: loader)
@@ -14,13 +31,15 @@ enum CallLatency {
         report["photon"] = .string(photon)
         report.add("round_trip", Stats(figures.roundTrips))
         report["pipelined_per_s"] = .double(figures.perSecond)
+        report["supervisor_cpu_us_per_call"] = .double(figures.supervisorCPUMicroseconds)
+        report["worker_cpu_us_per_call"] = .double(figures.workerCPUMicroseconds)
         report["window"] = .int(Int64(window))
         report.print()
     }
 
     /// `roundTrips` calls one at a time (after a warm-up), then `pipelined` calls from `window`
-    /// callers at once: each round trip, and the calls a second of the second part.
-    static func measure(_ handler: Handler, _ method: String, roundTrips: Int, pipelined: Int, window: Int) async -> (roundTrips: [Duration], perSecond: Double) {
+    /// callers at once: each round trip, and the calls a second and CPU time a call of the second part.
+    static func measure(_ handler: Handler, _ method: String, roundTrips: Int, pipelined: Int, window: Int) async -> Figures {
         let params: JSONValue = ["who": "bench"]
         for _ in 0..<min(1000, roundTrips) { await call(handler, method, params) }
         var samples: [Duration] = []
@@ -32,6 +51,7 @@ enum CallLatency {
             samples.append(start.duration(to: clock.now))
         }
         let start = clock.now
+        let cpu = cpuSeconds(), worker = workerCPUSeconds(handler.pid)
         await withTaskGroup(of: Void.self) { group in
             for caller in 0..<window {
                 group.addTask {
@@ -39,7 +59,16 @@ enum CallLatency {
                 }
             }
         }
-        return (samples, Double(pipelined) / (milliseconds(start.duration(to: clock.now)) / 1000))
+        let elapsed = milliseconds(start.duration(to: clock.now)) / 1000
+        return Figures(roundTrips: samples, perSecond: Double(pipelined) / elapsed,
+                       supervisorCPUMicroseconds: (cpuSeconds() - cpu) * 1e6 / Double(pipelined),
+                       workerCPUMicroseconds: (workerCPUSeconds(handler.pid) - worker) * 1e6 / Double(pipelined))
+    }
+
+    /// User + system CPU seconds of the process `pid` so far (clock-tick resolution).
+    private static func workerCPUSeconds(_ pid: Int32) -> Double {
+        guard let stat = ProcStat.read(pid) else { fail("worker \(pid) is gone") }
+        return Double(stat.cpuTicks) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     private static func call(_ handler: Handler, _ method: String, _ params: JSONValue) async {

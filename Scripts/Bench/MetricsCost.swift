@@ -13,7 +13,7 @@ enum MetricsCost {
         let loader = Loader()
         let handler = await startedPhoton(at: photon, in: loader)
         let server = endpoint(loader)
-        var quiet: [(roundTrips: [Duration], perSecond: Double)] = [], scraped = quiet
+        var quiet: [CallLatency.Figures] = [], scraped = quiet
         var scrapes = 0
         for round in 0..<(2 * rounds) {
             let scraper = round % 2 == 1 ? Scraper(port: server.port, every: .seconds(1)) : nil

@@ -2,7 +2,7 @@
 // JSON frame over a pair of pipes, with nothing else in between.
 //   pipe-floor ROUNDTRIPS PIPELINED WINDOW [any|same|cross]
 // Prints one JSON line: round-trip p50/p99 in microseconds, and pipelined frames per second with
-// WINDOW frames in flight. With `same` both processes are pinned to CPU 0, with `cross` to CPUs 0
+// WINDOW frames in flight, with the CPU time each side spent per pipelined frame. With `same` both processes are pinned to CPU 0, with `cross` to CPUs 0
 // and 1; by default (`any`) the scheduler places them, as it places Luminal's threads.
 #define _GNU_SOURCE
 #include <sched.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 static const char body[] = "{\"type\":\"call\",\"id\":1,\"photon\":\"chaos\",\"method\":\"echo\",\"params\":{\"who\":\"bench\"}}";
@@ -63,6 +64,30 @@ static void echo(int in, int out) {
     }
 }
 
+// User + system CPU seconds of this process so far.
+static double own_cpu_s(void) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+// User + system CPU seconds of process `pid` so far, from /proc/PID/stat (clock-tick resolution).
+static double cpu_s_of(pid_t pid) {
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *file = fopen(path, "r");
+    if (!file) exit(1);
+    size_t n = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[n] = 0;
+    // The fields after the command name, which ends at the last ')': utime and stime are the 12th and 13th.
+    char *field = strrchr(text, ')');
+    if (!field) exit(1);
+    unsigned long long utime = 0, stime = 0;
+    if (sscanf(field + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) exit(1);
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int compare(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -112,7 +137,7 @@ int main(int argc, char **argv) {
     }
     qsort(samples, (size_t)roundtrips, sizeof(double), compare);
 
-    double start = now_us();
+    double start = now_us(), own_cpu = own_cpu_s(), child_cpu = cpu_s_of(child);
     long sent = 0, received = 0;
     while (sent < window && sent < pipelined) { write_all(down[1], frame, size); sent++; }
     while (received < pipelined) {
@@ -121,10 +146,14 @@ int main(int argc, char **argv) {
         if (sent < pipelined) { write_all(down[1], frame, size); sent++; }
     }
     double elapsed = (now_us() - start) / 1e6;
+    own_cpu = own_cpu_s() - own_cpu;
+    child_cpu = cpu_s_of(child) - child_cpu;
     close(down[1]);
     waitpid(child, NULL, 0);
     long p50 = (roundtrips + 1) / 2 - 1, p99 = (long)((double)roundtrips * 0.99 + 0.999999) - 1;
-    printf("{\"p50_us\": %.2f, \"p99_us\": %.2f, \"n\": %ld, \"pipelined_per_s\": %.0f, \"window\": %ld, \"placement\": \"%s\"}\n",
-           samples[p50], samples[p99], roundtrips, (double)pipelined / elapsed, window, placement);
+    printf("{\"p50_us\": %.2f, \"p99_us\": %.2f, \"n\": %ld, \"pipelined_per_s\": %.0f, \"window\": %ld, \"placement\": \"%s\", "
+           "\"sender_cpu_us_per_frame\": %.3f, \"echo_cpu_us_per_frame\": %.3f}\n",
+           samples[p50], samples[p99], roundtrips, (double)pipelined / elapsed, window, placement,
+           own_cpu * 1e6 / (double)pipelined, child_cpu * 1e6 / (double)pipelined);
     return 0;
 }
