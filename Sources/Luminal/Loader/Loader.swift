@@ -26,15 +26,15 @@ public actor Loader {
     var loadWaiters: [CheckedContinuation<Void, Never>] = []
     var gate = FileGate()
     package var watcher: PhotonWatcher?
-    /// The photon files a folder's load and a watcher's acts bring up at once: at most
-    /// `bringUpWidth`, the others wait their turn (`Slots`).
+    /// The photon files a folder's load, a watcher's acts and failed files' retries bring up at
+    /// once: at most `bringUpWidth`, the others wait their turn (`Slots`).
     package nonisolated let bringUps = Slots(width: Loader.bringUpWidth)
     /// The recycle sampler, while a loaded file has a recycle policy (`Loader+Recycle.swift`).
     var recycler: Task<Void, Never>?
     /// The photon files being recycled now.
     package var recycling: Set<String> = []
 
-    /// How many photon files one folder's load or watch brings up at once. A thousand together
+    /// How many photon files are brought up at once (`bringUps`). A thousand together
     /// load no faster on a few cores than this many, and each suspended one holds its task's
     /// frames until its hello comes: the supervisor's heap grew by all of them and stayed larger
     /// (glibc cannot give back pages that the photons' lasting objects share with them). A file

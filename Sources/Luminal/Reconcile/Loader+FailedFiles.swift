@@ -47,10 +47,10 @@ extension Loader {
     /// delay: that load's failure is its caller's alone, and would otherwise leave the file
     /// failed with no retry.
     private func retryAfterTransientFailure(_ path: String, failures: Int) async {
-        guard let failure = records[path].failure, failure.retryIn != nil, failure.failures == failures else { return }
+        guard let failure = records[path].failure, let retryIn = failure.retryIn, failure.failures == failures else { return }
         guard records[path].load == nil else {
             context.log.limited(.warning, "load.retry", subject: path,
-                                "photon file \(path) is being loaded already as its retry comes due; tried again in \(failure.retryIn ?? .zero) unless that load serves",
+                                "photon file \(path) is being loaded already as its retry comes due; tried again in \(retryIn) unless that load serves",
                                 file: path)
             records[path].failure = scheduleRetry(of: failure)
             return

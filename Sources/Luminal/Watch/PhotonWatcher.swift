@@ -88,9 +88,9 @@ package actor PhotonWatcher {
 
     /// Acts on the photon files at `paths`, there when watching began and not loaded, as on any
     /// file ready after its quiet period: each in a task of its own, `Loader.bringUpWidth` at a
-    /// time (so a file slow to say hello holds back no other), and waits for them. A change to one of them meanwhile is
-    /// acted on once its first act is over, as for any file. They are one burst (`BurstTrim`):
-    /// what they freed is given back before this returns.
+    /// time (so a file slow to say hello holds back no other), and waits for them. A change to
+    /// one of them meanwhile is acted on once its first act is over, as for any file. They are
+    /// one burst (`BurstTrim`): what they freed is given back before this returns.
     func actOnPresent(_ paths: [String]) async {
         BurstTrim.began(.around)
         for path in paths where !stopped {
@@ -165,8 +165,9 @@ package actor PhotonWatcher {
     }
 
     /// Acts on a ready file in a task of its own, once one of the loader's `bringUps` is free; nil
-    /// when a task is acting on it already (that one acts once more when it is done). The task is work around a load for `BurstTrim`
-    /// from now until it ends: it holds its frames from its hash to its photons' start.
+    /// when a task is acting on it already (that one acts once more when it is done). The task
+    /// is work around a load for `BurstTrim` from now until it ends: it holds its frames from its
+    /// hash to its photons' start.
     private func startActing(on file: ChangeDebouncer.Settled) -> Task<Void, Never>? {
         guard acting[file.path] == nil else {
             again[file.path] = file
