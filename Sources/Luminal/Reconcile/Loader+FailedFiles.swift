@@ -23,13 +23,13 @@ extension Loader {
         var record = FailedFile.after(error, previous: records[path].failure, path: path, selection: selection,
                                       policy: context.configuration.restart, random: .random(in: 0...1), now: .now)
         if let retryIn = record.retryIn {
-            let failures = record.failures
+            let failures = record.failures, asked = context.hashes.mark
             record = record.scheduling(Task { [weak self] in
                 guard (try? await Task.sleep(for: retryIn)) != nil, let bringUps = self?.bringUps else { return }
                 // Failures of one burst come due together: they come up `bringUpWidth` at a time.
                 await bringUps.take()
                 defer { bringUps.release() }
-                await self?.retryAfterTransientFailure(path, failures: failures)
+                await self?.retryAfterTransientFailure(path, failures: failures, asked: asked)
             })
             context.log.limited(.warning, "load.retry", subject: path, "photon file \(path) is tried again in \(retryIn)", file: path)
         }
@@ -37,9 +37,12 @@ extension Loader {
     }
 
     /// The retry scheduled after failure number `failures` of the file at `path`, unless the
-    /// record changed meanwhile (it loaded, was forgotten, or failed again another way).
-    private func retryAfterTransientFailure(_ path: String, failures: Int) async {
-        guard let failure = records[path].failure?.due, failure.failures == failures else { return }
+    /// record changed meanwhile (it loaded, was forgotten, or failed again another way) or every
+    /// photon was unloaded since the retry was `asked` for (a mark of `context.hashes`): a retry
+    /// that waited for a place while `unloadAll` waited for the loads in progress is not one.
+    private func retryAfterTransientFailure(_ path: String, failures: Int, asked: Int) async {
+        guard let failure = records[path].failure?.due, failure.failures == failures,
+              !context.hashes.isCancelled(since: asked) else { return }
         // This task is the retry now: forgetting the record once it loads must not cancel it.
         records[path].failure = failure
         _ = try? await loadAndStart(path, selection: failure.selection)
