@@ -201,6 +201,33 @@ extension Supervisor {
             try await supervised.stop()
         }
 
+        /// More photon files that never say hello (handshake an hour) than are brought up at once,
+        /// added while watching: a change to a loaded photon file is still reloaded, and a removed
+        /// one unloaded, at once; neither is a bring-up, so neither waits for a place.
+        @Test func aLoadedFileIsReloadedAndUnloadedWhileSilentFilesHoldEveryPlace() async throws {
+            try await withLoader(configuration: .fastWithoutRestarts) { loader, folder in
+                folder.chaos("alpha")
+                let beta = folder.chaos("beta")
+                try await loader.watchPhotons(in: folder.path)
+                let alpha = try #require(await loader.photons["alpha"])
+                for index in 0...Loader.bringUpWidth {
+                    let name = "silent-\(index < 10 ? "0" : "")\(index)"
+                    folder.write("\(name)/photon.json", #"{"exec": "run", "args": ["no-hello", "\#(name)"], "timeouts": {"handshake": 3600}}"#)
+                    folder.script("\(name)/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+                }
+                try await waitUntil("every place taken by a load in progress") {
+                    await loader.loadingFiles.count == Loader.bringUpWidth && loader.bringUps.waiting > 0
+                }
+                folder.script("alpha", "exec '\(BuildProducts.chaosPhoton)' serve alpha # a new version")
+                folder.remove(beta)
+                try await waitUntil("alpha reloaded and beta unloaded") {
+                    let betaLoaded = await loader.photons["beta"] != nil
+                    return alpha.generation == 2 && alpha.state == .started && !betaLoaded
+                }
+                await loader.stopWatchingPhotons(haltThreads: true)
+            }
+        }
+
         @Test func aChangeIsActedOnWhileAnotherFileIsStillLoading() async throws {
             try await withLoader { loader, folder in
                 folder.write("silent/photon.json", #"{"exec": "run", "args": ["no-hello", "silent"], "timeouts": {"handshake": 3600}}"#)
