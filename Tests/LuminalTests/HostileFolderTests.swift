@@ -5,6 +5,7 @@ import Glibc
 @testable import LuminalSystem
 import LuminalTestKit
 @testable import LuminalWorker
+import Synchronization
 import Testing
 
 extension Supervisor {
@@ -141,6 +142,89 @@ extension Supervisor {
                 #expect(failed.allSatisfy { $0.error.code == .handshakeTimeout }, "\(failed.map(\.error.message))")
                 #expect(loader.bringUps.waiting == 0)
                 await loader.stopWatchingPhotons()
+            }
+        }
+
+        /// Whether a piece of work the test started is over.
+        final class Finished: Sendable {
+            let value = Atomic(false)
+        }
+
+        /// `unloadAll` (a SIGTERM) while more photon files than are brought up at once load from
+        /// a folder: the loads in progress are abandoned, and those still waiting for a place are
+        /// not begun once one is free, so it returns without waiting for their handshake timeouts
+        /// and nothing is loaded, or remembered as failed, behind its back.
+        @Test func unloadingAllWhileLoadsWaitForAPlaceBeginsNoneOfThem() async throws {
+            try await withLoader(configuration: .fastWithoutRestarts, suppressErrors: true) { loader, folder in
+                // Silent for longer than the test waits: a load begun after the unload holds it up.
+                let handshake = 3 * testDeadline.components.seconds
+                for index in 0...Loader.bringUpWidth {
+                    let name = "a-silent-\(index < 10 ? "0" : "")\(index)"
+                    folder.write("\(name)/photon.json", #"{"exec": "run", "args": ["no-hello", "\#(name)"], "timeouts": {"handshake": \#(handshake)}}"#)
+                    folder.script("\(name)/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+                }
+                folder.chaos("z-alpha", photon: "alpha")
+                let loading = Task { try await loader.loadPhotons(in: folder.path) }
+                try await waitUntil("every place taken by a load in progress") {
+                    await loader.loadingFiles.count == Loader.bringUpWidth && loader.bringUps.waiting > 0
+                }
+                let unloaded = Finished()
+                let unloading = Task {
+                    await loader.unloadAll()
+                    unloaded.value.store(true, ordering: .releasing)
+                }
+                try await waitUntil("unloadAll returning") { unloaded.value.load(ordering: .acquiring) }
+                await unloading.value
+                _ = try await loading.value
+                #expect(await loader.photons.isEmpty)
+                #expect(await loader.loadingFiles.isEmpty)
+                #expect(await loader.failedFiles.isEmpty)
+                #expect(loader.bringUps.waiting == 0)
+            }
+        }
+
+        /// SIGTERM to `luminal run --no-watch` while more photon files than are brought up at once
+        /// load, none of which says hello: it exits 0 without beginning the loads that waited for
+        /// a place (each would hold the stop up to its handshake timeout, an hour).
+        @Test func sigtermWhileLoadsWaitForAPlaceEndsTheRunPromptly() async throws {
+            let names = (0...Loader.bringUpWidth).map { "silent-\($0 < 10 ? "0" : "")\($0)" }
+            let supervised = try await SupervisedFolder(awaitingStartup: false) { folder in
+                for name in names {
+                    folder.write("\(name)/photon.json", #"{"exec": "run", "args": ["no-hello", "\#(name)"], "timeouts": {"handshake": 3600}}"#)
+                    folder.script("\(name)/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+                }
+            }
+            try await waitUntil("every place taken by a load in progress") {
+                let status = try? await supervised.client("status", "--json").json().arrayValue
+                return status?.filter { $0["state"] == "loading" }.count == Loader.bringUpWidth
+            }
+            try await supervised.stop()
+        }
+
+        /// More photon files that never say hello (handshake an hour) than are brought up at once,
+        /// added while watching: a change to a loaded photon file is still reloaded, and a removed
+        /// one unloaded, at once; neither is a bring-up, so neither waits for a place.
+        @Test func aLoadedFileIsReloadedAndUnloadedWhileSilentFilesHoldEveryPlace() async throws {
+            try await withLoader(configuration: .fastWithoutRestarts) { loader, folder in
+                folder.chaos("alpha")
+                let beta = folder.chaos("beta")
+                try await loader.watchPhotons(in: folder.path)
+                let alpha = try #require(await loader.photons["alpha"])
+                for index in 0...Loader.bringUpWidth {
+                    let name = "silent-\(index < 10 ? "0" : "")\(index)"
+                    folder.write("\(name)/photon.json", #"{"exec": "run", "args": ["no-hello", "\#(name)"], "timeouts": {"handshake": 3600}}"#)
+                    folder.script("\(name)/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+                }
+                try await waitUntil("every place taken by a load in progress") {
+                    await loader.loadingFiles.count == Loader.bringUpWidth && loader.bringUps.waiting > 0
+                }
+                folder.script("alpha", "exec '\(BuildProducts.chaosPhoton)' serve alpha # a new version")
+                folder.remove(beta)
+                try await waitUntil("alpha reloaded and beta unloaded") {
+                    let betaLoaded = await loader.photons["beta"] != nil
+                    return alpha.generation == 2 && alpha.state == .started && !betaLoaded
+                }
+                await loader.stopWatchingPhotons(haltThreads: true)
             }
         }
 

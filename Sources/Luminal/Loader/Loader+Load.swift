@@ -35,13 +35,15 @@ extension Loader {
             case .skipped(let path, let reason): reportSkipped(path, reason: reason)
             }
         }
+        // A load still waiting for a place when every photon is unloaded is not begun afterwards.
+        let asked = context.hashes.mark
         let results = await withTaskGroup(of: (Int, Result<[Handler], LoaderError>).self) { group in
             for (index, path) in paths.enumerated() {
                 group.addTask {
                     await self.bringUps.take()
                     defer { self.bringUps.release() }
                     return (index, await Result(awaiting: { () async throws(LoaderError) in
-                        try await self.load(self.resolve(path), selection: PhotonSelection(base: base, otherClasses: otherClasses))
+                        try await self.load(self.resolve(path), selection: PhotonSelection(base: base, otherClasses: otherClasses), asked: asked)
                     }))
                 }
             }
@@ -56,7 +58,8 @@ extension Loader {
             case .success(let loaded): handlers += loaded
             case .failure(let error):
                 firstError = firstError ?? error
-                if suppressErrors { recordFailedLoad(Paths.absolute(path), error, selection: PhotonSelection(base: base, otherClasses: otherClasses)) }
+                // Every photon unloaded meanwhile, none of them is remembered (nor retried).
+                if suppressErrors, !context.hashes.isCancelled(since: asked) { recordFailedLoad(Paths.absolute(path), error, selection: PhotonSelection(base: base, otherClasses: otherClasses)) }
             }
         }
         if let firstError, !suppressErrors {
@@ -67,11 +70,18 @@ extension Loader {
     }
 
     /// Spawns `file`'s first generation, validates its hello against `selection`, and registers it;
-    /// `checksum` is the file's, when known already (`FileVersion`).
-    package func load(_ file: PhotonFile, selection: PhotonSelection, checksum: String? = nil) async throws(LoaderError) -> [Handler] {
+    /// `checksum` is the file's, when known already (`FileVersion`). A load `asked` for at a mark
+    /// of `context.hashes` that every photon was unloaded (or every worker killed) since is not
+    /// begun: it fails, so nothing registers behind `unloadAll`'s back.
+    package func load(_ file: PhotonFile, selection: PhotonSelection, checksum: String? = nil, asked: Int? = nil) async throws(LoaderError) -> [Handler] {
         guard records[file.path].loaded == nil, !records[file.path].isLoading else {
             context.log.limited(.warning, "load.alreadyLoaded", subject: file.path, secondLoadError(file.path).message, file: file.path)
             return []
+        }
+        if let asked, context.hashes.isCancelled(since: asked) {
+            let error = LoaderError(.unloaded, "photon file \(file.path) was not loaded: every photon was unloaded while its load waited to begin", file: file.path)
+            reportLoadFailure(error, file: file.path)
+            throw error
         }
         context.events.emit(.loadStarted(file: file.path))
         let core = FileCore(path: file.path, policy: restartPolicy(for: file), context: context)

@@ -56,7 +56,8 @@ extension Loader {
 
     /// Unloads every photon file. Loads still in progress are abandoned first: their workers,
     /// which have started nothing yet, are killed, and the photon files still being hashed are
-    /// given up on, and those loads fail; so nothing registers behind this unload's back.
+    /// given up on, and those loads fail; those still waiting for a bring-up place (`bringUps`)
+    /// are not begun; so nothing registers behind this unload's back.
     @discardableResult
     public func unloadAll(forceStop: Bool = false) async -> [UnloadOutcome] {
         context.hashes.cancelAll()

@@ -94,6 +94,11 @@ extension Loader {
         records[path].loaded?.followed ?? []
     }
 
+    /// Whether the photon file at `path` is loaded.
+    func isLoaded(_ path: String) -> Bool {
+        records[path].loaded != nil
+    }
+
     /// The paths of the loaded photon files.
     func loadedFilePaths() -> Set<String> {
         records.loadedPaths

@@ -32,22 +32,25 @@ extension Loader {
     /// one of the `bringUps` is free: failures of one burst come due together.
     private func scheduleRetry(of failure: FailedFile) -> FailedFile {
         guard let retryIn = failure.retryIn else { return failure }
-        let path = failure.path, failures = failure.failures
+        let path = failure.path, failures = failure.failures, asked = context.hashes.mark
         return failure.scheduling(Task { [weak self] in
             guard (try? await Task.sleep(for: retryIn)) != nil, let bringUps = self?.bringUps else { return }
             await bringUps.take()
             defer { bringUps.release() }
-            await self?.retryAfterTransientFailure(path, failures: failures)
+            await self?.retryAfterTransientFailure(path, failures: failures, asked: asked)
         })
     }
 
     /// The retry scheduled after failure number `failures` of the file at `path`, unless the
     /// record changed meanwhile (it loaded, was forgotten, was held, or failed again another
-    /// way). Another load of the file under way (an operator's `luminal load`) puts it off by its
-    /// delay: that load's failure is its caller's alone, and would otherwise leave the file
-    /// failed with no retry.
-    private func retryAfterTransientFailure(_ path: String, failures: Int) async {
-        guard let failure = records[path].failure, let retryIn = failure.retryIn, failure.failures == failures else { return }
+    /// way) or every photon was unloaded since the retry was `asked` for (a mark of
+    /// `context.hashes`): a retry that waited for a place while `unloadAll` waited for the loads
+    /// in progress is not one. Another load of the file under way (an operator's `luminal load`)
+    /// puts it off by its delay: that load's failure is its caller's alone, and would otherwise
+    /// leave the file failed with no retry.
+    private func retryAfterTransientFailure(_ path: String, failures: Int, asked: Int) async {
+        guard let failure = records[path].failure, let retryIn = failure.retryIn, failure.failures == failures,
+              !context.hashes.isCancelled(since: asked) else { return }
         guard records[path].load == nil else {
             context.log.limited(.warning, "load.retry", subject: path,
                                 "photon file \(path) is being loaded already as its retry comes due; tried again in \(retryIn) unless that load serves",

@@ -164,10 +164,10 @@ package actor PhotonWatcher {
         }
     }
 
-    /// Acts on a ready file in a task of its own, once one of the loader's `bringUps` is free; nil
-    /// when a task is acting on it already (that one acts once more when it is done). The task
-    /// is work around a load for `BurstTrim` from now until it ends: it holds its frames from its
-    /// hash to its photons' start.
+    /// Acts on a ready file in a task of its own, once one of the loader's `bringUps` is free (at
+    /// once for a file loaded already); nil when a task is acting on it already (that one acts
+    /// once more when it is done). The task is work around a load for `BurstTrim` from now until
+    /// it ends: it holds its frames from its hash to its photons' start.
     private func startActing(on file: ChangeDebouncer.Settled) -> Task<Void, Never>? {
         guard acting[file.path] == nil else {
             again[file.path] = file
@@ -176,8 +176,11 @@ package actor PhotonWatcher {
         BurstTrim.began(.around)
         let task = Task {
             defer { BurstTrim.ended() }
-            await bringUps.take()
-            defer { bringUps.release() }
+            // A loaded file's reload or unload is not a bring-up: files slow to say hello in every
+            // place would hold it up to their handshake timeouts.
+            let bringUp = await loader?.isLoaded(file.path) == false
+            if bringUp { await bringUps.take() }
+            defer { if bringUp { bringUps.release() } }
             var next: ChangeDebouncer.Settled? = file
             while let current = next, !stopped {
                 await act(on: current)
