@@ -145,6 +145,31 @@ extension Supervisor {
             }
         }
 
+        /// 65 photon files whose manifests wait an hour for a hello, ahead of a good one: each holds
+        /// its place for the loader's handshake timeout at most, then the good one gets one and loads.
+        @Test func aFileSilentPastTheHandshakeTimeoutLendsItsPlaceOn() async throws {
+            var configuration = LoaderConfiguration.fastWithoutRestarts
+            configuration.handshakeTimeout = .seconds(2)
+            try await withLoader(configuration: configuration) { loader, folder in
+                for index in 0...Loader.bringUpWidth {
+                    let name = "a-silent-\(index < 10 ? "0" : "")\(index)"
+                    folder.write("\(name)/photon.json", #"{"exec": "run", "args": ["no-hello", "\#(name)"], "timeouts": {"handshake": 3600}}"#)
+                    folder.script("\(name)/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+                }
+                folder.chaos("z-alpha", photon: "alpha")
+                let events = EventLog(loader)
+                let watching = Task { try await loader.watchPhotons(in: folder.path) }
+                try await waitUntil("a file waits for a place") { loader.bringUps.waiting > 0 }
+                _ = try await events.first("alpha started") { event in
+                    if case .started("alpha", _) = event { return true }
+                    return nil
+                }
+                await loader.unloadAll(forceStop: true) // abandons the silent loads
+                _ = try? await watching.value
+                await loader.stopWatchingPhotons()
+            }
+        }
+
         /// Whether a piece of work the test started is over.
         final class Finished: Sendable {
             let value = Atomic(false)

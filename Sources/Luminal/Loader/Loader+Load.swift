@@ -40,8 +40,8 @@ extension Loader {
         let results = await withTaskGroup(of: (Int, Result<[Handler], LoaderError>).self) { group in
             for (index, path) in paths.enumerated() {
                 group.addTask {
-                    await self.bringUps.take()
-                    defer { self.bringUps.release() }
+                    let place = await self.takeBringUpPlace()
+                    defer { place.release() }
                     return (index, await Result(awaiting: { () async throws(LoaderError) in
                         try await self.load(self.resolve(path), selection: PhotonSelection(base: base, otherClasses: otherClasses), asked: asked)
                     }))

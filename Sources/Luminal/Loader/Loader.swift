@@ -27,7 +27,7 @@ public actor Loader {
     var gate = FileGate()
     package var watcher: PhotonWatcher?
     /// The photon files a folder's load, a watcher's acts and failed files' retries bring up at
-    /// once: at most `bringUpWidth`, the others wait their turn (`Slots`).
+    /// once: at most `bringUpWidth`, the others wait their turn (`Slots`; `takeBringUpPlace`).
     package nonisolated let bringUps = Slots(width: Loader.bringUpWidth)
     /// The recycle sampler, while a loaded file has a recycle policy (`Loader+Recycle.swift`).
     var recycler: Task<Void, Never>?
@@ -40,6 +40,13 @@ public actor Loader {
     /// (glibc cannot give back pages that the photons' lasting objects share with them). A file
     /// slow to say hello holds up one of these, not the others.
     static let bringUpWidth = 64
+
+    /// Waits for one of the `bringUps` and takes it, lent for the handshake timeout at most
+    /// (`LoaderConfiguration.handshakeTimeout`): a file slow to say hello holds back the files
+    /// behind it that long, whatever its manifest's own timeout, then loads on beside them.
+    package nonisolated func takeBringUpPlace() async -> Slot {
+        await bringUps.take(lendingFor: configuration.handshakeTimeout)
+    }
 
     /// A loaded photon file: its lifecycle, the file as its serving generation was spawned from,
     /// and the handlers of its photons.

@@ -34,9 +34,8 @@ extension Loader {
         guard let retryIn = failure.retryIn else { return failure }
         let path = failure.path, failures = failure.failures, asked = context.hashes.mark
         return failure.scheduling(Task { [weak self] in
-            guard (try? await Task.sleep(for: retryIn)) != nil, let bringUps = self?.bringUps else { return }
-            await bringUps.take()
-            defer { bringUps.release() }
+            guard (try? await Task.sleep(for: retryIn)) != nil, let place = await self?.takeBringUpPlace() else { return }
+            defer { place.release() }
             await self?.retryAfterTransientFailure(path, failures: failures, asked: asked)
         })
     }

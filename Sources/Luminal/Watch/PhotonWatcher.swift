@@ -44,8 +44,6 @@ package actor PhotonWatcher {
     private let wakes = OwnedTasks()
     /// Photon files that became ready again while being acted on: acted on once more afterwards.
     private var again: [String: ChangeDebouncer.Settled] = [:]
-    /// The loader's `Loader.bringUps`: each act on a file holds one.
-    private let bringUps: Slots
     /// Abandons this watcher's hashes, and those of the loads it starts, when it stops.
     let hashes = HashCancellation()
     /// Files a photon file depends on (a package's `watch` list, a symlink's target) → the photon file.
@@ -61,7 +59,6 @@ package actor PhotonWatcher {
         self.recursive = recursive
         self.selection = selection
         self.loader = loader
-        bringUps = loader.bringUps
         self.source = source
         self.clock = clock
         debouncer = ChangeDebouncer(quietPeriod: quietPeriod)
@@ -164,9 +161,9 @@ package actor PhotonWatcher {
         }
     }
 
-    /// Acts on a ready file in a task of its own, once one of the loader's `bringUps` is free (at
-    /// once for a file loaded already); nil when a task is acting on it already (that one acts
-    /// once more when it is done). The task is work around a load for `BurstTrim` from now until
+    /// Acts on a ready file in a task of its own, once one of the loader's bring-up places is free
+    /// (`Loader.takeBringUpPlace`; at once for a file loaded already); nil when a task is acting
+    /// on it already (that one acts once more when it is done). The task is work around a load for `BurstTrim` from now until
     /// it ends: it holds its frames from its hash to its photons' start.
     private func startActing(on file: ChangeDebouncer.Settled) -> Task<Void, Never>? {
         guard acting[file.path] == nil else {
@@ -179,8 +176,8 @@ package actor PhotonWatcher {
             // A loaded file's reload or unload is not a bring-up: files slow to say hello in every
             // place would hold it up to their handshake timeouts.
             let bringUp = await loader?.isLoaded(file.path) == false
-            if bringUp { await bringUps.take() }
-            defer { if bringUp { bringUps.release() } }
+            let place = bringUp ? await loader?.takeBringUpPlace() : nil
+            defer { place?.release() }
             var next: ChangeDebouncer.Settled? = file
             while let current = next, !stopped {
                 await act(on: current)

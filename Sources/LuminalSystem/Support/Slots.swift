@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// Lets up to `width` holders work at a time; the others wait their turn, first come first
@@ -11,8 +12,10 @@ package final class Slots: Sendable {
         state = Mutex((max(1, width), []))
     }
 
-    /// Waits for a free slot and takes it; `release()` must follow.
-    package func take() async {
+    /// Waits for a free slot and takes it. The slot goes back when `Slot.release()` is called,
+    /// or once `limit` has passed if that comes first: a holder that takes long (a worker slow
+    /// to say hello) holds back the others that long at most, and then carries on beside them.
+    package func take(lendingFor limit: Duration? = nil) async -> Slot {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let taken = state.withLock { state -> Bool in
                 guard state.free > 0 else {
@@ -24,10 +27,15 @@ package final class Slots: Sendable {
             }
             if taken { continuation.resume() }
         }
+        let slot = Slot(of: self)
+        if let limit {
+            DispatchQueue.global().asyncAfter(deadline: .now() + limit.dispatchInterval) { slot.release() }
+        }
+        return slot
     }
 
     /// Gives back a slot taken: to the holder that waited longest, if any.
-    package func release() {
+    fileprivate func giveBack() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard !state.waiting.isEmpty else {
                 state.free += 1
@@ -41,5 +49,21 @@ package final class Slots: Sendable {
     /// Holders waiting for a slot now.
     package var waiting: Int {
         state.withLock { $0.waiting.count }
+    }
+}
+
+/// A slot taken from `Slots`; it goes back once, whoever gives it back first.
+package final class Slot: Sendable {
+    private let slots: Slots
+    private let held = Atomic<Bool>(true)
+
+    fileprivate init(of slots: Slots) {
+        self.slots = slots
+    }
+
+    /// Gives the slot back, if it is not back already.
+    package func release() {
+        guard held.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        slots.giveBack()
     }
 }
