@@ -208,6 +208,33 @@ extension Supervisor {
             }
         }
 
+        /// `unloadAll` while watching a folder of more photon files than are brought up at once,
+        /// none of which says hello: the acts that get a place while it waits for the abandoned
+        /// loads begin no load (it would wait for their handshake timeouts, an hour).
+        @Test func unloadingAllWhileWatchedFilesWaitForAPlaceReturns() async throws {
+            try await withLoader(configuration: .fastWithoutRestarts) { loader, folder in
+                for index in 0...(Loader.bringUpWidth + 8) {
+                    let name = "a-silent-\(index < 10 ? "0" : "")\(index)"
+                    folder.write("\(name)/photon.json", #"{"exec": "run", "args": ["no-hello", "\#(name)"], "timeouts": {"handshake": 3600}}"#)
+                    folder.script("\(name)/run", "exec '\(BuildProducts.chaosPhoton)' \"$@\"")
+                }
+                let watching = Task { try await loader.watchPhotons(in: folder.path) }
+                try await waitUntil("every place taken by a load in progress") {
+                    await loader.loadingFiles.count == Loader.bringUpWidth && loader.bringUps.waiting > 0
+                }
+                let unloaded = Finished()
+                let unloading = Task {
+                    await loader.unloadAll(forceStop: true)
+                    unloaded.value.store(true, ordering: .releasing)
+                }
+                try await waitUntil("unloadAll returning") { unloaded.value.load(ordering: .acquiring) }
+                await unloading.value
+                await loader.stopWatchingPhotons()
+                _ = try? await watching.value
+                #expect(await loader.photons.isEmpty)
+            }
+        }
+
         /// SIGTERM to `luminal run --no-watch` while more photon files than are brought up at once
         /// load, none of which says hello: it exits 0 without beginning the loads that waited for
         /// a place (each would hold the stop up to its handshake timeout, an hour).

@@ -72,13 +72,14 @@ extension Loader {
     /// Spawns `file`'s first generation, validates its hello against `selection`, and registers it;
     /// `checksum` is the file's, when known already (`FileVersion`). A load `asked` for at a mark
     /// of `context.hashes` that every photon was unloaded (or every worker killed) since is not
-    /// begun: it fails, so nothing registers behind `unloadAll`'s back.
+    /// begun, nor is any while `unloadAll` waits for the loads in progress: it fails, so nothing
+    /// registers behind `unloadAll`'s back.
     package func load(_ file: PhotonFile, selection: PhotonSelection, checksum: String? = nil, asked: Int? = nil) async throws(LoaderError) -> [Handler] {
         guard records[file.path].loaded == nil, !records[file.path].isLoading else {
             context.log.limited(.warning, "load.alreadyLoaded", subject: file.path, secondLoadError(file.path).message, file: file.path)
             return []
         }
-        if let asked, context.hashes.isCancelled(since: asked) {
+        if unloadsOfAll > 0 || asked.map(context.hashes.isCancelled(since:)) == true {
             let error = LoaderError(.unloaded, "photon file \(file.path) was not loaded: every photon was unloaded while its load waited to begin", file: file.path)
             reportLoadFailure(error, file: file.path)
             throw error

@@ -57,14 +57,17 @@ extension Loader {
     /// Unloads every photon file. Loads still in progress are abandoned first: their workers,
     /// which have started nothing yet, are killed, and the photon files still being hashed are
     /// given up on, and those loads fail; those still waiting for a bring-up place (`bringUps`)
-    /// are not begun; so nothing registers behind this unload's back.
+    /// are not begun, and neither is any other until the loads in progress are over (a watcher's
+    /// act that gets a place meanwhile); so nothing registers behind this unload's back.
     @discardableResult
     public func unloadAll(forceStop: Bool = false) async -> [UnloadOutcome] {
         context.hashes.cancelAll()
+        unloadsOfAll += 1
         abandonLoads(of: records.loadingPaths, because: "every photon is being unloaded")
         while records.loadsInProgress > 0 {
             await withCheckedContinuation { loadWaiters.append($0) }
         }
+        unloadsOfAll -= 1
         let outcomes = await unload(records.loadedPaths, forceStop: forceStop)
         forgetFailedFiles()
         recycler?.cancel()

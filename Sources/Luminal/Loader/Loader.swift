@@ -24,6 +24,9 @@ public actor Loader {
     package var records = FileRecords()
     /// Waiting for no load to be in progress (`FileRecords.loadsInProgress`).
     var loadWaiters: [CheckedContinuation<Void, Never>] = []
+    /// How many `unloadAll` calls are waiting for the loads in progress: a load that would begin
+    /// meanwhile (a watcher's act that waited for a place) is refused, or they would wait for it.
+    var unloadsOfAll = 0
     var gate = FileGate()
     package var watcher: PhotonWatcher?
     /// The photon files a folder's load, a watcher's acts and failed files' retries bring up at
