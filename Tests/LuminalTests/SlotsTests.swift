@@ -52,6 +52,20 @@ import Testing
         await third.value.release()
     }
 
+    /// A lent slot given back before its time leaves nothing behind: its timer is cancelled and
+    /// lets go of it, rather than holding it (and waking) until the time would have passed.
+    @Test func aLentSlotGivenBackEarlyIsLetGoOf() async throws {
+        let slots = Slots(width: 1)
+        weak var gone: Slot?
+        do {
+            let lent = await slots.take(lendingFor: .seconds(3600))
+            gone = lent
+            lent.release()
+        }
+        try await waitUntil("the lent slot let go of") { gone == nil }
+        await slots.take().release()
+    }
+
     /// A width below one still lets one holder in at a time.
     @Test func aWidthBelowOneIsOne() async throws {
         let slots = Slots(width: 0)

@@ -28,9 +28,7 @@ package final class Slots: Sendable {
             if taken { continuation.resume() }
         }
         let slot = Slot(of: self)
-        if let limit {
-            DispatchQueue.global().asyncAfter(deadline: .now() + limit.dispatchInterval) { slot.release() }
-        }
+        if let limit { slot.goBack(after: limit) }
         return slot
     }
 
@@ -56,14 +54,28 @@ package final class Slots: Sendable {
 package final class Slot: Sendable {
     private let slots: Slots
     private let held = Atomic<Bool>(true)
+    /// The timer that gives a lent slot back; cancelled by the release, so a slot given back
+    /// leaves nothing on Dispatch's timer heap (an `asyncAfter` would stay there until it fired).
+    private let lending = Mutex<TimerSource?>(nil)
 
     fileprivate init(of slots: Slots) {
         self.slots = slots
     }
 
+    /// Gives the slot back once `limit` has passed, unless it is released before.
+    fileprivate func goBack(after limit: Duration) {
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + limit.dispatchInterval)
+        timer.setEventHandler { self.release() }
+        lending.withLock { $0 = TimerSource(source: timer) }
+        timer.activate()
+    }
+
     /// Gives the slot back, if it is not back already.
     package func release() {
         guard held.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        // The timer's handler holds this slot: cancelling releases it.
+        lending.withLock { $0.take() }?.source.cancel()
         slots.giveBack()
     }
 }

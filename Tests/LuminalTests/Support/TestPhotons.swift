@@ -104,6 +104,15 @@ extension LoaderConfiguration {
         return configuration
     }
 
+    /// `fastWithoutRestarts`, with a loader handshake timeout longer than any test: a load
+    /// waiting for a hello holds its bring-up place for good, so a test that fills every place
+    /// finds them still full however slowly it gets there.
+    static var placesHeldForGood: LoaderConfiguration {
+        var configuration = LoaderConfiguration.fastWithoutRestarts
+        configuration.handshakeTimeout = .seconds(3600)
+        return configuration
+    }
+
     /// Short stop and kill timeouts, so escalation tests finish quickly; the handshake keeps its room.
     static var fast: LoaderConfiguration {
         var configuration = LoaderConfiguration()
