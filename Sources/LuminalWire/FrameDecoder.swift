@@ -48,18 +48,23 @@ public struct FrameDecoder: Sendable {
         return Array(buffer[payload])
     }
 
-    /// Next payload parsed as JSON; must be an object, else invalidJSON ("top level is not an
-    /// object"). Nil if more bytes are needed; header faults as for `nextPayload()`.
-    public mutating func nextObject() throws(ProtocolFault) -> [String: JSONValue]? {
+    /// Next payload parsed as a JSON object, its members in the order they came (no hash table
+    /// for the top level); must be an object, else invalidJSON ("top level is not an object").
+    /// Nil if more bytes are needed; header faults as for `nextPayload()`.
+    public mutating func nextMembers() throws(ProtocolFault) -> JSONMembers? {
         guard let payload = try nextPayloadRange() else { return nil }
         readIndex = payload.upperBound
+        let maxDepth = maxDepth
         let result = buffer.withUnsafeBufferPointer { bytes in
-            JSONValue.parseResult(UnsafeBufferPointer(rebasing: bytes[payload]), maxDepth: maxDepth)
+            var parser = JSONParser(bytes: UnsafeBufferPointer(rebasing: bytes[payload]), maxDepth: maxDepth)
+            return Result { () throws(ProtocolFault) in try parser.parseObjectDocument() }
         }
-        guard case .object(let members) = try result.get() else {
-            throw ProtocolFault(.invalidJSON, "top level is not an object")
-        }
-        return members
+        return try result.get()
+    }
+
+    /// Next payload parsed as a JSON object, as a dictionary; as `nextMembers()` otherwise.
+    public mutating func nextObject() throws(ProtocolFault) -> [String: JSONValue]? {
+        try nextMembers()?.dictionary
     }
 
     /// Lets go of the buffer's storage if every byte received is consumed (a stream that will be

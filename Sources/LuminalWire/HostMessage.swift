@@ -23,8 +23,8 @@ public enum HostMessage: Sendable, Hashable {
     /// Throws `invalidMessage`, naming the member, when `type` is missing, or a member of a
     /// defined request (or the `id` of an unknown one) is missing or ill-typed. Members the
     /// protocol does not define are ignored.
-    public init(json: [String: JSONValue]) throws(ProtocolFault) {
-        let (type, fields) = try MessageFields.message(json)
+    public init(members: JSONMembers) throws(ProtocolFault) {
+        let (type, fields) = try MessageFields.message(members)
         switch type {
         case "start":
             self = .start(id: try fields.id(), photon: try fields.string("photon"))
@@ -35,7 +35,7 @@ public enum HostMessage: Sendable, Hashable {
                 id: try fields.id(),
                 photon: try fields.string("photon"),
                 method: try fields.string("method"),
-                params: json["params"] ?? .null,
+                params: members["params"] ?? .null,
                 deadline: try fields.optionalNonNegativeInteger("deadline_ms")
             )
         case "cancel":
@@ -47,6 +47,11 @@ public enum HostMessage: Sendable, Hashable {
         default:
             self = .unknown(type: type, id: try fields.optionalID())
         }
+    }
+
+    /// Decodes a payload object given as a dictionary; as `init(members:)` otherwise.
+    public init(json: [String: JSONValue]) throws(ProtocolFault) {
+        try self.init(members: JSONMembers(json))
     }
 
     /// The payload object of this message, `type` included; `call.params` is always written,

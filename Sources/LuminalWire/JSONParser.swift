@@ -38,8 +38,9 @@ struct JSONParser {
         return value
     }
 
-    /// Parses one value; containers are kept on an explicit stack.
-    private mutating func parseValue() throws(ProtocolFault) -> JSONValue {
+    /// Parses one value; containers are kept on an explicit stack. `depth` containers hold it
+    /// already.
+    mutating func parseValue(depth: Int = 0) throws(ProtocolFault) -> JSONValue {
         var stack: [OpenContainer] = []
         readValue: while true {
             skipWhitespace()
@@ -47,7 +48,7 @@ struct JSONParser {
             var value: JSONValue
             switch bytes[index] {
             case UInt8(ascii: "{"):
-                try checkDepth(stack.count + 1)
+                try checkDepth(depth + stack.count + 1)
                 index += 1
                 skipWhitespace()
                 if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
@@ -58,7 +59,7 @@ struct JSONParser {
                     continue readValue
                 }
             case UInt8(ascii: "["):
-                try checkDepth(stack.count + 1)
+                try checkDepth(depth + stack.count + 1)
                 index += 1
                 skipWhitespace()
                 if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
@@ -126,14 +127,14 @@ struct JSONParser {
     }
 
     /// Throws if `depth` nested containers exceed the limit.
-    private func checkDepth(_ depth: Int) throws(ProtocolFault) {
+    func checkDepth(_ depth: Int) throws(ProtocolFault) {
         if depth > maxDepth {
             throw ProtocolFault(.invalidJSON, "nesting deeper than \(maxDepth) at byte offset \(index)")
         }
     }
 
     /// Reads `"key"` and the following `:`; the index is at the opening quote.
-    private mutating func parseKey() throws(ProtocolFault) -> String {
+    mutating func parseKey() throws(ProtocolFault) -> String {
         guard index < bytes.count else { throw endOfInput("expected a string key") }
         guard bytes[index] == UInt8(ascii: "\"") else { throw unexpectedByte("where a string key was expected") }
         index += 1
@@ -146,7 +147,7 @@ struct JSONParser {
     }
 
     /// Skips JSON whitespace.
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x0A, 0x0D, 0x09: index += 1

@@ -21,9 +21,20 @@ struct MessageFields {
     }
 
     /// The members as received.
-    let members: [String: JSONValue]
+    let members: JSONMembers
     /// How fault details name this object, e.g. "call" or "hello photon 0".
     let context: String
+
+    /// The fields of `members`, named `context` in faults.
+    init(members: JSONMembers, context: String) {
+        self.members = members
+        self.context = context
+    }
+
+    /// The fields of a nested object or a control message, named `context` in faults.
+    init(members: [String: JSONValue], context: String) {
+        self.init(members: JSONMembers(members), context: context)
+    }
 
     /// The fault for a required member that is absent.
     func missing(_ name: String, _ shape: Shape) -> ProtocolFault {
@@ -143,7 +154,7 @@ struct MessageFields {
 
 extension MessageFields {
     /// The fields of a top-level message object, and its `type` member.
-    static func message(_ members: [String: JSONValue]) throws(ProtocolFault) -> (type: String, fields: MessageFields) {
+    static func message(_ members: JSONMembers) throws(ProtocolFault) -> (type: String, fields: MessageFields) {
         let type = try MessageFields(members: members, context: "message").string("type")
         return (type, MessageFields(members: members, context: type))
     }

@@ -17,8 +17,8 @@ public enum WorkerMessage: Sendable, Hashable {
     /// ill-typed, an id is not an integer in 1...2^53−1, or `type` is not a worker message type.
     /// Members the protocol does not define are ignored; optional members that are `null` count
     /// as absent (except `error.data`, kept as given).
-    public init(json: [String: JSONValue]) throws(ProtocolFault) {
-        let (type, fields) = try MessageFields.message(json)
+    public init(members: JSONMembers) throws(ProtocolFault) {
+        let (type, fields) = try MessageFields.message(members)
         switch type {
         case "hello":
             self = .hello(try Hello(fields: fields))
@@ -26,17 +26,22 @@ public enum WorkerMessage: Sendable, Hashable {
             self = .result(id: try fields.id(), value: try fields.value("value"))
         case "error":
             let id = try fields.id()
-            let error = ReplyError(code: try fields.string("code"), message: try fields.string("message"), data: json["data"])
+            let error = ReplyError(code: try fields.string("code"), message: try fields.string("message"), data: members["data"])
             self = .error(id: id, error)
         case "pong":
             self = .pong(id: try fields.id())
         case "event":
             let photon = try fields.string("photon")
             let name = try fields.string("name", nonEmpty: true)
-            self = .event(photon: photon, name: name, data: json["data"] ?? .null)
+            self = .event(photon: photon, name: name, data: members["data"] ?? .null)
         default:
             throw ProtocolFault(.invalidMessage, "member 'type' is \(JSONValue.string(type)), not a worker message type")
         }
+    }
+
+    /// Decodes a payload object given as a dictionary; as `init(members:)` otherwise.
+    public init(json: [String: JSONValue]) throws(ProtocolFault) {
+        try self.init(members: JSONMembers(json))
     }
 
     /// The payload object of this message, `type` included.

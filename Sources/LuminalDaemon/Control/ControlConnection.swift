@@ -40,7 +40,7 @@ final class ControlConnection: Sendable {
                                  onObject: { object in
                                      guard lifecycle.admitRequest() else { return }
                                      do throws(ProtocolFault) {
-                                         continuation.yield(.success(try ControlRequest(object: object)))
+                                         continuation.yield(.success(try ControlRequest(object: object.dictionary)))
                                      } catch {
                                          continuation.yield(.failure(error))
                                      }

@@ -17,7 +17,7 @@ package final class FrameReader: @unchecked Sendable {
     private let turn = QueuedTurn()
     private let fd: Int32
     private let queue: DispatchQueue
-    private let onObject: @Sendable ([String: JSONValue]) -> Void
+    private let onObject: @Sendable (JSONMembers) -> Void
     private let onFault: @Sendable (ProtocolFault) -> Void
     private let onEnd: @Sendable (ProtocolFault?) -> Void
 
@@ -25,7 +25,7 @@ package final class FrameReader: @unchecked Sendable {
     /// Exactly one of the others ends the stream: `onFault` for bytes that break the protocol,
     /// `onEnd` at end of file (with a truncated-frame fault if it fell inside a frame).
     package init(fd: Int32, cap: Int, queue: DispatchQueue,
-         onObject: @escaping @Sendable ([String: JSONValue]) -> Void,
+         onObject: @escaping @Sendable (JSONMembers) -> Void,
          onFault: @escaping @Sendable (ProtocolFault) -> Void,
          onEnd: @escaping @Sendable (ProtocolFault?) -> Void) throws(SystemError) {
         try setNonBlocking(fd)
@@ -102,7 +102,7 @@ package final class FrameReader: @unchecked Sendable {
 
     private func deliverFrames() {
         do throws(ProtocolFault) {
-            while !finished, let object = try decoder.nextObject() {
+            while !finished, let object = try decoder.nextMembers() {
                 onObject(object)
             }
         } catch {

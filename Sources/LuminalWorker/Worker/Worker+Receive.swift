@@ -7,10 +7,10 @@ import LuminalWire
 
 extension Worker {
     /// Handles one frame object from fd 4. Runs on the queue.
-    package func receive(_ object: [String: JSONValue]) {
+    package func receive(_ object: JSONMembers) {
         let message: WorkerMessage
         do throws(ProtocolFault) {
-            message = try WorkerMessage(json: object)
+            message = try WorkerMessage(members: object)
         } catch {
             return fault(error)
         }
