@@ -31,11 +31,14 @@ final class RunningCalls: Sendable {
 
     /// The current task runs call `id`; call first thing in the call's task.
     func begin(_ id: Int64) {
-        withUnsafeCurrentTask { task in
-            guard let task else { return }
-            entries.withLock { $0.running[id] = Entry(task: task) }
+        let anyCancelled = withUnsafeCurrentTask { task in
+            guard let task else { return false }
+            return entries.withLock { entries in
+                entries.running[id] = Entry(task: task)
+                return entries.cancelled > 0
+            }
         }
-        sayLingering()
+        if anyCancelled { sayLingering() }
     }
 
     /// Call `id` has replied; call last thing in the call's task.
