@@ -72,8 +72,8 @@ extension Supervisor {
                 }
                 #expect(kept <= 65_536)
                 // A late reply, even to one no longer listed, is still dropped quietly.
-                worker.queue.sync { worker.complete(1, isPong: false, .success(nil)) }
-                worker.queue.sync { worker.complete(70_000, isPong: false, .success(nil)) }
+                worker.queue.sync { worker.complete(1, isPong: false, .success(nil), heardAt: Uptime.now()) }
+                worker.queue.sync { worker.complete(70_000, isPong: false, .success(nil), heardAt: Uptime.now()) }
                 #expect(worker.protocolFault == nil)
             }
         }

@@ -130,11 +130,23 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
 
     /// Sends the call to the serving generation; again to the one serving now if it met one
     /// being replaced, and to the next generation if an idempotent call met a crash.
-    private func deliver(_ method: String, params: JSONValue, timeout: Duration?) async throws(LoaderError) -> JSONValue {
-        let timeout = timeout ?? defaultCallTimeout
+    private func deliver(_ method: String, params: JSONValue, timeout asked: Duration?) async throws(LoaderError) -> JSONValue {
         let clock = ContinuousClock()
-        let deadline = timeout.map { clock.now + $0 }
-        var worker = try await callTarget(method, deadline: deadline, timeout: timeout)
+        let began = clock.now
+        var worker: Worker
+        let timeout: Duration?, deadline: ContinuousClock.Instant?
+        // One read of the lifecycle in the common case: the serving worker, whose manifest has the
+        // default timeout.
+        switch core.read({ $0.callTarget(name, method: method) }) {
+        case .success(let serving):
+            worker = serving
+            timeout = asked ?? serving.file.timeouts.call ?? core.context.configuration.callTimeout
+            deadline = timeout.map { began + $0 }
+        case .failure:
+            timeout = asked ?? defaultCallTimeout
+            deadline = timeout.map { began + $0 }
+            worker = try await callTarget(method, deadline: deadline, timeout: timeout)
+        }
         var crashed = 0
         while true {
             do {

@@ -15,31 +15,32 @@ extension Worker {
             return fault(error)
         }
         let now = Uptime.now()
-        let handshaking = state.withLock { state in
-            // Any frame shows the worker is alive: the heartbeat does not ping it for an interval.
-            state.timers.lastHeard = max(state.timers.lastHeard, now)
-            return state.hello == nil
-        }
         switch message {
         case .hello(let hello):
-            guard handshaking else { return fault(ProtocolFault(.outOfOrderHello, "a second hello")) }
+            guard heard(at: now) else { return fault(ProtocolFault(.outOfOrderHello, "a second hello")) }
             finishHandshake(validate(hello))
-        case _ where handshaking:
-            fault(ProtocolFault(.outOfOrderHello, "a \(message.typeName) frame before hello"))
         case .result(let id, let value):
-            answeredCalls.add(1, ordering: .relaxed)
-            complete(id, isPong: false, .success(value))
+            complete(id, isPong: false, .success(value), heardAt: now)
         case .error(let id, let reply):
-            answeredCalls.add(1, ordering: .relaxed)
-            complete(id, isPong: false, .failure(reply))
+            complete(id, isPong: false, .failure(reply), heardAt: now)
         case .pong(let id):
-            complete(id, isPong: true, .success(.null))
+            complete(id, isPong: true, .success(.null), heardAt: now)
         case .event(let photon, let name, let data):
+            guard !heard(at: now) else { return fault(ProtocolFault(.outOfOrderHello, "an event frame before hello")) }
             guard case .success(let hello)? = state.withLock({ $0.hello }),
                   hello.photons.contains(where: { $0.name == photon }) else {
                 return fault(ProtocolFault(.invalidMessage, "event '\(name)' names photon '\(photon)', which this worker did not declare"))
             }
             hooks.event(photon, name, data)
+        }
+    }
+
+    /// Notes a frame heard at `now` (the heartbeat then does not ping the worker for an
+    /// interval); true while the worker is still handshaking.
+    private func heard(at now: UInt64) -> Bool {
+        state.withLock { state in
+            state.timers.lastHeard = max(state.timers.lastHeard, now)
+            return state.hello == nil
         }
     }
 

@@ -254,12 +254,17 @@ extension Worker {
         return pending
     }
 
-    /// Delivers a reply. Runs on the queue. A reply nobody awaits is a protocol fault, except for
-    /// a request the host abandoned after its timeout; the heartbeat's pong is taken here too. A
-    /// reply to a call, even a late one, shows the worker answers its calls (`CallResponsiveness`).
-    package func complete(_ id: Int64, isPong: Bool, _ reply: Result<JSONValue, ReplyError>) {
-        enum Match { case found(PendingRequest, CallResponsiveness.Change), dropped(CallResponsiveness.Change), unknown, wrongKind }
+    /// Delivers a reply heard at `now`. Runs on the queue. A reply nobody awaits is a protocol
+    /// fault, except for a request the host abandoned after its timeout; the heartbeat's pong is
+    /// taken here too. A reply to a call, even a late one, shows the worker answers its calls
+    /// (`CallResponsiveness`). Any frame shows the worker is alive: the heartbeat does not ping
+    /// it for an interval.
+    package func complete(_ id: Int64, isPong: Bool, _ reply: Result<JSONValue, ReplyError>, heardAt now: UInt64) {
+        enum Match { case found(PendingRequest, CallResponsiveness.Change), dropped(CallResponsiveness.Change), unknown, wrongKind, beforeHello }
         let match = state.withLock { state -> Match in
+            state.timers.lastHeard = max(state.timers.lastHeard, now)
+            guard state.hello != nil else { return .beforeHello }
+            if !isPong { answeredCalls.add(1, ordering: .relaxed) }
             if let pending = state.pending[id] {
                 guard pending.isPing == isPong else { return .wrongKind }
                 state.pending[id] = nil
@@ -274,6 +279,9 @@ extension Worker {
             return .dropped(isPong ? .none : state.responsiveness.answered())
         }
         switch match {
+        case .beforeHello:
+            let type = isPong ? "pong" : (try? reply.get()) == nil ? "error" : "result"
+            fault(ProtocolFault(.outOfOrderHello, "a \(type) frame before hello"))
         case .dropped(let change):
             report(change)
         case .unknown:
@@ -292,27 +300,38 @@ extension Worker {
 
 /// Where a request's one outcome goes (its caller's continuation), and the id it was sent with,
 /// for a cancellation that may come from another thread.
-package final class RequestSlot: Sendable {
-    private let state = Mutex<(continuation: UnsafeContinuation<Result<JSONValue, LoaderError>, Never>?, id: Int64?)>((nil, nil))
+///
+/// The continuation is given before the request is registered, on the caller's thread, and read
+/// only by the one `resume` that wins `resumed`: whoever resumes took the request out under the
+/// worker's lock after it was registered, which orders the two.
+package final class RequestSlot: @unchecked Sendable {
+    // @unchecked: `continuation` is written once before the slot is shared, then read by the one
+    // resume that wins the exchange.
+    private var continuation: UnsafeContinuation<Result<JSONValue, LoaderError>, Never>?
+    private let resumed = Atomic<Bool>(false)
+    /// The id it was sent with; 0 until it was (ids start at 1).
+    private let sentID = Atomic<Int64>(0)
 
     /// The id it was sent with, once it was.
-    package var id: Int64? { state.withLock { $0.id } }
+    package var id: Int64? {
+        let id = sentID.load(ordering: .acquiring)
+        return id == 0 ? nil : id
+    }
 
     /// Gives it the caller's continuation; before anything can resume it.
     package func arm(_ continuation: UnsafeContinuation<Result<JSONValue, LoaderError>, Never>) {
-        state.withLock { $0.continuation = continuation }
+        self.continuation = continuation
     }
 
     /// The request went out with `id`.
     package func sent(_ id: Int64) {
-        state.withLock { $0.id = id }
+        sentID.store(id, ordering: .releasing)
     }
 
     /// Resumes the caller with `outcome`; later outcomes are dropped.
     package func resume(_ outcome: Result<JSONValue, LoaderError>) {
-        state.withLock { state in
-            state.continuation?.resume(returning: outcome)
-            state.continuation = nil
-        }
+        guard !resumed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        continuation?.resume(returning: outcome)
+        continuation = nil
     }
 }
