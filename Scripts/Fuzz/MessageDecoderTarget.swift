@@ -1,12 +1,14 @@
 import LuminalWire
 
 // libFuzzer target: a payload through the JSON parser and both message decoders (PROTOCOL.md
-// §2-3). Nothing may trap; what parses must survive writing and parsing again unchanged, and a
-// message that decodes must decode again, equal, from the payload it writes.
+// §2-3). Nothing may trap; what parses must survive writing and parsing again unchanged, a frame's
+// object read as its members must be what the whole parser gives (the same members or the same
+// fault), and a message that decodes must decode again, equal, from the payload it writes.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzMessageDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let payload = UnsafeRawBufferPointer(start: data, count: size)
+    if size >= 2 { checkMembersAgree(payload) }
     guard let value = try? JSONValue.parse(payload) else { return 0 }
     let written = value.serialized()
     precondition((try? JSONValue.parse(written)) == value, "\(value) written as \(String(decoding: written, as: UTF8.self)) does not parse back")
@@ -20,4 +22,16 @@ public func fuzzMessageDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int
         precondition(again == message, "host message \(message) does not decode again from \(message.json)")
     }
     return 0
+}
+
+/// Reading `payload` as a frame's members gives what the whole parser gives.
+private func checkMembersAgree(_ payload: UnsafeRawBufferPointer) {
+    let whole = Result { () throws(ProtocolFault) -> [String: JSONValue] in
+        guard case .object(let members) = try JSONValue.parse(payload) else { throw ProtocolFault(.invalidJSON, "top level is not an object") }
+        return members
+    }
+    var decoder = FrameDecoder(cap: payload.count)
+    decoder.append(Frame.encode(payload))
+    let members = Result { () throws(ProtocolFault) in try decoder.nextMembers()?.dictionary ?? [:] }
+    precondition(members == whole, "members \(members) differ from the whole parse \(whole)")
 }

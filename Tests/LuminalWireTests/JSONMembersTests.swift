@@ -68,4 +68,18 @@ struct JSONMembersTests {
         #expect(members.pairs.map(\.key) == ["z", "a", "m"])
         #expect(members["a"] == "two" && members["m"] == .null && members["q"] == nil)
     }
+
+    /// A hostile frame of 200,000 top-level members, the protocol's own last, then the same with
+    /// its last key repeating the first: duplicates are found by a hash set past a few members,
+    /// so neither costs time quadratic in the members.
+    @Test(.timeLimit(.minutes(1)))
+    func aFrameOfManyMembersIsReadInLinearTime() throws {
+        let many = (0..<200_000).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        var decoder = FrameDecoder(cap: 16 << 20)
+        decoder.append(Frame.encode(Array("{\(many),\"type\":\"ping\",\"id\":3}".utf8)))
+        let members = try #require(try decoder.nextMembers())
+        #expect(try HostMessage(members: members) == .ping(id: 3))
+        decoder.append(Frame.encode(Array("{\(many),\"k0\":1}".utf8)))
+        #expect(throws: ProtocolFault.self) { try decoder.nextMembers() }
+    }
 }
