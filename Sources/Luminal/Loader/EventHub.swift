@@ -1,51 +1,72 @@
 import Synchronization
 
 /// Fans loader events out to every subscriber's stream.
+///
+/// Every worker's output queue emits a `log` event per line, a hundred at once, so emitting
+/// holds no lock while it yields: it takes the list of subscribers (a reference, under a lock held
+/// for that alone) and yields to each outside it. Events emitted from one thread reach each
+/// subscriber in the order emitted; events emitted at the same moment from two threads may reach
+/// two subscribers in different orders.
 final class EventHub: Sendable {
-    private struct Subscriber {
+    private final class Subscriber: Sendable {
+        let id: Int
         let continuation: AsyncStream<LoaderEvent>.Continuation
-        /// Events dropped since this subscriber's buffer was last full.
-        var dropped = 0
+        /// Events dropped since this subscriber's buffer was last full, not yet marked.
+        let dropped = Atomic<Int>(0)
+
+        init(id: Int, continuation: AsyncStream<LoaderEvent>.Continuation) {
+            self.id = id
+            self.continuation = continuation
+        }
     }
 
-    private let subscribers = Mutex<(next: Int, streams: [Int: Subscriber], dropped: Int)>((0, [:], 0))
+    private let subscribers = Mutex<(next: Int, list: [Subscriber])>((0, []))
+    /// How many subscribers there are: an emit with none takes no lock.
+    private let count = Atomic<Int>(0)
+    private let droppedEver = Atomic<Int>(0)
 
     /// Events dropped for subscribers that fell behind, since the hub was made (one per subscriber missing it).
-    var dropped: Int { subscribers.withLock { $0.dropped } }
+    var dropped: Int { droppedEver.load(ordering: .relaxed) }
 
     /// A new stream of every event from now on. If it falls 10,000 events behind, newer events
     /// are dropped and counted, and an `eventsDropped` event marks the gap once it catches up.
     func subscribe() -> AsyncStream<LoaderEvent> {
         let (stream, continuation) = AsyncStream<LoaderEvent>.makeStream(bufferingPolicy: .bufferingOldest(10_000))
         subscribers.withLock { state in
-            state.streams[state.next] = Subscriber(continuation: continuation)
+            state.list.append(Subscriber(id: state.next, continuation: continuation))
             state.next += 1
+            count.store(state.list.count, ordering: .releasing)
         }
         // No `onTermination` that takes the lock: it runs inside the cancellation of the stream's
-        // consumer, holding that task's status lock, while `emit` may hold this lock and be
-        // resuming that very task, which needs its status lock: a deadlock. A finished stream
-        // says so to the next `yield`, and is dropped then.
+        // consumer, holding that task's status lock. A finished stream says so to the next
+        // `yield`, and is dropped then.
         return stream
     }
 
     /// Delivers `event` to every subscriber, and forgets the subscribers whose streams ended.
     func emit(_ event: LoaderEvent) {
-        subscribers.withLock { state in
-            for key in state.streams.keys {
-                let subscriber = state.streams[key]!
-                if subscriber.dropped > 0, case .enqueued = subscriber.continuation.yield(.eventsDropped(count: subscriber.dropped)) {
-                    state.streams[key]!.dropped = 0
-                }
-                switch subscriber.continuation.yield(event) {
-                case .dropped:
-                    state.streams[key]!.dropped += 1
-                    state.dropped += 1
-                case .terminated:
-                    state.streams[key] = nil
-                default:
-                    break
-                }
+        guard count.load(ordering: .acquiring) > 0 else { return }
+        let list = subscribers.withLock { $0.list }
+        var ended: [Int] = []
+        for subscriber in list {
+            let missed = subscriber.dropped.exchange(0, ordering: .relaxed)
+            if missed > 0, case .dropped = subscriber.continuation.yield(.eventsDropped(count: missed)) {
+                subscriber.dropped.wrappingAdd(missed, ordering: .relaxed)
             }
+            switch subscriber.continuation.yield(event) {
+            case .dropped:
+                subscriber.dropped.wrappingAdd(1, ordering: .relaxed)
+                droppedEver.wrappingAdd(1, ordering: .relaxed)
+            case .terminated:
+                ended.append(subscriber.id)
+            default:
+                break
+            }
+        }
+        guard !ended.isEmpty else { return }
+        subscribers.withLock { state in
+            state.list.removeAll { ended.contains($0.id) }
+            count.store(state.list.count, ordering: .releasing)
         }
     }
 }

@@ -18,7 +18,12 @@ package final class LogQueue: Sendable {
     private let sink: LogSink
     private let limiter: WarningLimiter
     private let queue = DispatchQueue(label: "luminal.log")
-    private let state = Mutex<(waiting: Int, bytes: Int, dropped: Int, droppedEver: Int)>((0, 0, 0, 0))
+    // Atomics, not a lock: every worker's output queue submits, a hundred at once.
+    private let waitingRecords = Atomic<Int>(0)
+    private let waitingBytes = Atomic<Int>(0)
+    /// Dropped and not yet reported.
+    private let unreported = Atomic<Int>(0)
+    private let droppedEver = Atomic<Int>(0)
 
     package init(sink: @escaping LogSink, limiter: WarningLimiter) {
         self.sink = sink
@@ -28,37 +33,32 @@ package final class LogQueue: Sendable {
     /// Queues `record`, or drops it if the sink is `capacity` records or `byteCapacity` bytes behind.
     package func submit(_ record: LogRecord) {
         let size = record.message.utf8.count
-        let admitted = state.withLock { state -> Bool in
-            guard state.waiting < Self.capacity, state.waiting == 0 || state.bytes + size <= Self.byteCapacity else {
-                state.dropped += 1
-                state.droppedEver += 1
-                return false
-            }
-            state.waiting += 1
-            state.bytes += size
-            return true
+        let records = waitingRecords.wrappingAdd(1, ordering: .relaxed).newValue
+        let bytes = waitingBytes.wrappingAdd(size, ordering: .relaxed).newValue
+        guard records <= Self.capacity, records == 1 || bytes <= Self.byteCapacity else {
+            waitingRecords.wrappingSubtract(1, ordering: .relaxed)
+            waitingBytes.wrappingSubtract(size, ordering: .relaxed)
+            unreported.wrappingAdd(1, ordering: .relaxed)
+            droppedEver.wrappingAdd(1, ordering: .relaxed)
+            return
         }
-        guard admitted else { return }
         queue.async { [self] in
             sink(record)
-            let dropped = state.withLock { state -> Int in
-                state.waiting -= 1
-                state.bytes -= size
-                guard state.waiting == 0 else { return 0 }
-                defer { state.dropped = 0 }
-                return state.dropped
-            }
+            waitingBytes.wrappingSubtract(size, ordering: .relaxed)
+            guard waitingRecords.wrappingSubtract(1, ordering: .relaxed).newValue == 0 else { return }
+            let dropped = unreported.exchange(0, ordering: .relaxed)
             guard dropped > 0 else { return }
             guard limiter.admit("log.dropped") != nil else {
                 // Reported with the next drop report that is written: no count is lost.
-                return state.withLock { $0.dropped += dropped }
+                unreported.wrappingAdd(dropped, ordering: .relaxed)
+                return
             }
             sink(LogRecord(level: .warning, message: "the log fell behind: \(dropped) lines were dropped", file: nil, tag: nil))
         }
     }
 
     /// Records dropped since the queue was made.
-    package var dropped: Int { state.withLock { $0.droppedEver } }
+    package var dropped: Int { droppedEver.load(ordering: .relaxed) }
 
     /// Waits until every queued record reached the sink.
     package func flush() {
