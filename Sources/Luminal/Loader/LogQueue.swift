@@ -18,12 +18,9 @@ package final class LogQueue: Sendable {
     private let sink: LogSink
     private let limiter: WarningLimiter
     private let queue = DispatchQueue(label: "luminal.log")
-    // Atomics, not a lock: every worker's output queue submits, a hundred at once.
-    private let waitingRecords = Atomic<Int>(0)
-    private let waitingBytes = Atomic<Int>(0)
+    private let backlog = BoundedBacklog(records: LogQueue.capacity, bytes: LogQueue.byteCapacity)
     /// Dropped and not yet reported.
     private let unreported = Atomic<Int>(0)
-    private let droppedEver = Atomic<Int>(0)
 
     package init(sink: @escaping LogSink, limiter: WarningLimiter) {
         self.sink = sink
@@ -33,19 +30,13 @@ package final class LogQueue: Sendable {
     /// Queues `record`, or drops it if the sink is `capacity` records or `byteCapacity` bytes behind.
     package func submit(_ record: LogRecord) {
         let size = record.message.utf8.count
-        let records = waitingRecords.wrappingAdd(1, ordering: .relaxed).newValue
-        let bytes = waitingBytes.wrappingAdd(size, ordering: .relaxed).newValue
-        guard records <= Self.capacity, records == 1 || bytes <= Self.byteCapacity else {
-            waitingRecords.wrappingSubtract(1, ordering: .relaxed)
-            waitingBytes.wrappingSubtract(size, ordering: .relaxed)
+        guard backlog.admit(size: size) else {
             unreported.wrappingAdd(1, ordering: .relaxed)
-            droppedEver.wrappingAdd(1, ordering: .relaxed)
             return
         }
         queue.async { [self] in
             sink(record)
-            waitingBytes.wrappingSubtract(size, ordering: .relaxed)
-            guard waitingRecords.wrappingSubtract(1, ordering: .relaxed).newValue == 0 else { return }
+            guard backlog.leave(size: size) == 0 else { return }
             let dropped = unreported.exchange(0, ordering: .relaxed)
             guard dropped > 0 else { return }
             guard limiter.admit("log.dropped") != nil else {
@@ -58,7 +49,7 @@ package final class LogQueue: Sendable {
     }
 
     /// Records dropped since the queue was made.
-    package var dropped: Int { droppedEver.load(ordering: .relaxed) }
+    package var dropped: Int { backlog.refused }
 
     /// Waits until every queued record reached the sink.
     package func flush() {

@@ -30,10 +30,9 @@ package final class LogFiles: Sendable {
     package let options: LogFileOptions
     private let report: @Sendable (LogLevel, String) -> Void
     private let queue = DispatchQueue(label: "luminal.log-files")
-    // Atomics, not a lock: a hundred workers' output threads submit at once.
-    private let waitingRecords = Atomic<Int>(0)
-    private let waitingBytes = Atomic<Int>(0)
-    private let droppedRecords = Atomic<Int>(0)
+    private let backlog = BoundedBacklog(records: LogFiles.capacity, bytes: LogFiles.byteCapacity)
+    /// Records the disk or the folder refused.
+    private let refusedRecords = Atomic<Int>(0)
     // Only touched on `queue`.
     /// Records taken off the queue and not yet written: written when the queue has no more.
     nonisolated(unsafe) private var pending: [(Double, LogRecord)] = []
@@ -53,7 +52,7 @@ package final class LogFiles: Sendable {
     }
 
     /// Records dropped: not written because too many waited, or refused by the disk or the folder.
-    package var dropped: Int { droppedRecords.load(ordering: .relaxed) }
+    package var dropped: Int { backlog.refused + refusedRecords.load(ordering: .relaxed) }
 
     /// Queues `record` to be written, or drops it.
     package func submit(_ record: LogRecord) {
@@ -61,19 +60,11 @@ package final class LogFiles: Sendable {
         clock_gettime(CLOCK_REALTIME, &now)
         let time = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
         let size = record.message.utf8.count
-        let records = waitingRecords.wrappingAdd(1, ordering: .relaxed).newValue
-        let bytes = waitingBytes.wrappingAdd(size, ordering: .relaxed).newValue
-        guard records <= Self.capacity, records == 1 || bytes <= Self.byteCapacity else {
-            waitingRecords.wrappingSubtract(1, ordering: .relaxed)
-            waitingBytes.wrappingSubtract(size, ordering: .relaxed)
-            droppedRecords.wrappingAdd(1, ordering: .relaxed)
-            return
-        }
+        guard backlog.admit(size: size) else { return }
         queue.async { [self] in
             pending.append((time, record))
-            waitingBytes.wrappingSubtract(size, ordering: .relaxed)
             // Written in batches: when nothing more waits, or every 4,096 records.
-            guard waitingRecords.wrappingSubtract(1, ordering: .relaxed).newValue == 0 || pending.count >= 4096 else { return }
+            guard backlog.leave(size: size) == 0 || pending.count >= 4096 else { return }
             write(pending)
             pending.removeAll(keepingCapacity: true)
         }
@@ -129,7 +120,7 @@ package final class LogFiles: Sendable {
                 report(.info, "writing the log file \(path) again (it had failed: \(episode.error); \(episode.dropped) lines were dropped)")
             }
         }
-        if lost > 0 { droppedRecords.wrappingAdd(lost, ordering: .relaxed) }
+        if lost > 0 { refusedRecords.wrappingAdd(lost, ordering: .relaxed) }
     }
 
     /// The log folder, opened (made, checked) again if it is not open.
