@@ -18,6 +18,11 @@ public struct LoaderConfiguration: Sendable {
     /// manifest's `timeouts.call` overrides it per file. nil: no timeout, a call waits as long as
     /// the worker lives. Default 60 s: a caller of a method that hangs is answered.
     public var callTimeout: Duration? = .seconds(60)
+    /// How long the metrics serve one reading of what the photon files' process trees use
+    /// (processes, memory, CPU time, descriptors) before reading `/proc` again, which costs a
+    /// millisecond or more for every hundred processes. A load, reload, restart or unload makes
+    /// the next scrape read again at once. Default 10 s.
+    public var processFiguresPeriod: Duration = .seconds(10)
     /// What happens when a worker ends on its own; a package manifest's `restart` sets the mode
     /// per file. Default: on-failure, with the limits documented on `RestartPolicy`.
     public var restart = RestartPolicy()

@@ -16,10 +16,13 @@ package final class LoaderContext: Sendable {
     let hashes = HashCancellation()
     /// Tree kills in progress; unloading everything waits for them.
     package let tasks = OwnedTasks()
+    /// What the loaded files' process trees use, as the metrics serve it.
+    let processFigures: ProcessFigures
 
     package init(configuration: LoaderConfiguration, log: Logger) {
         self.configuration = configuration
         self.log = log
+        processFigures = ProcessFigures(period: configuration.processFiguresPeriod)
     }
 
     /// Keeps track of `core` (weakly) until it is freed.

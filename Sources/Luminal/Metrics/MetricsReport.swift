@@ -15,11 +15,7 @@ struct MetricsReport {
                 return PhotonFigures(labels: MetricsText.Labels(["photon": handler.name]), snapshot: snapshot, calls: handler.calls.reading)
             }
         }
-        let table = ProcessTable()
-        // Counting each member's descriptors is a system call a process: spread over the cores too.
-        let usage = parallelMap(files.map(\.core)) { core in
-            core.read(\.liveConnections).reduce(into: ProcessUsage()) { $0.add(table.usage(ofTree: $1.pid)) }
-        }
+        let (usage, age) = context.processFigures.usage(of: files.map(\.core))
         let trees = zip(files, usage).map { file, usage in
             FileFigures(labels: MetricsText.Labels(["file": file.core.path]), counters: file.core.counters, usage: usage,
                         reloadFailed: file.core.read { $0.reloadFailure != nil })
@@ -27,7 +23,7 @@ struct MetricsReport {
         var out = MetricsText(reserving: 4096 + photons.count * 3000)
         Self.writeCalls(photons, &out)
         Self.writePhotons(photons, &out)
-        Self.writeFiles(trees, &out)
+        Self.writeFiles(trees, age: age, period: context.processFigures.period, &out)
         Self.writeFilesNotLoaded(failed: failed, loading: loading, &out)
         Self.writeSupervisor(context, photons: photons.count, files: files.count, &out)
         text = out.text
@@ -106,7 +102,7 @@ struct MetricsReport {
         }
     }
 
-    private static func writeFiles(_ files: [FileFigures], _ out: inout MetricsText) {
+    private static func writeFiles(_ files: [FileFigures], age: Duration, period: Duration, _ out: inout MetricsText) {
         let counters: [(String, String, (FileCounters) -> UInt64)] = [
             ("luminal_file_reloads_total", "Reloads of the photon file that switched to a new generation.", { $0.reloads.load(ordering: .relaxed) }),
             ("luminal_file_rollbacks_total", "Reloads of the photon file that failed and were rolled back.", { $0.rollbacks.load(ordering: .relaxed) }),
@@ -127,6 +123,8 @@ struct MetricsReport {
             out.family(name, kind, help)
             for file in files { out.sample(name, file.labels, value(file.usage)) }
         }
+        out.family("luminal_process_figures_age_seconds", .gauge, "How old the luminal_file_processes, _resident_memory_bytes, _cpu_seconds_total and _open_fds figures are: /proc is read at most once every \(period) (0 right after a reading).")
+        out.sample("luminal_process_figures_age_seconds", .none, age.fractionalSeconds)
         out.family("luminal_file_reload_failed", .gauge, "1 while the newest version of the photon file failed to come up (a reload rolled back, or a change made it unusable) and an older one serves.")
         for file in files { out.sample("luminal_file_reload_failed", file.labels, file.reloadFailed ? 1 : 0) }
     }

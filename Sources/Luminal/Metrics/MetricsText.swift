@@ -8,55 +8,91 @@ struct MetricsText: Sendable {
 
     /// A set of labels, escaped once and written into every sample that carries them.
     struct Labels: Sendable {
-        /// `name="value",…`, escaped; empty for none.
-        let text: String
+        /// `name="value",…`, escaped, as UTF-8; empty for none.
+        let bytes: [UInt8]
 
         /// No labels.
-        static let none = Labels(text: "")
+        static let none = Labels(bytes: [])
 
         /// `pairs` in order.
         init(_ pairs: KeyValuePairs<String, String>) {
-            text = pairs.map { "\($0.key)=\"\(MetricsText.escapedLabel($0.value))\"" }.joined(separator: ",")
+            bytes = Array(pairs.map { "\($0.key)=\"\(MetricsText.escapedLabel($0.value))\"" }.joined(separator: ",").utf8)
         }
 
-        private init(text: String) {
-            self.text = text
+        private init(bytes: [UInt8]) {
+            self.bytes = bytes
         }
     }
 
-    /// The text so far.
-    private(set) var text = ""
+    /// The exposition so far, as UTF-8.
+    private var bytes: [UInt8] = []
 
     /// An empty exposition with room for about `bytes`.
-    init(reserving bytes: Int = 0) {
-        text.reserveCapacity(bytes)
+    init(reserving capacity: Int = 0) {
+        bytes.reserveCapacity(capacity)
     }
+
+    /// The exposition.
+    var text: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Starts the family `name`; its samples follow.
     mutating func family(_ name: String, _ kind: Kind, _ help: String) {
-        text += "# HELP \(name) \(Self.escapedHelp(help))\n# TYPE \(name) \(kind.rawValue)\n"
+        append("# HELP \(name) \(Self.escapedHelp(help))\n# TYPE \(name) \(kind.rawValue)\n")
     }
 
     /// One sample of the current family; `extra` is a last label already escaped (`le="0.5"`).
     mutating func sample(_ name: String, _ labels: Labels, extra: String? = nil, _ value: Double) {
-        text += name
-        if !labels.text.isEmpty || extra != nil {
-            text += "{"
-            text += labels.text
-            if let extra {
-                if !labels.text.isEmpty { text += "," }
-                text += extra
-            }
-            text += "}"
+        head(name, labels, extra: extra)
+        if value == value.rounded(), abs(value) < 1e15 {
+            appendInteger(Int64(value))
+        } else {
+            append(Self.format(value))
         }
-        text += " "
-        text += Self.format(value)
-        text += "\n"
+        bytes.append(UInt8(ascii: "\n"))
     }
 
     /// One sample with an integer value.
     mutating func sample(_ name: String, _ labels: Labels, extra: String? = nil, _ value: some BinaryInteger) {
-        sample(name, labels, extra: extra, Double(value))
+        guard let exact = Int64(exactly: value), abs(exact) < 1_000_000_000_000_000_000 else { return sample(name, labels, extra: extra, Double(value)) }
+        head(name, labels, extra: extra)
+        appendInteger(exact)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// `name{labels,extra} ` of a sample.
+    private mutating func head(_ name: String, _ labels: Labels, extra: String?) {
+        append(name)
+        if !labels.bytes.isEmpty || extra != nil {
+            bytes.append(UInt8(ascii: "{"))
+            bytes.append(contentsOf: labels.bytes)
+            if let extra {
+                if !labels.bytes.isEmpty { bytes.append(UInt8(ascii: ",")) }
+                append(extra)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+        bytes.append(UInt8(ascii: " "))
+    }
+
+    private mutating func append(_ string: String) {
+        var string = string
+        string.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    /// Writes `value` in decimal, without making a string.
+    private mutating func appendInteger(_ value: Int64) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // room for 24 digits, most significant last
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { room in
+            repeat {
+                room[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(room[index]) }
+        }
     }
 
     /// A value as the format writes it: whole numbers without a fraction, `+Inf`, `-Inf`, `NaN`.
