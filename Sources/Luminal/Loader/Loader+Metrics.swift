@@ -9,8 +9,13 @@ extension Loader {
     /// The loader's actor only lists the files; the photons' states, their counters and `/proc`
     /// are read off it, so a scrape never holds up loads, reloads or calls.
     public nonisolated func metrics() async -> String {
+        String(decoding: await metricsExposition(), as: UTF8.self)
+    }
+
+    /// `metrics()` as UTF-8, as the HTTP endpoint sends it.
+    package nonisolated func metricsExposition() async -> [UInt8] {
         let (files, failed, loading) = await filesForMetrics()
-        return MetricsReport(files: files, failed: failed, loading: loading, context: context).text
+        return MetricsReport(files: files, failed: failed, loading: loading, context: context).bytes
     }
 
     private func filesForMetrics() -> (files: [(core: FileCore, handlers: [Handler])], failed: [String], loading: Int) {

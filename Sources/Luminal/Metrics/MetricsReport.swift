@@ -2,8 +2,8 @@ import LuminalSystem
 
 /// The supervisor's metrics at one moment, written as Prometheus text (`Loader.metrics()`).
 struct MetricsReport {
-    /// The exposition.
-    let text: String
+    /// The exposition, as UTF-8.
+    let bytes: [UInt8]
 
     /// Reads every file's photons, counters and process tree, and the supervisor's own figures;
     /// `failed` are the paths of the photon files that failed to load, `loading` how many are
@@ -26,7 +26,7 @@ struct MetricsReport {
         Self.writeFiles(trees, age: age, period: context.processFigures.period, &out)
         Self.writeFilesNotLoaded(failed: failed, loading: loading, &out)
         Self.writeSupervisor(context, photons: photons.count, files: files.count, &out)
-        text = out.text
+        bytes = out.bytes
     }
 
     /// One photon's labels and readings.

@@ -25,7 +25,7 @@ struct MetricsText: Sendable {
     }
 
     /// The exposition so far, as UTF-8.
-    private var bytes: [UInt8] = []
+    private(set) var bytes: [UInt8] = []
 
     /// An empty exposition with room for about `bytes`.
     init(reserving capacity: Int = 0) {

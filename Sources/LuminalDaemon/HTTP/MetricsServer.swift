@@ -241,7 +241,7 @@ public final class MetricsServer: Sendable {
         }
         guard start else { return }
         Task { [self] in
-            let response = SharedResponse(.ok, await loader.metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            let response = SharedResponse(.ok, body: await loader.metricsExposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
             shared.withLock { shared in
                 shared.reading = false
                 shared.delivered = response

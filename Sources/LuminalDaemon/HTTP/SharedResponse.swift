@@ -8,12 +8,17 @@ final class SharedResponse: Sendable {
     let headLength: Int
 
     /// `status` with `body` (`Connection: close`: one request per connection).
-    init(_ status: HTTPStatus, _ body: String, contentType: String = "text/plain; charset=utf-8", extraHeaders: String = "") {
-        let head = "HTTP/1.1 \(status.rawValue) \(status.reason)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.utf8.count)\r\n\(extraHeaders)Connection: close\r\n\r\n"
+    convenience init(_ status: HTTPStatus, _ body: String, contentType: String = "text/plain; charset=utf-8", extraHeaders: String = "") {
+        self.init(status, body: Array(body.utf8), contentType: contentType, extraHeaders: extraHeaders)
+    }
+
+    /// `status` with `body`, given as UTF-8 (`Connection: close`: one request per connection).
+    init(_ status: HTTPStatus, body: [UInt8], contentType: String = "text/plain; charset=utf-8", extraHeaders: String = "") {
+        let head = "HTTP/1.1 \(status.rawValue) \(status.reason)\r\nContent-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n\(extraHeaders)Connection: close\r\n\r\n"
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(head.utf8.count + body.utf8.count)
+        bytes.reserveCapacity(head.utf8.count + body.count)
         bytes += head.utf8
-        bytes += body.utf8
+        bytes += body
         self.bytes = bytes
         headLength = head.utf8.count
     }
