@@ -16,6 +16,11 @@ extension FrameWriter {
         private(set) var queuedBytes = 0
         var closeWhenFlushed = false
         var roomWaiters = RoomWaiters()
+        /// A sender is writing its frame, outside the lock: nothing else writes meanwhile.
+        var writing = false
+        /// The descriptor, closed while a sender was writing to it: closed once the write returns
+        /// (its number must not be reused under the write).
+        private var closedWhileWriting: Int32?
 
         package init(fd: Int32) {
             self.fd = fd
@@ -38,6 +43,31 @@ extension FrameWriter {
             if let tag { positions[tag] = base + frames.count }
             frames.append(Queued(tag: tag, bytes: frame))
             queuedBytes += frame.count - written
+        }
+
+        /// Puts `frame`, of which `written` bytes are written, ahead of every queued frame: a
+        /// sender's frame that the pipe took only part of, while others queued theirs.
+        mutating func prepend(_ frame: [UInt8], written: Int) {
+            guard queuedBytes > 0 else { return append(frame, tag: nil, written: written) }
+            // Nothing was written from the queue meanwhile: its head frame is untouched.
+            if head > 0 {
+                head -= 1
+                frames[head] = Queued(tag: nil, bytes: frame)
+            } else {
+                frames.insert(Queued(tag: nil, bytes: frame), at: 0)
+                base -= 1
+            }
+            self.written = written
+            queuedBytes += frame.count - written
+        }
+
+        /// After a sender's write: closes the descriptor if the writer was closed meanwhile; true
+        /// if it was.
+        mutating func closeDeferred() -> Bool {
+            guard let fd = closedWhileWriting else { return false }
+            closedWhileWriting = nil
+            closeQuietly(fd)
+            return true
         }
 
         /// Drops the frame tagged `tag` if none of it is written; true if it was dropped.
@@ -92,13 +122,16 @@ extension FrameWriter {
         }
 
         /// Closes the descriptor and drops every queued frame; room waiters stay for the caller.
+        /// While a sender writes to it, the descriptor is closed once its write returns.
         package mutating func close() {
             guard fd >= 0 else { return }
             token.map(EventLoop.shared.remove)
-            closeQuietly(fd)
-            let waiters = roomWaiters
-            self = State(fd: -1)
-            roomWaiters = waiters
+            if writing { closedWhileWriting = fd } else { closeQuietly(fd) }
+            var closed = State(fd: -1)
+            closed.roomWaiters = roomWaiters
+            closed.writing = writing
+            closed.closedWhileWriting = closedWhileWriting
+            self = closed
         }
     }
 }

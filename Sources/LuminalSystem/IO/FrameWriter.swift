@@ -48,26 +48,41 @@ package final class FrameWriter: Sendable {
     }
 
     /// Queues `frame` (header included), tagged with `tag` if given, unless it would take the
-    /// queued bytes past `limit`.
+    /// queued bytes past `limit`. A frame sent while nothing waits and no other sender writes is
+    /// written at once by its sender, outside the lock (other senders meanwhile queue theirs and
+    /// return); the sender then writes what they queued, with the lock held, as `flush` does.
     package func send(frame: [UInt8], tag: Int64? = nil, limit: Int? = nil) -> Outcome {
-        state.withLock { state in
-            guard state.fd >= 0, !state.closeWhenFlushed else { return .closed }
+        enum Admission { case refused(Outcome), queued, direct(Int32) }
+        let admission = state.withLock { state -> Admission in
+            guard state.fd >= 0, !state.closeWhenFlushed else { return .refused(.closed) }
             if let limit, state.queuedBytes > 0, state.queuedBytes + frame.count > limit {
-                return .overLimit(queued: state.queuedBytes)
+                return .refused(.overLimit(queued: state.queuedBytes))
             }
-            var written = 0
-            if state.queuedBytes == 0 {
-                guard let n = Self.write(frame, from: 0, fd: state.fd) else {
-                    state.close()
-                    return .closed
-                }
-                if n == frame.count { return .sent }
-                written = n
-                waitForRoom(&state)
+            guard state.queuedBytes == 0, !state.writing else {
+                state.append(frame, tag: tag, written: 0)
+                return .queued
             }
-            state.append(frame, tag: written == 0 ? tag : nil, written: written)
+            state.writing = true
+            return .direct(state.fd)
+        }
+        guard case .direct(let fd) = admission else {
+            if case .refused(let outcome) = admission { return outcome }
             return .sent
         }
+        let reached = Self.write(frame, from: 0, fd: fd)
+        let (next, ready) = state.withLock { state -> (FlushEnd, [RoomWaiters.Waiter]) in
+            state.writing = false
+            if state.closeDeferred() { return (.failed, []) }
+            guard let reached else { return (.failed, []) }
+            if reached < frame.count {
+                state.prepend(frame, written: reached)
+                waitForRoom(&state)
+                return (.wait, [])
+            }
+            return drain(&state)
+        }
+        finishFlush(next, ready)
+        return .sent
     }
 
     /// Drops the frame sent with `tag` if none of it is written yet; true if it was dropped.
@@ -105,27 +120,44 @@ package final class FrameWriter: Sendable {
         }
     }
 
+    /// How a flush of the queued frames ended.
+    private enum FlushEnd { case wait, failed, flushed }
+
+    /// The pipe has room again: writes what waits, unless a sender is writing (it writes what
+    /// waits after its own frame).
     private func flush() {
-        enum Next { case wait, failed, flushed }
-        let (next, ready) = state.withLock { state -> (Next, [RoomWaiters.Waiter]) in
+        let (next, ready) = state.withLock { state -> (FlushEnd, [RoomWaiters.Waiter]) in
             guard state.fd >= 0 else { return (.failed, []) }
-            var next = Next.flushed
-            while let (batch, offset) = state.nextBatch(upTo: Self.batchSize) {
-                guard let n = Self.write(batch, from: offset, fd: state.fd) else {
-                    next = .failed
-                    break
-                }
-                state.consume(n - offset)
-                if n < batch.count {
-                    waitForRoom(&state)
-                    next = .wait
-                    break
-                }
-            }
-            return (next, state.roomWaiters.takeReady(queued: state.queuedBytes))
+            guard !state.writing else { return (.wait, []) }
+            return drain(&state)
         }
+        finishFlush(next, ready)
+    }
+
+    /// Writes the queued frames, in batches, until none is left or the pipe is full (then the
+    /// event loop is asked to say when it has room). Under the lock.
+    private func drain(_ state: inout State) -> (FlushEnd, [RoomWaiters.Waiter]) {
+        var next = FlushEnd.flushed
+        while let (batch, offset) = state.nextBatch(upTo: Self.batchSize) {
+            guard let n = Self.write(batch, from: offset, fd: state.fd) else {
+                next = .failed
+                break
+            }
+            state.consume(n - offset)
+            if n < batch.count {
+                waitForRoom(&state)
+                next = .wait
+                break
+            }
+        }
+        return (next, state.roomWaiters.takeReady(queued: state.queuedBytes))
+    }
+
+    /// After a flush, outside the lock: wakes the room waiters, and closes the writer if a write
+    /// failed or every frame is written and `finish` asked for it.
+    private func finishFlush(_ next: FlushEnd, _ ready: [RoomWaiters.Waiter]) {
         ready.forEach { $0.resume(returning: true) }
-        if next == .failed || (next == .flushed && state.withLock({ $0.closeWhenFlushed })) { close() }
+        if next == .failed || (next == .flushed && state.withLock({ $0.closeWhenFlushed && $0.queuedBytes == 0 })) { close() }
     }
 
     /// Writes as much of `bytes[offset...]` as the fd takes now: the offset reached, or nil on an
