@@ -12,7 +12,7 @@ import Testing
         #expect(state.queuedBytes == 3 + 3 + 2)
         let withdrawn = state.withdraw(8)
         #expect(withdrawn)
-        let next = state.nextBatch(upTo: 1024)
+        let next = state.takeBatch(upTo: 1024)
         let (batch, offset) = try #require(next)
         #expect(Array(batch[offset...]) == [9, 9, 9, 1, 2, 3])
     }
@@ -26,19 +26,35 @@ import Testing
         #expect(state.queuedBytes == 1 + 2)
         let withdrawn = state.withdraw(2)
         #expect(withdrawn)
-        let next = state.nextBatch(upTo: 1024)
+        let next = state.takeBatch(upTo: 1024)
         let (batch, offset) = try #require(next)
         #expect(Array(batch[offset...]) == [7])
         state.consume(1)
-        let after = state.nextBatch(upTo: 1024)
+        let after = state.takeBatch(upTo: 1024)
         #expect(state.queuedBytes == 0 && after == nil)
     }
 
     @Test func withNothingQueuedItIsQueuedAlone() throws {
         var state = FrameWriter.State(fd: -1)
         state.prepend([5, 6, 7], written: 2)
-        let next = state.nextBatch(upTo: 1024)
+        let next = state.takeBatch(upTo: 1024)
         let (batch, offset) = try #require(next)
         #expect(Array(batch[offset...]) == [7])
+    }
+
+    /// Frames the writer took cannot be withdrawn while it writes them (it is written, and its
+    /// reply is dropped as abandoned); one queued after them can.
+    @Test func framesTakenByTheWriterAreNotWithdrawn() throws {
+        var state = FrameWriter.State(fd: -1)
+        state.append([1, 1], tag: 1, written: 0)
+        state.append([2, 2], tag: 2, written: 0)
+        let next = state.takeBatch(upTo: 1024)
+        let (batch, _) = try #require(next)
+        #expect(batch == [1, 1, 2, 2])
+        state.append([3, 3], tag: 3, written: 0)
+        let taken = state.withdraw(2), queuedAfter = state.withdraw(3)
+        #expect(!taken && queuedAfter)
+        state.consume(3) // the first frame and half the second were written
+        #expect(state.queuedBytes == 1)
     }
 }

@@ -8,6 +8,8 @@ extension FrameWriter {
         private var frames: [Queued] = []
         private var head = 0
         private var written = 0
+        /// `frames[..<taken]` are in the writer's hands, being written: they cannot be withdrawn.
+        private var taken = 0
         /// Where each tagged frame not yet started is: its index plus `base`.
         private var positions: [Int64: Int] = [:]
         /// How many frames the array dropped from its front since the writer was made.
@@ -38,6 +40,7 @@ extension FrameWriter {
                 base += frames.count
                 frames.removeAll(keepingCapacity: true)
                 head = 0
+                taken = 0
                 self.written = written
             }
             if let tag { positions[tag] = base + frames.count }
@@ -58,6 +61,7 @@ extension FrameWriter {
                 base -= 1
             }
             self.written = written
+            taken = head
             queuedBytes += frame.count - written
         }
 
@@ -74,21 +78,23 @@ extension FrameWriter {
         package mutating func withdraw(_ tag: Int64) -> Bool {
             guard let position = positions.removeValue(forKey: tag) else { return false }
             let index = position - base
-            guard index > head || (index == head && written == 0) else { return false }
+            guard index >= taken, index > head || (index == head && written == 0) else { return false }
             queuedBytes -= frames[index].bytes.count
             frames[index].bytes = []
             return true
         }
 
-        /// What to write next: the head frame alone when it is large, else as many whole small
-        /// frames as fit in `size` bytes; and the offset in it to write from. Nil when none wait.
-        mutating func nextBatch(upTo size: Int) -> ([UInt8], Int)? {
+        /// Hands the writer what to write next: the head frame alone when it is large, else as
+        /// many whole small frames as fit in `size` bytes; and the offset in it to write from.
+        /// They stay queued (until `consume`) but can no longer be withdrawn. Nil when none wait.
+        mutating func takeBatch(upTo size: Int) -> ([UInt8], Int)? {
             while head < frames.count, frames[head].bytes.isEmpty { head += 1 }
             guard head < frames.count else { return nil }
             let first = frames[head].bytes
-            guard first.count - written < size else { return (first, written) }
-            var batch = Array(first[written...])
             var next = head + 1
+            defer { taken = next }
+            guard first.count - written < size, next < frames.count else { return (first, written) }
+            var batch = Array(first[written...])
             while next < frames.count, batch.count + frames[next].bytes.count <= size {
                 batch += frames[next].bytes
                 next += 1
@@ -113,11 +119,14 @@ extension FrameWriter {
                 head += 1
                 written = 0
             }
+            // What the writer took and did not write can be withdrawn again.
+            taken = head
             if head == frames.count || (head >= 1024 && head * 2 >= frames.count) {
                 // Drop the finished front, at a cost no more than the frames that passed it.
                 base += head
                 frames.removeFirst(head)
                 head = 0
+                taken = 0
             }
         }
 

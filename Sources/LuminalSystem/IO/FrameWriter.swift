@@ -49,8 +49,9 @@ package final class FrameWriter: Sendable {
 
     /// Queues `frame` (header included), tagged with `tag` if given, unless it would take the
     /// queued bytes past `limit`. A frame sent while nothing waits and no other sender writes is
-    /// written at once by its sender, outside the lock (other senders meanwhile queue theirs and
-    /// return); the sender then writes what they queued, with the lock held, as `flush` does.
+    /// written at once by its sender; then that sender writes what others queued meanwhile, in
+    /// batches. A sender that finds another writing queues its frame and returns. Nothing is
+    /// written with the lock held.
     package func send(frame: [UInt8], tag: Int64? = nil, limit: Int? = nil) -> Outcome {
         enum Admission { case refused(Outcome), queued, direct(Int32) }
         let admission = state.withLock { state -> Admission in
@@ -70,18 +71,17 @@ package final class FrameWriter: Sendable {
             return .sent
         }
         let reached = Self.write(frame, from: 0, fd: fd)
-        let (next, ready) = state.withLock { state -> (FlushEnd, [RoomWaiters.Waiter]) in
-            state.writing = false
-            if state.closeDeferred() { return (.failed, []) }
-            guard let reached else { return (.failed, []) }
+        let step = state.withLock { state -> WriterStep in
+            guard let reached, !state.closeDeferred() else { return Self.endWriting(&state, close: true) }
             if reached < frame.count {
+                // The pipe is full: the rest of the frame goes first once it has room.
                 state.prepend(frame, written: reached)
                 waitForRoom(&state)
-                return (.wait, [])
+                return Self.endWriting(&state)
             }
-            return drain(&state)
+            return Self.nextBatch(&state)
         }
-        finishFlush(next, ready)
+        writeQueued(from: step)
         return .sent
     }
 
@@ -120,44 +120,62 @@ package final class FrameWriter: Sendable {
         }
     }
 
-    /// How a flush of the queued frames ended.
-    private enum FlushEnd { case wait, failed, flushed }
-
     /// The pipe has room again: writes what waits, unless a sender is writing (it writes what
     /// waits after its own frame).
     private func flush() {
-        let (next, ready) = state.withLock { state -> (FlushEnd, [RoomWaiters.Waiter]) in
-            guard state.fd >= 0 else { return (.failed, []) }
-            guard !state.writing else { return (.wait, []) }
-            return drain(&state)
+        let step = state.withLock { state -> WriterStep in
+            guard state.fd >= 0, !state.writing else { return .done }
+            state.writing = true
+            return Self.nextBatch(&state)
         }
-        finishFlush(next, ready)
+        writeQueued(from: step)
     }
 
-    /// Writes the queued frames, in batches, until none is left or the pipe is full (then the
-    /// event loop is asked to say when it has room). Under the lock.
-    private func drain(_ state: inout State) -> (FlushEnd, [RoomWaiters.Waiter]) {
-        var next = FlushEnd.flushed
-        while let (batch, offset) = state.nextBatch(upTo: Self.batchSize) {
-            guard let n = Self.write(batch, from: offset, fd: state.fd) else {
-                next = .failed
-                break
-            }
-            state.consume(n - offset)
-            if n < batch.count {
-                waitForRoom(&state)
-                next = .wait
-                break
-            }
-        }
-        return (next, state.roomWaiters.takeReady(queued: state.queuedBytes))
+    /// What the writer does next.
+    private enum WriterStep {
+        /// Writes `batch[from...]` to `fd`, outside the lock.
+        case write([UInt8], from: Int, fd: Int32)
+        /// Nothing: its role is over.
+        case done
+        /// Closes the writer: a write failed, or `finish` asked for it and every frame is written.
+        case close
     }
 
-    /// After a flush, outside the lock: wakes the room waiters, and closes the writer if a write
-    /// failed or every frame is written and `finish` asked for it.
-    private func finishFlush(_ next: FlushEnd, _ ready: [RoomWaiters.Waiter]) {
+    /// As the writer, from `first`: writes batches of the queued frames until none is left, the
+    /// pipe is full (then the event loop calls `flush`), or the writer closes; then gives up the
+    /// role, wakes the room waiters, and closes the writer if it must.
+    private func writeQueued(from first: WriterStep) {
+        var step = first
+        var ready: [RoomWaiters.Waiter] = []
+        while case .write(let batch, let offset, let fd) = step {
+            let reached = Self.write(batch, from: offset, fd: fd)
+            step = state.withLock { state -> WriterStep in
+                guard let reached, !state.closeDeferred() else { return Self.endWriting(&state, close: true) }
+                state.consume(reached - offset)
+                ready += state.roomWaiters.takeReady(queued: state.queuedBytes)
+                guard reached == batch.count else {
+                    waitForRoom(&state)
+                    return Self.endWriting(&state)
+                }
+                return Self.nextBatch(&state)
+            }
+        }
         ready.forEach { $0.resume(returning: true) }
-        if next == .failed || (next == .flushed && state.withLock({ $0.closeWhenFlushed && $0.queuedBytes == 0 })) { close() }
+        if case .close = step { close() }
+    }
+
+    /// The writer's next step: the next batch, taken out of the withdrawable frames, or the end
+    /// of its role. Under the lock.
+    private static func nextBatch(_ state: inout State) -> WriterStep {
+        guard let (batch, offset) = state.takeBatch(upTo: batchSize) else { return endWriting(&state) }
+        return .write(batch, from: offset, fd: state.fd)
+    }
+
+    /// The writer gives up its role: `.close` if it must close the writer (`close`, or every
+    /// frame written and `finish` asked for it), else `.done`. Under the lock.
+    private static func endWriting(_ state: inout State, close: Bool = false) -> WriterStep {
+        state.writing = false
+        return close || (state.closeWhenFlushed && state.queuedBytes == 0 && state.fd >= 0) ? .close : .done
     }
 
     /// Writes as much of `bytes[offset...]` as the fd takes now: the offset reached, or nil on an
