@@ -300,38 +300,27 @@ extension Worker {
 
 /// Where a request's one outcome goes (its caller's continuation), and the id it was sent with,
 /// for a cancellation that may come from another thread.
-///
-/// The continuation is given before the request is registered, on the caller's thread, and read
-/// only by the one `resume` that wins `resumed`: whoever resumes took the request out under the
-/// worker's lock after it was registered, which orders the two.
-package final class RequestSlot: @unchecked Sendable {
-    // @unchecked: `continuation` is written once before the slot is shared, then read by the one
-    // resume that wins the exchange.
-    private var continuation: UnsafeContinuation<Result<JSONValue, LoaderError>, Never>?
-    private let resumed = Atomic<Bool>(false)
-    /// The id it was sent with; 0 until it was (ids start at 1).
-    private let sentID = Atomic<Int64>(0)
+package final class RequestSlot: Sendable {
+    private let state = Mutex<(continuation: UnsafeContinuation<Result<JSONValue, LoaderError>, Never>?, id: Int64?)>((nil, nil))
 
     /// The id it was sent with, once it was.
-    package var id: Int64? {
-        let id = sentID.load(ordering: .acquiring)
-        return id == 0 ? nil : id
-    }
+    package var id: Int64? { state.withLock { $0.id } }
 
     /// Gives it the caller's continuation; before anything can resume it.
     package func arm(_ continuation: UnsafeContinuation<Result<JSONValue, LoaderError>, Never>) {
-        self.continuation = continuation
+        state.withLock { $0.continuation = continuation }
     }
 
     /// The request went out with `id`.
     package func sent(_ id: Int64) {
-        sentID.store(id, ordering: .releasing)
+        state.withLock { $0.id = id }
     }
 
     /// Resumes the caller with `outcome`; later outcomes are dropped.
     package func resume(_ outcome: Result<JSONValue, LoaderError>) {
-        guard !resumed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        continuation?.resume(returning: outcome)
-        continuation = nil
+        state.withLock { state in
+            state.continuation?.resume(returning: outcome)
+            state.continuation = nil
+        }
     }
 }
