@@ -79,16 +79,27 @@ public final class ControlServer: Sendable {
 
     /// Stops listening, hangs up on every client and removes the socket file.
     public func close() {
-        let (listener, token, connections, timer) = state.withLock { state in
+        stopListening()
+        let (connections, timer) = state.withLock { state in
             defer { state = State(listener: -1) }
-            return (state.listener, state.token, Array(state.connections.values), state.idleTimer)
+            return (Array(state.connections.values), state.idleTimer)
         }
         timer?.cancel()
+        connections.forEach { $0.close() }
+    }
+
+    /// Stops listening and removes the socket file; the clients connected stay served, so that
+    /// the replies to the calls they are waiting for reach them (a supervisor that is stopping
+    /// drains its calls before `close()`).
+    public func stopListening() {
+        let (listener, token) = state.withLock { state in
+            defer { (state.listener, state.token) = (-1, nil) }
+            return (state.listener, state.token)
+        }
         guard listener >= 0 else { return }
         token.map(EventLoop.shared.remove)
         closeQuietly(listener)
         unlink(path)
-        connections.forEach { $0.close() }
     }
 
     deinit { close() }

@@ -5,6 +5,7 @@ import Glibc
 import Luminal
 import LuminalDaemon
 import LuminalWorker
+import Synchronization
 
 /// `luminal run DIR`: supervise every photon in DIR (whatever kinds it declares), serve the control socket, and (unless
 /// --no-watch) keep the photons in step with the folder, until SIGTERM or SIGINT.
@@ -27,6 +28,12 @@ enum RunCommand {
         if let kill = try seconds(arguments, "kill-timeout") { configuration.killTimeout = kill }
         if let call = try seconds(arguments, "call-timeout") { configuration.callTimeout = call == .zero ? nil : call }
         configuration.logFiles = try logFiles(arguments, root: absolute(directory))
+        // Set once the shutdown exists (below), before any photon is loaded.
+        let essentialLost = Mutex<Shutdown?>(nil)
+        configuration.essentialLost = { _, reason in
+            essentialLost.withLock { $0 }?.stop(because: "\(reason): stopping every photon and exiting \(ExitCode.essentialLost.rawValue)",
+                                                 readiness: reason, exitCode: .essentialLost)
+        }
         do {
             try configuration.logFiles?.checkFolder()
         } catch {
@@ -51,7 +58,8 @@ enum RunCommand {
             exit(ExitCode.cannotListen.rawValue)
         }
         let metrics = try metricsServer(arguments, loader: loader, control: control)
-        let shutdown = Shutdown(loader: loader, control: control, notifier: notifier)
+        let shutdown = Shutdown(loader: loader, control: control, metrics: metrics, notifier: notifier)
+        essentialLost.withLock { $0 = shutdown }
         Task {
             do throws(LoaderError) {
                 try loader.claimStateFile()
