@@ -86,8 +86,9 @@ extension Supervisor {
             #expect(try Manifest.load(package: Paths.parent(manifest)).essential)
         }
 
-        /// SIGTERM with calls in flight: `/readyz` turns 503 while the workers still serve, every
-        /// call in flight is answered, then the workers stop and the run exits 0.
+        /// SIGTERM with 100 calls sent and not answered: `/readyz` turns 503 while the workers still
+        /// serve, every call is answered (those waiting behind another on a connection too), then
+        /// the workers stop and the run exits 0.
         @Test func sigtermTurnsReadyzFirstThenDrainsTheCallsInFlight() async throws {
             let supervisor = try await SupervisedFolder(options: ["--no-watch", "--metrics", "127.0.0.1:0"]) { $0.chaos("first") }
             let port = try await supervisor.metricsPort()
@@ -102,11 +103,11 @@ extension Supervisor {
             for caller in callers {
                 for _ in 0..<5 { caller.send(ControlRequest(.call, targets: ["first"], method: "sleep", params: ["ms": 200])) }
             }
-            try await waitUntil("the held call in flight") {
+            // A connection runs its calls one after the other: once the held call and another run,
+            // most of the 100 wait behind them when the signal comes, and must be answered too.
+            try await waitUntil("the held call and another in flight") {
                 let metrics = try Exposition(try HTTPProbe.exchange(port, "GET /metrics HTTP/1.1\r\n\r\n").body)
-                return (metrics.value("luminal_calls_in_flight", ["photon": "first"]) ?? 0) >= 1
-                    && (metrics.value("luminal_calls_total", ["photon": "first", "outcome": "ok"]) ?? 0)
-                        + (metrics.value("luminal_calls_in_flight", ["photon": "first"]) ?? 0) >= 101
+                return (metrics.value("luminal_calls_in_flight", ["photon": "first"]) ?? 0) >= 2
             }
             #expect(try HTTPProbe.exchange(port, "GET /readyz HTTP/1.1\r\n\r\n").status == 200)
             supervisor.run.process.signal(SIGTERM)
@@ -131,7 +132,7 @@ extension Supervisor {
             }
             let heldReply = try #require(try held.receive())
             #expect(heldReply["ok"] == true, "\(heldReply)")
-            #expect(failed.isEmpty, "\(failed.count) calls failed: \(failed.prefix(3))")
+            #expect(failed.count == 0, "calls failed: \(failed.prefix(3))")
             let status = await supervisor.run.process.waitForExit(timeout: testDeadline)
             #expect(status == .exited(code: 0), "\(status.map { "\($0)" } ?? "no exit"); \(supervisor.run.lines.suffix(20))")
             #expect(!exists(pid_t(worker)))

@@ -88,6 +88,23 @@ public final class ControlServer: Sendable {
         connections.forEach { $0.close() }
     }
 
+    /// How often `drain(within:)` looks again at the clients.
+    static let drainPoll: Duration = .milliseconds(5)
+
+    /// Waits until no client has a request waiting for its reply (streams aside: `events` and
+    /// `logs -f` never end by themselves), or `limit` has passed: a stopping supervisor answers
+    /// the calls its clients sent before it stops the workers, those queued behind another on a
+    /// connection too. Looks every `drainPoll`; false when `limit` passed first.
+    @discardableResult
+    public func drain(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while state.withLock({ $0.connections.values.contains { $0.activity == .busy } }) {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: Self.drainPoll)
+        }
+        return true
+    }
+
     /// Stops listening and removes the socket file; the clients connected stay served, so that
     /// the replies to the calls they are waiting for reach them (a supervisor that is stopping
     /// drains its calls before `close()`).

@@ -8,8 +8,9 @@ import Synchronization
 
 /// How `luminal run` stops: on SIGTERM or SIGINT (exit 0), or when an essential photon file cannot
 /// be kept running (exit 6). In this order: `/readyz` answers 503, the control socket stops taking
-/// new clients, the calls in flight drain (`LoaderConfiguration.drainTimeout`) while their
-/// clients stay connected, the workers stop, then the control clients are let go. A stop signal
+/// new clients, the requests its clients sent are answered (within `LoaderConfiguration.drainTimeout`
+/// of the signal, those queued behind another on a connection too), the workers drain what is
+/// still in flight and stop, then the control clients are let go. A stop signal
 /// once the stop has begun kills every worker at once, and the stop finishes straight away.
 final class Shutdown: Sendable {
     /// The signal sources, kept for the life of the process.
@@ -65,6 +66,7 @@ final class Shutdown: Sendable {
         let loader = loader, control = control
         Task {
             await loader.stopWatchingPhotons()
+            await control.drain(within: loader.configuration.drainTimeout)
             await loader.unloadAll()
             control.close()
             loader.releaseStateFile()
