@@ -98,16 +98,17 @@ extension Supervisor {
             #expect(mkfifo(gate, 0o600) == 0)
             let held = try RawControlConnection(supervisor.control)
             held.send(ControlRequest(.call, targets: ["first"], method: "run", params: ["argv": ["/bin/sh", "-c", .string("read line < '\(gate)'")]]))
-            // 100 calls of 200 ms, 5 on each of 20 connections.
-            let callers = try (0..<20).map { _ in try RawControlConnection(supervisor.control) }
+            // 100 calls of 500 ms, 4 on each of 25 connections.
+            let callers = try (0..<25).map { _ in try RawControlConnection(supervisor.control) }
             for caller in callers {
-                for _ in 0..<5 { caller.send(ControlRequest(.call, targets: ["first"], method: "sleep", params: ["ms": 200])) }
+                for _ in 0..<4 { caller.send(ControlRequest(.call, targets: ["first"], method: "sleep", params: ["ms": 500])) }
             }
-            // A connection runs its calls one after the other: once the held call and another run,
-            // most of the 100 wait behind them when the signal comes, and must be answered too.
-            try await waitUntil("the held call and another in flight") {
+            // A connection runs its calls one after the other: once every connection's first call
+            // runs (2 s of calls each), most of the 100 wait behind them when the signal comes, and
+            // must be answered too.
+            try await waitUntil("a call of every connection in flight") {
                 let metrics = try Exposition(try HTTPProbe.exchange(port, "GET /metrics HTTP/1.1\r\n\r\n").body)
-                return (metrics.value("luminal_calls_in_flight", ["photon": "first"]) ?? 0) >= 2
+                return (metrics.value("luminal_calls_in_flight", ["photon": "first"]) ?? 0) >= Double(callers.count + 1)
             }
             #expect(try HTTPProbe.exchange(port, "GET /readyz HTTP/1.1\r\n\r\n").status == 200)
             supervisor.run.process.signal(SIGTERM)
@@ -125,7 +126,7 @@ extension Supervisor {
             close(release)
             var failed: [String] = []
             for caller in callers {
-                for _ in 0..<5 {
+                for _ in 0..<4 {
                     let reply = try #require(try caller.receive(), "a connection closed before its calls were answered")
                     if reply["ok"] != true { failed.append("\(reply)") }
                 }

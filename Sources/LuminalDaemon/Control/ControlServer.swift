@@ -79,7 +79,7 @@ public final class ControlServer: Sendable {
 
     /// Stops listening, hangs up on every client and removes the socket file.
     public func close() {
-        stopListening()
+        closeListener()
         let (connections, timer) = state.withLock { state in
             defer { state = State(listener: -1) }
             return (Array(state.connections.values), state.idleTimer)
@@ -107,8 +107,15 @@ public final class ControlServer: Sendable {
 
     /// Stops listening and removes the socket file; the clients connected stay served, so that
     /// the replies to the calls they are waiting for reach them (a supervisor that is stopping
-    /// drains its calls before `close()`).
+    /// drains its calls before `close()`). Clients that connected already but were not accepted
+    /// yet are accepted first. Not to be called on the server's queue.
     public func stopListening() {
+        queue.sync { acceptAll() }
+        closeListener()
+    }
+
+    /// Closes the listener and removes the socket file, once.
+    private func closeListener() {
         let (listener, token) = state.withLock { state in
             defer { (state.listener, state.token) = (-1, nil) }
             return (state.listener, state.token)
