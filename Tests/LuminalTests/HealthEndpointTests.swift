@@ -51,6 +51,29 @@ extension Supervisor {
             try await supervisor.stop()
         }
 
+        /// A host's not-ready reason answers `/readyz` at once; clearing another reason leaves it,
+        /// clearing it gives the photons' answer back (`luminal run` holds one while its folder first loads).
+        @Test func aNotReadyReasonHoldsUntilThatReasonIsCleared() async throws {
+            try await withLoader { loader, folder in
+                folder.chaos("first")
+                for handler in try await loader.loadPhotons(in: folder.path, base: nil) { try await handler.start() }
+                let server = try MetricsServer(loader: loader, host: "127.0.0.1", port: 0)
+                defer { server.close() }
+                #expect(try HTTPProbe.exchange(server.port, "GET /readyz HTTP/1.1\r\n\r\n").status == 200)
+                server.setNotReady("loading")
+                let loading = try HTTPProbe.exchange(server.port, "GET /readyz HTTP/1.1\r\n\r\n")
+                #expect(loading.status == 503 && loading.body == "not ready: loading\n", "\(loading.body)")
+                server.setNotReady("stopping")
+                server.clearNotReady("loading")
+                #expect(try HTTPProbe.exchange(server.port, "GET /readyz HTTP/1.1\r\n\r\n").body == "not ready: stopping\n")
+                server.clearNotReady("stopping")
+                #expect(try HTTPProbe.exchange(server.port, "GET /readyz HTTP/1.1\r\n\r\n").status == 200)
+                // Liveness is not readiness.
+                server.setNotReady("stopping")
+                #expect(try HTTPProbe.exchange(server.port, "GET /livez HTTP/1.1\r\n\r\n").status == 200)
+            }
+        }
+
         /// An essential photon that is not restarted stops every photon, and `luminal run` exits 6.
         @Test func anEssentialPhotonThatCannotBeKeptRunningStopsTheRun() async throws {
             let supervisor = try await SupervisedFolder { folder in

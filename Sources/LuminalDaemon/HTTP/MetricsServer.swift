@@ -113,6 +113,14 @@ public final class MetricsServer: Sendable {
         shared.withLock { $0.notReady = reason }
     }
 
+    /// Has `/readyz` answer as the photons are again, if it still answers 503 with `reason` (one
+    /// set since, such as a stop's, stays).
+    public func clearNotReady(_ reason: String) {
+        shared.withLock { shared in
+            if shared.notReady == reason { shared.notReady = nil }
+        }
+    }
+
     /// Stops listening and closes every connection (on the server's thread, at once).
     public func close() {
         shared.withLock { shared in

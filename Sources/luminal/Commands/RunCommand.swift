@@ -58,6 +58,9 @@ enum RunCommand {
             exit(ExitCode.cannotListen.rawValue)
         }
         let metrics = try metricsServer(arguments, loader: loader, control: control)
+        // Until the first load of the folder is over, nothing is listed that could be unready yet.
+        let loading = "loading the photons of \(directory)"
+        metrics?.setNotReady(loading)
         let shutdown = Shutdown(loader: loader, control: control, metrics: metrics, notifier: notifier)
         essentialLost.withLock { $0 = shutdown }
         Task {
@@ -77,6 +80,7 @@ enum RunCommand {
             }
             let handlers = await loader.photons.values
             let summary = "\(handlers.filter { $0.state == .started }.count) of \(handlers.count) photons started from \(directory)"
+            metrics?.clearNotReady(loading)
             loader.flushLog() // every "loaded …" line comes before the summary
             Console.error("luminal: \(summary)\(watch ? ", watching for changes" : ""); control socket \(control.path); Ctrl-C stops them")
             notifier?.notify(["READY=1", "STATUS=\(summary)", "MAINPID=\(getpid())"])
