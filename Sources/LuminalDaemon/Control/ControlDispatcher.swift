@@ -82,9 +82,10 @@ struct ControlDispatcher: Sendable {
     }
 
     /// What `luminal status` shows of the named photons and photon files (all when `targets` is
-    /// empty): the photons by name, then the failed files, then the files being loaded.
-    func statusItems(_ targets: [String]) async throws(ControlReply.Failure) -> [JSONValue] {
-        let photons = try await handlers(targets).map(\.statusJSON)
+    /// empty): the photons by name, then the failed files, then the files being loaded. Without
+    /// `usage`, a photon's containment and what its tree uses are left out (not read from `/proc`).
+    func statusItems(_ targets: [String], usage: Bool = true) async throws(ControlReply.Failure) -> [JSONValue] {
+        let photons = try await handlers(targets).map { usage ? $0.statusJSON : $0.snapshot.statusJSON }
         let paths = Set(targets.map(Paths.absolute))
         let failed = await loader.failedFiles.filter { targets.isEmpty || paths.contains($0.path) }
         let loading = await loader.loadingFiles.filter { targets.isEmpty || paths.contains($0.path) }

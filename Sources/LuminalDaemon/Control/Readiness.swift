@@ -16,7 +16,7 @@ public enum Readiness {
     /// The items of every photon and photon file of `loader` that are not ready.
     static func unready(of loader: Loader) async -> [JSONValue] {
         // With no targets nothing is looked up by name, so nothing can fail.
-        unready((try? await ControlDispatcher(loader: loader, logBook: nil).statusItems([])) ?? [])
+        unready((try? await ControlDispatcher(loader: loader, logBook: nil).statusItems([], usage: false)) ?? [])
     }
 
     /// One line saying which photon file `item` (an unready item) is and why it is not ready:

@@ -260,7 +260,8 @@ public final class MetricsServer: Sendable {
         let asked = Set(connections.compactMap(\.awaited))
         guard !asked.isEmpty else { return }
         let (notReady, start) = shared.withLock { shared in
-            let start = asked.subtracting(shared.reading)
+            // While not ready, `/readyz` is answered below without a reading.
+            let start = asked.subtracting(shared.reading).subtracting(shared.notReady == nil ? [] : [.readyz])
             shared.reading.formUnion(start)
             return (shared.notReady, start)
         }

@@ -28,11 +28,15 @@ enum RunCommand {
         if let kill = try seconds(arguments, "kill-timeout") { configuration.killTimeout = kill }
         if let call = try seconds(arguments, "call-timeout") { configuration.callTimeout = call == .zero ? nil : call }
         configuration.logFiles = try logFiles(arguments, root: absolute(directory))
-        // Set once the shutdown exists (below), before any photon is loaded.
+        // Set once the shutdown exists (below), before any photon is loaded. The stop begins off
+        // the thread that saw the loss (a worker's queue, a restart task), as a signal's does.
         let essentialLost = Mutex<Shutdown?>(nil)
         configuration.essentialLost = { _, reason in
-            essentialLost.withLock { $0 }?.stop(because: "\(reason): stopping every photon and exiting \(ExitCode.essentialLost.rawValue)",
-                                                 readiness: reason, exitCode: .essentialLost)
+            guard let shutdown = essentialLost.withLock({ $0 }) else { return }
+            DispatchQueue.global().async {
+                shutdown.stop(because: "\(reason): stopping every photon and exiting \(ExitCode.essentialLost.rawValue)",
+                              readiness: reason, exitCode: .essentialLost)
+            }
         }
         do {
             try configuration.logFiles?.checkFolder()
