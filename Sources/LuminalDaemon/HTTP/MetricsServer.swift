@@ -110,7 +110,11 @@ public final class MetricsServer: Sendable {
     /// Has `/readyz` answer 503 with `reason` from now on, at once and without the loader (a
     /// reading under way is answered so too), or as the photons are again when `reason` is nil.
     public func setNotReady(_ reason: String?) {
-        shared.withLock { $0.notReady = reason }
+        shared.withLock { shared in
+            shared.notReady = reason
+            // Probes waiting for a reading under way are answered now, not when it ends.
+            if reason != nil, !shared.closed { signalWake() }
+        }
     }
 
     /// Has `/readyz` answer as the photons are again, if it still answers 503 with `reason` (one
