@@ -13,12 +13,14 @@ MODES = {
                   python_pipelined=5000, spawn_runs=40, peer_samples=1, peer_workers=200, photons=1000,
                   idle=10, variants="inotify-no-heartbeat", reload_runs=10, reloads=100, callers=4,
                   cancel_runs=200, crashes=100, limit_spawns=40, leak_seconds=15,
-                  metrics_rounds=2, scrapes=20, scrape_seconds=10, log_photons=100, log_rate=1000, log_seconds=5),
+                  metrics_rounds=2, scrapes=20, scrape_seconds=10, log_photons=100, log_rate=1000, log_seconds=5,
+                  sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=5),
     "full": dict(rounds=5, round_trips=20000, pipelined=200000, window=64, python_round_trips=5000,
                  python_pipelined=20000, spawn_runs=200, peer_samples=5, peer_workers=200, photons=1000,
                  idle=60, variants="inotify-no-heartbeat,inotify,polling", reload_runs=50, reloads=100, callers=4,
                  cancel_runs=500, crashes=100, limit_spawns=200, leak_seconds=60,
-                 metrics_rounds=5, scrapes=60, scrape_seconds=60, log_photons=100, log_rate=1000, log_seconds=10),
+                 metrics_rounds=5, scrapes=60, scrape_seconds=60, log_photons=100, log_rate=1000, log_seconds=10,
+                 sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=20),
 }
 
 # Why a target is missed, from profiling this code on this machine (see "Where the time goes").
@@ -43,6 +45,8 @@ WHY = {
     "scrape": "see 'Where the time goes': a scrape reads /proc for every worker (the floor beside it) and writes ~2 MB of text.",
     "scrape_cpu": "see 'Where the time goes': each scrape reads /proc for every worker; at one scrape a second that alone is more than the budget.",
     "log_files": "lines were dropped (counted) or are missing: see the figures.",
+    "sigterm_503": "the signal reaches a dispatch source on the shutdown queue, which sets the flag the metrics thread reads: investigate with the run's numbers.",
+    "sigterm_failed": "a call sent before SIGTERM failed: see the error codes (the stop must answer every control request before it stops the workers).",
     "log_cpu": "see 'Where the time goes' (100 photons into log files): the log queue and the event hub each take one mutex per line, shared by every worker's output queue.",
 }
 
@@ -76,7 +80,7 @@ def machine():
 
 
 # The parts of the run, in order; `--only` runs some of them.
-PARTS = ("calls", "spawn", "peers", "scale", "reload", "cancel", "crash-retry", "spawn-limits", "recycle", "metrics", "log-files")
+PARTS = ("calls", "spawn", "peers", "scale", "reload", "cancel", "crash-retry", "spawn-limits", "recycle", "metrics", "log-files", "sigterm")
 
 
 def measure(m, parts=PARTS):
@@ -123,6 +127,9 @@ def measure(m, parts=PARTS):
         results["metrics_scrape"] = bench("metrics-scrape", m["photons"], m["scrapes"], m["scrape_seconds"])
     if "log-files" in parts:
         results["log_files"] = bench("log-files", m["log_photons"], m["log_rate"], m["log_seconds"])
+    # 8. SIGTERM to a real `luminal run` with calls sent and not answered, /readyz probed without pause.
+    if "sigterm" in parts:
+        results["sigterm"] = bench("sigterm", chaos, m["sigterm_calls"], m["sigterm_call_ms"], m["sigterm_runs"])
     return results
 
 
@@ -317,6 +324,16 @@ def table(m, results):
             "none lost or split", lf["lines_lost"] == 0 and lf["lines_split"] == 0 and lf["lines_repeated"] == 0, "log_files")
         per_line = lf["supervisor_cpu_s"] * 1e6 / total
         row("Supervisor CPU a line, the same run", "%.1f µs" % per_line, "", "", "≤ 5 µs a line", per_line <= 5, "log_cpu")
+    if "sigterm" in results:
+        # 8. The stop an orchestrator asks for.
+        st = results["sigterm"]
+        to503 = st["signal_to_503"]
+        row("SIGTERM to `luminal run` with %d calls of %d ms sent: signal → first /readyz 503 (p50 / p99, n=%d)" % (st["calls"], st["call_ms"], to503["n"]),
+            "%s / %s" % (ms(to503["p50_ms"]), ms(to503["p99_ms"])), "none", "", "≤ 10 ms", to503["p99_ms"] <= 10, "sigterm_503")
+        codes = " (%s)" % ", ".join(st["failed_codes"]) if st["failed_codes"] else ""
+        row("The same runs: calls failed", "%d failed of %d%s" % (st["calls_failed"], st["calls"] * st["runs"], codes),
+            "exit statuses: %s" % ", ".join(str(code) for code in sorted(set(st["exit_statuses"]))), "", "0 failed, exit 0",
+            st["calls_failed"] == 0 and set(st["exit_statuses"]) == {0}, "sigterm_failed")
     return rows
 
 

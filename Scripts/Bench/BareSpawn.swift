@@ -6,12 +6,13 @@ import _LuminalCShims
 /// Spawning a program without Luminal: /dev/null for fds 0, 1 and 2 and nothing else open, so a
 /// photon finds no protocol pipes and exits at once. The baseline of the load benchmarks.
 enum BareSpawn {
-    /// Spawns `path` with `arguments` and returns its pid.
-    static func spawn(_ path: String, _ arguments: [String] = []) -> pid_t {
+    /// Spawns `path` with `arguments` and returns its pid; its stderr is `stderr` if given.
+    static func spawn(_ path: String, _ arguments: [String] = [], stderr: Int32? = nil) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        if let stderr { posix_spawn_file_actions_adddup2(&actions, stderr, 2) }
         _ = luminal_spawn_addclosefrom(&actions, 3)
         var pid = pid_t()
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]

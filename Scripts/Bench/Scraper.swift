@@ -10,6 +10,13 @@ enum Scrape {
     static func once(port: UInt16) -> (Duration, Int) {
         let clock = ContinuousClock()
         let start = clock.now
+        let response = get("/metrics", port: port)
+        guard response.starts(with: Array("HTTP/1.1 200 ".utf8)) else { fail("the metrics endpoint answered \(String(decoding: response.prefix(40), as: UTF8.self))") }
+        return (start.duration(to: clock.now), response.count)
+    }
+
+    /// The whole response to `GET path` on 127.0.0.1:`port`.
+    static func get(_ path: String, port: UInt16) -> [UInt8] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -20,7 +27,7 @@ enum Scrape {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { fail("cannot connect to the metrics endpoint on port \(port)") }
-        let request = Array("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var response: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -29,8 +36,7 @@ enum Scrape {
             if count <= 0 { break }
             response += chunk[..<count]
         }
-        guard response.starts(with: Array("HTTP/1.1 200 ".utf8)) else { fail("the metrics endpoint answered \(String(decoding: response.prefix(40), as: UTF8.self))") }
-        return (start.duration(to: clock.now), response.count)
+        return response
     }
 }
 

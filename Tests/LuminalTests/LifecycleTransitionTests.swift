@@ -51,6 +51,7 @@ import Testing
             case .cancelRestart: "cancel restart"
             case .stop(let connection, let started): "stop \(connection) \(started)"
             case .refuse(let error): "refuse \(error.code.rawValue)"
+            case .essentialLost: "essential lost"
             }
         }
     }
@@ -242,6 +243,27 @@ import Testing
         #expect(lifecycle.photons["a"]?.state == .quarantined(.runtimeCrash))
         #expect(Self.names(lifecycle.apply(.restartFailed(.handshakeTimeout, random: 0.5))).suffix(2) == ["emit quarantined 2", "restart after 300.0 seconds"])
         #expect(lifecycle.photons["a"]?.failure == .handshakeTimeout)
+    }
+
+    @Test func anEssentialFileThatCannotBeKeptRunningTellsTheHost() {
+        var policy = RestartPolicy()
+        policy.quarantineAfter = 2
+        policy.essential = true
+        var lifecycle = Self.serving(policy: policy)
+        // A crash that is restarted is not a loss; the one that quarantines is.
+        #expect(!Self.names(Self.ended(&lifecycle, 1, .exited(.exited(code: 1)))).contains("essential lost"))
+        _ = lifecycle.apply(.restartDue)
+        #expect(Self.names(lifecycle.apply(.restartFailed(.handshakeTimeout, random: 0.5))).suffix(2) == ["restart after 300.0 seconds", "essential lost"])
+        // An ending the policy does not restart is one too; a file that is not essential tells no one.
+        policy.mode = .never
+        var never = Self.serving(policy: policy)
+        let effects = Self.ended(&never, 1, .exited(.exited(code: 0)))
+        #expect(Self.names(effects).last == "essential lost")
+        guard case .essentialLost(let reason) = effects.last else { return }
+        #expect(reason.contains(Self.path) && reason.contains("'never'"), "\(reason)")
+        policy.essential = false
+        var plain = Self.serving(policy: policy)
+        #expect(!Self.names(Self.ended(&plain, 1, .exited(.exited(code: 0)))).contains("essential lost"))
     }
 
     @Test func reloadRetiresTheOldGenerationAndKeepsThePhotonsIdentity() {

@@ -46,6 +46,8 @@ package final class FileCore: Sendable {
                 context.tasks.run { _ = await worker.tree.terminate(first: SIGKILL, grace: grace) }
             case .scheduleRestart(let delay): scheduleRestart(after: delay)
             case .cancelRestart: cancelRestart()
+            case .essentialLost(let reason):
+                context.configuration.essentialLost?(path, reason)
             case .sendStart, .stop, .refuse: left.append(effect)
             }
         }

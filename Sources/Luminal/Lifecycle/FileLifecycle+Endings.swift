@@ -59,7 +59,8 @@ extension FileLifecycle {
         if let servingSince, servingSince.duration(to: now) >= policy.stableAfter { failures = 0 }
         guard policy.restarts(after: exit) else {
             for name in members { photons[name]?.failure = failure }
-            return [.emit(.failed(file: path, failure: failure, failures: failures + 1, restartIn: nil))]
+            let given = [Effect.emit(.failed(file: path, failure: failure, failures: failures + 1, restartIn: nil))]
+            return given + essentialLost("ended (\(failure.rawValue)) and its restart policy '\(policy.mode.rawValue)' does not restart it")
         }
         return scheduleRestart(after: failure, random: random)
     }
@@ -77,7 +78,12 @@ extension FileLifecycle {
         for name in members { photons[name]?.state = .quarantined(failure) }
         return [.log(.error, "photon file \(path) failed \(failures) times in a row (\(failure.rawValue)); quarantined, retried every \(policy.quarantineRetry) or when it changes"),
                 .emit(.quarantined(file: path, failure: failure, failures: failures, retryIn: policy.quarantineRetry)),
-                .scheduleRestart(after: policy.quarantineRetry)]
+                .scheduleRestart(after: policy.quarantineRetry)] + essentialLost("failed \(failures) times in a row (\(failure.rawValue)) and is quarantined")
+    }
+
+    /// The effect that tells the host an essential file cannot be kept running, if it is one.
+    private func essentialLost(_ reason: String) -> [Effect] {
+        policy.essential ? [.essentialLost("essential photon file \(path) \(reason)")] : []
     }
 
     private mutating func recordExit(_ status: ExitStatus, of number: Int) {

@@ -78,4 +78,7 @@ package enum LifecycleEffect<Connection: Sendable>: Sendable {
     case stop(Connection, started: [String])
     /// The request is refused with this error (nothing else changed).
     case refuse(LoaderError)
+    /// An essential file (`RestartPolicy.essential`) cannot be kept running, for this reason:
+    /// the host is told (`LoaderConfiguration.essentialLost`).
+    case essentialLost(String)
 }

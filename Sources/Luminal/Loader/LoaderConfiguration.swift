@@ -59,6 +59,12 @@ public struct LoaderConfiguration: Sendable {
     /// (`.automatic`, the default), or is always held by the process-tree rules.
     public var containment = ContainmentMode.automatic
 
+    /// Told, with the file's path and why, when a photon file whose restart policy is `essential`
+    /// (a manifest's `"essential": true`) cannot be kept running: it is quarantined, or it ended
+    /// in a way its policy does not restart. `luminal run` then stops everything and exits 6.
+    /// Called on whatever thread saw it, each time it happens; nil (the default): nothing is told.
+    public var essentialLost: (@Sendable (_ file: String, _ reason: String) -> Void)?
+
     /// The defaults.
     public init() {}
 }

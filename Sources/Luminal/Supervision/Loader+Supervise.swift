@@ -12,6 +12,7 @@ extension Loader {
     func restartPolicy(for file: PhotonFile) -> RestartPolicy {
         var policy = context.configuration.restart
         policy.mode = file.restart ?? policy.mode
+        policy.essential = file.essential || policy.essential
         return policy
     }
 

@@ -36,11 +36,7 @@ struct ControlDispatcher: Sendable {
     private func result(of request: ControlRequest, send: Send) async throws -> JSONValue {
         switch request.command {
         case .status:
-            let photons = try await handlers(request.targets).map(\.statusJSON)
-            let targets = Set(request.targets.map(Paths.absolute))
-            let failed = await loader.failedFiles.filter { request.targets.isEmpty || targets.contains($0.path) }
-            let loading = await loader.loadingFiles.filter { request.targets.isEmpty || targets.contains($0.path) }
-            return .array(photons + failed.map(\.statusJSON) + loading.map(\.statusJSON))
+            return .array(try await statusItems(request.targets))
         case .start:
             return try await eachFile(request.targets) { path throws(LoaderError) in
                 .array(try await loader.startPhoton(path).map(\.statusJSON))
@@ -83,6 +79,17 @@ struct ControlDispatcher: Sendable {
         case .metrics:
             return .string(await loader.metrics())
         }
+    }
+
+    /// What `luminal status` shows of the named photons and photon files (all when `targets` is
+    /// empty): the photons by name, then the failed files, then the files being loaded. Without
+    /// `usage`, a photon's containment and what its tree uses are left out (not read from `/proc`).
+    func statusItems(_ targets: [String], usage: Bool = true) async throws(ControlReply.Failure) -> [JSONValue] {
+        let photons = try await handlers(targets).map { usage ? $0.statusJSON : $0.snapshot.statusJSON }
+        let paths = Set(targets.map(Paths.absolute))
+        let failed = await loader.failedFiles.filter { targets.isEmpty || paths.contains($0.path) }
+        let loading = await loader.loadingFiles.filter { targets.isEmpty || paths.contains($0.path) }
+        return photons + failed.map(\.statusJSON) + loading.map(\.statusJSON)
     }
 
     /// The handlers of the named photons or photon files, all when `targets` is empty, by name.

@@ -79,16 +79,51 @@ public final class ControlServer: Sendable {
 
     /// Stops listening, hangs up on every client and removes the socket file.
     public func close() {
-        let (listener, token, connections, timer) = state.withLock { state in
+        closeListener()
+        let (connections, timer) = state.withLock { state in
             defer { state = State(listener: -1) }
-            return (state.listener, state.token, Array(state.connections.values), state.idleTimer)
+            return (Array(state.connections.values), state.idleTimer)
         }
         timer?.cancel()
+        connections.forEach { $0.close() }
+    }
+
+    /// How often `drain(within:)` looks again at the clients.
+    static let drainPoll: Duration = .milliseconds(5)
+
+    /// Waits until no client has a request waiting for its reply (streams aside: `events` and
+    /// `logs -f` never end by themselves), or `limit` has passed: a stopping supervisor answers
+    /// the calls its clients sent before it stops the workers, those queued behind another on a
+    /// connection too. Looks every `drainPoll`; false when `limit` passed first.
+    @discardableResult
+    public func drain(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while state.withLock({ $0.connections.values.contains { $0.activity == .busy } }) {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: Self.drainPoll)
+        }
+        return true
+    }
+
+    /// Stops listening and removes the socket file; the clients connected stay served, so that
+    /// the replies to the calls they are waiting for reach them (a supervisor that is stopping
+    /// drains its calls before `close()`). Clients that connected already but were not accepted
+    /// yet are accepted first. Not to be called on the server's queue.
+    public func stopListening() {
+        queue.sync { acceptAll() }
+        closeListener()
+    }
+
+    /// Closes the listener and removes the socket file, once.
+    private func closeListener() {
+        let (listener, token) = state.withLock { state in
+            defer { (state.listener, state.token) = (-1, nil) }
+            return (state.listener, state.token)
+        }
         guard listener >= 0 else { return }
         token.map(EventLoop.shared.remove)
         closeQuietly(listener)
         unlink(path)
-        connections.forEach { $0.close() }
     }
 
     deinit { close() }

@@ -5,11 +5,11 @@ import _LuminalCShims
 import LuminalSystem
 
 /// One client of the metrics endpoint, as its server's thread drives it: read the request's
-/// head, wait for the metrics if it asked for them, write the response, close.
+/// head, wait for the reading of the endpoint it asked for, write the response, close.
 struct HTTPConnection {
     private enum Phase {
         case reading([UInt8])
-        case awaitingMetrics(head: Bool)
+        case awaiting(Endpoint, head: Bool)
         /// `response` up to `end` (its head only, for `HEAD`), of which `written` bytes are sent.
         case writing(SharedResponse, end: Int, written: Int)
         case done
@@ -21,7 +21,7 @@ struct HTTPConnection {
         case reading(since: UInt64)
         /// Its response has waited to be read since this instant.
         case writing(since: UInt64)
-        /// It waits for the reading of the metrics under way (since it connected), or is done.
+        /// It waits for the reading of its endpoint (since it connected), or is done.
         case answered(since: UInt64)
     }
 
@@ -46,7 +46,7 @@ struct HTTPConnection {
         case .reading: Int16(POLLIN)
         case .writing: Int16(POLLOUT)
         // A client that hung up while waiting is let go at once, not left to hold a place.
-        case .awaitingMetrics: luminal_pollrdhup
+        case .awaiting: luminal_pollrdhup
         case .done: 0
         }
     }
@@ -56,7 +56,7 @@ struct HTTPConnection {
         switch phase {
         case .reading: .reading(since: connected)
         case .writing: .writing(since: responded)
-        case .awaitingMetrics, .done: .answered(since: connected)
+        case .awaiting, .done: .answered(since: connected)
         }
     }
 
@@ -66,10 +66,10 @@ struct HTTPConnection {
         return nil
     }
 
-    /// Asked for the metrics, which are being read.
-    var awaitsMetrics: Bool {
-        if case .awaitingMetrics = phase { return true }
-        return false
+    /// The endpoint it asked for, whose reading it waits for.
+    var awaited: Endpoint? {
+        if case .awaiting(let endpoint, _) = phase { return endpoint }
+        return nil
     }
 
     /// Finished: to be closed.
@@ -94,24 +94,26 @@ struct HTTPConnection {
             }
         case .writing:
             write()
-        case .awaitingMetrics, .done:
+        case .awaiting, .done:
             if events & (Int16(POLLHUP | POLLERR) | luminal_pollrdhup) != 0 { phase = .done }
         }
     }
 
     private mutating func route(_ head: HTTPRequestHead) {
-        guard head.path == "/metrics" else { return respond(SharedResponse(.notFound, "only /metrics is served here\n")) }
-        guard head.method == "GET" || head.method == "HEAD" else {
-            return respond(SharedResponse(.methodNotAllowed, "/metrics takes GET or HEAD\n", extraHeaders: "Allow: GET, HEAD\r\n"))
+        guard let endpoint = Endpoint(rawValue: head.path) else {
+            return respond(SharedResponse(.notFound, "only \(Endpoint.allCases.map(\.rawValue).joined(separator: ", ")) are served here\n"))
         }
-        phase = .awaitingMetrics(head: head.method == "HEAD")
+        guard head.method == "GET" || head.method == "HEAD" else {
+            return respond(SharedResponse(.methodNotAllowed, "\(endpoint.rawValue) takes GET or HEAD\n", extraHeaders: "Allow: GET, HEAD\r\n"))
+        }
+        phase = .awaiting(endpoint, head: head.method == "HEAD")
         deadline = Uptime.after(MetricsServer.writeTimeout, from: Uptime.now())
     }
 
     /// Starts writing `response` (its head only, if the request was `HEAD`).
     mutating func respond(_ response: SharedResponse) {
         var end = response.bytes.count
-        if case .awaitingMetrics(head: true) = phase { end = response.headLength }
+        if case .awaiting(_, head: true) = phase { end = response.headLength }
         phase = .writing(response, end: end, written: 0)
         responded = Uptime.now()
         deadline = Uptime.after(MetricsServer.writeTimeout, from: responded)

@@ -6,7 +6,9 @@ import _LuminalCShims
 import LuminalSystem
 import Synchronization
 
-/// Serves `GET /metrics` (the loader's `metrics()`) over HTTP/1.1 for Prometheus.
+/// Serves `GET /metrics` (the loader's `metrics()`) over HTTP/1.1 for Prometheus, and the health
+/// endpoints `/livez` (the loader answers) and `/readyz` (every photon is started: `Readiness`)
+/// for an orchestrator's probes.
 ///
 /// Small and written for abuse: one thread of its own polls the listener and every connection,
 /// so nothing a client does reaches the loader, the workers or the control socket. One request
@@ -18,12 +20,13 @@ import Synchronization
 /// counts), else the one whose response has waited unread the longest, else the one that has
 /// waited longest for the reading, so a client that reconnects as soon as it is closed is the
 /// newest and the last to go; clients that hung up while waiting for the reading go before any
-/// (`POLLRDHUP`). Scrapes that arrive
-/// while the metrics are being read share that reading, and one copy of its response
+/// (`POLLRDHUP`). Requests that arrive
+/// while their endpoint is being read share that reading, and one copy of its response
 /// (`SharedResponse`); responses waiting to be read hold at most `unreadResponseLimit` bytes
 /// (beyond it, the connections holding older ones are closed).
-/// Only `/metrics` exists (404), only `GET` and `HEAD` are allowed (405), anything not HTTP/1.x is
-/// a 400.
+/// Only those three paths exist (404), only `GET` and `HEAD` are allowed (405), anything not
+/// HTTP/1.x is a 400. While the host says it is not ready (`setNotReady`: `luminal run` does from
+/// SIGTERM on), `/readyz` is answered 503 on the server's thread at once, without the loader.
 public final class MetricsServer: Sendable {
     /// Connections open at once.
     public static let connectionLimit = 64
@@ -55,8 +58,12 @@ public final class MetricsServer: Sendable {
         var closing = false
         /// The wake descriptor is closed: nothing may write to it any more.
         var closed = false
-        var reading = false
-        var delivered: SharedResponse?
+        /// The endpoints being read.
+        var reading: Set<Endpoint> = []
+        /// Readings done, waiting to be handed to their connections.
+        var delivered: [Endpoint: SharedResponse] = [:]
+        /// Why `/readyz` answers 503 whatever the photons, if it does.
+        var notReady: String?
     }
 
     /// Listens on `host` (an IPv4 address such as `127.0.0.1`, or `0.0.0.0` for every interface)
@@ -100,6 +107,24 @@ public final class MetricsServer: Sendable {
         startThread { [self] in serve(loader) }
     }
 
+    /// Has `/readyz` answer 503 with `reason` from now on, at once and without the loader (a
+    /// reading under way is answered so too), or as the photons are again when `reason` is nil.
+    public func setNotReady(_ reason: String?) {
+        shared.withLock { shared in
+            shared.notReady = reason
+            // Probes waiting for a reading under way are answered now, not when it ends.
+            if reason != nil, !shared.closed { signalWake() }
+        }
+    }
+
+    /// Has `/readyz` answer as the photons are again, if it still answers 503 with `reason` (one
+    /// set since, such as a stop's, stays).
+    public func clearNotReady(_ reason: String) {
+        shared.withLock { shared in
+            if shared.notReady == reason { shared.notReady = nil }
+        }
+    }
+
     /// Stops listening and closes every connection (on the server's thread, at once).
     public func close() {
         shared.withLock { shared in
@@ -126,12 +151,12 @@ public final class MetricsServer: Sendable {
                 var drained = [UInt8](repeating: 0, count: 64)
                 _ = read(wake.read, &drained, drained.count)
                 let (closing, delivered) = shared.withLock { shared in
-                    defer { shared.delivered = nil }
+                    defer { shared.delivered = [:] }
                     return (shared.closing, shared.delivered)
                 }
                 if closing { break }
-                if let delivered {
-                    for index in connections.indices where connections[index].awaitsMetrics { connections[index].respond(delivered) }
+                for index in connections.indices {
+                    if let endpoint = connections[index].awaited, let response = delivered[endpoint] { connections[index].respond(response) }
                 }
             }
             // Connections first: a request that has arrived is read before newcomers may push it out.
@@ -144,7 +169,7 @@ public final class MetricsServer: Sendable {
             closeFinished(&connections)
             if fds[1].revents != 0 { acceptAll(&connections) }
             closeBeyondUnreadLimit(&connections)
-            if connections.contains(where: \.awaitsMetrics) { readMetrics(loader) }
+            answer(&connections, loader)
         }
         connections.forEach { Glibc.close($0.fd) }
         Glibc.close(listener)
@@ -183,7 +208,7 @@ public final class MetricsServer: Sendable {
         // Clients that hung up while waiting for the reading hold a place for nothing: they go
         // first (a flood that sends whole requests and hangs up would otherwise push out the
         // scraper that has waited longest).
-        let waiting = connections.indices.filter { connections[$0].awaitsMetrics }
+        let waiting = connections.indices.filter { connections[$0].awaited != nil }
         var probes = waiting.map { pollfd(fd: connections[$0].fd, events: luminal_pollrdhup, revents: 0) }
         if !probes.isEmpty, poll(&probes, nfds_t(probes.count), 0) > 0 {
             for (index, probe) in zip(waiting, probes) where probe.revents != 0 { connections[index].handle(probe.revents) }
@@ -233,20 +258,52 @@ public final class MetricsServer: Sendable {
         }
     }
 
-    /// Reads the metrics for the connections waiting for them, unless a reading is under way.
-    private func readMetrics(_ loader: Loader) {
-        let start = shared.withLock { shared in
-            defer { shared.reading = true }
-            return !shared.reading
+    /// Answers the connections waiting for an endpoint: `/readyz` at once while the host says it
+    /// is not ready; otherwise each endpoint asked for is read, unless its reading is under way.
+    private func answer(_ connections: inout [HTTPConnection], _ loader: Loader) {
+        let asked = Set(connections.compactMap(\.awaited))
+        guard !asked.isEmpty else { return }
+        let (notReady, start) = shared.withLock { shared in
+            // While not ready, `/readyz` is answered below without a reading.
+            let start = asked.subtracting(shared.reading).subtracting(shared.notReady == nil ? [] : [.readyz])
+            shared.reading.formUnion(start)
+            return (shared.notReady, start)
         }
-        guard start else { return }
+        if let notReady, asked.contains(.readyz) {
+            let response = Self.notReadyResponse(notReady)
+            for index in connections.indices where connections[index].awaited == .readyz { connections[index].respond(response) }
+        }
+        for endpoint in start { startReading(endpoint, loader) }
+    }
+
+    /// Reads `endpoint` on the cooperative pool and hands its response to the server's thread.
+    private func startReading(_ endpoint: Endpoint, _ loader: Loader) {
         Task { [self] in
-            let response = SharedResponse(.ok, body: await loader.metricsExposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            var response: SharedResponse
+            switch endpoint {
+            case .metrics:
+                response = SharedResponse(.ok, body: await loader.metricsExposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            case .livez:
+                // The loader's actor answers: its loop is not wedged.
+                _ = await loader.isWatching
+                response = SharedResponse(.ok, "ok: the supervisor answers\n")
+            case .readyz:
+                let unready = await Readiness.unready(of: loader)
+                response = unready.isEmpty ? SharedResponse(.ok, "ok: every photon is started\n")
+                    : SharedResponse(.serviceUnavailable, unready.map { Readiness.line($0) + "\n" }.joined())
+            }
             shared.withLock { shared in
-                shared.reading = false
-                shared.delivered = response
+                // A stop begun during the reading wins over what it found.
+                if endpoint == .readyz, let notReady = shared.notReady { response = Self.notReadyResponse(notReady) }
+                shared.reading.remove(endpoint)
+                shared.delivered[endpoint] = response
                 if !shared.closed { signalWake() }
             }
         }
+    }
+
+    /// `/readyz`'s answer while the host says it is not ready.
+    private static func notReadyResponse(_ reason: String) -> SharedResponse {
+        SharedResponse(.serviceUnavailable, "not ready: \(reason)\n")
     }
 }

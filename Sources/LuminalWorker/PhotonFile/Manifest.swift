@@ -19,7 +19,7 @@ package enum Manifest {
     /// The manifest's file name inside a package folder.
     package static let fileName = "photon.json"
     private static let keys = ["exec", "args", "env", "timeouts", "watch", "restart", "health", "protocol", "name", "ready", "signal",
-                               "limits", "user", "group", "umask", "no_new_privileges", "recycle", "control"]
+                               "limits", "user", "group", "umask", "no_new_privileges", "recycle", "control", "essential"]
     private static let signals: [String: Int32] = ["TERM": SIGTERM, "INT": SIGINT, "HUP": SIGHUP, "QUIT": SIGQUIT, "USR1": SIGUSR1, "USR2": SIGUSR2]
     private static let timeoutKeys = ["handshake", "stop", "kill", "call"]
     /// The largest manifest read: a manifest is a few hundred bytes, and a bigger file is refused
@@ -88,6 +88,10 @@ package enum Manifest {
                 throw invalid("key 'signal' must be one of \(signals.keys.sorted().joined(separator: ", ")), with or without SIG (the signal that asks it to stop)")
             }
             file.stopSignal = number
+        }
+        if let essential = object["essential"] {
+            guard let flag = essential.boolValue else { throw invalid("key 'essential' must be true or false") }
+            file.essential = flag
         }
         file.plain = try parsePlain(object, package: package, invalid: invalid)
         try parseContainment(object, into: &file, invalid: invalid)

@@ -88,6 +88,8 @@ extension PhotonFile {
         package var recycle: RecyclePolicy?
         /// The manifest's `control: "allow"`: processes of this photon file may use the control socket.
         package var mayControl = false
+        /// The manifest's `"essential": true`: the host cannot do without this file (`RestartPolicy.essential`).
+        package var essential = false
     }
 }
 

@@ -35,6 +35,10 @@ public struct RestartPolicy: Sendable, Hashable {
     public var quarantineAfter: Int = 8
     /// How often a quarantined file is retried. Default 5 min.
     public var quarantineRetry: Duration = .seconds(300)
+    /// The host cannot do without the file: once it cannot be kept running (quarantined, or an
+    /// ending this policy does not restart), the loader's `LoaderConfiguration.essentialLost`
+    /// is told. Default false; a manifest's `"essential": true` sets it.
+    public var essential = false
 
     /// The defaults.
     public init() {}

@@ -82,7 +82,7 @@ enum ClientCommand {
         let style = Style.current
         let items = result.arrayValue ?? []
         if request.command == .status, arguments.has("check") {
-            let unhealthy = items.filter { $0["healthy"]?.boolValue != true }
+            let unhealthy = Readiness.unready(items)
             for item in unhealthy {
                 if let note = Render.failureNote(item), item["name"]?.stringValue == nil {
                     Console.out(note)

@@ -7,8 +7,10 @@ enum CommandList {
             Loads and starts every photon file in DIR, prints their output tagged [name], reloads a
             photon file atomically when it changes (new ones are loaded, deleted ones unloaded), and
             restarts crashed workers with backoff. Clients (status, reload, call…) talk to it over
-            its control socket. SIGTERM or SIGINT stops every photon gracefully (finalizers, then
-            SIGTERM, then SIGKILL after the timeouts) and exits 0; a second signal kills them at once.
+            its control socket. SIGTERM or SIGINT turns /readyz 503, answers the control requests
+            already sent, stops every photon gracefully (finalizers, then SIGTERM, then SIGKILL after
+            the timeouts) and exits 0; a second signal kills them at once. A photon file whose manifest
+            says "essential": true and that cannot be kept running stops them the same way, exit 6.
             Under systemd (Type=notify) it sends READY=1 once the photons are up, STOPPING=1 when
             stopping, and watchdog pings when WatchdogSec is set. It works as PID 1 in a container.
             """,
@@ -25,7 +27,7 @@ enum CommandList {
             OptionSpec("log-format", value: "FORMAT", "text (default) or json: one object per line with time, photon, file, stream, text"),
             OptionSpec("log-max-bytes", value: "BYTES", "rotate a log file before it passes this size (default 10485760)"),
             OptionSpec("log-keep", value: "N", "rotated files kept per log, NAME.log.1 (newest) to NAME.log.N (default 5)"),
-            OptionSpec("metrics", value: "[ADDRESS:]PORT", "serve Prometheus metrics at http://ADDRESS:PORT/metrics (ADDRESS defaults to 127.0.0.1; 0.0.0.0 for every interface)"),
+            OptionSpec("metrics", value: "[ADDRESS:]PORT", "serve Prometheus metrics at http://ADDRESS:PORT/metrics, and the probes /livez and /readyz (ADDRESS defaults to 127.0.0.1; 0.0.0.0 for every interface)"),
         ])
 
     static let status = CommandSpec(

@@ -13,6 +13,9 @@ enum ExitCode: Int32, CaseIterable {
     case notFound = 4
     /// A reload failed and was rolled back: the old generation keeps serving.
     case rolledBack = 5
+    /// `run`: an essential photon file could not be kept running (quarantined, or an ending its
+    /// restart policy does not restart), so every photon was stopped.
+    case essentialLost = 6
     /// The command line is wrong (EX_USAGE).
     case usage = 64
     /// The supervisor found the request malformed (EX_DATAERR).
@@ -52,6 +55,7 @@ enum ExitCode: Int32, CaseIterable {
         case .unhealthy: "status --check: some photon is not started or is unresponsive"
         case .notFound: "no such photon or photon file"
         case .rolledBack: "a reload failed and was rolled back; the old generation keeps serving"
+        case .essentialLost: "run: an essential photon could not be kept running (quarantined, or not restarted by its policy); every photon was stopped"
         case .usage: "bad command line; top without a terminal"
         case .badRequest: "the supervisor rejected the request as malformed"
         case .noInput: "run: the photon folder does not exist"

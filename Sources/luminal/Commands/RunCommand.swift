@@ -5,6 +5,7 @@ import Glibc
 import Luminal
 import LuminalDaemon
 import LuminalWorker
+import Synchronization
 
 /// `luminal run DIR`: supervise every photon in DIR (whatever kinds it declares), serve the control socket, and (unless
 /// --no-watch) keep the photons in step with the folder, until SIGTERM or SIGINT.
@@ -27,6 +28,16 @@ enum RunCommand {
         if let kill = try seconds(arguments, "kill-timeout") { configuration.killTimeout = kill }
         if let call = try seconds(arguments, "call-timeout") { configuration.callTimeout = call == .zero ? nil : call }
         configuration.logFiles = try logFiles(arguments, root: absolute(directory))
+        // Set once the shutdown exists (below), before any photon is loaded. The stop begins off
+        // the thread that saw the loss (a worker's queue, a restart task), as a signal's does.
+        let essentialLost = Mutex<Shutdown?>(nil)
+        configuration.essentialLost = { _, reason in
+            guard let shutdown = essentialLost.withLock({ $0 }) else { return }
+            DispatchQueue.global().async {
+                shutdown.stop(because: "\(reason): stopping every photon and exiting \(ExitCode.essentialLost.rawValue)",
+                              readiness: reason, exitCode: .essentialLost)
+            }
+        }
         do {
             try configuration.logFiles?.checkFolder()
         } catch {
@@ -51,7 +62,11 @@ enum RunCommand {
             exit(ExitCode.cannotListen.rawValue)
         }
         let metrics = try metricsServer(arguments, loader: loader, control: control)
-        let shutdown = Shutdown(loader: loader, control: control, notifier: notifier)
+        // Until the first load of the folder is over, nothing is listed that could be unready yet.
+        let loading = "loading the photons of \(directory)"
+        metrics?.setNotReady(loading)
+        let shutdown = Shutdown(loader: loader, control: control, metrics: metrics, notifier: notifier)
+        essentialLost.withLock { $0 = shutdown }
         Task {
             do throws(LoaderError) {
                 try loader.claimStateFile()
@@ -69,6 +84,7 @@ enum RunCommand {
             }
             let handlers = await loader.photons.values
             let summary = "\(handlers.filter { $0.state == .started }.count) of \(handlers.count) photons started from \(directory)"
+            metrics?.clearNotReady(loading)
             loader.flushLog() // every "loaded …" line comes before the summary
             Console.error("luminal: \(summary)\(watch ? ", watching for changes" : ""); control socket \(control.path); Ctrl-C stops them")
             notifier?.notify(["READY=1", "STATUS=\(summary)", "MAINPID=\(getpid())"])
