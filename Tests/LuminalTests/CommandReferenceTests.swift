@@ -57,6 +57,16 @@ import Testing
     }
 }
 
+extension CommandReference {
+    /// The Python runtime's package carries the version `luminal --version` shows: a release sets both.
+    @Test func thePythonPackageHasLuminalsVersion() async throws {
+        let shown = try await luminal("--version").output.first?.split(separator: " ").dropFirst().first.map(String.init)
+        let pyproject = String(decoding: try Paths.read(Paths.join(BuildProducts.repository, "protocol/python/pyproject.toml")), as: UTF8.self)
+        let declared = pyproject.split(separator: "\n").first { $0.hasPrefix("version = ") }?.split(separator: "\"").dropFirst().first.map(String.init)
+        #expect(shown != nil && shown == declared, "luminal \(shown ?? "?"), pyproject.toml \(declared ?? "?")")
+    }
+}
+
 extension Substring {
     /// The text without `suffix` at its end, if it has it.
     func trimmingSuffix(_ suffix: String) -> Substring { hasSuffix(suffix) ? dropLast(suffix.count) : self }
