@@ -30,7 +30,7 @@ let package = Package(
         // Doubles the tests drive the library with.
         .target(name: "LuminalTestKit", dependencies: ["Luminal"]),
         // The `luminal` command.
-        .executableTarget(name: "luminal", dependencies: ["LuminalDaemon", "Luminal", "LuminalWorker", "LuminalSystem", "LuminalWire"]),
+        .executableTarget(name: "luminal", dependencies: ["LuminalDaemon", "Luminal", "LuminalWorker", "LuminalSystem", "LuminalWire", "_LuminalCShims"]),
         // Example photon written with the SDK.
         .executableTarget(name: "swift-greeter", dependencies: ["LuminalPhoton"], path: "photons/swift-greeter/Sources"),
         // Misbehaving and instrumented photons for the test suite.

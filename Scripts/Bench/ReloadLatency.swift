@@ -77,7 +77,10 @@ enum ReloadLatency {
     /// Copies the photon (and, for the Python example, its runtime beside it) into `folder`.
     private static func copyPhoton(_ photon: String, to target: String, folder: String) {
         copyFile(photon, to: target, mode: 0o755)
-        if photon.hasSuffix(".py") { copyFile(parent(photon) + "/luminal_photon.py", to: folder + "/luminal_photon.py", mode: 0o644) }
+        if photon.hasSuffix(".py") {
+            mkdir(folder + "/luminal_photon", 0o755)
+            copyFile(parent(photon) + "/luminal_photon/__init__.py", to: folder + "/luminal_photon/__init__.py", mode: 0o644)
+        }
     }
 
     /// Saves the photon file with one more byte (a comment line for the Python one) and returns

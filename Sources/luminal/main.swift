@@ -17,7 +17,7 @@ do throws(UsageError) {
         guard let spec = CommandList.all.first(where: { $0.name == name }) else { throw unknownCommand(name) }
         Console.out(spec.help)
     case "-V", "--version", "version":
-        Console.out("luminal \(Version.current)")
+        Console.out(Version.line)
     case let name?:
         guard let spec = CommandList.all.first(where: { $0.name == name }) else { throw unknownCommand(name) }
         let parsed = try ParsedArguments(Array(arguments.dropFirst()), for: spec)

@@ -69,9 +69,7 @@ package enum Spawner {
             var childFDs = [(out.writeEnd, Int32(1)), (err.writeEnd, 2)]
             if request.protocolPipes { childFDs += [(hostToWorker.readEnd, 3), (workerToHost.writeEnd, 4)] }
             let closeFrom: Int32 = request.protocolPipes ? 5 : 3
-            let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
-            guard devNull >= 0 else { throw SystemError(errno: errno, "open /dev/null") }
-            let input = try lifted(devNull)
+            let input = try emptyInput()
             defer { closeQuietly(input) }
             let pid = try ChildRegistry.shared.spawning { () throws(SystemError) -> pid_t in
                 try containedSpawn(request, request.contained, childFDs: [(input, 0)] + childFDs, closeFrom: closeFrom)
@@ -92,6 +90,17 @@ package enum Spawner {
             opened.forEach(closeQuietly)
             throw error
         }
+    }
+
+    /// The worker's standard input, at end of file from the start: `/dev/null`, or where there is
+    /// none (a root holding only the static binary and its photons) the read end of a pipe whose
+    /// write end is closed at once.
+    private static func emptyInput() throws(SystemError) -> Int32 {
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        if devNull >= 0 { return try lifted(devNull) }
+        let empty = try Pipe.make()
+        closeQuietly(empty.writeEnd)
+        return try lifted(empty.readEnd)
     }
 
     /// Moves `fd` to 5 or above so that no `dup2` onto 0–4 can overwrite a source still needed.

@@ -94,4 +94,8 @@ typedef struct {
 /// session (and so a process group) of its own. Returns the pid, or -1 with errno set and `*failed_step` naming the step.
 pid_t luminal_spawn_contained(const luminal_spawn_plan *plan, const char **failed_step);
 
+/// The commit this binary was built from: the `LUMINAL_COMMIT` macro (`-Xcc -DLUMINAL_COMMIT=HASH`,
+/// as `Scripts/install` passes it), or "unknown" for a build without it.
+const char *luminal_build_commit(void);
+
 #endif

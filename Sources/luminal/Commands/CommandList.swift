@@ -111,9 +111,3 @@ enum CommandList {
         return lines.joined(separator: "\n")
     }
 }
-
-/// The version of this build.
-enum Version {
-    /// Semantic version.
-    static let current = "0.2.0"
-}

@@ -44,7 +44,7 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, NoReturn, overload
 
 __all__ = ["Photon", "PhotonError", "Context", "CallContext", "run"]
 
@@ -164,7 +164,14 @@ class Photon:
         self.start_handler: Callable[[Context], Any] | None = None
         self.stop_handler: Callable[[Context], Any] | None = None
 
-    def method(self, name: str | Handler | None = None, *, idempotent: bool = False):
+    @overload
+    def method(self, name: Handler, *, idempotent: bool = False) -> Handler: ...
+
+    @overload
+    def method(self, name: str | None = None, *, idempotent: bool = False) -> Callable[[Handler], Handler]: ...
+
+    def method(self, name: str | Handler | None = None, *,
+               idempotent: bool = False) -> Handler | Callable[[Handler], Handler]:
         """Register ``fn(params, ctx)`` as a method: ``@p.method``, ``@p.method()`` or
         ``@p.method("name")``. Its return value is the call's result (None -> null).
         ``idempotent=True``: a call in flight when the worker crashed is sent again to the
@@ -287,7 +294,7 @@ class _Worker:
         # photon -> "starting", "started" or "stopped"; absent: not started (start failed or none yet)
         self.phases: dict[str, str] = {}
         self.phase_lock = threading.Lock()
-        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.jobs: queue.SimpleQueue[tuple[int, Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
         self.calls: dict[int, CallContext] = {}          # calls running or queued, by id
         self.max_workers = max_workers
         self.buffer = bytearray()
