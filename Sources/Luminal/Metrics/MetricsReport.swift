@@ -10,9 +10,10 @@ struct MetricsReport {
     /// being loaded for the first time.
     init(files: [(core: FileCore, handlers: [Handler])], failed: [String], loading: Int, context: LoaderContext) {
         let photons = files.flatMap { file in
-            file.handlers.map { handler in
-                let snapshot = handler.snapshot
-                return PhotonFigures(labels: MetricsText.Labels(["photon": handler.name]), snapshot: snapshot, calls: handler.calls.reading)
+            // The file's label once for all its photons.
+            let fileLabel = "file=\"\(MetricsText.escapedLabel(file.core.path))\""
+            return file.handlers.map { handler in
+                PhotonFigures(labels: MetricsText.Labels(["photon": handler.name]), fileLabel: fileLabel, handler.snapshot, calls: handler.calls.reading)
             }
         }
         let (usage, age) = context.processFigures.usage(of: files.map(\.core))
@@ -29,11 +30,30 @@ struct MetricsReport {
         bytes = out.bytes
     }
 
-    /// One photon's labels and readings.
+    /// One photon's labels and what the metrics show of it: the few fields of its snapshot
+    /// they need (copied once per family written, the whole snapshot would cost more than its
+    /// text).
     private struct PhotonFigures {
         let labels: MetricsText.Labels
-        let snapshot: PhotonSnapshot
+        /// `file="…"`, escaped.
+        let fileLabel: String
+        let state: PhotonState
+        let unresponsive: Bool
+        let generation: Int
+        let uptime: Duration?
+        let restarts: Int
         let calls: CallReading
+
+        init(labels: MetricsText.Labels, fileLabel: String, _ snapshot: PhotonSnapshot, calls: CallReading) {
+            self.labels = labels
+            self.fileLabel = fileLabel
+            state = snapshot.state
+            unresponsive = snapshot.unresponsive
+            generation = snapshot.generation
+            uptime = snapshot.uptime
+            restarts = snapshot.restarts
+            self.calls = calls
+        }
     }
 
     /// One loaded photon file's labels and readings.
@@ -73,32 +93,32 @@ struct MetricsReport {
         // The file of each photon once, to join on, rather than as a label of every series.
         out.family("luminal_photon_info", .gauge, "1 for each loaded photon, labelled with its photon file.")
         for photon in photons {
-            out.sample("luminal_photon_info", photon.labels, extra: "file=\"\(MetricsText.escapedLabel(photon.snapshot.filePath))\"", 1)
+            out.sample("luminal_photon_info", photon.labels, extra: photon.fileLabel, 1)
         }
         out.family("luminal_photon_state", .gauge, "1 for the state the photon is in (ready, starting, started, stopping, stopped, crashed, faulted, quarantined).")
         for photon in photons {
-            out.sample("luminal_photon_state", photon.labels, extra: "state=\"\(photon.snapshot.state.name)\"", 1)
+            out.sample("luminal_photon_state", photon.labels, extra: "state=\"\(photon.state.name)\"", 1)
         }
         out.family("luminal_photon_up", .gauge, "1 when the photon is started (takes calls), else 0.")
         for photon in photons {
-            out.sample("luminal_photon_up", photon.labels, photon.snapshot.state == .started ? 1 : 0)
+            out.sample("luminal_photon_up", photon.labels, photon.state == .started ? 1 : 0)
         }
         out.family("luminal_photon_unresponsive", .gauge, "1 while the photon's worker is unresponsive: 3 calls in a row timed out on it with no reply between them, though it may answer pings.")
         for photon in photons {
-            out.sample("luminal_photon_unresponsive", photon.labels, photon.snapshot.unresponsive ? 1 : 0)
+            out.sample("luminal_photon_unresponsive", photon.labels, photon.unresponsive ? 1 : 0)
         }
         out.family("luminal_photon_generation", .gauge, "The worker generation hosting the photon: 1 for the first, +1 for each reload or restart.")
         for photon in photons {
-            out.sample("luminal_photon_generation", photon.labels, photon.snapshot.generation)
+            out.sample("luminal_photon_generation", photon.labels, photon.generation)
         }
         out.family("luminal_photon_uptime_seconds", .gauge, "How long the photon's generation has been up; absent once it ended.")
         for photon in photons {
-            guard let uptime = photon.snapshot.uptime else { continue }
+            guard let uptime = photon.uptime else { continue }
             out.sample("luminal_photon_uptime_seconds", photon.labels, uptime.fractionalSeconds)
         }
         out.family("luminal_photon_restarts_total", .counter, "Restarts of the photon's worker after a failure.")
         for photon in photons {
-            out.sample("luminal_photon_restarts_total", photon.labels, photon.snapshot.restarts)
+            out.sample("luminal_photon_restarts_total", photon.labels, photon.restarts)
         }
     }
 
