@@ -181,9 +181,13 @@ import Testing
                                      policy: RestartPolicy(), restart: true, at: Self.t0 + .seconds(2), random: 0.5))
         #expect(!lifecycle.restartPending && lifecycle.photons["a"]?.state == .started)
         #expect(!lifecycle.awaitsRestart("a", method: "get", after: 1))
+        // A caller that looks only now, its restart done, sends its idempotent call again.
+        #expect(lifecycle.retriesCall("a", method: "get", after: 1))
+        #expect(!lifecycle.retriesCall("a", method: "echo", after: 1))
         // A held file is not restarted: nothing waits.
         _ = lifecycle.apply(.stopRequested(hold: true))
         #expect(!lifecycle.awaitsRestart("a", method: "get", after: 2))
+        #expect(!lifecycle.retriesCall("a", method: "get", after: 1))
     }
 
     @Test func endingsTheSupervisorAskedForChangeNoPhoton() {

@@ -20,6 +20,15 @@ extension FileLifecycle {
         return .success(generation.connection)
     }
 
+    /// Whether a call of `method` to `photon` that met the end of generation `number` is sent
+    /// again: it waits for a restart (`awaitsRestart`), or the restart came before its caller
+    /// looked and a later generation serves the photon already.
+    func retriesCall(_ photon: String, method: String, after number: Int) -> Bool {
+        if awaitsRestart(photon, method: method, after: number) { return true }
+        guard !held, let record = photons[photon], record.descriptor.idempotent.contains(method) else { return false }
+        return record.generation > number && record.state == .started
+    }
+
     /// Whether a call of `method` to `photon` that met the end of generation `number` (or found
     /// the photon down after it) waits for the next generation: the method is idempotent, and
     /// generation `number` is still serving (its end is about to be applied) or it ended on its

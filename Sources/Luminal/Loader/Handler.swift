@@ -159,7 +159,7 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
                     throw LoaderError(.unloaded, "photon \(name) (\(filePath)) cannot take call '\(method)': it is being unloaded", photon: name, file: filePath)
                 }
                 worker = current
-            } catch where error.code == .workerExited && core.read({ $0.awaitsRestart(name, method: method, after: worker.generation) }) {
+            } catch where error.code == .workerExited && core.read({ $0.retriesCall(name, method: method, after: worker.generation) }) {
                 crashed += 1
                 guard crashed < 2 else {
                     core.context.events.emit(.poisonCall(file: filePath, photon: name, method: method))
