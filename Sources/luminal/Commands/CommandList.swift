@@ -37,19 +37,19 @@ enum CommandList {
     static let start = CommandSpec(
         name: "start", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
         summary: "Start photons (all by default); a stopped or failed one gets a new worker.",
-        details: "", options: [.json, .control])
+        details: "", options: [.all, .json, .control])
 
     static let stop = CommandSpec(
         name: "stop", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
-        summary: "Stop photons' workers (all by default) and keep them loaded.",
-        details: "A stopped photon is not restarted or reloaded until `luminal start`. Stopping runs the finalizers, then SIGTERM, then SIGKILL after the timeouts.",
-        options: [.force, .json, .control])
+        summary: "Stop photons' workers (every one with --all) and keep them loaded.",
+        details: "A stopped photon is not restarted or reloaded until `luminal start`. Stopping runs the finalizers, then SIGTERM, then SIGKILL after the timeouts. Without a NAME or PATH it refuses (exit 64): stopping every photon takes --all.",
+        options: [.all, .force, .json, .control])
 
     static let restart = CommandSpec(
         name: "restart", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
-        summary: "Stop, then start photons (all by default).",
-        details: "For a change of version without a gap in service, use `luminal reload`.",
-        options: [.force, .json, .control])
+        summary: "Stop, then start photons (every one with --all).",
+        details: "For a change of version without a gap in service, use `luminal reload`. Without a NAME or PATH it refuses (exit 64): restarting every photon takes --all.",
+        options: [.all, .force, .json, .control])
 
     static let reload = CommandSpec(
         name: "reload", operands: "NAME|PATH…", operandCount: 1...Int.max,
