@@ -71,11 +71,36 @@ enum ClientCommand {
                 request.timeout = seconds
             }
         }
+        if command == .events { try filterEvents(&request, spec, arguments) }
         if let lines = arguments.values["lines"] {
             guard let count = Int(lines), count >= 0 else { throw UsageError(command: spec.name, "--lines needs a whole number ≥ 0, got '\(lines)'") }
             request.lines = count
         }
         return request
+    }
+
+    /// `events --since N --photon NAME|PATH --kind KIND`: photon names and kinds may come as comma
+    /// lists (neither has a comma); a path (with a `/`) is taken whole and made absolute.
+    private static func filterEvents(_ request: inout ControlRequest, _ spec: CommandSpec, _ arguments: ParsedArguments) throws(UsageError) {
+        if let since = arguments.values["since"] {
+            guard let count = Int(since), count >= 0 else { throw UsageError(command: spec.name, "--since needs a whole number ≥ 0, got '\(since)'") }
+            request.since = count
+        }
+        func list(_ option: String, paths: Bool) throws(UsageError) -> [String] {
+            var items: [String] = []
+            for value in arguments.allValues[option] ?? [] {
+                if paths, value.contains("/") {
+                    items.append(absolute(value))
+                    continue
+                }
+                let parts = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                guard !parts.contains(where: \.isEmpty) else { throw UsageError(command: spec.name, "--\(option) has an empty item in '\(value)'") }
+                items += parts
+            }
+            return items
+        }
+        request.targets = try list("photon", paths: true)
+        request.kinds = try list("kind", paths: false)
     }
 
     /// `--all` and names exclude each other; `stop` and `restart`, which take every photon down at

@@ -83,7 +83,14 @@ enum CommandList {
     static let events = CommandSpec(
         name: "events", operands: "", operandCount: 0...0,
         summary: "Follow the supervisor's events (loaded, crashed, reloaded…) until interrupted.",
-        details: "", options: [OptionSpec("follow", short: "f", "follow (the default; accepted for symmetry with logs)"), .json, .control])
+        details: """
+            The supervisor keeps its last 1,000 events (worker output aside: see luminal logs), at most 4 MiB of them; --since N shows the last N of them that the filters admit first. An event that names only a photon file (restarted, quarantined…) is shown for --photon NAME when that file hosts NAME. eventsDropped, which says events were lost, is always shown.
+            """,
+        options: [OptionSpec("follow", short: "f", "follow (the default; accepted for symmetry with logs)"),
+                  OptionSpec("since", short: "n", value: "N", "first show the last N events kept (default 0; more than are kept shows them all)"),
+                  OptionSpec("photon", value: "NAME|PATH", "only the events of this photon, or of the photon file at PATH; repeat it or give a comma list of names"),
+                  OptionSpec("kind", value: "KIND", "only events of this kind (loaded, crashed, restarted, photonEvent…); repeat it or give a comma list"),
+                  .json, .control])
 
     /// All of them.
     static let metrics = CommandSpec(
