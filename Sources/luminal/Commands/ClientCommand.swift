@@ -15,6 +15,7 @@ enum ClientCommand {
         do throws(ControlClient.Failure) {
             client = try ControlClient(path: ControlPath.resolve(arguments))
             if request.command == .call { cancelOnInterrupt() }
+            if request.command == .events { try noteTargetsNotLoaded(request, on: client, spec) }
             try client.send(request)
             while true {
                 switch try client.receive() {
@@ -77,6 +78,20 @@ enum ClientCommand {
             request.lines = count
         }
         return request
+    }
+
+    /// Says on standard error which targets of an `events` request name nothing loaded now (asked
+    /// with `status` on the same connection): they are followed all the same, and their events
+    /// show once they are loaded, but a mistyped name is not left to look like a quiet photon.
+    private static func noteTargetsNotLoaded(_ request: ControlRequest, on client: ControlClient, _ spec: CommandSpec) throws(ControlClient.Failure) {
+        for target in request.targets {
+            try client.send(ControlRequest(.status, targets: [target]))
+            var reply = try client.receive()
+            while case .item = reply { reply = try client.receive() }
+            if case .failure(let failure) = reply, failure.code == .notFound {
+                Console.error("luminal \(spec.name): no photon or photon file '\(TerminalText.escaped(target))' is loaded now; its events show once it is")
+            }
+        }
     }
 
     /// `events --since N --photon NAME|PATH --kind KIND`: photon names and kinds may come as comma

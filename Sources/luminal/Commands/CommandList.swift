@@ -31,7 +31,7 @@ enum CommandList {
     static let status = CommandSpec(
         name: "status", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
         summary: "Show the photons: state, pid, generation, restarts, uptime.",
-        details: "With --check, print nothing and exit 3 if any photon shown is not started (for probes and monitoring).",
+        details: "With --check, print only the photons and photon files that are not healthy (with --json, their status objects in one array) and exit 3 if there are any (for probes and monitoring).",
         options: [OptionSpec("check", "exit 3 when a photon is not healthy (not started, or unresponsive) or a photon file failed to load, 0 otherwise"), .json, .control])
 
     static let start = CommandSpec(
