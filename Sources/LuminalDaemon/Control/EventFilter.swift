@@ -38,26 +38,20 @@ struct EventFilter {
         hosts = Set(await loader.photons.values.filter { names.contains($0.name) }.map(\.filePath))
     }
 
-    /// Whether `event` (its JSON form) is asked for; learns the photon files it says host a photon asked for.
+    /// Whether `event` (its JSON form) is asked for; notes the photon file it says hosts a photon
+    /// asked for, whether or not it is of a kind asked for.
     mutating func admits(_ event: JSONValue) -> Bool {
         guard event["event"] != "eventsDropped" else { return true }
+        let (file, photons) = Self.subject(of: event)
+        let namesOneAskedFor = photons.contains(where: names.contains)
+        if namesOneAskedFor, let file { hosts.insert(file) }
         if !kinds.isEmpty, !(event["event"]?.stringValue.flatMap(LoaderEvent.Kind.init(rawValue:)).map(kinds.contains) ?? false) {
-            learn(from: event)
             return false
         }
         guard !names.isEmpty || !paths.isEmpty else { return true }
-        let (file, photons) = Self.subject(of: event)
-        learn(from: event)
-        if photons.contains(where: names.contains) { return true }
+        if namesOneAskedFor { return true }
         guard let file else { return false }
         return paths.contains(file) || (photons.isEmpty && hosts.contains(file))
-    }
-
-    /// Notes the photon file of an event that names it with a photon asked for.
-    private mutating func learn(from event: JSONValue) {
-        guard !names.isEmpty else { return }
-        let (file, photons) = Self.subject(of: event)
-        if let file, photons.contains(where: names.contains) { hosts.insert(file) }
     }
 
     /// The photon file an event names, and the photons (none when it names only the file).
