@@ -121,7 +121,11 @@ func servingPhoton(_ name: String) -> Photon {
             return nil
         }
         .method("emit") { params, context in
-            for _ in 0..<(params["count"]?.intValue ?? 1) { context.emit(params["name"]?.stringValue ?? "tick", params["data"] ?? nil) }
+            // With "numbered": true, each event's data is its number, from 0.
+            let numbered = params["numbered"]?.boolValue == true
+            for number in 0..<(params["count"]?.intValue ?? 1) {
+                context.emit(params["name"]?.stringValue ?? "tick", numbered ? .int(number) : params["data"] ?? nil)
+            }
             return nil
         }
         .method("emit-many") { params, context in

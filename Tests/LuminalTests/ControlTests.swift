@@ -43,9 +43,9 @@ extension Supervisor {
             #expect(started?["pid"]?.intValue != before)
             #expect(try await supervisor.client("status", "--check").code == 0)
 
-            let restarted = try await supervisor.client("restart", "--json")
+            let restarted = try await supervisor.client("restart", "--all", "--json")
             #expect(restarted.code == 0)
-            let generations = try restarted.json().arrayValue?.flatMap { $0.arrayValue ?? [] }.compactMap { $0["generation"]?.intValue }
+            let generations = try restarted.json().arrayValue?.compactMap { $0["generation"]?.intValue }
             #expect(generations?.sorted() == [2, 3])
             try await supervisor.stop()
         }
@@ -54,7 +54,7 @@ extension Supervisor {
         @Test func stopAndStartOverAndOverKeepTheSupervisorUp() async throws {
             let supervisor = try await SupervisedFolder { $0.chaos("first"); $0.chaos("second") }
             for _ in 0..<8 {
-                for command in [["stop", "first"], ["start", "first"], ["restart"]] {
+                for command in [["stop", "first"], ["start", "first"], ["restart", "--all"]] {
                     let run = try await supervisor.client(command)
                     #expect(run.code == 0, "\(command): \(run.lines); the supervisor's last lines: \(supervisor.run.lines.suffix(20))")
                 }

@@ -10,7 +10,7 @@ import Testing
 extension HostileCase {
     /// Every row of the hostile-input table.
     static let all: [HostileCase] = files + workers + clients + logLines + values + controlSlots + storms + processes + endpoints + lifecycle + links
-        + health
+        + health + events
 
     /// Files and folders that are not photon files, or are photon files that cannot be used.
     static let files: [HostileCase] = [

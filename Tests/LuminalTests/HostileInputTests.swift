@@ -39,9 +39,9 @@ extension Supervisor {
 /// once the bystander serves (each row checks what is particular to it there).
 struct HostileCase: Sendable, CustomTestStringConvertible {
     /// How much the supervisor's resident memory may grow over a row: 96 MiB. The bounded
-    /// buffers one row can fill add up to 48 MiB (the log book's 16 MiB of text, 16 MiB of log
-    /// records waiting, one client's 16 MiB of unread replies); the rest is the allocator's own
-    /// overhead.
+    /// buffers one row can fill add up to 52 MiB (the log book's 16 MiB of text, 16 MiB of log
+    /// records waiting, one client's 16 MiB of unread replies, the 4 MiB of events kept); the
+    /// rest is the allocator's own overhead.
     static let memoryAllowance = memoryBound(mebibytes: 96)
 
     /// What the hostile input is.

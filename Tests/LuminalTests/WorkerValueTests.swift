@@ -68,7 +68,7 @@ extension Supervisor {
             }
             let restarted = try await supervisor.client("restart", "deep-meta", "--json")
             #expect(restarted.code == 0, "\(restarted.lines.suffix(3))")
-            let status = try restarted.json()[0]?[0]
+            let status = try restarted.json()[0]
             #expect(status?["metadata"]?["deep"] == Self.nested(JSONValue.defaultMaxDepth - 4))
             try await supervisor.stop()
         }

@@ -123,6 +123,13 @@ public actor Loader {
     public nonisolated func events() -> AsyncStream<LoaderEvent> {
         context.events.subscribe()
     }
+
+    /// The events this loader keeps, oldest first (the last 1,000 but `log` events, at most 4 MiB
+    /// of their JSON text: `KeptEvents`), and a new stream, as `events()`, of everything after
+    /// them: each event is in one of the two, never in both.
+    public nonisolated func recentEvents() -> (recent: [LoaderEvent], stream: AsyncStream<LoaderEvent>) {
+        context.events.subscribeAfterRecent()
+    }
 }
 
 /// Process-wide settings every supervisor needs, applied once.

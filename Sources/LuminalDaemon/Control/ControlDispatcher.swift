@@ -69,12 +69,7 @@ struct ControlDispatcher: Sendable {
             try await streamLogs(request, send: send)
             return nil
         case .events:
-            for await event in loader.events() {
-                var delivery = await send(.item(event.json), false)
-                // An event too large for one frame is reported as one dropped event.
-                if case .tooLarge = delivery { delivery = await send(.item(LoaderEvent.eventsDropped(count: 1).json), false) }
-                guard delivery == .sent else { break }
-            }
+            try await streamEvents(request, send: send)
             return nil
         case .metrics:
             return .string(await loader.metrics())
@@ -143,6 +138,42 @@ struct ControlDispatcher: Sendable {
         } catch {
             throw ControlReply.Failure(error)
         }
+    }
+
+    /// Sends the most recent events kept that the request's filter admits (as many as it asks
+    /// for), then each new one it admits until the client hangs up. The kept events are at most
+    /// `KeptEvents.byteLimit` of text: they are sent at once, not paced, so that the new ones go
+    /// on being taken from the stream (a client that stops reading is disconnected at its
+    /// output limit, as it would be by the new ones alone).
+    private func streamEvents(_ request: ControlRequest, send: Send) async throws(ControlReply.Failure) {
+        var filter = try await EventFilter(request, loader: loader)
+        let stream: AsyncStream<LoaderEvent>
+        var backlog: [JSONValue] = []
+        do { // the copy of the kept events goes at the end of this scope
+            let subscription = loader.recentEvents()
+            stream = subscription.stream
+            for event in subscription.recent {
+                let json = event.json
+                if filter.admits(json) { backlog.append(json) }
+            }
+            backlog = Array(backlog.suffix(request.since ?? 0))
+        }
+        for json in backlog {
+            guard await sendEvent(json, send) else { return }
+        }
+        backlog = []
+        for await event in stream {
+            let json = event.json
+            guard filter.admits(json) else { continue }
+            guard await sendEvent(json, send) else { return }
+        }
+    }
+
+    /// Sends one event, or `eventsDropped` if it is too large for a frame; false once the client is gone.
+    private func sendEvent(_ json: JSONValue, _ send: Send) async -> Bool {
+        var delivery = await send(.item(json), false)
+        if case .tooLarge = delivery { delivery = await send(.item(LoaderEvent.eventsDropped(count: 1).json), false) }
+        return delivery == .sent
     }
 
     /// Sends the recent lines, then (when following) each new one until the client hangs up.

@@ -81,24 +81,10 @@ extension LoadingFile {
     }
 }
 
-extension UnloadOutcome {
-    /// The outcome as control replies and events carry it.
-    public var json: JSONValue {
-        ["file": .string(file), "photons": .array(photons.map(JSONValue.string)), "ending": .string(ending.rawValue),
-         "exit": exit.map { .string($0.description) } ?? nil,
-         "finalizerErrors": .object(finalizerErrors.mapValues(JSONValue.string))]
-    }
-}
-
 extension LogBook.Entry {
     /// The entry as `luminal logs --json` shows it.
     public var json: JSONValue {
         ["time": .double(time), "level": .string(record.level.description), "file": record.file.map(JSONValue.string) ?? nil,
          "photon": record.tag.map(JSONValue.string) ?? nil, "message": .string(record.message)]
     }
-}
-
-extension Duration {
-    /// Seconds, as a JSON number.
-    package var seconds: JSONValue { .double(fractionalSeconds) }
 }

@@ -30,6 +30,9 @@ extension ControlRequest {
             self.timeout = seconds
         }
         parts = try fields.flag("parts")
+        since = try fields.optionalInteger("since")
+        if let since, since < 0 { throw fields.illTyped("since", .positiveInteger) }
+        kinds = try fields.optionalStringArray("kinds")
         try checkShape()
     }
 
@@ -48,7 +51,13 @@ extension ControlRequest {
             if method?.isEmpty ?? true { throw fault("needs a non-empty 'method'") }
         case .logs:
             if targets.count > 1 { throw fault("takes at most one photon, got \(targets.count)") }
-        case .events, .metrics:
+        case .events:
+            // A target picks photons by name or photon files by path: anything else names none.
+            if let target = targets.first(where: { !$0.isEmpty && !$0.contains("/") && !PhotonDescriptor.isValidName($0) }) {
+                throw fault("target '\(target)' is neither a photon name ([A-Za-z0-9][A-Za-z0-9._-]{0,127}) nor a photon file's path")
+            }
+            if kinds.contains(where: \.isEmpty) { throw fault("has an empty kind") }
+        case .metrics:
             if !targets.isEmpty { throw fault("takes no targets") }
         }
         if targets.contains(where: \.isEmpty) { throw fault("has an empty target") }

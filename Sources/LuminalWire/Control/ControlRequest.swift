@@ -24,7 +24,8 @@ public struct ControlRequest: Sendable, Hashable {
         case call
         /// Recent output and log lines (all, or one photon's), then optionally follow.
         case logs
-        /// Follow the supervisor's events.
+        /// Follow the supervisor's events (of the named photons or photon files, of some kinds),
+        /// after the most recent ones kept.
         case events
         /// The supervisor's and its photons' metrics, in Prometheus' text exposition format.
         case metrics
@@ -49,6 +50,10 @@ public struct ControlRequest: Sendable, Hashable {
     public var lines: Int?
     /// `call`: seconds after which the call is abandoned.
     public var timeout: Double?
+    /// `events`: how many of the most recent events kept (that the filters admit) to send first.
+    public var since: Int?
+    /// `events`: the kinds of event to send (the `event` member of an item); empty for every kind.
+    public var kinds: [String] = []
     /// The client reads a final reply larger than one frame in parts (`{"part": …}` frames,
     /// CONTROL.md §3); without it such a reply is a `limitExceeded` error.
     public var parts: Bool = false
@@ -75,6 +80,8 @@ public struct ControlRequest: Sendable, Hashable {
         if follow { object["follow"] = true }
         if let lines { object["lines"] = .int(Int64(lines)) }
         if let timeout { object["timeout"] = .double(timeout) }
+        if let since { object["since"] = .int(Int64(since)) }
+        if !kinds.isEmpty { object["kinds"] = .array(kinds.map(JSONValue.string)) }
         if parts { object["parts"] = true }
         return .object(object)
     }

@@ -57,6 +57,8 @@ struct OptionSpec: Sendable {
     static let control = OptionSpec("control", value: "PATH", "the supervisor's control socket (default: $LUMINAL_CONTROL, else $XDG_RUNTIME_DIR/luminal.sock, else /tmp/luminal-UID.sock)")
     /// `--force`: skip the finalizers.
     static let force = OptionSpec("force", "skip the photons' finalizers: SIGTERM at once, SIGKILL after the kill timeout")
+    /// `--all`: every photon, which `stop` and `restart` need said rather than implied by naming none.
+    static let all = OptionSpec("all", "every photon (stop and restart need it when no NAME or PATH is given)")
 }
 
 extension String {

@@ -8,6 +8,8 @@ struct ParsedArguments {
     private(set) var flags: Set<String> = []
     /// Option values given, by long name (the last one wins).
     private(set) var values: [String: String] = [:]
+    /// Every value given to each option, in order: for options that may be repeated.
+    private(set) var allValues: [String: [String]] = [:]
     /// The positional arguments.
     private(set) var operands: [String] = []
 
@@ -48,6 +50,7 @@ struct ParsedArguments {
                         throw UsageError(command: spec.name, "option --\(option.long) needs a value (\(placeholder))")
                     }
                     values[option.long] = value
+                    allValues[option.long, default: []].append(value)
                 } else {
                     guard inline == nil else { throw UsageError(command: spec.name, "option --\(option.long) takes no value") }
                     flags.insert(option.long)

@@ -15,6 +15,7 @@ enum ClientCommand {
         do throws(ControlClient.Failure) {
             client = try ControlClient(path: ControlPath.resolve(arguments))
             if request.command == .call { cancelOnInterrupt() }
+            if request.command == .events { try noteTargetsNotLoaded(request, on: client, spec) }
             try client.send(request)
             while true {
                 switch try client.receive() {
@@ -50,6 +51,7 @@ enum ClientCommand {
     /// The request the command line asks for.
     private static func request(_ spec: CommandSpec, _ arguments: ParsedArguments) throws(UsageError) -> ControlRequest {
         let command = ControlRequest.Command(rawValue: spec.name)!
+        try checkAll(spec, arguments)
         // Paths go out absolute: the supervisor's working directory is not the client's.
         let targets = command == .call ? arguments.operands : arguments.operands.map { command == .load || $0.contains("/") ? absolute($0) : $0 }
         var request = ControlRequest(command, targets: targets, force: arguments.has("force"),
@@ -70,11 +72,63 @@ enum ClientCommand {
                 request.timeout = seconds
             }
         }
+        if command == .events { try filterEvents(&request, spec, arguments) }
         if let lines = arguments.values["lines"] {
             guard let count = Int(lines), count >= 0 else { throw UsageError(command: spec.name, "--lines needs a whole number ≥ 0, got '\(lines)'") }
             request.lines = count
         }
         return request
+    }
+
+    /// Says on standard error which targets of an `events` request name nothing loaded now (asked
+    /// with `status` on the same connection): they are followed all the same, and their events
+    /// show once they are loaded, but a mistyped name is not left to look like a quiet photon.
+    private static func noteTargetsNotLoaded(_ request: ControlRequest, on client: ControlClient, _ spec: CommandSpec) throws(ControlClient.Failure) {
+        for target in request.targets {
+            try client.send(ControlRequest(.status, targets: [target]))
+            var reply = try client.receive()
+            while case .item = reply { reply = try client.receive() }
+            if case .failure(let failure) = reply, failure.code == .notFound {
+                Console.error("luminal \(spec.name): no photon or photon file '\(TerminalText.escaped(target))' is loaded now; its events show once it is")
+            }
+        }
+    }
+
+    /// `events --since N --photon NAME|PATH --kind KIND`: photon names and kinds may come as comma
+    /// lists (neither has a comma); a path (with a `/`) is taken whole and made absolute.
+    private static func filterEvents(_ request: inout ControlRequest, _ spec: CommandSpec, _ arguments: ParsedArguments) throws(UsageError) {
+        if let since = arguments.values["since"] {
+            guard let count = Int(since), count >= 0 else { throw UsageError(command: spec.name, "--since needs a whole number ≥ 0, got '\(since)'") }
+            request.since = count
+        }
+        func list(_ option: String, paths: Bool) throws(UsageError) -> [String] {
+            var items: [String] = []
+            for value in arguments.allValues[option] ?? [] {
+                if paths, value.contains("/") {
+                    items.append(absolute(value))
+                    continue
+                }
+                let parts = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                guard !parts.contains(where: \.isEmpty) else { throw UsageError(command: spec.name, "--\(option) has an empty item in '\(value)'") }
+                items += parts
+            }
+            return items
+        }
+        request.targets = try list("photon", paths: true)
+        request.kinds = try list("kind", paths: false)
+    }
+
+    /// `--all` and names exclude each other; `stop` and `restart`, which take every photon down at
+    /// once, act on all of them only when `--all` says so (as `supervisorctl stop all`), never
+    /// because no name was given.
+    private static func checkAll(_ spec: CommandSpec, _ arguments: ParsedArguments) throws(UsageError) {
+        let all = arguments.has(OptionSpec.all.long)
+        if all, !arguments.operands.isEmpty {
+            throw UsageError(command: spec.name, "takes NAME|PATH… or --all, not both (got \(arguments.operands.joined(separator: " ")) and --all)")
+        }
+        if !all, arguments.operands.isEmpty, spec.name == CommandList.stop.name || spec.name == CommandList.restart.name {
+            throw UsageError(command: spec.name, "names no photon: give NAME|PATH…, or --all to \(spec.name) every photon")
+        }
     }
 
     /// Prints a successful result; returns the exit status.
@@ -83,6 +137,10 @@ enum ClientCommand {
         let items = result.arrayValue ?? []
         if request.command == .status, arguments.has("check") {
             let unhealthy = Readiness.unready(items)
+            if arguments.has("json") {
+                Console.out(JSONValue.array(unhealthy).description)
+                return unhealthy.isEmpty ? .success : .unhealthy
+            }
             for item in unhealthy {
                 if let note = Render.failureNote(item), item["name"]?.stringValue == nil {
                     Console.out(note)
@@ -95,13 +153,13 @@ enum ClientCommand {
             return unhealthy.isEmpty ? .success : .unhealthy
         }
         if arguments.has("json") {
-            if request.command != .logs && request.command != .events { Console.out(result.description) }
+            if let document = jsonDocument(result, of: request.command) { Console.out(document.description) }
             return .success
         }
         switch request.command {
         case .status, .start, .restart, .reload, .load:
-            if items.isEmpty { Console.out("no photons") }
-            let rows = request.command == .start || request.command == .restart ? items.flatMap { $0.arrayValue ?? [] } : items
+            let rows = photonRows(result, of: request.command)
+            if rows.isEmpty { Console.out("no photons") }
             if !rows.isEmpty { Render.status(rows, style: style).forEach(Console.out) }
         case .stop, .unload:
             for outcome in items { Console.out(Render.outcome(outcome, verb: request.command == .stop ? "stopped" : "unloaded")) }
@@ -116,5 +174,24 @@ enum ClientCommand {
             break
         }
         return .success
+    }
+
+    /// What `--json` prints for a command's result: one JSON document (README, "The `luminal`
+    /// command"). The status objects of `start` and `restart` in one array, as `status` gives
+    /// them, not one array per photon file; `metrics` as its families, not the exposition's text;
+    /// nil for `logs` and `events`, whose items were printed one a line.
+    private static func jsonDocument(_ result: JSONValue, of command: ControlRequest.Command) -> JSONValue? {
+        switch command {
+        case .start, .restart: .array(photonRows(result, of: command))
+        case .metrics: ExpositionJSON.families(of: result.stringValue ?? "")
+        case .logs, .events: nil
+        case .status, .stop, .reload, .load, .unload, .call: result
+        }
+    }
+
+    /// The status objects of a result: `start` and `restart` answer one array per photon file.
+    private static func photonRows(_ result: JSONValue, of command: ControlRequest.Command) -> [JSONValue] {
+        let items = result.arrayValue ?? []
+        return command == .start || command == .restart ? items.flatMap { $0.arrayValue ?? [] } : items
     }
 }

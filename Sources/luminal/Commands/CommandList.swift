@@ -33,25 +33,25 @@ enum CommandList {
     static let status = CommandSpec(
         name: "status", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
         summary: "Show the photons: state, pid, generation, restarts, uptime.",
-        details: "With --check, print nothing and exit 3 if any photon shown is not started (for probes and monitoring).",
+        details: "With --check, print only the photons and photon files that are not healthy (with --json, their status objects in one array) and exit 3 if there are any (for probes and monitoring).",
         options: [OptionSpec("check", "exit 3 when a photon is not healthy (not started, or unresponsive) or a photon file failed to load, 0 otherwise"), .json, .control])
 
     static let start = CommandSpec(
         name: "start", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
         summary: "Start photons (all by default); a stopped or failed one gets a new worker.",
-        details: "", options: [.json, .control])
+        details: "", options: [.all, .json, .control])
 
     static let stop = CommandSpec(
         name: "stop", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
-        summary: "Stop photons' workers (all by default) and keep them loaded.",
-        details: "A stopped photon is not restarted or reloaded until `luminal start`. Stopping runs the finalizers, then SIGTERM, then SIGKILL after the timeouts.",
-        options: [.force, .json, .control])
+        summary: "Stop photons' workers (every one with --all) and keep them loaded.",
+        details: "A stopped photon is not restarted or reloaded until `luminal start`. Stopping runs the finalizers, then SIGTERM, then SIGKILL after the timeouts. Without a NAME or PATH it refuses (exit 64): stopping every photon takes --all.",
+        options: [.all, .force, .json, .control])
 
     static let restart = CommandSpec(
         name: "restart", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
-        summary: "Stop, then start photons (all by default).",
-        details: "For a change of version without a gap in service, use `luminal reload`.",
-        options: [.force, .json, .control])
+        summary: "Stop, then start photons (every one with --all).",
+        details: "For a change of version without a gap in service, use `luminal reload`. Without a NAME or PATH it refuses (exit 64): restarting every photon takes --all.",
+        options: [.all, .force, .json, .control])
 
     static let reload = CommandSpec(
         name: "reload", operands: "NAME|PATH…", operandCount: 1...Int.max,
@@ -85,7 +85,14 @@ enum CommandList {
     static let events = CommandSpec(
         name: "events", operands: "", operandCount: 0...0,
         summary: "Follow the supervisor's events (loaded, crashed, reloaded…) until interrupted.",
-        details: "", options: [OptionSpec("follow", short: "f", "follow (the default; accepted for symmetry with logs)"), .json, .control])
+        details: """
+            The supervisor keeps its last 1,000 events (worker output aside: see luminal logs), at most 4 MiB of them; --since N shows the last N of them that the filters admit first. An event that names only a photon file (restarted, quarantined…) is shown for --photon NAME when that file hosts NAME. eventsDropped, which says events were lost, is always shown.
+            """,
+        options: [OptionSpec("follow", short: "f", "follow (the default; accepted for symmetry with logs)"),
+                  OptionSpec("since", short: "n", value: "N", "first show the last N events kept (default 0; more than are kept shows them all)"),
+                  OptionSpec("photon", value: "NAME|PATH", "only the events of this photon, or of the photon file at PATH; repeat it or give a comma list of names"),
+                  OptionSpec("kind", value: "KIND", "only events of this kind (loaded, crashed, restarted, photonEvent…); repeat it or give a comma list"),
+                  .json, .control])
 
     /// All of them.
     static let metrics = CommandSpec(

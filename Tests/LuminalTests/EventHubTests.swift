@@ -1,0 +1,54 @@
+@testable import Luminal
+import LuminalWire
+import Synchronization
+import Testing
+
+/// The events a hub keeps, and how a new subscriber gets them and the events after them.
+@Suite struct EventHubKeeping {
+    /// Events emitted while subscribers come: each subscriber's kept events and its stream meet
+    /// without a gap or a repeat.
+    @Test func theKeptEventsAndTheStreamMeetWithoutAGapOrARepeat() async {
+        let hub = EventHub()
+        let done = Atomic(false)
+        let emitter = Task.detached {
+            var number: Int64 = 0
+            while !done.load(ordering: .relaxed) {
+                hub.emit(Self.numbered(number))
+                number += 1
+            }
+        }
+        var seams = 0
+        while seams < 100 {
+            let (recent, stream) = hub.subscribeAfterRecent()
+            guard let last = recent.last.flatMap(Self.number) else { continue }
+            var events = stream.makeAsyncIterator()
+            let next = await events.next().flatMap(Self.number)
+            #expect(next == last + 1, "the kept events end at \(last), the stream begins at \(next.map(String.init) ?? "nothing")")
+            seams += 1
+        }
+        done.store(true, ordering: .relaxed)
+        await emitter.value
+    }
+
+    /// The hub keeps the last `KeptEvents.limit`, in order, and no `log` event.
+    @Test func itKeepsTheLastEventsButNoLogLine() {
+        let hub = EventHub()
+        for number in 0..<Int64(KeptEvents.limit + 10) {
+            hub.emit(Self.numbered(number))
+            hub.emit(.log(LogLine(file: "f", photons: ["p"], pid: 1, stream: .stdout, text: "line")))
+        }
+        let kept = hub.subscribeAfterRecent().recent.compactMap(Self.number)
+        #expect(kept == Array(10..<Int64(KeptEvents.limit + 10)))
+    }
+
+    /// A photon event whose data is `number`.
+    static func numbered(_ number: Int64) -> LoaderEvent {
+        .photonEvent(photon: "p", file: "f", name: "n", data: .int(number))
+    }
+
+    /// The number a `numbered` event carries.
+    static func number(_ event: LoaderEvent) -> Int64? {
+        guard case .photonEvent(_, _, _, let data) = event else { return nil }
+        return data.intValue
+    }
+}
