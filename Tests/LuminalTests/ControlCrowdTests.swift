@@ -53,20 +53,24 @@ extension Supervisor {
                 let path = Paths.join(folder.path, "control.sock")
                 let server = try ControlServer(loader: loader, path: path, idleTimeout: .milliseconds(300))
                 defer { server.close() }
-                let silent = try RawControlConnection(path)
-                let partial = try RawControlConnection(path)
-                partial.write([0, 0, 0, 40, UInt8(ascii: "{")])
-                let answered = try RawControlConnection(path)
-                answered.send(ControlRequest(.status))
-                #expect(try answered.receive()?["ok"] == true)
-                // Each is closed, under the test deadline (readToEnd throws past it).
-                try silent.readToEnd()
-                try partial.readToEnd()
-                try answered.readToEnd()
-                // A new client is served as before.
-                let later = try RawControlConnection(path)
-                later.send(ControlRequest(.status))
-                #expect(try later.receive()?["ok"] == true)
+                // The server answers on the cooperative pool: the blocking client side runs off it.
+                let (answeredOK, laterOK) = try await offThePool {
+                    let silent = try RawControlConnection(path)
+                    let partial = try RawControlConnection(path)
+                    partial.write([0, 0, 0, 40, UInt8(ascii: "{")])
+                    let answered = try RawControlConnection(path)
+                    answered.send(ControlRequest(.status))
+                    let answeredOK = try answered.receive()?["ok"] == true
+                    // Each is closed, under the test deadline (readToEnd throws past it).
+                    try silent.readToEnd()
+                    try partial.readToEnd()
+                    try answered.readToEnd()
+                    // A new client is served as before.
+                    let later = try RawControlConnection(path)
+                    later.send(ControlRequest(.status))
+                    return (answeredOK, try later.receive()?["ok"] == true)
+                }
+                #expect(answeredOK && laterOK)
             }
         }
 

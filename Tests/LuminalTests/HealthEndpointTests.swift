@@ -59,18 +59,20 @@ extension Supervisor {
                 for handler in try await loader.loadPhotons(in: folder.path, base: nil) { try await handler.start() }
                 let server = try MetricsServer(loader: loader, host: "127.0.0.1", port: 0)
                 defer { server.close() }
-                #expect(try HTTPProbe.exchange(server.port, "GET /readyz HTTP/1.1\r\n\r\n").status == 200)
+                let port = server.port
+                let get = { (path: String) in try await offThePool { try HTTPProbe.exchange(port, "GET \(path) HTTP/1.1\r\n\r\n") } }
+                #expect(try await get("/readyz").status == 200)
                 server.setNotReady("loading")
-                let loading = try HTTPProbe.exchange(server.port, "GET /readyz HTTP/1.1\r\n\r\n")
+                let loading = try await get("/readyz")
                 #expect(loading.status == 503 && loading.body == "not ready: loading\n", "\(loading.body)")
                 server.setNotReady("stopping")
                 server.clearNotReady("loading")
-                #expect(try HTTPProbe.exchange(server.port, "GET /readyz HTTP/1.1\r\n\r\n").body == "not ready: stopping\n")
+                #expect(try await get("/readyz").body == "not ready: stopping\n")
                 server.clearNotReady("stopping")
-                #expect(try HTTPProbe.exchange(server.port, "GET /readyz HTTP/1.1\r\n\r\n").status == 200)
+                #expect(try await get("/readyz").status == 200)
                 // Liveness is not readiness.
                 server.setNotReady("stopping")
-                #expect(try HTTPProbe.exchange(server.port, "GET /livez HTTP/1.1\r\n\r\n").status == 200)
+                #expect(try await get("/livez").status == 200)
             }
         }
 

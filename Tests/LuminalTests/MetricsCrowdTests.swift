@@ -77,14 +77,19 @@ extension Supervisor {
                 for handler in try await loader.loadPhotons(in: folder.path, base: nil) { try await handler.start() }
                 let server = try MetricsServer(loader: loader, host: "127.0.0.1", port: 0, unreadResponseLimit: 1)
                 defer { server.close() }
-                let older = try HTTPProbe(port: server.port)
-                older.setReceiveBuffer(to: 4096)
-                try older.send("GET /metrics HTTP/1.1\r\n\r\n")
-                try older.awaitFirstByte()
-                let newer = try HTTPProbe(port: server.port)
-                newer.setReceiveBuffer(to: 4096)
-                try newer.send("GET /metrics HTTP/1.1\r\n\r\n")
-                try newer.awaitFirstByte()
+                let port = server.port
+                // The server answers on the cooperative pool: the blocking waits run off it.
+                let (older, newer) = try await offThePool {
+                    let older = try HTTPProbe(port: port)
+                    older.setReceiveBuffer(to: 4096)
+                    try older.send("GET /metrics HTTP/1.1\r\n\r\n")
+                    try older.awaitFirstByte()
+                    let newer = try HTTPProbe(port: port)
+                    newer.setReceiveBuffer(to: 4096)
+                    try newer.send("GET /metrics HTTP/1.1\r\n\r\n")
+                    try newer.awaitFirstByte()
+                    return (older, newer)
+                }
                 // The older response no longer fits: the server closes its connection before it
                 // is all sent (what it sent already still waits in the sockets' buffers).
                 try await waitUntil("the older connection closed by the server") { try !older.serverHoldsItOpen(serverPort: server.port) }

@@ -7,7 +7,8 @@ import Glibc
 
 /// A raw TCP client for the metrics endpoint: sends exactly the bytes given and reads until the
 /// server closes, under the test deadline.
-final class HTTPProbe {
+final class HTTPProbe: @unchecked Sendable {
+    // @unchecked: a test uses a probe from one thread at a time (`offThePool` hands it over).
     let fd: Int32
 
     /// Connects to 127.0.0.1:`port`.
