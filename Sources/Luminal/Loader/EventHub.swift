@@ -74,7 +74,7 @@ final class EventHub: Sendable {
             withExtendedLifetime(dropped) {} // freed here, outside the lock
             list = subscribers
         }
-        var ended: [Int] = []
+        var ended = Set<Int>()
         for subscriber in list {
             let missed = subscriber.dropped.exchange(0, ordering: .relaxed)
             if missed > 0, case .dropped = subscriber.continuation.yield(.eventsDropped(count: missed)) {
@@ -85,7 +85,7 @@ final class EventHub: Sendable {
                 subscriber.dropped.wrappingAdd(1, ordering: .relaxed)
                 droppedEver.wrappingAdd(1, ordering: .relaxed)
             case .terminated:
-                ended.append(subscriber.id)
+                ended.insert(subscriber.id)
             default:
                 break
             }
