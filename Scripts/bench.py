@@ -43,11 +43,11 @@ WHY = {
     "recycle": "a call failed, or the sampled peak passed threshold + one interval's growth: see the figures.",
     "metrics_calls": "the counters are a few relaxed atomic additions per call; a scrape takes a core for tens of ms on a 2-core machine: see the scrape rows.",
     "scrape": "see 'Where the time goes': a scrape reads /proc for every worker (the floor beside it) and writes ~2 MB of text.",
-    "scrape_cpu": "see 'Where the time goes': each scrape reads /proc for every worker; at one scrape a second that alone is more than the budget.",
+    "scrape_cpu": "see 'Where the time goes': /proc is read once every 10 s now; writing ~2 MB of text a second is what is left.",
     "log_files": "lines were dropped (counted) or are missing: see the figures.",
     "sigterm_503": "the signal reaches a dispatch source on the shutdown queue, which sets the flag the metrics thread reads: investigate with the run's numbers.",
     "sigterm_failed": "a call sent before SIGTERM failed: see the error codes (the stop must answer every control request before it stops the workers).",
-    "log_cpu": "see 'Where the time goes' (100 photons into log files): the log queue and the event hub each take one mutex per line, shared by every worker's output queue.",
+    "log_cpu": "see 'Where the time goes' (100 photons into log files): formatting each line and the dispatch queues' hand-offs; no lock is shared by the workers' output queues any more.",
 }
 
 
