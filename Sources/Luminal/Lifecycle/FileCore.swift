@@ -15,12 +15,16 @@ import Synchronization
 package final class FileCore: Sendable {
     /// The photon file's path.
     package let path: String
+    /// Told apart from every other file core of this process, even one freed before it: what
+    /// the metrics keep of a file between scrapes is found by it.
+    let serial = FileCore.serials.wrappingAdd(1, ordering: .relaxed).newValue
     package let context: LoaderContext
     /// Reloads, rollbacks, faults and missed heartbeats, for the metrics.
     let counters = FileCounters()
     private let lifecycle: Mutex<FileLifecycle<Worker>>
     /// Wakes calls that wait for the next generation.
     let changes = LifecycleChanges()
+    private static let serials = Atomic<UInt64>(0)
     /// The scheduled restart, and what runs it (set by the loader).
     private let restart = Mutex<(task: Task<Void, Never>?, run: (@Sendable () async -> Void)?)>((nil, nil))
 

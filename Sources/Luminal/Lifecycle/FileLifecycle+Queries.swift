@@ -81,8 +81,14 @@ extension FileLifecycle {
                            uptime: record.state.isFinal ? nil : record.since.duration(to: now), failureClass: record.failure,
                            lastRecycle: lastRecycle, reloadFailure: reloadFailure,
                            reloadFailingFor: reloadFailure?.since.duration(to: now),
-                           unresponsive: record.state == .started && generation(record.generation)?.unresponsive == true)
+                           unresponsive: isUnresponsive(record))
         }
+    }
+
+    /// Whether `record`'s photon is started on a generation that is unresponsive (its calls keep
+    /// timing out).
+    package func isUnresponsive(_ record: PhotonRecord) -> Bool {
+        record.state == .started && generations.contains { $0.number == record.generation && $0.unresponsive }
     }
 }
 

@@ -4,19 +4,22 @@ import Synchronization
 /// Counts the transitions of one file's lifecycle and wakes whoever waits for the next one: a
 /// call waiting for the generation that replaces a crashed one (`Handler.call`).
 final class LifecycleChanges: Sendable {
-    private let state = Mutex<(count: UInt64, waiters: [@Sendable () -> Void])>((0, []))
+    // Counted before the waiters are taken: a waiter that checks the count under the lock either
+    // sees the new count or is among those woken.
+    private let transitions = Atomic<UInt64>(0)
+    private let waiters = Mutex<[@Sendable () -> Void]>([])
 
-    /// Transitions so far.
-    var count: UInt64 { state.withLock { $0.count } }
+    /// Transitions so far (read without a lock: a scrape reads every file's).
+    var count: UInt64 { transitions.load(ordering: .acquiring) }
 
     /// A transition was applied: every waiter wakes.
     func changed() {
-        let waiters = state.withLock { state in
-            state.count += 1
-            defer { state.waiters = [] }
-            return state.waiters
+        transitions.wrappingAdd(1, ordering: .releasing)
+        let waiting = waiters.withLock { waiters in
+            defer { waiters = [] }
+            return waiters
         }
-        waiters.forEach { $0() }
+        waiting.forEach { $0() }
     }
 
     /// Waits until a transition after the `seen`-th one, or `timeout`, or the task's
@@ -25,19 +28,19 @@ final class LifecycleChanges: Sendable {
     func wait(past seen: UInt64, timeout: Duration?) async -> Bool {
         await withTaskCancellationHandler {
             await awaitCallback(timeout: timeout) { (deliver: @escaping @Sendable (Bool) -> Void) in
-                let now = state.withLock { state -> Bool in
-                    if state.count != seen || Task.isCancelled { return true }
-                    state.waiters.append { deliver(true) }
+                let now = waiters.withLock { waiters -> Bool in
+                    if count != seen || Task.isCancelled { return true }
+                    waiters.append { deliver(true) }
                     return false
                 }
                 if now { deliver(true) }
             } ?? false
         } onCancel: {
-            let waiters = state.withLock { state in
-                defer { state.waiters = [] }
-                return state.waiters
+            let waiting = waiters.withLock { waiters in
+                defer { waiters = [] }
+                return waiters
             }
-            waiters.forEach { $0() }
+            waiting.forEach { $0() }
         }
     }
 }

@@ -7,6 +7,8 @@ extension Loader {
         private var byName: [String: Handler] = [:]
         /// Records with a load in progress (`FileRecord.isLoading`).
         private(set) var loadsInProgress = 0
+        /// The records in order, until one changes.
+        private var kept: FileListing?
 
         /// The record of the photon file at `path` (empty when none); setting it keeps the name
         /// index in step with its loaded photons, and drops a record left empty.
@@ -22,7 +24,16 @@ extension Loader {
                 }
                 loadsInProgress += (newValue.isLoading ? 1 : 0) - (old?.isLoading == true ? 1 : 0)
                 records[path] = newValue.isEmpty ? nil : newValue
+                kept = nil
             }
+        }
+
+        /// The records in order (kept until one changes).
+        mutating func listing() -> FileListing {
+            if let kept { return kept }
+            let listing = FileListing(self)
+            kept = listing
+            return listing
         }
 
         /// Takes the loaded file at `path` out, returning it.
