@@ -144,7 +144,9 @@ extension Supervisor {
             for outcome in CallOutcome.allCases {
                 metrics.ended(outcome, since: metrics.began())
             }
-            #expect(metrics.reading.outcomes == Array(repeating: 1, count: CallOutcome.allCases.count))
+            let reading = metrics.reading
+            #expect(CallOutcome.allCases.allSatisfy { reading.outcomes[$0.rawValue] == 1 })
+            #expect(reading.count == UInt64(CallOutcome.allCases.count) && reading.inFlight == 0)
             #expect(CallOutcome(.poisonCall) == .poisonCall && CallOutcome(.cancelled) == .cancelled)
         }
     }

@@ -17,7 +17,10 @@ import Testing
         out.sample("m", .none, Double.infinity)
         out.sample("m", .none, -Double.infinity)
         out.sample("m", .none, Double.nan)
-        #expect(out.text == """
+        out.sample("m", .none, Duration.milliseconds(61_042))
+        out.sample("m", .none, Duration.microseconds(7_999))
+        out.sample("m", .none, Duration.milliseconds(-1_500))
+        #expect(String(decoding: out.bytes, as: UTF8.self) == """
             # HELP m help with \\\\ and\\nbreak
             # TYPE m gauge
             m{photon="a\\"b\\\\c\\nd"} 0
@@ -29,6 +32,9 @@ import Testing
             m +Inf
             m -Inf
             m NaN
+            m 61.042
+            m 0.007
+            m -1.500
 
             """)
     }

@@ -9,17 +9,16 @@ extension Loader {
     /// The loader's actor only lists the files; the photons' states, their counters and `/proc`
     /// are read off it, so a scrape never holds up loads, reloads or calls.
     public nonisolated func metrics() async -> String {
-        String(decoding: await metricsExposition(), as: UTF8.self)
+        String(decoding: await metricsExposition().joined(), as: UTF8.self)
     }
 
-    /// `metrics()` as UTF-8, as the HTTP endpoint sends it.
-    package nonisolated func metricsExposition() async -> [UInt8] {
-        let (files, failed, loading) = await filesForMetrics()
-        return MetricsReport(files: files, failed: failed, loading: loading, context: context).bytes
+    /// `metrics()` as UTF-8, in pieces to be sent one after the other, as the HTTP endpoint sends it.
+    package nonisolated func metricsExposition() async -> [[UInt8]] {
+        context.metrics.text(of: await metricsListing(), context: context)
     }
 
-    private func filesForMetrics() -> (files: [(core: FileCore, handlers: [Handler])], failed: [String], loading: Int) {
-        (records.loaded.sorted { $0.core.path < $1.core.path }.map { ($0.core, $0.handlers.sorted { $0.name < $1.name }) },
-         failedFiles.map(\.path), records.firstLoads.count)
+    /// The files in the order the metrics list them.
+    func metricsListing() -> FileListing {
+        records.listing()
     }
 }

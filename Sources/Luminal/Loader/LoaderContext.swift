@@ -18,6 +18,8 @@ package final class LoaderContext: Sendable {
     package let tasks = OwnedTasks()
     /// What the loaded files' process trees use, as the metrics serve it.
     let processFigures: ProcessFigures
+    /// The metrics' text, with what each photon and file showed at the last scrape.
+    let metrics = MetricsExposition()
 
     package init(configuration: LoaderConfiguration, log: Logger) {
         self.configuration = configuration

@@ -20,10 +20,13 @@ final class CallMetrics: Sendable {
     private let buckets: InlineArray<17, Atomic<UInt64>> = InlineArray { _ in Atomic(0) }
     private let nanoseconds = Atomic<UInt64>(0)
     private let inFlight = Atomic<Int>(0)
+    /// Calls begun and ended so far, counted after everything else a call changes (`changes`).
+    private let changeCount = Atomic<UInt64>(0)
 
     /// A call begins; returns its start, to pass to `ended`.
     func began() -> UInt64 {
         inFlight.wrappingAdd(1, ordering: .relaxed)
+        changeCount.wrappingAdd(1, ordering: .releasing)
         return Uptime.now()
     }
 
@@ -36,18 +39,28 @@ final class CallMetrics: Sendable {
         nanoseconds.wrappingAdd(took, ordering: .relaxed)
         outcomes[outcome.rawValue].wrappingAdd(1, ordering: .relaxed)
         inFlight.wrappingSubtract(1, ordering: .relaxed)
+        changeCount.wrappingAdd(1, ordering: .releasing)
+    }
+
+    /// Calls begun and ended so far. Counted last, so a reading taken after it shows at least
+    /// what it counts: while it stays the same, a reading taken after an earlier value of it
+    /// shows everything (a call still being counted makes it change again when it is).
+    var changes: UInt64 {
+        changeCount.load(ordering: .acquiring)
     }
 
     /// The counters as they are now.
     var reading: CallReading {
+        var reading = CallReading()
         var cumulative: UInt64 = 0
-        let counts = (0..<17).map { index -> UInt64 in
+        for index in 0..<17 {
             cumulative += buckets[index].load(ordering: .relaxed)
-            return cumulative
+            reading.cumulativeBuckets[index] = cumulative
         }
-        return CallReading(outcomes: CallOutcome.allCases.map { outcomes[$0.rawValue].load(ordering: .relaxed) },
-                           cumulativeBuckets: counts, seconds: Double(nanoseconds.load(ordering: .relaxed)) / 1e9,
-                           inFlight: max(0, inFlight.load(ordering: .relaxed)))
+        for index in 0..<12 { reading.outcomes[index] = outcomes[index].load(ordering: .relaxed) }
+        reading.nanoseconds = nanoseconds.load(ordering: .relaxed)
+        reading.inFlight = max(0, inFlight.load(ordering: .relaxed))
+        return reading
     }
 }
 
@@ -64,17 +77,26 @@ enum CallOutcome: Int, CaseIterable, Sendable {
     var label: String { "\(self)" }
 }
 
-/// One reading of a photon's `CallMetrics`.
-struct CallReading: Sendable {
+/// One reading of a photon's `CallMetrics`, held inline: taking one allocates nothing.
+struct CallReading: Sendable, Equatable {
     /// Calls ended, indexed by `CallOutcome.rawValue`.
-    let outcomes: [UInt64]
+    fileprivate(set) var outcomes: InlineArray<12, UInt64> = InlineArray(repeating: 0)
     /// Calls that took at most each bound of `CallMetrics.bucketBounds`, then all of them.
-    let cumulativeBuckets: [UInt64]
-    /// The time all ended calls took, in seconds.
-    let seconds: Double
+    fileprivate(set) var cumulativeBuckets: InlineArray<17, UInt64> = InlineArray(repeating: 0)
+    /// The time all ended calls took, in nanoseconds.
+    fileprivate(set) var nanoseconds: UInt64 = 0
     /// Calls begun and not yet ended.
-    let inFlight: Int
+    fileprivate(set) var inFlight = 0
 
     /// Every call that ended.
-    var count: UInt64 { cumulativeBuckets.last ?? 0 }
+    var count: UInt64 { cumulativeBuckets[16] }
+    /// The time all ended calls took, in seconds.
+    var seconds: Double { Double(nanoseconds) / 1e9 }
+
+    static func == (left: CallReading, right: CallReading) -> Bool {
+        guard left.nanoseconds == right.nanoseconds, left.inFlight == right.inFlight else { return false }
+        for index in 0..<17 where left.cumulativeBuckets[index] != right.cumulativeBuckets[index] { return false }
+        for index in 0..<12 where left.outcomes[index] != right.outcomes[index] { return false }
+        return true
+    }
 }

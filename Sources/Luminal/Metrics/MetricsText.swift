@@ -32,8 +32,10 @@ struct MetricsText: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
-    /// The exposition.
-    var text: String { String(decoding: bytes, as: UTF8.self) }
+    /// Appends `lines` as they are: samples written before, kept (`KeptLines`).
+    mutating func append(lines: ArraySlice<UInt8>) {
+        bytes.append(contentsOf: lines)
+    }
 
     /// Starts the family `name`; its samples follow.
     mutating func family(_ name: String, _ kind: Kind, _ help: String) {
@@ -56,6 +58,18 @@ struct MetricsText: Sendable {
         guard let exact = Int64(exactly: value), abs(exact) < 1_000_000_000_000_000_000 else { return sample(name, labels, extra: extra, Double(value)) }
         head(name, labels, extra: extra)
         appendInteger(exact)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// One sample of a duration, in seconds to the millisecond (written without a `Double`).
+    mutating func sample(_ name: String, _ labels: Labels, _ duration: Duration) {
+        head(name, labels, extra: nil)
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        if milliseconds < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendInteger(abs(milliseconds) / 1000)
+        let fraction = abs(milliseconds) % 1000
+        bytes.append(UInt8(ascii: "."))
+        for digit in [fraction / 100, fraction / 10 % 10, fraction % 10] { bytes.append(UInt8(ascii: "0") + UInt8(digit)) }
         bytes.append(UInt8(ascii: "\n"))
     }
 

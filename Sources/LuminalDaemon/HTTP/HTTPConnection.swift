@@ -112,7 +112,7 @@ struct HTTPConnection {
 
     /// Starts writing `response` (its head only, if the request was `HEAD`).
     mutating func respond(_ response: SharedResponse) {
-        var end = response.bytes.count
+        var end = response.count
         if case .awaiting(_, head: true) = phase { end = response.headLength }
         phase = .writing(response, end: end, written: 0)
         responded = Uptime.now()
@@ -125,16 +125,14 @@ struct HTTPConnection {
     mutating func expire() {
         if case .reading = phase {
             let response = SharedResponse(.requestTimeout, "the request did not arrive within \(MetricsServer.readTimeout)\n")
-            _ = response.bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+            _ = sendPieces(fd, response.pieces, from: 0, to: response.count, flags: Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
         }
         phase = .done
     }
 
     private mutating func write() {
         guard case .writing(let response, let end, let written) = phase else { return }
-        let progress = response.bytes.withUnsafeBytes {
-            writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<end]), from: written, sendFlags: Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
-        }
+        let progress = sendPieces(fd, response.pieces, from: written, to: end, flags: Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
         if let failure = progress.failure {
             return phase = failure == EAGAIN ? .writing(response, end: end, written: progress.offset) : .done
         }

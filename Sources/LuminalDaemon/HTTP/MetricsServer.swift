@@ -243,13 +243,13 @@ public final class MetricsServer: Sendable {
             let key = ObjectIdentifier(response)
             held[key] = (response, min(held[key]?.since ?? connection.standing, connection.standing))
         }
-        var total = held.values.reduce(0) { $0 + $1.response.bytes.count }
+        var total = held.values.reduce(0) { $0 + $1.response.count }
         guard total > unreadLimit else { return }
         // The oldest go first, until the rest fit; the newest stays.
         var dropped = Set<ObjectIdentifier>()
         for (key, entry) in held.sorted(by: { $0.value.since < $1.value.since }).dropLast() where total > unreadLimit {
             dropped.insert(key)
-            total -= entry.response.bytes.count
+            total -= entry.response.count
         }
         connections.removeAll { connection in
             guard let response = connection.heldResponse, dropped.contains(ObjectIdentifier(response)) else { return false }

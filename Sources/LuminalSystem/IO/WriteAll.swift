@@ -15,10 +15,19 @@ package struct WriteProgress: Sendable {
 /// or a write fails; EINTR is retried. With `sendFlags`, a socket is written with `send` and
 /// those flags (`MSG_NOSIGNAL`, so that a peer that hung up is EPIPE, not SIGPIPE).
 package func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, from start: Int = 0, sendFlags: Int32? = nil) -> WriteProgress {
-    var offset = start
-    while offset < bytes.count {
+    writeRepeatedly(from: start, to: bytes.count) { offset in
         let pointer = bytes.baseAddress! + offset
-        let count = sendFlags.map { send(fd, pointer, bytes.count - offset, $0) } ?? write(fd, pointer, bytes.count - offset)
+        return sendFlags.map { send(fd, pointer, bytes.count - offset, $0) } ?? write(fd, pointer, bytes.count - offset)
+    }
+}
+
+/// Calls `attempt` with the offset reached (a write or send from there, returning its count or
+/// -1 with `errno`) until `end` is reached, the descriptor would block, or a write fails; EINTR
+/// is retried.
+package func writeRepeatedly(from start: Int, to end: Int, _ attempt: (Int) -> Int) -> WriteProgress {
+    var offset = start
+    while offset < end {
+        let count = attempt(offset)
         if count > 0 {
             offset += count
         } else if count < 0 && errno == EINTR {

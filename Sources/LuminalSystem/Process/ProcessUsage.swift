@@ -53,9 +53,8 @@ package struct ProcessTable: Sendable {
             while let entry = readdir(dir) {
                 if let pid = Self.pid(entry) { pids.append(pid) }
             }
-            // The reads are the kernel's work, one process at a time: spread over the cores.
-            for (pid, stat) in zip(pids, parallelMap(pids) { ProcStat.read($0, in: proc) }) {
-                guard let stat else { continue }
+            for pid in pids {
+                guard let stat = ProcStat.read(pid, in: proc) else { continue }
                 entries[pid] = stat
                 children[stat.ppid, default: []].append(pid)
             }
