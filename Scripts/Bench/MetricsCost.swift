@@ -19,7 +19,7 @@ enum MetricsCost {
             let scraper = round % 2 == 1 ? Scraper(port: server.port, every: .seconds(1)) : nil
             let figures = await CallLatency.measure(handler, method, roundTrips: roundTrips, pipelined: pipelined, window: window)
             if let scraper {
-                scrapes += scraper.stop()
+                scrapes += scraper.stop().scrapes
                 scraped.append(figures)
             } else {
                 quiet.append(figures)
@@ -66,8 +66,8 @@ enum MetricsCost {
         before = cpuSeconds()
         let scraper = Scraper(port: server.port, every: .seconds(1))
         try? await Task.sleep(for: .seconds(seconds))
-        let scraped = scraper.stop()
-        let busy = cpuSeconds() - before
+        let (scraped, scraperCPU) = scraper.stop()
+        let busy = cpuSeconds() - before - scraperCPU
         server.close()
         await loader.unloadAll(forceStop: true)
         var report = Report("metrics-scrape")
@@ -79,6 +79,7 @@ enum MetricsCost {
         report["scrapes_timed"] = .int(Int64(scraped))
         report["idle_cpu_s"] = .double(idle)
         report["scraped_cpu_s"] = .double(busy)
+        report["scraper_cpu_s"] = .double(scraperCPU)
         report.print()
     }
 

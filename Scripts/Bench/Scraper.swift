@@ -41,18 +41,23 @@ enum Scrape {
 }
 
 /// Scrapes every `interval` on a thread of its own until stopped; between scrapes it sleeps
-/// (no polling: the calls it is measured against share the cores).
+/// (no polling: the calls it is measured against share the cores). It counts the CPU time of its
+/// thread, so that what the scrapes cost the supervisor can be told from what they cost the scraper.
 final class Scraper: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
     private let stopped = Atomic<Bool>(false)
     private let scrapes = Atomic<Int>(0)
+    /// The scraper thread's CPU time, in nanoseconds.
+    private let cpu = Atomic<Int>(0)
 
     init(port: UInt16, every interval: Duration) {
         DispatchQueue(label: "luminal-bench.scraper").async { [self] in
             var next = DispatchTime.now()
             while !stopped.load(ordering: .relaxed) {
+                let before = Self.threadCPU()
                 _ = Scrape.once(port: port)
+                cpu.wrappingAdd(Self.threadCPU() - before, ordering: .relaxed)
                 scrapes.wrappingAdd(1, ordering: .relaxed)
                 next = next + .nanoseconds(Int(milliseconds(interval) * 1e6))
                 _ = wake.wait(timeout: next)
@@ -61,11 +66,19 @@ final class Scraper: Sendable {
         }
     }
 
-    /// Stops scraping; returns how many scrapes there were.
-    func stop() -> Int {
+    /// Stops scraping; returns how many scrapes there were, and the CPU time they took the
+    /// scraper, in seconds.
+    func stop() -> (scrapes: Int, cpuSeconds: Double) {
         stopped.store(true, ordering: .relaxed)
         wake.signal()
         done.wait()
-        return scrapes.load(ordering: .relaxed)
+        return (scrapes.load(ordering: .relaxed), Double(cpu.load(ordering: .relaxed)) / 1e9)
+    }
+
+    /// The calling thread's CPU time, in nanoseconds.
+    private static func threadCPU() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return now.tv_sec * 1_000_000_000 + now.tv_nsec
     }
 }
