@@ -4,9 +4,10 @@ import Synchronization
 /// The supervisor's metrics as Prometheus text (`Loader.metrics()`), with each photon's and each
 /// photon file's samples kept between scrapes (`KeptLines`).
 ///
-/// A scrape reads what every file and photon shows: a file's lifecycle only when it moved since
-/// the last scrape (`LifecycleChanges.count`), each photon's call counters always (relaxed
-/// atomic loads). Only the samples whose figures changed are written again, and the kept
+/// A scrape reads what every file and photon shows: a file's lifecycle only when its count of
+/// transitions moved since the last scrape (`LifecycleChanges.count`), a photon's call counters
+/// only when their count of calls begun and ended moved (`CallMetrics.changes`). Only the samples
+/// whose figures changed are written again, and the kept
 /// families are joined again only when some changed: scraping an idle supervisor writes its
 /// uptimes and its own figures, and sends the rest as it was (`text(of:context:)` returns the
 /// exposition in pieces).

@@ -51,22 +51,22 @@ final class ProcessFigures: Sendable {
         last.withLock { last in
             let now = Uptime.now()
             let serials = listing.loaded.map(\.core.serial)
-            if var reading = last, Uptime.after(reading.period, from: reading.at) > now {
-                let age = Duration.nanoseconds(Int64(now - reading.at))
-                if reading.served.serials == serials, reading.served.transitions == transitions {
-                    return (reading.served.usage, age, reading.period)
+            if let pass = last.map({ (at: $0.at, period: $0.period) }), Uptime.after(pass.period, from: pass.at) > now {
+                let age = Duration.nanoseconds(Int64(now - pass.at))
+                if last!.served.serials == serials, last!.served.transitions == transitions {
+                    return (last!.served.usage, age, pass.period)
                 }
+                // Changed in place: the pass's table is not copied.
                 let usage = listing.loaded.indices.map { index in
-                    if let kept = reading.files[serials[index]], kept.transitions == transitions[index] { return kept.usage }
+                    if let kept = last!.files[serials[index]], kept.transitions == transitions[index] { return kept.usage }
                     let usage = listing.loaded[index].core.read(\.liveConnections).reduce(into: ProcessUsage()) {
                         $0.add(ProcessTable.usage(of: $1.tree.members().map(\.pid)))
                     }
-                    reading.files[serials[index]] = FileReading(transitions: transitions[index], usage: usage)
+                    last!.files[serials[index]] = FileReading(transitions: transitions[index], usage: usage)
                     return usage
                 }
-                reading.served = (serials, transitions, usage)
-                last = reading
-                return (usage, age, reading.period)
+                last!.served = (serials, transitions, usage)
+                return (usage, age, pass.period)
             }
             let start = ThreadClock.now()
             let table = ProcessTable()
