@@ -41,7 +41,7 @@ WHY = {
     "retry": "a call failed across a crash: see the error codes (poisonCall means a call was in flight in two killed generations).",
     "limits": "see Scripts/bench-notes.md: the contained spawn (clone3 with CLONE_VM | CLONE_VFORK, a stack mapped per spawn, the cgroup made and opened).",
     "recycle": "a call failed, or the sampled peak passed threshold + one interval's growth: see the figures.",
-    "metrics_calls": "the counters are a few relaxed atomic additions per call; a scrape takes a core for tens of ms on a 2-core machine: see the scrape rows.",
+    "metrics_calls": "the counters are a few relaxed atomic additions per call, and a scrape of one photon writes a few kilobytes: a miss here is the spread between rounds on a shared 2-core machine (compare the rounds in the JSON).",
     "scrape": "see 'Where the time goes': a scrape that makes a pass over /proc (once a minute with 1,000 workers) pays the floor beside it; the others send ~2 MB of kept text.",
     "scrape_cpu": "see 'Where the time goes': the kernel's copy of ~2 MB into the socket, the 1,000 photons' change counts, the uptimes, and a pass over /proc once a minute.",
     "log_files": "lines were dropped (counted) or are missing: see the figures.",
