@@ -76,6 +76,35 @@ extension Supervisor {
             }
         }
 
+        /// The folder a host is about to load is listed by `status` (loading, not ready) from the
+        /// control socket's first client on, before any of its photon files is read, until the
+        /// host says its first load is over: an empty status said ready before anything loaded.
+        @Test func aFolderWhoseFirstLoadIsAwaitedIsNotReady() async throws {
+            try await withLoader { loader, folder in
+                folder.chaos("first")
+                let path = Paths.join(folder.path, "control.sock")
+                let server = try ControlServer(loader: loader, path: path, loadingFolder: folder.path)
+                defer { server.close() }
+                let status = { try await offThePool { () throws -> [JSONValue] in
+                    let connection = try RawControlConnection(path)
+                    connection.send(ControlRequest(.status))
+                    return try #require(try connection.receive()?["result"]?.arrayValue)
+                } }
+                let loading = try await status()
+                #expect(loading.count == 1 && loading[0]["file"]?.stringValue == folder.path && loading[0]["folder"] == true
+                        && loading[0]["state"] == "loading", "\(loading)")
+                #expect(Readiness.unready(loading).count == 1)
+                #expect(Readiness.line(loading[0]) == "\(folder.path): loading")
+
+                for handler in try await loader.loadPhotons(in: folder.path, base: nil) { try await handler.start() }
+                // Loaded and started, the photons are ready but the folder is listed until the host says so.
+                #expect(try await status().count == 2)
+                server.folderLoaded()
+                let loaded = try await status()
+                #expect(loaded.count == 1 && loaded[0]["name"] == "first" && Readiness.unready(loaded).isEmpty, "\(loaded)")
+            }
+        }
+
         /// An essential photon that is not restarted stops every photon, and `luminal run` exits 6.
         @Test func anEssentialPhotonThatCannotBeKeptRunningStopsTheRun() async throws {
             let supervisor = try await SupervisedFolder { folder in

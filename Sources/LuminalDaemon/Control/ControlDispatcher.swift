@@ -7,6 +7,8 @@ import LuminalWorker
 struct ControlDispatcher: Sendable {
     let loader: Loader
     let logBook: LogBook?
+    /// The folder whose first load is awaited, listed by `status` until it is over.
+    var loadingFolder: LoadingFolder? = nil
 
     /// What became of an item sent to the client.
     enum Delivery: Equatable {
@@ -84,7 +86,8 @@ struct ControlDispatcher: Sendable {
         let paths = Set(targets.map(Paths.absolute))
         let failed = await loader.failedFiles.filter { targets.isEmpty || paths.contains($0.path) }
         let loading = await loader.loadingFiles.filter { targets.isEmpty || paths.contains($0.path) }
-        return photons + failed.map(\.statusJSON) + loading.map(\.statusJSON)
+        let folder = targets.isEmpty ? loadingFolder?.statusJSON : nil
+        return (folder.map { [$0] } ?? []) + photons + failed.map(\.statusJSON) + loading.map(\.statusJSON)
     }
 
     /// The handlers of the named photons or photon files, all when `targets` is empty, by name.

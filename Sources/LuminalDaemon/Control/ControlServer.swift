@@ -65,16 +65,24 @@ public final class ControlServer: Sendable {
     }
 
     /// Listens at `path` for requests to `loader`; `logBook` serves `luminal logs`. A client with
-    /// no request waiting for its reply for `idleTimeout` is closed.
-    public init(loader: Loader, path: String, logBook: LogBook? = nil, idleTimeout: Duration = ControlServer.idleTimeout) throws(SystemError) {
+    /// no request waiting for its reply for `idleTimeout` is closed. `loadingFolder`: the folder
+    /// the host is about to load, which `status` lists as loading (never healthy) until
+    /// `folderLoaded()`.
+    public init(loader: Loader, path: String, logBook: LogBook? = nil, idleTimeout: Duration = ControlServer.idleTimeout,
+                loadingFolder: String? = nil) throws(SystemError) {
         self.path = Paths.absolute(path)
         idleLimit = idleTimeout
-        dispatcher = ControlDispatcher(loader: loader, logBook: logBook)
+        dispatcher = ControlDispatcher(loader: loader, logBook: logBook, loadingFolder: loadingFolder.map(LoadingFolder.init))
         state = Mutex(State(listener: try UnixSocket.listen(at: self.path)))
         let listener = state.withLock { $0.listener }
         let token = EventLoop.shared.add(listener, waking: self, on: queue) { $0.acceptAll() }
         state.withLock { $0.token = token }
         queue.async { self.acceptAll() }
+    }
+
+    /// The first load of the folder given as `loadingFolder` is over: `status` no longer lists it.
+    public func folderLoaded() {
+        dispatcher.loadingFolder?.loaded()
     }
 
     /// Stops listening, hangs up on every client and removes the socket file.

@@ -69,7 +69,10 @@ public final class MetricsServer: Sendable {
     /// Listens on `host` (an IPv4 address such as `127.0.0.1`, or `0.0.0.0` for every interface)
     /// and `port`, and serves `loader`'s metrics until `close()`; responses waiting to be read hold
     /// at most `unreadResponseLimit` bytes (beyond it the older ones' connections are closed).
-    public init(loader: Loader, host: String, port: UInt16, unreadResponseLimit: Int = MetricsServer.unreadResponseLimit) throws(SystemError) {
+    /// `notReady`: a reason `/readyz` answers 503 with from the first connection on, until
+    /// `clearNotReady(_:)` clears it.
+    public init(loader: Loader, host: String, port: UInt16, unreadResponseLimit: Int = MetricsServer.unreadResponseLimit,
+                notReady: String? = nil) throws(SystemError) {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -104,6 +107,7 @@ public final class MetricsServer: Sendable {
         unreadLimit = unreadResponseLimit
         listener = fd
         wake = (pipe[0], pipe[1])
+        shared.withLock { $0.notReady = notReady }
         startThread { [self] in serve(loader) }
     }
 

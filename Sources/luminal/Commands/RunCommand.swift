@@ -56,15 +56,15 @@ enum RunCommand {
         })
         let control: ControlServer
         do {
-            control = try ControlServer(loader: loader, path: ControlPath.resolve(arguments), logBook: logBook)
+            control = try ControlServer(loader: loader, path: ControlPath.resolve(arguments), logBook: logBook, loadingFolder: directory)
         } catch {
             Console.error("luminal run: cannot serve the control socket: \(error); choose another with --control PATH")
             exit(ExitCode.cannotListen.rawValue)
         }
-        let metrics = try metricsServer(arguments, loader: loader, control: control)
-        // Until the first load of the folder is over, nothing is listed that could be unready yet.
+        // Until the first load of the folder is over, nothing is listed that could be unready yet:
+        // both endpoints say not ready from their first client on.
         let loading = "loading the photons of \(directory)"
-        metrics?.setNotReady(loading)
+        let metrics = try metricsServer(arguments, loader: loader, control: control, notReady: loading)
         let shutdown = Shutdown(loader: loader, control: control, metrics: metrics, notifier: notifier)
         essentialLost.withLock { $0 = shutdown }
         Task {
@@ -85,6 +85,7 @@ enum RunCommand {
             let handlers = await loader.photons.values
             let summary = "\(handlers.filter { $0.state == .started }.count) of \(handlers.count) photons started from \(directory)"
             metrics?.clearNotReady(loading)
+            control.folderLoaded()
             loader.flushLog() // every "loaded …" line comes before the summary
             Console.error("luminal: \(summary)\(watch ? ", watching for changes" : ""); control socket \(control.path); Ctrl-C stops them")
             notifier?.notify(["READY=1", "STATUS=\(summary)", "MAINPID=\(getpid())"])
@@ -93,15 +94,17 @@ enum RunCommand {
         withExtendedLifetime((shutdown, metrics)) { parkMainThread() }
     }
 
-    /// The HTTP endpoint `--metrics [ADDRESS:]PORT` asks for (loopback when no address is given), if any.
-    private static func metricsServer(_ arguments: ParsedArguments, loader: Loader, control: ControlServer) throws(UsageError) -> MetricsServer? {
+    /// The HTTP endpoint `--metrics [ADDRESS:]PORT` asks for (loopback when no address is given), if any, not
+    /// ready for `notReady` until that is cleared.
+    private static func metricsServer(_ arguments: ParsedArguments, loader: Loader, control: ControlServer,
+                                      notReady: String) throws(UsageError) -> MetricsServer? {
         guard let text = arguments.values["metrics"] else { return nil }
         let (host, portText) = text.lastIndex(of: ":").map { (String(text[..<$0]), String(text[text.index(after: $0)...])) } ?? ("", text)
         guard let port = UInt16(portText) else {
             throw UsageError(command: "run", "--metrics needs [ADDRESS:]PORT with a port from 0 to 65535, e.g. 127.0.0.1:9464, got '\(text)'")
         }
         do {
-            let server = try MetricsServer(loader: loader, host: host.isEmpty ? "127.0.0.1" : host, port: port)
+            let server = try MetricsServer(loader: loader, host: host.isEmpty ? "127.0.0.1" : host, port: port, notReady: notReady)
             Console.error("luminal: metrics on http://\(server.host):\(server.port)/metrics")
             return server
         } catch {
