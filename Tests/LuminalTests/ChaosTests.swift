@@ -25,8 +25,9 @@ extension Supervisor {
                 #expect(try await bystander.call("echo", params: "still here") == "still here")
                 #expect(bystander.pid == pid && bystander.state == .started)
                 if await loader.photons["victim"] != nil { try await loader.unloadPhoton("victim", forceStop: true) }
-                try await waitUntil("the victim's pipes and pidfds closed") { supervisorPipeCount() == pipes }
-                try await waitUntil("the victim's processes reaped") { Set(Procfs.childPIDs(of: getpid())) == children }
+                // At most as many as before: what an earlier test left ending may go meanwhile.
+                try await waitUntil("the victim's pipes and pidfds closed") { supervisorPipeCount() <= pipes }
+                try await waitUntil("the victim's processes reaped") { Set(Procfs.childPIDs(of: getpid())).isSubset(of: children) }
             }
         }
     }

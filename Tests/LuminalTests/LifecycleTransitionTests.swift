@@ -245,7 +245,7 @@ import Testing
         var lifecycle = Self.serving(policy: policy)
         #expect(Self.names(Self.ended(&lifecycle, 1, .exited(.exited(code: 1)))).suffix(2) == ["emit quarantined 1", "restart after 300.0 seconds"])
         #expect(lifecycle.photons["a"]?.state == .quarantined(.runtimeCrash))
-        #expect(Self.names(lifecycle.apply(.restartFailed(.handshakeTimeout, random: 0.5))).suffix(2) == ["emit quarantined 2", "restart after 300.0 seconds"])
+        #expect(Self.names(lifecycle.apply(.restartFailed(.handshakeTimeout, reason: "no hello", random: 0.5))).suffix(2) == ["emit quarantined 2", "restart after 300.0 seconds"])
         #expect(lifecycle.photons["a"]?.failure == .handshakeTimeout)
     }
 
@@ -257,7 +257,7 @@ import Testing
         // A crash that is restarted is not a loss; the one that quarantines is.
         #expect(!Self.names(Self.ended(&lifecycle, 1, .exited(.exited(code: 1)))).contains("essential lost"))
         _ = lifecycle.apply(.restartDue)
-        #expect(Self.names(lifecycle.apply(.restartFailed(.handshakeTimeout, random: 0.5))).suffix(2) == ["restart after 300.0 seconds", "essential lost"])
+        #expect(Self.names(lifecycle.apply(.restartFailed(.handshakeTimeout, reason: "no hello", random: 0.5))).suffix(2) == ["restart after 300.0 seconds", "essential lost"])
         // An ending the policy does not restart is one too; a file that is not essential tells no one.
         policy.mode = .never
         var never = Self.serving(policy: policy)

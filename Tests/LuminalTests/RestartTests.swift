@@ -90,6 +90,18 @@ extension Supervisor {
                 #expect(alpha.state == .quarantined(.crashDuringStart))
                 let call = try await #require(throws: LoaderError.self) { try await alpha.call("echo") }
                 #expect(call.message.contains("quarantined"))
+                // Nothing served while it was restarted, or started again: no reload rolled back.
+                let start = try await #require(throws: LoaderError.self) { try await loader.startPhoton("alpha") }
+                #expect(start.code != .reloadRolledBack && start.message.contains("start") && !start.message.contains("keeps serving"),
+                        "\(start.message)")
+                #expect(alpha.snapshot.reloadFailure == nil)
+                #expect(!events.events.contains { event in
+                    switch event {
+                    case .reloadStarted, .reloadRolledBack: true
+                    default: false
+                    }
+                })
+                #expect(await loader.metrics().contains("luminal_file_reload_failed{file=\"\(alpha.filePath)\"} 0"))
             }
         }
 

@@ -66,17 +66,19 @@ extension FileLifecycle {
     }
 
     /// Counts a failure and schedules the restart: at once, after a backoff, or after quarantine.
-    mutating func scheduleRestart(after failure: FailureClass, random: Double) -> [Effect] {
+    /// `reason`: how a restart's new generation failed, for the log.
+    mutating func scheduleRestart(after failure: FailureClass, reason: String? = nil, random: Double) -> [Effect] {
+        let cause = reason.map { "\(failure.rawValue): \($0)" } ?? failure.rawValue
         failures += 1
         restartPending = true
         for name in members { photons[name]?.failure = failure }
         if let delay = policy.delay(afterFailures: failures, random: random) {
-            return [.log(.warning, "photon file \(path) failed (\(failure.rawValue)); restarting\(delay == .zero ? " now" : " in \(delay)")"),
+            return [.log(.warning, "photon file \(path) failed (\(cause)); restarting\(delay == .zero ? " now" : " in \(delay)")"),
                     .emit(.failed(file: path, failure: failure, failures: failures, restartIn: delay)),
                     .scheduleRestart(after: delay)]
         }
         for name in members { photons[name]?.state = .quarantined(failure) }
-        return [.log(.error, "photon file \(path) failed \(failures) times in a row (\(failure.rawValue)); quarantined, retried every \(policy.quarantineRetry) or when it changes"),
+        return [.log(.error, "photon file \(path) failed \(failures) times in a row (\(cause)); quarantined, retried every \(policy.quarantineRetry) or when it changes"),
                 .emit(.quarantined(file: path, failure: failure, failures: failures, retryIn: policy.quarantineRetry)),
                 .scheduleRestart(after: policy.quarantineRetry)] + essentialLost("failed \(failures) times in a row (\(failure.rawValue)) and is quarantined")
     }

@@ -58,8 +58,8 @@ extension FileLifecycle {
                 return [.refuse(LoaderError(.notStarted, "photon file \(path) is not to be restarted now", file: path))]
             }
             return []
-        case .restartFailed(let failure, let random):
-            return scheduleRestart(after: failure, random: random)
+        case .restartFailed(let failure, let reason, let random):
+            return scheduleRestart(after: failure, reason: reason, random: random)
         case .revived:
             held = false
             failures = 0

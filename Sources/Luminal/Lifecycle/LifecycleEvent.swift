@@ -40,8 +40,8 @@ enum LifecycleEvent<Connection: Sendable>: Sendable {
     case removed(number: Int)
     /// The scheduled restart is due.
     case restartDue
-    /// A restart's new generation could not be brought up, for `failure`.
-    case restartFailed(FailureClass, random: Double)
+    /// A restart's new generation could not be brought up, for `failure`; `reason` says how.
+    case restartFailed(FailureClass, reason: String, random: Double)
     /// The host starts a stopped, crashed or quarantined file again: the hold and the failure count go.
     case revived
     /// The host sets the file's restart policy.

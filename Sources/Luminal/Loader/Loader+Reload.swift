@@ -56,7 +56,11 @@ extension Loader {
         await enterGate(paths)
         defer { gate.leave(paths) }
         let records = paths.sorted().compactMap { self.records[$0].loaded }
-        for record in records { record.core.apply(.reloadBegan) }
+        // Files whose photons all ended (a restart's, a start's after a stop, a crash or a
+        // quarantine) have nothing serving: their new generations are bring-ups, not a reload
+        // that could roll back, and a failure is theirs alone.
+        let nothingServes = records.allSatisfy { $0.core.read(\.allFinal) }
+        if !nothingServes { for record in records { record.core.apply(.reloadBegan) } }
         var prepared: [Int: NewGeneration] = [:]
         var failures: [(Int, GenerationFailure)] = []
         await withTaskGroup(of: (Int, Result<NewGeneration, GenerationFailure>).self) { group in
@@ -72,9 +76,18 @@ extension Loader {
         }
         if failures.isEmpty, let clash = groupClash(records, prepared) { failures.append(clash) }
         if let (index, failure) = failures.min(by: { $0.0 < $1.0 }) {
-            await rollBack(records, prepared: prepared, failed: records[index], failure: failure)
-            // A restart is carried out as a reload; the metrics count it as a restart only.
-            if !restart { records.forEach { FileCounters.count($0.core.counters.rollbacks) } }
+            await rollBack(records, prepared: prepared, failed: records[index], failure: failure, noting: !nothingServes)
+            guard !nothingServes else {
+                // The new generation's own failure; a restart's is counted and logged as a restart's.
+                var error = failure.error
+                error.step = failure.step
+                if !restart {
+                    context.log(.error, "photon file \(records[index].file.path) was not brought up again (step '\(failure.step.rawValue)'): \(failure.error.message)",
+                                file: records[index].file.path)
+                }
+                throw error
+            }
+            records.forEach { FileCounters.count($0.core.counters.rollbacks) }
             let serving = records[index].core.read { $0.serving?.number ?? 0 }
             var error = LoaderError(.reloadRolledBack, "reload of \(records[index].file.path) rolled back at step '\(failure.step.rawValue)': \(failure.error.message); generation \(serving) keeps serving",
                                     photon: failure.error.photon, file: records[index].file.path, exit: failure.error.exit)
@@ -152,13 +165,17 @@ extension Loader {
         return nil
     }
 
-    private func rollBack(_ records: [LoadedFile], prepared: [Int: NewGeneration], failed: LoadedFile, failure: GenerationFailure) async {
+    /// Ends the new generations `prepared` of `records` after `failed` failed; when `noting` (a
+    /// reload of files that serve), the failed reload is noted on each file.
+    private func rollBack(_ records: [LoadedFile], prepared: [Int: NewGeneration], failed: LoadedFile, failure: GenerationFailure,
+                          noting: Bool) async {
         await withTaskGroup(of: Void.self) { group in
             for (index, generation) in prepared {
                 let core = records[index].core
                 group.addTask { await self.abandon(generation.prepared.worker, of: core, graceful: false) }
             }
         }
+        guard noting else { return }
         for record in records {
             let (step, reason) = record.file.path == failed.file.path
                 ? (failure.step, failure.error.message)

@@ -36,7 +36,8 @@ extension Loader {
             context.events.emit(.restarted(file: path, generation: generation, restarts: snapshot?.restarts ?? 0))
         } catch {
             guard let current = records[path].loaded else { return }
-            current.core.apply(.restartFailed(FailureClass(step: error.step ?? .handshake, error: error), random: .random(in: 0...1)))
+            current.core.apply(.restartFailed(FailureClass(step: error.step ?? .handshake, error: error), reason: error.message,
+                                              random: .random(in: 0...1)))
         }
     }
 }
