@@ -25,6 +25,11 @@ extension Supervisor {
                 return numbers.count >= 2000
             }
             #expect(numbers == Array(0..<2000))
+            // Each line begins with its UTC time to the millisecond, then the photon's tag.
+            for line in Self.lines(in: logs.path, "first") {
+                let parts = line.split(separator: " ", maxSplits: 1)
+                #expect(parts.count == 2 && Self.isTimestamp(parts[0]) && parts[1].hasPrefix("[first] "), "\(line)")
+            }
             let names = Paths.entries(of: logs.path) ?? []
             #expect(names.contains("luminal.log"))
             #expect(names.filter { $0.hasPrefix("first.log.") }.count > 10)
@@ -33,6 +38,14 @@ extension Supervisor {
                 #expect(bytes.count <= 1024 && bytes.last == UInt8(ascii: "\n"), "\(name)")
             }
             try await supervisor.stop()
+        }
+
+        /// Whether `text` is a timestamp as text log lines begin: `2026-12-01T15:07:25.123Z`.
+        private static func isTimestamp(_ text: Substring) -> Bool {
+            let pattern = Array("dddd-dd-ddTdd:dd:dd.dddZ")
+            return text.count == pattern.count && zip(text, pattern).allSatisfy { character, expected in
+                expected == "d" ? ("0"..."9").contains(character) : character == expected
+            }
         }
 
         @Test func onlyTheNewestFilesAreKeptAndJSONLinesParse() async throws {

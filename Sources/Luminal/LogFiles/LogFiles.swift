@@ -42,6 +42,12 @@ package final class LogFiles: Sendable {
     /// The failures being reported: the folder's (key `""`) and each log's (its file name).
     nonisolated(unsafe) private var episodes = FailureEpisodes()
     nonisolated(unsafe) private var lastCheck: UInt64 = 0
+    /// The log file name of each photon file written to lately (worked out once, not per line).
+    nonisolated(unsafe) private var names: [String: String] = [:]
+    /// The whole second the text timestamps were last written for, and their text up to it.
+    nonisolated(unsafe) private var stamp: (second: Int, text: String) = (-1, "")
+    /// The most names `names` keeps; past it they are worked out again.
+    static let nameCacheLimit = 4096
 
     /// Writes with `options`; `report` is told (once) when writing fails and when it works again.
     package init(options: LogFileOptions, report: @escaping @Sendable (LogLevel, String) -> Void) {
@@ -85,9 +91,9 @@ package final class LogFiles: Sendable {
         var order: [String] = []
         for (time, record) in batch {
             // Worker output goes to its photon file's log; the supervisor's own records to its log.
-            let name = options.logName(for: record.tag == nil ? nil : record.file) + ".log"
+            let name = fileName(for: record.tag == nil ? nil : record.file)
             if lines[name] == nil { order.append(name) }
-            lines[name, default: []].append(Array(format(record, at: time).utf8))
+            lines[name, default: []].append(format(record, at: time))
         }
         var lost = 0
         for name in order {
@@ -147,6 +153,16 @@ package final class LogFiles: Sendable {
         files.values.forEach { $0.checkStillThere(in: folder) }
     }
 
+    /// The log file name for the photon file at `path` (nil: the supervisor's own log).
+    private func fileName(for path: String?) -> String {
+        guard let path else { return options.logName(for: nil) + ".log" }
+        if let name = names[path] { return name }
+        if names.count >= Self.nameCacheLimit { names.removeAll(keepingCapacity: true) }
+        let name = options.logName(for: path) + ".log"
+        names[path] = name
+        return name
+    }
+
     private func file(named name: String) -> RotatingFile {
         if let file = files[name] { return file }
         let file = RotatingFile(name: name, maxBytes: options.maxBytes, keep: options.keep)
@@ -154,13 +170,24 @@ package final class LogFiles: Sendable {
         return file
     }
 
-    /// One line, with its newline.
-    private func format(_ record: LogRecord, at time: Double) -> String {
+    /// One line, with its newline, in UTF-8.
+    private func format(_ record: LogRecord, at time: Double) -> [UInt8] {
         switch options.format {
         case .text:
-            let prefix = Self.timestamp(time)
-            if let tag = record.tag { return "\(prefix) [\(tag)] \(record.message)\n" }
-            return "\(prefix) luminal: \(record.level): \(LogText.indentingContinuations(record.message))\n"
+            let prefix = timestamp(time)
+            guard let tag = record.tag else {
+                return Array("\(prefix) luminal: \(record.level): \(LogText.indentingContinuations(record.message))\n".utf8)
+            }
+            // A worker's line, the most frequent: its bytes put together without an interpolated string.
+            var line: [UInt8] = []
+            line.reserveCapacity(prefix.utf8.count + tag.utf8.count + record.message.utf8.count + 5)
+            line += prefix.utf8
+            line += " [".utf8
+            line += tag.utf8
+            line += "] ".utf8
+            line += record.message.utf8
+            line.append(UInt8(ascii: "\n"))
+            return line
         case .json:
             var object: [String: JSONValue] = ["time": .double(time), "text": .string(record.message)]
             if let tag = record.tag {
@@ -172,18 +199,25 @@ package final class LogFiles: Sendable {
                 object["level"] = .string(record.level.description)
             }
             if let file = record.file { object["file"] = .string(file) }
-            return JSONValue.object(object).description + "\n"
+            return Array((JSONValue.object(object).description + "\n").utf8)
         }
     }
 
-    /// `2026-12-01T15:07:25.123Z`.
-    static func timestamp(_ time: Double) -> String {
-        var seconds = time_t(time.rounded(.down))
+    /// `2026-12-01T15:07:25.123Z`; the part up to the second is worked out once a second.
+    private func timestamp(_ time: Double) -> String {
+        let second = Int(time.rounded(.down))
+        if second != stamp.second { stamp = (second, Self.secondText(second)) }
+        let millis = Int((time - time.rounded(.down)) * 1000)
+        let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return stamp.text + fraction + "Z"
+    }
+
+    /// `2026-12-01T15:07:25.`: the timestamp of `second` (since the epoch) up to its fraction.
+    static func secondText(_ second: Int) -> String {
+        var seconds = time_t(second)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let millis = Int((time - time.rounded(.down)) * 1000)
-        let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)Z"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))."
     }
 }
