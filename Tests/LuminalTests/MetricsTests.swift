@@ -78,9 +78,13 @@ extension Supervisor {
             let head = try HTTPProbe.exchange(port, "HEAD /metrics?x=1 HTTP/1.0\r\n\r\n")
             #expect(head.status == 200 && head.body.isEmpty && Int(head.header("Content-Length") ?? "") ?? 0 > 0)
             #expect(try HTTPProbe.exchange(port, "GET / HTTP/1.1\r\n\r\n").status == 404)
+            // The absolute form, as sent through a proxy, names the same endpoints.
+            #expect(try HTTPProbe.exchange(port, "GET http://127.0.0.1:\(port)/metrics HTTP/1.1\r\n\r\n").status == 200)
+            #expect(try HTTPProbe.exchange(port, "GET HTTP://localhost/readyz?x HTTP/1.1\r\n\r\n").status == 200)
+            #expect(try HTTPProbe.exchange(port, "GET http://localhost?x HTTP/1.1\r\n\r\n").status == 404)
             let post = try HTTPProbe.exchange(port, "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
             #expect(post.status == 405 && post.header("Allow") == "GET, HEAD")
-            for malformed in ["garbage\r\n\r\n", "GET /metrics HTTP/2.0\r\n\r\n", "GET metrics HTTP/1.1\r\n\r\n",
+            for malformed in ["garbage\r\n\r\n", "GET /metrics HTTP/2.0\r\n\r\n", "GET metrics HTTP/1.1\r\n\r\n", "GET ftp://host/metrics HTTP/1.1\r\n\r\n",
                               "GET /metrics HTTP/1.1\r\nno colon here\r\n\r\n", "GET /me\u{0}trics HTTP/1.1\r\n\r\n", "\r\n\r\n"] {
                 #expect(try HTTPProbe.exchange(port, malformed).status == 400, "\(malformed.debugDescription)")
             }

@@ -35,8 +35,8 @@ struct HTTPRequestHead: Sendable, Equatable {
         guard let first = lines.first else { return .refused(.badRequest, "the request is empty") }
         if lines.count - 1 > headerLimit { return .refused(.headerFieldsTooLarge, "the request has more than \(headerLimit) header lines") }
         let parts = first.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-        guard parts.count == 3, let method = token(parts[0]), let target = String(validating: parts[1], as: UTF8.self),
-              target.hasPrefix("/"), !target.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 32 } ?? false }),
+        guard parts.count == 3, let method = token(parts[0]), let written = String(validating: parts[1], as: UTF8.self),
+              let target = originForm(written), !target.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 32 } ?? false }),
               parts[2].elementsEqual("HTTP/1.1".utf8) || parts[2].elementsEqual("HTTP/1.0".utf8) else {
             return .refused(.badRequest, "the request line is not 'METHOD /path HTTP/1.1'")
         }
@@ -48,6 +48,19 @@ struct HTTPRequestHead: Sendable, Equatable {
         }
         let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
         return .complete(HTTPRequestHead(method: method, path: path))
+    }
+
+    /// `target` in origin form (`/path?query`): as it is, or an absolute-form target
+    /// (`http://host:port/path?query`, which a server must accept: RFC 9112, 3.2.2) without its
+    /// scheme and authority; nil for any other form.
+    private static func originForm(_ target: String) -> String? {
+        if target.hasPrefix("/") { return target }
+        for scheme in ["http://", "https://"] where target.lowercased().hasPrefix(scheme) {
+            let rest = target.dropFirst(scheme.count)
+            guard let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+            return rest[end] == "/" ? String(rest[end...]) : "/" + rest[end...]
+        }
+        return nil
     }
 
     /// Where the head ends: the index just past the empty line (`\r\n\r\n` or `\n\n`).
