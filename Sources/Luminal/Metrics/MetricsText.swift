@@ -69,7 +69,9 @@ struct MetricsText: Sendable {
         appendInteger(abs(milliseconds) / 1000)
         let fraction = abs(milliseconds) % 1000
         bytes.append(UInt8(ascii: "."))
-        for digit in [fraction / 100, fraction / 10 % 10, fraction % 10] { bytes.append(UInt8(ascii: "0") + UInt8(digit)) }
+        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 100))
+        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+        bytes.append(UInt8(ascii: "0") + UInt8(fraction % 10))
         bytes.append(UInt8(ascii: "\n"))
     }
 
