@@ -19,7 +19,12 @@ fd 4. stdout and stderr are plain log streams; ``print()`` never disturbs the pr
     run(greeter)
 
 Handlers run on a pool of ``max_workers`` threads (default 8), so a slow call delays neither
-pings nor other calls. When every thread is busy and a request has to wait for one, a warning
+pings nor other calls. A handler written ``async def`` (a method, a start routine, a finalizer)
+runs instead on an asyncio loop the runtime keeps on a thread of its own: any number of them
+wait at once without taking a thread. A cancel reaches such a method as ``asyncio.CancelledError``
+at its next ``await`` (the call is then answered ``cancelled``); deadlines are read as for the
+others (``ctx.remaining()``). A coroutine that holds the loop without awaiting for over a second
+is named in a warning on stderr (once per stall); pings are answered all the same. When every thread is busy and a request has to wait for one, a warning
 says so on stderr (at most one every 10 s, with the count of those left out meanwhile). Calls are served from a successful start until stop; a call to a photon
 not started, or a second start, is answered ``invalid_state``. A :class:`Context` is handed to
 every handler; it may be kept and used to emit events from any thread. A method gets a
@@ -35,6 +40,8 @@ bad frame or message: the reason is written to stderr) or fds 3/4 are not usable
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import io
 import json
 import os
@@ -57,6 +64,7 @@ MAX_ID = 2**53 - 1
 IN_FD, OUT_FD = 3, 4
 EXIT_PROTOCOL = 70                    # EX_SOFTWARE: the host broke the protocol
 BUSY_WARNING_INTERVAL = 10.0          # seconds between two "every thread is busy" warnings
+LOOP_STALL_WARNING = 1.0              # seconds a coroutine may hold the asyncio loop before a warning
 ERROR_CODES = frozenset({"unknown_photon", "unknown_method", "invalid_params",
                          "photon_error", "unsupported", "invalid_state", "cancelled",
                          "deadline_exceeded"})
@@ -114,6 +122,7 @@ class CallContext(Context):
     def __init__(self, photon: str, worker: _Worker, deadline_ms: int | None):
         super().__init__(photon, worker)
         self._cancel = threading.Event()
+        self._task: asyncio.Task[Any] | None = None      # the task running an async method
         #: time.monotonic() value at which the caller stops waiting; None without a deadline.
         self.deadline = None if deadline_ms is None else time.monotonic() + deadline_ms / 1000
 
@@ -140,6 +149,11 @@ class CallContext(Context):
 
 
 Handler = Callable[[Any, Context], Any]
+
+
+def _is_async(fn: Callable[..., Any] | None) -> bool:
+    """Whether fn is an ``async def`` handler (run on the runtime's asyncio loop)."""
+    return fn is not None and inspect.iscoroutinefunction(fn)
 
 
 class Photon:
@@ -304,6 +318,12 @@ class _Worker:
         self.busy_lock = threading.Lock()
         self.busy_warned_at: float | None = None
         self.busy_suppressed = 0
+        # The asyncio loop async handlers run on (started by serve() when a photon has one), and
+        # how many async requests it has: its stall watch looks only while there are some.
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop_lock = threading.Lock()
+        self.async_pending = 0
+        self.async_changed = threading.Condition()
 
     # -- output -------------------------------------------------------------------------------
     def encode(self, msg: dict[str, Any]) -> bytes:
@@ -350,15 +370,27 @@ class _Worker:
             try:
                 frame = self.reply(rid, fn, args)
             except BaseException:                        # e.g. an exception whose str() fails
-                frame = self.encode({"type": "error", "id": rid, "code": "photon_error",
-                                     "message": "the photon failed and its error is unprintable"})
-            self.write(frame)
-            self.calls.pop(rid, None)
+                frame = self.unprintable_frame(rid)
+            self.send_reply(rid, frame)
             with self.busy_lock:
                 self.busy -= 1
 
+    def unprintable_frame(self, rid: int) -> bytes:
+        """The reply to request rid when even its error could not be put into words."""
+        return self.encode({"type": "error", "id": rid, "code": "photon_error",
+                            "message": "the photon failed and its error is unprintable"})
+
+    def send_reply(self, rid: int, frame: bytes) -> None:
+        """Write the reply to request rid: the call is over."""
+        self.write(frame)
+        self.calls.pop(rid, None)
+
     def submit(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...], label: str) -> None:
-        """Queue request rid for the pool, warning (rate-limited) when it must wait for a thread."""
+        """Queue request rid for the pool, warning (rate-limited) when it must wait for a thread;
+        an async handler goes to the asyncio loop instead."""
+        if _is_async(fn) and self.loop is not None:
+            self.submit_async(rid, fn, args, label)
+            return
         with self.busy_lock:
             self.busy += 1
             waiting = self.busy - self.max_workers
@@ -384,17 +416,97 @@ class _Worker:
         """Run fn(*args); its result or error as the reply frame to request rid."""
         try:
             value = fn(*args)
+            if inspect.iscoroutine(value):               # a plain function that returned a coroutine
+                value = asyncio.run_coroutine_threadsafe(value, self.running_loop()).result()
         except PhotonError as exc:
             return self.error_frame(rid, exc.code, exc.message, exc.data)
         except BaseException as exc:                     # even SystemExit gets its reply
-            traceback.print_exc()
-            name, text = type(exc).__name__, str(exc)
-            return self.error_frame(rid, "photon_error", f"{name}: {text}" if text else name,
-                                    {"exception": name})
+            return self.exception_frame(rid, exc)
+        return self.result_frame(rid, value)
+
+    def result_frame(self, rid: int, value: Any) -> bytes:
+        """The result reply to request rid, or an error reply if value cannot be sent."""
         try:
             return self.encode({"type": "result", "id": rid, "value": value})
         except Exception as exc:
             return self.error_frame(rid, "photon_error", f"the result cannot be sent: {exc}")
+
+    def exception_frame(self, rid: int, exc: BaseException) -> bytes:
+        """The photon_error reply to request rid for an exception a handler raised (its traceback on stderr)."""
+        traceback.print_exception(exc)
+        name, text = type(exc).__name__, str(exc)
+        return self.error_frame(rid, "photon_error", f"{name}: {text}" if text else name, {"exception": name})
+
+    # -- async handlers -----------------------------------------------------------------------
+    def running_loop(self) -> asyncio.AbstractEventLoop:
+        """The asyncio loop async handlers run on, started (with the watch that names a stall of
+        it) the first time it is needed."""
+        with self.loop_lock:
+            if self.loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="photon-asyncio", daemon=True).start()
+                threading.Thread(target=self.watch_loop, args=(loop,), name="photon-asyncio-watch", daemon=True).start()
+                self.loop = loop
+            return self.loop
+
+    def submit_async(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...], label: str) -> None:
+        """Run async handler fn(*args) for request rid as a task named label on the loop."""
+        loop = self.loop
+        assert loop is not None
+        with self.async_changed:
+            self.async_pending += 1
+            self.async_changed.notify()
+        loop.call_soon_threadsafe(lambda: loop.create_task(self.reply_async(rid, fn, args), name=label))
+
+    async def reply_async(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        """Await fn(*args) and write its reply to request rid; a cancel of the call (before it
+        began, or at an await) is answered cancelled."""
+        call = self.calls.get(rid)
+        try:
+            try:
+                if call is not None:
+                    call._task = asyncio.current_task()
+                    if call.cancelled:                   # cancelled while its task was being made
+                        raise asyncio.CancelledError
+                value = await fn(*args)
+            except asyncio.CancelledError:
+                photon = call.photon if call is not None else "the photon"
+                frame = self.error_frame(rid, "cancelled", f"the call to {photon} was cancelled")
+            except PhotonError as exc:
+                frame = self.error_frame(rid, exc.code, exc.message, exc.data)
+            except BaseException as exc:
+                frame = self.exception_frame(rid, exc)
+            else:
+                frame = self.result_frame(rid, value)
+        except BaseException:                            # e.g. an exception whose str() fails
+            frame = self.unprintable_frame(rid)
+        self.send_reply(rid, frame)
+        with self.async_changed:
+            self.async_pending -= 1
+
+    def watch_loop(self, loop: asyncio.AbstractEventLoop) -> NoReturn:
+        """While async requests are pending, check twice a second that the loop turns; when it
+        has not for LOOP_STALL_WARNING seconds, name the task holding it on stderr, once a stall."""
+        while True:
+            with self.async_changed:
+                self.async_changed.wait_for(lambda: self.async_pending > 0)
+            turned = threading.Event()
+            loop.call_soon_threadsafe(turned.set)
+            if not turned.wait(LOOP_STALL_WARNING):
+                try:
+                    task = asyncio.current_task(loop)
+                except RuntimeError:
+                    task = None
+                who = f"the task {task.get_name()!r}" if task is not None else "a coroutine"
+                warning = (f"luminal_photon: {who} has held the asyncio loop for over {LOOP_STALL_WARNING:g} s "
+                           "without awaiting; the other async handlers wait (run blocking work in a sync "
+                           "method or with asyncio.to_thread)")
+                try:
+                    os.write(2, (warning + "\n").encode("utf-8", "replace"))
+                except OSError:
+                    pass
+                turned.wait()
+            time.sleep(LOOP_STALL_WARNING / 2)
 
     # -- input --------------------------------------------------------------------------------
     def fill(self, size: int) -> bool:
@@ -469,6 +581,9 @@ class _Worker:
             call = self.calls.get(self.request_id(msg))
             if call is not None:
                 call._cancel.set()
+                task, loop = call._task, self.loop
+                if task is not None and loop is not None:
+                    loop.call_soon_threadsafe(task.cancel)
             return
         if kind not in ("start", "stop", "call"):
             if "id" in msg:
@@ -519,7 +634,27 @@ class _Worker:
             self.submit(rid, photon.stop_handler or (lambda _ctx: None), (ctx,), f"the stop of {name}")
 
     def start_routine(self, name: str, routine: Callable[[Context], Any] | None) -> Callable[[Context], Any]:
-        """The start routine of photon name, recording its outcome before the reply is sent."""
+        """The start routine of photon name (async if it is), recording its outcome before the
+        reply is sent."""
+        def settle(succeeded: bool) -> None:
+            with self.phase_lock:                        # a stop meanwhile wins
+                if self.phases.get(name) == "starting":
+                    if succeeded:
+                        self.phases[name] = "started"
+                    else:
+                        del self.phases[name]
+
+        if routine is not None and _is_async(routine):
+            async def start_async(ctx: Context) -> Any:
+                succeeded = False
+                try:
+                    value = await routine(ctx)
+                    succeeded = True
+                    return value
+                finally:
+                    settle(succeeded)
+            return start_async
+
         def start(ctx: Context) -> Any:
             succeeded = False
             try:
@@ -527,12 +662,7 @@ class _Worker:
                 succeeded = True
                 return value
             finally:
-                with self.phase_lock:                    # a stop meanwhile wins
-                    if self.phases.get(name) == "starting":
-                        if succeeded:
-                            self.phases[name] = "started"
-                        else:
-                            del self.phases[name]
+                settle(succeeded)
         return start
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -568,6 +698,9 @@ class _Worker:
         # would stall the reader (and so pings and end of file) for up to seconds.
         for i in range(self.max_workers):
             threading.Thread(target=self.work, name=f"photon-{i}", daemon=True).start()
+        handlers = [h for p in self.photons.values() for h in (*p.methods.values(), p.start_handler, p.stop_handler)]
+        if any(_is_async(h) for h in handlers):
+            self.running_loop()                          # now, not while handlers hold the GIL
         try:
             hello = self.encode({"type": "hello", "protocol": self.protocol, "pid": os.getpid(),
                                  "runtime": RUNTIME, "features": list(FEATURES),

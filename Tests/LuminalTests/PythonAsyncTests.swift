@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Luminal
+import LuminalWire
+@testable import LuminalWorker
+import Testing
+
+extension Supervisor {
+    /// The Python runtime runs `async def` handlers on an asyncio loop of its own: they wait
+    /// without taking a thread, a cancel reaches them as `CancelledError`, and a coroutine that
+    /// holds the loop is named in a warning while pings and other calls are answered.
+    @Suite struct PythonAsync {
+        /// A photon whose handlers are coroutines, and one plain method.
+        static let source = """
+            import asyncio, functools, time
+            a = Photon('a')
+            arrived = 0
+            everyone = None
+            @a.on_start
+            async def begin(ctx):
+                global everyone
+                everyone = asyncio.Event()
+                await asyncio.sleep(0)
+                print('a started on the loop')
+            @a.on_stop
+            async def end(ctx):
+                await asyncio.sleep(0)
+                print('a stopped on the loop')
+            @a.method()
+            async def gather(params, ctx):
+                # Returns once `params` calls are waiting here together: more than the 8 threads.
+                global arrived
+                arrived += 1
+                if arrived == params:
+                    everyone.set()
+                await everyone.wait()
+                return arrived
+            @a.method()
+            async def wait(params, ctx):
+                print('a waiting')
+                try:
+                    await asyncio.sleep(3600)
+                except asyncio.CancelledError:
+                    print('a observed the cancel')
+                    raise
+            @a.method()
+            async def fail(params, ctx):
+                await asyncio.sleep(0)
+                raise PhotonError('invalid_params', 'no, thank you')
+            def wrapped(fn):
+                @functools.wraps(fn)
+                def call(params, ctx):
+                    return fn(params, ctx)
+                return call
+            @a.method()
+            @wrapped
+            async def decorated(params, ctx):
+                await asyncio.sleep(0)
+                return params
+            @a.method()
+            async def stall(params, ctx):
+                print('a stalls')
+                time.sleep(params)
+                return 'stalled'
+            @a.method()
+            def plain(params, ctx):
+                return 'plain'
+            run(a)
+            """
+
+        @Test func asyncHandlersWaitTogetherWithoutAThreadEach() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let handler = try #require(try await loader.loadPhoton(at: folder.python("a.py", Self.source), base: nil).first)
+                try await handler.start()
+                try await events.log("a started on the loop")
+                let waiting = 20
+                let counts = try await withThrowingTaskGroup(of: JSONValue.self) { group in
+                    for _ in 0..<waiting { group.addTask { try await handler.call("gather", params: .int(Int64(waiting)), timeout: .seconds(600)) } }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(counts == Array(repeating: .int(Int64(waiting)), count: waiting))
+                let refused = try await #require(throws: LoaderError.self) { try await handler.call("fail") }
+                #expect(refused.reply?.code == "invalid_params" && refused.reply?.message == "no, thank you")
+                #expect(try await handler.call("decorated", params: "through a plain function") == "through a plain function")
+                try await loader.stopPhoton("a")
+                try await events.log("a stopped on the loop")
+            }
+        }
+
+        @Test func aCancelReachesAnAsyncMethodAsCancelledError() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let handler = try #require(try await loader.loadPhoton(at: folder.python("a.py", Self.source), base: nil).first)
+                try await handler.start()
+                let call = Task { await outcome { () async throws(LoaderError) in try await handler.call("wait", timeout: .seconds(3600)) } }
+                try await events.log("a waiting")
+                call.cancel()
+                let error = try #require(await call.value.failure, "the call returned")
+                #expect(error.code == .cancelled)
+                try await events.log("a observed the cancel")
+                // The loop goes on serving.
+                #expect(try await handler.call("decorated", params: 1) == 1)
+            }
+        }
+
+        @Test func aCoroutineHoldingTheLoopIsNamedAndOtherCallsAreAnswered() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let handler = try #require(try await loader.loadPhoton(at: folder.python("a.py", Self.source), base: nil).first)
+                try await handler.start()
+                let stall = Task { try await handler.call("stall", params: 2.5, timeout: .seconds(600)) }
+                try await events.log("a stalls")
+                let warning = try await events.log("held the asyncio loop")
+                #expect(warning.text.contains("the task \"call 'stall' of a\"") && warning.stream == .stderr, "\(warning.text)")
+                // A plain method runs on its thread while the loop is held.
+                #expect(try await handler.call("plain") == "plain")
+                #expect(try await stall.value == "stalled")
+            }
+        }
+    }
+}
