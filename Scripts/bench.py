@@ -10,13 +10,13 @@ RELEASE = os.path.join(ROOT, ".build", "release")
 
 MODES = {
     "quick": dict(rounds=3, round_trips=2000, pipelined=20000, window=64, python_round_trips=1000,
-                  python_pipelined=5000, spawn_runs=40, peer_samples=1, peer_workers=200, photons=1000,
+                  python_pipelined=5000, python_nap_round_trips=100, spawn_runs=40, peer_samples=1, peer_workers=200, photons=1000,
                   idle=10, variants="inotify-no-heartbeat", reload_runs=10, reloads=100, callers=4,
                   cancel_runs=200, crashes=100, limit_spawns=40, leak_seconds=15,
                   metrics_rounds=2, scrapes=20, scrape_seconds=10, log_photons=100, log_rate=1000, log_seconds=5,
                   sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=5),
     "full": dict(rounds=5, round_trips=20000, pipelined=200000, window=64, python_round_trips=5000,
-                 python_pipelined=20000, spawn_runs=200, peer_samples=5, peer_workers=200, photons=1000,
+                 python_pipelined=20000, python_nap_round_trips=500, spawn_runs=200, peer_samples=5, peer_workers=200, photons=1000,
                  idle=60, variants="inotify-no-heartbeat,inotify,polling", reload_runs=50, reloads=100, callers=4,
                  cancel_runs=500, crashes=100, limit_spawns=200, leak_seconds=60,
                  metrics_rounds=5, scrapes=60, scrape_seconds=60, log_photons=100, log_rate=1000, log_seconds=10,
@@ -47,6 +47,7 @@ WHY = {
     "log_files": "lines were dropped (counted) or are missing: see the figures.",
     "sigterm_503": "the signal reaches a dispatch source on the shutdown queue, which sets the flag the metrics thread reads: investigate with the run's numbers.",
     "sigterm_failed": "a call sent before SIGTERM failed: see the error codes (the stop must answer every control request before it stops the workers).",
+    "python_async": "see Scripts/bench-notes.md: each call costs the Python worker about 45 µs of CPU (asyncio's task and timer, the JSON, the reader and loop threads taking turns with the GIL), so one core serves about 20,000 naps a second however many await.",
     "log_cpu": "see 'Where the time goes' (100 photons into log files): formatting each line and the dispatch queues' hand-offs; no lock is shared by the workers' output queues any more.",
 }
 
@@ -96,6 +97,9 @@ def measure(m, parts=PARTS):
             results["floor_cross"].append(output([os.path.join(RELEASE, "pipe-floor"), m["round_trips"], m["pipelined"], m["window"], "cross"]))
             results["swift"].append(bench("calls", chaos, "echo", m["round_trips"], m["pipelined"], m["window"]))
         results["python"] = bench("calls", python, "greet", m["python_round_trips"], m["python_pipelined"], m["window"])
+        # The same 1 ms wait as an `async def` method and as a plain one on the runtime's 8 threads.
+        results["python_async"] = bench("calls", python, "nap", m["python_nap_round_trips"], m["python_pipelined"], m["window"])
+        results["python_threads"] = bench("calls", python, "nap_in_thread", m["python_nap_round_trips"], m["python_pipelined"], m["window"])
     # 2. Spawn to ready, alternating with bare spawn + exit of the same binary.
     if "spawn" in parts:
         results["spawn"] = bench("spawn", chaos, m["spawn_runs"])
@@ -176,6 +180,13 @@ def table(m, results):
         row("Call round trip, Python photon (p50 / p99; pipelined)", "%s / %s; %.0f calls/s" % (
             ms(py["round_trip"]["p50_ms"]), ms(py["round_trip"]["p99_ms"]), py["pipelined_per_s"]),
             "C pipe ping-pong: %s" % ms(floor_p50), "%.2f×" % (py["round_trip"]["p50_ms"] / floor_p50), "none")
+        if "python_async" in results:
+            naps, threads = results["python_async"], results["python_threads"]
+            ratio = naps["pipelined_per_s"] / threads["pipelined_per_s"]
+            row("Python photon, a method awaiting 1 ms, %d in flight (`async def` on the runtime's loop; CPU a call: worker / supervisor)" % m["window"],
+                "%.0f calls/s (%.0f / %.0f µs)" % (naps["pipelined_per_s"], naps["worker_cpu_us_per_call"], naps["supervisor_cpu_us_per_call"]),
+                "the same wait in a plain method on the runtime's 8 threads: %.0f calls/s" % threads["pipelined_per_s"],
+                "%.1f×" % ratio, "≥ 5× (issue 21)", ratio >= 5, "python_async")
     if "spawn" in results:
         # 2. Spawn to ready.
         spawn = results["spawn"]

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Example Luminal photon file: hosts one photon, "py-greeter", written with luminal_photon."""
 
+import asyncio
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 
@@ -62,6 +64,27 @@ def tick(params, ctx):
     """Emits the event "tick" with {"n": params.n (default 1)}, then returns null."""
     n = params.get("n", 1) if isinstance(params, dict) else 1
     ctx.emit("tick", {"n": n})
+
+
+def _seconds(params):
+    """The wait a nap asks for: params.seconds, from 0 to 60 (default 0.001)."""
+    seconds = params.get("seconds", 0.001) if isinstance(params, dict) else 0.001
+    if not _is_number(seconds) or not 0 <= seconds <= 60:
+        raise PhotonError("invalid_params", "seconds must be a number from 0 to 60")
+    return seconds
+
+
+@greeter.method()
+async def nap(params, ctx):
+    """{"seconds": s (default 0.001)} -> null after s seconds awaited on the runtime's asyncio
+    loop: any number of naps wait at once, and a cancel ends one at once."""
+    await asyncio.sleep(_seconds(params))
+
+
+@greeter.method()
+def nap_in_thread(params, ctx):
+    """The same wait on one of the runtime's method threads (8 naps at most at once)."""
+    time.sleep(_seconds(params))
 
 
 if __name__ == "__main__":

@@ -121,7 +121,11 @@ class CallContext(Context):
 
     def __init__(self, photon: str, worker: _Worker, deadline_ms: int | None):
         super().__init__(photon, worker)
-        self._cancel = threading.Event()
+        # Whether the host cancelled the call; the event a wait for that blocks on is made only
+        # when a handler waits (an Event per call was a good part of a call's cost).
+        self._cancelled = False
+        self._cancel_event: threading.Event | None = None
+        self._cancel_lock = threading.Lock()
         self._task: asyncio.Task[Any] | None = None      # the task running an async method
         #: time.monotonic() value at which the caller stops waiting; None without a deadline.
         self.deadline = None if deadline_ms is None else time.monotonic() + deadline_ms / 1000
@@ -129,11 +133,24 @@ class CallContext(Context):
     @property
     def cancelled(self) -> bool:
         """True once the host cancelled this call (its reply will be discarded)."""
-        return self._cancel.is_set()
+        return self._cancelled
 
     def wait_cancelled(self, timeout: float | None = None) -> bool:
         """Block until the call is cancelled or timeout seconds pass; True if cancelled."""
-        return self._cancel.wait(timeout)
+        with self._cancel_lock:
+            if self._cancelled:
+                return True
+            if self._cancel_event is None:
+                self._cancel_event = threading.Event()
+            event = self._cancel_event
+        return event.wait(timeout)
+
+    def _cancel(self) -> None:
+        """The host cancelled the call: say so to whoever asks or waits."""
+        with self._cancel_lock:
+            self._cancelled = True
+            if self._cancel_event is not None:
+                self._cancel_event.set()
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline (never below 0), or None without a deadline."""
@@ -322,8 +339,13 @@ class _Worker:
         # how many async requests it has: its stall watch looks only while there are some.
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_lock = threading.Lock()
-        self.async_pending = 0
-        self.async_changed = threading.Condition()
+        # Async requests read and not yet handed to the loop (the reader's own: handed over in one
+        # go before it waits for input), and replies of async requests not yet written (the
+        # loop's own: written together once the loop's ready callbacks have run).
+        self.async_batch: list[tuple[int, Callable[..., Any], tuple[Any, ...], str]] = []
+        self.reply_batch: list[bytes] = []
+        self.async_running = 0                           # the loop's own count
+        self.loop_busy = threading.Event()               # set while async_running > 0
 
     # -- output -------------------------------------------------------------------------------
     def encode(self, msg: dict[str, Any]) -> bytes:
@@ -371,7 +393,8 @@ class _Worker:
                 frame = self.reply(rid, fn, args)
             except BaseException:                        # e.g. an exception whose str() fails
                 frame = self.unprintable_frame(rid)
-            self.send_reply(rid, frame)
+            self.write(frame)
+            self.calls.pop(rid, None)
             with self.busy_lock:
                 self.busy -= 1
 
@@ -379,11 +402,6 @@ class _Worker:
         """The reply to request rid when even its error could not be put into words."""
         return self.encode({"type": "error", "id": rid, "code": "photon_error",
                             "message": "the photon failed and its error is unprintable"})
-
-    def send_reply(self, rid: int, frame: bytes) -> None:
-        """Write the reply to request rid: the call is over."""
-        self.write(frame)
-        self.calls.pop(rid, None)
 
     def submit(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...], label: str) -> None:
         """Queue request rid for the pool, warning (rate-limited) when it must wait for a thread;
@@ -450,18 +468,39 @@ class _Worker:
             return self.loop
 
     def submit_async(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...], label: str) -> None:
-        """Run async handler fn(*args) for request rid as a task named label on the loop."""
-        loop = self.loop
-        assert loop is not None
-        with self.async_changed:
-            self.async_pending += 1
-            self.async_changed.notify()
-        loop.call_soon_threadsafe(lambda: loop.create_task(self.reply_async(rid, fn, args), name=label))
+        """Run async handler fn(*args) for request rid as a task named label on the loop, once
+        the reader hands its batch over (`send_async_batch`)."""
+        self.async_batch.append((rid, fn, args, label))
+
+    def send_async_batch(self) -> None:
+        """Hand the async requests read so far to the loop, with one wake-up of it."""
+        batch, self.async_batch = self.async_batch, []
+        loop = self.running_loop()
+
+        def begin() -> None:
+            for rid, fn, args, label in batch:
+                loop.create_task(self.reply_async(rid, fn, args), name=label)
+        loop.call_soon_threadsafe(begin)
+
+    def queue_reply(self, rid: int, frame: bytes) -> None:
+        """On the loop: the reply to async request rid, written with the others of this turn."""
+        self.calls.pop(rid, None)
+        self.reply_batch.append(frame)
+        if len(self.reply_batch) == 1:
+            asyncio.get_running_loop().call_soon(self.write_reply_batch)
+
+    def write_reply_batch(self) -> None:
+        """On the loop: write the replies queued this turn, in one write when they fit."""
+        frames, self.reply_batch = b"".join(self.reply_batch), []
+        self.write(frames)
 
     async def reply_async(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         """Await fn(*args) and write its reply to request rid; a cancel of the call (before it
         began, or at an await) is answered cancelled."""
         call = self.calls.get(rid)
+        self.async_running += 1
+        if self.async_running == 1:
+            self.loop_busy.set()
         try:
             try:
                 if call is not None:
@@ -480,16 +519,16 @@ class _Worker:
                 frame = self.result_frame(rid, value)
         except BaseException:                            # e.g. an exception whose str() fails
             frame = self.unprintable_frame(rid)
-        self.send_reply(rid, frame)
-        with self.async_changed:
-            self.async_pending -= 1
+        self.queue_reply(rid, frame)
+        self.async_running -= 1
+        if self.async_running == 0:
+            self.loop_busy.clear()
 
     def watch_loop(self, loop: asyncio.AbstractEventLoop) -> NoReturn:
-        """While async requests are pending, check twice a second that the loop turns; when it
+        """While async handlers run, check twice a second that the loop turns; when it
         has not for LOOP_STALL_WARNING seconds, name the task holding it on stderr, once a stall."""
         while True:
-            with self.async_changed:
-                self.async_changed.wait_for(lambda: self.async_pending > 0)
+            self.loop_busy.wait()
             turned = threading.Event()
             loop.call_soon_threadsafe(turned.set)
             if not turned.wait(LOOP_STALL_WARNING):
@@ -510,8 +549,11 @@ class _Worker:
 
     # -- input --------------------------------------------------------------------------------
     def fill(self, size: int) -> bool:
-        """Buffer at least size bytes from fd 3; False at end of file."""
+        """Buffer at least size bytes from fd 3; False at end of file. The async requests read
+        so far go to the loop before it waits."""
         while len(self.buffer) < size:
+            if self.async_batch:
+                self.send_async_batch()
             try:
                 chunk = os.read(IN_FD, max(size - len(self.buffer), 65536))
             except InterruptedError:
@@ -580,7 +622,7 @@ class _Worker:
         if kind == "cancel":                             # no reply; unknown or finished: ignored
             call = self.calls.get(self.request_id(msg))
             if call is not None:
-                call._cancel.set()
+                call._cancel()
                 task, loop = call._task, self.loop
                 if task is not None and loop is not None:
                     loop.call_soon_threadsafe(task.cancel)
