@@ -142,6 +142,9 @@ extension Supervisor {
                 #expect(left > 0 && left <= 60_000)
                 let byDefault = try #require(try await handler.call("deadline").intValue)
                 #expect(byDefault > 0 && byDefault <= 60_000)
+                // A wait longer than any deadline_ms is written as the longest, 2^53 - 1 ms.
+                let longest = try #require(try await handler.call("deadline", timeout: .seconds(Int64.max)).intValue)
+                #expect(longest > (1 << 53) - 1 - 600_000 && longest <= (1 << 53) - 1, "\(longest)")
                 let refused = try await #require(throws: LoaderError.self) { try await handler.call("give-up", params: ["ms": 120_000], timeout: .seconds(60)) }
                 #expect(refused.code == .photonError && refused.reply?.code == "deadline_exceeded")
                 #expect(refused.message.contains("c ") && refused.message.contains(handler.filePath))

@@ -219,8 +219,13 @@ extension Worker {
     /// `duration` in whole milliseconds, rounded up (a call's `deadline_ms`).
     private static func milliseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
-        return max(0, seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+        // A wait past 2^53 - 1 ms (any Duration a host application may give) is written as that.
+        guard seconds < Self.longestDeadline / 1000 else { return Self.longestDeadline }
+        return min(Self.longestDeadline, max(0, seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000))
     }
+
+    /// The largest `deadline_ms` written (PROTOCOL.md §3.3): 2^53 - 1, exact in any JSON reader.
+    static let longestDeadline: Int64 = (1 << 53) - 1
 
     /// The error for a call refused because the worker has too much waiting: `why`.
     private func overloaded(_ request: WorkerRequest, _ why: String) -> LoaderError {

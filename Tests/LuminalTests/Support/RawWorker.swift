@@ -13,6 +13,8 @@ final class RawWorker {
     private let spawned: SpawnedProcess
     let process: ChildProcess
     private var decoder = FrameDecoder()
+    /// Whether the worker's fd 3 was closed by `closeInput()`.
+    private var inputClosed = false
 
     /// Spawns `executable` with the protocol pipes, in `folder`, and reads its hello.
     init(_ executable: String, _ arguments: [String] = [], in folder: String) throws {
@@ -24,7 +26,8 @@ final class RawWorker {
 
     deinit {
         process.signal(SIGKILL)
-        [spawned.toWorker, spawned.fromWorker, spawned.stdout, spawned.stderr].forEach(closeQuietly)
+        if !inputClosed { closeQuietly(spawned.toWorker) }
+        [spawned.fromWorker, spawned.stdout, spawned.stderr].forEach(closeQuietly)
     }
 
     /// Writes `message` as one frame on the worker's fd 3.
@@ -35,13 +38,24 @@ final class RawWorker {
     /// Writes `messages` as frames on the worker's fd 3 in one `write(2)` (if the pipe takes it
     /// whole), so that one read of the worker can take them all.
     func send(together messages: [JSONValue]) {
-        let frames = messages.flatMap { Frame.encode($0) }
+        send(bytes: messages.flatMap { Frame.encode($0) })
+    }
+
+    /// Writes `bytes` as they are on the worker's fd 3 (part of a frame, say).
+    func send(bytes: [UInt8]) {
         var offset = 0
-        while offset < frames.count {
-            let n = frames.withUnsafeBytes { write(spawned.toWorker, $0.baseAddress! + offset, $0.count - offset) }
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(spawned.toWorker, $0.baseAddress! + offset, $0.count - offset) }
             guard n > 0 else { return }
             offset += n
         }
+    }
+
+    /// Closes the worker's fd 3: its end of file.
+    func closeInput() {
+        guard !inputClosed else { return }
+        inputClosed = true
+        closeQuietly(spawned.toWorker)
     }
 
     /// Sends a request and returns the reply (the worker answers one request at a time here).

@@ -303,8 +303,10 @@ def frame_cap(text: str | None) -> int:
     return value if 2 <= value <= 2**32 - 1 else DEFAULT_FRAME_CAP
 
 
-def _env_int_list(text: str) -> list[int]:
-    return [int(p) for p in text.split(",") if p.strip().isdigit()]
+def protocol_versions(text: str | None) -> list[int]:
+    """The versions a LUMINAL_PROTOCOL value lists (PROTOCOL.md section 1): each comma-separated
+    element of one to nine ASCII digits; other elements are ignored. Empty when none is left."""
+    return [int(p) for p in (text or "").split(",") if re.fullmatch(r"[0-9]{1,9}", p, re.ASCII)]
 
 
 class _Worker:
@@ -317,7 +319,7 @@ class _Worker:
         if len(self.photons) != len(photons):
             raise ValueError("photon names must be unique")
         self.contexts = {name: Context(name, self) for name in self.photons}
-        offered = _env_int_list(os.environ.get("LUMINAL_PROTOCOL", ""))
+        offered = protocol_versions(os.environ.get("LUMINAL_PROTOCOL")) or [1]
         common = [v for v in SUPPORTED_PROTOCOLS if v in offered]
         self.protocol = max(common or SUPPORTED_PROTOCOLS)
         self.cap = frame_cap(os.environ.get("LUMINAL_FRAME_CAP"))
@@ -566,10 +568,9 @@ class _Worker:
         return True
 
     def read_message(self) -> dict[str, Any] | None:
-        """The next message from the host, or None at a clean end of file."""
+        """The next message from the host, or None at end of file: between frames, or inside
+        one (the host is gone even mid-write: PROTOCOL.md section 6)."""
         if not self.fill(4):
-            if self.buffer:
-                raise _BadFrame("truncated frame: end of file inside the length")
             return None
         length = int.from_bytes(self.buffer[:4], "big")
         if length < 2:
@@ -577,7 +578,7 @@ class _Worker:
         if length > self.cap:                            # checked before reading the payload
             raise _BadFrame(f"oversize frame: {length} bytes, cap {self.cap}")
         if not self.fill(4 + length):
-            raise _BadFrame(f"truncated frame: end of file inside a {length}-byte payload")
+            return None
         payload = self.buffer[4:4 + length]
         del self.buffer[:4 + length]
         try:
@@ -628,7 +629,7 @@ class _Worker:
                     loop.call_soon_threadsafe(task.cancel)
             return
         if kind not in ("start", "stop", "call"):
-            if "id" in msg:
+            if msg.get("id") is not None:               # null counts as absent
                 rid = self.request_id(msg)
                 self.write(self.error_frame(rid, "unsupported",
                                             f"this worker does not support {kind!r} requests"))
