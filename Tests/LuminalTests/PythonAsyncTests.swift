@@ -110,7 +110,7 @@ extension Supervisor {
                 let events = EventLog(loader)
                 let handler = try #require(try await loader.loadPhoton(at: folder.python("a.py", Self.source), base: nil).first)
                 try await handler.start()
-                let stall = Task { try await handler.call("stall", params: 2.5, timeout: .seconds(600)) }
+                let stall = Task { try await handler.call("stall", params: 4, timeout: .seconds(600)) }
                 try await events.log("a stalls")
                 let warning = try await events.log("held the asyncio loop")
                 #expect(warning.text.contains("the task \"call 'stall' of a\"") && warning.stream == .stderr, "\(warning.text)")
