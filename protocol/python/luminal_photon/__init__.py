@@ -346,6 +346,7 @@ class _Worker:
         # loop's own: written together once the loop's ready callbacks have run).
         self.async_batch: list[tuple[int, Callable[..., Any], tuple[Any, ...], str]] = []
         self.reply_batch: list[bytes] = []
+        self.tasks: set[asyncio.Task[None]] = set()      # the loop's own: the async requests' tasks
         self.async_running = 0                           # the loop's own count
         self.loop_busy = threading.Event()               # set while async_running > 0
 
@@ -481,7 +482,10 @@ class _Worker:
 
         def begin() -> None:
             for rid, fn, args, label in batch:
-                loop.create_task(self.reply_async(rid, fn, args), name=label)
+                # Held until done: the loop itself keeps only weak references to its tasks.
+                task = loop.create_task(self.reply_async(rid, fn, args), name=label)
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
         loop.call_soon_threadsafe(begin)
 
     def queue_reply(self, rid: int, frame: bytes) -> None:
