@@ -70,6 +70,11 @@ extension Supervisor {
                 #expect(try await get("/readyz").body == "not ready: stopping\n")
                 server.clearNotReady("stopping")
                 #expect(try await get("/readyz").status == 200)
+                // A reason is one line whatever it holds.
+                server.setNotReady("loading /a\nb")
+                #expect(try await get("/readyz").body == "not ready: loading /a\\x0ab\n")
+                server.clearNotReady("loading /a\nb")
+                #expect(try await get("/readyz").status == 200)
                 // Liveness is not readiness.
                 server.setNotReady("stopping")
                 #expect(try await get("/livez").status == 200)

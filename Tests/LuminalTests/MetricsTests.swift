@@ -82,9 +82,13 @@ extension Supervisor {
             #expect(try HTTPProbe.exchange(port, "GET http://127.0.0.1:\(port)/metrics HTTP/1.1\r\n\r\n").status == 200)
             #expect(try HTTPProbe.exchange(port, "GET HTTP://localhost/readyz?x HTTP/1.1\r\n\r\n").status == 200)
             #expect(try HTTPProbe.exchange(port, "GET http://localhost?x HTTP/1.1\r\n\r\n").status == 404)
+            #expect(try HTTPProbe.exchange(port, "GET http://user@[::1]:9/livez HTTP/1.1\r\n\r\n").status == 200)
             let post = try HTTPProbe.exchange(port, "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
             #expect(post.status == 405 && post.header("Allow") == "GET, HEAD")
             for malformed in ["garbage\r\n\r\n", "GET /metrics HTTP/2.0\r\n\r\n", "GET metrics HTTP/1.1\r\n\r\n", "GET ftp://host/metrics HTTP/1.1\r\n\r\n",
+                              "GET http:///metrics HTTP/1.1\r\n\r\n", "GET http://@/metrics HTTP/1.1\r\n\r\n",
+                              "GET http://[::1/metrics HTTP/1.1\r\n\r\n", "GET http://h#/metrics HTTP/1.1\r\n\r\n",
+                              "GET /metrics#top HTTP/1.1\r\n\r\n",
                               "GET /metrics HTTP/1.1\r\nno colon here\r\n\r\n", "GET /me\u{0}trics HTTP/1.1\r\n\r\n", "\r\n\r\n"] {
                 #expect(try HTTPProbe.exchange(port, malformed).status == 400, "\(malformed.debugDescription)")
             }

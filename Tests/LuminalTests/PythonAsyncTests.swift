@@ -64,6 +64,10 @@ extension Supervisor {
                 time.sleep(params)
                 return 'stalled'
             @a.method()
+            async def halt(params, ctx):
+                asyncio.get_running_loop().stop()
+                return 'halted'
+            @a.method()
             def plain(params, ctx):
                 return 'plain'
             run(a)
@@ -100,8 +104,11 @@ extension Supervisor {
                 let error = try #require(await call.value.failure, "the call returned")
                 #expect(error.code == .cancelled)
                 try await events.log("a observed the cancel")
-                // The loop goes on serving.
+                // The loop goes on serving, also after a handler stopped it.
                 #expect(try await handler.call("decorated", params: 1) == 1)
+                #expect(try await handler.call("halt") == "halted")
+                try await events.log("a handler stopped the asyncio loop")
+                #expect(try await handler.call("decorated", params: 2) == 2)
             }
         }
 

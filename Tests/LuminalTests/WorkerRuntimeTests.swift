@@ -30,6 +30,8 @@ extension Supervisor {
             func code(_ reply: [String: JSONValue]) -> String? { reply["type"] == "error" ? reply["code"]?.stringValue : "result" }
             let call: (Int64) -> JSONValue = { ["type": "call", "id": .int($0), "photon": "p", "method": "echo", "params": 1] }
             #expect(code(try worker.request(call(1))) == "invalid_state") // never started
+            // The photon's state before its methods: a method it lacks is not looked for yet.
+            #expect(code(try worker.request(["type": "call", "id": 10, "photon": "p", "method": "nope"])) == "invalid_state")
             #expect(code(try worker.request(["type": "start", "id": 2, "photon": "p"])) == "result")
             #expect(try worker.request(call(3)) == ["type": "result", "id": 3, "value": 1])
             #expect(code(try worker.request(["type": "start", "id": 4, "photon": "p"])) == "invalid_state") // already started
@@ -93,6 +95,9 @@ extension Supervisor {
             #expect(try worker.request(["type": "start", "id": 3, "photon": "p"])["type"] == "result")
             let empty = try worker.request(["type": "call", "id": 4, "photon": "p", "method": ""])
             #expect(empty["type"] == "error" && empty["code"] == "unknown_method", "\(empty)")
+            // An integral number is an integer, for deadline_ms as for ids.
+            let integral = try worker.request(["type": "call", "id": 5, "photon": "p", "method": "echo", "params": 1, "deadline_ms": 5000.0])
+            #expect(integral == ["type": "result", "id": 5, "value": 1], "\(integral)")
             worker.send(["type": "shutdown"])
             #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
         }

@@ -32,7 +32,7 @@ public enum Readiness {
     }
 
     /// `text` with every control character and line separator written as `\xNN` or `\uNNNN`.
-    private static func escaped(_ text: String) -> String {
+    static func escaped(_ text: String) -> String {
         var result = ""
         for scalar in text.unicodeScalars {
             switch scalar.value {

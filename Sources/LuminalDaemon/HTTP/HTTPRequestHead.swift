@@ -52,12 +52,19 @@ struct HTTPRequestHead: Sendable, Equatable {
 
     /// `target` in origin form (`/path?query`): as it is, or an absolute-form target
     /// (`http://host:port/path?query`, which a server must accept: RFC 9112, 3.2.2) without its
-    /// scheme and authority; nil for any other form.
+    /// scheme and authority; nil for any other form, for a fragment (`#`, never part of a
+    /// request target) and for an absolute form whose host is empty (RFC 9110, 4.2.1) or an
+    /// unclosed IPv6 literal.
     private static func originForm(_ target: String) -> String? {
+        guard !target.contains("#") else { return nil }
         if target.hasPrefix("/") { return target }
         for scheme in ["http://", "https://"] where target.lowercased().hasPrefix(scheme) {
             let rest = target.dropFirst(scheme.count)
-            guard let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+            let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+            let authority = rest[..<end]
+            let host = authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
+            guard !host.isEmpty, !host.hasPrefix(":"), !host.hasPrefix("[") || host.contains("]") else { return nil }
+            guard end < rest.endIndex else { return "/" }
             return rest[end] == "/" ? String(rest[end...]) : "/" + rest[end...]
         }
         return nil

@@ -308,6 +308,7 @@ public final class MetricsServer: Sendable {
 
     /// `/readyz`'s answer while the host says it is not ready.
     private static func notReadyResponse(_ reason: String) -> SharedResponse {
-        SharedResponse(.serviceUnavailable, "not ready: \(reason)\n")
+        // One line whatever the reason holds (a folder's name with a line feed in it, say).
+        SharedResponse(.serviceUnavailable, "not ready: \(Readiness.escaped(reason))\n")
     }
 }

@@ -465,10 +465,21 @@ class _Worker:
         with self.loop_lock:
             if self.loop is None:
                 loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="photon-asyncio", daemon=True).start()
+                threading.Thread(target=self.run_loop, args=(loop,), name="photon-asyncio", daemon=True).start()
                 threading.Thread(target=self.watch_loop, args=(loop,), name="photon-asyncio-watch", daemon=True).start()
                 self.loop = loop
             return self.loop
+
+    @staticmethod
+    def run_loop(loop: asyncio.AbstractEventLoop) -> NoReturn:
+        """Run the loop for the process's life: a handler that stops it (`loop.stop()`) is told
+        on stderr, and the loop runs on, so the other async handlers are not left waiting."""
+        while True:
+            loop.run_forever()
+            try:
+                os.write(2, b"luminal_photon: a handler stopped the asyncio loop; it runs on (the runtime owns it)\n")
+            except OSError:
+                pass
 
     def submit_async(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...], label: str) -> None:
         """Run async handler fn(*args) for request rid as a task named label on the loop, once
@@ -650,16 +661,18 @@ class _Worker:
             method = msg.get("method")
             if not isinstance(method, str):
                 raise _BadFrame("invalid message: call needs a string member 'method'")
-            handler = photon.methods.get(method)
-            if handler is None:
-                self.write(self.error_frame(rid, "unknown_method", f"{name} has no method {method!r}"))
-                return
-            phase = self.phases.get(name)
+            phase = self.phases.get(name)                # its state first, then its methods (§3.2)
             if phase != "started":
                 why = "it was stopped" if phase == "stopped" else "no start has succeeded"
                 self.write(self.error_frame(rid, "invalid_state", f"photon {name} is not started ({why})"))
                 return
+            handler = photon.methods.get(method)
+            if handler is None:
+                self.write(self.error_frame(rid, "unknown_method", f"{name} has no method {method!r}"))
+                return
             deadline = msg.get("deadline_ms")
+            if type(deadline) is float and deadline.is_integer():   # an integral number counts (§3)
+                deadline = int(deadline)
             if deadline is not None and (type(deadline) is not int or deadline < 0):
                 raise _BadFrame("invalid message: call member 'deadline_ms' must be an integer of at least 0")
             call = self.calls[rid] = CallContext(name, self, deadline)
