@@ -46,7 +46,7 @@ extension Worker {
         if handshakeOver { queue.async { [self] in handshakeTimeUp() } }
         if !expired.isEmpty { sendCancels() }
         for (request, timeout) in expired {
-            request.resume(.failure(LoaderError(.timeout, "photon \(request.photon) (\(file.path)) did not answer \(request.label) within \(timeout)",
+            request.resume(.failure(LoaderError(.timeout, "photon \(request.photon) (\(file.path)) did not answer \(request.label) within \(timeout.toMilliseconds)",
                                                 photon: request.photon, file: file.path)))
         }
         report(change)
