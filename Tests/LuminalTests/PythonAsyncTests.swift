@@ -93,6 +93,28 @@ extension Supervisor {
             }
         }
 
+        /// Importing asyncio takes tens of milliseconds: the runtime does it only when an async
+        /// handler first runs, not when every Python photon starts.
+        @Test func asyncioIsImportedOnlyWhenAnAsyncHandlerRuns() async throws {
+            try await withLoader { loader, folder in
+                let handler = try #require(try await loader.loadPhoton(at: folder.python("l.py", """
+                    import sys
+                    l = Photon('l')
+                    @l.method()
+                    def imported(params, ctx):
+                        return 'asyncio' in sys.modules
+                    @l.method()
+                    async def wait(params, ctx):
+                        return 'awaited'
+                    run(l)
+                    """), base: nil).first)
+                try await handler.start()
+                #expect(try await handler.call("imported") == false)
+                #expect(try await handler.call("wait") == "awaited")
+                #expect(try await handler.call("imported") == true)
+            }
+        }
+
         @Test func aCancelReachesAnAsyncMethodAsCancelledError() async throws {
             try await withLoader { loader, folder in
                 let events = EventLog(loader)

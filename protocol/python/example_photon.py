@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """Example Luminal photon file: hosts one photon, "py-greeter", written with luminal_photon."""
 
-import asyncio
 import os
 import sys
 import time
@@ -78,6 +77,7 @@ def _seconds(params):
 async def nap(params, ctx):
     """{"seconds": s (default 0.001)} -> null after s seconds awaited on the runtime's asyncio
     loop: any number of naps wait at once, and a cancel ends one at once."""
+    import asyncio  # here, not at the top: the runtime imports asyncio only once a handler needs it
     await asyncio.sleep(_seconds(params))
 
 

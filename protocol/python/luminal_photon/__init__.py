@@ -40,8 +40,6 @@ bad frame or message: the reason is written to stderr) or fds 3/4 are not usable
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import io
 import json
 import os
@@ -51,7 +49,11 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any, Callable, NoReturn, overload
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, overload
+
+if TYPE_CHECKING:
+    import asyncio    # imported when first needed: importing asyncio takes tens of milliseconds
 
 __all__ = ["Photon", "PhotonError", "Context", "CallContext", "run"]
 
@@ -168,9 +170,15 @@ class CallContext(Context):
 Handler = Callable[[Any, Context], Any]
 
 
+_CO_COROUTINE = 0x80                  # the code flag of an ``async def`` function
+
+
 def _is_async(fn: Callable[..., Any] | None) -> bool:
-    """Whether fn is an ``async def`` handler (run on the runtime's asyncio loop)."""
-    return fn is not None and inspect.iscoroutinefunction(fn)
+    """Whether fn is an ``async def`` handler (run on the runtime's asyncio loop): a coroutine
+    function, a bound method of one, or a ``functools.partial`` of one."""
+    while fn is not None and not hasattr(fn, "__code__"):
+        fn = getattr(fn, "func", None) or getattr(fn, "__func__", None)
+    return fn is not None and bool(fn.__code__.co_flags & _CO_COROUTINE)
 
 
 class Photon:
@@ -337,7 +345,7 @@ class _Worker:
         self.busy_lock = threading.Lock()
         self.busy_warned_at: float | None = None
         self.busy_suppressed = 0
-        # The asyncio loop async handlers run on (started by serve() when a photon has one), and
+        # The asyncio loop async handlers run on (started at the first async request), and
         # how many async requests it has: its stall watch looks only while there are some.
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_lock = threading.Lock()
@@ -409,7 +417,7 @@ class _Worker:
     def submit(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...], label: str) -> None:
         """Queue request rid for the pool, warning (rate-limited) when it must wait for a thread;
         an async handler goes to the asyncio loop instead."""
-        if _is_async(fn) and self.loop is not None:
+        if _is_async(fn):
             self.submit_async(rid, fn, args, label)
             return
         with self.busy_lock:
@@ -437,7 +445,8 @@ class _Worker:
         """Run fn(*args); its result or error as the reply frame to request rid."""
         try:
             value = fn(*args)
-            if inspect.iscoroutine(value):               # a plain function that returned a coroutine
+            if isinstance(value, Coroutine):             # a plain function that returned a coroutine
+                import asyncio
                 value = asyncio.run_coroutine_threadsafe(value, self.running_loop()).result()
         except PhotonError as exc:
             return self.error_frame(rid, exc.code, exc.message, exc.data)
@@ -461,7 +470,8 @@ class _Worker:
     # -- async handlers -----------------------------------------------------------------------
     def running_loop(self) -> asyncio.AbstractEventLoop:
         """The asyncio loop async handlers run on, started (with the watch that names a stall of
-        it) the first time it is needed."""
+        it) the first time it is needed: asyncio is imported then, not when a photon starts."""
+        import asyncio
         with self.loop_lock:
             if self.loop is None:
                 loop = asyncio.new_event_loop()
@@ -504,6 +514,7 @@ class _Worker:
         self.calls.pop(rid, None)
         self.reply_batch.append(frame)
         if len(self.reply_batch) == 1:
+            import asyncio
             asyncio.get_running_loop().call_soon(self.write_reply_batch)
 
     def write_reply_batch(self) -> None:
@@ -514,6 +525,7 @@ class _Worker:
     async def reply_async(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         """Await fn(*args) and write its reply to request rid; a cancel of the call (before it
         began, or at an await) is answered cancelled."""
+        import asyncio
         call = self.calls.get(rid)
         self.async_running += 1
         if self.async_running == 1:
@@ -544,6 +556,7 @@ class _Worker:
     def watch_loop(self, loop: asyncio.AbstractEventLoop) -> NoReturn:
         """While async handlers run, check twice a second that the loop turns; when it
         has not for LOOP_STALL_WARNING seconds, name the task holding it on stderr, once a stall."""
+        import asyncio
         while True:
             self.loop_busy.wait()
             turned = threading.Event()
@@ -758,9 +771,6 @@ class _Worker:
         # would stall the reader (and so pings and end of file) for up to seconds.
         for i in range(self.max_workers):
             threading.Thread(target=self.work, name=f"photon-{i}", daemon=True).start()
-        handlers = [h for p in self.photons.values() for h in (*p.methods.values(), p.start_handler, p.stop_handler)]
-        if any(_is_async(h) for h in handlers):
-            self.running_loop()                          # now, not while handlers hold the GIL
         try:
             hello = self.encode({"type": "hello", "protocol": self.protocol, "pid": os.getpid(),
                                  "runtime": RUNTIME, "features": list(FEATURES),
