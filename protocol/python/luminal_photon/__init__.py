@@ -24,7 +24,8 @@ runs instead on an asyncio loop the runtime keeps on a thread of its own: any nu
 wait at once without taking a thread. A cancel reaches such a method as ``asyncio.CancelledError``
 at its next ``await`` (the call is then answered ``cancelled``); deadlines are read as for the
 others (``ctx.remaining()``). A coroutine that holds the loop without awaiting for over a second
-is named in a warning on stderr (once per stall); pings are answered all the same. When every thread is busy and a request has to wait for one, a warning
+is named in a warning on stderr (once per stall, at most one every 10 s); pings are answered all
+the same. When every thread is busy and a request has to wait for one, a warning
 says so on stderr (at most one every 10 s, with the count of those left out meanwhile). Calls are served from a successful start until stop; a call to a photon
 not started, or a second start, is answered ``invalid_state``. A :class:`Context` is handed to
 every handler; it may be kept and used to emit events from any thread. A method gets a
@@ -65,7 +66,7 @@ MAX_DEPTH = 512                       # deepest array/object nesting, top-level 
 MAX_ID = 2**53 - 1
 IN_FD, OUT_FD = 3, 4
 EXIT_PROTOCOL = 70                    # EX_SOFTWARE: the host broke the protocol
-BUSY_WARNING_INTERVAL = 10.0          # seconds between two "every thread is busy" warnings
+WARNING_INTERVAL = 10.0               # seconds between two warnings of one kind
 LOOP_STALL_WARNING = 1.0              # seconds a coroutine may hold the asyncio loop before a warning
 ERROR_CODES = frozenset({"unknown_photon", "unknown_method", "invalid_params",
                          "photon_error", "unsupported", "invalid_state", "cancelled",
@@ -248,6 +249,30 @@ class Photon:
         return described
 
 
+class _Warning:
+    """A warning something outside can trigger over and over, written to stderr at most once every
+    WARNING_INTERVAL seconds; the next one written says how many were left out meanwhile."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.written_at: float | None = None
+        self.suppressed = 0
+
+    def say(self, text: str) -> None:
+        now = time.monotonic()
+        with self.lock:
+            if self.written_at is not None and now - self.written_at < WARNING_INTERVAL:
+                self.suppressed += 1
+                return
+            if self.suppressed:
+                text += f" ({self.suppressed} more like this suppressed)"
+            self.written_at, self.suppressed = now, 0
+        try:
+            os.write(2, (text + "\n").encode("utf-8", "replace"))
+        except OSError:
+            pass
+
+
 class _BadFrame(Exception):
     """The host sent something the protocol forbids; the worker exits with status 70."""
 
@@ -339,12 +364,12 @@ class _Worker:
         self.calls: dict[int, CallContext] = {}          # calls running or queued, by id
         self.max_workers = max_workers
         self.buffer = bytearray()
-        # Requests queued or running on the pool, and the rate limit of the warning that every
-        # thread is busy: when it was last written, and how many were left out since.
+        # Requests queued or running on the pool, and the warnings that every thread is busy
+        # and that a coroutine holds the asyncio loop.
         self.busy = 0
         self.busy_lock = threading.Lock()
-        self.busy_warned_at: float | None = None
-        self.busy_suppressed = 0
+        self.busy_warning = _Warning()
+        self.stall_warning = _Warning()
         # The asyncio loop async handlers run on (started at the first async request), and
         # how many async requests it has: its stall watch looks only while there are some.
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -423,22 +448,9 @@ class _Worker:
         with self.busy_lock:
             self.busy += 1
             waiting = self.busy - self.max_workers
-            warning = None
-            if waiting > 0:
-                now = time.monotonic()
-                if self.busy_warned_at is None or now - self.busy_warned_at >= BUSY_WARNING_INTERVAL:
-                    warning = (f"luminal_photon: all {self.max_workers} method threads are busy; {label} "
-                               f"waits for one ({waiting} waiting)")
-                    if self.busy_suppressed:
-                        warning += f" ({self.busy_suppressed} more like this suppressed)"
-                    self.busy_warned_at, self.busy_suppressed = now, 0
-                else:
-                    self.busy_suppressed += 1
-        if warning is not None:
-            try:
-                os.write(2, (warning + "\n").encode("utf-8", "replace"))
-            except OSError:
-                pass
+        if waiting > 0:
+            self.busy_warning.say(f"luminal_photon: all {self.max_workers} method threads are busy; {label} "
+                                  f"waits for one ({waiting} waiting)")
         self.jobs.put((rid, fn, args))
 
     def reply(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
@@ -555,7 +567,8 @@ class _Worker:
 
     def watch_loop(self, loop: asyncio.AbstractEventLoop) -> NoReturn:
         """While async handlers run, check twice a second that the loop turns; when it
-        has not for LOOP_STALL_WARNING seconds, name the task holding it on stderr, once a stall."""
+        has not for LOOP_STALL_WARNING seconds, name the task holding it on stderr, once a stall
+        (and at most once every WARNING_INTERVAL seconds)."""
         import asyncio
         while True:
             self.loop_busy.wait()
@@ -567,13 +580,9 @@ class _Worker:
                 except RuntimeError:
                     task = None
                 who = f"the task {task.get_name()!r}" if task is not None else "a coroutine"
-                warning = (f"luminal_photon: {who} has held the asyncio loop for over {LOOP_STALL_WARNING:g} s "
-                           "without awaiting; the other async handlers wait (run blocking work in a sync "
-                           "method or with asyncio.to_thread)")
-                try:
-                    os.write(2, (warning + "\n").encode("utf-8", "replace"))
-                except OSError:
-                    pass
+                self.stall_warning.say(f"luminal_photon: {who} has held the asyncio loop for over {LOOP_STALL_WARNING:g} s "
+                                       "without awaiting; the other async handlers wait (run blocking work in a sync "
+                                       "method or with asyncio.to_thread)")
                 turned.wait()
             time.sleep(LOOP_STALL_WARNING / 2)
 
