@@ -31,7 +31,8 @@ final class FrameOutput: Sendable {
 
     private let queue = Mutex(Queue())
     private let fd: Int32
-    private let cap: Int
+    /// The largest frame payload the supervisor reads.
+    let cap: Int
 
     init(fd: Int32, cap: Int) {
         self.fd = fd
@@ -45,6 +46,11 @@ final class FrameOutput: Sendable {
         if frame.count - Frame.headerSize > cap, let oversize {
             frame = oversize(frame.count - Frame.headerSize).frame
         }
+        send(frame: frame)
+    }
+
+    /// Queues a whole frame and makes sure it is written.
+    func send(frame: [UInt8]) {
         let me = pthread_self()
         let writer = queue.withLock { queue -> Bool in
             queue.frames += frame

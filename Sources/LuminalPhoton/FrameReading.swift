@@ -71,7 +71,7 @@ final class FrameReading: @unchecked Sendable {
             token.enter()
             dispatcher.handle(message)
             return token.leave(seat)
-        case .ping, .shutdown, .unknown:
+        case .ping, .shutdown, .unknown, .hostResult, .hostError:
             dispatcher.handle(message)
             return true
         }

@@ -70,11 +70,28 @@ public struct PhotonContext: Sendable {
     /// When the caller of this call stops waiting for its reply; nil for a call without a
     /// deadline, and for start routines and finalizers.
     public let deadline: ContinuousClock.Instant?
+    /// The functions the host offers this photon (PROTOCOL.md §3.4).
+    public let host: PhotonHost
 
-    init(photon: String, output: FrameOutput, deadline: ContinuousClock.Instant? = nil) {
+    init(photon: String, output: FrameOutput, hostCalls: HostCalls, request: Int64?, deadline: ContinuousClock.Instant? = nil) {
         self.photon = photon
         self.output = output
         self.deadline = deadline
+        host = PhotonHost(photon: photon, calls: hostCalls, request: request)
+    }
+
+    /// Calls `method` of the loaded photon `photon` through the host (its built-in host function
+    /// `call`) and returns its result, or throws its error reply as a `PhotonError` with the
+    /// same code. The call belongs to this request's call chain: it is bounded by this call's
+    /// deadline (and `timeout` if given), cancelled with it, and refused (`call_cycle`,
+    /// `chain_too_deep`, `not_allowed`, `unknown_photon`) rather than left to deadlock.
+    public func call(_ photon: String, _ method: String, _ params: JSONValue = nil, timeout: Duration? = nil) async throws -> JSONValue {
+        var request: [String: JSONValue] = ["photon": .string(photon), "method": .string(method), "params": params]
+        if let timeout {
+            let (seconds, attoseconds) = timeout.components
+            request["timeout"] = .double(Double(seconds) + Double(attoseconds) / 1e18)
+        }
+        return try await host.call("call", .object(request))
     }
 
     /// Throws `deadline_exceeded` if the call's deadline has passed, or would pass within
@@ -87,6 +104,22 @@ public struct PhotonContext: Sendable {
     /// Sends an event to the supervisor, which reports it on its event stream.
     public func emit(_ name: String, _ data: JSONValue = nil) {
         output.send(.event(photon: photon, name: name, data: data))
+    }
+}
+
+/// The host functions a photon may call (PROTOCOL.md §3.4): those the host application
+/// registered on its `Loader`, and the built-in `call` and `config`.
+public struct PhotonHost: Sendable {
+    let photon: String
+    let calls: HostCalls
+    /// The host request the photon serves, whose call chain and deadline a host call carries on.
+    let request: Int64?
+
+    /// Calls the host function `function` with `params` and returns its result; throws its error
+    /// reply as a `PhotonError` (e.g. `unknown_function`), or `CancellationError` when the
+    /// calling task is cancelled (the host is told, and stops the function).
+    public func call(_ function: String, _ params: JSONValue = nil) async throws -> JSONValue {
+        try await calls.call(photon: photon, function: function, params: params, within: request)
     }
 }
 

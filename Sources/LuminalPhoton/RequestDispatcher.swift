@@ -9,19 +9,26 @@ struct RequestDispatcher: Sendable {
     let output: FrameOutput
     private let states = PhotonStates()
     private let running = RunningCalls()
+    private let hostCalls: HostCalls
 
     init(photons: [Photon], output: FrameOutput) {
         self.photons = Dictionary(photons.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.output = output
+        hostCalls = HostCalls(output: output)
     }
 
     /// Handles one request on the calling thread (the reader). Pings are answered at once. A
     /// start, stop or call runs in its own task, started with `Task.immediate`: on this thread
     /// until its first suspension, then on the global executor. A method that does not suspend
     /// thus costs no thread wake-up; one that blocks this thread is covered by `ReaderToken`. A
-    /// `cancel` cancels the call's task (an unknown or finished id is ignored).
+    /// `cancel` cancels the call's task (an unknown or finished id is ignored). The host's reply to
+    /// a host call resumes its caller.
     func handle(_ message: HostMessage) {
         switch message {
+        case .hostResult(let id, let value):
+            hostCalls.answer(id, .success(value))
+        case .hostError(let id, let error):
+            hostCalls.answer(id, .failure(error))
         case .ping(let id):
             output.send(.pong(id: id))
         case .shutdown:
@@ -40,7 +47,7 @@ struct RequestDispatcher: Sendable {
             }
             Task.immediate {
                 do {
-                    try await photon.start?(PhotonContext(photon: name, output: output))
+                    try await photon.start?(context(name, request: id))
                     states.endStart(name, succeeded: true)
                     reply(id, .success(nil))
                 } catch {
@@ -53,7 +60,7 @@ struct RequestDispatcher: Sendable {
             states.stop(name)
             Task.immediate {
                 do {
-                    try await photon.stop?(PhotonContext(photon: name, output: output))
+                    try await photon.stop?(context(name, request: id))
                     reply(id, .success(nil))
                 } catch {
                     reply(id, .failure(error))
@@ -69,7 +76,7 @@ struct RequestDispatcher: Sendable {
             guard let body = photon.methods[method] else {
                 return reply(id, .failure(PhotonError(.unknownMethod, "photon \(name) has no method '\(method)' (it has: \(photon.descriptor.methods.joined(separator: ", ")))")))
             }
-            let context = PhotonContext(photon: name, output: output, deadline: deadline.map { .now + .milliseconds($0) })
+            let context = context(name, request: id, deadline: deadline.map { .now + .milliseconds($0) })
             Task.immediate {
                 running.begin(id)
                 do {
@@ -80,6 +87,10 @@ struct RequestDispatcher: Sendable {
                 running.end(id)
             }
         }
+    }
+
+    private func context(_ photon: String, request: Int64, deadline: ContinuousClock.Instant? = nil) -> PhotonContext {
+        PhotonContext(photon: photon, output: output, hostCalls: hostCalls, request: request, deadline: deadline)
     }
 
     private func photon(_ name: String, id: Int64) -> Photon? {

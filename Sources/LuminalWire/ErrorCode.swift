@@ -17,4 +17,21 @@ public enum ErrorCode: String, Sendable {
     case cancelled = "cancelled"
     /// The method gave up because its call's deadline passed, or would pass before it could finish.
     case deadlineExceeded = "deadline_exceeded"
+
+    /// A host call (PROTOCOL.md §3.4) named no host function the host offers.
+    case unknownFunction = "unknown_function"
+    /// The calling photon may not make this host call (the photons it may call are narrowed).
+    case notAllowed = "not_allowed"
+    /// A photon-to-photon call would call a photon already waiting in its own call chain.
+    case callCycle = "call_cycle"
+    /// A photon-to-photon call would make its call chain longer than the host allows.
+    case chainTooDeep = "chain_too_deep"
+    /// The host refused the host call at once: too many of the worker's host calls are in flight,
+    /// or the photon called is not keeping up.
+    case overloaded = "overloaded"
+    /// The photon called cannot take calls now (not started, stopped, its worker ended or it is
+    /// being unloaded).
+    case unavailable = "unavailable"
+    /// The host function failed (threw an error without a code of its own).
+    case hostError = "host_error"
 }

@@ -15,6 +15,10 @@ public enum HostMessage: Sendable, Hashable {
     case ping(id: Int64)
     /// Exit promptly with status 0; no reply.
     case shutdown
+    /// The successful reply to the worker's host call `id` (PROTOCOL.md §3.4).
+    case hostResult(id: Int64, value: JSONValue)
+    /// The failed reply to the worker's host call `id` (PROTOCOL.md §3.4).
+    case hostError(id: Int64, ReplyError)
     /// A request type this version does not define; `id` if it carried one (a worker answers it with `unsupported`).
     case unknown(type: String, id: Int64?)
 
@@ -44,6 +48,11 @@ public enum HostMessage: Sendable, Hashable {
             self = .ping(id: try fields.id())
         case "shutdown":
             self = .shutdown
+        case "host_result":
+            self = .hostResult(id: try fields.id(), value: try fields.value("value"))
+        case "host_error":
+            self = .hostError(id: try fields.id(), ReplyError(code: try fields.string("code"), message: try fields.string("message"),
+                                                             data: members["data"]))
         default:
             self = .unknown(type: type, id: try fields.optionalID())
         }
@@ -75,6 +84,10 @@ public enum HostMessage: Sendable, Hashable {
             ["type": "ping", "id": .int(id)]
         case .shutdown:
             ["type": "shutdown"]
+        case .hostResult(let id, let value):
+            ["type": "host_result", "id": .int(id), "value": value]
+        case .hostError(let id, let error):
+            error.payload(type: "host_error", id: id)
         case .unknown(let type, let id):
             if let id {
                 ["type": .string(type), "id": .int(id)]

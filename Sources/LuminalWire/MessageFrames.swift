@@ -1,4 +1,4 @@
-/// Frames for the messages of every call (call, cancel, result, error, ping, pong), written straight
+/// Frames for the messages of every call (call, cancel, result, error, ping, pong, and the host calls'), written straight
 /// into the frame buffer: no `JSONValue` object, and so no dictionary, is built for them. The
 /// payload is the same JSON object as `json` gives (members in a fixed order).
 extension HostMessage {
@@ -16,6 +16,12 @@ extension HostMessage {
             return FrameObject(type: "cancel", id: id).frame()
         case .ping(let id):
             return FrameObject(type: "ping", id: id).frame()
+        case .hostResult(let id, let value):
+            var object = FrameObject(type: "host_result", id: id)
+            object.member("value", value)
+            return object.frame()
+        case .hostError(let id, let error):
+            return FrameObject(type: "host_error", id: id, error).frame()
         default:
             return Frame.encode(json)
         }
@@ -31,13 +37,16 @@ extension WorkerMessage {
             object.member("value", value)
             return object.frame()
         case .error(let id, let error):
-            var object = FrameObject(type: "error", id: id)
-            object.member("code", string: error.code)
-            object.member("message", string: error.message)
-            if let data = error.data { object.member("data", data) }
-            return object.frame()
+            return FrameObject(type: "error", id: id, error).frame()
         case .pong(let id):
             return FrameObject(type: "pong", id: id).frame()
+        case .hostCall(let id, let photon, let function, let params, let within):
+            var object = FrameObject(type: "host_call", id: id)
+            object.member("photon", string: photon)
+            object.member("function", string: function)
+            object.member("params", params)
+            if let within { object.member("within", integer: within) }
+            return object.frame()
         default:
             return Frame.encode(json)
         }
@@ -55,6 +64,14 @@ private struct FrameObject {
         JSONWriter.append(type, to: &bytes)
         JSONWriter.append("\",\"id\":", to: &bytes)
         JSONWriter.appendInteger(id, to: &bytes)
+    }
+
+    /// An error reply (`error`, `host_error`): `type`, `id`, `code`, `message` and `data` if it has one.
+    init(type: StaticString, id: Int64, _ error: ReplyError) {
+        self.init(type: type, id: id)
+        member("code", string: error.code)
+        member("message", string: error.message)
+        if let data = error.data { member("data", data) }
     }
 
     /// Appends `"key":` and `value`.

@@ -18,4 +18,12 @@ public struct ReplyError: Error, Sendable, Hashable {
     public init(_ code: ErrorCode, _ message: String, data: JSONValue? = nil) {
         self.init(code: code.rawValue, message: message, data: data)
     }
+
+    /// The payload object of a reply carrying this error (`error`, `host_error`): `type`, `id`,
+    /// `code`, `message`, and `data` when it has one.
+    func payload(type: String, id: Int64) -> JSONValue {
+        var members: [String: JSONValue] = ["type": .string(type), "id": .int(id), "code": .string(code), "message": .string(message)]
+        if let data { members["data"] = data }
+        return .object(members)
+    }
 }

@@ -5,4 +5,7 @@ public enum WireFeature: String, Sendable, CaseIterable {
     case cancel
     /// The worker reads a call's `deadline_ms`: the host says how long the caller will still wait.
     case deadline
+    /// The worker's photons call host functions (`host_call`), and the worker reads the host's
+    /// replies to them (`host_result`, `host_error`).
+    case hostCalls = "host_calls"
 }

@@ -10,6 +10,12 @@ public enum WorkerMessage: Sendable, Hashable {
     case pong(id: Int64)
     /// A notification from a photon; `data` is `null` when the message had none.
     case event(photon: String, name: String, data: JSONValue)
+    /// A photon asks its host to run the host function `function` (PROTOCOL.md §3.4, feature
+    /// `host_calls`): `id` is the worker's own, `within` the host request the photon is serving
+    /// while it asks, if any; `params` is `null` when the message had none.
+    case hostCall(id: Int64, photon: String, function: String, params: JSONValue, within: Int64?)
+    /// The photon no longer waits for its host call `id`; no reply (PROTOCOL.md §3.4).
+    case hostCancel(id: Int64)
 
     /// Decodes a payload object.
     ///
@@ -34,6 +40,11 @@ public enum WorkerMessage: Sendable, Hashable {
             let photon = try fields.string("photon")
             let name = try fields.string("name", nonEmpty: true)
             self = .event(photon: photon, name: name, data: members["data"] ?? .null)
+        case "host_call":
+            self = .hostCall(id: try fields.id(), photon: try fields.string("photon"), function: try fields.string("function"),
+                             params: members["params"] ?? .null, within: try fields.optionalID("within"))
+        case "host_cancel":
+            self = .hostCancel(id: try fields.id())
         default:
             throw ProtocolFault(.invalidMessage, "member 'type' is \(JSONValue.string(type)), not a worker message type")
         }
@@ -47,7 +58,7 @@ public enum WorkerMessage: Sendable, Hashable {
     /// The payload object of this message, `type` included.
     ///
     /// Optional members are left out when absent or empty (`runtime`, `methods`, `metadata`,
-    /// `tags`, `error.data`); `event.data` is always written.
+    /// `tags`, `error.data`, `host_call.within`); `event.data` and `host_call.params` are always written.
     public var json: JSONValue {
         switch self {
         case .hello(let hello):
@@ -55,15 +66,20 @@ public enum WorkerMessage: Sendable, Hashable {
         case .result(let id, let value):
             ["type": "result", "id": .int(id), "value": value]
         case .error(let id, let error):
-            if let data = error.data {
-                ["type": "error", "id": .int(id), "code": .string(error.code), "message": .string(error.message), "data": data]
-            } else {
-                ["type": "error", "id": .int(id), "code": .string(error.code), "message": .string(error.message)]
-            }
+            error.payload(type: "error", id: id)
         case .pong(let id):
             ["type": "pong", "id": .int(id)]
         case .event(let photon, let name, let data):
             ["type": "event", "photon": .string(photon), "name": .string(name), "data": data]
+        case .hostCall(let id, let photon, let function, let params, let within):
+            if let within {
+                ["type": "host_call", "id": .int(id), "photon": .string(photon), "function": .string(function), "params": params,
+                 "within": .int(within)]
+            } else {
+                ["type": "host_call", "id": .int(id), "photon": .string(photon), "function": .string(function), "params": params]
+            }
+        case .hostCancel(let id):
+            ["type": "host_cancel", "id": .int(id)]
         }
     }
 }

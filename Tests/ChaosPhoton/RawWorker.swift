@@ -42,7 +42,7 @@ func serveRaw() -> Never {
                 }
             case .shutdown:
                 exit(0)
-            case .unknown, .cancel:
+            case .unknown, .cancel, .hostResult, .hostError:
                 break
             }
         }

@@ -166,6 +166,30 @@ func servingPhoton(_ name: String) -> Photon {
             return .int(token)
         }
         .method("spin") { _, _ in spinForever() }
+        .method("host") { params, context in
+            // Calls the host function `function` with `params`; its result is the result, its error the error.
+            try await context.host.call(params["function"]?.stringValue ?? "", params["params"] ?? nil)
+        }
+        .method("call") { params, context in
+            // Calls `method` of photon `photon` with `params` through the host, `timeout` seconds at most.
+            try await context.call(params["photon"]?.stringValue ?? "", params["method"]?.stringValue ?? "", params["params"] ?? nil,
+                                   timeout: params["timeout"]?.doubleValue.map { .milliseconds(Int64($0 * 1000)) })
+        }
+        .method("host-rounds") { params, context in
+            // `count` host calls one after the other (`echo` of photon `photon` through the host if
+            // given, else the host function `function`); the nanoseconds each took.
+            var took: [JSONValue] = []
+            for _ in 0..<(params["count"]?.intValue ?? 0) {
+                let began = monotonicNanoseconds()
+                if let photon = params["photon"]?.stringValue {
+                    _ = try await context.call(photon, "echo", nil)
+                } else {
+                    _ = try await context.host.call(params["function"]?.stringValue ?? "", nil)
+                }
+                took.append(.int(monotonicNanoseconds() - began))
+            }
+            return .array(took)
+        }
         .method("await-cancel") { _, context in
             // Emits (and prints) `running`, then waits for the host's cancel; the cancellation
             // handler emits `observed` with the CLOCK_MONOTONIC nanoseconds at which it ran.

@@ -149,6 +149,7 @@ package final class FileCore: Sendable {
             exited: { [weak self] status, overLimit in
                 let ending = overLimit.map { GenerationEnding.overLimit(status, $0) } ?? .exited(status)
                 self?.apply(.ended(number: number, ending: ending, at: .now, random: .random(in: 0...1)))
-            })
+            },
+            hostCall: { request in await context.hostFunctions.run(request) })
     }
 }

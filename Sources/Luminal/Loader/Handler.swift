@@ -116,10 +116,16 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     /// With no `timeout`, the file's manifest's `timeouts.call` applies, else
     /// `LoaderConfiguration.callTimeout` (60 s by default; nil there waits as long as the worker lives).
     public func call(_ method: String, params: JSONValue = nil, timeout: Duration? = nil) async throws(LoaderError) -> JSONValue {
+        try await call(method, params: params, timeout: timeout, chain: [])
+    }
+
+    /// A call, as `call(_:params:timeout:)`, made for the photons of `chain` (outermost first),
+    /// which wait on it through their host (PROTOCOL.md §3.4).
+    package func call(_ method: String, params: JSONValue, timeout: Duration?, chain: [String]) async throws(LoaderError) -> JSONValue {
         // The one place a call's outcome is counted: where it is known, whichever generation took it.
         let began = calls.began()
         do {
-            let result = try await deliver(method, params: params, timeout: timeout)
+            let result = try await deliver(method, params: params, timeout: timeout, chain: chain)
             calls.ended(.ok, since: began)
             return result
         } catch {
@@ -130,7 +136,7 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
 
     /// Sends the call to the serving generation; again to the one serving now if it met one
     /// being replaced, and to the next generation if an idempotent call met a crash.
-    private func deliver(_ method: String, params: JSONValue, timeout asked: Duration?) async throws(LoaderError) -> JSONValue {
+    private func deliver(_ method: String, params: JSONValue, timeout asked: Duration?, chain: [String]) async throws(LoaderError) -> JSONValue {
         let clock = ContinuousClock()
         let began = clock.now
         var worker: Worker
@@ -151,7 +157,7 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
         while true {
             do {
                 let left = crashed == 0 ? timeout : deadline.map { clock.now.duration(to: $0) }
-                return try await worker.send(.call(photon: name, method: method, params: params), timeout: left)
+                return try await worker.send(.call(photon: name, method: method, params: params), timeout: left, chain: chain)
             } catch where error.code == .retired {
                 // The call met a generation being replaced: it goes to the one serving now.
                 let current = try callTarget(method)

@@ -78,6 +78,7 @@ public actor Loader {
         self.suppressErrors = suppressErrors
         context = LoaderContext(configuration: configuration, log: Logger(enabled: logging, sink: logSink, files: configuration.logFiles))
         ProcessSetup.prepare()
+        registerBuiltInHostFunctions()
     }
 
     /// Takes over the configured state file: kills what a previous supervisor run recorded there

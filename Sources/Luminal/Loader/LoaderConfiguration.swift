@@ -65,6 +65,12 @@ public struct LoaderConfiguration: Sendable {
     /// Called on whatever thread saw it, each time it happens; nil (the default): nothing is told.
     public var essentialLost: (@Sendable (_ file: String, _ reason: String) -> Void)?
 
+    /// Whether a photon may call another photon through the host (the built-in host function
+    /// `call`, PROTOCOL.md §3.4): asked with the caller and the name of the photon it calls, after
+    /// the caller's manifest's `may_call`, which narrows it first. Called on any thread, for
+    /// each such call; nil (the default): any loaded photon may be called.
+    public var mayCall: (@Sendable (_ caller: HostCaller, _ photon: String) -> Bool)?
+
     /// The defaults.
     public init() {}
 }

@@ -20,6 +20,8 @@ package final class LoaderContext: Sendable {
     let processFigures: ProcessFigures
     /// The metrics' text, with what each photon and file showed at the last scrape.
     let metrics = MetricsExposition()
+    /// The host functions the photons may call (PROTOCOL.md §3.4).
+    let hostFunctions = HostFunctions()
 
     package init(configuration: LoaderConfiguration, log: Logger) {
         self.configuration = configuration

@@ -19,7 +19,8 @@ package enum Manifest {
     /// The manifest's file name inside a package folder.
     package static let fileName = "photon.json"
     private static let keys = ["exec", "args", "env", "timeouts", "watch", "restart", "health", "protocol", "name", "ready", "signal",
-                               "limits", "user", "group", "umask", "no_new_privileges", "recycle", "control", "essential"]
+                               "limits", "user", "group", "umask", "no_new_privileges", "recycle", "control", "essential",
+                               "config", "may_call"]
     private static let signals: [String: Int32] = ["TERM": SIGTERM, "INT": SIGINT, "HUP": SIGHUP, "QUIT": SIGQUIT, "USR1": SIGUSR1, "USR2": SIGUSR2]
     private static let timeoutKeys = ["handshake", "stop", "kill", "call"]
     /// The largest manifest read: a manifest is a few hundred bytes, and a bigger file is refused
@@ -92,6 +93,17 @@ package enum Manifest {
         if let essential = object["essential"] {
             guard let flag = essential.boolValue else { throw invalid("key 'essential' must be true or false") }
             file.essential = flag
+        }
+        file.configuration = object["config"] ?? .null
+        if let mayCall = object["may_call"] {
+            let names = mayCall.arrayValue?.compactMap(\.stringValue) ?? []
+            guard let items = mayCall.arrayValue, names.count == items.count else {
+                throw invalid("key 'may_call' must be an array of photon names: the photons this package's photons may call")
+            }
+            if let bad = names.first(where: { !PhotonDescriptor.isValidName($0) }) {
+                throw invalid("key 'may_call' names \(JSONValue.string(bad)), which is not a photon name (letters, digits, '.', '_', '-', starting with a letter or digit, at most 128)")
+            }
+            file.mayCall = Set(names)
         }
         file.plain = try parsePlain(object, package: package, invalid: invalid)
         try parseContainment(object, into: &file, invalid: invalid)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import LuminalSystem
+import LuminalWire
 
 /// A photon file resolved from disk: what to run for it and how (`Fields`, read and set as if
 /// they were its own).
@@ -90,6 +91,10 @@ extension PhotonFile {
         package var mayControl = false
         /// The manifest's `"essential": true`: the host cannot do without this file (`RestartPolicy.essential`).
         package var essential = false
+        /// The manifest's `config`, which its photons read with the host function `config`; `null` without one.
+        package var configuration: JSONValue = .null
+        /// The manifest's `may_call`: the only photons its photons may call through the host; nil: any loaded photon.
+        package var mayCall: Set<String>?
     }
 }
 

@@ -33,6 +33,11 @@ struct AbandonedRequests {
         ids.subtract(forgotten)
     }
 
+    /// Whether `id` was abandoned (and not yet answered), without forgetting it.
+    func contains(_ id: Int64) -> Bool {
+        ids.contains(id) || id <= forgottenUpTo
+    }
+
     /// Whether a reply to `id`, which nobody awaits, answers an abandoned request; it is
     /// forgotten then, as a second reply to it is a fault.
     mutating func take(_ id: Int64) -> Bool {

@@ -32,6 +32,12 @@ extension Worker {
                 return fault(ProtocolFault(.invalidMessage, "event '\(name)' names photon '\(photon)', which this worker did not declare"))
             }
             hooks.event(photon, name, data)
+        case .hostCall(let id, let photon, let function, let params, let within):
+            _ = heard(at: now)
+            receiveHostCall(id: id, photon: photon, function: function, params: params, within: within)
+        case .hostCancel(let id):
+            guard !heard(at: now) else { return fault(ProtocolFault(.outOfOrderHello, "a host_cancel frame before hello")) }
+            cancelHostCall(id)
         }
     }
 
@@ -127,6 +133,7 @@ extension Worker {
         guard protocolFault == fault else { return }
         reader?.stop()
         writer.close()
+        cancelAllHostCalls()
         let error = LoaderError(.protocolFault, "photon file \(file.path) broke the protocol and was killed: \(fault)", file: file.path)
         // Handlers show the fault before any caller hears of it.
         hooks.fault(fault)
@@ -154,6 +161,7 @@ extension Worker {
             return Array(state.pending.values)
         }
         writer.close()
+        cancelAllHostCalls()
         stopHeartbeat()
         // Handlers show the exit before any caller hears of it.
         hooks.exited(status, tree.limitThatKilled(status))
@@ -166,19 +174,6 @@ extension Worker {
             request.resume(.failure(LoaderError(
                 .workerExited, "photon \(request.photon) (\(file.path)) exited with \(status) while handling \(request.label)",
                 photon: request.photon, file: file.path, exit: status)))
-        }
-    }
-}
-
-extension WorkerMessage {
-    /// The `type` member this message has on the wire.
-    var typeName: String {
-        switch self {
-        case .hello: "hello"
-        case .result: "result"
-        case .error: "error"
-        case .pong: "pong"
-        case .event: "event"
         }
     }
 }

@@ -11,6 +11,11 @@ package struct PendingRequest: Sendable {
     package let kind: WorkerRequest.Kind
     /// Where its outcome goes.
     package let slot: RequestSlot
+    /// The photons waiting on this request, outermost first: those whose calls, through their
+    /// host, led to it (empty for a request of the host's own).
+    package let chain: [String]
+    /// When its caller stops waiting (`Uptime`); nil for no limit.
+    let deadline: UInt64?
 
     /// What it is, for messages: "call 'greet'", "start", "stop", "ping".
     package var label: String { kind.label }
@@ -100,12 +105,15 @@ extension Worker {
     /// Sends `request` and waits for its reply, or the worker's end. After `timeout`, or when the
     /// awaiting task is cancelled, the request is abandoned: the caller gets `timeout` or
     /// `cancelled`, and a late reply is dropped.
-    package func send(_ request: WorkerRequest, timeout: Duration?) async throws(LoaderError) -> JSONValue {
+    ///
+    /// `chain` names the photons waiting on it when a photon's call through the host led to it
+    /// (PROTOCOL.md §3.4): host calls made within it carry it on.
+    package func send(_ request: WorkerRequest, timeout: Duration?, chain: [String] = []) async throws(LoaderError) -> JSONValue {
         let slot = RequestSlot()
         let outcome = await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
                 slot.arm(continuation)
-                submit(request, timeout: timeout, slot: slot)
+                submit(request, timeout: timeout, chain: chain, slot: slot)
             }
         } onCancel: {
             if let id = slot.id { abandonCancelled(id) }
@@ -114,9 +122,10 @@ extension Worker {
     }
 
     /// Registers and writes `request`; its one outcome goes to `slot`.
-    private func submit(_ request: WorkerRequest, timeout: Duration?, slot: RequestSlot) {
-        let pending = PendingRequest(photon: request.photon, kind: request.kind, slot: slot)
+    private func submit(_ request: WorkerRequest, timeout: Duration?, chain: [String], slot: RequestSlot) {
         let admittedAt = timeout == nil ? 0 : Uptime.now()
+        let deadline = timeout.map { Uptime.after($0, from: admittedAt) }
+        let pending = PendingRequest(photon: request.photon, kind: request.kind, slot: slot, chain: chain, deadline: deadline)
         enum Admission { case sent(Int64, deadline: Bool), retired, gone, tooMany(Int) }
         let admission = state.withLock { state -> Admission in
             // A call that reached a replaced worker, even one that has since exited, is retried
@@ -127,22 +136,22 @@ extension Worker {
             let id = state.nextID
             state.nextID += 1
             state.pending[id] = pending
-            if let timeout { addDeadline(.init(deadline: Uptime.after(timeout, from: admittedAt), id: id, timeout: timeout), &state) }
+            if let timeout, let deadline { addDeadline(.init(deadline: deadline, id: id, timeout: timeout), &state) }
             return .sent(id, deadline: state.features.deadline)
         }
         let id: Int64
-        let deadline: Int64?
+        let deadlineMilliseconds: Int64?
         switch admission {
         case .sent(let sent, let carriesDeadline):
             id = sent
-            deadline = carriesDeadline ? timeout.map(Self.milliseconds) : nil
+            deadlineMilliseconds = carriesDeadline ? timeout.map(Self.milliseconds) : nil
         case .retired: return slot.resume(.failure(LoaderError(.retired, "generation \(generation) of \(file.path) takes no new calls", photon: request.photon, file: file.path)))
         case .gone: return slot.resume(.failure(gone(request)))
         case .tooMany(let count):
             return slot.resume(.failure(overloaded(request, "\(count) requests are in flight on it; the limit is \(limits.callsInFlight)")))
         }
         // Only calls count against the queue's limit: start, stop and ping are small and few.
-        let frame = request.message(id: id, deadline: deadline).frame
+        let frame = request.message(id: id, deadline: deadlineMilliseconds).frame
         guard frame.count - 4 <= limits.frameCap else {
             let error = LoaderError(.requestTooLarge, "photon \(request.photon) (\(file.path)) was not sent \(request.label): it is \(frame.count - 4) bytes as a frame, and its worker reads frames of at most \(limits.frameCap) bytes (LoaderConfiguration.frameCap)",
                                     photon: request.photon, file: file.path)
@@ -207,13 +216,15 @@ extension Worker {
         }
     }
 
-    /// Writes the cancels that withdrawing calls queued (`withdraw`); outside the state lock.
+    /// Writes the cancels that withdrawing calls queued (`withdraw`), and answers the host calls
+    /// made within them; outside the state lock.
     func sendCancels() {
-        let ids = state.withLock { state -> [Int64] in
+        let (ids, hostCalls) = state.withLock { state -> ([Int64], Bool) in
             defer { state.unsentCancels = [] }
-            return state.unsentCancels
+            return (state.unsentCancels, !state.givenUpHostCalls.isEmpty)
         }
         for id in ids { _ = writer.send(frame: HostMessage.cancel(id: id).frame) }
+        if hostCalls { answerGivenUpHostCalls() }
     }
 
     /// `duration` in whole milliseconds, rounded up (a call's `deadline_ms`).
@@ -252,6 +263,7 @@ extension Worker {
     /// reads `cancel`, a cancel is queued for `sendCancels`. Under the state lock.
     private func withdraw(_ id: Int64, _ state: inout State) -> PendingRequest? {
         guard let pending = state.pending.removeValue(forKey: id) else { return nil }
+        giveUpHostCalls(within: id, &state)
         if !writer.withdraw(id) {
             state.abandoned.insert(id)
             if state.features.cancel, pending.kind.isCall { state.unsentCancels.append(id) }

@@ -55,6 +55,11 @@ package final class Worker: Sendable {
         /// Calls abandoned after they reached a worker that reads `cancel`, whose cancels are
         /// still to be written (outside the lock, by `sendCancels`).
         var unsentCancels: [Int64] = []
+        /// Host calls the worker's photons made, not yet answered, by the worker's id (PROTOCOL.md §3.4).
+        var hostCalls: [Int64: HostCallEntry] = [:]
+        /// Host calls whose request the host gave up on: id, that request's id and the call's task,
+        /// answered and cancelled outside the lock (`answerGivenUpHostCalls`).
+        var givenUpHostCalls: [(Int64, Int64, Task<Void, Never>?)] = []
         package var nextID: Int64 = 1
         package var fault: ProtocolFault?
         /// Request deadlines and the heartbeat, looked after by `WorkerClock`.

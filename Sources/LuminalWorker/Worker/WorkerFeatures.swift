@@ -7,6 +7,8 @@ struct WorkerFeatures: Sendable {
     var cancel = false
     /// The worker reads a call's `deadline_ms`: calls with a timeout carry it.
     var deadline = false
+    /// The worker's photons call host functions and it reads the replies.
+    var hostCalls = false
 
     /// None: a worker before its hello, or one that declared none.
     init() {}
@@ -15,5 +17,6 @@ struct WorkerFeatures: Sendable {
     init(_ hello: Hello) {
         cancel = hello.supports(.cancel)
         deadline = hello.supports(.deadline)
+        hostCalls = hello.supports(.hostCalls)
     }
 }

@@ -32,7 +32,11 @@ every handler; it may be kept and used to emit events from any thread. A method 
 :class:`CallContext`: it says when the host cancelled the call (``ctx.cancelled``,
 ``ctx.wait_cancelled(timeout)``) and how long the caller waits (``ctx.deadline``,
 ``ctx.remaining()``); ``ctx.check()`` raises the matching error. ``@p.method(idempotent=True)``
-declares a method safe to run again after a crash. ``print()`` output is line-buffered and written at once; a
+declares a method safe to run again after a crash. Every context calls back: ``ctx.host.call(name,
+params)`` runs a host function (PROTOCOL.md section 3.4; the built-in ``config`` returns the
+package manifest's ``config``) and ``ctx.call(photon, method, params)`` another photon's method
+through the host, within this call's deadline and cancelled with it; a sync handler waits for the
+reply, an ``async def`` one awaits it. ``print()`` output is line-buffered and written at once; a
 last line without a newline may be lost when the worker exits.
 
 Exit status: 0 on ``shutdown``, end of file on fd 3 or EPIPE on fd 4; 70 if the host breaks the protocol (a
@@ -56,11 +60,11 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, overload
 if TYPE_CHECKING:
     import asyncio    # imported when first needed: importing asyncio takes tens of milliseconds
 
-__all__ = ["Photon", "PhotonError", "Context", "CallContext", "run"]
+__all__ = ["Photon", "PhotonError", "Context", "CallContext", "Host", "run"]
 
 SUPPORTED_PROTOCOLS = (1,)
 RUNTIME = "luminal-python/1"
-FEATURES = ("cancel", "deadline")     # optional protocol features this runtime reads
+FEATURES = ("cancel", "deadline", "host_calls")   # optional protocol features this runtime implements
 DEFAULT_FRAME_CAP = 16 * 1024 * 1024
 MAX_DEPTH = 512                       # deepest array/object nesting, top-level object = 1
 MAX_ID = 2**53 - 1
@@ -70,7 +74,8 @@ WARNING_INTERVAL = 10.0               # seconds between two warnings of one kind
 LOOP_STALL_WARNING = 1.0              # seconds a coroutine may hold the asyncio loop before a warning
 ERROR_CODES = frozenset({"unknown_photon", "unknown_method", "invalid_params",
                          "photon_error", "unsupported", "invalid_state", "cancelled",
-                         "deadline_exceeded"})
+                         "deadline_exceeded", "unknown_function", "not_allowed", "call_cycle",
+                         "chain_too_deep", "overloaded", "unavailable", "host_error"})
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONG_DIGITS = re.compile(r"[0-9]{309}")  # an integer this long is beyond double range
@@ -97,13 +102,57 @@ class PhotonError(Exception):
         super().__init__(message)
         self.code, self.message, self.data = code, str(message), data
 
+    @classmethod
+    def _reply(cls, code: str, message: str, data: Any = NO_DATA) -> PhotonError:
+        """An error reply from the host, kept with its code whatever it is (a host function
+        may answer with a code of its own)."""
+        error = cls.__new__(cls)
+        Exception.__init__(error, message)
+        error.code, error.message, error.data = code, message, data
+        return error
+
+
+class Host:
+    """The functions the host offers a photon (PROTOCOL.md section 3.4): those the host
+    application registered, and the built-in ``call`` and ``config``. ``ctx.host``."""
+
+    def __init__(self, photon: str, worker: _Worker, request: int | None):
+        self._photon, self._worker, self._request = photon, worker, request
+
+    def call(self, function: str, params: Any = None, timeout: float | None = None) -> Any:
+        """Call the host function ``function`` with ``params`` and return its result; raise
+        :class:`PhotonError` with the host's error code (``unknown_function``, ...) if it fails.
+
+        In a sync handler (or any thread but the runtime's asyncio loop) it waits for the reply;
+        in an ``async def`` handler it returns an awaitable: ``await ctx.host.call(...)``.
+        ``timeout`` (seconds) gives up waiting: the host is told and ``deadline_exceeded`` raised.
+        A host call made within a call is cancelled by the host with that call."""
+        if self._worker.on_loop():
+            return self._worker.host_calls.call_async(self._photon, function, params, self._request, timeout)
+        return self._worker.host_calls.call(self._photon, function, params, self._request, timeout)
+
 
 class Context:
-    """What a handler gets besides its params: the photon's name and :meth:`emit`."""
+    """What a handler gets besides its params: the photon's name, :meth:`emit`, the host's
+    functions (:attr:`host`) and calls to other photons (:meth:`call`)."""
 
-    def __init__(self, photon: str, worker: _Worker):
+    def __init__(self, photon: str, worker: _Worker, request: int | None = None):
         self.photon = photon
         self._worker = worker
+        #: The functions the host offers this photon: ``ctx.host.call("config")``.
+        self.host = Host(photon, worker, request)
+
+    def call(self, photon: str, method: str, params: Any = None, timeout: float | None = None) -> Any:
+        """Call ``method`` of the loaded photon ``photon`` through the host (its built-in host
+        function ``call``) and return its result, or raise :class:`PhotonError` with its error.
+        Bounded by this call's deadline (and ``timeout`` seconds if given), cancelled with it,
+        and refused (``call_cycle``, ``chain_too_deep``, ``not_allowed``, ``unknown_photon``)
+        rather than left to deadlock. Awaitable in an ``async def`` handler, as
+        :meth:`Host.call`."""
+        request: dict[str, Any] = {"photon": photon, "method": method, "params": params}
+        if timeout is not None:
+            request["timeout"] = timeout
+        return self.host.call("call", request)
 
     def emit(self, name: str, data: Any = None) -> None:
         """Send an event frame for this photon (thread-safe). ``data=None`` omits ``data``.
@@ -122,8 +171,8 @@ class CallContext(Context):
     """The context of one call: a :class:`Context` that also knows whether the host cancelled
     the call and how long its caller waits."""
 
-    def __init__(self, photon: str, worker: _Worker, deadline_ms: int | None):
-        super().__init__(photon, worker)
+    def __init__(self, photon: str, worker: _Worker, request: int, deadline_ms: int | None):
+        super().__init__(photon, worker, request)
         # Whether the host cancelled the call; the event a wait for that blocks on is made only
         # when a handler waits (an Event per call was a good part of a call's cost).
         self._cancelled = False
@@ -351,7 +400,7 @@ class _Worker:
         self.photons = {p.name: p for p in photons}
         if len(self.photons) != len(photons):
             raise ValueError("photon names must be unique")
-        self.contexts = {name: Context(name, self) for name in self.photons}
+        self.host_calls = _HostCalls(self)
         offered = protocol_versions(os.environ.get("LUMINAL_PROTOCOL")) or [1]
         common = [v for v in SUPPORTED_PROTOCOLS if v in offered]
         self.protocol = max(common or SUPPORTED_PROTOCOLS)
@@ -373,6 +422,7 @@ class _Worker:
         # The asyncio loop async handlers run on (started at the first async request), and
         # how many async requests it has: its stall watch looks only while there are some.
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop_thread: int | None = None              # the thread id running it
         self.loop_lock = threading.Lock()
         # Async requests read and not yet handed to the loop (the reader's own: handed over in one
         # go before it waits for input), and replies of async requests not yet written (the
@@ -492,10 +542,14 @@ class _Worker:
                 self.loop = loop
             return self.loop
 
-    @staticmethod
-    def run_loop(loop: asyncio.AbstractEventLoop) -> NoReturn:
+    def on_loop(self) -> bool:
+        """Whether the calling thread runs the asyncio loop."""
+        return self.loop_thread is not None and threading.get_ident() == self.loop_thread
+
+    def run_loop(self, loop: asyncio.AbstractEventLoop) -> NoReturn:
         """Run the loop for the process's life: a handler that stops it (`loop.stop()`) is told
         on stderr, and the loop runs on, so the other async handlers are not left waiting."""
+        self.loop_thread = threading.get_ident()
         while True:
             loop.run_forever()
             try:
@@ -665,6 +719,9 @@ class _Worker:
                 if task is not None and loop is not None:
                     loop.call_soon_threadsafe(task.cancel)
             return
+        if kind in ("host_result", "host_error"):        # the host's reply to a host call
+            self.host_calls.answer(self.request_id(msg), msg)
+            return
         if kind not in ("start", "stop", "call"):
             if msg.get("id") is not None:               # null counts as absent
                 rid = self.request_id(msg)
@@ -678,7 +735,6 @@ class _Worker:
         if photon is None:
             self.write(self.error_frame(rid, "unknown_photon", f"this worker hosts no photon {name!r}"))
             return
-        ctx = self.contexts[name]
         if kind == "call":
             method = msg.get("method")
             if not isinstance(method, str):
@@ -697,7 +753,7 @@ class _Worker:
                 deadline = int(deadline)
             if deadline is not None and (type(deadline) is not int or deadline < 0):
                 raise _BadFrame("invalid message: call member 'deadline_ms' must be an integer of at least 0")
-            call = self.calls[rid] = CallContext(name, self, deadline)
+            call = self.calls[rid] = CallContext(name, self, rid, deadline)
             self.submit(rid, handler, (msg.get("params"), call), f"call {method!r} of {name}")
         elif kind == "start":
             with self.phase_lock:
@@ -709,11 +765,11 @@ class _Worker:
                        if phase == "stopped" else "is already started")
                 self.write(self.error_frame(rid, "invalid_state", f"photon {name} {why}"))
                 return
-            self.submit(rid, self.start_routine(name, photon.start_handler), (ctx,), f"the start of {name}")
+            self.submit(rid, self.start_routine(name, photon.start_handler), (Context(name, self, rid),), f"the start of {name}")
         else:
             with self.phase_lock:
                 self.phases[name] = "stopped"
-            self.submit(rid, photon.stop_handler or (lambda _ctx: None), (ctx,), f"the stop of {name}")
+            self.submit(rid, photon.stop_handler or (lambda _ctx: None), (Context(name, self, rid),), f"the stop of {name}")
 
     def start_routine(self, name: str, routine: Callable[[Context], Any] | None) -> Callable[[Context], Any]:
         """The start routine of photon name (async if it is), recording its outcome before the
@@ -795,6 +851,99 @@ class _Worker:
         except (ValueError, TypeError) as exc:           # only with an absurdly small cap
             self.fail(f"cannot send a reply: {exc}")
         os._exit(0)                                      # end of file on fd 3: the host let go
+
+
+class _HostCalls:
+    """The worker's host calls in flight (PROTOCOL.md section 3.4), by its own ids from 1: each
+    waits for the host's one reply; a reply to an id nobody waits for is dropped."""
+
+    def __init__(self, worker: _Worker):
+        self.worker = worker
+        self.lock = threading.Lock()
+        self.next_id = 1
+        self.waiting: dict[int, Callable[[dict[str, Any]], None]] = {}
+
+    def send(self, photon: str, function: str, params: Any, within: int | None,
+             deliver: Callable[[dict[str, Any]], None]) -> int:
+        """Write the host call; deliver(reply) is called, on the reading thread, with its reply."""
+        if not isinstance(function, str):
+            raise TypeError("a host function's name is a string")
+        with self.lock:
+            rid, self.next_id = self.next_id, self.next_id + 1
+        msg: dict[str, Any] = {"type": "host_call", "id": rid, "photon": photon, "function": function, "params": params}
+        if within is not None:
+            msg["within"] = within
+        frame = self.worker.encode(msg)                  # ValueError/TypeError: not sendable
+        with self.lock:
+            self.waiting[rid] = deliver
+        self.worker.write(frame)
+        return rid
+
+    def answer(self, rid: int, msg: dict[str, Any]) -> None:
+        """The host's reply to host call rid (a host_result or host_error message)."""
+        if msg["type"] == "host_error":
+            if not isinstance(msg.get("code"), str) or not isinstance(msg.get("message"), str):
+                raise _BadFrame("invalid message: host_error needs string members 'code' and 'message'")
+        elif "value" not in msg:
+            raise _BadFrame("invalid message: host_result is missing member 'value'")
+        with self.lock:
+            deliver = self.waiting.pop(rid, None)
+        if deliver is not None:
+            deliver(msg)
+
+    def give_up(self, rid: int) -> None:
+        """Stop waiting for host call rid and tell the host (host_cancel), unless it was answered."""
+        with self.lock:
+            if self.waiting.pop(rid, None) is None:
+                return
+        self.worker.write(self.worker.encode({"type": "host_cancel", "id": rid}))
+
+    @staticmethod
+    def outcome(msg: dict[str, Any]) -> Any:
+        """The result a reply carries, or its error raised as PhotonError."""
+        if msg["type"] == "host_result":
+            return msg["value"]
+        raise PhotonError._reply(msg["code"], msg["message"], msg["data"] if "data" in msg else NO_DATA)
+
+    @staticmethod
+    def timed_out(function: str, timeout: float) -> PhotonError:
+        return PhotonError("deadline_exceeded", f"the host call {function!r} took more than {timeout:g} s")
+
+    def call(self, photon: str, function: str, params: Any, within: int | None, timeout: float | None) -> Any:
+        """A host call from a thread: wait for its reply."""
+        replied = threading.Event()
+        box: list[dict[str, Any]] = []
+
+        def deliver(msg: dict[str, Any]) -> None:
+            box.append(msg)
+            replied.set()
+        rid = self.send(photon, function, params, within, deliver)
+        if not replied.wait(timeout):
+            self.give_up(rid)
+            if not box:
+                raise self.timed_out(function, timeout or 0)
+        return self.outcome(box[0])
+
+    async def call_async(self, photon: str, function: str, params: Any, within: int | None, timeout: float | None) -> Any:
+        """A host call from the asyncio loop: await its reply; a cancel of the awaiting task, or
+        its timeout, gives it up."""
+        import asyncio
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+
+        def settle(msg: dict[str, Any]) -> None:
+            if not future.done():
+                future.set_result(msg)
+        rid = self.send(photon, function, params, within, lambda msg: loop.call_soon_threadsafe(settle, msg))
+        try:
+            msg = await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            self.give_up(rid)
+            raise self.timed_out(function, timeout or 0) from None
+        except asyncio.CancelledError:
+            self.give_up(rid)
+            raise
+        return self.outcome(msg)
 
 
 def run(*photons: Photon, max_workers: int = 8) -> NoReturn:
