@@ -14,13 +14,13 @@ MODES = {
                   idle=10, variants="inotify-no-heartbeat", reload_runs=10, reloads=100, callers=4,
                   cancel_runs=200, crashes=100, limit_spawns=40, leak_seconds=15,
                   metrics_rounds=2, scrapes=20, scrape_seconds=10, log_photons=100, log_rate=1000, log_seconds=5,
-                  sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=5),
+                  sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=5, callback_rounds=2000),
     "full": dict(rounds=5, round_trips=20000, pipelined=200000, window=64, python_round_trips=5000,
                  python_pipelined=20000, python_nap_round_trips=500, spawn_runs=200, peer_samples=5, peer_workers=200, photons=1000,
                  idle=60, variants="inotify-no-heartbeat,inotify,polling", reload_runs=50, reloads=100, callers=4,
                  cancel_runs=500, crashes=100, limit_spawns=200, leak_seconds=60,
                  metrics_rounds=5, scrapes=60, scrape_seconds=60, log_photons=100, log_rate=1000, log_seconds=10,
-                 sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=20),
+                 sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=20, callback_rounds=20000),
 }
 
 # Why a target is missed, from profiling this code on this machine (see "Where the time goes").
@@ -48,6 +48,7 @@ WHY = {
     "sigterm_503": "the signal reaches a dispatch source on the shutdown queue, which sets the flag the metrics thread reads: investigate with the run's numbers.",
     "sigterm_failed": "a call sent before SIGTERM failed: see the error codes (the stop must answer every control request before it stops the workers).",
     "python_async": "see Scripts/bench-notes.md: each call costs the Python worker about 45 µs of CPU (asyncio's task and timer, the JSON, the reader and loop threads taking turns with the GIL), so one core serves about 20,000 naps a second however many await.",
+    "callbacks": "see Scripts/bench-notes.md (calls that go the other way): a host call crosses the SDK's reader, the supervisor's epoll thread and a task of its own before its reply goes back.",
     "log_cpu": "see 'Where the time goes' (100 photons into log files): formatting each line and the dispatch queues' hand-offs; no lock is shared by the workers' output queues any more.",
 }
 
@@ -81,7 +82,7 @@ def machine():
 
 
 # The parts of the run, in order; `--only` runs some of them.
-PARTS = ("calls", "spawn", "peers", "scale", "reload", "cancel", "crash-retry", "spawn-limits", "recycle", "metrics", "log-files", "sigterm")
+PARTS = ("calls", "callbacks", "spawn", "peers", "scale", "reload", "cancel", "crash-retry", "spawn-limits", "recycle", "metrics", "log-files", "sigterm")
 
 
 def measure(m, parts=PARTS):
@@ -100,6 +101,9 @@ def measure(m, parts=PARTS):
         # The same 1 ms wait as an `async def` method and as a plain one on the runtime's 8 threads.
         results["python_async"] = bench("calls", python, "nap", m["python_nap_round_trips"], m["python_pipelined"], m["window"])
         results["python_threads"] = bench("calls", python, "nap_in_thread", m["python_nap_round_trips"], m["python_pipelined"], m["window"])
+    # 1b. Calls the other way: photon → host function and photon → photon, beside host → photon.
+    if "callbacks" in parts:
+        results["callbacks"] = bench("callbacks", chaos, m["callback_rounds"])
     # 2. Spawn to ready, alternating with bare spawn + exit of the same binary.
     if "spawn" in parts:
         results["spawn"] = bench("spawn", chaos, m["spawn_runs"])
@@ -187,6 +191,17 @@ def table(m, results):
                 "%.0f calls/s (%.0f / %.0f µs)" % (naps["pipelined_per_s"], naps["worker_cpu_us_per_call"], naps["supervisor_cpu_us_per_call"]),
                 "the same wait in a plain method on the runtime's 8 threads: %.0f calls/s" % threads["pipelined_per_s"],
                 "%.1f×" % ratio, "≥ 5× (issue 21)", ratio >= 5, "python_async")
+    if "callbacks" in results:
+        # 1b. Calls the other way.
+        cb = results["callbacks"]
+        base = cb["host_to_photon"]
+        for key, figure, bound in (("photon_to_host", "Photon → host function round trip, Swift photon", 1.5),
+                                   ("photon_to_photon", "Photon → photon call through the host, Swift photons", 2.5)):
+            ratio = cb[key]["p50_ms"] / base["p50_ms"]
+            row("%s (p50 / p99, n=%d, timed in the photon)" % (figure, cb[key]["n"]),
+                "%s / %s" % (ms(cb[key]["p50_ms"]), ms(cb[key]["p99_ms"])),
+                "host → photon call of the same photon: %s / %s" % (ms(base["p50_ms"]), ms(base["p99_ms"])),
+                "p50 %.2f×" % ratio, "p50 ≤ %g× (issue 21)" % bound, ratio <= bound, "callbacks")
     if "spawn" in results:
         # 2. Spawn to ready.
         spawn = results["spawn"]

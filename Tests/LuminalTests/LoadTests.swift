@@ -149,6 +149,10 @@ extension Supervisor {
                 #expect(swift.filePath.hasSuffix("photons/swift-greeter"))
                 #expect(try await loader.call("swift-counter", "increment", params: ["by": 2]) == 2)
                 #expect(try await loader.call("py-counter", "increment", params: ["by": 3]) == 3)
+                #expect(try await loader.call("py-counter", "increment") == 4)
+                // Photons call each other through the host, both ways.
+                #expect(try await loader.call("swift-counter", "compare") == ["swift-counter": 2, "py-counter": 4])
+                #expect(try await loader.call("py-counter", "greeting") == ["greeting": "Hello, py-counter!"])
             }
         }
 

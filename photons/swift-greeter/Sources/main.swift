@@ -39,5 +39,10 @@ let counter = Photon("swift-counter", author: "Luminal", version: "1.0.0",
         return .int(Int64(value))
     }
     .method("value") { _, _ in .int(Int64(count.withLock { $0 })) }
+    .method("compare") { _, context in
+        // Calls another photon through the supervisor: py-counter, in a worker of its own.
+        let python = try await context.call("py-counter", "value")
+        return ["swift-counter": .int(Int64(count.withLock { $0 })), "py-counter": python]
+    }
 
 PhotonWorker.run(greeter, counter)
