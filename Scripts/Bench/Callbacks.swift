@@ -8,7 +8,10 @@ import LuminalWire
 /// calling another Swift photon through the host, one at a time, timed inside the photon;
 /// beside them, in the same run, host → photon calls of the same photon, timed in the host.
 enum Callbacks {
-    static func run(chaos: String, rounds: Int) async {
+    static func run(chaos given: String, rounds: Int) async {
+        guard let resolved = realpath(given, nil) else { fail("\(given) does not exist") }
+        let chaos = String(cString: resolved)
+        free(resolved)
         let folder = makeTemporaryFolder()
         defer { removeTree(folder) }
         let loader = Loader()
@@ -38,7 +41,7 @@ enum Callbacks {
         report.print()
     }
 
-    /// A package in `folder` running the chaos photon `name`.
+    /// A package in `folder` running the chaos photon `name` (`chaos`, an absolute path).
     private static func package(_ folder: String, _ chaos: String, _ name: String) -> String {
         let path = folder + "/" + name
         mkdir(path, 0o755)

@@ -14,11 +14,20 @@ public typealias HostFunction = @Sendable (_ params: JSONValue, _ caller: HostCa
 /// The host functions a loader offers its photons, by name: the built-in ones (`call`, `config`)
 /// and those the host application registered.
 final class HostFunctions: Sendable {
-    private let functions = Mutex<[String: HostFunction]>([:])
+    /// A function, and whether it may begin on the thread that read its host call.
+    private struct Entry {
+        let body: HostFunction
+        let inline: Bool
+    }
 
-    /// Offers `body` as `name`, replacing the function of that name if there is one.
-    func register(_ name: String, _ body: @escaping HostFunction) {
-        functions.withLock { $0[name] = body }
+    private let functions = Mutex<[String: Entry]>([:])
+
+    /// Offers `body` as `name`, replacing the function of that name if there is one. An `inline`
+    /// one (the host's own, which runs no user code before it first suspends) begins on the
+    /// thread that read the host call, saving a thread hand-off; any other begins in a task of
+    /// its own.
+    func register(_ name: String, inline: Bool = false, _ body: @escaping HostFunction) {
+        functions.withLock { $0[name] = Entry(body: body, inline: inline) }
     }
 
     /// Takes the function `name` away; photons calling it are answered `unknown_function`.
@@ -26,9 +35,18 @@ final class HostFunctions: Sendable {
         functions.withLock { $0[name] = nil }
     }
 
-    /// Runs the host call `request`, and says what its worker is to be answered.
-    func run(_ request: HostRequest) async -> Result<JSONValue, ReplyError> {
-        guard let body = functions.withLock({ $0[request.function] }) else {
+    /// Starts the task that runs the host call `request` and hands `answer` what its worker is
+    /// to be answered (`WorkerHooks.hostCall`).
+    func start(_ request: HostRequest, answer: @escaping @Sendable (Result<JSONValue, ReplyError>) -> Void) -> Task<Void, Never> {
+        let entry = functions.withLock { $0[request.function] }
+        let work: @Sendable () async -> Void = { [self] in answer(await run(request, entry?.body)) }
+        return entry?.inline == true ? Task.immediate(operation: work) : Task(operation: work)
+    }
+
+    /// Runs `body` for the host call `request` (nil: no function of its name), and says what its
+    /// worker is to be answered.
+    private func run(_ request: HostRequest, _ body: HostFunction?) async -> Result<JSONValue, ReplyError> {
+        guard let body else {
             let names = functions.withLock { $0.keys.sorted() }.joined(separator: ", ")
             return .failure(ReplyError(.unknownFunction, "photon \(request.photon) (\(request.file.path)) called the host function '\(request.function)', which this host does not offer (it offers: \(names.isEmpty ? "none" : names))"))
         }

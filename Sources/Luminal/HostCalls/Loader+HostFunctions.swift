@@ -20,10 +20,12 @@ extension Loader {
         context.hostFunctions.remove(name)
     }
 
-    /// Offers the built-in host functions, `call` and `config`.
+    /// Offers the built-in host functions, `call` and `config`. Both begin on the thread that read
+    /// the host call (`call` up to writing the call it makes), unless the host application's
+    /// `mayCall`, which `call` asks, is set.
     nonisolated func registerBuiltInHostFunctions() {
-        registerHostFunction("config") { _, caller in caller.photonFile.configuration }
-        registerHostFunction("call") { [weak self] params, caller in
+        context.hostFunctions.register("config", inline: true) { _, caller in caller.photonFile.configuration }
+        context.hostFunctions.register("call", inline: configuration.mayCall == nil) { [weak self] params, caller in
             guard let self else { throw ReplyError(.unavailable, "the host is shutting down") }
             return try await callForPhoton(params, caller)
         }
@@ -59,7 +61,7 @@ extension Loader {
         guard caller.chain.count < Self.longestCallChain else {
             throw ReplyError(.chainTooDeep, "\(from) may not call photon \(photon): its call chain (\(chain)) holds \(Self.longestCallChain) photons already, the most it may")
         }
-        guard let handler = await handler(named: photon) else {
+        guard let handler = context.loadedPhotons.handler(named: photon) else {
             throw ReplyError(.unknownPhoton, "\(from) called photon \(photon), which is not loaded")
         }
         do {
@@ -67,11 +69,6 @@ extension Loader {
         } catch {
             throw ReplyError(forPhoton: error)
         }
-    }
-
-    /// The loaded photon named `name`.
-    private func handler(named name: String) -> Handler? {
-        records.handler(named: name)
     }
 }
 

@@ -150,6 +150,6 @@ package final class FileCore: Sendable {
                 let ending = overLimit.map { GenerationEnding.overLimit(status, $0) } ?? .exited(status)
                 self?.apply(.ended(number: number, ending: ending, at: .now, random: .random(in: 0...1)))
             },
-            hostCall: { request in await context.hostFunctions.run(request) })
+            hostCall: { request, answer in context.hostFunctions.start(request, answer: answer) })
     }
 }

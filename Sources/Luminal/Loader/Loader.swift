@@ -21,7 +21,7 @@ public actor Loader {
     public nonisolated var configuration: LoaderConfiguration { context.configuration }
     package nonisolated let context: LoaderContext
     /// One record per photon file the loader knows of, whatever its condition (`FileRecord`).
-    package var records = FileRecords()
+    package var records: FileRecords
     /// Waiting for no load to be in progress (`FileRecords.loadsInProgress`).
     var loadWaiters: [CheckedContinuation<Void, Never>] = []
     /// How many `unloadAll` calls are waiting for the loads in progress: a load that would begin
@@ -77,6 +77,7 @@ public actor Loader {
         self.logging = logging
         self.suppressErrors = suppressErrors
         context = LoaderContext(configuration: configuration, log: Logger(enabled: logging, sink: logSink, files: configuration.logFiles))
+        records = FileRecords(shared: context.loadedPhotons)
         ProcessSetup.prepare()
         registerBuiltInHostFunctions()
     }

@@ -22,6 +22,8 @@ package final class LoaderContext: Sendable {
     let metrics = MetricsExposition()
     /// The host functions the photons may call (PROTOCOL.md §3.4).
     let hostFunctions = HostFunctions()
+    /// The loaded photons by name, kept by the loader's records, read off its actor.
+    let loadedPhotons = LoadedPhotons()
 
     package init(configuration: LoaderConfiguration, log: Logger) {
         self.configuration = configuration

@@ -5,6 +5,13 @@ extension Loader {
     package struct FileRecords {
         private var records: [String: FileRecord] = [:]
         private var byName: [String: Handler] = [:]
+        /// The same index, for readers off the loader's actor.
+        private let shared: LoadedPhotons
+        /// Records whose photons are also listed in `shared`.
+        init(shared: LoadedPhotons) {
+            self.shared = shared
+        }
+
         /// Records with a load in progress (`FileRecord.isLoading`).
         private(set) var loadsInProgress = 0
         /// The records in order, until one changes.
@@ -21,6 +28,7 @@ extension Loader {
                 if !before.elementsEqual(after, by: ===) {
                     for handler in before where byName[handler.name] === handler { byName[handler.name] = nil }
                     for handler in after { byName[handler.name] = handler }
+                    shared.replace(before, with: after)
                 }
                 loadsInProgress += (newValue.isLoading ? 1 : 0) - (old?.isLoading == true ? 1 : 0)
                 records[path] = newValue.isEmpty ? nil : newValue

@@ -34,8 +34,9 @@ extension Worker {
     package static let hostCallsInFlight = 4_096
 
     /// A `host_call` from the worker, on the queue: checked, then run by the owner's hook in a
-    /// task of its own; its one reply is written when the hook answers (`answerHostCall`), or
-    /// sooner if the call is given up on.
+    /// task it starts; its one reply is written when the hook answers (`answerHostCall`), or
+    /// sooner if the call is given up on (a task that has answered already is cancelled for
+    /// nothing).
     func receiveHostCall(id: Int64, photon: String, function: String, params: JSONValue, within: Int64?) {
         enum Admission { case run(HostRequest), refuse(ReplyError), fault(ProtocolFault) }
         let now = Uptime.now()
@@ -77,11 +78,7 @@ extension Worker {
         case .refuse(let error):
             writeHostReply(id, .failure(error))
         case .run(let request):
-            let hook = hooks.hostCall
-            let task = Task { [weak self] in
-                let outcome = await hook(request)
-                self?.answerHostCall(id, outcome)
-            }
+            let task = hooks.hostCall(request) { [weak self] outcome in self?.answerHostCall(id, outcome) }
             let kept = state.withLock { state -> Bool in
                 guard state.hostCalls[id] != nil else { return false }
                 state.hostCalls[id]?.task = task
