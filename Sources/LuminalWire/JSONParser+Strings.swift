@@ -3,22 +3,18 @@ extension JSONParser {
     /// opening quote.
     mutating func parseStringBody() throws(ProtocolFault) -> String {
         let start = index
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-                index += 1
-                return text
-            }
-            if byte == UInt8(ascii: "\\") {
-                return try parseEscapedStringBody(from: start)
-            }
-            if byte < 0x20 {
-                throw unexpectedByte("in a string (control characters must be escaped)")
-            }
+        index = JSONPlainRun.end(in: bytes, from: index)
+        guard index < bytes.count else { throw endOfInput("in a string") }
+        switch bytes[index] {
+        case UInt8(ascii: "\""):
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             index += 1
+            return text
+        case UInt8(ascii: "\\"):
+            return try parseEscapedStringBody(from: start)
+        default:
+            throw unexpectedByte("in a string (control characters must be escaped)")
         }
-        throw endOfInput("in a string")
     }
 
     /// Continues a string that contains escapes, decoding into the reusable scratch buffer;
@@ -38,12 +34,7 @@ extension JSONParser {
                 throw unexpectedByte("in a string (control characters must be escaped)")
             default:
                 let runStart = index
-                index += 1
-                while index < bytes.count {
-                    let byte = bytes[index]
-                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
-                    index += 1
-                }
+                index = JSONPlainRun.end(in: bytes, from: index + 1)
                 scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
             }
         }

@@ -86,18 +86,14 @@ enum JSONWriter {
         var value = value
         buffer.append(UInt8(ascii: "\""))
         value.withUTF8 { bytes in
-            guard let base = bytes.baseAddress else { return }
-            var runStart = 0, position = 0
+            var position = 0
             while position < bytes.count {
-                let byte = base[position]
-                if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                    buffer.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: position - runStart))
-                    appendEscape(byte, to: &buffer)
-                    runStart = position + 1
-                }
-                position += 1
+                let end = JSONPlainRun.end(in: bytes, from: position)
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[position..<end]))
+                guard end < bytes.count else { return }
+                appendEscape(bytes[end], to: &buffer)
+                position = end + 1
             }
-            buffer.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: bytes.count - runStart))
         }
         buffer.append(UInt8(ascii: "\""))
     }
