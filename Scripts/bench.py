@@ -14,13 +14,15 @@ MODES = {
                   idle=10, variants="inotify-no-heartbeat", reload_runs=10, reloads=100, callers=4,
                   cancel_runs=200, crashes=100, limit_spawns=40, leak_seconds=15,
                   metrics_rounds=2, scrapes=20, scrape_seconds=10, log_photons=100, log_rate=1000, log_seconds=5,
-                  sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=5, callback_rounds=2000),
+                  sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=5, callback_rounds=2000,
+                  stream_parts=2048, stream_bytes=65536, stream_window=16, stream_slow_seconds=5),
     "full": dict(rounds=5, round_trips=20000, pipelined=200000, window=64, python_round_trips=5000,
                  python_pipelined=20000, python_nap_round_trips=500, spawn_runs=200, peer_samples=5, peer_workers=200, photons=1000,
                  idle=60, variants="inotify-no-heartbeat,inotify,polling", reload_runs=50, reloads=100, callers=4,
                  cancel_runs=500, crashes=100, limit_spawns=200, leak_seconds=60,
                  metrics_rounds=5, scrapes=60, scrape_seconds=60, log_photons=100, log_rate=1000, log_seconds=10,
-                 sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=20, callback_rounds=20000),
+                 sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=20, callback_rounds=20000,
+                 stream_parts=16384, stream_bytes=65536, stream_window=16, stream_slow_seconds=30),
 }
 
 # Why a target is missed, from profiling this code on this machine (see "Where the time goes").
@@ -49,6 +51,8 @@ WHY = {
     "sigterm_failed": "a call sent before SIGTERM failed: see the error codes (the stop must answer every control request before it stops the workers).",
     "python_async": "see Scripts/bench-notes.md: each call costs the Python worker about 45 µs of CPU (asyncio's task and timer, the JSON, the reader and loop threads taking turns with the GIL), so one core serves about 20,000 naps a second however many await.",
     "callbacks": "see Scripts/bench-notes.md (calls that go the other way): a host call crosses the SDK's reader, the supervisor's epoll thread and a task of its own before its reply goes back.",
+    "stream": "see Scripts/bench-notes.md (streamed results): each part is parsed into a JSON string in the supervisor and written as one in the photon.",
+    "stream_rss": "see Scripts/bench-notes.md (streamed results): the parts waiting (at most the window), the one being read and the one taken, and the allocator's arenas.",
     "log_cpu": "see 'Where the time goes' (100 photons into log files): formatting each line and the dispatch queues' hand-offs; no lock is shared by the workers' output queues any more.",
 }
 
@@ -82,7 +86,7 @@ def machine():
 
 
 # The parts of the run, in order; `--only` runs some of them.
-PARTS = ("calls", "callbacks", "spawn", "peers", "scale", "reload", "cancel", "crash-retry", "spawn-limits", "recycle", "metrics", "log-files", "sigterm")
+PARTS = ("calls", "callbacks", "stream", "spawn", "peers", "scale", "reload", "cancel", "crash-retry", "spawn-limits", "recycle", "metrics", "log-files", "sigterm")
 
 
 def measure(m, parts=PARTS):
@@ -104,6 +108,10 @@ def measure(m, parts=PARTS):
     # 1b. Calls the other way: photon → host function and photon → photon, beside host → photon.
     if "callbacks" in parts:
         results["callbacks"] = bench("callbacks", chaos, m["callback_rounds"])
+    # 1c. Streamed results, beside a C reader of the same frames from a pipe (three runs).
+    if "stream" in parts:
+        results["stream_floor"] = [output([os.path.join(RELEASE, "stream-floor"), m["stream_parts"], m["stream_bytes"]]) for _ in range(3)]
+        results["stream"] = bench("stream", chaos, m["stream_parts"], m["stream_bytes"], m["stream_window"], m["stream_slow_seconds"])
     # 2. Spawn to ready, alternating with bare spawn + exit of the same binary.
     if "spawn" in parts:
         results["spawn"] = bench("spawn", chaos, m["spawn_runs"])
@@ -202,6 +210,25 @@ def table(m, results):
                 "%s / %s" % (ms(cb[key]["p50_ms"]), ms(cb[key]["p99_ms"])),
                 "host → photon call of the same photon: %s / %s" % (ms(base["p50_ms"]), ms(base["p99_ms"])),
                 "p50 %.2f×" % ratio, "p50 ≤ %g× (issue 21)" % bound, ratio <= bound, "callbacks")
+    if "stream" in results:
+        # 1c. Streamed results.
+        st = results["stream"]
+        floor = median([r["bytes_per_s"] for r in results["stream_floor"]])
+        gib = st["parts"] * st["part_bytes"] / 2**30
+        row("Streaming %.2g GiB in %d KiB parts, Swift photon → a host consumer (window %d parts)" % (gib, st["part_bytes"] // 1024, st["window"]),
+            "%.0f MB/s (%.0f parts/s)" % (st["bytes_per_s"] / 1e6, st["parts_per_s"]),
+            "C: the same frames read from a pipe: %.0f MB/s (median of 3)" % (floor / 1e6),
+            "%.2f× floor" % (st["bytes_per_s"] / floor), "≥ 0.25× (issue 21)", st["bytes_per_s"] >= 0.25 * floor, "stream")
+        window_kib = st["window"] * (st["part_bytes"] + 32) / 1024
+        row("The same stream: supervisor RSS growth (peak over the start, sampled every 10 ms)", "%d KiB" % st["rss_growth_kib"],
+            "the window: %d parts of %d KiB = %.0f KiB" % (st["window"], st["part_bytes"] // 1024, window_kib),
+            "%.2f× the window" % (st["rss_growth_kib"] / window_kib), "≤ 2× the window (issue 21)", st["rss_growth_kib"] <= 2 * window_kib, "stream_rss")
+        spread = st["slow_rss_max_kib"] - st["slow_rss_min_kib"]
+        row("A consumer taking one part every 10 ms for %.0f s: supervisor RSS (sampled each second), and the photon's time waiting for credit" % st["slow_seconds"],
+            "%d–%d KiB (spread %d KiB); photon waited %.1f of %.1f s" % (st["slow_rss_min_kib"], st["slow_rss_max_kib"], spread, st["slow_photon_waited_s"], st["slow_seconds"]),
+            "flat: ±2 MiB; paused by credit, not buffered", "%.0f%% waiting" % (100 * st["slow_photon_waited_s"] / st["slow_seconds"]),
+            "spread ≤ 4 MiB, photon waiting ≥ 90% (issue 21)",
+            spread <= 4096 and st["slow_photon_waited_s"] >= 0.9 * st["slow_seconds"], "stream_rss")
     if "spawn" in results:
         # 2. Spawn to ready.
         spawn = results["spawn"]

@@ -23,6 +23,8 @@ import Glibc
 //                                                   signal → first /readyz 503, calls failed
 //   luminal-bench callbacks CHAOS ROUNDS            photon → host function and photon → photon round trips,
 //                                                   beside host → photon
+//   luminal-bench stream CHAOS COUNT BYTES WINDOW SLOW_SECONDS   COUNT parts of BYTES streamed: rate, memory;
+//                                                   then a consumer taking a part every 10 ms
 let arguments = Array(CommandLine.arguments.dropFirst())
 func number(_ index: Int) -> Int {
     guard let value = Int(arguments[index]), value > 0 else { fail("'\(arguments[index])' is not a positive count") }
@@ -63,8 +65,10 @@ case ("log-files", 4):
     await LogFileLoad.run(photons: number(1), rate: number(2), seconds: number(3))
 case ("sigterm", 5):
     await SigtermDrain.run(photon: arguments[1], calls: number(2), milliseconds: number(3), runs: number(4))
+case ("stream", 6):
+    await StreamFlow.run(chaos: arguments[1], count: number(2), bytes: number(3), window: number(4), slowSeconds: number(5))
 case ("callbacks", 3):
     await Callbacks.run(chaos: arguments[1], rounds: number(2))
 default:
-    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | memory COUNT | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS | cancel PHOTON RUNS | crash-retry PHOTON CRASHES CALLERS | spawn-limits PHOTON RUNS | recycle-leak PHOTON SECONDS CALLERS | metrics-calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW ROUNDS | metrics-scrape COUNT SCRAPES SECONDS | log-files COUNT RATE SECONDS | sigterm PHOTON CALLS MS RUNS | callbacks CHAOS ROUNDS")
+    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | memory COUNT | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS | cancel PHOTON RUNS | crash-retry PHOTON CRASHES CALLERS | spawn-limits PHOTON RUNS | recycle-leak PHOTON SECONDS CALLERS | metrics-calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW ROUNDS | metrics-scrape COUNT SCRAPES SECONDS | log-files COUNT RATE SECONDS | sigterm PHOTON CALLS MS RUNS | callbacks CHAOS ROUNDS | stream CHAOS COUNT BYTES WINDOW SLOW_SECONDS")
 }

@@ -71,7 +71,7 @@ final class FrameReading: @unchecked Sendable {
             token.enter()
             dispatcher.handle(message)
             return token.leave(seat)
-        case .ping, .shutdown, .unknown, .hostResult, .hostError:
+        case .ping, .shutdown, .unknown, .hostResult, .hostError, .credit:
             dispatcher.handle(message)
             return true
         }

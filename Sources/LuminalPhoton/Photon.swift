@@ -72,12 +72,28 @@ public struct PhotonContext: Sendable {
     public let deadline: ContinuousClock.Instant?
     /// The functions the host offers this photon (PROTOCOL.md §3.4).
     public let host: PhotonHost
+    /// Where a streamed call's parts go; nil for a call whose caller wants its result whole.
+    var parts: PartSender?
 
     init(photon: String, output: FrameOutput, hostCalls: HostCalls, request: Int64?, deadline: ContinuousClock.Instant? = nil) {
         self.photon = photon
         self.output = output
         self.deadline = deadline
         host = PhotonHost(photon: photon, calls: hostCalls, request: request)
+    }
+
+    /// Whether this call is streamed: its caller takes parts of its result (`sendPart`) before
+    /// the final value the method returns (PROTOCOL.md §3.5).
+    public var isStreamed: Bool { parts != nil }
+
+    /// Sends `part` of the call's result to its caller now, waiting while the caller has not yet
+    /// taken enough of the parts before it (its credit). For a call that is not streamed
+    /// (`isStreamed` false) it throws `invalid_state`: return the whole result instead. Throws
+    /// `CancellationError` if the call is cancelled or ends while it waits, and `photon_error` for
+    /// a part larger than the frame cap (nothing is sent).
+    public func sendPart(_ part: JSONValue) async throws {
+        guard let parts else { throw PhotonError(.invalidState, "this call of photon \(photon) is not streamed: its caller takes the result whole") }
+        try await parts.send(part)
     }
 
     /// Calls `method` of the loaded photon `photon` through the host (its built-in host function
@@ -120,6 +136,22 @@ public struct PhotonHost: Sendable {
     /// calling task is cancelled (the host is told, and stops the function).
     public func call(_ function: String, _ params: JSONValue = nil) async throws -> JSONValue {
         try await calls.call(photon: photon, function: function, params: params, within: request)
+    }
+}
+
+/// Sends the parts of one streamed call, each once the host has granted credit for it.
+struct PartSender: Sendable {
+    let id: Int64
+    let credits: StreamCredits
+    let output: FrameOutput
+
+    func send(_ part: JSONValue) async throws {
+        let frame = WorkerMessage.part(id: id, value: part).frame
+        guard frame.count - Frame.headerSize <= output.cap else {
+            throw PhotonError(.photonError, "the part is \(frame.count - Frame.headerSize) bytes as a frame, over the frame cap of \(output.cap)")
+        }
+        guard await credits.take(id) else { throw CancellationError() }
+        output.send(frame: frame)
     }
 }
 

@@ -10,6 +10,7 @@ struct RequestDispatcher: Sendable {
     private let states = PhotonStates()
     private let running = RunningCalls()
     private let hostCalls: HostCalls
+    private let credits = StreamCredits()
 
     init(photons: [Photon], output: FrameOutput) {
         self.photons = Dictionary(photons.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -29,6 +30,8 @@ struct RequestDispatcher: Sendable {
             hostCalls.answer(id, .success(value))
         case .hostError(let id, let error):
             hostCalls.answer(id, .failure(error))
+        case .credit(let id, let parts):
+            credits.grant(id, parts: parts)
         case .ping(let id):
             output.send(.pong(id: id))
         case .shutdown:
@@ -68,7 +71,7 @@ struct RequestDispatcher: Sendable {
             }
         case .cancel(let id):
             running.cancel(id)
-        case .call(let id, let name, let method, let params, let deadline):
+        case .call(let id, let name, let method, let params, let deadline, let stream):
             guard let photon = photon(name, id: id) else { return }
             guard states.phase(name) == .started else {
                 return reply(id, .failure(PhotonError(.invalidState, "photon \(name) is not started (\(states.phase(name) == .stopped ? "it was stopped" : "no start has succeeded"))")))
@@ -76,7 +79,11 @@ struct RequestDispatcher: Sendable {
             guard let body = photon.methods[method] else {
                 return reply(id, .failure(PhotonError(.unknownMethod, "photon \(name) has no method '\(method)' (it has: \(photon.descriptor.methods.joined(separator: ", ")))")))
             }
-            let context = context(name, request: id, deadline: deadline.map { .now + .milliseconds($0) })
+            var context = context(name, request: id, deadline: deadline.map { .now + .milliseconds($0) })
+            if let stream {
+                credits.begin(id, parts: stream)
+                context.parts = PartSender(id: id, credits: credits, output: output)
+            }
             Task.immediate {
                 running.begin(id)
                 do {
@@ -84,6 +91,7 @@ struct RequestDispatcher: Sendable {
                 } catch {
                     reply(id, .failure(error))
                 }
+                if stream != nil { credits.end(id) }
                 running.end(id)
             }
         }

@@ -6,8 +6,12 @@ public enum HostMessage: Sendable, Hashable {
     case stop(id: Int64, photon: String)
     /// Invoke a method; `params` is `null` when the message had none. `deadline` is how many
     /// milliseconds the caller will still wait (`deadline_ms`), sent only to a worker that declared
-    /// the `deadline` feature; nil when absent.
-    case call(id: Int64, photon: String, method: String, params: JSONValue, deadline: Int64? = nil)
+    /// the `deadline` feature; nil when absent. `stream` is the credit of a streamed call: how
+    /// many parts the worker may send before it is granted more (PROTOCOL.md §3.5, feature
+    /// `streams`); nil for a call whose result comes whole.
+    case call(id: Int64, photon: String, method: String, params: JSONValue, deadline: Int64? = nil, stream: Int64? = nil)
+    /// The caller of streamed call `id` took parts: the worker may send `parts` more (PROTOCOL.md §3.5).
+    case credit(id: Int64, parts: Int64)
     /// The host gave up on call `id`: sent only to a worker that declared the `cancel` feature; no
     /// reply (PROTOCOL.md §3.3).
     case cancel(id: Int64)
@@ -40,8 +44,11 @@ public enum HostMessage: Sendable, Hashable {
                 photon: try fields.string("photon"),
                 method: try fields.string("method"),
                 params: members["params"] ?? .null,
-                deadline: try fields.optionalNonNegativeInteger("deadline_ms")
+                deadline: try fields.optionalNonNegativeInteger("deadline_ms"),
+                stream: try fields.optionalPositiveInteger("stream")
             )
+        case "credit":
+            self = .credit(id: try fields.id(), parts: try Int64(fields.positiveInteger("parts")))
         case "cancel":
             self = .cancel(id: try fields.id())
         case "ping":
@@ -64,20 +71,17 @@ public enum HostMessage: Sendable, Hashable {
     }
 
     /// The payload object of this message, `type` included; `call.params` is always written,
-    /// `call.deadline_ms` only when there is one.
+    /// `call.deadline_ms` and `call.stream` only when there is one.
     public var json: JSONValue {
         switch self {
         case .start(let id, let photon):
             ["type": "start", "id": .int(id), "photon": .string(photon)]
         case .stop(let id, let photon):
             ["type": "stop", "id": .int(id), "photon": .string(photon)]
-        case .call(let id, let photon, let method, let params, let deadline):
-            if let deadline {
-                ["type": "call", "id": .int(id), "photon": .string(photon), "method": .string(method), "params": params,
-                 "deadline_ms": .int(deadline)]
-            } else {
-                ["type": "call", "id": .int(id), "photon": .string(photon), "method": .string(method), "params": params]
-            }
+        case .call(let id, let photon, let method, let params, let deadline, let stream):
+            Self.call(id: id, photon: photon, method: method, params: params, deadline: deadline, stream: stream)
+        case .credit(let id, let parts):
+            ["type": "credit", "id": .int(id), "parts": .int(parts)]
         case .cancel(let id):
             ["type": "cancel", "id": .int(id)]
         case .ping(let id):
@@ -95,5 +99,13 @@ public enum HostMessage: Sendable, Hashable {
                 ["type": .string(type)]
             }
         }
+    }
+
+    /// The payload object of a call, with `deadline_ms` and `stream` when there are.
+    private static func call(id: Int64, photon: String, method: String, params: JSONValue, deadline: Int64?, stream: Int64?) -> JSONValue {
+        var members: [String: JSONValue] = ["type": "call", "id": .int(id), "photon": .string(photon), "method": .string(method), "params": params]
+        if let deadline { members["deadline_ms"] = .int(deadline) }
+        if let stream { members["stream"] = .int(stream) }
+        return .object(members)
     }
 }

@@ -78,6 +78,13 @@ struct MessageFields {
         try integer(name, .positiveInteger, minimum: 1)
     }
 
+    /// An optional integer of at least 1; absent or `null` is `nil`.
+    func optionalPositiveInteger(_ name: String) throws(ProtocolFault) -> Int64? {
+        guard let member = members[name], !member.isNull else { return nil }
+        guard let value = member.intValue, value >= 1 else { throw illTyped(name, .positiveInteger) }
+        return value
+    }
+
     /// An optional integer of at least 0; absent or `null` is `nil`.
     func optionalNonNegativeInteger(_ name: String) throws(ProtocolFault) -> Int64? {
         guard let member = members[name], !member.isNull else { return nil }

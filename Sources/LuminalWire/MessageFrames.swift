@@ -5,12 +5,17 @@ extension HostMessage {
     /// This message as a frame (PROTOCOL.md §2).
     public var frame: [UInt8] {
         switch self {
-        case .call(let id, let photon, let method, let params, let deadline):
+        case .call(let id, let photon, let method, let params, let deadline, let stream):
             var object = FrameObject(type: "call", id: id)
             object.member("photon", string: photon)
             object.member("method", string: method)
             object.member("params", params)
             if let deadline { object.member("deadline_ms", integer: deadline) }
+            if let stream { object.member("stream", integer: stream) }
+            return object.frame()
+        case .credit(let id, let parts):
+            var object = FrameObject(type: "credit", id: id)
+            object.member("parts", integer: parts)
             return object.frame()
         case .cancel(let id):
             return FrameObject(type: "cancel", id: id).frame()
@@ -34,6 +39,10 @@ extension WorkerMessage {
         switch self {
         case .result(let id, let value):
             var object = FrameObject(type: "result", id: id)
+            object.member("value", value)
+            return object.frame()
+        case .part(let id, let value):
+            var object = FrameObject(type: "part", id: id)
             object.member("value", value)
             return object.frame()
         case .error(let id, let error):

@@ -8,4 +8,7 @@ public enum WireFeature: String, Sendable, CaseIterable {
     /// The worker's photons call host functions (`host_call`), and the worker reads the host's
     /// replies to them (`host_result`, `host_error`).
     case hostCalls = "host_calls"
+    /// The worker reads a call's `stream` and `credit` messages, and may answer such a call with
+    /// `part`s before its final reply (PROTOCOL.md §3.5).
+    case streams
 }

@@ -16,6 +16,8 @@ public enum WorkerMessage: Sendable, Hashable {
     case hostCall(id: Int64, photon: String, function: String, params: JSONValue, within: Int64?)
     /// The photon no longer waits for its host call `id`; no reply (PROTOCOL.md §3.4).
     case hostCancel(id: Int64)
+    /// A part of streamed call `id`'s result, sent before its final reply (PROTOCOL.md §3.5).
+    case part(id: Int64, value: JSONValue)
 
     /// Decodes a payload object.
     ///
@@ -45,6 +47,8 @@ public enum WorkerMessage: Sendable, Hashable {
                              params: members["params"] ?? .null, within: try fields.optionalID("within"))
         case "host_cancel":
             self = .hostCancel(id: try fields.id())
+        case "part":
+            self = .part(id: try fields.id(), value: try fields.value("value"))
         default:
             throw ProtocolFault(.invalidMessage, "member 'type' is \(JSONValue.string(type)), not a worker message type")
         }
@@ -80,6 +84,8 @@ public enum WorkerMessage: Sendable, Hashable {
             }
         case .hostCancel(let id):
             ["type": "host_cancel", "id": .int(id)]
+        case .part(let id, let value):
+            ["type": "part", "id": .int(id), "value": value]
         }
     }
 }

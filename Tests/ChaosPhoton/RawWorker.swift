@@ -28,7 +28,7 @@ func serveRaw() -> Never {
                 writeRaw(Frame.encode(WorkerMessage.result(id: id, value: nil).json))
             case .ping(let id):
                 writeRaw(Frame.encode(WorkerMessage.pong(id: id).json))
-            case .call(let id, _, let method, let params, _):
+            case .call(let id, _, let method, let params, _, _):
                 calls += 1
                 if method == "numbers" {
                     let numbers = Array(repeating: "1e9", count: Int(params.intValue ?? 0)).joined(separator: ",")
@@ -42,7 +42,7 @@ func serveRaw() -> Never {
                 }
             case .shutdown:
                 exit(0)
-            case .unknown, .cancel, .hostResult, .hostError:
+            case .unknown, .cancel, .hostResult, .hostError, .credit:
                 break
             }
         }

@@ -175,6 +175,25 @@ func servingPhoton(_ name: String) -> Photon {
             try await context.call(params["photon"]?.stringValue ?? "", params["method"]?.stringValue ?? "", params["params"] ?? nil,
                                    timeout: params["timeout"]?.doubleValue.map { .milliseconds(Int64($0 * 1000)) })
         }
+        .method("stream") { params, context in
+            // Sends `count` parts, each a string of `bytes` bytes, then returns how many it sent and
+            // the nanoseconds it spent waiting to send them (waiting for credit, mostly).
+            let part = JSONValue.string(String(repeating: "x", count: Int(params["bytes"]?.intValue ?? 1)))
+            var waited: Int64 = 0
+            let count = params["count"]?.intValue ?? 0
+            for _ in 0..<count {
+                let began = monotonicNanoseconds()
+                try await context.sendPart(part)
+                waited += monotonicNanoseconds() - began
+            }
+            return ["sent": .int(count), "waited_ns": .int(waited)]
+        }
+        .method("numbered-parts") { params, context in
+            // Sends the parts 0, 1, … count-1, then returns "done"; with `fail`, throws instead.
+            for index in 0..<(params["count"]?.intValue ?? 0) { try await context.sendPart(.int(index)) }
+            if params["fail"]?.boolValue == true { throw PhotonError(.photonError, "failed after the parts") }
+            return "done"
+        }
         .method("host-rounds") { params, context in
             // `count` host calls one after the other (`echo` of photon `photon` through the host if
             // given, else the host function `function`); the nanoseconds each took.

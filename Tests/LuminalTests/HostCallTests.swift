@@ -287,7 +287,8 @@ extension Supervisor {
             }
         }
 
-        @Test func aWorkerThatDidNotDeclareHostCallsIsFaultedForOne() async throws {
+        @Test(arguments: ["host_call", "host_cancel"])
+        func aWorkerThatDidNotDeclareHostCallsIsFaultedForOne(type: String) async throws {
             try await withLoader(configuration: .fastWithoutRestarts) { loader, folder in
                 let handler = try #require(try await loader.loadPhoton(at: folder.python("old.py", """
                     import luminal_photon
@@ -295,13 +296,102 @@ extension Supervisor {
                     old = Photon('old')
                     @old.method()
                     def sneak(params, ctx):
-                        ctx._worker.write(ctx._worker.encode({'type': 'host_call', 'id': 1, 'photon': 'old', 'function': 'config'}))
+                        ctx._worker.write(ctx._worker.encode({'type': params, 'id': 1, 'photon': 'old', 'function': 'config'}))
                         return 'sent'
                     run(old)
                     """), base: nil).first)
                 try await handler.start()
-                let error = try await #require(throws: LoaderError.self) { try await handler.call("sneak", timeout: .seconds(30)) }
-                #expect(error.code == .protocolFault && error.message.contains("did not declare the host_calls feature"), "\(error)")
+                let error = try await #require(throws: LoaderError.self) { try await handler.call("sneak", params: .string(type), timeout: .seconds(30)) }
+                #expect(error.code == .protocolFault && error.message.contains("\(type) from a worker that did not declare the host_calls feature"), "\(error)")
+            }
+        }
+
+        @Test func syncMethodsWaitingOnPhotonsOfTheirOwnWorkerNeverHoldEveryThread() async throws {
+            try await withLoader { loader, folder in
+                let handlers = try await loader.loadPhoton(at: folder.python("duo.py", """
+                    import threading
+                    dx, dy = Photon('dx'), Photon('dy')
+                    everyone = threading.Barrier(8)
+                    @dx.method()
+                    def relay(params, ctx):
+                        everyone.wait()            # 8 at a time hold every thread, then call dy
+                        return ctx.call('dy', 'echo', params)
+                    @dy.method()
+                    def echo(params, ctx):
+                        return params
+                    run(dx, dy)
+                    """), base: nil)
+                for handler in handlers { try await handler.start() }
+                let dx = try #require(handlers.first { $0.name == "dx" })
+                // 16 relays on 8 threads: the second 8, and every echo, run on threads lent by
+                // methods waiting for their host calls.
+                let results = try await withThrowingTaskGroup(of: JSONValue.self) { group in
+                    for index in 0..<16 { group.addTask { try await dx.call("relay", params: .int(Int64(index)), timeout: .seconds(600)) } }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(Set(results.compactMap(\.intValue)) == Set(0..<16))
+            }
+        }
+
+        @Test func aStartRoutineCallingAPhotonStillStartingWaitsForIt() async throws {
+            try await withLoader { loader, folder in
+                folder.python("slow.py", """
+                    import time
+                    slow = Photon('slow')
+                    @slow.on_start
+                    def begin(ctx):
+                        time.sleep(0.3)
+                    @slow.method()
+                    def echo(params, ctx):
+                        return params
+                    run(slow)
+                    """)
+                folder.python("eager.py", """
+                    eager = Photon('eager')
+                    seen = []
+                    @eager.on_start
+                    def begin(ctx):
+                        seen.append(ctx.call('slow', 'echo', 'ready'))
+                    @eager.method()
+                    def saw(params, ctx):
+                        return seen
+                    run(eager)
+                    """)
+                let loaded = try await loader.loadPhotons(in: folder.path, base: nil)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for handler in loaded { group.addTask { try await handler.start() } }
+                    try await group.waitForAll()
+                }
+                #expect(try await loader.call("eager", "saw") == ["ready"])
+            }
+        }
+
+        @Test func hostCallsPastTheLimitInFlightAreAnsweredOverloaded() async throws {
+            try await withLoader { loader, folder in
+                loader.registerHostFunction("hang") { _, _ in try await Task.sleep(for: .seconds(3600)); return nil }
+                let handler = try #require(try await loader.loadPhoton(at: folder.python("flood.py", """
+                    import asyncio
+                    flood = Photon('flood')
+                    @flood.method()
+                    async def calls(params, ctx):
+                        async def one():
+                            try:
+                                await ctx.host.call('hang')
+                            except PhotonError as error:
+                                return error.code
+                        refused = 0
+                        for done in asyncio.as_completed([asyncio.ensure_future(one()) for _ in range(params)]):
+                            if await done == 'overloaded':
+                                refused += 1
+                                if refused == params - 4096:
+                                    return refused
+                    run(flood)
+                    """), base: nil).first)
+                try await handler.start()
+                #expect(try await handler.call("calls", params: 5000, timeout: .seconds(600)) == .int(Int64(5000 - Worker.hostCallsInFlight)))
+                let bystander = try await HostCalls.photons(loader, folder, ["bystander"])[0]
+                #expect(try await bystander.call("echo", params: 1) == 1)
+                #expect(handler.state == .started)
             }
         }
 

@@ -41,7 +41,7 @@ struct MessageVectorTests {
         #expect(Set(vectors.map(\.name)).count == vectors.count, "vector names are unique")
         let types = Set(vectors.filter { $0.expect["fault"] == nil }.compactMap { $0.expect["type"]?.stringValue })
         #expect(types.isSuperset(of: ["hello", "result", "error", "pong", "event", "start", "stop", "call", "ping", "shutdown", "cancel",
-                                        "host_call", "host_cancel", "host_result", "host_error"]))
+                                        "host_call", "host_cancel", "host_result", "host_error", "part", "credit"]))
     }
 
     @Test("message decodes as expected", arguments: try MessageVector.all())

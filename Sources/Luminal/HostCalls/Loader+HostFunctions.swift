@@ -33,7 +33,8 @@ extension Loader {
 
     /// The built-in `call`: photon `caller.photon` calls a method of another loaded photon,
     /// within its own call chain's deadline, unless that would cycle, run too deep, or call a
-    /// photon it may not.
+    /// photon it may not. A photon loaded but not started yet is waited for (within the deadline,
+    /// else the start timeout): photons start side by side, a start routine may call another.
     private nonisolated func callForPhoton(_ params: JSONValue, _ caller: HostCaller) async throws(ReplyError) -> JSONValue {
         let usage = "the host function 'call' takes {\"photon\": name, \"method\": name, \"params\": any JSON, \"timeout\": seconds (optional)}"
         guard let object = params.objectValue, let photon = object["photon"]?.stringValue, let method = object["method"]?.stringValue else {
@@ -64,10 +65,27 @@ extension Loader {
         guard let handler = context.loadedPhotons.handler(named: photon) else {
             throw ReplyError(.unknownPhoton, "\(from) called photon \(photon), which is not loaded")
         }
-        do {
-            return try await handler.call(method, params: object["params"] ?? .null, timeout: timeout, chain: caller.chain)
-        } catch {
-            throw ReplyError(forPhoton: error)
+        let began = ContinuousClock.now
+        while true {
+            let seen = handler.core.changes.count
+            do {
+                let left = timeout.map { $0 - began.duration(to: .now) }
+                return try await handler.call(method, params: object["params"] ?? .null, timeout: left, chain: caller.chain)
+            } catch where error.code == .notStarted && [.ready, .starting, .started].contains(handler.state) {
+                // A photon loaded and not started yet (photons start side by side, in any order) is
+                // waited for: within the call's deadline, else the loader's start timeout.
+                let bound = configuration.startTimeout
+                let left = (timeout ?? bound) - began.duration(to: .now)
+                guard left > .zero, await handler.core.changes.wait(past: seen, timeout: left) else {
+                    throw ReplyError(timeout == nil ? .unavailable : .deadlineExceeded,
+                                     "\(from) called photon \(photon), which was not started within \(timeout ?? bound) (it is \(handler.state))", data: ["code": "notStarted"])
+                }
+            } catch where error.code == .cancelled && !Task.isCancelled {
+                // Cancelled by the callee's side (it was stopped while the call ran), not by the caller.
+                throw ReplyError(.unavailable, error.message, data: ["code": .string(error.code.rawValue)])
+            } catch {
+                throw ReplyError(forPhoton: error)
+            }
         }
     }
 }

@@ -160,11 +160,7 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
                 return try await worker.send(.call(photon: name, method: method, params: params), timeout: left, chain: chain)
             } catch where error.code == .retired {
                 // The call met a generation being replaced: it goes to the one serving now.
-                let current = try callTarget(method)
-                guard current !== worker else {
-                    throw LoaderError(.unloaded, "photon \(name) (\(filePath)) cannot take call '\(method)': it is being unloaded", photon: name, file: filePath)
-                }
-                worker = current
+                worker = try replacement(of: worker, method)
             } catch where error.code == .workerExited && core.read({ $0.retriesCall(name, method: method, after: worker.generation) }) {
                 crashed += 1
                 guard crashed < 2 else {
@@ -181,7 +177,7 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
 
     /// The worker a call goes to; for an idempotent method of a photon being restarted, the
     /// next generation's, once it serves (up to `deadline`).
-    private func callTarget(_ method: String, deadline: ContinuousClock.Instant?, timeout: Duration?) async throws(LoaderError) -> Worker {
+    func callTarget(_ method: String, deadline: ContinuousClock.Instant?, timeout: Duration?) async throws(LoaderError) -> Worker {
         let (target, generation) = core.read { ($0.callTarget(name, method: method), $0.photons[name]?.generation ?? 0) }
         switch target {
         case .success(let worker): return worker
@@ -213,8 +209,14 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    private func callTarget(_ method: String) throws(LoaderError) -> Worker {
-        try core.read { $0.callTarget(name, method: method) }.get()
+    /// The worker serving now, for a call that met `worker` being replaced; `unloaded` if none
+    /// replaced it.
+    func replacement(of worker: Worker, _ method: String) throws(LoaderError) -> Worker {
+        let current = try core.read { $0.callTarget(name, method: method) }.get()
+        guard current !== worker else {
+            throw LoaderError(.unloaded, "photon \(name) (\(filePath)) cannot take call '\(method)': it is being unloaded", photon: name, file: filePath)
+        }
+        return current
     }
 
     /// Identity: a handler equals only itself.

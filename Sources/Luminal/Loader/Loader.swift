@@ -107,11 +107,21 @@ public actor Loader {
 
     /// Calls `method` on the loaded photon named `photon`; see `Handler.call`.
     public func call(_ photon: String, _ method: String, params: JSONValue = nil, timeout: Duration? = nil) async throws(LoaderError) -> JSONValue {
+        try await handler(photon).call(method, params: params, timeout: timeout)
+    }
+
+    /// Calls `method` on the loaded photon named `photon` as a streamed call; see `Handler.stream`.
+    public func stream(_ photon: String, _ method: String, params: JSONValue = nil, window: Int = 16, timeout: Duration? = nil) throws(LoaderError) -> PhotonStream {
+        try handler(photon).stream(method, params: params, window: window, timeout: timeout)
+    }
+
+    /// The loaded photon named `photon`, or why there is none.
+    private func handler(_ photon: String) throws(LoaderError) -> Handler {
         guard let handler = records.handler(named: photon) else {
             let loaded = photons.keys.sorted().joined(separator: ", ")
             throw LoaderError(.photonNotFound, "no loaded photon is named '\(photon)' (loaded: \(loaded.isEmpty ? "none" : loaded)); load its photon file first", photon: photon)
         }
-        return try await handler.call(method, params: params, timeout: timeout)
+        return handler
     }
 
     /// Waits until every log record so far has reached the log sink (records are handed over on a

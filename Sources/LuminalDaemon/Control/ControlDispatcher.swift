@@ -66,6 +66,10 @@ struct ControlDispatcher: Sendable {
             return .array(try await loader.unloadPhotons(request.targets, forceStop: request.force).map(\.json))
         case .call:
             let timeout = request.timeout.map { Duration.milliseconds(Int64(($0 * 1000).rounded(.up))) }
+            if request.stream {
+                try await streamCall(request, timeout: timeout, send: send)
+                return nil
+            }
             return try await loader.call(request.targets[0], request.method ?? "", params: request.params, timeout: timeout)
         case .logs:
             try await streamLogs(request, send: send)
@@ -140,6 +144,23 @@ struct ControlDispatcher: Sendable {
             return try await loader.filePath(of: target)
         } catch {
             throw ControlReply.Failure(error)
+        }
+    }
+
+    /// A streamed call: each part (and the final value unless `null`) as an item once the client
+    /// has read most of those before, so the photon sends only as fast as the client reads; a
+    /// client gone drops the stream, which cancels the call.
+    private func streamCall(_ request: ControlRequest, timeout: Duration?, send: Send) async throws {
+        let stream = try await loader.stream(request.targets[0], request.method ?? "", params: request.params, timeout: timeout)
+        var number = 0
+        for try await part in stream {
+            number += 1
+            switch await send(.item(part), true) {
+            case .sent: continue
+            case .gone: return
+            case .tooLarge(let bytes):
+                throw ControlReply.Failure(.limitExceeded, "part \(number) of call '\(request.method ?? "")' on photon \(request.targets[0]) is \(bytes) bytes as a control reply, over the limit of \(ControlServer.replyCap); the call is cancelled")
+            }
         }
     }
 

@@ -30,6 +30,7 @@ extension ControlRequest {
             self.timeout = seconds
         }
         parts = try fields.flag("parts")
+        stream = try fields.flag("stream")
         since = try fields.optionalInteger("since")
         if let since, since < 0 { throw fields.illTyped("since", .positiveInteger) }
         kinds = try fields.optionalStringArray("kinds")

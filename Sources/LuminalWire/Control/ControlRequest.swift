@@ -54,6 +54,9 @@ public struct ControlRequest: Sendable, Hashable {
     public var since: Int?
     /// `events`: the kinds of event to send (the `event` member of an item); empty for every kind.
     public var kinds: [String] = []
+    /// `call`: take the result as items, one per part the photon sends and its final value unless
+    /// `null`, then a final reply whose result is `null` (CONTROL.md §2).
+    public var stream: Bool = false
     /// The client reads a final reply larger than one frame in parts (`{"part": …}` frames,
     /// CONTROL.md §3); without it such a reply is a `limitExceeded` error.
     public var parts: Bool = false
@@ -83,6 +86,7 @@ public struct ControlRequest: Sendable, Hashable {
         if let since { object["since"] = .int(Int64(since)) }
         if !kinds.isEmpty { object["kinds"] = .array(kinds.map(JSONValue.string)) }
         if parts { object["parts"] = true }
+        if stream { object["stream"] = true }
         return .object(object)
     }
 }

@@ -103,6 +103,9 @@ package enum Manifest {
             if let bad = names.first(where: { !PhotonDescriptor.isValidName($0) }) {
                 throw invalid("key 'may_call' names \(JSONValue.string(bad)), which is not a photon name (letters, digits, '.', '_', '-', starting with a letter or digit, at most 128)")
             }
+            if let twice = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+                throw invalid("key 'may_call' names \(JSONValue.string(twice)) twice")
+            }
             file.mayCall = Set(names)
         }
         file.plain = try parsePlain(object, package: package, invalid: invalid)

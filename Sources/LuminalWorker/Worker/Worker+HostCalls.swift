@@ -22,9 +22,11 @@ package struct HostRequest: Sendable {
     package let timeout: Duration?
 }
 
-/// A host call in flight: the request it was made within, and the task running it.
+/// A host call in flight: the request it was made within, the function it names (for
+/// messages), and the task running it.
 struct HostCallEntry {
     let parent: Int64?
+    let function: String
     var task: Task<Void, Never>?
 }
 
@@ -54,7 +56,7 @@ extension Worker {
                 return .fault(ProtocolFault(.invalidMessage, "host_call id \(id) is already in flight"))
             }
             guard state.hostCalls.count < Self.hostCallsInFlight else {
-                return .refuse(ReplyError(.overloaded, "\(state.hostCalls.count) host calls of this worker are in flight; the limit is \(Self.hostCallsInFlight)"))
+                return .refuse(ReplyError(.overloaded, "photon \(photon) (\(file.path)) was refused host call '\(function)': \(state.hostCalls.count) host calls of its worker are in flight; the limit is \(Self.hostCallsInFlight)"))
             }
             var chain: [String] = []
             var deadline: UInt64?
@@ -66,7 +68,7 @@ extension Worker {
                     return .refuse(ReplyError(.cancelled, "the host gave up on request \(within), which this host call was made within"))
                 }
             }
-            state.hostCalls[id] = HostCallEntry(parent: within)
+            state.hostCalls[id] = HostCallEntry(parent: within, function: function)
             chain.append(photon)
             let timeout = deadline.map { Duration.nanoseconds(Int64(clamping: $0 > now ? $0 - now : 0)) }
             return .run(HostRequest(photon: photon, function: function, params: params, file: file, pid: pid,
@@ -98,13 +100,13 @@ extension Worker {
 
     /// The hook's answer to host call `id`; dropped if the call was answered already.
     private func answerHostCall(_ id: Int64, _ outcome: Result<JSONValue, ReplyError>) {
-        guard state.withLock({ $0.hostCalls.removeValue(forKey: id) }) != nil else { return }
-        writeHostReply(id, outcome)
+        guard let entry = state.withLock({ $0.hostCalls.removeValue(forKey: id) }) else { return }
+        writeHostReply(id, outcome, function: entry.function)
     }
 
-    /// Writes the reply to host call `id`, never refused (as a cancel); a result too large for
-    /// the worker's frame cap is answered `host_error` instead.
-    private func writeHostReply(_ id: Int64, _ outcome: Result<JSONValue, ReplyError>) {
+    /// Writes the reply to host call `id` (of `function`), never refused (as a cancel); a reply
+    /// too large for the worker's frame cap is answered `host_error` instead.
+    private func writeHostReply(_ id: Int64, _ outcome: Result<JSONValue, ReplyError>, function: String? = nil) {
         let message: HostMessage
         switch outcome {
         case .success(let value): message = .hostResult(id: id, value: value)
@@ -112,7 +114,8 @@ extension Worker {
         }
         var frame = message.frame
         if frame.count - Frame.headerSize > limits.frameCap {
-            frame = HostMessage.hostError(id: id, ReplyError(.hostError, "the reply to host call \(id) is \(frame.count - Frame.headerSize) bytes as a frame, over the worker's frame cap of \(limits.frameCap)")).frame
+            let what = function.map { "host call \(id) ('\($0)')" } ?? "host call \(id)"
+            frame = HostMessage.hostError(id: id, ReplyError(.hostError, "the reply to \(what) of photon file \(file.path) is \(frame.count - Frame.headerSize) bytes as a frame, over the worker's frame cap of \(limits.frameCap)")).frame
         }
         _ = writer.send(frame: frame)
     }

@@ -37,7 +37,40 @@ extension Worker {
             receiveHostCall(id: id, photon: photon, function: function, params: params, within: within)
         case .hostCancel(let id):
             guard !heard(at: now) else { return fault(ProtocolFault(.outOfOrderHello, "a host_cancel frame before hello")) }
+            guard state.withLock({ $0.features.hostCalls }) else {
+                return fault(ProtocolFault(.invalidMessage, "host_cancel from a worker that did not declare the host_calls feature"))
+            }
             cancelHostCall(id)
+        case .part(let id, let value):
+            receivePart(id, value, heardAt: now)
+        }
+    }
+
+    /// A part of streamed call `id` (PROTOCOL.md §3.5), heard at `now`: to its stream, dropped
+    /// for a call the host gave up on, a fault for any other id or past the credit granted.
+    private func receivePart(_ id: Int64, _ value: JSONValue, heardAt now: UInt64) {
+        enum Target { case stream(PartStream), dropped, fault(ProtocolFault) }
+        let target = state.withLock { state -> Target in
+            state.timers.lastHeard = max(state.timers.lastHeard, now)
+            guard state.hello != nil else { return .fault(ProtocolFault(.outOfOrderHello, "a part frame before hello")) }
+            if let pending = state.pending[id] {
+                guard let parts = pending.parts, parts.isStreamed else {
+                    return .fault(ProtocolFault(.invalidMessage, "part for request \(id), which is not a streamed call"))
+                }
+                return .stream(parts)
+            }
+            if state.abandoned.contains(id) { return .dropped }
+            return .fault(ProtocolFault(.unknownReplyID, "part for request \(id), which is not awaiting a reply"))
+        }
+        switch target {
+        case .stream(let parts):
+            if !parts.accept(value) {
+                fault(ProtocolFault(.invalidMessage, "part for call \(id) beyond the credit granted (the host holds at most \(parts.window) parts of it)"))
+            }
+        case .dropped:
+            break
+        case .fault(let reason):
+            fault(reason)
         }
     }
 

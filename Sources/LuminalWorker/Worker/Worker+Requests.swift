@@ -16,6 +16,9 @@ package struct PendingRequest: Sendable {
     package let chain: [String]
     /// When its caller stops waiting (`Uptime`); nil for no limit.
     let deadline: UInt64?
+    /// Where the parts of a streamed call go (PROTOCOL.md §3.5); nil for a call whose result
+    /// comes whole, and for a call to a worker that does not stream.
+    let parts: PartStream?
 
     /// What it is, for messages: "call 'greet'", "start", "stop", "ping".
     package var label: String { kind.label }
@@ -35,12 +38,14 @@ package enum WorkerRequest: Sendable {
     case call(photon: String, method: String, params: JSONValue)
     case ping
 
-    /// The message for this request sent as `id`; a call carries `deadline` (milliseconds) if given.
-    package func message(id: Int64, deadline: Int64? = nil) -> HostMessage {
+    /// The message for this request sent as `id`; a call carries `deadline` (milliseconds) and
+    /// `stream` (its credit) if given.
+    package func message(id: Int64, deadline: Int64? = nil, stream: Int64? = nil) -> HostMessage {
         switch self {
         case .start(let photon): .start(id: id, photon: photon)
         case .stop(let photon): .stop(id: id, photon: photon)
-        case .call(let photon, let method, let params): .call(id: id, photon: photon, method: method, params: params, deadline: deadline)
+        case .call(let photon, let method, let params):
+            .call(id: id, photon: photon, method: method, params: params, deadline: deadline, stream: stream)
         case .ping: .ping(id: id)
         }
     }
@@ -107,13 +112,15 @@ extension Worker {
     /// `cancelled`, and a late reply is dropped.
     ///
     /// `chain` names the photons waiting on it when a photon's call through the host led to it
-    /// (PROTOCOL.md §3.4): host calls made within it carry it on.
-    package func send(_ request: WorkerRequest, timeout: Duration?, chain: [String] = []) async throws(LoaderError) -> JSONValue {
+    /// (PROTOCOL.md §3.4): host calls made within it carry it on. A call given `parts` is
+    /// streamed to a worker that streams (§3.5): its parts go there, with `parts.window` as their
+    /// first credit; its final value is returned here as for any call.
+    package func send(_ request: WorkerRequest, timeout: Duration?, chain: [String] = [], parts: PartStream? = nil) async throws(LoaderError) -> JSONValue {
         let slot = RequestSlot()
         let outcome = await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
                 slot.arm(continuation)
-                submit(request, timeout: timeout, chain: chain, slot: slot)
+                submit(request, timeout: timeout, chain: chain, parts: parts, slot: slot)
             }
         } onCancel: {
             if let id = slot.id { abandonCancelled(id) }
@@ -122,11 +129,11 @@ extension Worker {
     }
 
     /// Registers and writes `request`; its one outcome goes to `slot`.
-    private func submit(_ request: WorkerRequest, timeout: Duration?, chain: [String], slot: RequestSlot) {
+    private func submit(_ request: WorkerRequest, timeout: Duration?, chain: [String], parts: PartStream?, slot: RequestSlot) {
         let admittedAt = timeout == nil ? 0 : Uptime.now()
         let deadline = timeout.map { Uptime.after($0, from: admittedAt) }
-        let pending = PendingRequest(photon: request.photon, kind: request.kind, slot: slot, chain: chain, deadline: deadline)
-        enum Admission { case sent(Int64, deadline: Bool), retired, gone, tooMany(Int) }
+        let pending = PendingRequest(photon: request.photon, kind: request.kind, slot: slot, chain: chain, deadline: deadline, parts: parts)
+        enum Admission { case sent(Int64, deadline: Bool, streams: Bool), retired, gone, tooMany(Int) }
         let admission = state.withLock { state -> Admission in
             // A call that reached a replaced worker, even one that has since exited, is retried
             // by its handler on the current one: it must not be lost.
@@ -137,21 +144,27 @@ extension Worker {
             state.nextID += 1
             state.pending[id] = pending
             if let timeout, let deadline { addDeadline(.init(deadline: deadline, id: id, timeout: timeout), &state) }
-            return .sent(id, deadline: state.features.deadline)
+            return .sent(id, deadline: state.features.deadline, streams: state.features.streams)
         }
         let id: Int64
         let deadlineMilliseconds: Int64?
+        var credit: Int64?
         switch admission {
-        case .sent(let sent, let carriesDeadline):
+        case .sent(let sent, let carriesDeadline, let streams):
             id = sent
             deadlineMilliseconds = carriesDeadline ? timeout.map(Self.milliseconds) : nil
+            if streams, let parts {
+                // Before the call is written: its first part may come back at once.
+                credit = Int64(parts.window)
+                parts.streams { [weak self] more in _ = self?.writer.send(frame: HostMessage.credit(id: sent, parts: more).frame) }
+            }
         case .retired: return slot.resume(.failure(LoaderError(.retired, "generation \(generation) of \(file.path) takes no new calls", photon: request.photon, file: file.path)))
         case .gone: return slot.resume(.failure(gone(request)))
         case .tooMany(let count):
             return slot.resume(.failure(overloaded(request, "\(count) requests are in flight on it; the limit is \(limits.callsInFlight)")))
         }
         // Only calls count against the queue's limit: start, stop and ping are small and few.
-        let frame = request.message(id: id, deadline: deadlineMilliseconds).frame
+        let frame = request.message(id: id, deadline: deadlineMilliseconds, stream: credit).frame
         guard frame.count - 4 <= limits.frameCap else {
             let error = LoaderError(.requestTooLarge, "photon \(request.photon) (\(file.path)) was not sent \(request.label): it is \(frame.count - 4) bytes as a frame, and its worker reads frames of at most \(limits.frameCap) bytes (LoaderConfiguration.frameCap)",
                                     photon: request.photon, file: file.path)

@@ -9,6 +9,8 @@ struct WorkerFeatures: Sendable {
     var deadline = false
     /// The worker's photons call host functions and it reads the replies.
     var hostCalls = false
+    /// The worker streams calls that ask for it (`stream`, `credit`, `part`).
+    var streams = false
 
     /// None: a worker before its hello, or one that declared none.
     init() {}
@@ -18,5 +20,6 @@ struct WorkerFeatures: Sendable {
         cancel = hello.supports(.cancel)
         deadline = hello.supports(.deadline)
         hostCalls = hello.supports(.hostCalls)
+        streams = hello.supports(.streams)
     }
 }

@@ -20,8 +20,10 @@ enum ClientCommand {
             while true {
                 switch try client.receive() {
                 case .item(let item):
-                    Console.out(json ? item.description : request.command == .logs ? Render.log(item) : Render.event(item))
+                    Console.out(json ? item.description : request.command == .logs ? Render.log(item) : request.command == .call ? Render.text(item) : Render.event(item))
                 case .success(let result):
+                    // A streamed call's parts and final value were its items.
+                    if request.stream { exit(ExitCode.success.rawValue) }
                     exit(show(result, of: request, arguments: arguments).rawValue)
                 case .failure(let failure):
                     if json {
@@ -67,6 +69,7 @@ enum ClientCommand {
                     throw UsageError(command: spec.name, "parameters '\(arguments.operands[2])' are not JSON: \(error.detail) (write strings in quotes, e.g. '\"Ada\"')")
                 }
             }
+            request.stream = arguments.has("stream")
             if let timeout = arguments.values["timeout"] {
                 guard let seconds = Double(timeout), seconds > 0 else { throw UsageError(command: spec.name, "--timeout needs a positive number of seconds, got '\(timeout)'") }
                 request.timeout = seconds

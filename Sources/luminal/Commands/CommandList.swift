@@ -73,7 +73,9 @@ enum CommandList {
         name: "call", operands: "PHOTON METHOD [JSON]", operandCount: 2...3,
         summary: "Call a method of a photon and print its result.",
         details: "JSON is the parameters, e.g. '{\"name\": \"Ada\"}' (default null). The result is printed as JSON (a string result as plain text unless --json). Ctrl-C cancels the call (the photon is told, if it reads cancels) and exits 130.",
-        options: [OptionSpec("timeout", value: "SECONDS", "give up on the call after this long; the photon is told it as the call's deadline (default: the photon's timeouts.call, else the supervisor's --call-timeout, 60 s)"), .json, .control])
+        options: [OptionSpec("timeout", value: "SECONDS", "give up on the call after this long; the photon is told it as the call's deadline (default: the photon's timeouts.call, else the supervisor's --call-timeout, 60 s)"),
+                  OptionSpec("stream", "take the result in parts: print each part as it arrives, one a line (with --json, one JSON document a line), then the method's final value unless it is null; the photon sends parts only as fast as they are printed"),
+                  .json, .control])
 
     static let logs = CommandSpec(
         name: "logs", operands: "[NAME|PATH]", operandCount: 0...1,

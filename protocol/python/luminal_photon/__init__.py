@@ -36,7 +36,9 @@ declares a method safe to run again after a crash. Every context calls back: ``c
 params)`` runs a host function (PROTOCOL.md section 3.4; the built-in ``config`` returns the
 package manifest's ``config``) and ``ctx.call(photon, method, params)`` another photon's method
 through the host, within this call's deadline and cancelled with it; a sync handler waits for the
-reply, an ``async def`` one awaits it. ``print()`` output is line-buffered and written at once; a
+reply (another pool thread takes its place meanwhile), an ``async def`` one awaits it. A method
+of a streamed call sends parts of its result with ``ctx.send_part(value)``, waiting for the
+caller's credit (``ctx.streamed`` says whether the caller asked for parts). ``print()`` output is line-buffered and written at once; a
 last line without a newline may be lost when the worker exits.
 
 Exit status: 0 on ``shutdown``, end of file on fd 3 or EPIPE on fd 4; 70 if the host breaks the protocol (a
@@ -64,7 +66,7 @@ __all__ = ["Photon", "PhotonError", "Context", "CallContext", "Host", "run"]
 
 SUPPORTED_PROTOCOLS = (1,)
 RUNTIME = "luminal-python/1"
-FEATURES = ("cancel", "deadline", "host_calls")   # optional protocol features this runtime implements
+FEATURES = ("cancel", "deadline", "host_calls", "streams")   # optional protocol features this runtime implements
 DEFAULT_FRAME_CAP = 16 * 1024 * 1024
 MAX_DEPTH = 512                       # deepest array/object nesting, top-level object = 1
 MAX_ID = 2**53 - 1
@@ -169,10 +171,17 @@ class Context:
 
 class CallContext(Context):
     """The context of one call: a :class:`Context` that also knows whether the host cancelled
-    the call and how long its caller waits."""
+    the call, how long its caller waits, and whether it takes the result in parts."""
 
-    def __init__(self, photon: str, worker: _Worker, request: int, deadline_ms: int | None):
+    def __init__(self, photon: str, worker: _Worker, request: int, deadline_ms: int | None,
+                 stream: int | None = None):
         super().__init__(photon, worker, request)
+        self._rid = request
+        # A streamed call's credit (parts it may still send), and who waits for more: a thread
+        # (on the condition) or a coroutine (its loop and future). None: not streamed.
+        self._credit = stream
+        self._credit_waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
+        self._credit_event: threading.Event | None = None
         # Whether the host cancelled the call; the event a wait for that blocks on is made only
         # when a handler waits (an Event per call was a good part of a call's cost).
         self._cancelled = False
@@ -203,6 +212,75 @@ class CallContext(Context):
             self._cancelled = True
             if self._cancel_event is not None:
                 self._cancel_event.set()
+            self._wake_credit_waiter()
+
+    @property
+    def streamed(self) -> bool:
+        """True when the caller takes this call's result in parts (:meth:`send_part`) before the
+        final value the method returns (PROTOCOL.md section 3.5)."""
+        return self._credit is not None
+
+    def send_part(self, value: Any) -> Any:
+        """Send value as the next part of this streamed call's result, once the caller has taken
+        enough of the parts before it (its credit): a sync handler waits here, an async one
+        awaits it (``await ctx.send_part(x)``). Raises PhotonError("invalid_state") for a call
+        that is not streamed, PhotonError("cancelled") once the call is cancelled, and
+        ValueError if the part cannot be encoded or exceeds the frame cap (nothing is sent)."""
+        if self._credit is None:
+            raise PhotonError("invalid_state", f"this call of photon {self.photon} is not streamed: "
+                                               "its caller takes the result whole")
+        frame = self._worker.encode({"type": "part", "id": self._rid, "value": value})
+        if self._worker.on_loop():
+            return self._send_part_async(frame)
+        with self._cancel_lock:
+            while self._credit == 0 and not self._cancelled:
+                event = self._credit_event = threading.Event()
+                self._cancel_lock.release()
+                try:
+                    event.wait()
+                finally:
+                    self._cancel_lock.acquire()
+            self._take_credit()
+        self._worker.write(frame)
+        return None
+
+    def _take_credit(self) -> None:
+        """Under the lock: spend one part's credit, or raise if the call was cancelled."""
+        if self._cancelled:
+            raise PhotonError("cancelled", f"the call to {self.photon} was cancelled")
+        assert self._credit is not None
+        self._credit -= 1
+
+    async def _send_part_async(self, frame: bytes) -> None:
+        import asyncio
+        while True:
+            with self._cancel_lock:
+                if self._cancelled or self._credit:
+                    self._take_credit()
+                    break
+                loop = asyncio.get_running_loop()
+                future = loop.create_future()
+                self._credit_waiter = (loop, future)
+            await future
+        self._worker.write(frame)
+
+    def _grant(self, parts: int) -> None:
+        """The host's credit: parts more may be sent."""
+        with self._cancel_lock:
+            if self._credit is None:
+                return
+            self._credit += parts
+            self._wake_credit_waiter()
+
+    def _wake_credit_waiter(self) -> None:
+        """Under the lock: wake whoever waits for credit (or for the cancel)."""
+        if self._credit_waiter is not None:
+            loop, future = self._credit_waiter
+            self._credit_waiter = None
+            loop.call_soon_threadsafe(lambda: future.done() or future.set_result(None))
+        if self._credit_event is not None:
+            self._credit_event.set()
+            self._credit_event = None
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline (never below 0), or None without a deadline."""
@@ -416,6 +494,11 @@ class _Worker:
         # Requests queued or running on the pool, and the warnings that every thread is busy
         # and that a coroutine holds the asyncio loop.
         self.busy = 0
+        # Pool threads alive, and how many of them wait for a host call (another thread is
+        # started for each, so max_workers threads run methods: lend_thread).
+        self.threads = max_workers
+        self.lent = 0
+        self.pool_thread = threading.local()
         self.busy_lock = threading.Lock()
         self.busy_warning = _Warning()
         self.stall_warning = _Warning()
@@ -471,8 +554,10 @@ class _Worker:
             return self.encode({"type": "error", "id": rid, "code": code,
                                 "message": f"{safe} (error data not sendable: {exc})"[:2000]})
 
-    def work(self) -> NoReturn:
-        """A pool thread: run queued requests forever, replying to each exactly once."""
+    def work(self) -> None:
+        """A pool thread: run queued requests, replying to each exactly once; it ends after one
+        when the pool has more threads than max_workers not waiting for a host call."""
+        self.pool_thread.active = True
         while True:
             rid, fn, args = self.jobs.get()
             try:
@@ -483,6 +568,30 @@ class _Worker:
             self.calls.pop(rid, None)
             with self.busy_lock:
                 self.busy -= 1
+                if self.threads - self.lent > self.max_workers:
+                    self.threads -= 1
+                    return
+
+    def lend_thread(self) -> bool:
+        """A pool thread is about to wait for a host call: another takes its place meanwhile, so
+        methods waiting on each other's photons never hold every thread (a call to a photon of
+        this worker would wait for one for ever). True if the caller is a pool thread; it then
+        calls return_thread when the wait is over."""
+        if not getattr(self.pool_thread, "active", False):
+            return False
+        with self.busy_lock:
+            self.lent += 1
+            grow = self.threads - self.lent < self.max_workers
+            if grow:
+                self.threads += 1
+        if grow:
+            threading.Thread(target=self.work, name="photon-extra", daemon=True).start()
+        return True
+
+    def return_thread(self) -> None:
+        """The wait lend_thread was for is over (the pool shrinks again as threads finish)."""
+        with self.busy_lock:
+            self.lent -= 1
 
     def unprintable_frame(self, rid: int) -> bytes:
         """The reply to request rid when even its error could not be put into words."""
@@ -497,7 +606,7 @@ class _Worker:
             return
         with self.busy_lock:
             self.busy += 1
-            waiting = self.busy - self.max_workers
+            waiting = self.busy - self.threads
         if waiting > 0:
             self.busy_warning.say(f"luminal_photon: all {self.max_workers} method threads are busy; {label} "
                                   f"waits for one ({waiting} waiting)")
@@ -722,6 +831,16 @@ class _Worker:
         if kind in ("host_result", "host_error"):        # the host's reply to a host call
             self.host_calls.answer(self.request_id(msg), msg)
             return
+        if kind == "credit":                             # no reply; a call not streaming: ignored
+            rid, parts = self.request_id(msg), msg.get("parts")
+            if type(parts) is float and parts.is_integer():
+                parts = int(parts)
+            if type(parts) is not int or parts < 1:
+                raise _BadFrame("invalid message: credit member 'parts' must be a positive integer")
+            call = self.calls.get(rid)
+            if call is not None:
+                call._grant(parts)
+            return
         if kind not in ("start", "stop", "call"):
             if msg.get("id") is not None:               # null counts as absent
                 rid = self.request_id(msg)
@@ -753,7 +872,12 @@ class _Worker:
                 deadline = int(deadline)
             if deadline is not None and (type(deadline) is not int or deadline < 0):
                 raise _BadFrame("invalid message: call member 'deadline_ms' must be an integer of at least 0")
-            call = self.calls[rid] = CallContext(name, self, rid, deadline)
+            stream = msg.get("stream")
+            if type(stream) is float and stream.is_integer():
+                stream = int(stream)
+            if stream is not None and (type(stream) is not int or stream < 1):
+                raise _BadFrame("invalid message: call member 'stream' must be a positive integer")
+            call = self.calls[rid] = CallContext(name, self, rid, deadline, stream)
             self.submit(rid, handler, (msg.get("params"), call), f"call {method!r} of {name}")
         elif kind == "start":
             with self.phase_lock:
@@ -918,7 +1042,13 @@ class _HostCalls:
             box.append(msg)
             replied.set()
         rid = self.send(photon, function, params, within, deliver)
-        if not replied.wait(timeout):
+        lent = self.worker.lend_thread()
+        try:
+            answered = replied.wait(timeout)
+        finally:
+            if lent:
+                self.worker.return_thread()
+        if not answered:
             self.give_up(rid)
             if not box:
                 raise self.timed_out(function, timeout or 0)
