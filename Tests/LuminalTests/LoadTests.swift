@@ -153,6 +153,12 @@ extension Supervisor {
                 // Photons call each other through the host, both ways.
                 #expect(try await loader.call("swift-counter", "compare") == ["swift-counter": 2, "py-counter": 4])
                 #expect(try await loader.call("py-counter", "greeting") == ["greeting": "Hello, py-counter!"])
+                // Streamed results, from each runtime.
+                var parts: [JSONValue] = []
+                for try await part in try await loader.stream("swift-greeter", "count-to", params: ["n": 4], window: 2) { parts.append(part) }
+                for try await part in try await loader.stream("py-greeter", "spell", params: ["word": "ok"], window: 1) { parts.append(part) }
+                #expect(parts == [1, 2, 3, 4, "o", "k"])
+                #expect(try await loader.call("swift-greeter", "count-to", params: ["n": 2]) == [1, 2])
             }
         }
 

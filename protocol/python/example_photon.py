@@ -65,6 +65,21 @@ def tick(params, ctx):
     ctx.emit("tick", {"n": n})
 
 
+@greeter.method()
+def spell(params, ctx):
+    """{"word": str} -> its letters: one part each when the caller streams (`luminal call
+    py-greeter spell '{"word": "hi"}' --stream`), each sent once the caller has taken enough of
+    those before; else the list of them."""
+    word = params.get("word", "") if isinstance(params, dict) else ""
+    if not isinstance(word, str):
+        raise PhotonError("invalid_params", "word must be a string")
+    if not ctx.streamed:
+        return list(word)
+    for letter in word:
+        ctx.send_part(letter)
+    return None
+
+
 def _seconds(params):
     """The wait a nap asks for: params.seconds, from 0 to 60 (default 0.001)."""
     seconds = params.get("seconds", 0.001) if isinstance(params, dict) else 0.001

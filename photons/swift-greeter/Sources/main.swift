@@ -19,6 +19,14 @@ let greeter = Photon("swift-greeter", author: "Luminal", version: "1.0.0",
         }
         return ["sum": .double(a + b)]
     }
+    .method("count-to") { params, context in
+        // {"n": int}: 1 … n, one part each to a caller that streams (`luminal call swift-greeter
+        // count-to '{"n": 5}' --stream`), each sent once the caller took enough of those before.
+        guard let n = (params["n"] ?? 3).intValue, (0...1_000_000).contains(n) else { throw PhotonError.invalidParams("'n' must be an integer from 0 to 1000000") }
+        guard context.isStreamed else { return .array((0..<n).map { .int($0 + 1) }) }
+        for number in stride(from: Int64(1), through: n, by: 1) { try await context.sendPart(.int(number)) }
+        return nil
+    }
     .method("tick") { params, context in
         context.emit("tick", ["n": params["n"] ?? 1])
         return nil
