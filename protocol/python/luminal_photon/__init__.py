@@ -450,6 +450,13 @@ def _parse_int(token: str) -> int | float:
     return value if -2**63 <= value < 2**63 else _parse_float(token)
 
 
+# One encoder and one decoder for every frame: json.dumps and json.loads with options build a
+# new one (and the decoder its scanner) at each call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant,
+                            parse_int=_parse_int, parse_float=_parse_float)
+
+
 def frame_cap(text: str | None) -> int:
     """The frame cap for a LUMINAL_FRAME_CAP value (PROTOCOL.md section 1): the value when it is
     only ASCII digits and from 2 to 2^32-1; otherwise (absent, empty, a sign, spaces, any other
@@ -520,7 +527,7 @@ class _Worker:
     def encode(self, msg: dict[str, Any]) -> bytes:
         """One whole frame for msg; ValueError/TypeError if it is not valid or exceeds the cap."""
         _check_tree(msg)
-        text = json.dumps(msg, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text = _ENCODER.encode(msg)
         if len(text) > 308 and _LONG_DIGITS.search(text):
             _check_tree(msg, numbers=True)
         payload = text.encode("utf-8")
@@ -786,8 +793,7 @@ class _Worker:
         except UnicodeDecodeError as exc:
             raise _BadFrame(f"invalid UTF-8: {exc}") from None
         try:
-            msg = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant,
-                             parse_int=_parse_int, parse_float=_parse_float)
+            msg = _DECODER.decode(text)
             if not isinstance(msg, dict):
                 raise ValueError("the top level is not an object")
             _check_tree(msg)
