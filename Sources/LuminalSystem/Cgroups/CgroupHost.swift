@@ -25,7 +25,9 @@ package final class CgroupHost: Sendable {
     let mount: String?
     /// The controllers that can limit workers (of memory, cpu, pids), or why each cannot.
     let controllers: [String: Result<Void, ContainmentUnavailable>]
-    private let state = Mutex<(base: String?, live: Set<String>, serial: Int)>((nil, [], 0))
+    /// The run's folder while it holds a cgroup, the cgroups it holds, the last serial number
+    /// given, and whether the folders of runs that are gone were looked for (once a process).
+    private let state = Mutex<(base: String?, live: Set<String>, serial: Int, swept: Bool)>((nil, [], 0, false))
 
     private init() {
         mount = Self.cgroup2Mount()
@@ -44,7 +46,10 @@ package final class CgroupHost: Sendable {
         return state.withLock { state -> Result<Cgroup, ContainmentUnavailable> in
             if state.base == nil {
                 let base = Paths.join(own, "luminal-\(ProcessIdentity.current.tag)")
-                Self.removeStale(in: own)
+                if !state.swept {
+                    Self.removeStale(in: own)
+                    state.swept = true
+                }
                 guard mkdir(base, 0o755) == 0 || errno == EEXIST else {
                     return .failure(ContainmentUnavailable("cannot make \(base): \(String(cString: strerror(errno)))"))
                 }
