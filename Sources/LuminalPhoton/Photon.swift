@@ -152,6 +152,7 @@ struct PartSender: Sendable {
         }
         guard await credits.take(id) else { throw CancellationError() }
         output.send(frame: frame)
+        credits.sent(id)
     }
 }
 

@@ -86,12 +86,15 @@ struct RequestDispatcher: Sendable {
             }
             Task.immediate {
                 running.begin(id)
+                let outcome: Result<JSONValue, any Error>
                 do {
-                    reply(id, .success(try await body(params, context)))
+                    outcome = .success(try await body(params, context))
                 } catch {
-                    reply(id, .failure(error))
+                    outcome = .failure(error)
                 }
-                if stream != nil { credits.end(id) }
+                // No part may follow the reply: senders still at work are refused, or waited for.
+                if stream != nil { await credits.end(id) }
+                reply(id, outcome)
                 running.end(id)
             }
         }

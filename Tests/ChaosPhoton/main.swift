@@ -188,6 +188,17 @@ func servingPhoton(_ name: String) -> Photon {
             }
             return ["sent": .int(count), "waited_ns": .int(waited)]
         }
+        .method("parallel-parts") { params, context in
+            // `senders` tasks each send `count` parts ([sender, index]) at once, then "done".
+            let senders = params["senders"]?.intValue ?? 4, count = params["count"]?.intValue ?? 50
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for sender in 0..<senders {
+                    group.addTask { for index in 0..<count { try await context.sendPart([.int(sender), .int(index)]) } }
+                }
+                try await group.waitForAll()
+            }
+            return "done"
+        }
         .method("numbered-parts") { params, context in
             // Sends the parts 0, 1, … count-1, then returns "done"; with `fail`, throws instead.
             for index in 0..<(params["count"]?.intValue ?? 0) { try await context.sendPart(.int(index)) }

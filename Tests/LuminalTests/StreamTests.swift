@@ -86,6 +86,43 @@ extension Supervisor {
                     await ctx.send_part(i)
                 return None
             @py.method()
+            def parallel(params, ctx):
+                # 4 threads each send 50 parts [thread, index].
+                import threading
+                def send(t):
+                    for k in range(50):
+                        ctx.send_part([t, k])
+                threads = [threading.Thread(target=send, args=(t,)) for t in range(4)]
+                for thread in threads: thread.start()
+                for thread in threads: thread.join()
+                return 'done'
+            @py.method()
+            async def parallel_async(params, ctx):
+                async def send(t):
+                    for k in range(50):
+                        await ctx.send_part([t, k])
+                await asyncio.gather(*(send(t) for t in range(4)))
+                return 'done'
+            go, done, late_codes = __import__('threading').Event(), __import__('threading').Event(), []
+            @py.method()
+            def leak(params, ctx):
+                # A thread sends a part once the call has been answered (the test says when).
+                def later():
+                    go.wait()
+                    try:
+                        ctx.send_part('late')
+                    except PhotonError as error:
+                        late_codes.append(error.code)
+                    done.set()
+                __import__('threading').Thread(target=later).start()
+                ctx.send_part('first')
+                return 'end'
+            @py.method()
+            def late(params, ctx):
+                go.set()
+                done.wait()
+                return late_codes
+            @py.method()
             def flood(params, ctx):
                 # Parts beyond the credit, written raw.
                 for i in range(params):
@@ -104,6 +141,31 @@ extension Supervisor {
                 let refused = try await #require(throws: LoaderError.self) { try await py.call("count", params: 1) }
                 #expect(refused.reply?.code == "invalid_state")
                 #expect(try await py.call("count", params: 0) == "whole")
+            }
+        }
+
+        @Test func severalSendersOfOneCallAllGetCredit() async throws {
+            try await withLoader { loader, folder in
+                let py = try #require(try await loader.loadPhoton(at: folder.python("py.py", Self.python), base: nil).first)
+                try await py.start()
+                let swift = try await HostCalls.photons(loader, folder, ["s"])[0]
+                let expected = Set((0..<4).flatMap { sender in (0..<50).map { JSONValue.array([.int(Int64(sender)), .int(Int64($0))]) } })
+                for (handler, method) in [(py, "parallel"), (py, "parallel_async"), (swift, "parallel-parts")] {
+                    let (elements, error) = await Self.drain(handler.stream(method, params: ["senders": 4, "count": 50], window: 2, timeout: .seconds(600)))
+                    #expect(error == nil && elements.last == "done", "\(method): \(String(describing: error))")
+                    #expect(Set(elements.dropLast()) == expected && elements.count == 201, "\(method)")
+                }
+            }
+        }
+
+        @Test func aPartSentAfterTheCallWasAnsweredIsRefusedInTheWorker() async throws {
+            try await withLoader { loader, folder in
+                let py = try #require(try await loader.loadPhoton(at: folder.python("py.py", Self.python), base: nil).first)
+                try await py.start()
+                #expect(await Self.drain(py.stream("leak")).elements == ["first", "end"])
+                #expect(try await py.call("late", timeout: .seconds(600)) == ["invalid_state"])
+                let whole = try await py.call("count", params: 0)
+                #expect(py.state == .started && whole == "whole")
             }
         }
 

@@ -62,6 +62,8 @@ final class ControlConnection: Sendable {
         }
         let task = Task { [writer] in
             for await request in stream {
+                // The client hung up or was disconnected: the requests it left queued are not run.
+                if Task.isCancelled { break }
                 switch request {
                 case .success(let request):
                     let streams = request.command == .events || (request.command == .logs && request.follow)

@@ -147,11 +147,16 @@ struct ControlDispatcher: Sendable {
         }
     }
 
+    /// The window of a client's streamed call: the parts of it the supervisor may hold, each at
+    /// most a frame (16 MiB), beside the client's 16 MiB of unread replies (CONTROL.md §4).
+    static let streamWindow = 4
+
     /// A streamed call: each part (and the final value unless `null`) as an item once the client
     /// has read most of those before, so the photon sends only as fast as the client reads; a
     /// client gone drops the stream, which cancels the call.
     private func streamCall(_ request: ControlRequest, timeout: Duration?, send: Send) async throws {
-        let stream = try await loader.stream(request.targets[0], request.method ?? "", params: request.params, timeout: timeout)
+        let stream = try await loader.stream(request.targets[0], request.method ?? "", params: request.params,
+                                             window: Self.streamWindow, timeout: timeout)
         var number = 0
         for try await part in stream {
             number += 1

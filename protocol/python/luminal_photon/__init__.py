@@ -177,16 +177,18 @@ class CallContext(Context):
                  stream: int | None = None):
         super().__init__(photon, worker, request)
         self._rid = request
-        # A streamed call's credit (parts it may still send), and who waits for more: a thread
-        # (on the condition) or a coroutine (its loop and future). None: not streamed.
+        # A streamed call's credit (parts it may still send), the threads waiting for more (on
+        # the condition) and the coroutines (their loops and futures), and whether the call has
+        # been answered (no part may follow). None: not streamed.
         self._credit = stream
-        self._credit_waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
-        self._credit_event: threading.Event | None = None
+        self._credit_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._ended = False
         # Whether the host cancelled the call; the event a wait for that blocks on is made only
         # when a handler waits (an Event per call was a good part of a call's cost).
         self._cancelled = False
         self._cancel_event: threading.Event | None = None
         self._cancel_lock = threading.Lock()
+        self._credit_granted = threading.Condition(self._cancel_lock) if stream is not None else None
         self._task: asyncio.Task[Any] | None = None      # the task running an async method
         #: time.monotonic() value at which the caller stops waiting; None without a deadline.
         self.deadline = None if deadline_ms is None else time.monotonic() + deadline_ms / 1000
@@ -212,7 +214,7 @@ class CallContext(Context):
             self._cancelled = True
             if self._cancel_event is not None:
                 self._cancel_event.set()
-            self._wake_credit_waiter()
+            self._wake_credit_waiters()
 
     @property
     def streamed(self) -> bool:
@@ -232,22 +234,22 @@ class CallContext(Context):
         frame = self._worker.encode({"type": "part", "id": self._rid, "value": value})
         if self._worker.on_loop():
             return self._send_part_async(frame)
+        assert self._credit_granted is not None
         with self._cancel_lock:
-            while self._credit == 0 and not self._cancelled:
-                event = self._credit_event = threading.Event()
-                self._cancel_lock.release()
-                try:
-                    event.wait()
-                finally:
-                    self._cancel_lock.acquire()
+            while self._credit == 0 and not self._cancelled and not self._ended:
+                self._credit_granted.wait()
             self._take_credit()
-        self._worker.write(frame)
+            # Written under the lock: the call's reply (after _end, which takes it) cannot pass it.
+            self._worker.write(frame)
         return None
 
     def _take_credit(self) -> None:
-        """Under the lock: spend one part's credit, or raise if the call was cancelled."""
+        """Under the lock: spend one part's credit, or raise if the call was cancelled or has
+        been answered."""
         if self._cancelled:
             raise PhotonError("cancelled", f"the call to {self.photon} was cancelled")
+        if self._ended:
+            raise PhotonError("invalid_state", f"the call to {self.photon} has been answered: no part may follow its result")
         assert self._credit is not None
         self._credit -= 1
 
@@ -255,14 +257,14 @@ class CallContext(Context):
         import asyncio
         while True:
             with self._cancel_lock:
-                if self._cancelled or self._credit:
+                if self._cancelled or self._ended or self._credit:
                     self._take_credit()
-                    break
+                    self._worker.write(frame)
+                    return
                 loop = asyncio.get_running_loop()
                 future = loop.create_future()
-                self._credit_waiter = (loop, future)
+                self._credit_waiters.append((loop, future))
             await future
-        self._worker.write(frame)
 
     def _grant(self, parts: int) -> None:
         """The host's credit: parts more may be sent."""
@@ -270,17 +272,24 @@ class CallContext(Context):
             if self._credit is None:
                 return
             self._credit += parts
-            self._wake_credit_waiter()
+            self._wake_credit_waiters()
 
-    def _wake_credit_waiter(self) -> None:
-        """Under the lock: wake whoever waits for credit (or for the cancel)."""
-        if self._credit_waiter is not None:
-            loop, future = self._credit_waiter
-            self._credit_waiter = None
-            loop.call_soon_threadsafe(lambda: future.done() or future.set_result(None))
-        if self._credit_event is not None:
-            self._credit_event.set()
-            self._credit_event = None
+    def _end(self) -> None:
+        """The call has been answered: a sender still waiting for credit, or coming later, is told."""
+        if self._credit is None:
+            return
+        with self._cancel_lock:
+            self._ended = True
+            self._wake_credit_waiters()
+
+    def _wake_credit_waiters(self) -> None:
+        """Under the lock: every sender waiting for credit looks again (those that find none wait
+        again)."""
+        if self._credit_granted is not None:
+            self._credit_granted.notify_all()
+        waiters, self._credit_waiters = self._credit_waiters, []
+        for loop, future in waiters:
+            loop.call_soon_threadsafe(lambda future=future: future.done() or future.set_result(None))
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline (never below 0), or None without a deadline."""
@@ -571,8 +580,10 @@ class _Worker:
                 frame = self.reply(rid, fn, args)
             except BaseException:                        # e.g. an exception whose str() fails
                 frame = self.unprintable_frame(rid)
+            call = self.calls.pop(rid, None)
+            if call is not None:
+                call._end()                              # before the reply: no part may follow it
             self.write(frame)
-            self.calls.pop(rid, None)
             with self.busy_lock:
                 self.busy -= 1
                 if self.threads - self.lent > self.max_workers:
@@ -693,7 +704,9 @@ class _Worker:
 
     def queue_reply(self, rid: int, frame: bytes) -> None:
         """On the loop: the reply to async request rid, written with the others of this turn."""
-        self.calls.pop(rid, None)
+        call = self.calls.pop(rid, None)
+        if call is not None:
+            call._end()
         self.reply_batch.append(frame)
         if len(self.reply_batch) == 1:
             import asyncio
