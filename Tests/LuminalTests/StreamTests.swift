@@ -123,6 +123,15 @@ extension Supervisor {
                 done.wait()
                 return late_codes
             @py.method()
+            def raw_late(params, ctx):
+                # A raw part for this call, written once the call has been answered (on `late`).
+                rid = ctx._rid
+                def later():
+                    go.wait()
+                    ctx._worker.write(ctx._worker.encode({'type': 'part', 'id': rid, 'value': 'late'}))
+                __import__('threading').Thread(target=later).start()
+                return 'end'
+            @py.method()
             def flood(params, ctx):
                 # Parts beyond the credit, written raw.
                 for i in range(params):
@@ -166,6 +175,16 @@ extension Supervisor {
                 #expect(try await py.call("late", timeout: .seconds(600)) == ["invalid_state"])
                 let whole = try await py.call("count", params: 0)
                 #expect(py.state == .started && whole == "whole")
+            }
+        }
+
+        @Test func aPartAfterTheFinalReplyIsAFault() async throws {
+            try await withLoader(configuration: .fastWithoutRestarts) { loader, folder in
+                let py = try #require(try await loader.loadPhoton(at: folder.python("py.py", Self.python), base: nil).first)
+                try await py.start()
+                #expect(await Self.drain(py.stream("raw_late")).elements == ["end"])
+                let error = try await #require(throws: LoaderError.self) { try await py.call("late", timeout: .seconds(600)) }
+                #expect(error.code == .protocolFault && error.message.contains("not awaiting a reply"), "\(error)")
             }
         }
 
