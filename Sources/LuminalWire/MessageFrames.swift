@@ -22,9 +22,7 @@ extension HostMessage {
         case .ping(let id):
             return FrameObject(type: "ping", id: id).frame()
         case .hostResult(let id, let value):
-            var object = FrameObject(type: "host_result", id: id)
-            object.member("value", value)
-            return object.frame()
+            return FrameObject(type: "host_result", id: id, value: value).frame()
         case .hostError(let id, let error):
             return FrameObject(type: "host_error", id: id, error).frame()
         default:
@@ -38,13 +36,9 @@ extension WorkerMessage {
     public var frame: [UInt8] {
         switch self {
         case .result(let id, let value):
-            var object = FrameObject(type: "result", id: id)
-            object.member("value", value)
-            return object.frame()
+            return FrameObject(type: "result", id: id, value: value).frame()
         case .part(let id, let value):
-            var object = FrameObject(type: "part", id: id)
-            object.member("value", value)
-            return object.frame()
+            return FrameObject(type: "part", id: id, value: value).frame()
         case .error(let id, let error):
             return FrameObject(type: "error", id: id, error).frame()
         case .pong(let id):
@@ -73,6 +67,12 @@ private struct FrameObject {
         JSONWriter.append(type, to: &bytes)
         JSONWriter.append("\",\"id\":", to: &bytes)
         JSONWriter.appendInteger(id, to: &bytes)
+    }
+
+    /// A reply carrying a value (`result`, `part`, `host_result`): `type`, `id` and `value`.
+    init(type: StaticString, id: Int64, value: JSONValue) {
+        self.init(type: type, id: id)
+        member("value", value)
     }
 
     /// An error reply (`error`, `host_error`): `type`, `id`, `code`, `message` and `data` if it has one.

@@ -64,6 +64,18 @@ extension Supervisor {
             }
         }
 
+        @Test func aConfigLargerThanTheWorkersFrameCapIsAnErrorNamingIt() async throws {
+            var configuration = LoaderConfiguration.fast
+            configuration.frameCap = 4096
+            try await withLoader(configuration: configuration) { loader, folder in
+                let big = String(repeating: "x", count: 8000)
+                let photon = try await Self.photons(loader, folder, ["big"], manifest: #""config": "\#(big)""#)[0]
+                let refused = try await Self.reply { () async throws(LoaderError) in try await photon.call("host", params: ["function": "config"]) }
+                #expect(refused.code == "host_error" && refused.message.contains("('config')") && refused.message.contains("frame cap of 4096"), "\(refused)")
+                #expect(try await photon.call("echo", params: 1) == 1)
+            }
+        }
+
         @Test func aPhotonCallsAnotherThroughTheHost() async throws {
             try await withLoader { loader, folder in
                 let (a, b) = try await { let h = try await Self.photons(loader, folder, ["a", "b"]); return (h[0], h[1]) }()

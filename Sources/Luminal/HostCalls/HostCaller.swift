@@ -6,7 +6,7 @@ public struct HostCaller: Sendable {
     /// The photon that called.
     public let photon: String
     /// Its photon file.
-    public let file: String
+    public var file: String { photonFile.path }
     /// The worker process it runs in, and that worker's generation.
     public let pid: Int32
     /// 1 for the file's first worker, +1 for each new one.
@@ -24,7 +24,6 @@ public struct HostCaller: Sendable {
 
     init(_ request: HostRequest) {
         photon = request.photon
-        file = request.file.path
         pid = request.pid
         generation = request.generation
         chain = request.chain
