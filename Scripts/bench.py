@@ -49,7 +49,7 @@ WHY = {
     "log_files": "lines were dropped (counted) or are missing: see the figures.",
     "sigterm_503": "the signal reaches a dispatch source on the shutdown queue, which sets the flag the metrics thread reads: investigate with the run's numbers.",
     "sigterm_failed": "a call sent before SIGTERM failed: see the error codes (the stop must answer every control request before it stops the workers).",
-    "python_async": "see Scripts/bench-notes.md: each call costs the Python worker about 30 µs of CPU (asyncio's task and timer, the JSON, the reader and loop threads taking turns with the GIL), so one core serves about 30,000 naps a second however many await, short of 5× the threads.",
+    "python_async": "see Scripts/bench-notes.md: each call costs the Python worker about 22 µs of CPU (asyncio's task, future and timer, then the JSON), so one core serves about 45,000 naps a second however many await; a machine whose interpreter is slower per call, or whose threads' baseline is faster, can fall short of 5×.",
     "callbacks": "see Scripts/bench-notes.md (calls that go the other way): a host call crosses the SDK's reader, the supervisor's epoll thread and a task of its own before its reply goes back.",
     "stream": "see Scripts/bench-notes.md (streamed results): each part is parsed into a JSON string in the supervisor and written as one in the photon.",
     "stream_rss": "see Scripts/bench-notes.md (streamed results): the parts waiting (at most the window), the one being read and the one taken, and the allocator's arenas.",

@@ -134,6 +134,90 @@ extension Supervisor {
             }
         }
 
+        /// A photon whose async methods hold the loop's attention (`hold` until `release`) or the
+        /// loop itself (`stall` until the plain `resume`), for a host speaking raw frames.
+        static let holder = """
+            import asyncio, threading
+            p = Photon('p')
+            released = None
+            resumed = threading.Event()
+            @p.method()
+            async def hold(params, ctx):
+                global released
+                released = released or asyncio.Event()
+                await released.wait()
+                return 'held'
+            @p.method()
+            async def release(params, ctx):
+                global released
+                released.set()
+                released = None                          # the next hold waits again
+                return 'released'
+            @p.method()
+            async def stall(params, ctx):
+                resumed.wait()
+                return 'stalled'
+            @p.method()
+            def resume(params, ctx):
+                resumed.set()
+                return 'resumed'
+            @p.method()
+            def echo(params, ctx):
+                return params
+            run(p)
+            """
+
+        /// While async methods run, the loop itself reads fd 3; the main thread reads again when
+        /// they are done or the loop stalls. Either way frames split across reads, plain calls and
+        /// pings are served, and an end of file (even inside a frame) ends the worker with 0.
+        @Test func theLoopReadsWhileAsyncMethodsRunAndHandsTheReadingBack() async throws {
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            let worker = try RawWorker(folder.python("p.py", Self.holder), in: folder.path)
+            func call(_ id: Int64, _ method: String, _ params: JSONValue = .null) -> JSONValue {
+                ["type": "call", "id": .int(id), "photon": "p", "method": .string(method), "params": params]
+            }
+            func values(_ count: Int) throws -> [Int64: JSONValue] {
+                try Dictionary(uniqueKeysWithValues: (0..<count).map { _ in
+                    let reply = try worker.receive()
+                    return (reply["id"]?.intValue ?? 0, reply["value"] ?? .null)
+                })
+            }
+            #expect(try worker.request(["type": "start", "id": 1, "photon": "p"])["type"] == "result")
+            worker.send(call(2, "hold"))
+            let ping = Frame.encode(["type": "ping", "id": 3])
+            worker.send(bytes: Array(ping.prefix(5)))
+            worker.send(bytes: Array(ping.dropFirst(5)))
+            #expect(try worker.receive() == ["type": "pong", "id": 3])
+            #expect(try worker.request(call(4, "echo", "plain")) == ["type": "result", "id": 4, "value": "plain"])
+            worker.send(call(5, "release"))
+            #expect(try values(2) == [2: "held", 5: "released"])
+            #expect(try worker.request(["type": "ping", "id": 6]) == ["type": "pong", "id": 6])
+            // A coroutine blocking the loop: the main thread takes the reading back.
+            worker.send(call(7, "stall"))
+            #expect(try worker.request(["type": "ping", "id": 8]) == ["type": "pong", "id": 8])
+            worker.send(call(9, "resume"))
+            #expect(try values(2) == [7: "stalled", 9: "resumed"])
+            worker.send(call(10, "hold"))
+            #expect(try worker.request(["type": "ping", "id": 11]) == ["type": "pong", "id": 11])
+            worker.send(bytes: Array(ping.prefix(6)))
+            worker.closeInput()
+            #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
+        }
+
+        /// A frame the protocol forbids is a fault whoever reads it: exit 70.
+        @Test func aBadFrameReadByTheLoopEndsTheWorkerWith70() async throws {
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            let worker = try RawWorker(folder.python("p.py", Self.holder), in: folder.path)
+            #expect(try worker.request(["type": "start", "id": 1, "photon": "p"])["type"] == "result")
+            worker.send(["type": "call", "id": 2, "photon": "p", "method": "hold"])
+            #expect(try worker.request(["type": "ping", "id": 3]) == ["type": "pong", "id": 3])
+            let duplicate = Array(#"{"type":"ping","id":4,"id":5}"#.utf8)
+            worker.send(bytes: [0, 0, 0, UInt8(duplicate.count)] + duplicate)
+            #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 70))
+        }
+
         @Test func aCoroutineHoldingTheLoopIsNamedAndOtherCallsAreAnswered() async throws {
             try await withLoader { loader, folder in
                 let events = EventLog(loader)

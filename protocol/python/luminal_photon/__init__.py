@@ -25,7 +25,10 @@ wait at once without taking a thread. A cancel reaches such a method as ``asynci
 at its next ``await`` (the call is then answered ``cancelled``); deadlines are read as for the
 others (``ctx.remaining()``). A coroutine that holds the loop without awaiting for over a second
 is named in a warning on stderr (once per stall, at most one every 10 s); pings are answered all
-the same. When every thread is busy and a request has to wait for one, a warning
+the same. While async handlers run, the loop itself reads the host's frames (no hand-over between
+threads per call); within 0.2 s of a stall of the loop the main thread reads them again. Timers on
+the loop fire on time (``asyncio.sleep(0.001)`` waits about 1 ms, not up to 2 as with asyncio's
+own epoll selector). When every thread is busy and a request has to wait for one, a warning
 says so on stderr (at most one every 10 s, with the count of those left out meanwhile). Calls are served from a successful start until stop; a call to a photon
 not started, or a second start, is answered ``invalid_state``. A :class:`Context` is handed to
 every handler; it may be kept and used to emit events from any thread. A method gets a
@@ -71,9 +74,11 @@ DEFAULT_FRAME_CAP = 16 * 1024 * 1024
 MAX_DEPTH = 512                       # deepest array/object nesting, top-level object = 1
 MAX_ID = 2**53 - 1
 IN_FD, OUT_FD = 3, 4
+_FD_SETSIZE = 1024                    # select() takes descriptors below this
 EXIT_PROTOCOL = 70                    # EX_SOFTWARE: the host broke the protocol
 WARNING_INTERVAL = 10.0               # seconds between two warnings of one kind
 LOOP_STALL_WARNING = 1.0              # seconds a coroutine may hold the asyncio loop before a warning
+READER_TAKEOVER = 0.2                 # seconds the loop may not turn before the main thread reads fd 3 again
 ERROR_CODES = frozenset({"unknown_photon", "unknown_method", "invalid_params",
                          "photon_error", "unsupported", "invalid_state", "cancelled",
                          "deadline_exceeded", "unknown_function", "not_allowed", "call_cycle",
@@ -455,15 +460,46 @@ def _parse_float(token: str) -> float:
 
 def _parse_int(token: str) -> int | float:
     """Integer tokens that fit a signed 64-bit integer stay exact; others are doubles."""
+    if len(token) < 19:                              # fewer digits than 2^63 has: it fits
+        return int(token)
     value = int(token)
     return value if -2**63 <= value < 2**63 else _parse_float(token)
 
 
-# One encoder and one decoder for every frame: json.dumps and json.loads with options build a
+def _pairs(value: Any) -> int:
+    """How many members the objects in a decoded value have together."""
+    count, stack = 0, [value] if type(value) is dict or type(value) is list else []
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            count += len(item)
+            item = item.values()
+        for child in item:
+            if type(child) is dict or type(child) is list:
+                stack.append(child)
+    return count
+
+
+def _loads(text: str) -> Any:
+    """The JSON value text holds, held to the protocol's rules (section 1): no duplicate key,
+    nesting at most MAX_DEPTH, numbers as the protocol reads them; ValueError or RecursionError
+    if it breaks one. Objects are decoded by the C decoder as they come; a duplicate key shows
+    as fewer members than the text has colons, and only then (or when a string holds a colon)
+    is the text decoded again, one object at a time, to tell."""
+    value = _DECODER.decode(text)
+    if text.count("{") + text.count("[") > MAX_DEPTH:
+        _check_tree(value)
+    if _pairs(value) != text.count(":"):
+        value = _PAIRS_DECODER.decode(text)
+    return value
+
+
+# One encoder and the decoders for every frame: json.dumps and json.loads with options build a
 # new one (and the decoder its scanner) at each call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant,
-                            parse_int=_parse_int, parse_float=_parse_float)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_float)
+_PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant,
+                                  parse_int=_parse_int, parse_float=_parse_float)
 
 
 def frame_cap(text: str | None) -> int:
@@ -483,6 +519,31 @@ def protocol_versions(text: str | None) -> list[int]:
     """The versions a LUMINAL_PROTOCOL value lists (PROTOCOL.md section 1): each comma-separated
     element of one to nine ASCII digits; other elements are ignored. Empty when none is left."""
     return [int(p) for p in (text or "").split(",") if re.fullmatch(r"[0-9]{1,9}", p, re.ASCII)]
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """A new asyncio loop whose timers fire on time. epoll_wait counts whole milliseconds, and
+    asyncio's epoll selector rounds a wait up to the next one: a coroutine sleeping 1 ms waited
+    up to 2. This loop's selector waits for its epoll descriptor with select(), which counts
+    microseconds, then collects the events without waiting."""
+    import asyncio
+    import select
+    import selectors
+
+    if selectors.DefaultSelector is not selectors.EpollSelector:
+        return asyncio.new_event_loop()
+
+    class OnTimeSelector(selectors.EpollSelector):
+        def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+            if timeout is not None and timeout > 0 and self.fileno() < _FD_SETSIZE:
+                try:
+                    select.select([self.fileno()], [], [], timeout)
+                except InterruptedError:
+                    pass
+                timeout = 0
+            return super().select(timeout)
+
+    return asyncio.SelectorEventLoop(OnTimeSelector())
 
 
 class _Worker:
@@ -529,13 +590,27 @@ class _Worker:
         self.async_batch: list[tuple[int, Callable[..., Any], tuple[Any, ...], str]] = []
         self.reply_batch: list[bytes] = []
         self.tasks: set[asyncio.Task[None]] = set()      # the loop's own: the async requests' tasks
-        self.async_running = 0                           # the loop's own count
-        self.loop_busy = threading.Event()               # set while async_running > 0
+        self.async_running = 0                           # the loop's own count of them
+        self.loop_busy = threading.Event()               # set while async requests run or the loop reads
+        # Who reads fd 3: the main thread, or (while async requests run) the loop itself, so a
+        # request and its reply do not pass between two threads and the GIL. The loop has it
+        # only while it turns: the stall watch takes it back for the main thread when the loop
+        # stalls (loop_stalled until it turns again), so pings are answered meanwhile. The
+        # lock is held while the loop reads and handles input, and to move the reading.
+        self.reading_on_loop = False
+        self.reader_lock = threading.Lock()
+        self.reader_back = threading.Event()             # the main thread waits on it meanwhile
+        self.loop_stalled = False
+        self.wanted = 4                                  # bytes the next frame needs in the buffer
 
     # -- output -------------------------------------------------------------------------------
     def encode(self, msg: dict[str, Any]) -> bytes:
-        """One whole frame for msg; ValueError/TypeError if it is not valid or exceeds the cap."""
-        _check_tree(msg)
+        """One whole frame for msg (the runtime's own, its keys strings); ValueError/TypeError if
+        it is not valid or exceeds the cap."""
+        for value in msg.values():                       # only nested values need the walk
+            if isinstance(value, (dict, list, tuple)):
+                _check_tree(msg)
+                break
         text = _ENCODER.encode(msg)
         if len(text) > 308 and _LONG_DIGITS.search(text):
             _check_tree(msg, numbers=True)
@@ -663,7 +738,7 @@ class _Worker:
         import asyncio
         with self.loop_lock:
             if self.loop is None:
-                loop = asyncio.new_event_loop()
+                loop = _new_loop()
                 threading.Thread(target=self.run_loop, args=(loop,), name="photon-asyncio", daemon=True).start()
                 threading.Thread(target=self.watch_loop, args=(loop,), name="photon-asyncio-watch", daemon=True).start()
                 self.loop = loop
@@ -686,21 +761,21 @@ class _Worker:
 
     def submit_async(self, rid: int, fn: Callable[..., Any], args: tuple[Any, ...], label: str) -> None:
         """Run async handler fn(*args) for request rid as a task named label on the loop, once
-        the reader hands its batch over (`send_async_batch`)."""
+        the reader is done with the input it has (`begin_async`)."""
         self.async_batch.append((rid, fn, args, label))
 
-    def send_async_batch(self) -> None:
-        """Hand the async requests read so far to the loop, with one wake-up of it."""
-        batch, self.async_batch = self.async_batch, []
-        loop = self.running_loop()
-
-        def begin() -> None:
-            for rid, fn, args, label in batch:
-                # Held until done: the loop itself keeps only weak references to its tasks.
-                task = loop.create_task(self.reply_async(rid, fn, args), name=label)
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
-        loop.call_soon_threadsafe(begin)
+    def begin_async(self, batch: list[tuple[int, Callable[..., Any], tuple[Any, ...], str]]) -> None:
+        """On the loop: a task for each async request of batch."""
+        if not batch:
+            return
+        loop = self.loop
+        assert loop is not None
+        if self.async_running == 0:
+            self.loop_busy.set()
+        self.async_running += len(batch)
+        for rid, fn, args, label in batch:
+            # Held until done: the loop itself keeps only weak references to its tasks.
+            self.tasks.add(loop.create_task(self.reply_async(rid, fn, args), name=label))
 
     def queue_reply(self, rid: int, frame: bytes) -> None:
         """On the loop: the reply to async request rid, written with the others of this turn."""
@@ -709,8 +784,8 @@ class _Worker:
             call._end()
         self.reply_batch.append(frame)
         if len(self.reply_batch) == 1:
-            import asyncio
-            asyncio.get_running_loop().call_soon(self.write_reply_batch)
+            assert self.loop is not None
+            self.loop.call_soon(self.write_reply_batch)
 
     def write_reply_batch(self) -> None:
         """On the loop: write the replies queued this turn, in one write when they fit."""
@@ -722,13 +797,11 @@ class _Worker:
         began, or at an await) is answered cancelled."""
         import asyncio
         call = self.calls.get(rid)
-        self.async_running += 1
-        if self.async_running == 1:
-            self.loop_busy.set()
+        task = asyncio.current_task(self.loop)
         try:
             try:
                 if call is not None:
-                    call._task = asyncio.current_task()
+                    call._task = task
                     if call.cancelled:                   # cancelled while its task was being made
                         raise asyncio.CancelledError
                 value = await fn(*args)
@@ -744,72 +817,84 @@ class _Worker:
         except BaseException:                            # e.g. an exception whose str() fails
             frame = self.unprintable_frame(rid)
         self.queue_reply(rid, frame)
+        self.tasks.discard(task)                         # nothing is awaited after this
         self.async_running -= 1
-        if self.async_running == 0:
-            self.loop_busy.clear()
+        self.settle_if_idle()
 
     def watch_loop(self, loop: asyncio.AbstractEventLoop) -> NoReturn:
-        """While async handlers run, check twice a second that the loop turns; when it
-        has not for LOOP_STALL_WARNING seconds, name the task holding it on stderr, once a stall
-        (and at most once every WARNING_INTERVAL seconds)."""
+        """While async handlers run, check every READER_TAKEOVER seconds that the loop turns.
+        When it has not for that long, the main thread reads fd 3 again until it does; when it
+        has not for LOOP_STALL_WARNING seconds, name the task holding it on stderr, once a
+        stall (and at most once every WARNING_INTERVAL seconds)."""
         import asyncio
         while True:
             self.loop_busy.wait()
             turned = threading.Event()
             loop.call_soon_threadsafe(turned.set)
-            if not turned.wait(LOOP_STALL_WARNING):
-                try:
-                    task = asyncio.current_task(loop)
-                except RuntimeError:
-                    task = None
-                who = f"the task {task.get_name()!r}" if task is not None else "a coroutine"
-                self.stall_warning.say(f"luminal_photon: {who} has held the asyncio loop for over {LOOP_STALL_WARNING:g} s "
-                                       "without awaiting; the other async handlers wait (run blocking work in a sync "
-                                       "method or with asyncio.to_thread)")
-                turned.wait()
-            time.sleep(LOOP_STALL_WARNING / 2)
+            if not turned.wait(READER_TAKEOVER):
+                with self.reader_lock:
+                    self.loop_stalled = True
+                    self.give_reading_back()
+                if not turned.wait(LOOP_STALL_WARNING - READER_TAKEOVER):
+                    try:
+                        task = asyncio.current_task(loop)
+                    except RuntimeError:
+                        task = None
+                    who = f"the task {task.get_name()!r}" if task is not None else "a coroutine"
+                    self.stall_warning.say(f"luminal_photon: {who} has held the asyncio loop for over "
+                                           f"{LOOP_STALL_WARNING:g} s without awaiting; the other async handlers "
+                                           "wait (run blocking work in a sync method or with asyncio.to_thread)")
+                    turned.wait()
+                self.loop_stalled = False
+            time.sleep(READER_TAKEOVER)
 
     # -- input --------------------------------------------------------------------------------
-    def fill(self, size: int) -> bool:
-        """Buffer at least size bytes from fd 3; False at end of file. The async requests read
-        so far go to the loop before it waits."""
-        while len(self.buffer) < size:
-            if self.async_batch:
-                self.send_async_batch()
-            try:
-                chunk = os.read(IN_FD, max(size - len(self.buffer), 65536))
-            except InterruptedError:
-                continue
-            except OSError as exc:
-                raise _BadFrame(f"cannot read fd {IN_FD}: {exc}") from exc
-            if not chunk:
-                return False
-            self.buffer += chunk
-        return True
-
-    def read_message(self) -> dict[str, Any] | None:
-        """The next message from the host, or None at end of file: between frames, or inside
-        one (the host is gone even mid-write: PROTOCOL.md section 6)."""
-        if not self.fill(4):
+    def next_payload(self) -> bytearray | None:
+        """The payload of the next whole frame in the buffer, taken out of it; None until more
+        is read (self.wanted then says how much the frame needs)."""
+        buffer = self.buffer
+        if len(buffer) < 4:
+            self.wanted = 4
             return None
-        length = int.from_bytes(self.buffer[:4], "big")
+        length = int.from_bytes(buffer[:4], "big")
         if length < 2:
             raise _BadFrame(f"bad frame length {length}")
         if length > self.cap:                            # checked before reading the payload
             raise _BadFrame(f"oversize frame: {length} bytes, cap {self.cap}")
-        if not self.fill(4 + length):
+        if len(buffer) < 4 + length:
+            self.wanted = 4 + length
             return None
-        payload = self.buffer[4:4 + length]
-        del self.buffer[:4 + length]
+        payload = buffer[4:4 + length]
+        del buffer[:4 + length]
+        return payload
+
+    def read_input(self) -> None:
+        """Read what fd 3 has (waiting for some) into the buffer; at end of file, exit 0 (even
+        inside a frame: the host is gone, PROTOCOL.md section 6)."""
+        while True:
+            try:
+                chunk = os.read(IN_FD, max(self.wanted - len(self.buffer), 65536))
+            except InterruptedError:
+                continue
+            except BlockingIOError:                      # the loop's reading: nothing after all
+                return
+            except OSError as exc:
+                self.fail(f"cannot read fd {IN_FD}: {exc}")
+            if not chunk:
+                os._exit(0)
+            self.buffer += chunk
+            return
+
+    def decode(self, payload: bytearray) -> dict[str, Any]:
+        """The message a frame's payload holds; _BadFrame if it is not a valid one."""
         try:
             text = payload.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise _BadFrame(f"invalid UTF-8: {exc}") from None
         try:
-            msg = _DECODER.decode(text)
+            msg = _loads(text)
             if not isinstance(msg, dict):
                 raise ValueError("the top level is not an object")
-            _check_tree(msg)
             # json accepts lone surrogate escapes ("\ud800"), which the protocol forbids:
             # encoding the decoded message as UTF-8 raises on any it holds.
             if _SURROGATE_ESCAPE.search(text):
@@ -817,6 +902,81 @@ class _Worker:
         except (ValueError, RecursionError) as exc:
             raise _BadFrame(f"invalid JSON: {exc}") from None
         return msg
+
+    def handle_input(self) -> None:
+        """Handle every whole frame in the buffer; one the protocol forbids ends the worker (70)."""
+        try:
+            while (payload := self.next_payload()) is not None:
+                self.dispatch(self.decode(payload))
+        except _BadFrame as exc:
+            self.fail(str(exc))
+        except (ValueError, TypeError) as exc:           # only with an absurdly small cap
+            self.fail(f"cannot send a reply: {exc}")
+
+    def read_on_thread(self) -> NoReturn:
+        """The main thread's reading, for the process's life. Before it waits for input with
+        async requests to begin or running, it hands the reading to the loop (unless the loop is
+        stalled) and waits until the loop, or the stall watch, gives it back."""
+        while True:
+            self.handle_input()
+            batch = self.async_batch
+            if batch or self.async_running:
+                self.async_batch = []
+                loop = self.running_loop()
+                with self.reader_lock:
+                    handing = not self.loop_stalled
+                    if handing:
+                        self.reader_back.clear()
+                        self.reading_on_loop = True
+                        os.set_blocking(IN_FD, False)     # a stale readiness must not block the loop
+                        self.loop_busy.set()             # watched from now: take_reading may never run
+                if handing:
+                    loop.call_soon_threadsafe(self.take_reading, batch)
+                    self.reader_back.wait()
+                    os.set_blocking(IN_FD, True)
+                    continue
+                if batch:
+                    loop.call_soon_threadsafe(self.begin_async, batch)
+            self.read_input()
+
+    def take_reading(self, batch: list[tuple[int, Callable[..., Any], tuple[Any, ...], str]]) -> None:
+        """On the loop: begin batch, and read fd 3 here while async requests run."""
+        self.begin_async(batch)
+        with self.reader_lock:
+            if self.reading_on_loop and self.async_running:
+                assert self.loop is not None
+                self.loop.add_reader(IN_FD, self.read_on_loop)
+                return
+        self.settle_if_idle()
+
+    def read_on_loop(self) -> None:
+        """On the loop, when fd 3 is readable: read and handle what it has; end of file exits 0."""
+        with self.reader_lock:
+            if not self.reading_on_loop:                 # given back: the main thread reads
+                assert self.loop is not None
+                self.loop.remove_reader(IN_FD)
+                return
+            self.read_input()
+            self.handle_input()
+            batch, self.async_batch = self.async_batch, []
+        self.begin_async(batch)
+
+    def settle_if_idle(self) -> None:
+        """On the loop: with no async request left, stop watching it and give the reading back."""
+        if self.async_running == 0:
+            self.loop_busy.clear()
+            with self.reader_lock:
+                self.give_reading_back()
+
+    def give_reading_back(self) -> None:
+        """Under the reader lock: hand the reading of fd 3 back to the main thread if the loop has
+        it (from the loop when its async requests are done, or from the stall watch)."""
+        if self.reading_on_loop:
+            self.reading_on_loop = False
+            if self.on_loop():
+                assert self.loop is not None
+                self.loop.remove_reader(IN_FD)
+            self.reader_back.set()
 
     # -- dispatch -----------------------------------------------------------------------------
     def request_id(self, msg: dict[str, Any]) -> int:
@@ -986,14 +1146,7 @@ class _Worker:
         except (ValueError, TypeError) as exc:
             self.fail(f"cannot send hello: {exc}")
         self.write(hello)
-        try:
-            while (msg := self.read_message()) is not None:
-                self.dispatch(msg)
-        except _BadFrame as exc:
-            self.fail(str(exc))
-        except (ValueError, TypeError) as exc:           # only with an absurdly small cap
-            self.fail(f"cannot send a reply: {exc}")
-        os._exit(0)                                      # end of file on fd 3: the host let go
+        self.read_on_thread()
 
 
 class _HostCalls:
@@ -1098,8 +1251,9 @@ class _HostCalls:
 def run(*photons: Photon, max_workers: int = 8) -> NoReturn:
     """Serve the given photons over fds 3/4 until shutdown or end of file; never returns.
 
-    At most max_workers start/stop/call handlers run at once; pings are always answered
-    by the reader thread.
+    At most max_workers plain start/stop/call handlers run at once; pings are always answered
+    by the reader of fd 3 (the main thread, or the asyncio loop while async handlers run and
+    it turns).
     """
     if not all(isinstance(p, Photon) for p in photons):
         raise TypeError("run() takes Photon objects: run(a, b), not run([a, b])")
