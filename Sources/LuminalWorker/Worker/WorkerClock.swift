@@ -27,17 +27,18 @@ final class WorkerClock: Sendable {
     private let state = Mutex<State>(State())
 
     private struct State {
-        var looks: [ObjectIdentifier: Look] = [:]
+        /// By when each worker is to be looked at; a firing scans these alone.
+        var instants: [ObjectIdentifier: UInt64] = [:]
+        /// The workers, held weakly (a weak reference costs more to copy than an instant).
+        var workers: [ObjectIdentifier: WeakWorker] = [:]
         /// When the timer fires; nil while it is not armed.
         var armed: UInt64?
         /// A firing is looking at workers: it arms the timer when it is done.
         var firing = false
     }
 
-    /// A worker to look at by `at`.
-    private struct Look {
+    private struct WeakWorker {
         weak var worker: Worker?
-        var at: UInt64
     }
 
     private init() {
@@ -50,8 +51,9 @@ final class WorkerClock: Sendable {
     func look(at worker: Worker, by at: UInt64) {
         state.withLock { state in
             let key = ObjectIdentifier(worker)
-            if let look = state.looks[key], look.worker === worker, look.at <= at { return }
-            state.looks[key] = Look(worker: worker, at: at)
+            if let earlier = state.instants[key], earlier <= at, state.workers[key]?.worker === worker { return }
+            state.instants[key] = at
+            state.workers[key] = WeakWorker(worker: worker)
             if !state.firing, state.armed.map({ at < $0 }) ?? true { arm(&state, at) }
         }
     }
@@ -62,14 +64,17 @@ final class WorkerClock: Sendable {
         let due = state.withLock { state -> [Worker] in
             state.armed = nil
             state.firing = true
-            let keys = state.looks.compactMap { $0.value.at <= horizon ? $0.key : nil }
-            return keys.compactMap { state.looks.removeValue(forKey: $0)?.worker }
+            let keys = state.instants.compactMap { $0.value <= horizon ? $0.key : nil }
+            return keys.compactMap { key in
+                state.instants.removeValue(forKey: key)
+                return state.workers.removeValue(forKey: key)?.worker
+            }
         }
         // Each at its own instant: a ping's timeout runs from when it was written.
         due.forEach { $0.tick(now: Uptime.now()) }
         state.withLock { state in
             state.firing = false
-            if let earliest = state.looks.values.lazy.map(\.at).min() { arm(&state, earliest) }
+            if let earliest = state.instants.values.min() { arm(&state, earliest) }
         }
     }
 
