@@ -9,8 +9,17 @@ extension JSONValue {
         return buffer
     }
 
-    /// Appends the compact UTF-8 JSON text of this value to `buffer`.
-    public func write(into buffer: inout [UInt8]) {
+    /// The compact JSON text of this value with every object's members in the order of their
+    /// keys (byte order), so that the same value always reads the same: what people and tools read.
+    public var sortedDescription: String {
+        var buffer: [UInt8] = []
+        write(into: &buffer, sortingKeys: true)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// Appends the compact UTF-8 JSON text of this value to `buffer`, each object's members in the
+    /// order of their keys if `sortingKeys`, else in an unspecified order.
+    public func write(into buffer: inout [UInt8], sortingKeys: Bool = false) {
         switch self {
         case .null:
             JSONWriter.append("null", to: &buffer)
@@ -26,21 +35,31 @@ extension JSONValue {
             buffer.append(UInt8(ascii: "["))
             for (position, element) in elements.enumerated() {
                 if position > 0 { buffer.append(UInt8(ascii: ",")) }
-                element.write(into: &buffer)
+                element.write(into: &buffer, sortingKeys: sortingKeys)
             }
             buffer.append(UInt8(ascii: "]"))
         case .object(let members):
-            buffer.append(UInt8(ascii: "{"))
-            var first = true
-            for (key, member) in members {
-                if !first { buffer.append(UInt8(ascii: ",")) }
-                first = false
-                JSONWriter.appendString(key, to: &buffer)
-                buffer.append(UInt8(ascii: ":"))
-                member.write(into: &buffer)
+            if sortingKeys {
+                Self.write(members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }, into: &buffer, sortingKeys: true)
+            } else {
+                Self.write(members, into: &buffer, sortingKeys: false)
             }
-            buffer.append(UInt8(ascii: "}"))
         }
+    }
+
+    private static func write<Members: Sequence<(key: String, value: JSONValue)>>(
+        _ members: Members, into buffer: inout [UInt8], sortingKeys: Bool
+    ) {
+        buffer.append(UInt8(ascii: "{"))
+        var first = true
+        for (key, member) in members {
+            if !first { buffer.append(UInt8(ascii: ",")) }
+            first = false
+            JSONWriter.appendString(key, to: &buffer)
+            buffer.append(UInt8(ascii: ":"))
+            member.write(into: &buffer, sortingKeys: sortingKeys)
+        }
+        buffer.append(UInt8(ascii: "}"))
     }
 }
 

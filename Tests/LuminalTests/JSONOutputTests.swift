@@ -25,6 +25,12 @@ extension Supervisor {
 
             let call = try await supervisor.client("call", "first", "echo", #"{"a": [1, 2]}"#, "--json")
             #expect(try call.json() == ["a": [1, 2]])
+            // Members in the order of their keys, whatever order the value was built in: the
+            // same value always prints the same, with --json and without.
+            let mixed = #"{"f": 1, "b": {"z": 1, "y": 2, "x": 3}, "e": 2, "a": null, "d": [{"q": 1, "p": 2}], "c": "s"}"#
+            let sorted = #"{"a":null,"b":{"x":3,"y":2,"z":1},"c":"s","d":[{"p":2,"q":1}],"e":2,"f":1}"#
+            #expect(try await supervisor.client("call", "first", "echo", mixed, "--json").output == [sorted])
+            #expect(try await supervisor.client("call", "first", "echo", mixed).output == [sorted])
             let logs = try await supervisor.client("logs", "-n", "3", "--json")
             #expect(logs.code == 0 && logs.output.count == 3)
             for line in logs.output {

@@ -20,14 +20,14 @@ enum ClientCommand {
             while true {
                 switch try client.receive() {
                 case .item(let item):
-                    Console.out(json ? item.description : request.command == .logs ? Render.log(item) : request.command == .call ? Render.text(item) : Render.event(item))
+                    Console.out(json ? item.sortedDescription : request.command == .logs ? Render.log(item) : request.command == .call ? Render.text(item) : Render.event(item))
                 case .success(let result):
                     // A streamed call's parts and final value were its items.
                     if request.stream { exit(ExitCode.success.rawValue) }
                     exit(show(result, of: request, arguments: arguments).rawValue)
                 case .failure(let failure):
                     if json {
-                        Console.out(ControlReply.failure(failure).json.description)
+                        Console.out(ControlReply.failure(failure).json.sortedDescription)
                     } else {
                         Console.error("luminal \(spec.name): \(TerminalText.escaped(LogText.indentingContinuations(failure.message), keepingNewlines: true))")
                     }
@@ -141,7 +141,7 @@ enum ClientCommand {
         if request.command == .status, arguments.has("check") {
             let unhealthy = Readiness.unready(items)
             if arguments.has("json") {
-                Console.out(JSONValue.array(unhealthy).description)
+                Console.out(JSONValue.array(unhealthy).sortedDescription)
                 return unhealthy.isEmpty ? .success : .unhealthy
             }
             for item in unhealthy {
@@ -156,7 +156,7 @@ enum ClientCommand {
             return unhealthy.isEmpty ? .success : .unhealthy
         }
         if arguments.has("json") {
-            if let document = jsonDocument(result, of: request.command) { Console.out(document.description) }
+            if let document = jsonDocument(result, of: request.command) { Console.out(document.sortedDescription) }
             return .success
         }
         switch request.command {

@@ -41,7 +41,7 @@ enum Render {
 
     /// A message's text with its line breaks as spaces, escaped.
     private static func oneLine(_ value: JSONValue) -> String {
-        TerminalText.escaped((value.stringValue ?? value.description).split(whereSeparator: \.isNewline).joined(separator: " "))
+        TerminalText.escaped((value.stringValue ?? value.sortedDescription).split(whereSeparator: \.isNewline).joined(separator: " "))
     }
 
     /// `text`, or "-" for an absent or null value.
@@ -82,7 +82,7 @@ enum Render {
     /// characters escaped.
     static func text(_ value: JSONValue?) -> String {
         guard let value else { return "" }
-        return TerminalText.escaped(value.stringValue ?? value.description)
+        return TerminalText.escaped(value.stringValue ?? value.sortedDescription)
     }
 
     /// "4.2s", "3m10s", "2h05m", "3d04h".
