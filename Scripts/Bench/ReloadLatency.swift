@@ -79,7 +79,9 @@ enum ReloadLatency {
         copyFile(photon, to: target, mode: 0o755)
         if photon.hasSuffix(".py") {
             mkdir(folder + "/luminal_photon", 0o755)
-            copyFile(parent(photon) + "/luminal_photon/__init__.py", to: folder + "/luminal_photon/__init__.py", mode: 0o644)
+            for name in entries(of: parent(photon) + "/luminal_photon") where name.hasSuffix(".py") {
+                copyFile(parent(photon) + "/luminal_photon/" + name, to: folder + "/luminal_photon/" + name, mode: 0o644)
+            }
         }
     }
 

@@ -303,8 +303,8 @@ extension Supervisor {
         func aWorkerThatDidNotDeclareHostCallsIsFaultedForOne(type: String) async throws {
             try await withLoader(configuration: .fastWithoutRestarts) { loader, folder in
                 let handler = try #require(try await loader.loadPhoton(at: folder.python("old.py", """
-                    import luminal_photon
-                    luminal_photon.FEATURES = ('cancel', 'deadline')
+                    import luminal_photon._worker
+                    luminal_photon._worker.FEATURES = ('cancel', 'deadline')    # a runtime of before these features
                     old = Photon('old')
                     @old.method()
                     def sneak(params, ctx):

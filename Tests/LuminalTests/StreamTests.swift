@@ -213,8 +213,8 @@ extension Supervisor {
         @Test func aWorkerThatDoesNotStreamAnswersWhole() async throws {
             try await withLoader { loader, folder in
                 let py = try #require(try await loader.loadPhoton(at: folder.python("old.py", """
-                    import luminal_photon
-                    luminal_photon.FEATURES = ('cancel', 'deadline')
+                    import luminal_photon._worker
+                    luminal_photon._worker.FEATURES = ('cancel', 'deadline')    # a runtime of before these features
 
                     """ + Self.python), base: nil).first)
                 try await py.start()

@@ -123,9 +123,10 @@ extension Supervisor {
             let script = """
             import json, sys
             sys.path.insert(0, sys.argv[1] + '/protocol/python')
-            import luminal_photon as lp
+            from luminal_photon._wire import _BadFrame, _parse_int
+            from luminal_photon._worker import _Worker
             sys.setrecursionlimit(10000)                 # same() below walks the 512-deep vectors
-            document = json.load(open(sys.argv[1] + '/protocol/vectors/frames.json'), parse_int=lp._parse_int)
+            document = json.load(open(sys.argv[1] + '/protocol/vectors/frames.json'), parse_int=_parse_int)
             def same(a, b):
                 if type(a) is not type(b):
                     return False
@@ -135,7 +136,7 @@ extension Supervisor {
                     return len(a) == len(b) and all(map(same, a, b))
                 return a == b
             def read(data, cap, eof, step):
-                worker = lp._Worker.__new__(lp._Worker)
+                worker = _Worker.__new__(_Worker)
                 worker.buffer, worker.cap, worker.wanted = bytearray(), cap, 4
                 payloads = []
                 try:
@@ -143,7 +144,7 @@ extension Supervisor {
                         worker.buffer += data[at:at + step]
                         while (payload := worker.next_payload()) is not None:
                             payloads.append(worker.decode(payload))
-                except lp._BadFrame as fault:
+                except _BadFrame as fault:
                     return payloads, str(fault)
                 return payloads, 'truncated frame' if eof and worker.buffer else None
             wrong = []
