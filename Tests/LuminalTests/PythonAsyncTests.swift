@@ -2,6 +2,7 @@
 import Glibc
 #endif
 @testable import Luminal
+import LuminalSystem
 import LuminalWire
 @testable import LuminalWorker
 import Testing
@@ -58,6 +59,22 @@ extension Supervisor {
             async def decorated(params, ctx):
                 await asyncio.sleep(0)
                 return params
+            @a.method()
+            @wrapped
+            async def wait_decorated(params, ctx):
+                print('a waiting decorated')
+                try:
+                    await asyncio.sleep(3600)
+                except asyncio.CancelledError:
+                    print('a observed the decorated cancel')
+                    raise
+            @a.method()
+            async def leave(params, ctx):
+                async def exit_now():
+                    raise SystemExit(3)
+                global leaving
+                leaving = asyncio.get_running_loop().create_task(exit_now())
+                return 'leaving'
             @a.method()
             async def stall(params, ctx):
                 print('a stalls')
@@ -131,6 +148,48 @@ extension Supervisor {
                 #expect(try await handler.call("halt") == "halted")
                 try await events.log("a handler stopped the asyncio loop")
                 #expect(try await handler.call("decorated", params: 2) == 2)
+                // A task of the photon's own that raises SystemExit: the loop runs on, and says so.
+                #expect(try await handler.call("leave") == "leaving")
+                try await events.log("raised SystemExit on the asyncio loop")
+                #expect(try await handler.call("decorated", params: 3) == 3)
+            }
+        }
+
+        /// A plain function (a decorator's wrapper) that returns the coroutine of an async
+        /// method: the coroutine runs on the loop and a cancel of the call reaches it.
+        @Test func aCancelReachesTheCoroutineAPlainWrapperReturns() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let handler = try #require(try await loader.loadPhoton(at: folder.python("a.py", Self.source), base: nil).first)
+                try await handler.start()
+                let call = Task { await outcome { () async throws(LoaderError) in try await handler.call("wait_decorated", timeout: .seconds(3600)) } }
+                try await events.log("a waiting decorated")
+                call.cancel()
+                let error = try #require(await call.value.failure, "the call returned")
+                #expect(error.code == .cancelled)
+                try await events.log("a observed the decorated cancel")
+            }
+        }
+
+        /// An event loop policy the photon installs (uvloop's, say) makes the runtime's loop.
+        @Test func thePhotonsEventLoopPolicyMakesTheLoop() async throws {
+            try await withLoader { loader, folder in
+                let handler = try #require(try await loader.loadPhoton(at: folder.python("p.py", """
+                    import asyncio
+                    class Traced(asyncio.SelectorEventLoop):
+                        pass
+                    class Policy(asyncio.DefaultEventLoopPolicy):
+                        def new_event_loop(self):
+                            return Traced()
+                    asyncio.set_event_loop_policy(Policy())
+                    p = Photon('p')
+                    @p.method()
+                    async def kind(params, ctx):
+                        return type(asyncio.get_running_loop()).__name__
+                    run(p)
+                    """), base: nil).first)
+                try await handler.start()
+                #expect(try await handler.call("kind") == "Traced")
             }
         }
 
@@ -164,6 +223,12 @@ extension Supervisor {
             @p.method()
             def echo(params, ctx):
                 return params
+            @p.method()
+            async def purge(params, ctx):
+                for task in asyncio.all_tasks():
+                    if task is not asyncio.current_task():
+                        task.cancel()
+                return 'purged'
             run(p)
             """
 
@@ -203,6 +268,49 @@ extension Supervisor {
             worker.send(bytes: Array(ping.prefix(6)))
             worker.closeInput()
             #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
+        }
+
+        /// A handler that cancels every task, the runtime's among them, before they began: their
+        /// requests are answered `cancelled` all the same.
+        @Test func requestsWhoseTasksWereCancelledBeforeTheyBeganAreAnswered() async throws {
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            let worker = try RawWorker(folder.python("p.py", Self.holder), in: folder.path)
+            #expect(try worker.request(["type": "start", "id": 1, "photon": "p"])["type"] == "result")
+            worker.send(together: [["type": "call", "id": 2, "photon": "p", "method": "purge"],
+                                   ["type": "call", "id": 3, "photon": "p", "method": "hold"]])
+            let replies = try [worker.receive(), worker.receive()]
+            #expect(replies.contains(["type": "result", "id": 2, "value": "purged"]), "\(replies)")
+            #expect(replies.contains { $0["id"] == 3 && $0["code"] == "cancelled" }, "\(replies)")
+            #expect(try worker.request(["type": "ping", "id": 4]) == ["type": "pong", "id": 4])
+        }
+
+        /// A fd 3 that epoll cannot watch (a regular file, a session replayed with `3<frames`): the
+        /// main thread reads it all, async requests or not, to its end (exit 0).
+        @Test func aFileAsFd3IsReadToItsEnd() async throws {
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            let photon = folder.python("p.py", """
+                import asyncio
+                p = Photon('p')
+                @p.on_start
+                async def begin(ctx):
+                    await asyncio.sleep(3600)
+                run(p)
+                """)
+            let pings = 200
+            let frames: [JSONValue] = [["type": "start", "id": 1, "photon": "p"]] + (2..<(2 + pings)).map { ["type": "ping", "id": .int(Int64($0))] }
+            let input = folder.write("in", bytes: frames.flatMap { Frame.encode($0) })
+            let output = Paths.join(folder.path, "out")
+            let run = try CommandProcess(["-c", #"exec python3 "$0" 3<"$1" 4>"$2""#, photon, input, output], program: "/bin/sh")
+            #expect(try await run.finish() == .exited(code: 0), "\(run.lines)")
+            var decoder = FrameDecoder()
+            decoder.append(try Paths.read(output))
+            var pongs = 0
+            while let reply = try decoder.nextObject() {
+                if reply["type"] == "pong" { pongs += 1 }
+            }
+            #expect(pongs == pings)
         }
 
         /// A frame the protocol forbids is a fault whoever reads it: exit 70.

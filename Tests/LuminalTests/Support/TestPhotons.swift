@@ -46,11 +46,17 @@ struct PhotonFolder {
     /// Writes a file (creating folders) and returns its path.
     @discardableResult
     func write(_ name: String, _ text: String, mode: mode_t = 0o644) -> String {
+        write(name, bytes: Array(text.utf8), mode: mode)
+    }
+
+    /// Writes a file of `bytes` (creating folders) and returns its path.
+    @discardableResult
+    func write(_ name: String, bytes: [UInt8], mode: mode_t = 0o644) -> String {
         let file = Paths.join(path, name)
         mkdirAll(Paths.parent(file))
         let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         precondition(fd >= 0, "cannot write \(file)")
-        Array(text.utf8).withUnsafeBytes { _ = Glibc.write(fd, $0.baseAddress, $0.count) }
+        bytes.withUnsafeBytes { _ = Glibc.write(fd, $0.baseAddress, $0.count) }
         fchmod(fd, mode)
         close(fd)
         return file

@@ -26,9 +26,10 @@ at its next ``await`` (the call is then answered ``cancelled``); deadlines are r
 others (``ctx.remaining()``). A coroutine that holds the loop without awaiting for over a second
 is named in a warning on stderr (once per stall, at most one every 10 s); pings are answered all
 the same. While async handlers run, the loop itself reads the host's frames (no hand-over between
-threads per call); within 0.2 s of a stall of the loop the main thread reads them again. Timers on
-the loop fire on time (``asyncio.sleep(0.001)`` waits about 1 ms, not up to 2 as with asyncio's
-own epoll selector). When every thread is busy and a request has to wait for one, a warning
+threads per call); within 0.2 s of a stall of the loop the main thread reads them again, until the
+loop has turned for a second. Timers on the loop fire on time (``asyncio.sleep(0.001)`` waits about
+1 ms, not up to 2 as with asyncio's own epoll selector), unless the photon installed an event loop
+policy of its own (uvloop's, say): the loop is then that policy's. When every thread is busy and a request has to wait for one, a warning
 says so on stderr (at most one every 10 s, with the count of those left out meanwhile). Calls are served from a successful start until stop; a call to a photon
 not started, or a second start, is answered ``invalid_state``. A :class:`Context` is handed to
 every handler; it may be kept and used to emit events from any thread. A method gets a

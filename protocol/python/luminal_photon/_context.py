@@ -11,6 +11,7 @@ from ._wire import ERROR_CODES
 
 if TYPE_CHECKING:
     import asyncio    # imported when first needed: importing asyncio takes tens of milliseconds
+    import concurrent.futures
 
     from ._worker import _Worker
 
@@ -122,6 +123,7 @@ class CallContext(Context):
         self._cancel_lock = threading.Lock()
         self._credit_granted = threading.Condition(self._cancel_lock) if stream is not None else None
         self._task: asyncio.Task[Any] | None = None      # the task running an async method
+        self._future: concurrent.futures.Future[Any] | None = None   # or a coroutine a plain one returned
         #: time.monotonic() value at which the caller stops waiting; None without a deadline.
         self.deadline = None if deadline_ms is None else time.monotonic() + deadline_ms / 1000
 
@@ -146,7 +148,17 @@ class CallContext(Context):
             self._cancelled = True
             if self._cancel_event is not None:
                 self._cancel_event.set()
+            if self._future is not None:
+                self._future.cancel()
             self._wake_credit_waiters()
+
+    def _cancel_with(self, future: concurrent.futures.Future[Any]) -> None:
+        """The call runs as future (the coroutine a plain handler returned, on the loop): a
+        cancel of the call, already made or still to come, cancels it."""
+        with self._cancel_lock:
+            self._future = future
+            if self._cancelled:
+                future.cancel()
 
     @property
     def streamed(self) -> bool:

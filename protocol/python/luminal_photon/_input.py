@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from typing import Any, Callable, NoReturn
 
 from ._wire import IN_FD, _BadFrame, _loads, _SURROGATE_ESCAPE
@@ -21,12 +22,15 @@ class _FrameInput:
         # Who reads fd 3: the main thread, or (while async requests run) the loop itself, so a
         # request and its reply do not pass between two threads and the GIL. The loop has it
         # only while it turns: the stall watch takes it back for the main thread when the loop
-        # stalls (loop_stalled until it turns again), so pings are answered meanwhile. The
-        # lock is held while the loop reads and handles input, and to move the reading.
+        # stalls, and the main thread keeps it until the loop has turned for STALL_MEMORY
+        # seconds (loop_stalled_until), so pings are answered meanwhile, also through a storm of
+        # stalls. A fd 3 that epoll cannot watch (a regular file) is read by the main thread
+        # alone. The lock is held while the loop reads and handles input, and to move the reading.
         self.reading_on_loop = False
         self.reader_lock = threading.Lock()
         self.reader_back = threading.Event()             # the main thread waits on it meanwhile
-        self.loop_stalled = False
+        self.loop_stalled_until = 0.0                    # time.monotonic(); inf while stalled
+        self.input_pollable = True
         self.wanted = 4                                  # bytes the next frame needs in the buffer
 
     def next_payload(self) -> bytearray | None:
@@ -104,7 +108,7 @@ class _FrameInput:
                 self.async_batch = []
                 loop = self.running_loop()
                 with self.reader_lock:
-                    handing = not self.loop_stalled
+                    handing = self.input_pollable and time.monotonic() >= self.loop_stalled_until
                     if handing:
                         self.reader_back.clear()
                         self.reading_on_loop = True
@@ -125,8 +129,12 @@ class _FrameInput:
         with self.reader_lock:
             if self.reading_on_loop and self.async_running:
                 assert self.loop is not None
-                self.loop.add_reader(IN_FD, self.read_on_loop)
-                return
+                try:
+                    self.loop.add_reader(IN_FD, self.read_on_loop)
+                    return
+                except OSError:                          # epoll cannot watch it: a regular file, say
+                    self.input_pollable = False
+                    self.give_reading_back()
         self.settle_if_idle()
 
     def read_on_loop(self) -> None:

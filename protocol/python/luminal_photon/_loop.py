@@ -3,6 +3,7 @@ fire on time, and a watch that names a coroutine holding it."""
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -16,19 +17,22 @@ if TYPE_CHECKING:
 
 _FD_SETSIZE = 1024                    # select() takes descriptors below this
 LOOP_STALL_WARNING = 1.0              # seconds a coroutine may hold the asyncio loop before a warning
-READER_TAKEOVER = 0.2                 # seconds the loop may not turn before the main thread reads fd 3 again
+READER_TAKEOVER = 0.1                 # seconds the loop may not turn before the main thread reads fd 3 again
+STALL_MEMORY = 1.0                    # seconds the loop must turn after a stall before it reads fd 3 again
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
     """A new asyncio loop whose timers fire on time. epoll_wait counts whole milliseconds, and
     asyncio's epoll selector rounds a wait up to the next one: a coroutine sleeping 1 ms waited
     up to 2. This loop's selector waits for its epoll descriptor with select(), which counts
-    microseconds, then collects the events without waiting."""
+    microseconds, then collects the events without waiting. A photon that installed an event
+    loop policy of its own (uvloop's, say) gets that policy's loop."""
     import asyncio
     import select
     import selectors
 
-    if selectors.DefaultSelector is not selectors.EpollSelector:
+    if type(asyncio.get_event_loop_policy()) is not asyncio.DefaultEventLoopPolicy \
+            or selectors.DefaultSelector is not selectors.EpollSelector:
         return asyncio.new_event_loop()
 
     class OnTimeSelector(selectors.EpollSelector):
@@ -59,7 +63,7 @@ class _AsyncHandlers:
         # loop's own: written together once the loop's ready callbacks have run).
         self.async_batch: list[tuple[int, Callable[..., Any], tuple[Any, ...], str]] = []
         self.reply_batch: list[bytes] = []
-        self.tasks: set[asyncio.Task[None]] = set()      # the loop's own: the async requests' tasks
+        self.tasks: dict[asyncio.Task[None], int] = {}   # the loop's own: the async requests' tasks, their ids
         self.async_running = 0                           # the loop's own count of them
         self.loop_busy = threading.Event()               # set while async requests run or the loop reads
         self.stall_warning = _Warning()
@@ -80,13 +84,19 @@ class _AsyncHandlers:
         return self.loop_thread is not None and threading.get_ident() == self.loop_thread
 
     def run_loop(self, loop: asyncio.AbstractEventLoop) -> NoReturn:
-        """Run the loop for the process's life: a handler that stops it (`loop.stop()`) is told
-        on stderr, and the loop runs on, so the other async handlers are not left waiting."""
+        """Run the loop for the process's life: a handler that stops it (`loop.stop()`), or a task
+        of its own that raises SystemExit or KeyboardInterrupt (asyncio lets those out of the
+        loop), is told on stderr, and the loop runs on, so the other async handlers are not left
+        waiting."""
         self.loop_thread = threading.get_ident()
         while True:
-            loop.run_forever()
             try:
-                os.write(2, b"luminal_photon: a handler stopped the asyncio loop; it runs on (the runtime owns it)\n")
+                loop.run_forever()
+                why = "a handler stopped the asyncio loop"
+            except BaseException as exc:
+                why = f"a task that is no request's raised {type(exc).__name__} on the asyncio loop"
+            try:
+                os.write(2, f"luminal_photon: {why}; it runs on (the runtime owns it)\n".encode())
             except OSError:
                 pass
 
@@ -106,7 +116,7 @@ class _AsyncHandlers:
         self.async_running += len(batch)
         for rid, fn, args, label in batch:
             # Held until done: the loop itself keeps only weak references to its tasks.
-            self.tasks.add(loop.create_task(self.reply_async(rid, fn, args), name=label))
+            self.tasks[loop.create_task(self.reply_async(rid, fn, args), name=label)] = rid
 
     def queue_reply(self, rid: int, frame: bytes) -> None:
         """On the loop: the reply to async request rid, written with the others of this turn."""
@@ -148,9 +158,24 @@ class _AsyncHandlers:
         except BaseException:                            # e.g. an exception whose str() fails
             frame = self.unprintable_frame(rid)
         self.queue_reply(rid, frame)
-        self.tasks.discard(task)                         # nothing is awaited after this
+        if task is not None:
+            del self.tasks[task]                         # nothing is awaited after this
         self.async_running -= 1
         self.settle_if_idle()
+
+    def turned(self, seen: threading.Event) -> None:
+        """On the loop, for the stall watch: the loop turns. Requests whose tasks ended without
+        running (a handler cancelled every task, say) are answered cancelled here."""
+        seen.set()
+        ended = [(task, rid) for task, rid in self.tasks.items() if task.done()]
+        for task, rid in ended:
+            del self.tasks[task]
+            call = self.calls.get(rid)
+            photon = call.photon if call is not None else "the photon"
+            self.queue_reply(rid, self.error_frame(rid, "cancelled", f"the call to {photon} was cancelled before it began"))
+            self.async_running -= 1
+        if ended:
+            self.settle_if_idle()
 
     def watch_loop(self, loop: asyncio.AbstractEventLoop) -> NoReturn:
         """While async handlers run, check every READER_TAKEOVER seconds that the loop turns.
@@ -161,10 +186,10 @@ class _AsyncHandlers:
         while True:
             self.loop_busy.wait()
             turned = threading.Event()
-            loop.call_soon_threadsafe(turned.set)
+            loop.call_soon_threadsafe(self.turned, turned)
             if not turned.wait(READER_TAKEOVER):
                 with self.reader_lock:
-                    self.loop_stalled = True
+                    self.loop_stalled_until = math.inf
                     self.give_reading_back()
                 if not turned.wait(LOOP_STALL_WARNING - READER_TAKEOVER):
                     try:
@@ -176,5 +201,5 @@ class _AsyncHandlers:
                                            f"{LOOP_STALL_WARNING:g} s without awaiting; the other async handlers "
                                            "wait (run blocking work in a sync method or with asyncio.to_thread)")
                     turned.wait()
-                self.loop_stalled = False
+                self.loop_stalled_until = time.monotonic() + STALL_MEMORY
             time.sleep(READER_TAKEOVER)

@@ -163,7 +163,16 @@ class _Worker(_FrameInput, _AsyncHandlers):
             value = fn(*args)
             if isinstance(value, Coroutine):             # a plain function that returned a coroutine
                 import asyncio
-                value = asyncio.run_coroutine_threadsafe(value, self.running_loop()).result()
+                import concurrent.futures                # imported by asyncio already
+                future = asyncio.run_coroutine_threadsafe(value, self.running_loop())
+                call = self.calls.get(rid)
+                if call is not None:
+                    call._cancel_with(future)
+                try:
+                    value = future.result()
+                except concurrent.futures.CancelledError:
+                    photon = call.photon if call is not None else "the photon"
+                    return self.error_frame(rid, "cancelled", f"the call to {photon} was cancelled")
         except PhotonError as exc:
             return self.error_frame(rid, exc.code, exc.message, exc.data)
         except BaseException as exc:                     # even SystemExit gets its reply
@@ -335,6 +344,7 @@ class _Worker(_FrameInput, _AsyncHandlers):
         for fd in (IN_FD, OUT_FD):
             try:
                 os.set_inheritable(fd, False)            # children must not hold our pipes
+                os.set_blocking(fd, True)                # the main thread waits in read and write
             except OSError:
                 self.fail(f"fd {fd} is not open: run this photon file under Luminal")
         for stream in (sys.stdout, sys.stderr):          # print() lines reach the log at once
