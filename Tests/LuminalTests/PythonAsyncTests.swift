@@ -132,42 +132,36 @@ extension Supervisor {
             }
         }
 
-        @Test func aCancelReachesAnAsyncMethodAsCancelledError() async throws {
+        /// A cancel reaches an async method at its await, as `CancelledError`, and the coroutine a
+        /// plain function (a decorator's wrapper) returns as well: it runs on the loop too.
+        @Test(arguments: ["wait", "wait_decorated"])
+        func aCancelReachesAnAsyncMethodAsCancelledError(method: String) async throws {
             try await withLoader { loader, folder in
                 let events = EventLog(loader)
                 let handler = try #require(try await loader.loadPhoton(at: folder.python("a.py", Self.source), base: nil).first)
                 try await handler.start()
-                let call = Task { await outcome { () async throws(LoaderError) in try await handler.call("wait", timeout: .seconds(3600)) } }
-                try await events.log("a waiting")
+                let call = Task { await outcome { () async throws(LoaderError) in try await handler.call(method, timeout: .seconds(3600)) } }
+                try await events.log(method == "wait" ? "a waiting" : "a waiting decorated")
                 call.cancel()
                 let error = try #require(await call.value.failure, "the call returned")
                 #expect(error.code == .cancelled)
-                try await events.log("a observed the cancel")
-                // The loop goes on serving, also after a handler stopped it.
-                #expect(try await handler.call("decorated", params: 1) == 1)
-                #expect(try await handler.call("halt") == "halted")
-                try await events.log("a handler stopped the asyncio loop")
-                #expect(try await handler.call("decorated", params: 2) == 2)
-                // A task of the photon's own that raises SystemExit: the loop runs on, and says so.
-                #expect(try await handler.call("leave") == "leaving")
-                try await events.log("raised SystemExit on the asyncio loop")
-                #expect(try await handler.call("decorated", params: 3) == 3)
+                try await events.log(method == "wait" ? "a observed the cancel" : "a observed the decorated cancel")
             }
         }
 
-        /// A plain function (a decorator's wrapper) that returns the coroutine of an async
-        /// method: the coroutine runs on the loop and a cancel of the call reaches it.
-        @Test func aCancelReachesTheCoroutineAPlainWrapperReturns() async throws {
+        /// The loop goes on serving after a handler stopped it, and after a task of the photon's
+        /// own raised SystemExit (asyncio lets it out of the loop); the runtime says so.
+        @Test func theLoopRunsOnWhateverStopsIt() async throws {
             try await withLoader { loader, folder in
                 let events = EventLog(loader)
                 let handler = try #require(try await loader.loadPhoton(at: folder.python("a.py", Self.source), base: nil).first)
                 try await handler.start()
-                let call = Task { await outcome { () async throws(LoaderError) in try await handler.call("wait_decorated", timeout: .seconds(3600)) } }
-                try await events.log("a waiting decorated")
-                call.cancel()
-                let error = try #require(await call.value.failure, "the call returned")
-                #expect(error.code == .cancelled)
-                try await events.log("a observed the decorated cancel")
+                #expect(try await handler.call("halt") == "halted")
+                try await events.log("a handler stopped the asyncio loop")
+                #expect(try await handler.call("decorated", params: 1) == 1)
+                #expect(try await handler.call("leave") == "leaving")
+                try await events.log("raised SystemExit on the asyncio loop")
+                #expect(try await handler.call("decorated", params: 2) == 2)
             }
         }
 
