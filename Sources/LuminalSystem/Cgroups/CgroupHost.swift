@@ -9,7 +9,8 @@ import Synchronization
 /// `Delegate=yes`, or a container that owns its cgroup.
 ///
 /// Workers' cgroups live in `luminal-NS-PID-START` below it (the run's `ProcessIdentity`; made
-/// when the first is needed, removed with the last), one per generation. A `luminal-NS-PID-START`
+/// when the first is needed, removed when the process exits), one per generation: a photon
+/// loaded while no other worker runs does not make the folder again. A `luminal-NS-PID-START`
 /// left by a run of this pid namespace that provably no longer runs (no process with that pid and
 /// start time) is emptied (`cgroup.kill`) and removed when this one first makes its own; so is a
 /// `luminal-PID` of an older version once no process has that pid at all, judged only from the
@@ -25,8 +26,8 @@ package final class CgroupHost: Sendable {
     let mount: String?
     /// The controllers that can limit workers (of memory, cpu, pids), or why each cannot.
     let controllers: [String: Result<Void, ContainmentUnavailable>]
-    /// The run's folder while it holds a cgroup, the cgroups it holds, the last serial number
-    /// given, and whether the folders of runs that are gone were looked for (once a process).
+    /// The run's folder once made, the cgroups it holds, the last serial number given, and
+    /// whether the folders of runs that are gone were looked for (once a process).
     private let state = Mutex<(base: String?, live: Set<String>, serial: Int, swept: Bool)>((nil, [], 0, false))
 
     private init() {
@@ -53,6 +54,7 @@ package final class CgroupHost: Sendable {
                 guard mkdir(base, 0o755) == 0 || errno == EEXIST else {
                     return .failure(ContainmentUnavailable("cannot make \(base): \(String(cString: strerror(errno)))"))
                 }
+                atexit { CgroupHost.shared.removeRunFolder() }
                 let enabled = controllers.filter { (try? $0.value.get()) != nil }.keys.sorted()
                 if !enabled.isEmpty {
                     _ = try? Cgroup(path: base).write("cgroup.subtree_control", enabled.map { "+\($0)" }.joined(separator: " "))
@@ -71,12 +73,19 @@ package final class CgroupHost: Sendable {
         }
     }
 
-    /// Removes a worker's cgroup once it is empty, and the supervisor's folder with the last one.
+    /// Removes a worker's cgroup once it is empty.
     package func release(_ cgroup: Cgroup) {
         state.withLock { state in
             guard state.live.contains(cgroup.path), cgroup.remove() else { return }
             state.live.remove(cgroup.path)
-            if state.live.isEmpty, let base = state.base, rmdir(base) == 0 { state.base = nil }
+        }
+    }
+
+    /// Removes the run's folder, at the process's exit: if a worker's cgroup is still in it
+    /// (the host exits without unloading), the folder stays for the next run's sweep.
+    private func removeRunFolder() {
+        state.withLock { state in
+            if let base = state.base, rmdir(base) == 0 { state.base = nil }
         }
     }
 
