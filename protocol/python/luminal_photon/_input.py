@@ -7,9 +7,14 @@ import json
 import os
 import threading
 import time
-from typing import Any, Callable, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
 from ._wire import IN_FD, _BadFrame, _loads, _SURROGATE_ESCAPE
+
+if TYPE_CHECKING:
+    import asyncio
+
+READING_LINGER = 0.05                 # seconds the loop keeps reading fd 3 after its last async request
 
 
 class _FrameInput:
@@ -31,6 +36,7 @@ class _FrameInput:
         self.reader_back = threading.Event()             # the main thread waits on it meanwhile
         self.loop_stalled_until = 0.0                    # time.monotonic(); inf while stalled
         self.input_pollable = True
+        self.linger: asyncio.TimerHandle | None = None   # the loop's own: a give-back to come
         self.wanted = 4                                  # bytes the next frame needs in the buffer
 
     def next_payload(self) -> bytearray | None:
@@ -150,7 +156,16 @@ class _FrameInput:
         self.begin_async(batch)
 
     def settle_if_idle(self) -> None:
-        """On the loop: with no async request left, stop watching it and give the reading back."""
+        """On the loop: with no async request left, stop watching it and give the reading back
+        after READING_LINGER seconds without one (async requests one after the other keep it)."""
+        if self.async_running == 0 and self.linger is None:
+            assert self.loop is not None
+            self.linger = self.loop.call_later(READING_LINGER, self.give_back_if_idle)
+
+    def give_back_if_idle(self) -> None:
+        """On the loop, READING_LINGER seconds after the last async request ended: unless another
+        runs, stop watching the loop and give the reading back."""
+        self.linger = None
         if self.async_running == 0:
             self.loop_busy.clear()
             with self.reader_lock:
