@@ -277,6 +277,8 @@ extension Supervisor {
             #expect(replies.contains(["type": "result", "id": 2, "value": "purged"]), "\(replies)")
             #expect(replies.contains { $0["id"] == 3 && $0["code"] == "cancelled" }, "\(replies)")
             #expect(try worker.request(["type": "ping", "id": 4]) == ["type": "pong", "id": 4])
+            worker.send(["type": "shutdown"])
+            #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
         }
 
         /// A fd 3 that epoll cannot watch (a regular file, a session replayed with `3<frames`): the

@@ -77,7 +77,7 @@ public actor Loader {
         self.logging = logging
         self.suppressErrors = suppressErrors
         context = LoaderContext(configuration: configuration, log: Logger(enabled: logging, sink: logSink, files: configuration.logFiles))
-        records = FileRecords(shared: context.loadedPhotons)
+        records = FileRecords(indexingIn: context.loadedPhotons)
         ProcessSetup.prepare()
         registerBuiltInHostFunctions()
     }

@@ -1,15 +1,14 @@
 extension Loader {
     /// The loader's records: one per photon file path (`FileRecord`), with the loaded photons
-    /// indexed by name, so that finding a photon or checking a new file's names for clashes costs
-    /// the same however many photons are loaded.
+    /// indexed by name (`LoadedPhotons`, which readers off the loader's actor use too), so that
+    /// finding a photon or checking a new file's names for clashes costs the same however many
+    /// photons are loaded.
     package struct FileRecords {
         private var records: [String: FileRecord] = [:]
-        private var byName: [String: Handler] = [:]
-        /// The same index, for readers off the loader's actor.
-        private let shared: LoadedPhotons
-        /// Records whose photons are also listed in `shared`.
-        init(shared: LoadedPhotons) {
-            self.shared = shared
+        private let byName: LoadedPhotons
+        /// Records whose loaded photons are indexed in `byName`.
+        init(indexingIn byName: LoadedPhotons) {
+            self.byName = byName
         }
 
         /// Records with a load in progress (`FileRecord.isLoading`).
@@ -26,9 +25,7 @@ extension Loader {
                 let before = old?.loaded?.handlers ?? []
                 let after = newValue.loaded?.handlers ?? []
                 if !before.elementsEqual(after, by: ===) {
-                    for handler in before where byName[handler.name] === handler { byName[handler.name] = nil }
-                    for handler in after { byName[handler.name] = handler }
-                    shared.replace(before, with: after)
+                    byName.replace(before, with: after)
                 }
                 loadsInProgress += (newValue.isLoading ? 1 : 0) - (old?.isLoading == true ? 1 : 0)
                 records[path] = newValue.isEmpty ? nil : newValue
@@ -79,11 +76,11 @@ extension Loader {
         }
 
         /// Every loaded photon by name.
-        package var handlers: [String: Handler] { byName }
+        package var handlers: [String: Handler] { byName.all }
 
         /// The loaded photon named `name`.
         package func handler(named name: String) -> Handler? {
-            byName[name]
+            byName.handler(named: name)
         }
     }
 }
