@@ -21,8 +21,6 @@ from ._warning import _Warning
 from ._wire import (EXIT_PROTOCOL, FEATURES, IN_FD, MAX_ID, OUT_FD, RUNTIME, SUPPORTED_PROTOCOLS, _check_tree,
                     _BadFrame, _ENCODER, _LONG_DIGITS, frame_cap, protocol_versions)
 
-QUEUED_BYTES = 1 << 20                # frames waiting for the thread writing, at most, before writers wait
-
 
 class _Worker(_FrameInput, _AsyncHandlers):
     """The protocol engine behind :func:`run`: one reader loop plus a pool of handler threads."""
@@ -38,12 +36,7 @@ class _Worker(_FrameInput, _AsyncHandlers):
         common = [v for v in SUPPORTED_PROTOCOLS if v in offered]
         self.protocol = max(common or SUPPORTED_PROTOCOLS)
         self.cap = frame_cap(os.environ.get("LUMINAL_FRAME_CAP"))
-        self.lock = threading.Lock()                     # held while writing to fd 4
-        # Frames left to the thread writing (`write`), their bytes, and whether one writes.
-        self.queue_lock = threading.Lock()
-        self.queued: list[bytes] = []
-        self.queued_bytes = 0
-        self.writing = False
+        self.lock = threading.Lock()
         # photon -> "starting", "started" or "stopped"; absent: not started (start failed or none yet)
         self.phases: dict[str, str] = {}
         self.phase_lock = threading.Lock()
@@ -79,39 +72,18 @@ class _Worker(_FrameInput, _AsyncHandlers):
         return len(payload).to_bytes(4, "big") + payload
 
     def write(self, frame: bytes) -> None:
-        """Write a whole frame to fd 4; frames of concurrent writers never interleave, and one
-        thread's frames go in the order it wrote them. A frame that finds another thread writing
-        is left to it, written after its own with the others that came meanwhile (one write(2)
-        for them, no hand-over of the lock each), unless QUEUED_BYTES wait already: then its
-        thread waits for its turn, as every thread did before."""
-        with self.queue_lock:
-            if self.writing and self.queued_bytes < QUEUED_BYTES:
-                self.queued.append(frame)
-                self.queued_bytes += len(frame)
-                return
-        with self.lock:
-            with self.queue_lock:
-                self.writing = True
-            while True:
-                self.write_all(frame)
-                with self.queue_lock:
-                    if not self.queued:
-                        self.writing = False
-                        return
-                    frame, self.queued, self.queued_bytes = b"".join(self.queued), [], 0
-
-    def write_all(self, frame: bytes) -> None:
-        """Under the write lock: write frame whole to fd 4."""
+        """Write a whole frame to fd 4; frames of concurrent writers never interleave."""
         view = memoryview(frame)
-        while view:
-            try:
-                view = view[os.write(OUT_FD, view):]
-            except InterruptedError:
-                continue
-            except BrokenPipeError:
-                self.exit(0, keep_lock=True)             # the host stopped listening
-            except OSError as exc:
-                self.fail(f"cannot write to fd {OUT_FD}: {exc}", keep_lock=True)
+        with self.lock:
+            while view:
+                try:
+                    view = view[os.write(OUT_FD, view):]
+                except InterruptedError:
+                    continue
+                except BrokenPipeError:
+                    self.exit(0, keep_lock=True)         # the host stopped listening
+                except OSError as exc:
+                    self.fail(f"cannot write to fd {OUT_FD}: {exc}", keep_lock=True)
 
     def error_frame(self, rid: int, code: str, message: str, data: Any = NO_DATA) -> bytes:
         """An error reply; drops data, then shortens the message, if the frame cannot be sent."""
