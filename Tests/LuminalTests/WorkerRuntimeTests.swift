@@ -102,6 +102,41 @@ extension Supervisor {
             #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
         }
 
+        /// Eight methods emitting at once on the Python runtime's threads: every frame arrives
+        /// whole, each call's events in the order it sent them and before its reply.
+        @Test func pythonFramesOfConcurrentMethodsStayWholeAndInOrder() async throws {
+            let folder = PhotonFolder()
+            defer { folder.remove() }
+            let worker = try RawWorker(folder.python("p.py", """
+                p = Photon('p')
+                @p.method()
+                def burst(params, ctx):
+                    for i in range(300):
+                        ctx.emit('n', {'call': params, 'i': i})
+                    return 'done'
+                run(p)
+                """), in: folder.path)
+            #expect(try worker.request(["type": "start", "id": 1, "photon": "p"])["type"] == "result")
+            let calls = (2...9).map { Int64($0) }
+            worker.send(together: calls.map { ["type": "call", "id": .int($0), "photon": "p", "method": "burst", "params": .int($0)] })
+            var next = Dictionary(uniqueKeysWithValues: calls.map { ($0, Int64(0)) })
+            var answered = Set<Int64>()
+            while answered.count < calls.count {
+                let frame = try worker.receive()
+                if frame["type"] == "event", let call = frame["data"]?["call"]?.intValue, let i = frame["data"]?["i"]?.intValue {
+                    #expect(i == next[call] && !answered.contains(call), "call \(call): event \(i) after \(next[call] ?? -1)")
+                    next[call] = i + 1
+                } else if frame["type"] == "result", let id = frame["id"]?.intValue {
+                    #expect(next[id] == 300 && frame["value"] == "done", "\(frame)")
+                    answered.insert(id)
+                } else {
+                    Issue.record("unexpected frame \(frame)")
+                }
+            }
+            worker.send(["type": "shutdown"])
+            #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
+        }
+
         @Test func pythonReadsLuminalProtocolAsTheSpecSays() async throws {
             let script = """
             import sys
