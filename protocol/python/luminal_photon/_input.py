@@ -133,15 +133,14 @@ class _FrameInput:
         """On the loop: begin batch, and read fd 3 here while async requests run."""
         self.begin_async(batch)
         with self.reader_lock:
-            if self.reading_on_loop and self.async_running:
+            if self.reading_on_loop:
                 assert self.loop is not None
                 try:
                     self.loop.add_reader(IN_FD, self.read_on_loop)
-                    return
                 except OSError:                          # epoll cannot watch it: a regular file, say
                     self.input_pollable = False
                     self.give_reading_back()
-        self.settle_if_idle()
+        self.settle_if_idle()                            # async requests all done already: linger
 
     def read_on_loop(self) -> None:
         """On the loop, when fd 3 is readable: read and handle what it has; end of file exits 0."""
