@@ -137,6 +137,14 @@ extension Supervisor {
             #expect(await worker.process.waitForExit(timeout: testDeadline) == .exited(code: 0))
         }
 
+        /// Runs `script` with the repository as its argument: it prints "all N right" or the
+        /// cases it got wrong, and exits 0.
+        private func expectAllRight(_ script: String) async throws {
+            let run = try CommandProcess(["-c", script, BuildProducts.repository], program: "/usr/bin/python3")
+            #expect(try await run.finish() == .exited(code: 0))
+            #expect(run.output.count == 1 && run.output[0].hasPrefix("all "), "\(run.lines)")
+        }
+
         @Test func pythonReadsLuminalProtocolAsTheSpecSays() async throws {
             let script = """
             import sys
@@ -147,9 +155,7 @@ extension Supervisor {
             wrong = [text for text, expect in cases.items() if protocol_versions(text) != expect]
             print('wrong: %r' % wrong if wrong else 'all %d right' % len(cases))
             """
-            let run = try CommandProcess(["-c", script, BuildProducts.repository], program: "/usr/bin/python3")
-            #expect(try await run.finish() == .exited(code: 0))
-            #expect(run.output.count == 1 && run.output[0].hasPrefix("all "), "\(run.lines)")
+            try await expectAllRight(script)
         }
 
         /// The Python runtime's frame reader against every framing vector, the stream whole and
@@ -193,9 +199,7 @@ extension Supervisor {
                         wrong.append('%s (%s: %r)' % (vector['name'], how, fault))
             print('wrong: ' + ', '.join(wrong) if wrong else 'all %d right' % len(document['vectors']))
             """
-            let run = try CommandProcess(["-c", script, BuildProducts.repository], program: "/usr/bin/python3")
-            #expect(try await run.finish() == .exited(code: 0))
-            #expect(run.output.count == 1 && run.output[0].hasPrefix("all "), "\(run.lines)")
+            try await expectAllRight(script)
         }
 
         /// The Python runtime's dispatch against every host-to-worker message vector: a fault
@@ -244,9 +248,7 @@ extension Supervisor {
                     wrong.append('%s (%r)' % (vector['name'], fault))
             print('wrong: ' + ', '.join(wrong) if wrong else 'all %d right' % len(vectors))
             """
-            let run = try CommandProcess(["-c", script, BuildProducts.repository], program: "/usr/bin/python3")
-            #expect(try await run.finish() == .exited(code: 0))
-            #expect(run.output.count == 1 && run.output[0].hasPrefix("all "), "\(run.lines)")
+            try await expectAllRight(script)
         }
 
         @Test func pythonReadsTheFrameCapVectorsAsSwiftDoes() async throws {
@@ -258,9 +260,7 @@ extension Supervisor {
             wrong = [v['name'] for v in vectors if luminal_photon.frame_cap(v['value']) != v['expect']]
             print('wrong: ' + ', '.join(wrong) if wrong else 'all %d right' % len(vectors))
             """
-            let run = try CommandProcess(["-c", script, BuildProducts.repository], program: "/usr/bin/python3")
-            #expect(try await run.finish() == .exited(code: 0))
-            #expect(run.output.count == 1 && run.output[0].hasPrefix("all "), "\(run.lines)")
+            try await expectAllRight(script)
         }
     }
 }
