@@ -61,6 +61,18 @@ static void fail(const struct child_start *start, int step) {
     for (;;) {}
 }
 
+// Writes `value` (not negative) in decimal and a NUL at `text`, with nothing but stores.
+static void write_decimal(char *text, long value) {
+    char digits[20];
+    int count = 0;
+    do {
+        digits[count++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value > 0);
+    for (int i = 0; i < count; i++) text[i] = digits[count - 1 - i];
+    text[count] = 0;
+}
+
 static void child(void *argument) {
     const struct child_start *start = argument;
     const luminal_spawn_plan *plan = start->plan;
@@ -123,6 +135,7 @@ static void child(void *argument) {
         fail(start, step);
     }
     step++;
+    if (plan->pid_value) write_decimal(plan->pid_value, syscall(SYS_getpid));
     syscall(SYS_execve, plan->path, plan->argv, plan->envp);
     fail(start, step);
 }

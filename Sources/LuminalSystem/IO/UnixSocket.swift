@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// Unix-domain socket calls for the control socket and the service manager's notify socket.
+/// Unix-domain socket calls for the control socket, held sockets and the service manager's notify socket.
 package enum UnixSocket {
     /// Runs `body` with `path` as a socket address; a leading "@" names the abstract namespace.
     package static func withAddress<Result>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) throws(SystemError) -> Result {
@@ -48,7 +48,18 @@ package enum UnixSocket {
     /// is replaced; one that still answers is not (`EADDRINUSE`), nor is anything else there.
     package static func listen(at path: String) throws(SystemError) -> Int32 {
         let folder = try OwnedFolder.open(Paths.parent(path), allowingSticky: true)
-        let name = Paths.name(path)
+        // Clients are checked by their credentials too; the mode keeps other users from connecting at all.
+        return try bound(in: folder, name: Paths.name(path), mode: 0o600, flags: Int32(SOCK_NONBLOCK.rawValue), backlog: 64,
+                         answered: "another supervisor answers there")
+    }
+
+    /// A stream socket listening at `name` in `folder`, its file made with `mode`: through the
+    /// folder's descriptor (`/proc/self/fd/N/name`), with the mode set before `bind` creates the
+    /// file. A socket file there that nobody answers on is replaced; one that answers is not
+    /// (`EADDRINUSE`, saying `answered`), nor is anything else there.
+    package static func bound(in folder: OwnedFolder, name: String, mode: mode_t, flags: Int32, backlog: Int32,
+                              answered: String) throws(SystemError) -> Int32 {
+        let path = folder.path(of: name)
         let throughFolder = "/proc/self/fd/\(folder.fd)/\(name)"
         if let info = folder.status(of: name) {
             guard info.st_mode & S_IFMT == S_IFSOCK else {
@@ -56,16 +67,15 @@ package enum UnixSocket {
             }
             if let live = try? connect(to: throughFolder) {
                 closeQuietly(live)
-                throw SystemError(errno: EADDRINUSE, "listen on \(path): another supervisor answers there")
+                throw SystemError(errno: EADDRINUSE, "listen on \(path): \(answered)")
             }
             folder.remove(name)
         }
-        let fd = try make(Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue))
+        let fd = try make(Int32(SOCK_STREAM.rawValue) | flags)
         do throws(SystemError) {
-            // Clients are checked by their credentials too; the mode keeps other users from connecting at all.
-            if fchmod(fd, 0o600) != 0 { throw SystemError(errno: errno, "fchmod 0600 the socket for \(path)") }
+            if fchmod(fd, mode) != 0 { throw SystemError(errno: errno, "fchmod the socket for \(path)") }
             if try withAddress(throughFolder, { Glibc.bind(fd, $0, $1) }) != 0 { throw SystemError(errno: errno, "bind \(path)") }
-            if Glibc.listen(fd, 64) != 0 { throw SystemError(errno: errno, "listen on \(path)") }
+            if Glibc.listen(fd, backlog) != 0 { throw SystemError(errno: errno, "listen on \(path)") }
             return fd
         } catch {
             closeQuietly(fd)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import _LuminalCShims
+import LuminalWire
 
 /// What to run for one worker generation.
 package struct SpawnRequest: Sendable {
@@ -17,15 +18,26 @@ package struct SpawnRequest: Sendable {
     package var protocolPipes = true
     /// The cgroup, limits and identity the child applies before the photon runs.
     package var contained = ContainedSpawn.none
+    /// Listening sockets the worker gets in order from `firstSocketFD` (PROTOCOL.md §1.3).
+    package var sockets: [Int32] = []
+    /// A variable of `environment` that the child sets to its own pid before it execs
+    /// (`LISTEN_PID`), which only the child knows; its value here is replaced.
+    package var pidVariable: String?
 
-    package init(executable: String, arguments: [String], environment: [String: String], workingDirectory: String, protocolPipes: Bool = true, contained: ContainedSpawn = .none) {
+    package init(executable: String, arguments: [String], environment: [String: String], workingDirectory: String, protocolPipes: Bool = true,
+                 contained: ContainedSpawn = .none, sockets: [Int32] = [], pidVariable: String? = nil) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.protocolPipes = protocolPipes
         self.contained = contained
+        self.sockets = sockets
+        self.pidVariable = pidVariable
     }
+
+    /// The worker's fd of its first socket: 3 for a plain executable, 5 past the protocol's pipes.
+    package var firstSocketFD: Int32 { protocolPipes ? HeldSockets.firstFD : 3 }
 }
 
 /// A spawned worker: its pid and pidfd, and the supervisor's ends of its four pipes.
@@ -46,7 +58,8 @@ package struct SpawnedProcess: Sendable {
 
 /// Spawns workers, following the process rules in ARCHITECTURE.md §4 (and PROTOCOL.md §1).
 package enum Spawner {
-    /// Spawns `request` with fds 0–4 wired as the protocol requires and nothing else inherited.
+    /// Spawns `request` with fds 0–4 wired as the protocol requires, its sockets after them, and
+    /// nothing else inherited.
     ///
     /// The child gets an empty signal mask and default dispositions for every signal (a child of a
     /// Dispatch or Swift-concurrency thread otherwise inherits blocked TERM/INT/HUP and an ignored
@@ -55,9 +68,11 @@ package enum Spawner {
     /// it dies with the supervisor, even one killed outright.
     package static func spawn(_ request: SpawnRequest) throws(SystemError) -> SpawnedProcess {
         var opened: [Int32] = []
+        // Every source fd sits above every target, so that no dup3 onto a target overwrites a source still needed.
+        let closeFrom = request.firstSocketFD + Int32(request.sockets.count)
         func pipe() throws(SystemError) -> Pipe {
             let made = try Pipe.make()
-            let ends = try [made.readEnd, made.writeEnd].map { fd throws(SystemError) in try lifted(fd) }
+            let ends = try [made.readEnd, made.writeEnd].map { fd throws(SystemError) in try lifted(fd, above: closeFrom) }
             opened += ends
             return Pipe(readEnd: ends[0], writeEnd: ends[1])
         }
@@ -68,8 +83,10 @@ package enum Spawner {
             let workerToHost = request.protocolPipes ? try pipe() : unused
             var childFDs = [(out.writeEnd, Int32(1)), (err.writeEnd, 2)]
             if request.protocolPipes { childFDs += [(hostToWorker.readEnd, 3), (workerToHost.writeEnd, 4)] }
-            let closeFrom: Int32 = request.protocolPipes ? 5 : 3
-            let input = try emptyInput()
+            let socketCopies = try request.sockets.map { fd throws(SystemError) in try copied(fd, above: closeFrom) }
+            defer { socketCopies.forEach(closeQuietly) }
+            childFDs += socketCopies.enumerated().map { ($0.element, request.firstSocketFD + Int32($0.offset)) }
+            let input = try emptyInput(above: closeFrom)
             defer { closeQuietly(input) }
             let pid = try ChildRegistry.shared.spawning { () throws(SystemError) -> pid_t in
                 try containedSpawn(request, request.contained, childFDs: [(input, 0)] + childFDs, closeFrom: closeFrom)
@@ -95,22 +112,27 @@ package enum Spawner {
     /// The worker's standard input, at end of file from the start: `/dev/null`, or where there is
     /// none (a root holding only the static binary and its photons) the read end of a pipe whose
     /// write end is closed at once.
-    private static func emptyInput() throws(SystemError) -> Int32 {
+    private static func emptyInput(above floor: Int32) throws(SystemError) -> Int32 {
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        if devNull >= 0 { return try lifted(devNull) }
+        if devNull >= 0 { return try lifted(devNull, above: floor) }
         let empty = try Pipe.make()
         closeQuietly(empty.writeEnd)
-        return try lifted(empty.readEnd)
+        return try lifted(empty.readEnd, above: floor)
     }
 
-    /// Moves `fd` to 5 or above so that no `dup2` onto 0–4 can overwrite a source still needed.
-    private static func lifted(_ fd: Int32) throws(SystemError) -> Int32 {
-        if fd >= 5 { return fd }
-        let moved = fcntl(fd, F_DUPFD_CLOEXEC, 5)
-        let failure = errno
-        closeQuietly(fd)
-        if moved == -1 { throw SystemError(errno: failure, "fcntl(F_DUPFD_CLOEXEC)") }
-        return moved
+    /// Moves `fd` to `floor` or above (closing it where it was) so that no `dup3` onto a target
+    /// below can overwrite a source still needed.
+    private static func lifted(_ fd: Int32, above floor: Int32) throws(SystemError) -> Int32 {
+        if fd >= floor { return fd }
+        defer { closeQuietly(fd) }
+        return try copied(fd, above: floor)
+    }
+
+    /// A close-on-exec copy of `fd` at `floor` or above.
+    private static func copied(_ fd: Int32, above floor: Int32) throws(SystemError) -> Int32 {
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, floor)
+        if copy == -1 { throw SystemError(errno: errno, "fcntl(F_DUPFD_CLOEXEC)") }
+        return copy
     }
 }
 
@@ -128,7 +150,13 @@ extension Spawner {
         let descriptor = cgroupFD
         let (pid, failure, step) = SpawnThread.shared.run { () -> (pid_t, Int32, String?) in
             let argv = CStringArray([request.executable] + request.arguments)
-            let envp = CStringArray(request.environment.map { "\($0.key)=\($0.value)" }.sorted())
+            var environment = request.environment
+            // Room for any pid (the kernel's pid_max is at most 2^22: 7 digits) and its NUL.
+            if let variable = request.pidVariable { environment[variable] = String(repeating: "0", count: 11) }
+            let envp = CStringArray(environment.map { "\($0.key)=\($0.value)" }.sorted())
+            let pidEntry = request.pidVariable.flatMap { variable in
+                envp.pointers.first { $0.map { String(cString: $0).hasPrefix(variable + "=") } ?? false } ?? nil
+            }
             let sources = childFDs.map(\.0), targets = childFDs.map(\.1)
             let resources = contained.limits.map(\.resource), soft = contained.limits.map { UInt64($0.soft) }, hard = contained.limits.map { UInt64($0.hard) }
             let groups = contained.identity?.groups ?? []
@@ -149,6 +177,7 @@ extension Spawner {
                     plan.no_new_privs = contained.noNewPrivileges ? 1 : 0
                     plan.death_signal = SIGKILL
                     plan.parent = getpid()
+                    plan.pid_value = pidEntry.map { $0 + request.pidVariable!.utf8.count + 1 }
                     return argv.pointers.withUnsafeBufferPointer { argvPointers in
                         envp.pointers.withUnsafeBufferPointer { envpPointers in
                             sources.withUnsafeBufferPointer { sourcePointers in

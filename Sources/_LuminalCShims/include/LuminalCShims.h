@@ -87,6 +87,9 @@ typedef struct {
     /// `parent` (the supervisor died before the prctl) exits at once with status 127.
     int death_signal;
     pid_t parent;
+    /// Where the child writes its own pid in decimal, NUL-terminated (an environment entry's
+    /// value, `LISTEN_PID`; room for 11 bytes), or NULL.
+    char *pid_value;
 } luminal_spawn_plan;
 
 /// Spawns `plan->path` in a cgroup, with limits, an identity and a parent-death signal, as
