@@ -251,6 +251,20 @@ extension Supervisor {
             try await expectAllRight(script)
         }
 
+        @Test func pythonReadsTheHeldSocketVectorsAsSwiftDoes() async throws {
+            let script = """
+            import json, sys
+            sys.path.insert(0, sys.argv[1] + '/protocol/python')
+            import luminal_photon
+            document = json.load(open(sys.argv[1] + '/protocol/vectors/held_sockets.json'))
+            vectors = document['vectors']
+            wrong = [v['name'] for v in vectors
+                     if [list(p) for p in luminal_photon.held_socket_fds(v['count'], v['names'], v['pid'], document['own_pid'])] != v['expect']]
+            print('wrong: ' + ', '.join(wrong) if wrong else 'all %d right' % len(vectors))
+            """
+            try await expectAllRight(script)
+        }
+
         @Test func pythonReadsTheFrameCapVectorsAsSwiftDoes() async throws {
             let script = """
             import json, sys

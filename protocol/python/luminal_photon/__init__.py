@@ -42,7 +42,9 @@ package manifest's ``config``) and ``ctx.call(photon, method, params)`` another 
 through the host, within this call's deadline and cancelled with it; a sync handler waits for the
 reply (another pool thread takes its place meanwhile), an ``async def`` one awaits it. A method
 of a streamed call sends parts of its result with ``ctx.send_part(value)``, waiting for the
-caller's credit (``ctx.streamed`` says whether the caller asked for parts). ``print()`` output is line-buffered and written at once; a
+caller's credit (``ctx.streamed`` says whether the caller asked for parts). A package whose manifest
+declares ``sockets`` finds the listening sockets the host holds for it with :func:`held_sockets`
+(PROTOCOL.md section 1.1). ``print()`` output is line-buffered and written at once; a
 last line without a newline may be lost when the worker exits.
 
 Exit status: 0 on ``shutdown``, end of file on fd 3 or EPIPE on fd 4; 70 if the host breaks the protocol (a
@@ -52,14 +54,17 @@ The package: ``_wire`` (the protocol's constants and its strict JSON), ``_photon
 ``_context`` (:class:`Context`, :class:`CallContext`, :class:`Host`, :class:`PhotonError`),
 ``_worker`` (:func:`run` and the engine: the method threads, replies, dispatch), ``_input``
 (reading fd 3, on the main thread or the asyncio loop), ``_loop`` (the asyncio loop and its stall
-watch), ``_host_calls`` (calls to the host) and ``_warning`` (rate-limited warnings).
+watch), ``_host_calls`` (calls to the host), ``_sockets`` (:func:`held_sockets`, the listening
+sockets a manifest's ``sockets`` hands the worker) and ``_warning`` (rate-limited warnings).
 """
 
 from __future__ import annotations
 
 from ._context import NO_DATA, CallContext, Context, Host, PhotonError
 from ._photon import Photon
+from ._sockets import held_socket_fds, held_sockets
 from ._wire import frame_cap, protocol_versions
 from ._worker import run
 
-__all__ = ["Photon", "PhotonError", "Context", "CallContext", "Host", "NO_DATA", "run", "frame_cap", "protocol_versions"]
+__all__ = ["Photon", "PhotonError", "Context", "CallContext", "Host", "NO_DATA", "run", "frame_cap", "protocol_versions",
+           "held_sockets", "held_socket_fds"]
