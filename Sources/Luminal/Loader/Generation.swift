@@ -29,6 +29,8 @@ struct PreparedGeneration: Sendable {
     /// The photons the selection took.
     let photons: [PhotonDescriptor]
     let checksum: String
+    /// The file's held sockets it was spawned with, which the file keeps once it serves.
+    let sockets: [HeldSocket]
 }
 
 /// Why a new generation could not be brought up, and at which step.

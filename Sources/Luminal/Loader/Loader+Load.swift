@@ -156,7 +156,7 @@ extension Loader {
             _ = await worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
             throw error
         }
-        records[file.path].loaded = LoadedFile(core: core, file: file, handlers: handlers, selection: selection)
+        records[file.path].loaded = LoadedFile(core: core, file: file, handlers: handlers, selection: selection, sockets: prepared.sockets)
         forgetFailedFile(file.path)
         records[file.path].failedVersion = nil
         superviseRecycling()
@@ -179,13 +179,19 @@ extension Loader {
         } catch {
             throw GenerationFailure(.resolve, LoaderError(.photonNotFound, "photon file \(file.path) cannot be read: \(error)", file: file.path))
         }
+        let sockets: [HeldSocket]
+        do {
+            sockets = try holdSockets(of: file)
+        } catch {
+            throw GenerationFailure(.sockets, error)
+        }
         let number = core.read(\.nextGeneration)
         let hooks = core.hooks(generation: number)
         let worker: Worker
         do {
             // The spawn and the /proc reads after it block: on the spawn thread, not the loader's executor.
             worker = try await SpawnThread.shared.perform { () throws(LoaderError) -> Worker in
-                try Worker(file: file, generation: number, settings: self.context.configuration.workerSettings, hooks: hooks)
+                try Worker(file: file, generation: number, settings: self.context.configuration.workerSettings, hooks: hooks, sockets: sockets)
             }
         } catch {
             throw GenerationFailure(.spawn, error)
@@ -214,7 +220,26 @@ extension Loader {
             throw GenerationFailure(.validate, refusal)
         }
         core.apply(.prepared(number: number, photons: chosen.map(\.name)))
-        return PreparedGeneration(file: file, worker: worker, photons: chosen, checksum: checksum)
+        return PreparedGeneration(file: file, worker: worker, photons: chosen, checksum: checksum, sockets: sockets)
+    }
+
+    /// The sockets `file` declares: those its serving generations were handed already, the
+    /// others bound now (kept by the new generation only if it comes to serve).
+    private func holdSockets(of file: PhotonFile) throws(LoaderError) -> [HeldSocket] {
+        let held = records[file.path].loaded?.sockets ?? []
+        var sockets: [HeldSocket] = []
+        for declared in file.sockets {
+            if let same = held.first(where: { $0.address == declared.address }) {
+                sockets.append(same)
+                continue
+            }
+            do {
+                sockets.append(try HeldSocket.bind(declared.address, within: file.path))
+            } catch {
+                throw LoaderError(.socketUnavailable, "photon file \(file.path) cannot listen on \(declared.address): \(error)", file: file.path)
+            }
+        }
+        return sockets
     }
 
     /// Logs each limit of `worker`'s containment that this host cannot enforce.

@@ -198,7 +198,8 @@ extension Loader {
         core.apply(.serving(number: prepared.worker.generation, photons: prepared.photons, started: generation.started,
                             checksum: prepared.checksum, policy: restartPolicy(for: prepared.file), restart: restart,
                             at: .now, random: .random(in: 0...1)))
-        records[record.file.path].loaded = LoadedFile(core: core, file: prepared.file, handlers: handlers, selection: record.selection)
+        records[record.file.path].loaded = LoadedFile(core: core, file: prepared.file, handlers: handlers, selection: record.selection,
+                                                      sockets: prepared.sockets)
         records[record.file.path].failedVersion = nil
         superviseRecycling()
         superviseHealth(of: prepared.worker)

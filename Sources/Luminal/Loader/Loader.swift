@@ -61,12 +61,16 @@ public actor Loader {
         let selection: PhotonSelection
         /// The files a watcher follows for it wherever they are, as resolved at its load.
         package let followed: [String]
+        /// The listening sockets its manifest declares, bound at its first load and kept while
+        /// it is loaded: each generation is handed the same ones.
+        let sockets: [HeldSocket]
 
-        package init(core: FileCore, file: PhotonFile, handlers: [Handler], selection: PhotonSelection) {
+        init(core: FileCore, file: PhotonFile, handlers: [Handler], selection: PhotonSelection, sockets: [HeldSocket]) {
             self.core = core
             self.file = file
             self.handlers = handlers
             self.selection = selection
+            self.sockets = sockets
             followed = file.followedPaths()
         }
     }

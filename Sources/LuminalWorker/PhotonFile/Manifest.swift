@@ -20,7 +20,7 @@ package enum Manifest {
     package static let fileName = "photon.json"
     private static let keys = ["exec", "args", "env", "timeouts", "watch", "restart", "health", "protocol", "name", "ready", "signal",
                                "limits", "user", "group", "umask", "no_new_privileges", "recycle", "control", "essential",
-                               "config", "may_call"]
+                               "config", "may_call", "sockets"]
     private static let signals: [String: Int32] = ["TERM": SIGTERM, "INT": SIGINT, "HUP": SIGHUP, "QUIT": SIGQUIT, "USR1": SIGUSR1, "USR2": SIGUSR2]
     private static let timeoutKeys = ["handshake", "stop", "kill", "call"]
     /// The largest manifest read: a manifest is a few hundred bytes, and a bigger file is refused
@@ -65,6 +65,9 @@ package enum Manifest {
                 }
                 guard let text = value.stringValue else { throw invalid("env '\(name)' must be a string") }
                 guard !text.utf8.contains(0) else { throw invalid("env '\(name)' must not contain a NUL character") }
+                guard !DeclaredSocket.reservedVariables.contains(name) else {
+                    throw invalid("env '\(name)' is set by Luminal for the sockets it holds (key 'sockets'); a manifest cannot set it")
+                }
                 environment[name] = text
             }
         }
@@ -109,6 +112,11 @@ package enum Manifest {
             file.mayCall = Set(names)
         }
         file.plain = try parsePlain(object, package: package, invalid: invalid)
+        if let sockets = object["sockets"] {
+            let folderName = Paths.name(package)
+            let name = file.plain?.name ?? (PhotonDescriptor.isValidName(folderName) ? folderName : "socket")
+            file.sockets = try parseSockets(sockets, package: package, defaultName: name, invalid: invalid)
+        }
         try parseContainment(object, into: &file, invalid: invalid)
         return file
     }

@@ -95,6 +95,8 @@ extension PhotonFile {
         package var configuration: JSONValue = .null
         /// The manifest's `may_call`: the only photons its photons may call through the host; nil: any loaded photon.
         package var mayCall: Set<String>?
+        /// The manifest's `sockets`: listening sockets held for its workers.
+        package var sockets: [DeclaredSocket] = []
     }
 }
 

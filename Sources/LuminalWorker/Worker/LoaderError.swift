@@ -25,6 +25,9 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
         public static let invalidManifest = Code(rawValue: "invalidManifest")
         /// `posix_spawn` or a pipe failed.
         public static let spawnFailed = Code(rawValue: "spawnFailed")
+        /// A listening socket the manifest declares could not be bound (its address in use or not
+        /// allowed, its folder refused).
+        public static let socketUnavailable = Code(rawValue: "socketUnavailable")
         /// The worker exited before saying hello.
         public static let exitedBeforeHello = Code(rawValue: "exitedBeforeHello")
         /// No hello arrived within the handshake timeout.

@@ -2,6 +2,8 @@
 public enum ReloadStep: String, Sendable, Hashable {
     /// Reading the photon file as it is now (gone, not executable, bad manifest).
     case resolve
+    /// Binding the listening sockets its manifest declares (in use, not allowed, a folder refused).
+    case sockets
     /// Starting the process.
     case spawn
     /// Waiting for a valid hello (exit, timeout, wrong protocol, bad hello, protocol fault).

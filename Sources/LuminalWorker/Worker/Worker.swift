@@ -78,11 +78,18 @@ package final class Worker: Sendable {
     /// The pid of the worker process.
     package var pid: pid_t { process.pid }
 
-    /// Spawns the worker of `file` and starts reading its pipes.
-    package init(file: PhotonFile, generation: Int, settings: WorkerSettings, hooks: WorkerHooks) throws(LoaderError) {
+    /// Spawns the worker of `file`, handing it `sockets` (the file's held sockets, in the order
+    /// of `file.sockets`), and starts reading its pipes.
+    package init(file: PhotonFile, generation: Int, settings: WorkerSettings, hooks: WorkerHooks, sockets: [HeldSocket] = []) throws(LoaderError) {
         let marker = WorkerMarker.next()
         var environment = WorkerEnvironment.inherited()
+        for name in DeclaredSocket.reservedVariables { environment[name] = nil }
         environment.merge(file.environment) { _, manifest in manifest }
+        let socketVariables = DeclaredSocket.variables(plain: file.plain != nil)
+        if !sockets.isEmpty {
+            environment[socketVariables.count] = String(sockets.count)
+            environment[socketVariables.names] = file.sockets.map(\.name).joined(separator: ":")
+        }
         environment["LUMINAL_PROTOCOL"] = WireProtocol.supportedVersions.map(String.init).joined(separator: ",")
         environment["LUMINAL_FRAME_CAP"] = String(settings.frameCap)
         environment["LUMINAL_PHOTON_FILE"] = file.path
@@ -92,7 +99,8 @@ package final class Worker: Sendable {
         do {
             spawned = try Spawner.spawn(SpawnRequest(executable: file.executable, arguments: file.arguments,
                                                      environment: environment, workingDirectory: file.workingDirectory,
-                                                     protocolPipes: file.plain == nil, contained: plan.spawn))
+                                                     protocolPipes: file.plain == nil, contained: plan.spawn,
+                                                     sockets: sockets.map(\.fd), pidVariable: sockets.isEmpty ? nil : socketVariables.pid))
         } catch {
             plan.cgroup.map(CgroupHost.shared.release)
             var failure = LoaderError(.spawnFailed, "photon file \(file.path) could not be started: \(error)", file: file.path)

@@ -1,0 +1,257 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Luminal
+@testable import LuminalSystem
+import LuminalWire
+@testable import LuminalWorker
+import Synchronization
+import Testing
+
+extension Supervisor {
+    /// Listening sockets a manifest declares (`"sockets"`): bound once by the supervisor, handed
+    /// to every generation, kept across reloads, released on unload.
+    @Suite struct HeldSocketTests {
+        /// The example service, `photons/http-service/serve.py`, as a package listening on `port`.
+        func service(_ folder: PhotonFolder, _ name: String, port: UInt16, extra: String = "") -> String {
+            let source = Paths.join(BuildProducts.repository, "photons/http-service/serve.py")
+            let script = (try? Paths.read(source, limit: 1 << 20)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            folder.write("\(name)/serve.py", script, mode: 0o755)
+            folder.write("\(name)/photon.json", #"{"protocol": "none", "exec": "serve.py", "ready": 0.1, "sockets": {"http": "tcp:127.0.0.1:\#(port)"}\#(extra)}"#)
+            return Paths.join(folder.path, name)
+        }
+
+        /// The pid a GET's answer names (the example answers "hello from pid N").
+        func answeringPID(_ body: String) -> pid_t? {
+            body.split(separator: " ").last.flatMap { pid_t($0.filter { $0 != "\n" }) }
+        }
+
+        @Test func aPlainServiceReloadedWhileAClientConnectsWithoutPauseRefusesNoConnection() async throws {
+            try await withLoader { loader, folder in
+                let port = try SocketClient.freePort()
+                let path = service(folder, "web", port: port)
+                let web = try #require(try await loader.loadPhoton(at: path).first)
+                try await web.start()
+                let first = web.pid
+                #expect(answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port)) }) == first)
+                let stop = Atomic<Bool>(false)
+                async let client = offThePool { () -> (answered: Int, failures: [String]) in
+                    var answered = 0
+                    var failures: [String] = []
+                    while !stop.load(ordering: .relaxed) {
+                        do {
+                            _ = try SocketClient.get(.tcp(port: port))
+                            answered += 1
+                        } catch {
+                            failures.append("\(error)")
+                        }
+                    }
+                    return (answered, failures)
+                }
+                for _ in 0..<8 { try await loader.reloadPhoton(web) }
+                stop.store(true, ordering: .relaxed)
+                let (answered, failures) = try await client
+                #expect(failures.isEmpty, "\(failures.prefix(5))")
+                #expect(answered > 0)
+                #expect(web.generation == 9 && web.pid != first)
+                #expect(answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port)) }) == web.pid)
+                _ = try await loader.unloadPhoton(web)
+                // Unloaded: the socket is closed, the port free again.
+                let refused = try await #require(throws: SocketClient.Failure.self) { try await offThePool { try SocketClient.get(.tcp(port: port)) } }
+                #expect(refused.errno == ECONNREFUSED)
+            }
+        }
+
+        @Test func theWorkerGetsTheSocketsAtFd3WithSystemdsVariablesAndNoInheritedOnes() async throws {
+            try await withLoader { loader, folder in
+                let port = try SocketClient.freePort()
+                let report = Paths.join(folder.path, "report")
+                folder.script("env/run", """
+                    { echo "fds=$LISTEN_FDS names=$LISTEN_FDNAMES pid=$LISTEN_PID self=$$ luminal=${LUMINAL_LISTEN_FDS:-none}"
+                      readlink /proc/$$/fd/3 /proc/$$/fd/4 | sed 's/:.*//' | tr '\\n' ' '; echo; ls -l /proc/$$/fd | grep -c socket; } > \(report).tmp
+                    mv \(report).tmp \(report)
+                    exec sleep 3600
+                    """)
+                folder.write("env/photon.json", #"{"protocol": "none", "exec": "run", "ready": 0.1, "sockets": {"one": "tcp:127.0.0.1:\#(port)", "two": "unix:two.sock"}}"#)
+                _ = try await loader.loadPhoton(at: Paths.join(folder.path, "env"))
+                try await waitUntil("the worker wrote its report") { Paths.kind(report) == .regular }
+                let lines = String(decoding: try Paths.read(report, limit: 4096), as: UTF8.self).split(separator: "\n")
+                let pid = try #require(await loader.photons["env"]).pid
+                #expect(lines.first == "fds=2 names=one:two pid=\(pid) self=\(pid) luminal=none")
+                #expect(lines.dropFirst().first == "socket socket ")
+                #expect(lines.last == "2", "no other socket")
+                _ = try await loader.unloadPhoton("env")
+                #expect(Paths.kind(Paths.join(folder.path, "env/two.sock")) == .missing, "the socket's file goes with the socket")
+            }
+        }
+
+        @Test func aProtocolWorkerFindsItsSocketsFromFd5() async throws {
+            try await withLoader { loader, folder in
+                let port = try SocketClient.freePort()
+                folder.write("proto/photon.json", #"{"exec": "worker.py", "sockets": ["tcp:127.0.0.1:\#(port)"]}"#)
+                folder.python("proto/worker.py", """
+                    import os, socket
+                    from luminal_photon import held_sockets
+                    p = Photon("proto", kinds=["IPhoton"])
+
+                    @p.method()
+                    def where(params, ctx):
+                        return [[name, s.fileno(), os.environ.get('LISTEN_FDS', 'none')] for name, s in held_sockets()]
+
+                    @p.method()
+                    def serve_one(params, ctx):
+                        connection, _ = held_sockets()[0][1].accept()
+                        connection.sendall(b'served by the photon')
+                        connection.shutdown(socket.SHUT_WR)
+                        while connection.recv(100):
+                            pass
+                        connection.close()
+                        return 'done'
+
+                    run(p)
+                    """)
+                let proto = try #require(try await loader.loadPhoton(at: Paths.join(folder.path, "proto")).first)
+                try await proto.start()
+                #expect(try await proto.call("where") == [["proto", 5, "none"]])
+                // Connected before the photon accepts: the connection waits in the socket's queue.
+                let connection = try await offThePool { try SocketClient.connect(.tcp(port: port)) }
+                async let answer = offThePool { try SocketClient.exchange(connection, "hi") }
+                #expect(try await proto.call("serve_one") == "done")
+                #expect(try await answer == "served by the photon")
+            }
+        }
+
+        @Test func aWorkerThatNeverAcceptsLeavesItsWaitingConnectionsToTheNextGeneration() async throws {
+            try await withLoader { loader, folder in
+                let port = try SocketClient.freePort()
+                let path = service(folder, "slow", port: port)
+                // This version closes its copy of the socket and never accepts.
+                folder.write("slow/serve.py", "#!/bin/sh\nexec 3<&-\nexec sleep 3600\n", mode: 0o755)
+                let slow = try #require(try await loader.loadPhoton(at: path).first)
+                try await slow.start()
+                let waiting = try await offThePool { try SocketClient.connect(.tcp(port: port)) }
+                _ = service(folder, "slow", port: port)
+                try await loader.reloadPhoton(slow)
+                let answer = try await offThePool { try SocketClient.exchange(waiting, "GET / HTTP/1.0\r\n\r\n") }
+                #expect(answer.hasSuffix("hello from pid \(slow.pid)\n"), "\(answer)")
+            }
+        }
+
+        @Test func aStoppedOrCrashedServiceKeepsItsSocketAndItsWaitingConnectionsAreServedByTheNextWorker() async throws {
+            try await withLoader { loader, folder in
+                let port = try SocketClient.freePort()
+                let web = try #require(try await loader.loadPhoton(at: service(folder, "web", port: port)).first)
+                try await web.start()
+                _ = try await loader.stopPhoton("web")
+                let waiting = try await offThePool { try SocketClient.connect(.tcp(port: port)) }
+                _ = try await loader.startPhoton("web")
+                let answer = try await offThePool { try SocketClient.exchange(waiting, "GET / HTTP/1.0\r\n\r\n") }
+                #expect(answer.hasSuffix("hello from pid \(web.pid)\n"), "\(answer)")
+                let events = EventLog(loader)
+                let crashed = web.pid
+                kill(crashed, SIGKILL)
+                _ = try await events.first("restarted") { event in
+                    if case .restarted = event { return true }
+                    return nil
+                }
+                #expect(web.pid != crashed)
+                #expect(answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port)) }) == web.pid)
+            }
+        }
+
+        @Test func aTakenAddressFailsTheLoadOrRollsTheReloadBackNamingTheSocket() async throws {
+            try await withLoader(suppressErrors: true) { loader, folder in
+                let taken = try HeldSocket.bind(.tcp(host: "127.0.0.1", port: try SocketClient.freePort()), within: folder.path)
+                guard case .tcp(_, let takenPort) = taken.address else { return }
+                let path = service(folder, "clash", port: takenPort)
+                let error = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: path) }
+                #expect(error.code == .socketUnavailable)
+                #expect(error.message.contains(path) && error.message.contains("tcp:127.0.0.1:\(takenPort)") && error.message.contains("in use"), "\(error.message)")
+                // A serving file whose new version adds the taken socket keeps serving on its own.
+                let port = try SocketClient.freePort()
+                let web = try #require(try await loader.loadPhoton(at: service(folder, "web", port: port)).first)
+                try await web.start()
+                folder.write("web/photon.json", #"{"protocol": "none", "exec": "serve.py", "ready": 0.1, "sockets": {"http": "tcp:127.0.0.1:\#(port)", "more": "tcp:127.0.0.1:\#(takenPort)"}}"#)
+                let rolledBack = try await #require(throws: LoaderError.self) { try await loader.reloadPhoton(web) }
+                #expect(rolledBack.code == .reloadRolledBack && rolledBack.step == .sockets, "\(rolledBack)")
+                #expect(web.generation == 1 && web.state == .started)
+                #expect(answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port)) }) == web.pid)
+                withExtendedLifetime(taken) {}
+            }
+        }
+
+        @Test func aUnixSocketReplacesAStaleFileAndRefusesAnythingElseOrAFolderOutsideThePackage() async throws {
+            try await withLoader { loader, folder in
+                func package(_ name: String, socket: String) -> String {
+                    folder.write("\(name)/photon.json", #"{"protocol": "none", "exec": "run", "ready": 0.1, "sockets": ["unix:\#(socket)"]}"#)
+                    folder.write("\(name)/run", """
+                        #!/usr/bin/env python3
+                        import socket
+                        s = socket.socket(fileno=3)
+                        while True:
+                            c, _ = s.accept()
+                            c.recv(100)
+                            c.sendall(b'unix answer')
+                            c.close()
+                        """, mode: 0o755)
+                    return Paths.join(folder.path, name)
+                }
+                let stale = package("stale", socket: "sock/app.sock")
+                mkdir(Paths.join(stale, "sock"), 0o755)
+                let old = try HeldSocket.bind(.unix(path: Paths.join(stale, "sock/app.sock")), within: stale)
+                _ = Unmanaged.passRetained(old) // its file stays, as a killed supervisor leaves one
+                close(old.fd)
+                _ = try await loader.loadPhoton(at: stale)
+                let answer = try await offThePool { try SocketClient.exchange(try SocketClient.connect(.unix(path: Paths.join(stale, "sock/app.sock"))), "hi") }
+                #expect(answer == "unix answer")
+
+                let blocked = package("blocked", socket: "app.sock")
+                folder.write("blocked/app.sock", "not a socket")
+                let blockedError = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: blocked) }
+                #expect(blockedError.code == .socketUnavailable && blockedError.message.contains("not a socket"), "\(blockedError.message)")
+
+                let escaping = package("escaping", socket: "out/app.sock")
+                mkdir(Paths.join(folder.path, "elsewhere"), 0o755)
+                symlink(Paths.join(folder.path, "elsewhere"), Paths.join(escaping, "out"))
+                let escapingError = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: escaping) }
+                #expect(escapingError.code == .socketUnavailable && escapingError.message.contains("outside the package"), "\(escapingError.message)")
+                #expect(Paths.kind(Paths.join(folder.path, "elsewhere/app.sock")) == .missing)
+            }
+        }
+
+        static let refused: [(socket: String, says: String)] = [
+            (#""sockets": "tcp:127.0.0.1:8080""#, "an array of addresses"),
+            (#""sockets": [8080]"#, "is not a string"),
+            (#""sockets": ["127.0.0.1:8080"]"#, "must start with \"tcp:\""),
+            (#""sockets": ["tcp:localhost:8080"]"#, "must be an IP address"),
+            (#""sockets": ["tcp:127.0.0.1"]"#, "needs a port"),
+            (#""sockets": ["tcp:127.0.0.1:0"]"#, "from 1 to 65535"),
+            (#""sockets": ["tcp:127.0.0.1:65536"]"#, "from 1 to 65535"),
+            (#""sockets": ["tcp:127.0.0.1:+80"]"#, "from 1 to 65535"),
+            (#""sockets": ["tcp:::1:8080"]"#, "goes in brackets"),
+            (#""sockets": ["tcp:[127.0.0.1]:8080"]"#, "IPv6 addresses only"),
+            (#""sockets": ["unix:/run/app.sock"]"#, "relative to the package"),
+            (#""sockets": ["unix:@abstract"]"#, "relative to the package"),
+            (#""sockets": ["unix:../app.sock"]"#, "stay inside the package"),
+            (#""sockets": ["unix:run//app.sock"]"#, "stay inside the package"),
+            (#""sockets": ["tcp:127.0.0.1:8080", "tcp:127.0.0.1:8080"]"#, "declared twice"),
+            (#""sockets": {"a:b": "tcp:127.0.0.1:8080"}"#, "a socket's name"),
+            (#""sockets": [\#((0...16).map { "\"tcp:127.0.0.1:\(9000 + $0)\"" }.joined(separator: ", "))]"#, "at most 16"),
+            (#""env": {"LISTEN_FDS": "1"}"#, "set by Luminal"),
+            (#""env": {"LUMINAL_LISTEN_PID": "1"}"#, "set by Luminal"),
+        ]
+
+        @Test(arguments: refused)
+        func badSocketsAreRefusedNamingTheManifestAndTheCause(socket: String, says: String) async throws {
+            try await withLoader { loader, folder in
+                folder.script("bad/run", "exec sleep 3600")
+                folder.write("bad/photon.json", #"{"protocol": "none", "exec": "run", \#(socket)}"#)
+                let path = Paths.join(folder.path, "bad")
+                let error = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: path) }
+                #expect(error.code == .invalidManifest)
+                #expect(error.message.contains(Paths.join(path, "photon.json")) && error.message.contains(says), "\(error.message)")
+                if socket.contains("unix:") { #expect(Paths.kind(Paths.join(folder.path, "run")) == .missing) }
+            }
+        }
+    }
+}
