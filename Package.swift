@@ -36,7 +36,7 @@ let package = Package(
         // Misbehaving and instrumented photons for the test suite.
         .executableTarget(name: "chaos-photon", dependencies: ["LuminalPhoton", "LuminalWire"], path: "Tests/ChaosPhoton"),
         // The measurements Scripts/bench runs (release builds).
-        .executableTarget(name: "luminal-bench", dependencies: ["LuminalDaemon", "Luminal", "LuminalWorker", "LuminalSystem", "LuminalWire", "_LuminalCShims"], path: "Scripts/Bench"),
+        .executableTarget(name: "luminal-bench", dependencies: ["LuminalDaemon", "Luminal", "LuminalTestKit", "LuminalWorker", "LuminalSystem", "LuminalWire", "_LuminalCShims"], path: "Scripts/Bench"),
         // The soak test run by Scripts/torture.
         .executableTarget(name: "luminal-torture", dependencies: ["LuminalDaemon", "Luminal", "LuminalTestKit", "LuminalWorker", "LuminalSystem", "LuminalWire"], path: "Scripts/Torture"),
         .testTarget(name: "LuminalWireTests", dependencies: ["LuminalWire"]),

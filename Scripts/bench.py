@@ -15,14 +15,16 @@ MODES = {
                   cancel_runs=200, crashes=100, limit_spawns=40, leak_seconds=15,
                   metrics_rounds=2, scrapes=20, scrape_seconds=10, log_photons=100, log_rate=1000, log_seconds=5,
                   sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=5, callback_rounds=2000,
-                  stream_parts=2048, stream_bytes=65536, stream_window=16, stream_slow_seconds=5),
+                  stream_parts=2048, stream_bytes=65536, stream_window=16, stream_slow_seconds=5,
+                  socket_reloads=20, socket_restarts=5),
     "full": dict(rounds=5, round_trips=20000, pipelined=200000, window=64, python_round_trips=5000,
                  python_pipelined=20000, python_nap_round_trips=500, spawn_runs=200, peer_samples=5, peer_workers=200, photons=1000,
                  idle=60, variants="inotify-no-heartbeat,inotify,polling", reload_runs=50, reloads=100, callers=4,
                  cancel_runs=500, crashes=100, limit_spawns=200, leak_seconds=60,
                  metrics_rounds=5, scrapes=60, scrape_seconds=60, log_photons=100, log_rate=1000, log_seconds=10,
                  sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=20, callback_rounds=20000,
-                 stream_parts=16384, stream_bytes=65536, stream_window=16, stream_slow_seconds=30),
+                 stream_parts=16384, stream_bytes=65536, stream_window=16, stream_slow_seconds=30,
+                 socket_reloads=100, socket_restarts=20),
 }
 
 # Why a target is missed, from profiling this code on this machine (see "Where the time goes").
@@ -53,6 +55,7 @@ WHY = {
     "callbacks": "see Scripts/bench-notes.md (calls that go the other way): a host call crosses the SDK's reader, the supervisor's epoll thread and a task of its own before its reply goes back.",
     "stream": "see Scripts/bench-notes.md (streamed results): each part is parsed into a JSON string in the supervisor and written as one in the photon.",
     "stream_rss": "see Scripts/bench-notes.md (streamed results): the parts waiting (at most the window), the one being read and the one taken, and the allocator's arenas.",
+    "held_socket": "a connection was refused or reset during a reload: see the counts (the socket stays open in the supervisor, so a refusal means it was closed; a reset means a worker was killed with a connection it had accepted).",
     "log_cpu": "see 'Where the time goes' (100 photons into log files): formatting each line and the dispatch queues' hand-offs; no lock is shared by the workers' output queues any more.",
 }
 
@@ -86,7 +89,7 @@ def machine():
 
 
 # The parts of the run, in order; `--only` runs some of them.
-PARTS = ("calls", "callbacks", "stream", "spawn", "peers", "scale", "reload", "cancel", "crash-retry", "spawn-limits", "recycle", "metrics", "log-files", "sigterm")
+PARTS = ("calls", "callbacks", "stream", "spawn", "peers", "scale", "reload", "sockets", "cancel", "crash-retry", "spawn-limits", "recycle", "metrics", "log-files", "sigterm")
 
 
 def measure(m, parts=PARTS):
@@ -127,6 +130,9 @@ def measure(m, parts=PARTS):
         # (the reload copies the photon file beside its runtime, so it takes the file the example links to)
         results["reload_python"] = bench("reload", os.path.realpath(python), m["reload_runs"])
         results["reload_load"] = bench("reload-under-load", chaos, m["reloads"], m["callers"])
+    # 5b. A plain HTTP service on a held socket reloaded under a client, beside it on its own port.
+    if "sockets" in parts:
+        results["held_socket"] = bench("held-socket", os.path.join(ROOT, "photons", "http-service"), m["socket_reloads"], m["socket_restarts"])
     # 6. Cancellation and crash-transparent calls.
     if "cancel" in parts:
         results["cancel"] = bench("cancel", chaos, m["cancel_runs"])
@@ -311,6 +317,17 @@ def table(m, results):
             "%d lost of %d%s" % (load["calls_lost"], load["calls_ok"] + load["calls_lost"], codes),
             "reload switch p50 %s (spawn → hello %s); whole reload p50 %s" % (ms(load["switch"]["p50_ms"]), ms(load["spawn_hello"]["p50_ms"]), ms(load["whole_reload"]["p50_ms"])),
             "", "0 lost", load["calls_lost"] == 0, "lost")
+    if "held_socket" in results:
+        # 5b. Held sockets.
+        hs = results["held_socket"]
+        held, own = hs["held"], hs["own"]
+        failed = held["refused"] + held["reset"] + held["other"]
+        row("A plain HTTP service on a held socket reloaded %d times, one client opening a new connection without pause" % hs["reloads"],
+            "%d refused, %d reset of %d connections; reload p50 %s" % (held["refused"], held["reset"] + held["other"], held["answered"] + failed, ms(hs["reload"]["p50_ms"])),
+            "on its own port: %d of %d reloads rolled back (%s); %d stops and starts: %d refused, %d reset of %d" % (
+                hs["own_rolled_back"], hs["own_reloads"], hs["own_refusal"], hs["restarts"], own["refused"], own["reset"] + own["other"],
+                own["answered"] + own["refused"] + own["reset"] + own["other"]),
+            "", "0 refused or reset", failed == 0, "held_socket")
     if "cancel" in results:
         # 6. Cancellation and crash-transparent calls.
         cancel = results["cancel"]

@@ -70,12 +70,3 @@ enum ReloadUnderLoad {
 }
 
 /// A flag the callers read while the reloads run.
-private final class Flag: Sendable {
-    private let value = Atomic<Bool>(true)
-
-    var isSet: Bool { value.load(ordering: .relaxed) }
-
-    func clear() {
-        value.store(false, ordering: .relaxed)
-    }
-}

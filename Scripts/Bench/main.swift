@@ -25,6 +25,8 @@ import Glibc
 //                                                   beside host → photon
 //   luminal-bench stream CHAOS COUNT BYTES WINDOW SLOW_SECONDS   COUNT parts of BYTES streamed: rate, memory;
 //                                                   then a consumer taking a part every 10 ms
+//   luminal-bench held-socket SERVICE RELOADS RESTARTS   a plain HTTP service on a held socket reloaded under a
+//                                                   client: connections refused; beside it on its own port
 let arguments = Array(CommandLine.arguments.dropFirst())
 func number(_ index: Int) -> Int {
     guard let value = Int(arguments[index]), value > 0 else { fail("'\(arguments[index])' is not a positive count") }
@@ -67,8 +69,10 @@ case ("sigterm", 5):
     await SigtermDrain.run(photon: arguments[1], calls: number(2), milliseconds: number(3), runs: number(4))
 case ("stream", 6):
     await StreamFlow.run(chaos: arguments[1], count: number(2), bytes: number(3), window: number(4), slowSeconds: number(5))
+case ("held-socket", 4):
+    await HeldSocketReload.run(service: arguments[1], reloads: number(2), restarts: number(3))
 case ("callbacks", 3):
     await Callbacks.run(chaos: arguments[1], rounds: number(2))
 default:
-    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | memory COUNT | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS | cancel PHOTON RUNS | crash-retry PHOTON CRASHES CALLERS | spawn-limits PHOTON RUNS | recycle-leak PHOTON SECONDS CALLERS | metrics-calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW ROUNDS | metrics-scrape COUNT SCRAPES SECONDS | log-files COUNT RATE SECONDS | sigterm PHOTON CALLS MS RUNS | callbacks CHAOS ROUNDS | stream CHAOS COUNT BYTES WINDOW SLOW_SECONDS")
+    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | memory COUNT | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS | cancel PHOTON RUNS | crash-retry PHOTON CRASHES CALLERS | spawn-limits PHOTON RUNS | recycle-leak PHOTON SECONDS CALLERS | metrics-calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW ROUNDS | metrics-scrape COUNT SCRAPES SECONDS | log-files COUNT RATE SECONDS | sigterm PHOTON CALLS MS RUNS | callbacks CHAOS ROUNDS | held-socket SERVICE RELOADS RESTARTS | stream CHAOS COUNT BYTES WINDOW SLOW_SECONDS")
 }

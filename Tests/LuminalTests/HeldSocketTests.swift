@@ -3,6 +3,7 @@ import Glibc
 #endif
 @testable import Luminal
 @testable import LuminalSystem
+import LuminalTestKit
 import LuminalWire
 @testable import LuminalWorker
 import Synchronization
@@ -33,14 +34,14 @@ extension Supervisor {
                 let web = try #require(try await loader.loadPhoton(at: path).first)
                 try await web.start()
                 let first = web.pid
-                #expect(answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port)) }) == first)
+                #expect(answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port), timeout: testDeadline) }) == first)
                 let stop = Atomic<Bool>(false)
                 async let client = offThePool { () -> (answered: Int, failures: [String]) in
                     var answered = 0
                     var failures: [String] = []
                     while !stop.load(ordering: .relaxed) {
                         do {
-                            _ = try SocketClient.get(.tcp(port: port))
+                            _ = try SocketClient.get(.tcp(port: port), timeout: testDeadline)
                             answered += 1
                         } catch {
                             failures.append("\(error)")
@@ -54,10 +55,10 @@ extension Supervisor {
                 #expect(failures.isEmpty, "\(failures.prefix(5))")
                 #expect(answered > 0)
                 #expect(web.generation == 9 && web.pid != first)
-                #expect(answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port)) }) == web.pid)
+                #expect(answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port), timeout: testDeadline) }) == web.pid)
                 _ = try await loader.unloadPhoton(web)
                 // Unloaded: the socket is closed, the port free again.
-                let refused = try await #require(throws: SocketClient.Failure.self) { try await offThePool { try SocketClient.get(.tcp(port: port)) } }
+                let refused = try await #require(throws: SocketClient.Failure.self) { try await offThePool { try SocketClient.get(.tcp(port: port), timeout: testDeadline) } }
                 #expect(refused.errno == ECONNREFUSED)
             }
         }
@@ -114,7 +115,7 @@ extension Supervisor {
                 try await proto.start()
                 #expect(try await proto.call("where") == [["proto", 5, "none"]])
                 // Connected before the photon accepts: the connection waits in the socket's queue.
-                let connection = try await offThePool { try SocketClient.connect(.tcp(port: port)) }
+                let connection = try await offThePool { try SocketClient.connect(.tcp(port: port), timeout: testDeadline) }
                 async let answer = offThePool { try SocketClient.exchange(connection, "hi") }
                 #expect(try await proto.call("serve_one") == "done")
                 #expect(try await answer == "served by the photon")
@@ -129,7 +130,7 @@ extension Supervisor {
                 folder.write("slow/serve.py", "#!/bin/sh\nexec 3<&-\nexec sleep 3600\n", mode: 0o755)
                 let slow = try #require(try await loader.loadPhoton(at: path).first)
                 try await slow.start()
-                let waiting = try await offThePool { try SocketClient.connect(.tcp(port: port)) }
+                let waiting = try await offThePool { try SocketClient.connect(.tcp(port: port), timeout: testDeadline) }
                 _ = service(folder, "slow", port: port)
                 try await loader.reloadPhoton(slow)
                 let answer = try await offThePool { try SocketClient.exchange(waiting, "GET / HTTP/1.0\r\n\r\n") }
@@ -143,7 +144,7 @@ extension Supervisor {
                 let web = try #require(try await loader.loadPhoton(at: service(folder, "web", port: port)).first)
                 try await web.start()
                 _ = try await loader.stopPhoton("web")
-                let waiting = try await offThePool { try SocketClient.connect(.tcp(port: port)) }
+                let waiting = try await offThePool { try SocketClient.connect(.tcp(port: port), timeout: testDeadline) }
                 _ = try await loader.startPhoton("web")
                 let answer = try await offThePool { try SocketClient.exchange(waiting, "GET / HTTP/1.0\r\n\r\n") }
                 #expect(answer.hasSuffix("hello from pid \(web.pid)\n"), "\(answer)")
@@ -155,7 +156,7 @@ extension Supervisor {
                     return nil
                 }
                 #expect(web.pid != crashed)
-                #expect(answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port)) }) == web.pid)
+                #expect(answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port), timeout: testDeadline) }) == web.pid)
             }
         }
 
@@ -175,7 +176,7 @@ extension Supervisor {
                 let rolledBack = try await #require(throws: LoaderError.self) { try await loader.reloadPhoton(web) }
                 #expect(rolledBack.code == .reloadRolledBack && rolledBack.step == .sockets, "\(rolledBack)")
                 #expect(web.generation == 1 && web.state == .started)
-                #expect(answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port)) }) == web.pid)
+                #expect(answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port), timeout: testDeadline) }) == web.pid)
                 withExtendedLifetime(taken) {}
             }
         }
@@ -202,7 +203,7 @@ extension Supervisor {
                 _ = Unmanaged.passRetained(old) // its file stays, as a killed supervisor leaves one
                 close(old.fd)
                 _ = try await loader.loadPhoton(at: stale)
-                let answer = try await offThePool { try SocketClient.exchange(try SocketClient.connect(.unix(path: Paths.join(stale, "sock/app.sock"))), "hi") }
+                let answer = try await offThePool { try SocketClient.exchange(try SocketClient.connect(.unix(path: Paths.join(stale, "sock/app.sock")), timeout: testDeadline), "hi") }
                 #expect(answer == "unix answer")
 
                 let blocked = package("blocked", socket: "app.sock")

@@ -5,7 +5,7 @@ Luminal binds the manifest's sockets once and hands each worker a copy from fd 3
 LISTEN_FDNAMES, LISTEN_PID), so a reload starts the new worker on the same socket while the old
 one still accepts. On SIGTERM this one stops accepting, finishes the requests it has, and exits:
 the connections waiting in the socket's queue go to the new worker, and none is refused.
-Run by hand (no Luminal), it binds 127.0.0.1:8123 itself.
+Run by hand (no Luminal), it binds 127.0.0.1:$PORT itself (default 8123).
 """
 import http.server
 import os
@@ -49,7 +49,8 @@ class Server(http.server.ThreadingHTTPServer):
 
     def __init__(self, listener):
         held = listener is not None
-        super().__init__(("127.0.0.1", 8123), Handler, bind_and_activate=not held)
+        port = int(os.environ.get("PORT", "8123"))
+        super().__init__(("127.0.0.1", port), Handler, bind_and_activate=not held)
         if held:
             self.socket.close()
             self.socket = listener

@@ -3,24 +3,24 @@ import Glibc
 #endif
 import LuminalSystem
 
-/// A blocking client for services behind held sockets: one request per connection, the whole
-/// answer read until the server closes, every wait bounded by the test deadline.
-enum SocketClient {
+/// A blocking client for services behind held sockets (the tests', the benchmark's): one request
+/// per connection, the whole answer read until the server closes, every read bounded by `timeout`.
+package enum SocketClient {
     /// Where to connect.
-    enum Target: Sendable {
+    package enum Target: Sendable {
         case tcp(port: UInt16)
         case unix(path: String)
     }
 
     /// A connection that failed, and the errno (`ECONNREFUSED`, `ECONNRESET`…).
-    struct Failure: Error, CustomStringConvertible {
-        let errno: Int32
-        let step: String
-        var description: String { "\(step): \(String(cString: strerror(errno))) (errno \(errno))" }
+    package struct Failure: Error, CustomStringConvertible {
+        package let errno: Int32
+        package let step: String
+        package var description: String { "\(step): \(String(cString: strerror(errno))) (errno \(errno))" }
     }
 
     /// A port on 127.0.0.1 that was free a moment ago.
-    static func freePort() throws -> UInt16 {
+    package static func freePort() throws -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -35,7 +35,7 @@ enum SocketClient {
     }
 
     /// A connected socket (the caller closes it).
-    static func connect(_ target: Target) throws -> Int32 {
+    package static func connect(_ target: Target, timeout: Duration = .seconds(30)) throws -> Int32 {
         let fd: Int32
         let result: Int32
         switch target {
@@ -57,13 +57,13 @@ enum SocketClient {
             close(fd)
             throw failure
         }
-        var timeout = timeval(tv_sec: Int(testDeadline.components.seconds), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         return fd
     }
 
     /// Sends `request` on `fd` and reads the answer until the server closes; closes `fd`.
-    static func exchange(_ fd: Int32, _ request: String) throws -> String {
+    package static func exchange(_ fd: Int32, _ request: String) throws -> String {
         defer { close(fd) }
         let bytes = Array(request.utf8)
         guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
@@ -80,8 +80,8 @@ enum SocketClient {
     }
 
     /// One HTTP/1.0 GET of `/`: the answer's body.
-    static func get(_ target: Target) throws -> String {
-        let answer = try exchange(try connect(target), "GET / HTTP/1.0\r\nHost: test\r\n\r\n")
+    package static func get(_ target: Target, timeout: Duration = .seconds(30)) throws -> String {
+        let answer = try exchange(try connect(target, timeout: timeout), "GET / HTTP/1.0\r\nHost: test\r\n\r\n")
         guard answer.hasPrefix("HTTP/1.0 200"), let body = answer.split(separator: "\r\n\r\n", maxSplits: 1).last else {
             throw Failure(errno: EPROTO, step: "answer \(answer.debugDescription)")
         }
