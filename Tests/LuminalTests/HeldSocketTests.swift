@@ -2,6 +2,7 @@
 import Glibc
 #endif
 @testable import Luminal
+import LuminalDaemon
 @testable import LuminalSystem
 import LuminalTestKit
 import LuminalWire
@@ -77,7 +78,10 @@ extension Supervisor {
                 _ = try await loader.loadPhoton(at: Paths.join(folder.path, "env"))
                 try await waitUntil("the worker wrote its report") { Paths.kind(report) == .regular }
                 let lines = String(decoding: try Paths.read(report, limit: 4096), as: UTF8.self).split(separator: "\n")
-                let pid = try #require(await loader.photons["env"]).pid
+                let env = try #require(await loader.photons["env"])
+                let pid = env.pid
+                let declared: JSONValue = [.string("tcp:127.0.0.1:\(port)"), .string("unix:" + Paths.join(folder.path, "env/two.sock"))]
+                #expect(env.statusJSON.objectValue?["sockets"] == declared)
                 #expect(lines.first == "fds=2 names=one:two pid=\(pid) self=\(pid) luminal=none")
                 #expect(lines.dropFirst().first == "socket socket ")
                 #expect(lines.last == "2", "no other socket")

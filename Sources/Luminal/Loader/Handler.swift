@@ -52,6 +52,9 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     /// How the worker serving it is contained and limited (its cgroup or the process-tree
     /// rules, each limit and whether this host enforces it, its identity); nil while none serves.
     public var containment: ContainmentReport? { core.read { $0.serving?.connection.containment } }
+    /// The listening sockets its file holds for the serving worker (the manifest's `sockets`:
+    /// `tcp:127.0.0.1:8080`, `unix:/path`); empty for none or while none serves.
+    public var sockets: [String] { core.read { $0.serving?.connection.file.sockets.map(\.address.description) } ?? [] }
     /// What the serving worker's whole tree uses now (its cgroup's processes and CPU time where it
     /// has one); nil while none serves.
     package var usage: ProcessUsage? { core.read { $0.serving?.connection }?.tree.usage() }

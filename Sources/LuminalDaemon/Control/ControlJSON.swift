@@ -7,10 +7,12 @@ extension Handler {
     public var isHealthy: Bool { state == .started }
 
     /// The handler as `luminal status --json` shows it, read in one piece, with how its worker
-    /// is contained and limited and what its whole tree uses (shared by the photons of a file).
+    /// is contained and limited, the sockets held for it and what its whole tree uses (shared by
+    /// the photons of a file).
     public var statusJSON: JSONValue {
         guard case .object(var fields) = snapshot.statusJSON else { return snapshot.statusJSON }
         fields["containment"] = containment?.json ?? nil
+        fields["sockets"] = .array(sockets.map(JSONValue.string))
         fields["usage"] = usage.map { usage in
             ["processes": .int(Int64(usage.processes)), "residentBytes": .int(Int64(usage.residentBytes)),
              "cpuSeconds": .double(usage.cpuSeconds), "openFiles": .int(Int64(usage.openDescriptors))]
