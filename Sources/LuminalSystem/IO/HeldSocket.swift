@@ -72,17 +72,13 @@ package final class HeldSocket: Sendable {
                 address.sin6_family = sa_family_t(AF_INET6)
                 address.sin6_port = port.bigEndian
                 _ = host.withCString { inet_pton(AF_INET6, $0, &address.sin6_addr) }
-                result = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-                }
+                result = bind(fd, to: address)
             } else {
                 var address = sockaddr_in()
                 address.sin_family = sa_family_t(AF_INET)
                 address.sin_port = port.bigEndian
                 _ = host.withCString { inet_pton(AF_INET, $0, &address.sin_addr) }
-                result = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
+                result = bind(fd, to: address)
             }
             if result != 0 { throw SystemError(errno: errno, "bind") }
             if Glibc.listen(fd, backlog) != 0 { throw SystemError(errno: errno, "listen") }
@@ -90,6 +86,13 @@ package final class HeldSocket: Sendable {
         } catch {
             closeQuietly(fd)
             throw error
+        }
+    }
+
+    /// `bind(2)` of `fd` to `address`, a `sockaddr_in` or `sockaddr_in6`.
+    private static func bind<Address>(_ fd: Int32, to address: Address) -> Int32 {
+        withUnsafePointer(to: address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<Address>.size)) }
         }
     }
 }
