@@ -224,6 +224,24 @@ extension Supervisor {
             }
         }
 
+        @Test func luminalRunPassesOnNoSocketVariablesOfItsOwnAndStatusSaysWhereAFileListens() async throws {
+            let port = try SocketClient.freePort()
+            let inherited = ["LISTEN_FDS": "2", "LISTEN_PID": "1", "LISTEN_FDNAMES": "a:b",
+                             "LUMINAL_LISTEN_FDS": "1", "LUMINAL_LISTEN_PID": "1", "LUMINAL_LISTEN_FDNAMES": "x"]
+            let supervisor = try await SupervisedFolder(environment: inherited) { photons in
+                photons.script("bare/run", "env | grep -c LISTEN_ > listen-count; exec sleep 3600")
+                photons.write("bare/photon.json", #"{"protocol": "none", "exec": "run", "ready": 0.1}"#)
+                photons.script("web/run", "exec sleep 3600")
+                photons.write("web/photon.json", #"{"protocol": "none", "exec": "run", "ready": 0.1, "sockets": ["tcp:127.0.0.1:\#(port)"]}"#)
+            }
+            let count = Paths.join(supervisor.photons.path, "bare/listen-count")
+            try await waitUntil("the worker counted its variables") { Paths.kind(count) == .regular && (try? Paths.read(count, limit: 16))?.isEmpty == false }
+            #expect(String(decoding: try Paths.read(count, limit: 16), as: UTF8.self) == "0\n")
+            let status = try await supervisor.client("status")
+            #expect(status.output.contains("\(Paths.join(supervisor.photons.path, "web")): listening on tcp:127.0.0.1:\(port)"), "\(status.output)")
+            try await supervisor.stop()
+        }
+
         static let refused: [(socket: String, says: String)] = [
             (#""sockets": "tcp:127.0.0.1:8080""#, "an array of addresses"),
             (#""sockets": [8080]"#, "is not a string"),

@@ -8,7 +8,8 @@ import LuminalWire
 /// characters escaped (`TerminalText`).
 enum Render {
     /// The photons as a table: NAME STATE PID GEN RESTARTS UPTIME FILE; then, one line each, why
-    /// each failed photon file failed and each failed reload of a serving one.
+    /// each failed photon file failed and each failed reload of a serving one, and the sockets
+    /// each file holds.
     static func status(_ photons: [JSONValue], style: Style) -> [String] {
         var table = Table(headings: ["NAME", "STATE", "PID", "GEN", "RESTARTS", "UPTIME", "FILE"])
         var notes: [String] = []
@@ -18,7 +19,9 @@ enum Render {
                 optional(photon["name"]), text(photon["state"]), running ? text(photon["pid"]) : "-", optional(photon["generation"]),
                 optional(photon["restarts"]), photon["uptime"]?.doubleValue.map(duration) ?? "-", text(photon["file"]),
             ])
-            if let note = failureNote(photon), !notes.contains(note) { notes.append(note) }
+            for note in [failureNote(photon), socketsNote(photon)] {
+                if let note, !notes.contains(note) { notes.append(note) }
+            }
         }
         return table.render(style: style) { column, cell in column == 1 ? style.state(cell) : cell } + notes
     }
@@ -37,6 +40,13 @@ enum Render {
             return "\(file): \(times) failed at step '\(text(failure["step"]))': \(oneLine(reason)); generation \(text(item["generation"])) keeps serving"
         }
         return nil
+    }
+
+    /// "FILE: listening on tcp:127.0.0.1:8080, unix:/srv/app/run/app.sock" for a photon whose file
+    /// holds sockets (`sockets` in its manifest); nil for one without.
+    static func socketsNote(_ item: JSONValue) -> String? {
+        guard let sockets = item["sockets"]?.arrayValue, !sockets.isEmpty else { return nil }
+        return "\(text(item["file"])): listening on \(sockets.map(text).joined(separator: ", "))"
     }
 
     /// A message's text with its line breaks as spaces, escaped.
