@@ -1,11 +1,18 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
+/// The scratch folders made so far, which `fail` removes (those already removed are skipped).
+let scratchFolders = Mutex<[String]>([])
+
+/// A new folder under /tmp, removed by its benchmark or, if the benchmark fails, by `fail`.
 func makeTemporaryFolder() -> String {
     var template = Array("/tmp/luminal-bench-XXXXXX".utf8CString)
     _ = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    scratchFolders.withLock { $0.append(path) }
+    return path
 }
 
 func readFile(_ path: String) -> [UInt8] {

@@ -31,9 +31,10 @@ struct Report {
     }
 }
 
-/// Stops the benchmark: something it needs did not work.
+/// Stops the benchmark: something it needs did not work. Its scratch folders go first.
 func fail(_ message: String) -> Never {
     let line = Array("luminal-bench: \(message)\n".utf8)
     line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+    scratchFolders.withLock { $0 }.forEach(removeTree)
     exit(1)
 }

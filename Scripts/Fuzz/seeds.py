@@ -59,6 +59,8 @@ manifests += [
     b'{"exec": "run", "protocol": "none", "name": "plain", "ready": 0.5}',
     b'{"exec": "run", "health": {"interval": null}}',
     b'{"exec": "../outside"}',
+    b'{"exec": "run", "sockets": ["tcp:127.0.0.1:8080", "tcp:[::1]:8080", "unix:run/app.sock"]}',
+    b'{"exec": "run", "protocol": "none", "sockets": {"http": "tcp:0.0.0.0:80", "admin": "unix:admin.sock"}}',
 ]
 save("manifest", manifests)
 
