@@ -223,24 +223,6 @@ extension Loader {
         return PreparedGeneration(file: file, worker: worker, photons: chosen, checksum: checksum, sockets: sockets)
     }
 
-    /// The sockets `file` declares: those its serving generations were handed already, the
-    /// others bound now (kept by the new generation only if it comes to serve).
-    private func holdSockets(of file: PhotonFile) throws(LoaderError) -> [HeldSocket] {
-        let held = records[file.path].loaded?.sockets ?? []
-        var sockets: [HeldSocket] = []
-        for declared in file.sockets {
-            if let same = held.first(where: { $0.address == declared.address }) {
-                sockets.append(same)
-                continue
-            }
-            do {
-                sockets.append(try HeldSocket.bind(declared.address, within: file.path))
-            } catch {
-                throw LoaderError(.socketUnavailable, "photon file \(file.path) cannot listen on \(declared.address): \(error)", file: file.path)
-            }
-        }
-        return sockets
-    }
 
     /// Logs each limit of `worker`'s containment that this host cannot enforce.
     ///

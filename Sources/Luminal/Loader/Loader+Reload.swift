@@ -204,7 +204,7 @@ extension Loader {
         superviseRecycling()
         superviseHealth(of: prepared.worker)
         return (handlers, old.map { Retiring(core: core, worker: $0.worker, started: $0.started, replacedBy: generation,
-                                             timeouts: stopTimeouts(for: record.file)) })
+                                             timeouts: stopTimeouts(for: record.file), sockets: prepared.sockets) })
     }
 
     /// Drains and stops the replaced generation, then reports the reload.
@@ -214,6 +214,7 @@ extension Loader {
         await old.worker.drainOrCancel(timeout: context.configuration.drainTimeout, "replaced")
         let drained = clock.now
         let stop = await old.worker.stop(graceful: true, started: old.started, timeouts: old.timeouts)
+        keepListening(old.sockets, of: old.core.path, context: context)
         old.core.apply(.removed(number: old.worker.generation))
         let new = old.replacedBy
         let worker = new.prepared.worker
@@ -235,6 +236,8 @@ private struct Retiring: Sendable {
     let started: [String]
     let replacedBy: NewGeneration
     let timeouts: StopTimeouts
+    /// The file's held sockets, made to listen again should the old worker have shut them down.
+    let sockets: [HeldSocket]
 }
 
 /// A new generation, up and started, waiting for the switch.

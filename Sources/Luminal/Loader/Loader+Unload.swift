@@ -150,6 +150,8 @@ extension Loader {
             if !forceStop { await worker.drainOrCancel(timeout: context.configuration.drainTimeout, hold ? "stopped" : "unloaded") }
             report = await worker.stop(graceful: !forceStop, started: started, timeouts: timeouts)
         }
+        // A held file keeps its sockets: connections wait for its next worker.
+        if hold { keepListening(record.sockets, of: record.file.path, context: context) }
         record.core.apply(.stopFinished(exit: report.exit))
         let outcome = UnloadOutcome(file: record.file.path, photons: record.handlers.map(\.name), ending: report.ending,
                                     exit: report.exit, finalizerErrors: report.finalizerErrors)

@@ -4,41 +4,36 @@ import Glibc
 
 /// A listening socket the supervisor binds once and hands to every worker of a photon file
 /// (systemd's socket activation): a new worker accepts on the same socket while the old one
-/// still does, so a reload refuses no connection. It is blocking, as systemd passes them, never
-/// accepted on by the supervisor, and closed when the last holder lets it go; a Unix-domain
-/// socket's file is then removed if it is still the one bound.
+/// still does, so a reload refuses no connection. It is blocking when bound, never accepted on by
+/// the supervisor, and closed when the last holder lets it go. A Unix-domain socket's file stays
+/// (as systemd's `RemoveOnStop=no`): removing it would be a change in the package's folder, and
+/// the next bind replaces a stale one.
 package final class HeldSocket: Sendable {
     /// Where it listens.
     package let address: SocketAddress
     /// The supervisor's descriptor (close-on-exec; the spawn gives each worker its own copy).
     package let fd: Int32
-    /// A Unix-domain socket's file: its folder, name and identity.
-    private let file: (folder: OwnedFolder, name: String, device: UInt, inode: UInt)?
 
     /// The backlog asked for (the kernel caps it at `net.core.somaxconn`): connections wait there
     /// while a worker is busy or being replaced.
     package static let backlog: Int32 = 4096
 
-    private init(address: SocketAddress, fd: Int32, file: (folder: OwnedFolder, name: String, device: UInt, inode: UInt)?) {
+    private init(address: SocketAddress, fd: Int32) {
         self.address = address
         self.fd = fd
-        self.file = file
     }
 
     deinit {
         closeQuietly(fd)
-        if let file, let info = file.folder.status(of: file.name), info.st_mode & S_IFMT == S_IFSOCK,
-           UInt(info.st_dev) == file.device, UInt(info.st_ino) == file.inode {
-            file.folder.remove(file.name)
-        }
     }
 
     /// Binds and listens at `address`; a Unix-domain socket's folder must be inside `root` (the
-    /// package folder, as it resolves now) and pass `OwnedFolder`'s checks.
+    /// package folder, as it resolves now) and pass `OwnedFolder`'s checks. Its file is made with
+    /// mode 0666 whatever the umask.
     package static func bind(_ address: SocketAddress, within root: String) throws(SystemError) -> HeldSocket {
         switch address {
         case .tcp(let host, let port):
-            return HeldSocket(address: address, fd: try bindTCP(host: host, port: port), file: nil)
+            return HeldSocket(address: address, fd: try bindTCP(host: host, port: port))
         case .unix(let path):
             let folder = try OwnedFolder.open(Paths.parent(path))
             let real = Paths.resolved("/proc/self/fd/\(folder.fd)") ?? ""
@@ -47,14 +42,32 @@ package final class HeldSocket: Sendable {
                 throw SystemError(errno: EPERM, "listen on \(path): its folder is \(real), outside the package \(realRoot)")
             }
             let name = Paths.name(path)
-            let fd = try UnixSocket.bound(in: folder, name: name, mode: 0o666, flags: 0, backlog: backlog,
+            // Bound by the folder's real path, which every process can use (getsockname shows it):
+            // each folder on it passed the check, so no one else can redirect it.
+            let fd = try UnixSocket.bound(in: folder, name: name, at: Paths.join(real, name), mode: 0o666, flags: 0, backlog: backlog,
                                           answered: "something answers there")
-            guard let info = folder.status(of: name) else {
+            // bind(2) applies the umask; the mode is set again through the folder, which no one else can write.
+            guard fchmodat(folder.fd, name, 0o666, 0) == 0 else {
+                let failure = SystemError(errno: errno, "chmod 0666 \(path)")
                 closeQuietly(fd)
-                throw SystemError(errno: ENOENT, "listen on \(path): the socket's file went as it was made")
+                throw failure
             }
-            return HeldSocket(address: address, fd: fd, file: (folder, name, UInt(info.st_dev), UInt(info.st_ino)))
+            return HeldSocket(address: address, fd: fd)
         }
+    }
+
+    /// Whether it still listens: a worker that calls `shutdown(2)` on its copy takes the socket
+    /// itself out of listening, for every holder.
+    package var isListening: Bool {
+        var listening: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0 && listening != 0
+    }
+
+    /// Listens again with the full backlog: a worker may have shrunk the backlog (`listen(1)`)
+    /// or shut the socket down. Connections already waiting stay.
+    package func listenAgain() throws(SystemError) {
+        if Glibc.listen(fd, Self.backlog) != 0 { throw SystemError(errno: errno, "listen on \(address) again") }
     }
 
     private static func bindTCP(host: String, port: UInt16) throws(SystemError) -> Int32 {

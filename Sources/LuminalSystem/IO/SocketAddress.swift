@@ -44,15 +44,24 @@ package enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
         } else if host.contains(":") {
             throw Invalid(reason: "an IPv6 address goes in brackets: tcp:[::1]:8080")
         }
-        var probe = in6_addr()
-        let isAddress = host.withCString { inet_pton(host.contains(":") ? AF_INET6 : AF_INET, $0, &probe) } == 1
-        guard isAddress else {
+        guard let canonical = canonicalAddress(host) else {
             throw Invalid(reason: "the host must be an IP address (127.0.0.1, 0.0.0.0, [::1], [::]): names are not looked up")
         }
         guard portText.allSatisfy(\.isASCII), portText.allSatisfy(\.isNumber), let port = Int(portText), (1...65_535).contains(port) else {
             throw Invalid(reason: "the port must be a number from 1 to 65535")
         }
-        return .tcp(host: host, port: UInt16(port))
+        return .tcp(host: canonical, port: UInt16(port))
+    }
+
+    /// `host` (an IPv4 or IPv6 address) as `inet_ntop` writes it, so that two spellings of one
+    /// address (`::1`, `0:0:0:0:0:0:0:1`) are one address; nil if it is not an address.
+    private static func canonicalAddress(_ host: String) -> String? {
+        let family = host.contains(":") ? AF_INET6 : AF_INET
+        var address = in6_addr()
+        guard host.withCString({ inet_pton(family, $0, &address) }) == 1 else { return nil }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        guard inet_ntop(family, &address, &text, socklen_t(text.count)) != nil else { return nil }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func parseUnix(_ rest: String, in folder: String) throws(Invalid) -> SocketAddress {

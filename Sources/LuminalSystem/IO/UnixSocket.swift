@@ -49,15 +49,17 @@ package enum UnixSocket {
     package static func listen(at path: String) throws(SystemError) -> Int32 {
         let folder = try OwnedFolder.open(Paths.parent(path), allowingSticky: true)
         // Clients are checked by their credentials too; the mode keeps other users from connecting at all.
-        return try bound(in: folder, name: Paths.name(path), mode: 0o600, flags: Int32(SOCK_NONBLOCK.rawValue), backlog: 64,
-                         answered: "another supervisor answers there")
+        let name = Paths.name(path)
+        return try bound(in: folder, name: name, at: "/proc/self/fd/\(folder.fd)/\(name)", mode: 0o600,
+                         flags: Int32(SOCK_NONBLOCK.rawValue), backlog: 64, answered: "another supervisor answers there")
     }
 
-    /// A stream socket listening at `name` in `folder`, its file made with `mode`: through the
-    /// folder's descriptor (`/proc/self/fd/N/name`), with the mode set before `bind` creates the
-    /// file. A socket file there that nobody answers on is replaced; one that answers is not
-    /// (`EADDRINUSE`, saying `answered`), nor is anything else there.
-    package static func bound(in folder: OwnedFolder, name: String, mode: mode_t, flags: Int32, backlog: Int32,
+    /// A stream socket listening at `name` in `folder`, bound by `address` (a path to that same
+    /// file: through the folder's descriptor, `/proc/self/fd/N/name`, or by a path no one else
+    /// can redirect), with `mode` set before `bind` creates the file (less the umask). A socket
+    /// file there that nobody answers on is replaced; one that answers is not (`EADDRINUSE`,
+    /// saying `answered`), nor is anything else there.
+    package static func bound(in folder: OwnedFolder, name: String, at address: String, mode: mode_t, flags: Int32, backlog: Int32,
                               answered: String) throws(SystemError) -> Int32 {
         let path = folder.path(of: name)
         let throughFolder = "/proc/self/fd/\(folder.fd)/\(name)"
@@ -74,7 +76,7 @@ package enum UnixSocket {
         let fd = try make(Int32(SOCK_STREAM.rawValue) | flags)
         do throws(SystemError) {
             if fchmod(fd, mode) != 0 { throw SystemError(errno: errno, "fchmod the socket for \(path)") }
-            if try withAddress(throughFolder, { Glibc.bind(fd, $0, $1) }) != 0 { throw SystemError(errno: errno, "bind \(path)") }
+            if try withAddress(address, { Glibc.bind(fd, $0, $1) }) != 0 { throw SystemError(errno: errno, "bind \(path)") }
             if Glibc.listen(fd, backlog) != 0 { throw SystemError(errno: errno, "listen on \(path)") }
             return fd
         } catch {
