@@ -3,6 +3,7 @@ import Glibc
 #endif
 @testable import Luminal
 @testable import LuminalSystem
+import LuminalTestKit
 import LuminalWire
 @testable import LuminalWorker
 import Testing
@@ -138,10 +139,11 @@ extension Supervisor {
             }
         }
 
-        @Test func examplePhotonsFolderLoadsBothExamples() async throws {
+        /// Every example of `photons/` (the HTTP service takes 127.0.0.1:8123, as its manifest says).
+        @Test func examplePhotonsFolderLoadsEveryExample() async throws {
             try await withLoader { loader, _ in
                 let handlers = try await loader.loadPhotons(in: Paths.join(BuildProducts.repository, "photons"))
-                #expect(Set(handlers.map(\.name)) == ["py-counter", "py-greeter", "swift-counter", "swift-greeter", "ticker"])
+                #expect(Set(handlers.map(\.name)) == ["http-service", "py-counter", "py-greeter", "swift-counter", "swift-greeter", "ticker"])
                 #expect(handlers.first { $0.name == "swift-counter" }?.pid == handlers.first { $0.name == "swift-greeter" }?.pid)
                 for handler in handlers { try await handler.start() }
                 let swift = try #require(handlers.first { $0.name == "swift-greeter" })
@@ -159,6 +161,8 @@ extension Supervisor {
                 for try await part in try await loader.stream("py-greeter", "spell", params: ["word": "ok"], window: 1) { parts.append(part) }
                 #expect(parts == [1, 2, 3, 4, "o", "k"])
                 #expect(try await loader.call("swift-greeter", "count-to", params: ["n": 2]) == [1, 2])
+                let web = try #require(handlers.first { $0.name == "http-service" })
+                #expect(try await offThePool { try SocketClient.get(.tcp(port: 8123), timeout: testDeadline) } == "hello from pid \(web.pid)\n")
             }
         }
 
