@@ -214,6 +214,64 @@ extension Supervisor {
             }
         }
 
+        @Test func aWatchedPackageMovedElsewhereServesAgainFromItsNewPath() async throws {
+            try await withLoader { loader, folder in
+                let port = try SocketClient.freePort()
+                _ = service(folder, "web", port: port, extra: #", "name": "web""#)
+                try await loader.watchPhotons(in: folder.path, quietPeriod: .milliseconds(50))
+                let first = try #require(await loader.photons["web"]).pid
+                // The new path is seen before the old one is gone: its load finds the port taken,
+                // and is tried again once the old path's file is unloaded.
+                rename(Paths.join(folder.path, "web"), Paths.join(folder.path, "moved"))
+                let moved = Paths.join(folder.path, "moved")
+                try await waitUntil("the moved package serves") {
+                    let web = await loader.photons["web"]
+                    return web?.filePath == moved && web?.state == .started
+                }
+                let web = try #require(await loader.photons["web"])
+                #expect(web.pid != first)
+                #expect(answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port), timeout: testDeadline) }) == web.pid)
+                await loader.stopWatchingPhotons()
+            }
+        }
+
+        @Test func aUnixSocketWhosePackageFolderWasReplacedOrWhoseFileWasRemovedIsBoundAgainWhereItsPathLeads() async throws {
+            try await withLoader { loader, folder in
+                func write(_ package: String) {
+                    mkdir(Paths.join(folder.path, package), 0o755)
+                    mkdir(Paths.join(folder.path, "\(package)/run"), 0o755)
+                    folder.write("\(package)/photon.json", #"{"protocol": "none", "exec": "serve", "ready": 0.1, "sockets": ["unix:run/app.sock"]}"#)
+                    folder.write("\(package)/serve", """
+                        #!/usr/bin/env python3
+                        import os, socket
+                        s = socket.socket(fileno=3)
+                        while True:
+                            c, _ = s.accept()
+                            c.sendall(b'%d' % os.getpid())
+                            c.close()
+                        """, mode: 0o755)
+                }
+                write("ux")
+                let path = Paths.join(folder.path, "ux")
+                let socket = Paths.join(path, "run/app.sock")
+                let ux = try #require(try await loader.loadPhoton(at: path).first)
+                try await ux.start()
+                func answer() async throws -> String {
+                    try await offThePool { try SocketClient.exchange(try SocketClient.connect(.unix(path: socket), timeout: testDeadline), "") }
+                }
+                #expect(try await answer() == "\(ux.pid)")
+                // A release deployed by replacing the folder: the old socket's file went with the old folder.
+                rename(path, Paths.join(folder.path, "ux.old"))
+                write("ux")
+                try await loader.reloadPhoton(ux)
+                #expect(try await answer() == "\(ux.pid)")
+                // The file removed: the next reload makes it again.
+                unlink(socket)
+                try await loader.reloadPhoton(ux)
+                #expect(try await answer() == "\(ux.pid)")
+            }
+        }
+
         @Test func twoSpellingsOfOneAddressAreOneSocket() throws {
             #expect(try SocketAddress.parse("tcp:[0:0:0:0:0:0:0:1]:8080", in: "/p") == .tcp(host: "::1", port: 8080))
             #expect(try SocketAddress.parse("tcp:[::FFFF:127.0.0.1]:08080", in: "/p") == .tcp(host: "::ffff:127.0.0.1", port: 8080))

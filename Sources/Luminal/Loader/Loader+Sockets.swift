@@ -7,13 +7,14 @@ import LuminalWorker
 extension Loader {
     /// The sockets `file` declares: those the file holds already (listening again with the full
     /// backlog, in case a worker shrank it or shut the socket down), the others bound now (kept
-    /// by the new generation only if it comes to serve).
+    /// by the new generation only if it comes to serve). A Unix socket whose file is no longer
+    /// where its path leads (the package folder replaced, the file removed) is bound anew there.
     func holdSockets(of file: PhotonFile) throws(LoaderError) -> [HeldSocket] {
         let held = records[file.path].loaded?.sockets ?? []
         Self.keepListening(held, of: file.path, context: context)
         var sockets: [HeldSocket] = []
         for declared in file.sockets {
-            if let same = held.first(where: { $0.address == declared.address }) {
+            if let same = held.first(where: { $0.address == declared.address && $0.isInPlace }) {
                 sockets.append(same)
                 continue
             }
@@ -25,7 +26,10 @@ extension Loader {
                    let own = held.first(where: { if case .tcp(_, port) = $0.address { true } else { false } }) {
                     hint = "; this file holds \(own.address) already, which overlaps it: unload and load the file to move a socket to another address of the same port"
                 }
-                throw LoaderError(.socketUnavailable, "photon file \(file.path) cannot listen on \(declared.address): \(error)\(hint)", file: file.path)
+                var failure = LoaderError(.socketUnavailable, "photon file \(file.path) cannot listen on \(declared.address): \(error)\(hint)", file: file.path)
+                // Another process, or a file about to be unloaded (a package moved), may let it go.
+                failure.heldElsewhere = error.errno == EADDRINUSE
+                throw failure
             }
         }
         return sockets

@@ -85,11 +85,14 @@ extension Loader {
     }
 
     /// The failed photon files, not held, that failed only as a photon of theirs was named like
-    /// one of `names` (those of a file being unloaded), in path order: their bytes did not fail
-    /// on their own, so the version that failed is forgotten, to be tried again.
-    func failuresClashing(with names: Set<String>) -> [String] {
+    /// one of `names` (those of a file being unloaded), or, with `orSockets` (that file held
+    /// sockets), as an address they would listen on was in use, in path order: their bytes did
+    /// not fail on their own, so the version that failed is forgotten, to be tried again.
+    func failuresClashing(with names: Set<String>, orSockets: Bool = false) -> [String] {
         let paths = records.failures.filter { failure in
-            failure.error.code == .duplicatePhotonName && !failure.stopped && failure.error.photon.map(names.contains) == true
+            guard !failure.stopped else { return false }
+            let named = failure.error.code == .duplicatePhotonName && failure.error.photon.map(names.contains) == true
+            return named || (orSockets && failure.error.code == .socketUnavailable && failure.error.heldElsewhere)
         }.map(\.path).sorted()
         for path in paths { records[path].failedVersion = nil }
         return paths

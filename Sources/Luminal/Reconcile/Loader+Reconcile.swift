@@ -48,11 +48,13 @@ extension Loader {
     }
 
     /// Unloads the photon file at `path`, gone from disk, and returns the failed files that
-    /// failed only as their photons were named like its photons.
+    /// failed only as their photons were named like its photons, or (if it held sockets) as an
+    /// address was in use: a package moved is seen new before it is seen gone.
     private func unloadGone(_ path: String) async -> [String] {
         let names = Set(records[path].loaded?.handlers.map(\.name) ?? [])
+        let heldSockets = records[path].loaded?.sockets.isEmpty == false
         _ = try? await unloadPhoton(path)
-        return failuresClashing(with: names)
+        return failuresClashing(with: names, orSockets: heldSockets)
     }
 
     /// Reloads the photon file at `path`, whose `version` cannot be used: the reload fails at its

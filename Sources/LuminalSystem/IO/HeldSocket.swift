@@ -13,14 +13,17 @@ package final class HeldSocket: Sendable {
     package let address: SocketAddress
     /// The supervisor's descriptor (close-on-exec; the spawn gives each worker its own copy).
     package let fd: Int32
+    /// A Unix-domain socket's file as bound: its real path and identity.
+    private let file: (path: String, device: UInt, inode: UInt)?
 
     /// The backlog asked for (the kernel caps it at `net.core.somaxconn`): connections wait there
     /// while a worker is busy or being replaced.
     package static let backlog: Int32 = 4096
 
-    private init(address: SocketAddress, fd: Int32) {
+    private init(address: SocketAddress, fd: Int32, file: (path: String, device: UInt, inode: UInt)? = nil) {
         self.address = address
         self.fd = fd
+        self.file = file
     }
 
     deinit {
@@ -47,13 +50,25 @@ package final class HeldSocket: Sendable {
             let fd = try UnixSocket.bound(in: folder, name: name, at: Paths.join(real, name), mode: 0o666, flags: 0, backlog: backlog,
                                           answered: "something answers there")
             // bind(2) applies the umask; the mode is set again through the folder, which no one else can write.
-            guard fchmodat(folder.fd, name, 0o666, 0) == 0 else {
+            guard fchmodat(folder.fd, name, 0o666, 0) == 0, let info = folder.status(of: name) else {
                 let failure = SystemError(errno: errno, "chmod 0666 \(path)")
                 closeQuietly(fd)
                 throw failure
             }
-            return HeldSocket(address: address, fd: fd)
+            return HeldSocket(address: address, fd: fd, file: (Paths.join(real, name), UInt(info.st_dev), UInt(info.st_ino)))
         }
+    }
+
+    /// Whether a worker started now would find it where its address says: a Unix-domain socket's
+    /// file is still the one bound, in the folder its path resolves to now (a package folder
+    /// replaced by another, a file removed, leave the socket where no client finds it). A TCP
+    /// socket always is.
+    package var isInPlace: Bool {
+        guard let file, case .unix(let path) = address else { return true }
+        var info = stat()
+        guard let folder = Paths.resolved(Paths.parent(path)), Paths.join(folder, Paths.name(path)) == file.path,
+              lstat(file.path, &info) == 0 else { return false }
+        return info.st_mode & S_IFMT == S_IFSOCK && UInt(info.st_dev) == file.device && UInt(info.st_ino) == file.inode
     }
 
     /// Whether it still listens: a worker that calls `shutdown(2)` on its copy takes the socket

@@ -90,13 +90,14 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
     public let exit: ExitStatus?
     /// The step a rolled-back reload failed at, for `reloadRolledBack`.
     public var step: ReloadStep?
-    /// A spawn refused for lack of resources (`EAGAIN`, `ENOMEM`, `EMFILE`, `ENFILE`).
-    var lackOfResources = false
+    /// What it needed was held elsewhere for now: a spawn refused for lack of resources
+    /// (`EAGAIN`, `ENOMEM`, `EMFILE`, `ENFILE`), a socket's address in use (`EADDRINUSE`).
+    package var heldElsewhere = false
 
     /// Whether the failure may pass by itself: a worker too slow to say hello, a spawn refused
-    /// for lack of resources. A photon file that failed to load so is tried again after the
-    /// restart backoff.
-    public var isTransient: Bool { code == .handshakeTimeout || lackOfResources }
+    /// for lack of resources, a socket's address in use. A photon file that failed to load so is
+    /// tried again after the restart backoff.
+    public var isTransient: Bool { code == .handshakeTimeout || heldElsewhere }
 
     /// An error with every detail given.
     public init(_ code: Code, _ message: String, photon: String? = nil, file: String? = nil,

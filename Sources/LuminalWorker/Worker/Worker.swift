@@ -104,7 +104,7 @@ package final class Worker: Sendable {
         } catch {
             plan.cgroup.map(CgroupHost.shared.release)
             var failure = LoaderError(.spawnFailed, "photon file \(file.path) could not be started: \(error)", file: file.path)
-            failure.lackOfResources = [EAGAIN, ENOMEM, EMFILE, ENFILE].contains(error.errno)
+            failure.heldElsewhere = [EAGAIN, ENOMEM, EMFILE, ENFILE].contains(error.errno)
             throw failure
         }
         containment = plan.report
