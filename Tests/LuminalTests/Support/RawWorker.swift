@@ -8,7 +8,9 @@ import LuminalWire
 @testable import LuminalWorker
 
 /// A worker spawned without a loader, so that a test can send it frames no host would send.
-/// Every wait is bounded by the test deadline; the worker is killed if the test ends early.
+/// Every wait is bounded by the test deadline; the worker is killed if the test ends early, and
+/// reaped before the worker object goes (a zombie left behind would count in a later test's
+/// census of children).
 final class RawWorker {
     private let spawned: SpawnedProcess
     let process: ChildProcess
@@ -28,6 +30,10 @@ final class RawWorker {
         process.signal(SIGKILL)
         if !inputClosed { closeQuietly(spawned.toWorker) }
         [spawned.fromWorker, spawned.stdout, spawned.stderr].forEach(closeQuietly)
+        // Reaped on its own queue (never this thread's), as soon as the kill lands.
+        let reaped = DispatchSemaphore(value: 0)
+        process.onExit { _ in reaped.signal() }
+        _ = reaped.wait(timeout: .now() + .seconds(Int(testDeadline.components.seconds)))
     }
 
     /// Writes `message` as one frame on the worker's fd 3.
