@@ -147,6 +147,13 @@ extension Supervisor {
                 let slow = try #require(try await loader.loadPhoton(at: path).first)
                 try await slow.start()
                 let waiting = try await offThePool { try SocketClient.connect(.tcp(port: port), timeout: testDeadline) }
+                let others = try await offThePool { try (0..<2).map { _ in try SocketClient.connect(.tcp(port: port), timeout: testDeadline) } }
+                defer { others.forEach { close($0) } }
+                // The queue that grows behind a worker that does not accept, in the metrics.
+                let labels = #"{file="\#(path)",socket="tcp:127.0.0.1:\#(port)"}"#
+                let metrics = await loader.metrics()
+                #expect(metrics.contains("luminal_socket_waiting_connections\(labels) 3\n"), "\(metrics.split(separator: "\n").filter { $0.contains("socket") })")
+                #expect(metrics.contains("luminal_socket_listening\(labels) 1\n"))
                 _ = service(folder, "slow", port: port)
                 try await loader.reloadPhoton(slow)
                 let answer = try await offThePool { try SocketClient.exchange(waiting, "GET / HTTP/1.0\r\n\r\n") }

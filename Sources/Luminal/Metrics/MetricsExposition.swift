@@ -102,6 +102,7 @@ final class MetricsExposition: Sendable {
             Self.writeUptimes(kept.files, now: PhotonStanding.epoch.duration(to: .now), &out)
             Self.writeAge(age, period: period, &out)
             Self.writeFilesNotLoaded(failed: listing.failed, loading: listing.loading, &out)
+            Self.writeSockets(listing.sockets, &out)
             Self.writeSupervisor(context, photons: kept.files.reduce(0) { $0 + $1.photons.count }, files: kept.files.count, &out)
             return [kept.families, out.bytes]
         }
@@ -163,6 +164,24 @@ final class MetricsExposition: Sendable {
         out.sample("luminal_photon_files_failed", .none, failed.count)
         out.family("luminal_photon_files_loading", .gauge, "Photon files whose first load is under way.")
         out.sample("luminal_photon_files_loading", .none, loading)
+    }
+
+    /// Each held socket: whether it listens, and (TCP) the connections waiting to be accepted,
+    /// read at every scrape (a worker that stops accepting shows as a queue that grows).
+    private static func writeSockets(_ files: [(path: String, sockets: [HeldSocket])], _ out: inout MetricsText) {
+        out.family("luminal_socket_listening", .gauge, "1 while a socket a photon file holds (its manifest's sockets) listens; 0 once a worker shut it down, until Luminal listens on it again.")
+        for (path, sockets) in files {
+            for socket in sockets {
+                out.sample("luminal_socket_listening", MetricsText.Labels(["file": path, "socket": socket.address.description]), socket.isListening ? 1 : 0)
+            }
+        }
+        out.family("luminal_socket_waiting_connections", .gauge, "Connections waiting to be accepted on a TCP socket a photon file holds (the accept queue).")
+        for (path, sockets) in files {
+            for socket in sockets {
+                guard let waiting = socket.waitingConnections else { continue }
+                out.sample("luminal_socket_waiting_connections", MetricsText.Labels(["file": path, "socket": socket.address.description]), waiting)
+            }
+        }
     }
 
     private static func writeSupervisor(_ context: LoaderContext, photons: Int, files: Int, _ out: inout MetricsText) {

@@ -1,9 +1,14 @@
+import LuminalSystem
+
 /// The loader's files in order, as the metrics list them: the loaded files by path, each with its
-/// handlers by name, the paths of the failed files, and how many files are being loaded for the
-/// first time. `FileRecords` keeps one until a record changes: a scraper asks every second.
+/// handlers by name, the paths of the failed files, how many files are being loaded for the
+/// first time, and the files' held sockets. `FileRecords` keeps one until a record changes: a
+/// scraper asks every second.
 struct FileListing: Sendable {
     /// The loaded files by path, each with its handlers by name.
     let loaded: [(core: FileCore, handlers: [Handler])]
+    /// The loaded files that hold sockets, by path, each with its sockets in the manifest's order.
+    let sockets: [(path: String, sockets: [HeldSocket])]
     /// The paths of the photon files that failed to load, in order.
     let failed: [String]
     /// How many photon files are being loaded for the first time.
@@ -11,7 +16,9 @@ struct FileListing: Sendable {
 
     /// The listing of `records` as they are.
     init(_ records: Loader.FileRecords) {
-        loaded = records.loaded.sorted { $0.core.path < $1.core.path }.map { ($0.core, $0.handlers.sorted { $0.name < $1.name }) }
+        let files = records.loaded.sorted { $0.core.path < $1.core.path }
+        loaded = files.map { ($0.core, $0.handlers.sorted { $0.name < $1.name }) }
+        sockets = files.filter { !$0.sockets.isEmpty }.map { ($0.core.path, $0.sockets) }
         failed = records.failures.map(\.path).sorted()
         loading = records.firstLoads.count
     }

@@ -79,6 +79,17 @@ package final class HeldSocket: Sendable {
         return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0 && listening != 0
     }
 
+    /// The connections waiting to be accepted (TCP only: the kernel's accept queue, as `ss -lt`
+    /// shows it in Recv-Q); nil for a Unix-domain socket or if it cannot be read.
+    package var waitingConnections: Int? {
+        guard case .tcp = address else { return nil }
+        var info = tcp_info()
+        var length = socklen_t(MemoryLayout<tcp_info>.size)
+        // On a listening socket the kernel reports the accept queue's length as `tcpi_unacked`.
+        guard getsockopt(fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0 else { return nil }
+        return Int(info.tcpi_unacked)
+    }
+
     /// Listens again with the full backlog: a worker may have shrunk the backlog (`listen(1)`)
     /// or shut the socket down. Connections already waiting stay.
     package func listenAgain() throws(SystemError) {
