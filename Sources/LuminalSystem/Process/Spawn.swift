@@ -18,7 +18,7 @@ package struct SpawnRequest: Sendable {
     package var protocolPipes = true
     /// The cgroup, limits and identity the child applies before the photon runs.
     package var contained = ContainedSpawn.none
-    /// Listening sockets the worker gets in order from `firstSocketFD` (PROTOCOL.md §1.3).
+    /// Listening sockets the worker gets in order from `firstSocketFD` (PROTOCOL.md §1.1).
     package var sockets: [Int32] = []
     /// A variable of `environment` that the child sets to its own pid before it execs
     /// (`LISTEN_PID`), which only the child knows; its value here is replaced.
