@@ -363,6 +363,28 @@ extension Supervisor {
             try await supervisor.stop()
         }
 
+        @Test func anAddressTheSupervisorMayNotBindFailsItsFileNamingTheCauseAndNothingElse() async throws {
+            let privileged = (try? Paths.read("/proc/sys/net/ipv4/ip_unprivileged_port_start", limit: 16))
+                .flatMap { Int(String(decoding: $0, as: UTF8.self).filter(\.isNumber)) } ?? 1024
+            try #require(privileged > 80, "this kernel lets any user bind port 80")
+            let port = try SocketClient.freePort()
+            // A supervisor that runs as nobody may not bind port 80.
+            let supervisor = try await SupervisedFolder(uid: 65534) { photons in
+                photons.script("low/run", "exec sleep 3600")
+                photons.write("low/photon.json", #"{"protocol": "none", "exec": "run", "ready": 0.1, "sockets": ["tcp:127.0.0.1:80"]}"#)
+                photons.script("web/run", "exec sleep 3600")
+                photons.write("web/photon.json", #"{"protocol": "none", "exec": "run", "ready": 0.1, "sockets": ["tcp:127.0.0.1:\#(port)"]}"#)
+            }
+            let status = try await supervisor.client("status", "--json").json()
+            let low = try #require(status.arrayValue?.first { $0["file"]?.stringValue == Paths.join(supervisor.photons.path, "low") })
+            #expect(low["state"] == "failed" && low["retryIn"] == .null)
+            let message = low["error"]?["message"]?.stringValue ?? ""
+            #expect(message.contains("cannot listen on tcp:127.0.0.1:80") && message.contains("Permission denied"), "\(message)")
+            let web = try #require(status.arrayValue?.first { $0["name"] == "web" })
+            #expect(web["state"] == "started")
+            try await supervisor.stop()
+        }
+
         static let refused: [(socket: String, says: String)] = [
             (#""sockets": "tcp:127.0.0.1:8080""#, "an array of addresses"),
             (#""sockets": [8080]"#, "is not a string"),
