@@ -9,9 +9,6 @@ package struct DeclaredSocket: Sendable, Hashable {
     /// Where it listens.
     package let address: SocketAddress
 
-    /// The most sockets one manifest may declare.
-    package static let limit = HeldSockets.limit
-
     /// The variables that tell a worker of its sockets (`count`, `names`, `pid`): systemd's for a
     /// plain executable, whose sockets start at fd 3; `LUMINAL_`-prefixed ones for a protocol
     /// worker, whose sockets start at fd 5 (fds 3 and 4 are the protocol's, which a library

@@ -15,8 +15,8 @@ extension Manifest {
         } else {
             throw invalid("key 'sockets' must be \(form)")
         }
-        guard entries.count <= DeclaredSocket.limit else {
-            throw invalid("key 'sockets' declares \(entries.count) sockets; at most \(DeclaredSocket.limit) are allowed")
+        guard entries.count <= HeldSockets.limit else {
+            throw invalid("key 'sockets' declares \(entries.count) sockets; at most \(HeldSockets.limit) are allowed")
         }
         var sockets: [DeclaredSocket] = []
         for (name, item) in entries {
