@@ -58,6 +58,9 @@ public struct LoaderConfiguration: Sendable {
     /// Whether each worker generation gets a cgroup of its own where the host gives one
     /// (`.automatic`, the default), or is always held by the process-tree rules.
     public var containment = ContainmentMode.automatic
+    /// How many workers each photon file runs, and how many a reload replaces at a time; a
+    /// manifest's `instances` overrides it per file. Default: one.
+    public var instances = PoolSize()
 
     /// Told, with the file's path and why, when a photon file whose restart policy is `essential`
     /// (a manifest's `"essential": true`) cannot be kept running: it is quarantined, or it ended

@@ -20,7 +20,7 @@ package enum Manifest {
     package static let fileName = "photon.json"
     private static let keys = ["exec", "args", "env", "timeouts", "watch", "restart", "health", "protocol", "name", "ready", "signal",
                                "limits", "user", "group", "umask", "no_new_privileges", "recycle", "control", "essential",
-                               "config", "may_call", "sockets"]
+                               "config", "may_call", "sockets", "instances"]
     private static let signals: [String: Int32] = ["TERM": SIGTERM, "INT": SIGINT, "HUP": SIGHUP, "QUIT": SIGQUIT, "USR1": SIGUSR1, "USR2": SIGUSR2]
     private static let timeoutKeys = ["handshake", "stop", "kill", "call"]
     /// The largest manifest read: a manifest is a few hundred bytes, and a bigger file is refused
@@ -116,6 +116,9 @@ package enum Manifest {
             let folderName = Paths.name(package)
             let name = file.plain?.name ?? (PhotonDescriptor.isValidName(folderName) ? folderName : "socket")
             file.sockets = try parseSockets(sockets, package: package, defaultName: name, invalid: invalid)
+        }
+        if let instances = object["instances"] {
+            file.instances = try parseInstances(instances, invalid: invalid)
         }
         try parseContainment(object, into: &file, invalid: invalid)
         return file

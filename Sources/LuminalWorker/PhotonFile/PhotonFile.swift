@@ -97,6 +97,8 @@ extension PhotonFile {
         package var mayCall: Set<String>?
         /// The manifest's `sockets`: listening sockets held for its workers.
         package var sockets: [DeclaredSocket] = []
+        /// The manifest's `instances`, instead of the loader's.
+        package var instances: PoolSize?
     }
 }
 
