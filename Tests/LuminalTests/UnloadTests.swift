@@ -16,7 +16,7 @@ extension Supervisor {
                 folder.write("slow/photon.json", #"{"exec": "run", "protocol": "none", "ready": 3600}"#)
                 let path = folder.script("slow/run", "exec sleep 3600")
                 let load = Task { () async throws(LoaderError) -> [Handler] in try await loader.loadPhoton(at: Paths.parent(path)) }
-                let spawned = { await loader.records[Paths.parent(path)].load?.core?.read(\.liveConnections).first?.pid }
+                let spawned = { await loader.records[Paths.parent(path)].load?.pool?.liveConnections.first?.pid }
                 try await waitUntil("the load's worker spawned") { await spawned() != nil }
                 let pid = try #require(await spawned())
                 #expect(await loader.unloadAll().isEmpty)

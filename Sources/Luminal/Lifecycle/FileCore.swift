@@ -15,6 +15,8 @@ import Synchronization
 package final class FileCore: Sendable {
     /// The photon file's path.
     package let path: String
+    /// Which of the file's instances this is: 1 for the first (`PoolSize`).
+    package let instance: Int
     /// Told apart from every other file core of this process, even one freed before it: what
     /// the metrics keep of a file between scrapes is found by it.
     let serial = FileCore.serials.wrappingAdd(1, ordering: .relaxed).newValue
@@ -25,11 +27,15 @@ package final class FileCore: Sendable {
     /// Wakes calls that wait for the next generation.
     let changes = LifecycleChanges()
     private static let serials = Atomic<UInt64>(0)
+    /// When the pool last chose this instance for a call (`InstancePool.ticket`): of two
+    /// instances with as many calls in flight, the one chosen longer ago takes the next.
+    let lastChosen = Atomic<UInt64>(0)
     /// The scheduled restart, and what runs it (set by the loader).
     private let restart = Mutex<(task: Task<Void, Never>?, run: (@Sendable () async -> Void)?)>((nil, nil))
 
-    package init(path: String, policy: RestartPolicy, context: LoaderContext) {
+    package init(path: String, instance: Int = 1, policy: RestartPolicy, context: LoaderContext) {
         self.path = path
+        self.instance = instance
         self.context = context
         lifecycle = Mutex(FileLifecycle(path: path, policy: policy))
     }

@@ -25,8 +25,15 @@ extension FileLifecycle {
     /// looked and a later generation serves the photon already.
     func retriesCall(_ photon: String, method: String, after number: Int) -> Bool {
         if awaitsRestart(photon, method: method, after: number) { return true }
-        guard !held, let record = photons[photon], record.descriptor.idempotent.contains(method) else { return false }
+        guard mayRetry(photon, method: method), let record = photons[photon] else { return false }
         return record.generation > number && record.state == .started
+    }
+
+    /// Whether a call of `method` to `photon` whose worker ended may be sent again (to another
+    /// instance, or a later generation): the photon declared the method idempotent, and the file
+    /// was not stopped.
+    func mayRetry(_ photon: String, method: String) -> Bool {
+        !held && photons[photon]?.descriptor.idempotent.contains(method) == true
     }
 
     /// Whether a call of `method` to `photon` that met the end of generation `number` (or found
@@ -34,7 +41,7 @@ extension FileLifecycle {
     /// generation `number` is still serving (its end is about to be applied) or it ended on its
     /// own and a restart is scheduled or under way, not quarantined.
     func awaitsRestart(_ photon: String, method: String, after number: Int) -> Bool {
-        guard !held, let record = photons[photon], record.descriptor.idempotent.contains(method) else { return false }
+        guard mayRetry(photon, method: method), let record = photons[photon] else { return false }
         if record.generation == number, generation(number)?.hasEnded == false, record.state == .started { return true }
         switch record.state {
         case .crashed, .faulted: return restartPending

@@ -22,6 +22,15 @@ package struct FileVersion: Sendable {
     let checksum: String
 }
 
+/// A photon file hashed and with its sockets held, ready for its instances' generations to be
+/// spawned from.
+struct ReadyFile: Sendable {
+    let file: PhotonFile
+    let checksum: String
+    /// The file's held sockets (`Loader.holdSockets(of:)`), handed to each generation.
+    let sockets: [HeldSocket]
+}
+
 /// A new generation of a photon file that said a valid hello; not registered yet.
 struct PreparedGeneration: Sendable {
     let file: PhotonFile

@@ -36,12 +36,12 @@ extension Handler {
     /// one being replaced, which never saw it) and returns its final value.
     private func deliverStream(_ method: String, params: JSONValue, timeout asked: Duration?, parts: PartStream) async throws(LoaderError) -> JSONValue {
         let timeout = asked ?? defaultCallTimeout
-        var worker = try await callTarget(method, deadline: timeout.map { ContinuousClock.now + $0 }, timeout: timeout)
+        var (_, worker) = try await callTarget(method, deadline: timeout.map { ContinuousClock.now + $0 }, timeout: timeout)
         while true {
             do {
                 return try await worker.send(.call(photon: name, method: method, params: params), timeout: timeout, parts: parts)
             } catch where error.code == .retired {
-                worker = try replacement(of: worker, method)
+                (_, worker) = try replacement(of: worker, method)
             }
         }
     }

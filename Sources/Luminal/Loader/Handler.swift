@@ -11,20 +11,30 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     /// The photon file it comes from (an executable, or a package folder).
     public let filePath: String
-    package let core: FileCore
+    /// The file's instances, which its calls are shared among.
+    package let pool: InstancePool
+    /// The file's first instance, which reports for the file as a whole.
+    package var core: FileCore { pool.first }
     /// What its calls came to, for the metrics.
     let calls = CallMetrics()
 
-    package init(name: String, core: FileCore) {
+    package init(name: String, pool: InstancePool) {
         self.name = name
-        filePath = core.path
-        self.core = core
+        filePath = pool.first.path
+        self.pool = pool
     }
 
-    /// Everything the handler reports, read at one moment.
+    /// Everything the handler reports, read at one moment: of its file's first instance where the
+    /// photon is started, else of the first instance.
     public var snapshot: PhotonSnapshot {
-        // A handler's photon has a record from the moment the handler exists.
-        core.snapshot(of: name)!
+        let cores = pool.cores
+        if cores.count > 1 {
+            for core in cores {
+                if let snapshot = core.snapshot(of: name), snapshot.state == .started { return snapshot }
+            }
+        }
+        // A handler's photon has a record in the first instance from the moment the handler exists.
+        return core.snapshot(of: name)!
     }
 
     /// SHA-256 of the photon file's bytes (for a package: the manifest and the executable).
@@ -71,18 +81,31 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
         return "\(name) (\(filePath), \(now.state), pid \(now.pid))"
     }
 
-    /// Runs the photon's start routine; afterwards it takes calls. Starting a started photon does nothing.
+    /// Runs the photon's start routine (in each instance of its file); afterwards it takes calls.
+    /// Starting a started photon does nothing.
     public func start() async throws(LoaderError) {
-        for effect in core.apply(.startRequested(photon: name)) {
+        var failure: LoaderError?
+        for instance in pool.cores {
+            do {
+                try await start(in: instance)
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    private func start(in instance: FileCore) async throws(LoaderError) {
+        for effect in instance.apply(.startRequested(photon: name)) {
             switch effect {
             case .refuse(let error): throw error
-            case .sendStart(let worker, let photon): try await start(photon, on: worker)
+            case .sendStart(let worker, let photon): try await start(photon, on: worker, of: instance)
             default: break
             }
         }
     }
 
-    private func start(_ photon: String, on worker: Worker) async throws(LoaderError) {
+    private func start(_ photon: String, on worker: Worker, of instance: FileCore) async throws(LoaderError) {
         var failure: LoaderError?
         // A plain executable runs from its spawn: starting it only marks it so.
         if worker.file.plain == nil {
@@ -92,7 +115,7 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
                 failure = error
             }
         }
-        for case .refuse(let error) in core.apply(.startFinished(photon: photon, number: worker.generation, error: failure)) {
+        for case .refuse(let error) in instance.apply(.startFinished(photon: photon, number: worker.generation, error: failure)) {
             throw error
         }
     }
@@ -137,25 +160,15 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Sends the call to the serving generation; again to the one serving now if it met one
-    /// being replaced, and to the next generation if an idempotent call met a crash.
+    /// Sends the call to the serving generation (of the instance `InstancePool.route` chooses);
+    /// again to the one serving now if it met one being replaced; and, for an idempotent call
+    /// that met a crash, to another instance serving now, else to its instance's next generation.
     private func deliver(_ method: String, params: JSONValue, timeout asked: Duration?, chain: [String]) async throws(LoaderError) -> JSONValue {
         let clock = ContinuousClock()
         let began = clock.now
-        var worker: Worker
-        let timeout: Duration?, deadline: ContinuousClock.Instant?
-        // One read of the lifecycle in the common case: the serving worker, whose manifest has the
-        // default timeout.
-        switch core.read({ $0.callTarget(name, method: method) }) {
-        case .success(let serving):
-            worker = serving
-            timeout = asked ?? serving.file.timeouts.call ?? core.context.configuration.callTimeout
-            deadline = timeout.map { began + $0 }
-        case .failure:
-            timeout = asked ?? defaultCallTimeout
-            deadline = timeout.map { began + $0 }
-            worker = try await callTarget(method, deadline: deadline, timeout: timeout)
-        }
+        var (instance, worker) = try await target(method, asked: asked)
+        let timeout = asked ?? worker.file.timeouts.call ?? core.context.configuration.callTimeout
+        let deadline = timeout.map { began + $0 }
         var crashed = 0
         while true {
             do {
@@ -163,40 +176,59 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
                 return try await worker.send(.call(photon: name, method: method, params: params), timeout: left, chain: chain)
             } catch where error.code == .retired {
                 // The call met a generation being replaced: it goes to the one serving now.
-                worker = try replacement(of: worker, method)
-            } catch where error.code == .workerExited && core.read({ $0.retriesCall(name, method: method, after: worker.generation) }) {
+                (instance, worker) = try replacement(of: worker, method)
+            } catch where error.code == .workerExited {
+                let other = instance.read({ $0.mayRetry(name, method: method) }) ? pool.route(name, method: method, excluding: instance) : nil
+                guard other != nil || instance.read({ $0.retriesCall(name, method: method, after: worker.generation) }) else { throw error }
                 crashed += 1
                 guard crashed < 2 else {
                     core.context.events.emit(.poisonCall(file: filePath, photon: name, method: method))
                     throw LoaderError(.poisonCall, "photon \(name) (\(filePath)) failed idempotent call '\(method)' as a poison call: its worker ended while handling it in two generations in a row (the last \(error.exit.map { "exited with \($0)" } ?? "ended")); it is not sent again",
                                       photon: name, file: filePath, exit: error.exit)
                 }
-                guard let next = try await nextWorker(after: worker.generation, method, deadline: deadline, timeout: timeout) else { throw error }
-                core.context.events.emit(.callRetried(file: filePath, photon: name, method: method, generation: next.generation))
-                worker = next
+                if let other {
+                    (instance, worker) = other
+                } else {
+                    guard let next = try await nextWorker(of: instance, after: worker.generation, method, deadline: deadline, timeout: timeout) else { throw error }
+                    worker = next
+                }
+                core.context.events.emit(.callRetried(file: filePath, photon: name, method: method, generation: worker.generation))
             }
         }
     }
 
-    /// The worker a call goes to; for an idempotent method of a photon being restarted, the
-    /// next generation's, once it serves (up to `deadline`).
-    func callTarget(_ method: String, deadline: ContinuousClock.Instant?, timeout: Duration?) async throws(LoaderError) -> Worker {
-        let (target, generation) = core.read { ($0.callTarget(name, method: method), $0.photons[name]?.generation ?? 0) }
-        switch target {
-        case .success(let worker): return worker
-        case .failure(let error):
-            guard core.read({ $0.awaitsRestart(name, method: method, after: generation) }),
-                  let next = try await nextWorker(after: generation, method, deadline: deadline, timeout: timeout) else { throw error }
-            return next
-        }
+    /// The instance and worker a call goes to: in the common case, one read of the instances'
+    /// lifecycles; else as `callTarget` says, within the caller's timeout (`asked`, else the
+    /// default).
+    private func target(_ method: String, asked: Duration?) async throws(LoaderError) -> (FileCore, Worker) {
+        if let chosen = pool.route(name, method: method) { return chosen }
+        let timeout = asked ?? defaultCallTimeout
+        return try await callTarget(method, deadline: timeout.map { ContinuousClock.now + $0 }, timeout: timeout)
     }
 
-    /// The worker of a generation after `number` once it serves the photon, waiting while a
-    /// restart is under way (up to `deadline`: then `timeout`); nil if none is coming.
-    private func nextWorker(after number: Int, _ method: String, deadline: ContinuousClock.Instant?, timeout: Duration?) async throws(LoaderError) -> Worker? {
+    /// The instance and worker a call goes to (`InstancePool.route`); for an idempotent method
+    /// of a photon whose instances are all being restarted, the next generation of the first
+    /// such instance, once it serves (up to `deadline`).
+    func callTarget(_ method: String, deadline: ContinuousClock.Instant?, timeout: Duration?) async throws(LoaderError) -> (FileCore, Worker) {
+        if let chosen = pool.route(name, method: method) { return chosen }
+        let cores = pool.cores
+        for instance in cores {
+            let generation = instance.read { $0.photons[name]?.generation ?? 0 }
+            guard instance.read({ $0.awaitsRestart(name, method: method, after: generation) }) else { continue }
+            if let next = try await nextWorker(of: instance, after: generation, method, deadline: deadline, timeout: timeout) { return (instance, next) }
+        }
+        // Why the first instance cannot take it.
+        let worker = try core.read { $0.callTarget(name, method: method) }.get()
+        return (core, worker)
+    }
+
+    /// The worker of a generation of `instance` after `number` once it serves the photon, waiting
+    /// while a restart is under way (up to `deadline`: then `timeout`); nil if none is coming.
+    private func nextWorker(of instance: FileCore, after number: Int, _ method: String, deadline: ContinuousClock.Instant?,
+                            timeout: Duration?) async throws(LoaderError) -> Worker? {
         while true {
-            let seen = core.changes.count
-            let ready = core.read { lifecycle -> Worker?? in
+            let seen = instance.changes.count
+            let ready = instance.read { lifecycle -> Worker?? in
                 if case .success(let worker) = lifecycle.callTarget(name, method: method), worker.generation > number { return .some(worker) }
                 return lifecycle.awaitsRestart(name, method: method, after: number) ? .some(nil) : nil
             }
@@ -206,17 +238,18 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
                 throw LoaderError(.cancelled, "the caller of call '\(method)' on photon \(name) (\(filePath)) was cancelled while the photon was being restarted", photon: name, file: filePath)
             }
             let left = deadline.map { ContinuousClock.now.duration(to: $0) }
-            guard left.map({ $0 > .zero }) ?? true, await core.changes.wait(past: seen, timeout: left) else {
+            guard left.map({ $0 > .zero }) ?? true, await instance.changes.wait(past: seen, timeout: left) else {
                 throw LoaderError(.timeout, "photon \(name) (\(filePath)) did not answer call '\(method)' within \(timeout ?? .zero): its worker ended and no new one served it in time", photon: name, file: filePath)
             }
         }
     }
 
-    /// The worker serving now, for a call that met `worker` being replaced; `unloaded` if none
-    /// replaced it.
-    func replacement(of worker: Worker, _ method: String) throws(LoaderError) -> Worker {
-        let current = try core.read { $0.callTarget(name, method: method) }.get()
-        guard current !== worker else {
+    /// The instance and worker serving now, for a call that met `worker` being replaced;
+    /// `unloaded` if none replaced it.
+    func replacement(of worker: Worker, _ method: String) throws(LoaderError) -> (FileCore, Worker) {
+        guard let current = pool.route(name, method: method), current.worker !== worker else {
+            // Why none can: the first instance's reason, else that the photon is going away.
+            _ = try core.read { $0.callTarget(name, method: method) }.get()
             throw LoaderError(.unloaded, "photon \(name) (\(filePath)) cannot take call '\(method)': it is being unloaded", photon: name, file: filePath)
         }
         return current

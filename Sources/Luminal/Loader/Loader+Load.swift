@@ -85,16 +85,14 @@ extension Loader {
             throw error
         }
         context.events.emit(.loadStarted(file: file.path))
-        let core = FileCore(path: file.path, policy: restartPolicy(for: file), context: context)
-        core.onRestartDue { [weak self] in await self?.restart(file.path) }
-        context.track(core)
+        let pool = InstancePool(makeInstance(1, of: file))
         // A bring-up (`loadAndStart`) owns the record of its load, and ends it.
         let bringUp = records[file.path].load != nil
         if !bringUp { records[file.path].load = FileLoad() }
-        records[file.path].load?.core = core
+        records[file.path].load?.pool = pool
         BurstTrim.began(.load)
         defer {
-            if bringUp { records[file.path].load?.core = nil } else { records[file.path].load = nil }
+            if bringUp { records[file.path].load?.pool = nil } else { records[file.path].load = nil }
             if records.loadsInProgress == 0 {
                 loadWaiters.forEach { $0.resume() }
                 loadWaiters = []
@@ -102,9 +100,9 @@ extension Loader {
             BurstTrim.ended()
         }
         do {
-            return try await register(file, core: core, selection: selection, checksum: checksum)
+            return try await register(file, pool: pool, selection: selection, checksum: checksum)
         } catch {
-            core.discard()
+            pool.cores.forEach { $0.discard() }
             reportLoadFailure(error, file: file.path)
             throw error
         }
@@ -141,34 +139,74 @@ extension Loader {
         context.events.emit(.skipped(file: path, reason: reason))
     }
 
-    private func register(_ file: PhotonFile, core: FileCore, selection: PhotonSelection, checksum: String?) async throws(LoaderError) -> [Handler] {
-        let prepared: PreparedGeneration
+    /// Brings up every instance of `file` side by side and registers them; if one fails, every
+    /// other is stopped and the load fails with its error.
+    private func register(_ file: PhotonFile, pool: InstancePool, selection: PhotonSelection, checksum: String?) async throws(LoaderError) -> [Handler] {
+        let ready: ReadyFile
         do {
-            prepared = try await prepare(file, selection: selection, core: core, checksum: checksum)
+            ready = try await readyFile(file, checksum: checksum)
         } catch {
             throw error.error
         }
-        let worker = prepared.worker
-        let handlers = prepared.photons.map { Handler(name: $0.name, core: core) }
-        let effects = core.apply(.serving(number: worker.generation, photons: prepared.photons, started: [], checksum: prepared.checksum,
-                                          policy: restartPolicy(for: file), restart: false, at: .now, random: .random(in: 0...1)))
-        for case .refuse(let error) in effects {
-            _ = await worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
-            throw error
+        for number in 1..<poolSize(for: file).count { pool.add(makeInstance(number + 1, of: file)) }
+        let cores = pool.cores
+        var prepared: [PreparedGeneration] = []
+        do {
+            prepared = try await prepareInstances(cores, of: ready, selection: selection)
+        } catch {
+            throw error.error
         }
-        records[file.path].loaded = LoadedFile(core: core, file: file, handlers: handlers, selection: selection, sockets: prepared.sockets)
+        let handlers = prepared[0].photons.map { Handler(name: $0.name, pool: pool) }
+        for (core, generation) in zip(cores, prepared) {
+            let effects = core.apply(.serving(number: generation.worker.generation, photons: generation.photons, started: [], checksum: ready.checksum,
+                                              policy: restartPolicy(for: file), restart: false, at: .now, random: .random(in: 0...1)))
+            for case .refuse(let error) in effects {
+                for other in prepared {
+                    _ = await other.worker.stop(graceful: false, started: [], timeouts: stopTimeouts(for: file))
+                }
+                throw error
+            }
+        }
+        records[file.path].loaded = LoadedFile(pool: pool, file: file, handlers: handlers, selection: selection, sockets: ready.sockets)
         forgetFailedFile(file.path)
         records[file.path].failedVersion = nil
         superviseRecycling()
-        superviseHealth(of: worker)
+        prepared.forEach { superviseHealth(of: $0.worker) }
         return handlers
     }
 
-    /// Spawns a generation of `file` and validates its hello against `selection` and the names
-    /// other photon files already use; the file is hashed unless its `known` checksum is given. On
-    /// failure the new worker is stopped and the step named.
-    func prepare(_ file: PhotonFile, selection: PhotonSelection, core: FileCore, checksum known: String? = nil) async throws(GenerationFailure) -> PreparedGeneration {
-        let began = context.hashes.mark
+    /// Spawns a generation of `ready`'s file in each of `cores`, side by side, and validates
+    /// their hellos as `prepare` does; each must choose the same photons as the first. If one
+    /// fails, the others are stopped and the first failure (in instance order) is thrown.
+    func prepareInstances(_ cores: [FileCore], of ready: ReadyFile, selection: PhotonSelection) async throws(GenerationFailure) -> [PreparedGeneration] {
+        var results = [Result<PreparedGeneration, GenerationFailure>?](repeating: nil, count: cores.count)
+        await withTaskGroup(of: (Int, Result<PreparedGeneration, GenerationFailure>).self) { group in
+            for (index, core) in cores.enumerated() {
+                group.addTask {
+                    (index, await Result(awaiting: { () async throws(GenerationFailure) in try await self.prepare(ready, selection: selection, core: core) }))
+                }
+            }
+            for await (index, result) in group { results[index] = result }
+        }
+        let prepared = results.compactMap { try? $0?.get() }
+        var failure: GenerationFailure?
+        for result in results {
+            if case .failure(let error)? = result { failure = error; break }
+        }
+        if failure == nil, let first = prepared.first,
+           let other = prepared.first(where: { $0.photons.map(\.name) != first.photons.map(\.name) }) {
+            failure = GenerationFailure(.validate, LoaderError(.invalidHello, "photon file \(ready.file.path): instance \(other.worker.instance) declares \(other.photons.map(\.name).joined(separator: ", ")), instance \(first.worker.instance) \(first.photons.map(\.name).joined(separator: ", ")); every instance of a file must declare the same photons", file: ready.file.path))
+        }
+        guard let failure else { return prepared }
+        for (core, result) in zip(cores, results) {
+            if case .success(let generation)? = result { await abandon(generation.worker, of: core, graceful: false) }
+        }
+        throw failure
+    }
+
+    /// `file` hashed (unless its `known` checksum is given) and its sockets held, for its instances
+    /// to be spawned from.
+    func readyFile(_ file: PhotonFile, checksum known: String? = nil) async throws(GenerationFailure) -> ReadyFile {
         let checksum: String
         do {
             if let known {
@@ -179,25 +217,33 @@ extension Loader {
         } catch {
             throw GenerationFailure(.resolve, LoaderError(.photonNotFound, "photon file \(file.path) cannot be read: \(error)", file: file.path))
         }
-        let sockets: [HeldSocket]
         do {
-            sockets = try holdSockets(of: file)
+            return ReadyFile(file: file, checksum: checksum, sockets: try holdSockets(of: file))
         } catch {
             throw GenerationFailure(.sockets, error)
         }
+    }
+
+    /// Spawns a generation of `ready`'s file in `core` and validates its hello against
+    /// `selection` and the names other photon files already use. On failure the new worker is
+    /// stopped and the step named.
+    func prepare(_ ready: ReadyFile, selection: PhotonSelection, core: FileCore) async throws(GenerationFailure) -> PreparedGeneration {
+        let began = context.hashes.mark
+        let file = ready.file
         let number = core.read(\.nextGeneration)
         let hooks = core.hooks(generation: number)
         let worker: Worker
         do {
             // The spawn and the /proc reads after it block: on the spawn thread, not the loader's executor.
             worker = try await SpawnThread.shared.perform { () throws(LoaderError) -> Worker in
-                try Worker(file: file, generation: number, settings: self.context.configuration.workerSettings, hooks: hooks, sockets: sockets)
+                try Worker(file: file, generation: number, instance: core.instance, settings: self.context.configuration.workerSettings,
+                           hooks: hooks, sockets: ready.sockets)
             }
         } catch {
             throw GenerationFailure(.spawn, error)
         }
         core.apply(.spawned(number: number, connection: worker, pid: worker.pid, plain: file.plain != nil))
-        if number == 1 { warnOfUnenforcedLimits(worker) }
+        if number == 1, core.instance == 1 { warnOfUnenforcedLimits(worker) }
         if context.hashes.isCancelled(since: began) || records[file.path].load?.abandoned == true {
             // Every photon was unloaded (or every worker killed), or this load was abandoned,
             // while this one was being spawned: it is killed like the workers of the loads
@@ -220,9 +266,8 @@ extension Loader {
             throw GenerationFailure(.validate, refusal)
         }
         core.apply(.prepared(number: number, photons: chosen.map(\.name)))
-        return PreparedGeneration(file: file, worker: worker, photons: chosen, checksum: checksum, sockets: sockets)
+        return PreparedGeneration(file: file, worker: worker, photons: chosen, checksum: ready.checksum, sockets: ready.sockets)
     }
-
 
     /// Logs each limit of `worker`'s containment that this host cannot enforce.
     ///

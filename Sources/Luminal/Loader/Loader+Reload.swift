@@ -46,100 +46,180 @@ extension Loader {
         return handlers
     }
 
-    /// Brings up a new generation of each file and switches them over together; `restart` when
-    /// it replaces generations that ended on their own. A file with a version in `versions` (the
-    /// watcher's) is not resolved nor hashed again.
-    package func reload(_ paths: Set<String>, restart: Bool = false, versions: [String: FileVersion] = [:]) async throws(LoaderError) -> [Handler] {
+    /// Brings up a new generation of each instance of each file and switches them over; `restart`
+    /// when it replaces generations that ended on their own. A file with a version in `versions`
+    /// (the watcher's) is not resolved nor hashed again. With `instance`, only that instance of
+    /// each file is replaced, from the version of the file that serves (a restart or a recycling
+    /// of one instance of a pool).
+    ///
+    /// The instances roll in batches of the file's surge (`PoolSize`): a batch's new generations
+    /// come up side by side (every file's together) and take over; the generations they replace
+    /// stop taking calls at once and are stopped once every batch has taken over. If a batch
+    /// fails, its new generations are stopped and every earlier batch is rolled back: the
+    /// replaced generations take calls again and the new ones are retired, so the reload is all
+    /// or nothing.
+    package func reload(_ paths: Set<String>, restart: Bool = false, versions: [String: FileVersion] = [:],
+                        instance: Int? = nil) async throws(LoaderError) -> [Handler] {
         if let held = paths.sorted().first(where: isHeld) {
             throw Self.heldError(held)
         }
         await enterGate(paths)
         defer { gate.leave(paths) }
         let records = paths.sorted().compactMap { self.records[$0].loaded }
-        // Files whose photons all ended (a restart's, a start's after a stop, a crash or a
+        let targets = records.map { record in record.pool.cores.filter { instance == nil || $0.instance == instance } }
+        // Instances whose photons all ended (a restart's, a start's after a stop, a crash or a
         // quarantine) have nothing serving: their new generations are bring-ups, not a reload
         // that could roll back, and a failure is theirs alone.
-        let nothingServes = records.allSatisfy { $0.core.read(\.allFinal) }
+        let nothingServes = targets.allSatisfy { $0.allSatisfy { $0.read(\.allFinal) } }
         if !nothingServes { for record in records { record.core.apply(.reloadBegan) } }
-        var prepared: [Int: NewGeneration] = [:]
-        var failures: [(Int, GenerationFailure)] = []
-        await withTaskGroup(of: (Int, Result<NewGeneration, GenerationFailure>).self) { group in
+        var rolls: [FileRoll] = []
+        switch await readyFiles(records, versions: versions, fromServing: instance != nil) {
+        case .failure(let failed):
+            throw await fail(records, at: failed.index, failed.failure, nothingServes: nothingServes, restart: restart, rolls: [])
+        case .success(let ready):
             for (index, record) in records.enumerated() {
-                group.addTask { (index, await self.bringUpGeneration(of: record, version: versions[record.file.path])) }
-            }
-            for await (index, result) in group {
-                switch result {
-                case .success(let generation): prepared[index] = generation
-                case .failure(let failure): failures.append((index, failure))
-                }
+                rolls.append(plan(record, ready: ready[index], replacing: targets[index], resize: instance == nil))
             }
         }
-        if failures.isEmpty, let clash = groupClash(records, prepared) { failures.append(clash) }
-        if let (index, failure) = failures.min(by: { $0.0 < $1.0 }) {
-            await rollBack(records, prepared: prepared, failed: records[index], failure: failure, noting: !nothingServes)
-            guard !nothingServes else {
-                // The new generation's own failure; a restart's is counted and logged as a restart's.
-                var error = failure.error
-                error.step = failure.step
-                if !restart {
-                    context.log(.error, "photon file \(records[index].file.path) was not brought up again (step '\(failure.step.rawValue)'): \(failure.error.message)",
-                                file: records[index].file.path)
+        let batches = rolls.map(\.batchCount).max() ?? 0
+        for batch in 0..<batches {
+            let slots = rolls.indices.flatMap { index in rolls[index].batch(batch).map { (roll: index, core: $0) } }
+            var prepared: [Int: NewGeneration] = [:]
+            var failures: [(Int, GenerationFailure)] = []
+            await withTaskGroup(of: (Int, Result<NewGeneration, GenerationFailure>).self) { group in
+                for (index, slot) in slots.enumerated() {
+                    let roll = rolls[slot.roll]
+                    group.addTask { (index, await self.bringUpGeneration(of: roll, in: slot.core)) }
                 }
-                throw error
+                for await (index, result) in group {
+                    switch result {
+                    case .success(let generation): prepared[index] = generation
+                    case .failure(let failure): failures.append((index, failure))
+                    }
+                }
             }
-            records.forEach { FileCounters.count($0.core.counters.rollbacks) }
-            let serving = records[index].core.read { $0.serving?.number ?? 0 }
-            var error = LoaderError(.reloadRolledBack, "reload of \(records[index].file.path) rolled back at step '\(failure.step.rawValue)': \(failure.error.message); generation \(serving) keeps serving",
-                                    photon: failure.error.photon, file: records[index].file.path, exit: failure.error.exit)
-            error.step = failure.step
-            throw error
+            for index in slots.indices where failures.isEmpty {
+                if let mismatch = rolls[slots[index].roll].mismatch(prepared[index]!) { failures.append((index, mismatch)) }
+            }
+            if failures.isEmpty, batch == 0 {
+                let firsts = Dictionary(uniqueKeysWithValues: slots.indices.map { (slots[$0].roll, prepared[$0]!) })
+                if let (index, failure) = groupClash(records, firsts) {
+                    failures.append((slots.firstIndex { $0.roll == index }!, failure))
+                }
+            }
+            if let (index, failure) = failures.min(by: { $0.0 < $1.0 }) {
+                await withTaskGroup(of: Void.self) { group in
+                    for (index, generation) in prepared {
+                        let core = slots[index].core
+                        group.addTask { await self.abandon(generation.prepared.worker, of: core, graceful: false) }
+                    }
+                }
+                throw await fail(records, at: slots[index].roll, failure, nothingServes: nothingServes, restart: restart, rolls: rolls,
+                                 instance: slots[index].core.instance)
+            }
+            for (index, slot) in slots.enumerated() {
+                rolls[slot.roll].takeOver(in: slot.core, by: prepared[index]!, restart: restart, loader: self)
+            }
         }
         var handlers: [Handler] = []
         var retiring: [Retiring] = []
-        for (index, record) in records.enumerated() {
-            let (switched, old) = switchOver(record, to: prepared[index]!, restart: restart)
+        var dropped: [(FileCore, StopTimeouts)] = []
+        for roll in rolls {
+            let record = roll.record
+            if instance == nil {
+                self.records[record.file.path].loaded = LoadedFile(pool: record.pool, file: roll.ready.file, handlers: roll.handlers,
+                                                                   selection: record.selection, sockets: roll.ready.sockets)
+                self.records[record.file.path].failedVersion = nil
+            }
             if !restart { FileCounters.count(record.core.counters.reloads) }
-            handlers += switched
-            if let old { retiring.append(old) }
+            handlers += roll.handlers
+            retiring += roll.parked.map { $0.retiring(timeouts: stopTimeouts(for: record.file), sockets: roll.ready.sockets) }
+            for core in roll.dropped {
+                record.pool.remove(core)
+                core.discard()
+                dropped.append((core, stopTimeouts(for: record.file)))
+            }
         }
+        superviseRecycling()
         await withTaskGroup(of: Void.self) { group in
             for old in retiring {
                 group.addTask { [context] in await Self.retire(old, context: context) }
+            }
+            for (core, timeouts) in dropped {
+                group.addTask { [context] in await Self.stopInstance(core, timeouts: timeouts, context: context) }
             }
         }
         return handlers
     }
 
-    /// Spawns, validates and starts generation N+1 of `record`'s file, from `version` when the
-    /// watcher read it already, else from the file as it is now.
-    private func bringUpGeneration(of record: LoadedFile, version: FileVersion?) async -> Result<NewGeneration, GenerationFailure> {
+    /// Each record's file, resolved (unless `versions` has it, or `fromServing`: then the version
+    /// that serves), hashed and with its sockets held; or the first failure, with its record's index.
+    private func readyFiles(_ records: [LoadedFile], versions: [String: FileVersion], fromServing: Bool) async -> Result<[ReadyFile], IndexedFailure> {
+        var ready = [ReadyFile?](repeating: nil, count: records.count)
+        var failures: [(Int, GenerationFailure)] = []
+        await withTaskGroup(of: (Int, Result<ReadyFile, GenerationFailure>).self) { group in
+            for (index, record) in records.enumerated() {
+                let version = fromServing ? record.servingVersion : versions[record.file.path]
+                group.addTask {
+                    (index, await Result(awaiting: { () async throws(GenerationFailure) in
+                        let file: PhotonFile
+                        if let version {
+                            file = version.file
+                        } else {
+                            do throws(LoaderError) {
+                                file = try await PhotonScan.resolving(record.file.path)
+                            } catch {
+                                throw GenerationFailure(.resolve, error)
+                            }
+                        }
+                        return try await self.readyFile(file, checksum: version?.checksum)
+                    }))
+                }
+            }
+            for await (index, result) in group {
+                switch result {
+                case .success(let file): ready[index] = file
+                case .failure(let failure): failures.append((index, failure))
+                }
+            }
+        }
+        if let first = failures.min(by: { $0.0 < $1.0 }) { return .failure(IndexedFailure(first)) }
+        return .success(ready.map { $0! })
+    }
+
+    /// How `record`'s instances roll onto `ready`: `targets` replaced, then (with `resize`)
+    /// instances added up to the new file's count, those beyond it dropped.
+    private func plan(_ record: LoadedFile, ready: ReadyFile, replacing targets: [FileCore], resize: Bool) -> FileRoll {
+        let size = poolSize(for: ready.file)
+        guard resize else {
+            return FileRoll(record: record, ready: ready, slots: targets, added: [], dropped: [], surge: size.surge, keepsPhotons: true)
+        }
+        let kept = Array(targets.prefix(size.count))
+        let added = targets.count < size.count ? (targets.count + 1...size.count).map { makeInstance($0, of: ready.file) } : []
+        return FileRoll(record: record, ready: ready, slots: kept + added, added: added, dropped: Array(targets.dropFirst(size.count)),
+                        surge: size.surge, keepsPhotons: false)
+    }
+
+    /// Spawns, validates and starts a new generation of `roll`'s file in instance `core`.
+    private func bringUpGeneration(of roll: FileRoll, in core: FileCore) async -> Result<NewGeneration, GenerationFailure> {
         let clock = ContinuousClock()
         let began = clock.now
-        let file: PhotonFile
-        do {
-            if let version {
-                file = version.file
-            } else {
-                file = try await PhotonScan.resolving(record.file.path)
-            }
-        } catch {
-            return .failure(GenerationFailure(.resolve, error))
-        }
         let prepared: PreparedGeneration
         do {
-            prepared = try await prepare(file, selection: record.selection, core: record.core, checksum: version?.checksum)
+            prepared = try await prepare(roll.ready, selection: roll.record.selection, core: core)
         } catch {
             return .failure(error)
         }
         let ready = clock.now
-        // Start what was started, and new photons of a file whose photons were running.
+        // Start what was started, and new photons of a file whose photons were running; an added
+        // instance starts what runs in the file's first one.
         let names = prepared.photons.map(\.name)
-        let toStart = record.core.read { $0.photonsToStart(among: names) }
-        for photon in names where toStart.contains(photon) && file.plain == nil {
+        let toStart = (roll.added.contains { $0 === core } ? roll.record.core : core).read { $0.photonsToStart(among: names) }
+        for photon in names where toStart.contains(photon) && roll.ready.file.plain == nil {
             do {
                 _ = try await prepared.worker.send(.start(photon: photon), timeout: context.configuration.startTimeout)
             } catch {
-                await abandon(prepared.worker, of: record.core, graceful: false)
+                await abandon(prepared.worker, of: core, graceful: false)
                 return .failure(GenerationFailure(.start, error))
             }
         }
@@ -152,7 +232,7 @@ extension Loader {
         var owners: [String: String] = [:]
         let reloading = Set(records.map(\.file.path))
         for (index, record) in records.enumerated() {
-            let generation = prepared[index]!
+            guard let generation = prepared[index] else { continue }
             for photon in generation.prepared.photons {
                 let other = owners[photon.name]
                     ?? self.records.handler(named: photon.name).map(\.filePath).flatMap { reloading.contains($0) ? nil : $0 }
@@ -165,50 +245,39 @@ extension Loader {
         return nil
     }
 
-    /// Ends the new generations `prepared` of `records` after `failed` failed; when `noting` (a
-    /// reload of files that serve), the failed reload is noted on each file.
-    private func rollBack(_ records: [LoadedFile], prepared: [Int: NewGeneration], failed: LoadedFile, failure: GenerationFailure,
-                          noting: Bool) async {
-        await withTaskGroup(of: Void.self) { group in
-            for (index, generation) in prepared {
-                let core = records[index].core
-                group.addTask { await self.abandon(generation.prepared.worker, of: core, graceful: false) }
+    /// Rolls `rolls` back after `records[index]` failed at `failure` (in `instance`, when one
+    /// of a pool's instances failed) and returns the error to throw. When something served, the
+    /// failed reload is noted on each file and counted.
+    private func fail(_ records: [LoadedFile], at index: Int, _ failure: GenerationFailure, nothingServes: Bool, restart: Bool,
+                      rolls: [FileRoll], instance: Int? = nil) async -> LoaderError {
+        for roll in rolls.reversed() { await roll.rollBack(loader: self) }
+        let path = records[index].file.path
+        let which = instance.flatMap { records[index].pool.count > 1 || rolls[index].slots.count > 1 ? " (instance \($0))" : nil } ?? ""
+        guard !nothingServes else {
+            // The new generation's own failure; a restart's is counted and logged as a restart's.
+            var error = failure.error
+            error.step = failure.step
+            if !restart {
+                context.log(.error, "photon file \(path) was not brought up again (step '\(failure.step.rawValue)'\(which)): \(failure.error.message)", file: path)
             }
+            return error
         }
-        guard noting else { return }
         for record in records {
-            let (step, reason) = record.file.path == failed.file.path
-                ? (failure.step, failure.error.message)
-                : (ReloadStep.group, "\(failed.file.path) failed at step '\(failure.step.rawValue)'")
-            record.core.apply(.reloadFailed(step: step, reason: reason, at: .now))
+            let (step, reason) = record.file.path == path
+                ? (failure.step, failure.error.message + which)
+                : (ReloadStep.group, "\(path) failed at step '\(failure.step.rawValue)'")
+            for core in record.pool.cores { core.apply(.reloadFailed(step: step, reason: reason, at: .now)) }
+            FileCounters.count(record.core.counters.rollbacks)
         }
-    }
-
-    /// Points the handlers at the new generation; from here on new calls go to it. Returns the
-    /// file's handlers and the generation it replaced, to retire.
-    private func switchOver(_ record: LoadedFile, to generation: NewGeneration, restart: Bool) -> ([Handler], Retiring?) {
-        let prepared = generation.prepared
-        let core = record.core
-        let old = core.read { lifecycle in
-            lifecycle.serving.map { (worker: $0.connection, started: lifecycle.startedMembers) }
-        }
-        let handlers = prepared.photons.map { photon in
-            record.handlers.first { $0.name == photon.name } ?? Handler(name: photon.name, core: core)
-        }
-        core.apply(.serving(number: prepared.worker.generation, photons: prepared.photons, started: generation.started,
-                            checksum: prepared.checksum, policy: restartPolicy(for: prepared.file), restart: restart,
-                            at: .now, random: .random(in: 0...1)))
-        records[record.file.path].loaded = LoadedFile(core: core, file: prepared.file, handlers: handlers, selection: record.selection,
-                                                      sockets: prepared.sockets)
-        records[record.file.path].failedVersion = nil
-        superviseRecycling()
-        superviseHealth(of: prepared.worker)
-        return (handlers, old.map { Retiring(core: core, worker: $0.worker, started: $0.started, replacedBy: generation,
-                                             timeouts: stopTimeouts(for: record.file), sockets: prepared.sockets) })
+        let serving = records[index].pool.count > 1 ? "the generations it replaced keep serving" : "generation \(records[index].core.read { $0.serving?.number ?? 0 }) keeps serving"
+        var error = LoaderError(.reloadRolledBack, "reload of \(path) rolled back at step '\(failure.step.rawValue)'\(which): \(failure.error.message); \(serving)",
+                                photon: failure.error.photon, file: path, exit: failure.error.exit)
+        error.step = failure.step
+        return error
     }
 
     /// Drains and stops the replaced generation, then reports the reload.
-    private static func retire(_ old: Retiring, context: LoaderContext) async {
+    static func retire(_ old: Retiring, context: LoaderContext) async {
         let clock = ContinuousClock()
         let began = clock.now
         await old.worker.drainOrCancel(timeout: context.configuration.drainTimeout, "replaced")
@@ -228,8 +297,18 @@ extension Loader {
     }
 }
 
+/// A failure of one of a reload's files, with the file's index.
+struct IndexedFailure: Error {
+    let index: Int
+    let failure: GenerationFailure
+
+    init(_ indexed: (Int, GenerationFailure)) {
+        (index, failure) = indexed
+    }
+}
+
 /// A generation replaced by a reload, to drain and stop.
-private struct Retiring: Sendable {
+struct Retiring: Sendable {
     let core: FileCore
     let worker: Worker
     /// Its photons whose start routines ran: their finalizers are due.

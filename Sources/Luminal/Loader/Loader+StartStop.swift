@@ -22,16 +22,16 @@ extension Loader {
     /// Starts the photons of the photon file of the photon named `nameOrPath` (or at that path).
     ///
     /// A running worker's photons are started; a file that was stopped, crashed or is quarantined
-    /// gets a new generation from the file as it is now, whose photons are then started; its
-    /// failure count is reset. Returns the file's handlers (the same objects as before). A
+    /// (every instance of it) gets a new generation from the file as it is now, whose photons are
+    /// then started; its failure count is reset. Returns the file's handlers (the same objects as before). A
     /// failed photon file (`failedFiles`), held or not, is loaded as it is now and its photons started.
     @discardableResult
     public func startPhoton(_ nameOrPath: String) async throws(LoaderError) -> [Handler] {
         if let failure = failedFile(at: nameOrPath) { return try await retry(failure, starting: true) }
         let path = try filePath(of: nameOrPath)
         var handlers = records[path].loaded?.handlers ?? []
-        if let core = records[path].loaded?.core, core.read(\.allFinal) {
-            core.apply(.revived)
+        if let pool = records[path].loaded?.pool, pool.cores.allSatisfy({ $0.read(\.allFinal) }) {
+            pool.cores.forEach { $0.apply(.revived) }
             handlers = try await reload([path])
         }
         for handler in handlers { try await handler.start() }

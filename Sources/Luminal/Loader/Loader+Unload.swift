@@ -83,9 +83,9 @@ extension Loader {
     func abandonLoads(of paths: Set<String>, because why: String) {
         for path in paths.sorted() where records[path].load != nil {
             records[path].load?.abandoned = true
-            guard let core = records[path].load?.core else { continue }
+            guard let pool = records[path].load?.pool else { continue }
             context.log(.info, "abandoning the load of \(path): \(why)", file: path)
-            core.read(\.liveConnections).forEach(context.killNow)
+            pool.liveConnections.forEach(context.killNow)
         }
     }
 
@@ -126,7 +126,7 @@ extension Loader {
         await enterGate(paths)
         defer { gate.leave(paths) }
         let records = paths.sorted().compactMap { self.records.takeLoaded($0) }
-        records.forEach { $0.core.discard() }
+        records.forEach { $0.pool.cores.forEach { $0.discard() } }
         return await withTaskGroup(of: (Int, UnloadOutcome).self) { group in
             for (index, record) in records.enumerated() {
                 let timeouts = stopTimeouts(for: record.file)
@@ -140,19 +140,43 @@ extension Loader {
         }
     }
 
-    /// Stops `record`'s serving generation; `hold` keeps the file loaded (`stopPhoton`), otherwise
-    /// it has left the registry (an unload).
+    /// Stops instance `core` of a pool that no longer has it (a reload that lowered the count, or
+    /// rolled back an instance it had added): drained, finalized and stopped as an unload does.
+    static func stopInstance(_ core: FileCore, timeouts: StopTimeouts, context: LoaderContext) async {
+        var exit: ExitStatus?
+        for case .stop(let worker, let started) in core.apply(.stopRequested(hold: false)) {
+            await worker.drainOrCancel(timeout: context.configuration.drainTimeout, "no longer needed")
+            exit = await worker.stop(graceful: true, started: started, timeouts: timeouts).exit
+        }
+        core.apply(.stopFinished(exit: exit))
+        core.discard()
+        context.log(.info, "stopped instance \(core.instance) of \(core.path): the file runs fewer instances", file: core.path)
+    }
+
+    /// Stops the serving generation of each of `record`'s instances, side by side; `hold` keeps
+    /// the file loaded (`stopPhoton`), otherwise it has left the registry (an unload). The outcome
+    /// is the first instance's, ending as the worst of them did.
     package static func stop(_ record: LoadedFile, hold: Bool, forceStop: Bool, timeouts: StopTimeouts, context: LoaderContext) async -> UnloadOutcome {
-        var report = WorkerStopReport(ending: .alreadyEnded, exit: nil, finalizerErrors: [:])
-        var pid: Int32 = 0
-        for case .stop(let worker, let started) in record.core.apply(.stopRequested(hold: hold)) {
-            pid = worker.pid
-            if !forceStop { await worker.drainOrCancel(timeout: context.configuration.drainTimeout, hold ? "stopped" : "unloaded") }
-            report = await worker.stop(graceful: !forceStop, started: started, timeouts: timeouts)
+        let cores = record.pool.cores
+        var stops = [(pid: Int32, report: WorkerStopReport)](repeating: (0, WorkerStopReport(ending: .alreadyEnded, finalizerErrors: [:])), count: cores.count)
+        await withTaskGroup(of: (Int, Int32, WorkerStopReport)?.self) { group in
+            for (index, core) in cores.enumerated() {
+                for case .stop(let worker, let started) in core.apply(.stopRequested(hold: hold)) {
+                    group.addTask {
+                        if !forceStop { await worker.drainOrCancel(timeout: context.configuration.drainTimeout, hold ? "stopped" : "unloaded") }
+                        return (index, worker.pid, await worker.stop(graceful: !forceStop, started: started, timeouts: timeouts))
+                    }
+                }
+            }
+            for await case let (index, pid, report)? in group { stops[index] = (pid, report) }
         }
         // A held file keeps its sockets: connections wait for its next worker.
         if hold { keepListening(record.sockets, of: record.file.path, context: context) }
-        record.core.apply(.stopFinished(exit: report.exit))
+        for (core, stop) in zip(cores, stops) { core.apply(.stopFinished(exit: stop.report.exit)) }
+        var report = stops[0].report
+        for stop in stops.dropFirst() { report.finalizerErrors.merge(stop.report.finalizerErrors) { first, _ in first } }
+        if let killed = stops.first(where: { $0.report.ending == .killed }) { report.ending = killed.report.ending }
+        let pid = stops.first(where: { $0.report.ending == .killed })?.pid ?? stops[0].pid
         let outcome = UnloadOutcome(file: record.file.path, photons: record.handlers.map(\.name), ending: report.ending,
                                     exit: report.exit, finalizerErrors: report.finalizerErrors)
         for (photon, reason) in report.finalizerErrors.sorted(by: { $0.key < $1.key }) {

@@ -51,10 +51,11 @@ public actor Loader {
         await bringUps.take(lendingFor: configuration.handshakeTimeout)
     }
 
-    /// A loaded photon file: its lifecycle, the file as its serving generation was spawned from,
-    /// and the handlers of its photons.
+    /// A loaded photon file: its instances' lifecycles, the file as its serving generations were
+    /// spawned from, and the handlers of its photons.
     package struct LoadedFile {
-        package let core: FileCore
+        /// Its instances.
+        package let pool: InstancePool
         package let file: PhotonFile
         package let handlers: [Handler]
         /// What the load asked for, so a reload chooses the same way.
@@ -65,8 +66,16 @@ public actor Loader {
         /// it is loaded: each generation is handed the same ones.
         let sockets: [HeldSocket]
 
-        init(core: FileCore, file: PhotonFile, handlers: [Handler], selection: PhotonSelection, sockets: [HeldSocket]) {
-            self.core = core
+        /// Its first instance, which reports for the file as a whole.
+        package var core: FileCore { pool.first }
+
+        /// The version its serving generations run: what a reload of one instance spawns from.
+        var servingVersion: FileVersion? {
+            handlers.first.map { FileVersion(file: file, checksum: $0.checksum) }
+        }
+
+        init(pool: InstancePool, file: PhotonFile, handlers: [Handler], selection: PhotonSelection, sockets: [HeldSocket]) {
+            self.pool = pool
             self.file = file
             self.handlers = handlers
             self.selection = selection

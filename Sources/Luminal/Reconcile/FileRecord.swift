@@ -27,7 +27,7 @@ package struct FileRecord {
 
     /// Whether a load of the file (not yet registered) is in progress.
     package var isLoading: Bool {
-        load?.core != nil
+        load?.pool != nil
     }
 
     /// The checksum of the loaded generation.
@@ -49,8 +49,8 @@ package struct FileRecord {
 /// A load of a photon file under way: by an operator (`loadPhoton`), or by the supervisor
 /// (`Loader.loadAndStart`) from the moment it resolves the file.
 package struct FileLoad {
-    /// The file's core, once `load` made it (nil while the file is resolved or hashed).
-    package var core: FileCore?
+    /// The file's instances, once `load` made them (nil while the file is resolved or hashed).
+    package var pool: InstancePool?
     /// What the operator asked of the file meanwhile (it was a failed file), which holds once the
     /// load is over.
     var request: FailedFileRequest?

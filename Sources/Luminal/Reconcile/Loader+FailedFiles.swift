@@ -74,7 +74,7 @@ extension Loader {
     package func noteServingVersionOnDisk(of path: String) {
         guard let record = records[path].loaded else { return }
         records[path].failedVersion = nil
-        record.core.apply(.servingVersionOnDisk)
+        record.pool.cores.forEach { $0.apply(.servingVersionOnDisk) }
     }
 
     /// Notes that `version` of the photon file at `path` failed (nil: the version that failed is

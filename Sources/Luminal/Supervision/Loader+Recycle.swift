@@ -24,8 +24,9 @@ extension Loader {
     }
 
     /// One look: starts the recycling of each file whose serving generation its policy says is
-    /// due and whose last failed recycling's backoff is over. False, and the sampler ends, once no
-    /// loaded file has a policy.
+    /// due and whose last failed recycling's backoff is over (of a pool, the first instance due:
+    /// one instance of a file is recycled at a time). False, and the sampler ends, once no loaded
+    /// file has a policy.
     func recycleDue() -> Bool {
         var watched = false
         let now = ContinuousClock.now
@@ -34,15 +35,18 @@ extension Loader {
             guard policy.isActive else { continue }
             watched = true
             let path = record.file.path
-            guard !recycling.contains(path),
-                  let (worker, since, heldUntil) = record.core.read({ lifecycle in
-                      lifecycle.serving.map { ($0.connection, $0.servingSince, lifecycle.recycleHeldUntil) }
-                  }),
-                  heldUntil.map({ now >= $0 }) ?? true,
-                  let reason = Self.recycleReason(policy, worker: worker, servingSince: since, now: now) else { continue }
-            recycling.insert(path)
-            record.core.apply(.recycling(number: worker.generation, reason: reason))
-            Task { await self.recycle(path, generation: worker.generation) }
+            guard !recycling.contains(path) else { continue }
+            for core in record.pool.cores {
+                guard let (worker, since, heldUntil) = core.read({ lifecycle in
+                          lifecycle.serving.map { ($0.connection, $0.servingSince, lifecycle.recycleHeldUntil) }
+                      }),
+                      heldUntil.map({ now >= $0 }) ?? true,
+                      let reason = Self.recycleReason(policy, worker: worker, servingSince: since, now: now) else { continue }
+                recycling.insert(path)
+                core.apply(.recycling(number: worker.generation, reason: reason))
+                Task { await self.recycle(path, instance: record.pool.count > 1 ? core : nil, generation: worker.generation) }
+                break
+            }
         }
         if !watched { recycler = nil }
         return watched
@@ -65,14 +69,15 @@ extension Loader {
         return nil
     }
 
-    /// Replaces the file's worker (generation `generation`) through the atomic reload; a failed
-    /// one leaves the old serving, and its lifecycle holds the next attempt back by the restart
-    /// policy's backoff.
-    private func recycle(_ path: String, generation: Int) async {
+    /// Replaces the file's worker (generation `generation`; of a pool, `instance`'s, from the
+    /// version the pool runs) through the atomic reload; a failed one leaves the old serving, and
+    /// its lifecycle holds the next attempt back by the restart policy's backoff.
+    private func recycle(_ path: String, instance: FileCore?, generation: Int) async {
         do {
-            _ = try await reload([path])
+            _ = try await reload([path], instance: instance?.instance)
         } catch {
-            records[path].loaded?.core.apply(.recycleFailed(number: generation, error: error, at: .now, random: .random(in: 0...1)))
+            guard let core = instance ?? records[path].loaded?.core else { return }
+            core.apply(.recycleFailed(number: generation, error: error, at: .now, random: .random(in: 0...1)))
         }
         recycling.remove(path)
     }

@@ -5,7 +5,7 @@ extension Loader {
     /// that path, overriding the loader's and its manifest's until it is unloaded.
     public func setRestartPolicy(_ policy: RestartPolicy, for nameOrPath: String) throws(LoaderError) {
         let path = try filePath(of: nameOrPath)
-        records[path].loaded?.core.apply(.policySet(policy))
+        records[path].loaded?.pool.cores.forEach { $0.apply(.policySet(policy)) }
     }
 
     /// The restart policy `file` asks for: the loader's, with the manifest's mode.
@@ -23,21 +23,24 @@ extension Loader {
         }
     }
 
-    /// Brings up a new generation of a file whose serving generation ended on its own (the
-    /// restart its lifecycle scheduled); a failure to do so counts as another failure.
-    package func restart(_ path: String) async {
-        guard let record = records[path].loaded else { return }
-        for case .refuse in record.core.apply(.restartDue) { return }
+    /// Brings up a new generation of instance `number` of a file, whose serving generation ended
+    /// on its own (the restart its lifecycle scheduled); a failure to do so counts as another
+    /// failure. A file of one instance is brought up from the file as it is now; one instance of
+    /// a pool, from the version its other instances run.
+    package func restart(_ path: String, instance number: Int) async {
+        guard let record = records[path].loaded, let core = record.pool.cores.first(where: { $0.instance == number }) else { return }
+        for case .refuse in core.apply(.restartDue) { return }
+        let pooled = record.pool.count > 1
         do {
-            let handlers = try await reload([path], restart: true)
-            let snapshot = handlers.first?.snapshot
+            _ = try await reload([path], restart: true, instance: pooled ? number : nil)
+            let snapshot = record.handlers.first.flatMap { core.snapshot(of: $0.name) }
             let generation = snapshot?.generation ?? 0
-            context.log(.info, "restarted \(path): generation \(generation)", file: path)
+            context.log(.info, "restarted \(path)\(pooled ? " instance \(number)" : ""): generation \(generation)", file: path)
             context.events.emit(.restarted(file: path, generation: generation, restarts: snapshot?.restarts ?? 0))
         } catch {
-            guard let current = records[path].loaded else { return }
-            current.core.apply(.restartFailed(FailureClass(step: error.step ?? .handshake, error: error), reason: error.message,
-                                              random: .random(in: 0...1)))
+            guard records[path].loaded != nil else { return }
+            core.apply(.restartFailed(FailureClass(step: error.step ?? .handshake, error: error), reason: error.message,
+                                      random: .random(in: 0...1)))
         }
     }
 }

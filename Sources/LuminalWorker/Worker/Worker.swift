@@ -16,8 +16,10 @@ import Synchronization
 package final class Worker: Sendable {
     /// The photon file this worker runs.
     package let file: PhotonFile
-    /// 1 for the first worker of a file, +1 for each new one.
+    /// 1 for the first worker of a file's instance, +1 for each new one.
     package let generation: Int
+    /// Which of its file's instances it is: 1 for the first (`PoolSize`).
+    package let instance: Int
     /// The process.
     package let process: ChildProcess
     /// The process and everything it started.
@@ -78,9 +80,10 @@ package final class Worker: Sendable {
     /// The pid of the worker process.
     package var pid: pid_t { process.pid }
 
-    /// Spawns the worker of `file`, handing it `sockets` (the file's held sockets, in the order
-    /// of `file.sockets`), and starts reading its pipes.
-    package init(file: PhotonFile, generation: Int, settings: WorkerSettings, hooks: WorkerHooks, sockets: [HeldSocket] = []) throws(LoaderError) {
+    /// Spawns the worker of `file`'s instance `instance`, handing it `sockets` (the file's held
+    /// sockets, in the order of `file.sockets`), and starts reading its pipes.
+    package init(file: PhotonFile, generation: Int, instance: Int = 1, settings: WorkerSettings, hooks: WorkerHooks,
+                 sockets: [HeldSocket] = []) throws(LoaderError) {
         let marker = WorkerMarker.next()
         var environment = WorkerEnvironment.inherited()
         for name in DeclaredSocket.reservedVariables { environment[name] = nil }
@@ -93,6 +96,7 @@ package final class Worker: Sendable {
         environment["LUMINAL_PROTOCOL"] = WireProtocol.supportedVersions.map(String.init).joined(separator: ",")
         environment["LUMINAL_FRAME_CAP"] = String(settings.frameCap)
         environment["LUMINAL_PHOTON_FILE"] = file.path
+        environment[Self.instanceVariable] = String(instance)
         environment[WorkerMarker.variable] = marker
         let plan = try ContainmentPlan.make(for: file, generation: generation, settings: settings)
         let spawned: SpawnedProcess
@@ -110,6 +114,7 @@ package final class Worker: Sendable {
         containment = plan.report
         self.file = file
         self.generation = generation
+        self.instance = instance
         self.hooks = hooks
         handshakeTimeout = file.timeouts.handshake ?? settings.handshakeTimeout
         limits = RequestLimits(queuedCallBytes: settings.queuedCallBytesLimit, callsInFlight: settings.callsInFlightLimit,
@@ -173,6 +178,21 @@ package final class Worker: Sendable {
         stopHeartbeat()
         state.withLock { $0.closedToCalls = true }
     }
+
+    /// Takes calls again after `closeToCalls` (a reload that rolls back brings back the generation
+    /// it had replaced); the caller starts its heartbeat again.
+    package func reopenToCalls() {
+        state.withLock { $0.closedToCalls = false }
+    }
+
+    /// Calls (and pings) sent to it and not yet answered.
+    package var callsInFlight: Int {
+        state.withLock { $0.pending.count }
+    }
+
+    /// The variable that tells a worker which instance of its file it is (1 for the first): a
+    /// pool's instances may use it to tell themselves apart, as PM2's `NODE_APP_INSTANCE`.
+    package static let instanceVariable = "LUMINAL_INSTANCE"
 
     /// The protocol fault that ended this worker, if any.
     package var protocolFault: ProtocolFault? { state.withLock { $0.fault } }

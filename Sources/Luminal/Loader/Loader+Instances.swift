@@ -1,0 +1,20 @@
+import LuminalWorker
+
+extension Loader {
+    /// How many instances `file` runs, and how many a reload replaces at a time: its manifest's
+    /// `instances`, else the loader's (brought within bounds).
+    func poolSize(for file: PhotonFile) -> PoolSize {
+        if let size = file.instances { return size }
+        let configured = context.configuration.instances
+        let count = min(max(configured.count, 1), PoolSize.limit)
+        return PoolSize(count: count, surge: min(max(configured.surge, 1), count))
+    }
+
+    /// A new lifecycle for instance `number` of `file`, restarted on its own when its worker ends.
+    func makeInstance(_ number: Int, of file: PhotonFile) -> FileCore {
+        let core = FileCore(path: file.path, instance: number, policy: restartPolicy(for: file), context: context)
+        core.onRestartDue { [weak self] in await self?.restart(file.path, instance: number) }
+        context.track(core)
+        return core
+    }
+}

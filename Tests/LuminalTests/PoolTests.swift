@@ -1,0 +1,257 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Luminal
+@testable import LuminalSystem
+import LuminalWire
+@testable import LuminalWorker
+import Testing
+
+extension Supervisor {
+    /// Photon files of several instances: calls routed by load, instances restarted and
+    /// quarantined on their own, reloads rolled one batch at a time and rolled back whole.
+    @Suite struct Pools {
+        /// Writes package `name` running the chaos photon `name`, with `instances` in its manifest;
+        /// `guardLine` goes before the exec (a shell line that may end the instance).
+        @discardableResult
+        static func package(_ folder: PhotonFolder, _ name: String, instances: String, guardLine: String = "") -> String {
+            folder.write("\(name)/photon.json", #"{"exec": "run", "instances": \#(instances)}"#)
+            folder.script("\(name)/run", "\(guardLine)\nexec '\(BuildProducts.chaosPhoton)' serve \(name)")
+            return Paths.join(folder.path, name)
+        }
+
+        /// The pids of the serving workers of `handler`'s instances, in instance order.
+        static func pids(_ handler: Handler) -> [Int32] {
+            handler.pool.cores.compactMap { $0.read { $0.serving?.pid } }
+        }
+
+        @Test func eachInstanceIsAWorkerOfItsOwnAndKnowsItsNumber() async throws {
+            try await withLoader { loader, folder in
+                let path = Self.package(folder, "p", instances: "3")
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                #expect(handler.pool.count == 3)
+                #expect(Set(Self.pids(handler)).count == 3)
+                for core in handler.pool.cores {
+                    let worker = try #require(core.read { $0.serving?.connection })
+                    let environment = String(decoding: try Paths.read("/proc/\(worker.pid)/environ"), as: UTF8.self)
+                    #expect(environment.split(separator: "\0").contains("LUMINAL_INSTANCE=\(core.instance)"))
+                    #expect(core.read { $0.photons["p"]?.state } == .started)
+                }
+            }
+        }
+
+        @Test func aCallGoesToTheInstanceWithTheFewestCallsInFlight() async throws {
+            try await withLoader { loader, folder in
+                let handler = try #require(try await loader.loadPhoton(at: Self.package(folder, "p", instances: "2")).first)
+                try await handler.start()
+                // One instance is held by a call that waits to be cancelled.
+                let busy = Task { try? await handler.call("await-cancel") }
+                defer { busy.cancel() }
+                try await waitUntil("the long call is in flight") {
+                    handler.pool.cores.contains { $0.read { $0.serving?.connection.callsInFlight ?? 0 } > 0 }
+                }
+                let held = try #require(handler.pool.cores.first { $0.read { $0.serving?.connection.callsInFlight ?? 0 } > 0 })
+                let free = try #require(handler.pool.cores.first { $0 !== held }?.read { $0.serving?.pid })
+                // Every call goes to the free one (round-robin would send every other one to the busy one).
+                for _ in 0..<6 {
+                    #expect(try await handler.call("pid") == .int(Int64(free)))
+                }
+            }
+        }
+
+        @Test func callsAreSharedAmongIdleInstances() async throws {
+            try await withLoader { loader, folder in
+                let handler = try #require(try await loader.loadPhoton(at: Self.package(folder, "p", instances: "3")).first)
+                try await handler.start()
+                var seen: Set<JSONValue> = []
+                for _ in 0..<6 { seen.insert(try await handler.call("pid")) }
+                #expect(seen == Set(Self.pids(handler).map { JSONValue.int(Int64($0)) }))
+            }
+        }
+
+        @Test func anIdempotentCallCaughtInACrashIsRetriedOnAnotherInstanceAtOnce() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let handler = try #require(try await loader.loadPhoton(at: Self.package(folder, "p", instances: "2")).first)
+                try await handler.start()
+                let before = Self.pids(handler)
+                let answer = try await handler.call("once", params: ["marker": .string(Paths.join(folder.path, "crashed")), "action": "crash"])
+                // The other instance answered: its first generation, not a restarted one.
+                let pid = try #require(answer.intValue)
+                #expect(before.contains(Int32(pid)))
+                let generation = try await events.first("callRetried") { event in
+                    if case .callRetried(_, "p", "once", let generation) = event { return generation }
+                    return nil
+                }
+                #expect(generation == 1)
+            }
+        }
+
+        @Test func aCrashedInstanceIsRestartedAloneWhileTheOthersServe() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let handler = try #require(try await loader.loadPhoton(at: Self.package(folder, "p", instances: "2")).first)
+                try await handler.start()
+                let before = Self.pids(handler)
+                kill(before[1], SIGKILL)
+                _ = try await events.first("instance 2 restarted") { event in
+                    if case .restarted(_, 2, _) = event { return true }
+                    return nil
+                }
+                let after = Self.pids(handler)
+                #expect(after[0] == before[0] && after[1] != before[1])
+                #expect(handler.pool.cores[1].read { $0.photons["p"]?.state } == .started)
+                #expect(handler.pool.cores[0].read { $0.serving?.number } == 1)
+                var seen: Set<JSONValue> = []
+                for _ in 0..<4 { seen.insert(try await handler.call("pid")) }
+                #expect(seen.count == 2)
+            }
+        }
+
+        @Test func anInstanceThatCrashesInALoopIsQuarantinedAndThePoolKeepsServing() async throws {
+            var configuration = LoaderConfiguration.fast
+            configuration.restart.initialDelay = .milliseconds(10)
+            configuration.restart.quarantineAfter = 2
+            try await withLoader(configuration: configuration) { loader, folder in
+                let broken = Paths.join(folder.path, "broken")
+                let path = Self.package(folder, "p", instances: "2", guardLine: #"[ "$LUMINAL_INSTANCE" = 2 ] && [ -e '\#(broken)' ] && exit 3"#)
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                let first = Self.pids(handler)[0]
+                folder.write("broken", "")
+                kill(Self.pids(handler)[1], SIGKILL)
+                try await waitUntil("instance 2 is quarantined") {
+                    if case .quarantined? = handler.pool.cores[1].read({ $0.photons["p"]?.state }) { return true }
+                    return false
+                }
+                #expect(handler.state == .started && handler.pid == first)
+                #expect(try await handler.call("pid") == .int(Int64(first)))
+                #expect(try await handler.call("pid") == .int(Int64(first)))
+            }
+        }
+
+        @Test func aRollingReloadReplacesEveryInstanceWithoutAFailedCall() async throws {
+            try await withLoader { loader, folder in
+                let path = Self.package(folder, "p", instances: #"{"count": 3, "surge": 1}"#)
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                let before = Self.pids(handler)
+                let running = RunningFlag()
+                let callers = (0..<4).map { _ in
+                    Task { () -> [String] in
+                        var failures: [String] = []
+                        while running.isOn {
+                            do { _ = try await handler.call("pid") } catch { failures.append("\(error)") }
+                            running.countCall()
+                        }
+                        return failures
+                    }
+                }
+                for round in 1...3 {
+                    folder.script("p/run", "# version \(round)\nexec '\(BuildProducts.chaosPhoton)' serve p")
+                    #expect(try await loader.reloadPhoton("p") == [handler])
+                }
+                running.turnOff()
+                var failures: [String] = []
+                for caller in callers { failures += await caller.value }
+                #expect(failures.isEmpty && running.calls > 0, "\(failures.prefix(3))")
+                #expect(handler.pool.cores.map { $0.read { $0.serving?.number } } == [4, 4, 4])
+                #expect(Set(Self.pids(handler)).isDisjoint(with: before))
+                for pid in before { #expect(!exists(pid)) }
+            }
+        }
+
+        @Test func aReloadThatFailsInALaterInstanceRollsEveryInstanceBack() async throws {
+            try await withLoader { loader, folder in
+                let path = Self.package(folder, "p", instances: "3")
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                let before = Self.pids(handler)
+                folder.script("p/run", #"[ "$LUMINAL_INSTANCE" = 3 ] && exit 3"# + "\nexec '\(BuildProducts.chaosPhoton)' serve p")
+                let error = try await #require(throws: LoaderError.self) { try await loader.reloadPhoton("p") }
+                #expect(error.code == .reloadRolledBack && error.step == .handshake)
+                #expect(error.message.contains("instance 3") && error.message.contains(path), "\(error.message)")
+                #expect(Self.pids(handler) == before)
+                #expect(handler.pool.cores.allSatisfy { $0.read { $0.serving?.number == 1 && $0.photons["p"]?.state == .started } })
+                var seen: Set<JSONValue> = []
+                for _ in 0..<6 { seen.insert(try await handler.call("pid")) }
+                #expect(seen == Set(before.map { JSONValue.int(Int64($0)) }))
+                #expect(handler.snapshot.reloadFailure?.step == .handshake)
+                // The instances that had taken over are gone.
+                try await waitUntil("only the old workers are left") {
+                    handler.pool.cores.allSatisfy { $0.read { $0.generations.count == 1 } }
+                }
+            }
+        }
+
+        @Test func aReloadFollowsTheManifestsNewCount() async throws {
+            try await withLoader { loader, folder in
+                let path = Self.package(folder, "p", instances: "2")
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                folder.write("p/photon.json", #"{"exec": "run", "instances": 4}"#)
+                try await loader.reloadPhoton("p")
+                #expect(handler.pool.count == 4)
+                #expect(handler.pool.cores.allSatisfy { $0.read { $0.photons["p"]?.state == .started } })
+                #expect(Set(Self.pids(handler)).count == 4)
+                folder.write("p/photon.json", #"{"exec": "run", "instances": 1}"#)
+                try await loader.reloadPhoton("p")
+                #expect(handler.pool.count == 1 && handler.pool.cores[0].instance == 1)
+                #expect(try await handler.call("pid") == .int(Int64(handler.pid)))
+                try await waitUntil("the dropped instances stopped") { loader.context.liveWorkers.count == 1 }
+            }
+        }
+
+        @Test func stoppingAndStartingAPoolStopsAndStartsEveryInstance() async throws {
+            try await withLoader { loader, folder in
+                let handler = try #require(try await loader.loadPhoton(at: Self.package(folder, "p", instances: "2")).first)
+                try await handler.start()
+                let before = Self.pids(handler)
+                let outcome = try await loader.stopPhoton("p")
+                #expect(outcome.ending == .clean)
+                for pid in before { #expect(!exists(pid)) }
+                #expect(handler.state == .stopped)
+                try await loader.startPhoton("p")
+                #expect(Self.pids(handler).count == 2 && Set(Self.pids(handler)).isDisjoint(with: before))
+                #expect(handler.pool.cores.allSatisfy { $0.read { $0.photons["p"]?.state == .started } })
+            }
+        }
+
+        @Test func instancesThatDeclareDifferentPhotonsFailTheLoad() async throws {
+            try await withLoader { loader, folder in
+                folder.write("p/photon.json", #"{"exec": "run", "instances": 2}"#)
+                folder.script("p/run", "exec '\(BuildProducts.chaosPhoton)' serve \"p$LUMINAL_INSTANCE\"")
+                let error = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: Paths.join(folder.path, "p")) }
+                #expect(error.code == .invalidHello && error.message.contains("every instance"), "\(error.message)")
+                #expect(await loader.photons.isEmpty)
+                try await waitUntil("no worker is left") { loader.context.liveWorkers.isEmpty }
+            }
+        }
+
+        static let badCounts: [(instances: String, says: String)] = [
+            ("0", "from 1 to 64, not 0"),
+            ("65", "from 1 to 64, not 65"),
+            ("-1", "from 1 to 64, not -1"),
+            ("2.5", "whole number"),
+            (#""4""#, "whole number"),
+            (#"{"surge": 1}"#, "needs 'count'"),
+            (#"{"count": 2, "surge": 3}"#, "surge must be a whole number from 1 to the count (2), not 3"),
+            (#"{"count": 2, "surge": 0}"#, "not 0"),
+            (#"{"count": 2, "max": 3}"#, "'instances.max' is not allowed"),
+            ("99999999999999999999", "whole number"),
+        ]
+
+        @Test(arguments: 0..<badCounts.count)
+        func badInstanceCountsAreRefusedNamingTheManifestAndTheCause(index: Int) async throws {
+            let (instances, says) = Self.badCounts[index]
+            try await withLoader { loader, folder in
+                let path = Self.package(folder, "p", instances: instances)
+                let error = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: path) }
+                #expect(error.code == .invalidManifest)
+                #expect(error.message.contains(Paths.join(path, "photon.json")) && error.message.contains(says), "\(error.message)")
+                #expect(loader.context.liveWorkers.isEmpty)
+            }
+        }
+    }
+}
