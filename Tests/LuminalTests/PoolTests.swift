@@ -41,6 +41,24 @@ extension Supervisor {
             }
         }
 
+        @Test func statusAndMetricsShowEachInstance() async throws {
+            try await withLoader { loader, folder in
+                let path = Self.package(folder, "p", instances: "3")
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                #expect(handler.instances.map(\.instance) == [1, 2, 3])
+                #expect(handler.instances.map(\.pid) == Self.pids(handler))
+                #expect(handler.instances.allSatisfy { $0.state == .started && $0.generation == 1 && $0.callsInFlight == 0 })
+                let metrics = await loader.metrics()
+                let file = #"file="\#(path)""#
+                #expect(metrics.contains("luminal_pool_instances{\(file)} 3\n"), "\(metrics.split(separator: "\n").filter { $0.contains("instance") })")
+                for number in 1...3 {
+                    #expect(metrics.contains(#"luminal_instance_up{\#(file),instance="\#(number)"} 1"# + "\n"))
+                    #expect(metrics.contains(#"luminal_instance_calls_in_flight{\#(file),instance="\#(number)"} 0"# + "\n"))
+                }
+            }
+        }
+
         @Test func aCallGoesToTheInstanceWithTheFewestCallsInFlight() async throws {
             try await withLoader { loader, folder in
                 let handler = try #require(try await loader.loadPhoton(at: Self.package(folder, "p", instances: "2")).first)

@@ -65,6 +65,8 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     /// The listening sockets its file holds for the serving worker (the manifest's `sockets`:
     /// `tcp:127.0.0.1:8080`, `unix:/path`); empty for none or while none serves.
     public var sockets: [String] { core.read { $0.serving?.connection.file.sockets.map(\.address.description) } ?? [] }
+    /// Each instance of its file, in order, as it stands now (`PoolSize`): one for a file of one instance.
+    public var instances: [InstanceSnapshot] { pool.cores.map(InstanceSnapshot.init) }
     /// What the serving worker's whole tree uses now (its cgroup's processes and CPU time where it
     /// has one); nil while none serves.
     package var usage: ProcessUsage? { core.read { $0.serving?.connection }?.tree.usage() }

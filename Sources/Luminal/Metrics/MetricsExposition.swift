@@ -103,6 +103,7 @@ final class MetricsExposition: Sendable {
             Self.writeAge(age, period: period, &out)
             Self.writeFilesNotLoaded(failed: listing.failed, loading: listing.loading, &out)
             Self.writeSockets(listing.sockets, &out)
+            Self.writeInstances(listing.pools, &out)
             Self.writeSupervisor(context, photons: kept.files.reduce(0) { $0 + $1.photons.count }, files: kept.files.count, &out)
             return [kept.families, out.bytes]
         }
@@ -118,7 +119,7 @@ final class MetricsExposition: Sendable {
             changed = true
         }
         for index in files.indices {
-            let (core, handlers) = listing.loaded[index]
+            let (core, _, handlers) = listing.loaded[index]
             changed = files[index].update(core, handlers, transitions: transitions[index], usage: usage[index]) || changed
         }
         return changed
@@ -180,6 +181,26 @@ final class MetricsExposition: Sendable {
             for socket in sockets {
                 guard let waiting = socket.waitingConnections else { continue }
                 out.sample("luminal_socket_waiting_connections", MetricsText.Labels(["file": path, "socket": socket.address.description]), waiting)
+            }
+        }
+    }
+
+    private static func writeInstances(_ files: [(path: String, pool: InstancePool)], _ out: inout MetricsText) {
+        let pools = files.map { file in (file.path, file.pool.cores.map(InstanceSnapshot.init)) }
+        out.family("luminal_pool_instances", .gauge, "Instances a photon file of more than one runs (its manifest's instances).")
+        for (path, snapshots) in pools {
+            out.sample("luminal_pool_instances", MetricsText.Labels(["file": path]), snapshots.count)
+        }
+        out.family("luminal_instance_up", .gauge, "1 while an instance of a pooled photon file takes calls (its photons started), else 0.")
+        for (path, snapshots) in pools {
+            for snapshot in snapshots {
+                out.sample("luminal_instance_up", MetricsText.Labels(["file": path, "instance": String(snapshot.instance)]), snapshot.state == .started ? 1 : 0)
+            }
+        }
+        out.family("luminal_instance_calls_in_flight", .gauge, "Calls sent to an instance of a pooled photon file and not yet answered (the load calls are routed by).")
+        for (path, snapshots) in pools {
+            for snapshot in snapshots {
+                out.sample("luminal_instance_calls_in_flight", MetricsText.Labels(["file": path, "instance": String(snapshot.instance)]), snapshot.callsInFlight)
             }
         }
     }

@@ -59,7 +59,7 @@ final class ProcessFigures: Sendable {
                 // Changed in place: the pass's table is not copied.
                 let usage = listing.loaded.indices.map { index in
                     if let kept = last!.files[serials[index]], kept.transitions == transitions[index] { return kept.usage }
-                    let usage = listing.loaded[index].core.read(\.liveConnections).reduce(into: ProcessUsage()) {
+                    let usage = listing.loaded[index].pool.liveConnections.reduce(into: ProcessUsage()) {
                         $0.add(ProcessTable.usage(of: $1.tree.members().map(\.pid)))
                     }
                     last!.files[serials[index]] = FileReading(transitions: transitions[index], usage: usage)
@@ -71,7 +71,7 @@ final class ProcessFigures: Sendable {
             let start = ThreadClock.now()
             let table = ProcessTable()
             let usage = listing.loaded.map { file in
-                file.core.read(\.liveConnections).reduce(into: ProcessUsage()) { $0.add(table.usage(ofTree: $1.pid)) }
+                file.pool.liveConnections.reduce(into: ProcessUsage()) { $0.add(table.usage(ofTree: $1.pid)) }
             }
             let cost = Duration.nanoseconds(Int64(clamping: ThreadClock.now() - start))
             var files: [UInt64: FileReading] = [:]

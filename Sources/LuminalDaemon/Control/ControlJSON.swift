@@ -7,17 +7,28 @@ extension Handler {
     public var isHealthy: Bool { state == .started }
 
     /// The handler as `luminal status --json` shows it, read in one piece, with how its worker
-    /// is contained and limited, the sockets held for it and what its whole tree uses (shared by
-    /// the photons of a file).
+    /// is contained and limited, the sockets held for it, what its whole tree uses (shared by
+    /// the photons of a file) and, for a file of several instances, each instance.
     public var statusJSON: JSONValue {
         guard case .object(var fields) = snapshot.statusJSON else { return snapshot.statusJSON }
         fields["containment"] = containment?.json ?? nil
         fields["sockets"] = .array(sockets.map(JSONValue.string))
+        let instances = self.instances
+        if instances.count > 1 { fields["instances"] = .array(instances.map(\.statusJSON)) }
         fields["usage"] = usage.map { usage in
             ["processes": .int(Int64(usage.processes)), "residentBytes": .int(Int64(usage.residentBytes)),
              "cpuSeconds": .double(usage.cpuSeconds), "openFiles": .int(Int64(usage.openDescriptors))]
         } ?? nil
         return .object(fields)
+    }
+}
+
+extension InstanceSnapshot {
+    /// The instance as `luminal status --json` shows it, under its photon.
+    public var statusJSON: JSONValue {
+        ["instance": .int(Int64(instance)), "state": .string(state.description), "pid": .int(Int64(pid)),
+         "generation": .int(Int64(generation)), "restarts": .int(Int64(restarts)), "uptime": uptime?.seconds ?? nil,
+         "callsInFlight": .int(Int64(callsInFlight))]
     }
 }
 

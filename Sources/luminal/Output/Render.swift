@@ -7,7 +7,8 @@ import LuminalWire
 /// Human-readable forms of the supervisor's replies; text from photons has its control
 /// characters escaped (`TerminalText`).
 enum Render {
-    /// The photons as a table: NAME STATE PID GEN RESTARTS UPTIME FILE; then, one line each, why
+    /// The photons as a table: NAME STATE PID GEN RESTARTS UPTIME FILE, each instance of a pool
+    /// on a row of its own ("  #2") under its photon; then, one line each, why
     /// each failed photon file failed and each failed reload of a serving one, and the sockets
     /// each file holds.
     static func status(_ photons: [JSONValue], style: Style) -> [String] {
@@ -19,6 +20,13 @@ enum Render {
                 optional(photon["name"]), text(photon["state"]), running ? text(photon["pid"]) : "-", optional(photon["generation"]),
                 optional(photon["restarts"]), photon["uptime"]?.doubleValue.map(duration) ?? "-", text(photon["file"]),
             ])
+            for instance in photon["instances"]?.arrayValue ?? [] {
+                let up = instance["uptime"]?.doubleValue
+                table.rows.append([
+                    "  #\(text(instance["instance"]))", text(instance["state"]), up != nil ? text(instance["pid"]) : "-",
+                    optional(instance["generation"]), optional(instance["restarts"]), up.map(duration) ?? "-", "",
+                ])
+            }
             for note in [failureNote(photon), socketsNote(photon)] {
                 if let note, !notes.contains(note) { notes.append(note) }
             }
