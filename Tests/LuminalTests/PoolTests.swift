@@ -208,7 +208,8 @@ extension Supervisor {
                 let path = Self.package(folder, "p", instances: "2")
                 let handler = try #require(try await loader.loadPhoton(at: path).first)
                 try await handler.start()
-                folder.write("p/photon.json", #"{"exec": "run", "instances": 4}"#)
+                // Three at a time: the new instances 3 and 4 come up beside the replacement of 1.
+                folder.write("p/photon.json", #"{"exec": "run", "instances": {"count": 4, "surge": 3}}"#)
                 try await loader.reloadPhoton("p")
                 #expect(handler.pool.count == 4)
                 #expect(handler.pool.cores.allSatisfy { $0.read { $0.photons["p"]?.state == .started } })

@@ -27,7 +27,7 @@ package final class FileCore: Sendable {
     /// Wakes calls that wait for the next generation.
     let changes = LifecycleChanges()
     private static let serials = Atomic<UInt64>(0)
-    /// When the pool last chose this instance for a call (`InstancePool.ticket`): of two
+    /// When the pool last chose this instance for a call (`InstancePool.tickets`): of two
     /// instances with as many calls in flight, the one chosen longer ago takes the next.
     let lastChosen = Atomic<UInt64>(0)
     /// The scheduled restart, and what runs it (set by the loader).
@@ -37,7 +37,9 @@ package final class FileCore: Sendable {
         self.path = path
         self.instance = instance
         self.context = context
-        lifecycle = Mutex(FileLifecycle(path: path, policy: policy))
+        var lifecycle = FileLifecycle<Worker>(path: path, policy: policy)
+        lifecycle.reportsLoad = instance == 1
+        self.lifecycle = Mutex(lifecycle)
     }
 
     /// Applies `event` and carries out its effects; returns those left to the caller.

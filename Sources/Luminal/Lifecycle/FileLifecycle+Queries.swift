@@ -138,6 +138,15 @@ public struct PhotonSnapshot: Sendable, Hashable {
     /// between them); it is still `started`, and calls still go to it.
     public let unresponsive: Bool
 
+    /// This snapshot of one instance, with what concerns the whole file (its failed reload, its
+    /// last recycling) as `file` says.
+    func reporting(for file: PhotonSnapshot) -> PhotonSnapshot {
+        PhotonSnapshot(name: name, filePath: filePath, state: state, pid: pid, generation: generation, checksum: checksum, kinds: kinds,
+                       methods: methods, metadata: metadata, lastExit: lastExit, restarts: restarts, uptime: uptime,
+                       failureClass: failureClass, lastRecycle: file.lastRecycle, reloadFailure: file.reloadFailure,
+                       reloadFailingFor: file.reloadFailingFor, unresponsive: unresponsive)
+    }
+
     /// Whether the photon is doing its job: started, answering its calls, and not being stopped
     /// or restarted.
     public var isHealthy: Bool { state == .started && !unresponsive }

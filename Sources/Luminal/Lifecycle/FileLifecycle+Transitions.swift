@@ -160,7 +160,7 @@ extension FileLifecycle {
             photons[descriptor.name] = record
         }
         members = names
-        if first {
+        if first && reportsLoad {
             effects.append(.log(.info, "loaded \(names.joined(separator: ", ")) from \(path) (pid \(pid))"))
             effects.append(.emit(.loaded(file: path, photons: names, pid: pid, generation: number)))
         }

@@ -44,6 +44,9 @@ package struct FileLifecycle<Connection: Sendable>: Sendable {
     var lastServed = 0
     /// The generation the photons point at (serving, stopping, or ended while doing either).
     var servingNumber: Int?
+    /// Whether its first generation taking over is the file's load, logged and reported as
+    /// `loaded`: false for a pool's instances after the first.
+    package var reportsLoad = true
 
     /// A file with no generation yet, handled by `policy`.
     package init(path: String, policy: RestartPolicy) {

@@ -94,8 +94,12 @@ struct FileRoll {
         var retiring: [(core: FileCore, worker: Worker, started: [String])] = []
         for old in parked.reversed() {
             let core = old.core
-            // A replaced generation that ended meanwhile cannot serve again: its replacement stays.
-            guard core.read({ $0.generation(old.worker.generation).map { !$0.hasEnded } ?? false }) else { continue }
+            // A replaced generation that ended meanwhile cannot serve again: its replacement stays
+            // (the instance runs the new version), and what is left of it is stopped and forgotten.
+            guard core.read({ $0.generation(old.worker.generation).map { !$0.hasEnded } ?? false }) else {
+                retiring.append((core, old.worker, []))
+                continue
+            }
             old.worker.reopenToCalls()
             core.apply(.serving(number: old.worker.generation, photons: old.photons, started: Set(old.started), checksum: old.checksum,
                                 policy: loader.restartPolicy(for: old.worker.file), restart: false, at: .now, random: .random(in: 0...1)))
@@ -118,6 +122,8 @@ struct FileRoll {
                 group.addTask { await Loader.stopInstance(core, timeouts: timeouts, context: context) }
             }
         }
+        // A stopped worker may have shut the sockets the other instances share down.
+        Loader.keepListening(record.sockets, of: record.file.path, context: context)
     }
 }
 

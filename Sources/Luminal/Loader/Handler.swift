@@ -25,16 +25,16 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Everything the handler reports, read at one moment: of its file's first instance where the
-    /// photon is started, else of the first instance.
+    /// photon is started, else of the first instance; what concerns the file as a whole (its
+    /// failed reload, its last recycling), of the first instance.
     public var snapshot: PhotonSnapshot {
-        let cores = pool.cores
-        if cores.count > 1 {
-            for core in cores {
-                if let snapshot = core.snapshot(of: name), snapshot.state == .started { return snapshot }
-            }
-        }
         // A handler's photon has a record in the first instance from the moment the handler exists.
-        return core.snapshot(of: name)!
+        let first = core.snapshot(of: name)!
+        guard first.state != .started, pool.count > 1 else { return first }
+        for instance in pool.cores.dropFirst() {
+            if let other = instance.snapshot(of: name), other.state == .started { return other.reporting(for: first) }
+        }
+        return first
     }
 
     /// SHA-256 of the photon file's bytes (for a package: the manifest and the executable).
@@ -185,7 +185,7 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
                 crashed += 1
                 guard crashed < 2 else {
                     core.context.events.emit(.poisonCall(file: filePath, photon: name, method: method))
-                    throw LoaderError(.poisonCall, "photon \(name) (\(filePath)) failed idempotent call '\(method)' as a poison call: its worker ended while handling it in two generations in a row (the last \(error.exit.map { "exited with \($0)" } ?? "ended")); it is not sent again",
+                    throw LoaderError(.poisonCall, "photon \(name) (\(filePath)) failed idempotent call '\(method)' as a poison call: its worker ended while handling it in two generations in a row (or two instances) (the last \(error.exit.map { "exited with \($0)" } ?? "ended")); it is not sent again",
                                       photon: name, file: filePath, exit: error.exit)
                 }
                 if let other {

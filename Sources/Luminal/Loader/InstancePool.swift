@@ -9,8 +9,10 @@ package final class InstancePool: Sendable {
     private let members: Mutex<[FileCore]>
     /// Counts the choices made, to tell which instance was chosen longest ago.
     private let tickets = Atomic<UInt64>(0)
+    /// How many instances there are: a file of one is routed without looking at its calls in flight.
+    private let size = Atomic<Int>(1)
     /// The file's first instance: what the file reports as a whole (its reload failure, its
-    /// counters, its containment) is read from it.
+    /// reload and rollback counts, its containment) is read from it.
     package let first: FileCore
 
     /// A pool of `first` alone.
@@ -26,7 +28,7 @@ package final class InstancePool: Sendable {
 
     /// How many instances there are now.
     package var count: Int {
-        members.withLock { $0.count }
+        size.load(ordering: .relaxed)
     }
 
     /// Adds `core`, in instance order.
@@ -34,12 +36,16 @@ package final class InstancePool: Sendable {
         members.withLock { cores in
             cores.append(core)
             cores.sort { $0.instance < $1.instance }
+            size.store(cores.count, ordering: .relaxed)
         }
     }
 
     /// Takes `core` out: calls no longer go to it.
     func remove(_ core: FileCore) {
-        members.withLock { $0.removeAll { $0 === core } }
+        members.withLock { cores in
+            cores.removeAll { $0 === core }
+            size.store(cores.count, ordering: .relaxed)
+        }
     }
 
     /// The worker a call of `method` to `photon` goes to, with its instance: of the instances
@@ -47,6 +53,10 @@ package final class InstancePool: Sendable {
     /// the fewest calls in flight; of those with as many, the one chosen longest ago. nil when no
     /// instance other than `excluded` can take it.
     func route(_ photon: String, method: String, excluding excluded: FileCore? = nil) -> (core: FileCore, worker: Worker)? {
+        if count == 1 {
+            guard first !== excluded, case .success(let worker) = first.read({ $0.callTarget(photon, method: method) }) else { return nil }
+            return (first, worker)
+        }
         var best: (core: FileCore, worker: Worker, load: Int, chosen: UInt64)?
         for core in cores where core !== excluded {
             guard case .success(let worker) = core.read({ $0.callTarget(photon, method: method) }) else { continue }

@@ -49,8 +49,8 @@ extension Loader {
     /// Brings up a new generation of each instance of each file and switches them over; `restart`
     /// when it replaces generations that ended on their own. A file with a version in `versions`
     /// (the watcher's) is not resolved nor hashed again. With `instance`, only that instance of
-    /// each file is replaced, from the version of the file that serves (a restart or a recycling
-    /// of one instance of a pool).
+    /// each file is replaced, from the manifest the file's serving generations were spawned from
+    /// (a restart or a recycling of one instance of a pool).
     ///
     /// The instances roll in batches of the file's surge (`PoolSize`): a batch's new generations
     /// come up side by side (every file's together) and take over; the generations they replace
@@ -102,7 +102,7 @@ extension Loader {
                 if let mismatch = rolls[slots[index].roll].mismatch(prepared[index]!) { failures.append((index, mismatch)) }
             }
             if failures.isEmpty, batch == 0 {
-                let firsts = Dictionary(uniqueKeysWithValues: slots.indices.map { (slots[$0].roll, prepared[$0]!) })
+                let firsts = Dictionary(slots.indices.map { (slots[$0].roll, prepared[$0]!) }, uniquingKeysWith: { first, _ in first })
                 if let (index, failure) = groupClash(records, firsts) {
                     failures.append((slots.firstIndex { $0.roll == index }!, failure))
                 }
@@ -149,22 +149,30 @@ extension Loader {
                 group.addTask { [context] in await Self.stopInstance(core, timeouts: timeouts, context: context) }
             }
         }
+        if !dropped.isEmpty {
+            // A stopped instance may have shut the sockets the others share down.
+            for roll in rolls { Self.keepListening(roll.ready.sockets, of: roll.record.file.path, context: context) }
+        }
         return handlers
     }
 
-    /// Each record's file, resolved (unless `versions` has it, or `fromServing`: then the version
-    /// that serves), hashed and with its sockets held; or the first failure, with its record's index.
+    /// Each record's file, resolved (unless `versions` has it, or `fromServing`: then as the
+    /// serving generations were spawned from it), hashed and with its sockets held; or the first
+    /// failure, with its record's index.
     private func readyFiles(_ records: [LoadedFile], versions: [String: FileVersion], fromServing: Bool) async -> Result<[ReadyFile], IndexedFailure> {
         var ready = [ReadyFile?](repeating: nil, count: records.count)
         var failures: [(Int, GenerationFailure)] = []
         await withTaskGroup(of: (Int, Result<ReadyFile, GenerationFailure>).self) { group in
             for (index, record) in records.enumerated() {
-                let version = fromServing ? record.servingVersion : versions[record.file.path]
+                // One instance of a pool comes back from the manifest the others were spawned from
+                // (its program, and so its checksum, read from disk as they are now).
+                let version = fromServing ? nil : versions[record.file.path]
+                let known = fromServing ? record.file : version?.file
                 group.addTask {
                     (index, await Result(awaiting: { () async throws(GenerationFailure) in
                         let file: PhotonFile
-                        if let version {
-                            file = version.file
+                        if let known {
+                            file = known
                         } else {
                             do throws(LoaderError) {
                                 file = try await PhotonScan.resolving(record.file.path)
@@ -266,7 +274,7 @@ extension Loader {
             let (step, reason) = record.file.path == path
                 ? (failure.step, failure.error.message + which)
                 : (ReloadStep.group, "\(path) failed at step '\(failure.step.rawValue)'")
-            for core in record.pool.cores { core.apply(.reloadFailed(step: step, reason: reason, at: .now)) }
+            record.core.apply(.reloadFailed(step: step, reason: reason, at: .now))
             FileCounters.count(record.core.counters.rollbacks)
         }
         let serving = records[index].pool.count > 1 ? "the generations it replaced keep serving" : "generation \(records[index].core.read { $0.serving?.number ?? 0 }) keeps serving"

@@ -22,17 +22,27 @@ extension Loader {
     /// Starts the photons of the photon file of the photon named `nameOrPath` (or at that path).
     ///
     /// A running worker's photons are started; a file that was stopped, crashed or is quarantined
-    /// (every instance of it) gets a new generation from the file as it is now, whose photons are
-    /// then started; its failure count is reset. Returns the file's handlers (the same objects as before). A
+    /// gets a new generation from the file as it is now, whose photons are then started; its
+    /// failure count is reset. Of a pool, each instance that crashed or is quarantined while
+    /// others serve gets a new generation of the version they run. Returns the file's handlers (the same objects as before). A
     /// failed photon file (`failedFiles`), held or not, is loaded as it is now and its photons started.
     @discardableResult
     public func startPhoton(_ nameOrPath: String) async throws(LoaderError) -> [Handler] {
         if let failure = failedFile(at: nameOrPath) { return try await retry(failure, starting: true) }
         let path = try filePath(of: nameOrPath)
         var handlers = records[path].loaded?.handlers ?? []
-        if let pool = records[path].loaded?.pool, pool.cores.allSatisfy({ $0.read(\.allFinal) }) {
-            pool.cores.forEach { $0.apply(.revived) }
-            handlers = try await reload([path])
+        if let pool = records[path].loaded?.pool {
+            let ended = pool.cores.filter { $0.read(\.allFinal) }
+            if ended.count == pool.count {
+                pool.cores.forEach { $0.apply(.revived) }
+                handlers = try await reload([path])
+            } else {
+                // Instances of a pool that crashed or are quarantined come back on their own.
+                for core in ended {
+                    core.apply(.revived)
+                    handlers = try await reload([path], instance: core.instance)
+                }
+            }
         }
         for handler in handlers { try await handler.start() }
         return handlers

@@ -155,7 +155,8 @@ extension Loader {
 
     /// Stops the serving generation of each of `record`'s instances, side by side; `hold` keeps
     /// the file loaded (`stopPhoton`), otherwise it has left the registry (an unload). The outcome
-    /// is the first instance's, ending as the worst of them did.
+    /// is the first instance's (its exit status), `killed` if any instance was, with every
+    /// instance's failed finalizers.
     package static func stop(_ record: LoadedFile, hold: Bool, forceStop: Bool, timeouts: StopTimeouts, context: LoaderContext) async -> UnloadOutcome {
         let cores = record.pool.cores
         var stops = [(pid: Int32, report: WorkerStopReport)](repeating: (0, WorkerStopReport(ending: .alreadyEnded, finalizerErrors: [:])), count: cores.count)

@@ -69,11 +69,6 @@ public actor Loader {
         /// Its first instance, which reports for the file as a whole.
         package var core: FileCore { pool.first }
 
-        /// The version its serving generations run: what a reload of one instance spawns from.
-        var servingVersion: FileVersion? {
-            handlers.first.map { FileVersion(file: file, checksum: $0.checksum) }
-        }
-
         init(pool: InstancePool, file: PhotonFile, handlers: [Handler], selection: PhotonSelection, sockets: [HeldSocket]) {
             self.pool = pool
             self.file = file

@@ -26,14 +26,14 @@ extension Loader {
     /// Brings up a new generation of instance `number` of a file, whose serving generation ended
     /// on its own (the restart its lifecycle scheduled); a failure to do so counts as another
     /// failure. A file of one instance is brought up from the file as it is now; one instance of
-    /// a pool, from the version its other instances run.
+    /// a pool, from the manifest its other instances were spawned from.
     package func restart(_ path: String, instance number: Int) async {
         guard let record = records[path].loaded, let core = record.pool.cores.first(where: { $0.instance == number }) else { return }
         for case .refuse in core.apply(.restartDue) { return }
         let pooled = record.pool.count > 1
         do {
-            _ = try await reload([path], restart: true, instance: pooled ? number : nil)
-            let snapshot = record.handlers.first.flatMap { core.snapshot(of: $0.name) }
+            let handlers = try await reload([path], restart: true, instance: pooled ? number : nil)
+            let snapshot = handlers.first.flatMap { core.snapshot(of: $0.name) }
             let generation = snapshot?.generation ?? 0
             context.log(.info, "restarted \(path)\(pooled ? " instance \(number)" : ""): generation \(generation)", file: path)
             context.events.emit(.restarted(file: path, generation: generation, restarts: snapshot?.restarts ?? 0))
