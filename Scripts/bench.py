@@ -16,7 +16,7 @@ MODES = {
                   metrics_rounds=2, scrapes=20, scrape_seconds=10, log_photons=100, log_rate=1000, log_seconds=5,
                   sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=5, callback_rounds=2000,
                   stream_parts=2048, stream_bytes=65536, stream_window=16, stream_slow_seconds=5,
-                  socket_reloads=20, socket_restarts=5),
+                  socket_reloads=20, socket_restarts=5, pool_cpu_calls=50, pool_mixed_calls=300, pool_rolls=5),
     "full": dict(rounds=5, round_trips=20000, pipelined=200000, window=64, python_round_trips=5000,
                  python_pipelined=20000, python_nap_round_trips=500, spawn_runs=200, peer_samples=5, peer_workers=200, photons=1000,
                  idle=60, variants="inotify-no-heartbeat,inotify,polling", reload_runs=50, reloads=100, callers=4,
@@ -24,7 +24,7 @@ MODES = {
                  metrics_rounds=5, scrapes=60, scrape_seconds=60, log_photons=100, log_rate=1000, log_seconds=10,
                  sigterm_calls=100, sigterm_call_ms=200, sigterm_runs=20, callback_rounds=20000,
                  stream_parts=16384, stream_bytes=65536, stream_window=16, stream_slow_seconds=30,
-                 socket_reloads=100, socket_restarts=20),
+                 socket_reloads=100, socket_restarts=20, pool_cpu_calls=200, pool_mixed_calls=1000, pool_rolls=20),
 }
 
 # Why a target is missed, from profiling this code on this machine (see "Where the time goes").
@@ -56,6 +56,10 @@ WHY = {
     "stream": "see Scripts/bench-notes.md (streamed results): each part is parsed into a JSON string in the supervisor and written as one in the photon.",
     "stream_rss": "see Scripts/bench-notes.md (streamed results): the parts waiting (at most the window), the one being read and the one taken, and the allocator's arenas.",
     "held_socket": "a connection was refused or reset during a reload: see the counts (the socket stays open in the supervisor, so a refusal means it was closed; a reset means a worker was killed with a connection it had accepted).",
+    "pool_cpu": "the two instances and the 4 callers share 2 cores with the supervisor: see the calls/s of each.",
+    "pool_mixed": "a short call waits only when every instance holds a long one: see the p99 of each schedule (the load is about 0.7 instances busy on average).",
+    "pool_roll": "a call failed during a rolling reload: see the error codes.",
+    "pool_scale": "scaling a range of instances on queue depth is not built yet: a manifest's instances is a fixed count.",
     "log_cpu": "see 'Where the time goes' (100 photons into log files): formatting each line and the dispatch queues' hand-offs; no lock is shared by the workers' output queues any more.",
 }
 
@@ -89,7 +93,7 @@ def machine():
 
 
 # The parts of the run, in order; `--only` runs some of them.
-PARTS = ("calls", "callbacks", "stream", "spawn", "peers", "scale", "reload", "sockets", "cancel", "crash-retry", "spawn-limits", "recycle", "metrics", "log-files", "sigterm")
+PARTS = ("calls", "callbacks", "stream", "spawn", "peers", "scale", "reload", "sockets", "pools", "cancel", "crash-retry", "spawn-limits", "recycle", "metrics", "log-files", "sigterm")
 
 
 def measure(m, parts=PARTS):
@@ -133,6 +137,9 @@ def measure(m, parts=PARTS):
     # 5b. A plain HTTP service on a held socket reloaded under a client, beside it on its own port.
     if "sockets" in parts:
         results["held_socket"] = bench("held-socket", os.path.join(ROOT, "photons", "http-service"), m["socket_reloads"], m["socket_restarts"])
+    # 5c. Pools: CPU-bound calls on 1 and 2 instances, short calls among long ones, rolling reloads.
+    if "pools" in parts:
+        results["pools"] = bench("pools", os.path.join(ROOT, "protocol", "python"), chaos, m["pool_cpu_calls"], m["pool_mixed_calls"], m["pool_rolls"])
     # 6. Cancellation and crash-transparent calls.
     if "cancel" in parts:
         results["cancel"] = bench("cancel", chaos, m["cancel_runs"])
@@ -328,6 +335,25 @@ def table(m, results):
                 hs["own_rolled_back"], hs["own_reloads"], hs["own_refusal"], hs["restarts"], own["refused"], own["reset"] + own["other"],
                 own["answered"] + own["refused"] + own["reset"] + own["other"]),
             "", "0 refused or reset", failed == 0, "held_socket")
+    if "pools" in results:
+        # 5c. Pools.
+        pools = results["pools"]
+        one, two = pools["cpu"]["one_calls_per_s"], pools["cpu"]["two_calls_per_s"]
+        row("A CPU-bound Python method (about 4 ms a call), 4 callers: 2 instances on 2 cores",
+            "%.0f calls/s" % two, "1 instance: %.0f calls/s" % one, "%.2f×" % (two / one), "≥ 1.8×", two / one >= 1.8, "pool_cpu")
+        alone, mixed, rr = pools["short_alone"], pools["short_mixed"], pools["short_round_robin"]
+        row("Short calls (1 ms) among long ones (10%% of 200 ms), about 33 calls/s to a pool of 4 Python instances serving one call at a time (p99 / p50, n=%d)" % mixed["n"],
+            "%s / %s" % (ms(mixed["p99_ms"]), ms(mixed["p50_ms"])),
+            "the short calls alone: %s / %s; round-robin over 4 files of one instance: %s / %s" % (ms(alone["p99_ms"]), ms(alone["p50_ms"]), ms(rr["p99_ms"]), ms(rr["p50_ms"])),
+            "%.2f× alone (round-robin %.1f×)" % (mixed["p99_ms"] / alone["p99_ms"], rr["p99_ms"] / alone["p99_ms"]),
+            "p99 ≤ 1.5× alone", mixed["p99_ms"] <= 1.5 * alone["p99_ms"], "pool_mixed")
+        roll = pools["roll"]
+        codes = " (%s)" % ", ".join(roll["failed_codes"]) if roll["failed_codes"] else ""
+        row("Calls failed during %d rolling reloads of an %d-instance pool (surge 1), %d callers" % (roll["reloads"], roll["instances"], roll["callers"]),
+            "%d failed of %d%s" % (roll["calls_failed"], roll["calls_ok"] + roll["calls_failed"], codes),
+            "reload p50 %s / p99 %s" % (ms(pools["roll_reload"]["p50_ms"]), ms(pools["roll_reload"]["p99_ms"])),
+            "", "0 failed", roll["calls_failed"] == 0, "pool_roll")
+        row("Scale-up: first queued call → a new instance serving", "not built", "", "", "≤ 1 s + its cold start", False, "pool_scale")
     if "cancel" in results:
         # 6. Cancellation and crash-transparent calls.
         cancel = results["cancel"]

@@ -27,6 +27,9 @@ import Glibc
 //                                                   then a consumer taking a part every 10 ms
 //   luminal-bench held-socket SERVICE RELOADS RESTARTS   a plain HTTP service on a held socket reloaded under a
 //                                                   client: connections refused; beside it on its own port
+//   luminal-bench pools RUNTIME CHAOS CPU_CALLS MIXED_CALLS ROLLS   a CPU-bound Python method on 1 and 2
+//                                                   instances; short calls among long ones on a pool of 4,
+//                                                   alone and round-robin; rolling reloads of 8 under 16 callers
 let arguments = Array(CommandLine.arguments.dropFirst())
 func number(_ index: Int) -> Int {
     guard let value = Int(arguments[index]), value > 0 else { fail("'\(arguments[index])' is not a positive count") }
@@ -71,8 +74,10 @@ case ("stream", 6):
     await StreamFlow.run(chaos: arguments[1], count: number(2), bytes: number(3), window: number(4), slowSeconds: number(5))
 case ("held-socket", 4):
     await HeldSocketReload.run(service: arguments[1], reloads: number(2), restarts: number(3))
+case ("pools", 6):
+    await Pools.run(runtime: arguments[1], chaos: arguments[2], cpuCalls: number(3), mixedCalls: number(4), rolls: number(5))
 case ("callbacks", 3):
     await Callbacks.run(chaos: arguments[1], rounds: number(2))
 default:
-    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | memory COUNT | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS | cancel PHOTON RUNS | crash-retry PHOTON CRASHES CALLERS | spawn-limits PHOTON RUNS | recycle-leak PHOTON SECONDS CALLERS | metrics-calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW ROUNDS | metrics-scrape COUNT SCRAPES SECONDS | log-files COUNT RATE SECONDS | sigterm PHOTON CALLS MS RUNS | callbacks CHAOS ROUNDS | held-socket SERVICE RELOADS RESTARTS | stream CHAOS COUNT BYTES WINDOW SLOW_SECONDS")
+    fail("usage: luminal-bench calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW | spawn PHOTON RUNS | scale COUNT SECONDS VARIANTS | memory COUNT | reload PHOTON_FILE RUNS | reload-under-load PHOTON RELOADS CALLERS | cancel PHOTON RUNS | crash-retry PHOTON CRASHES CALLERS | spawn-limits PHOTON RUNS | recycle-leak PHOTON SECONDS CALLERS | metrics-calls PHOTON METHOD ROUNDTRIPS PIPELINED WINDOW ROUNDS | metrics-scrape COUNT SCRAPES SECONDS | log-files COUNT RATE SECONDS | sigterm PHOTON CALLS MS RUNS | callbacks CHAOS ROUNDS | held-socket SERVICE RELOADS RESTARTS | pools RUNTIME CHAOS CPU_CALLS MIXED_CALLS ROLLS | stream CHAOS COUNT BYTES WINDOW SLOW_SECONDS")
 }
