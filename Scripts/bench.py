@@ -59,7 +59,7 @@ WHY = {
     "pool_cpu": "the two instances and the 4 callers share 2 cores with the supervisor: see the calls/s of each.",
     "pool_mixed": "a short call waits only when every instance holds a long one: see the p99 of each schedule (the load is about 0.7 instances busy on average).",
     "pool_roll": "a call failed during a rolling reload: see the error codes.",
-    "pool_scale": "scaling a range of instances on queue depth is not built yet: a manifest's instances is a fixed count.",
+    "pool_scale": "the scale-up waits for the gate (a reload of the file in progress) and brings the instance up like a load: see the figures.",
     "log_cpu": "see 'Where the time goes' (100 photons into log files): formatting each line and the dispatch queues' hand-offs; no lock is shared by the workers' output queues any more.",
 }
 
@@ -353,7 +353,10 @@ def table(m, results):
             "%d failed of %d%s" % (roll["calls_failed"], roll["calls_ok"] + roll["calls_failed"], codes),
             "reload p50 %s / p99 %s" % (ms(pools["roll_reload"]["p50_ms"]), ms(pools["roll_reload"]["p99_ms"])),
             "", "0 failed", roll["calls_failed"] == 0, "pool_roll")
-        row("Scale-up: first queued call → a new instance serving", "not built", "", "", "≤ 1 s + its cold start", False, "pool_scale")
+        up, cold = pools["scale_up"], pools["cold_start"]
+        row("Scale-up of a Python pool of 1 to 2: a call queued behind a long one → the second instance serving (p50 / p99, n=%d)" % up["n"],
+            "%s / %s" % (ms(up["p50_ms"]), ms(up["p99_ms"])), "its cold load and start: %s / %s" % (ms(cold["p50_ms"]), ms(cold["p99_ms"])),
+            "+%s" % ms(up["p50_ms"] - cold["p50_ms"]), "≤ 1 s + its cold start", up["p99_ms"] <= 1000 + cold["p50_ms"], "pool_scale")
     if "cancel" in results:
         # 6. Cancellation and crash-transparent calls.
         cancel = results["cancel"]

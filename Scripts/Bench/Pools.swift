@@ -12,7 +12,9 @@ import Synchronization
 /// - calls at about 33 a second to a pool of 4 Python instances that serve one call at a
 ///   time, 90% taking 1 ms and 10% 200 ms: the short calls' latency beside the same schedule of
 ///   short calls alone, and beside 4 files of one instance each, called in turn (round-robin);
-/// - `rolls` rolling reloads of an 8-instance pool of the Swift chaos photon under 16 callers.
+/// - `rolls` rolling reloads of an 8-instance pool of the Swift chaos photon under 16 callers;
+/// - `rolls` / 2 scale-ups of a Python pool of 1 to 2 (a call queued behind a long one → the
+///   second instance serving), beside the cold load and start of the same package.
 enum Pools {
     static func run(runtime: String, chaos: String, cpuCalls: Int, mixedCalls: Int, rolls: Int) async {
         let folder = makeTemporaryFolder()
@@ -29,6 +31,9 @@ enum Pools {
                           "calls_failed": .int(Int64(failures.count)),
                           "failed_codes": .array(Set(failures).sorted().map(JSONValue.string))]
         report.add("roll_reload", whole)
+        let (scaleUps, coldStarts) = await scaleUps(runtime: runtime, in: folder, runs: max(rolls / 2, 3))
+        report.add("scale_up", scaleUps)
+        report.add("cold_start", coldStarts)
         removeTree(folder)
         report.print()
     }
@@ -68,6 +73,10 @@ enum Pools {
     static func cpuThroughput(instances: Int, runtime: String, in folder: String, calls: Int) async -> Double {
         let loader = Loader()
         let handler = await startedPhoton(at: pythonPackage("cpu\(instances)", instances: instances, runtime: runtime, in: folder), in: loader)
+        // One untimed round first: each instance's interpreter has run the method once.
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { _ = try? await handler.call("work", params: ["n": 1000]) } }
+        }
         let clock = ContinuousClock()
         let start = clock.now
         await withTaskGroup(of: Void.self) { group in
@@ -136,6 +145,35 @@ enum Pools {
         }
         await loader.unloadAll()
         return Stats(latencies)
+    }
+
+    /// `runs` times: a Python pool of 1 to 2 instances is loaded and started (its cold start), a
+    /// call of 1 s holds its instance, and one more call is queued behind it: the time from that
+    /// call to the second instance serving (`scaled`).
+    static func scaleUps(runtime: String, in folder: String, runs: Int) async -> (Stats, Stats) {
+        let package = pythonPackage("scale", instances: 1, runtime: runtime, in: folder)
+        writeFile(package + "/photon.json", Array(#"{"exec": "photon.py", "instances": {"min": 1, "max": 2}}"#.utf8), mode: 0o644)
+        let clock = ContinuousClock()
+        var scaleUps: [Duration] = [], coldStarts: [Duration] = []
+        for _ in 0..<runs {
+            let loader = Loader()
+            let events = loader.events()
+            let loaded = clock.now
+            let handler = await startedPhoton(at: package, in: loader)
+            coldStarts.append(loaded.duration(to: clock.now))
+            let long = Task { try? await handler.call("task", params: ["ms": 1000]) }
+            while handler.pool.first.read({ $0.serving?.connection.callsInFlight ?? 0 }) == 0 { await Task.yield() }
+            let queued = clock.now
+            let short = Task { try? await handler.call("task", params: ["ms": 1]) }
+            for await event in events {
+                if case .scaled(_, 2, _) = event { break }
+            }
+            scaleUps.append(queued.duration(to: clock.now))
+            _ = await long.value
+            _ = await short.value
+            await loader.unloadAll()
+        }
+        return (Stats(scaleUps), Stats(coldStarts))
     }
 
     /// `rolls` reloads of an 8-instance pool of the chaos photon (surge 1) while 16 callers call

@@ -222,6 +222,40 @@ extension Supervisor {
             }
         }
 
+        @Test func aPoolThatScalesGrowsWhenCallsFindEveryInstanceBusyKeepsItsCountOverAReloadAndShrinksAfterItsLinger() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let path = Self.package(folder, "p", instances: #"{"min": 1, "max": 3, "linger": 1}"#)
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                #expect(handler.pool.count == 1)
+                let busy = Task { try? await handler.call("await-cancel") }
+                defer { busy.cancel() }
+                try await waitUntil("the long call is in flight") { handler.pool.first.read { $0.serving?.connection.callsInFlight ?? 0 } > 0 }
+                // This call finds the only instance busy: one more comes up.
+                #expect(try await handler.call("pid") == .int(Int64(handler.pool.cores[0].read { $0.serving?.pid ?? 0 })))
+                _ = try await events.first("scaled up to 2") { event in
+                    if case .scaled(path, 2, _) = event { return true }
+                    return nil
+                }
+                let second = try #require(handler.pool.cores.last?.read { $0.serving?.pid })
+                #expect(handler.pool.count == 2 && handler.pool.cores[1].instance == 2)
+                #expect(try await handler.call("pid") == .int(Int64(second)))
+                // A reload keeps the count the pool scaled to.
+                folder.script("p/run", "# edited\nexec '\(BuildProducts.chaosPhoton)' serve p")
+                try await loader.reloadPhoton("p")
+                #expect(handler.pool.count == 2)
+                busy.cancel()
+                _ = try await events.first("scaled down to 1") { event in
+                    if case .scaled(path, 1, _) = event { return true }
+                    return nil
+                }
+                #expect(handler.pool.count == 1)
+                try await waitUntil("the spare instance stopped") { loader.context.liveWorkers.count == 1 }
+                #expect(try await handler.call("pid") == .int(Int64(handler.pid)))
+            }
+        }
+
         @Test func stoppingAndStartingAPoolStopsAndStartsEveryInstance() async throws {
             try await withLoader { loader, folder in
                 let handler = try #require(try await loader.loadPhoton(at: Self.package(folder, "p", instances: "2")).first)
@@ -255,9 +289,14 @@ extension Supervisor {
             ("2.5", "whole number"),
             (#""4""#, "whole number"),
             (#"{"surge": 1}"#, "needs 'count'"),
-            (#"{"count": 2, "surge": 3}"#, "surge must be a whole number from 1 to the count (2), not 3"),
+            (#"{"count": 2, "surge": 3}"#, "surge must be a whole number from 1 to the most instances (2), not 3"),
             (#"{"count": 2, "surge": 0}"#, "not 0"),
-            (#"{"count": 2, "max": 3}"#, "'instances.max' is not allowed"),
+            (#"{"count": 2, "max": 3}"#, "has 'count' and 'min' or 'max'"),
+            (#"{"min": 3, "max": 2}"#, "'instances.min' (3) is above 'instances.max' (2)"),
+            (#"{"min": 2}"#, "needs 'count'"),
+            (#"{"max": 65}"#, "instances.max must be a whole number from min (1) to 64, not 65"),
+            (#"{"max": 4, "linger": 0}"#, "'instances.linger' must be a number of seconds from 1 to 86400"),
+            (#"{"count": 2, "speed": 3}"#, "'instances.speed' is not allowed"),
             ("99999999999999999999", "whole number"),
         ]
 

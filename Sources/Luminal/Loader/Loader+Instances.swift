@@ -7,7 +7,9 @@ extension Loader {
         if let size = file.instances { return size }
         let configured = context.configuration.instances
         let count = min(max(configured.count, 1), PoolSize.limit)
-        return PoolSize(count: count, surge: min(max(configured.surge, 1), count))
+        let most = min(max(configured.max, count), PoolSize.limit)
+        return PoolSize(count: count, max: most, surge: min(max(configured.surge, 1), most),
+                        linger: min(max(configured.linger, .seconds(1)), .seconds(86_400)))
     }
 
     /// A new lifecycle for instance `number` of `file`, restarted on its own when its worker ends.

@@ -171,6 +171,7 @@ extension Loader {
         forgetFailedFile(file.path)
         records[file.path].failedVersion = nil
         superviseRecycling()
+        superviseScaling(of: records[file.path].loaded!)
         prepared.forEach { superviseHealth(of: $0.worker) }
         return handlers
     }

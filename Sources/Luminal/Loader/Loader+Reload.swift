@@ -130,6 +130,7 @@ extension Loader {
                 self.records[record.file.path].loaded = LoadedFile(pool: record.pool, file: roll.ready.file, handlers: roll.handlers,
                                                                    selection: record.selection, sockets: roll.ready.sockets)
                 self.records[record.file.path].failedVersion = nil
+                superviseScaling(of: self.records[record.file.path].loaded!)
             }
             if !restart { FileCounters.count(record.core.counters.reloads) }
             handlers += roll.handlers
@@ -196,9 +197,11 @@ extension Loader {
     }
 
     /// How `record`'s instances roll onto `ready`: `targets` replaced, then (with `resize`)
-    /// instances added up to the new file's count, those beyond it dropped.
+    /// instances added up to the new file's count, those beyond it dropped. A pool that scales
+    /// keeps the count it scaled to, within the new file's range.
     private func plan(_ record: LoadedFile, ready: ReadyFile, replacing targets: [FileCore], resize: Bool) -> FileRoll {
-        let size = poolSize(for: ready.file)
+        var size = poolSize(for: ready.file)
+        if size.scales { size.count = min(max(targets.count, size.count), size.max) }
         guard resize else {
             return FileRoll(record: record, ready: ready, slots: targets, added: [], dropped: [], surge: size.surge, keepsPhotons: true)
         }

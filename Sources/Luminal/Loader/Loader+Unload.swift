@@ -72,6 +72,8 @@ extension Loader {
         forgetFailedFiles()
         recycler?.cancel()
         recycler = nil
+        scaler?.cancel()
+        scaler = nil
         await context.tasks.waitUntilIdle()
         await killOrphans()
         return outcomes

@@ -34,6 +34,9 @@ public actor Loader {
     package nonisolated let bringUps = Slots(width: Loader.bringUpWidth)
     /// The recycle sampler, while a loaded file has a recycle policy (`Loader+Recycle.swift`).
     var recycler: Task<Void, Never>?
+    /// The sampler that stops the instances pools have to spare, while a loaded file's pool scales
+    /// (`Loader+Scaling.swift`).
+    var scaler: Task<Void, Never>?
     /// The photon files being recycled now.
     package var recycling: Set<String> = []
 

@@ -2,7 +2,7 @@ extension LoaderEvent {
     /// What kind of event it is: the name of its case, which its JSON form's `event` member
     /// carries and `luminal events --kind` chooses by.
     public enum Kind: String, Sendable, CaseIterable {
-        case loadStarted, loaded, loadFailed, skipped, started, stopped, killed, crashed, protocolFault, reloadStarted, reloaded, reloadRolledBack, recycling, unresponsive, responsive, recycleFailed, failed, restarted, quarantined, callRetried, poisonCall, log, eventsDropped, photonEvent
+        case loadStarted, loaded, loadFailed, skipped, started, stopped, killed, crashed, protocolFault, reloadStarted, reloaded, reloadRolledBack, recycling, scaled, unresponsive, responsive, recycleFailed, failed, restarted, quarantined, callRetried, poisonCall, log, eventsDropped, photonEvent
     }
 
     /// Its kind.
@@ -21,6 +21,7 @@ extension LoaderEvent {
         case .reloaded: .reloaded
         case .reloadRolledBack: .reloadRolledBack
         case .recycling: .recycling
+        case .scaled: .scaled
         case .unresponsive: .unresponsive
         case .responsive: .responsive
         case .recycleFailed: .recycleFailed

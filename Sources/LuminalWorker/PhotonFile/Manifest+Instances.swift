@@ -2,10 +2,10 @@ import LuminalWire
 
 extension Manifest {
     /// The keys of an `instances` object.
-    static let instancesKeys = ["count", "surge"]
+    static let instancesKeys = ["count", "min", "max", "surge", "linger"]
 
-    /// Reads `instances`: a whole number of workers (`4`), or `{"count": 4, "surge": 2}` to
-    /// replace two at a time on a reload.
+    /// Reads `instances`: a whole number of workers (`4`), `{"count": 4, "surge": 2}` to replace
+    /// two at a time on a reload, or `{"min": 1, "max": 8, "linger": 30}` for a pool that scales.
     static func parseInstances(_ value: JSONValue, invalid: (String) -> LoaderError) throws(LoaderError) -> PoolSize {
         func whole(_ item: JSONValue, _ key: String) throws(LoaderError) -> Int {
             guard let number = item.intValue else {
@@ -18,15 +18,33 @@ extension Manifest {
             for key in entries.keys.sorted() where !instancesKeys.contains(key) {
                 throw invalid("key 'instances.\(key)' is not allowed (allowed: \(instancesKeys.joined(separator: ", ")))")
             }
-            guard let count = entries["count"] else {
-                throw invalid("key 'instances' as an object needs 'count': how many workers run")
+            switch (entries["count"], entries["min"], entries["max"]) {
+            case (let count?, nil, nil):
+                size.count = try whole(count, "instances.count")
+                size.max = size.count
+            case (nil, let min, let max?):
+                size.count = try min.map { item throws(LoaderError) in try whole(item, "instances.min") } ?? 1
+                size.max = try whole(max, "instances.max")
+                if size.count > size.max {
+                    throw invalid("'instances.min' (\(size.count)) is above 'instances.max' (\(size.max))")
+                }
+            case (nil, _, nil):
+                throw invalid("key 'instances' as an object needs 'count' (a fixed number of workers) or 'max' (with 'min', a pool that scales)")
+            default:
+                throw invalid("key 'instances' has 'count' and 'min' or 'max': a pool is fixed (count) or scales (min to max), not both")
             }
-            size.count = try whole(count, "instances.count")
             if let surge = entries["surge"] { size.surge = try whole(surge, "instances.surge") }
+            if let linger = entries["linger"] {
+                guard let seconds = linger.doubleValue, (1...86_400).contains(seconds) else {
+                    throw invalid("'instances.linger' must be a number of seconds from 1 to 86400, not \(linger)")
+                }
+                size.linger = .milliseconds(Int64(seconds * 1000))
+            }
         } else if value.intValue != nil {
             size.count = try whole(value, "instances")
+            size.max = size.count
         } else {
-            throw invalid("key 'instances' must be a whole number of workers (4) or an object ({\"count\": 4, \"surge\": 2}), not \(value)")
+            throw invalid("key 'instances' must be a whole number of workers (4) or an object ({\"count\": 4, \"surge\": 2} or {\"min\": 1, \"max\": 8}), not \(value)")
         }
         if let problem = size.problem { throw invalid(problem) }
         return size
