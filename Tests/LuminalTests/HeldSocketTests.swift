@@ -64,6 +64,42 @@ extension Supervisor {
             }
         }
 
+        @Test func aPoolOfPlainServicesSharesItsSocketAndRollsWithoutRefusingAConnection() async throws {
+            try await withLoader { loader, folder in
+                let port = try SocketClient.freePort()
+                let web = try #require(try await loader.loadPhoton(at: service(folder, "web", port: port, extra: #", "instances": 3"#)).first)
+                try await web.start()
+                let pids = Set(web.instances.map(\.pid))
+                #expect(pids.count == 3)
+                // The three accept on one socket: connections are answered by more than one of them.
+                var answering: Set<pid_t> = []
+                try await waitUntil("two instances answered") {
+                    if let pid = answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port), timeout: testDeadline) }) { answering.insert(pid) }
+                    return answering.count >= 2
+                }
+                #expect(answering.isSubset(of: pids))
+                let stop = Atomic<Bool>(false)
+                async let client = offThePool { () -> (answered: Int, failures: [String]) in
+                    var answered = 0
+                    var failures: [String] = []
+                    while !stop.load(ordering: .relaxed) {
+                        do {
+                            _ = try SocketClient.get(.tcp(port: port), timeout: testDeadline)
+                            answered += 1
+                        } catch {
+                            failures.append("\(error)")
+                        }
+                    }
+                    return (answered, failures)
+                }
+                for _ in 0..<3 { try await loader.reloadPhoton(web) }
+                stop.store(true, ordering: .relaxed)
+                let (answered, failures) = try await client
+                #expect(failures.isEmpty && answered > 0, "\(failures.prefix(5))")
+                #expect(Set(web.instances.map(\.pid)).isDisjoint(with: pids) && web.instances.allSatisfy { $0.generation == 4 })
+            }
+        }
+
         @Test func theWorkerGetsTheSocketsAtFd3WithSystemdsVariablesAndNoInheritedOnes() async throws {
             try await withLoader { loader, folder in
                 let port = try SocketClient.freePort()

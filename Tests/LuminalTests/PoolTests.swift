@@ -56,6 +56,12 @@ extension Supervisor {
                     #expect(metrics.contains(#"luminal_instance_up{\#(file),instance="\#(number)"} 1"# + "\n"))
                     #expect(metrics.contains(#"luminal_instance_calls_in_flight{\#(file),instance="\#(number)"} 0"# + "\n"))
                 }
+                #expect(metrics.contains("luminal_pool_busy_instances{\(file)} 0\n"))
+                for _ in 0..<3 { _ = try await handler.call("pid") }
+                // Three calls, one to each idle instance in turn.
+                #expect(handler.instances.map(\.calls) == [1, 1, 1])
+                let after = await loader.metrics()
+                #expect(after.contains(#"luminal_instance_calls_total{\#(file),instance="3"} 1"# + "\n"))
             }
         }
 
@@ -146,6 +152,30 @@ extension Supervisor {
                 #expect(handler.state == .started && handler.pid == first)
                 #expect(try await handler.call("pid") == .int(Int64(first)))
                 #expect(try await handler.call("pid") == .int(Int64(first)))
+            }
+        }
+
+        @Test func aPoolWhoseEveryInstanceCrashesInALoopIsQuarantinedAndItsCallsFailNamingIt() async throws {
+            var configuration = LoaderConfiguration.fast
+            configuration.restart.initialDelay = .milliseconds(10)
+            configuration.restart.quarantineAfter = 2
+            try await withLoader(configuration: configuration) { loader, folder in
+                let broken = Paths.join(folder.path, "broken")
+                let path = Self.package(folder, "p", instances: "2", guardLine: "[ -e '\(broken)' ] && exit 3")
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                folder.write("broken", "")
+                for pid in Self.pids(handler) { kill(pid, SIGKILL) }
+                try await waitUntil("every instance is quarantined") {
+                    handler.instances.allSatisfy { if case .quarantined = $0.state { true } else { false } }
+                }
+                if case .quarantined = handler.state {} else { Issue.record("the photon is \(handler.state)") }
+                let error = try await #require(throws: LoaderError.self) { try await handler.call("pid") }
+                #expect(error.message.contains("photon p") && error.message.contains(path) && error.message.contains("quarantined"), "\(error.message)")
+                // Mended, `start` brings every instance back.
+                unlink(broken)
+                try await loader.startPhoton("p")
+                #expect(handler.instances.allSatisfy { $0.state == .started })
             }
         }
 

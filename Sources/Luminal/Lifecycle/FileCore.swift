@@ -30,6 +30,8 @@ package final class FileCore: Sendable {
     /// When the pool last chose this instance for a call (`InstancePool.tickets`): of two
     /// instances with as many calls in flight, the one chosen longer ago takes the next.
     let lastChosen = Atomic<UInt64>(0)
+    /// Calls the pool sent to this instance (`InstancePool.route`), for the metrics.
+    let routedCalls = Atomic<UInt64>(0)
     /// The scheduled restart, and what runs it (set by the loader).
     private let restart = Mutex<(task: Task<Void, Never>?, run: (@Sendable () async -> Void)?)>((nil, nil))
 

@@ -83,6 +83,7 @@ package final class InstancePool: Sendable {
         }
         guard let best else { return nil }
         best.core.lastChosen.store(tickets.wrappingAdd(1, ordering: .relaxed).newValue, ordering: .relaxed)
+        best.core.routedCalls.add(1, ordering: .relaxed)
         if inFlight + 1 >= started { lastNeeded.store(Uptime.now(), ordering: .relaxed) }
         if best.load > 0 && count < ceiling.load(ordering: .relaxed) { askForMore() }
         return (best.core, best.worker)

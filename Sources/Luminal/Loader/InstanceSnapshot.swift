@@ -14,6 +14,8 @@ public struct InstanceSnapshot: Sendable, Hashable {
     public let uptime: Duration?
     /// Calls sent to its serving worker and not yet answered: calls go to the instance with the fewest.
     public let callsInFlight: Int
+    /// Calls sent to it since the file was loaded, whichever generation took them.
+    public let calls: UInt64
 
     /// How `core` stands now.
     init(_ core: FileCore) {
@@ -28,5 +30,6 @@ public struct InstanceSnapshot: Sendable, Hashable {
         restarts = record?.restarts ?? 0
         uptime = record.flatMap { $0.state.isFinal ? nil : $0.since.duration(to: now) }
         callsInFlight = worker?.callsInFlight ?? 0
+        calls = core.routedCalls.load(ordering: .relaxed)
     }
 }

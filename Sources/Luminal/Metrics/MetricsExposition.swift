@@ -191,6 +191,16 @@ final class MetricsExposition: Sendable {
         for (path, snapshots) in pools {
             out.sample("luminal_pool_instances", MetricsText.Labels(["file": path]), snapshots.count)
         }
+        out.family("luminal_pool_busy_instances", .gauge, "Instances of a pooled photon file with a call in flight: a call that finds every one busy waits (and makes a pool that scales grow).")
+        for (path, snapshots) in pools {
+            out.sample("luminal_pool_busy_instances", MetricsText.Labels(["file": path]), snapshots.filter { $0.callsInFlight > 0 }.count)
+        }
+        out.family("luminal_instance_calls_total", .counter, "Calls sent to an instance of a pooled photon file, whichever of its generations took them.")
+        for (path, snapshots) in pools {
+            for snapshot in snapshots {
+                out.sample("luminal_instance_calls_total", MetricsText.Labels(["file": path, "instance": String(snapshot.instance)]), snapshot.calls)
+            }
+        }
         out.family("luminal_instance_up", .gauge, "1 while an instance of a pooled photon file takes calls (its photons started), else 0.")
         for (path, snapshots) in pools {
             for snapshot in snapshots {

@@ -28,7 +28,7 @@ extension InstanceSnapshot {
     public var statusJSON: JSONValue {
         ["instance": .int(Int64(instance)), "state": .string(state.description), "pid": .int(Int64(pid)),
          "generation": .int(Int64(generation)), "restarts": .int(Int64(restarts)), "uptime": uptime?.seconds ?? nil,
-         "callsInFlight": .int(Int64(callsInFlight))]
+         "callsInFlight": .int(Int64(callsInFlight)), "calls": .int(Int64(clamping: calls))]
     }
 }
 

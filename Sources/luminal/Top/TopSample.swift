@@ -40,8 +40,11 @@ struct TopSample {
                 continue
             }
             let running = photon["uptime"]?.doubleValue != nil
+            // A pool shows the pid of the instance it reports through and how many more there are: "812 +3".
+            let others = max((photon["instances"]?.arrayValue?.count ?? 1) - 1, 0)
+            let pid = running ? Render.text(photon["pid"]) + (others > 0 ? " +\(others)" : "") : "-"
             photons[name] = Photon(name: name, file: file, state: Render.text(photon["state"]),
-                                   pid: running ? Render.text(photon["pid"]) : "-", generation: Render.text(photon["generation"]),
+                                   pid: pid, generation: Render.text(photon["generation"]),
                                    restarts: Render.text(photon["restarts"]))
         }
         var memory: [String: Double] = [:], cpu: [String: Double] = [:]
