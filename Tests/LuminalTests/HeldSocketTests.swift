@@ -23,6 +23,34 @@ extension Supervisor {
             return Paths.join(folder.path, name)
         }
 
+        /// GETs on `port`, one after another without pause, while `body` runs: how many were
+        /// answered, and why the others failed.
+        func connectingWithoutPause(to port: UInt16, while body: () async throws -> Void) async throws -> (answered: Int, failures: [String]) {
+            let running = RunningFlag()
+            async let client = offThePool { () -> (answered: Int, failures: [String]) in
+                var answered = 0
+                var failures: [String] = []
+                while running.isOn {
+                    do {
+                        _ = try SocketClient.get(.tcp(port: port), timeout: testDeadline)
+                        answered += 1
+                    } catch {
+                        failures.append("\(error)")
+                    }
+                }
+                return (answered, failures)
+            }
+            do {
+                try await body()
+            } catch {
+                running.turnOff()
+                _ = try await client
+                throw error
+            }
+            running.turnOff()
+            return try await client
+        }
+
         /// The pid a GET's answer names (the example answers "hello from pid N").
         func answeringPID(_ body: String) -> pid_t? {
             body.split(separator: " ").last.flatMap { pid_t($0.filter { $0 != "\n" }) }
@@ -36,23 +64,9 @@ extension Supervisor {
                 try await web.start()
                 let first = web.pid
                 #expect(answeringPID(try await offThePool { try SocketClient.get(.tcp(port: port), timeout: testDeadline) }) == first)
-                let stop = Atomic<Bool>(false)
-                async let client = offThePool { () -> (answered: Int, failures: [String]) in
-                    var answered = 0
-                    var failures: [String] = []
-                    while !stop.load(ordering: .relaxed) {
-                        do {
-                            _ = try SocketClient.get(.tcp(port: port), timeout: testDeadline)
-                            answered += 1
-                        } catch {
-                            failures.append("\(error)")
-                        }
-                    }
-                    return (answered, failures)
+                let (answered, failures) = try await connectingWithoutPause(to: port) {
+                    for _ in 0..<8 { try await loader.reloadPhoton(web) }
                 }
-                for _ in 0..<8 { try await loader.reloadPhoton(web) }
-                stop.store(true, ordering: .relaxed)
-                let (answered, failures) = try await client
                 #expect(failures.isEmpty, "\(failures.prefix(5))")
                 #expect(answered > 0)
                 #expect(web.generation == 9 && web.pid != first)
@@ -78,23 +92,9 @@ extension Supervisor {
                     return answering.count >= 2
                 }
                 #expect(answering.isSubset(of: pids))
-                let stop = Atomic<Bool>(false)
-                async let client = offThePool { () -> (answered: Int, failures: [String]) in
-                    var answered = 0
-                    var failures: [String] = []
-                    while !stop.load(ordering: .relaxed) {
-                        do {
-                            _ = try SocketClient.get(.tcp(port: port), timeout: testDeadline)
-                            answered += 1
-                        } catch {
-                            failures.append("\(error)")
-                        }
-                    }
-                    return (answered, failures)
+                let (answered, failures) = try await connectingWithoutPause(to: port) {
+                    for _ in 0..<3 { try await loader.reloadPhoton(web) }
                 }
-                for _ in 0..<3 { try await loader.reloadPhoton(web) }
-                stop.store(true, ordering: .relaxed)
-                let (answered, failures) = try await client
                 #expect(failures.isEmpty && answered > 0, "\(failures.prefix(5))")
                 #expect(Set(web.instances.map(\.pid)).isDisjoint(with: pids) && web.instances.allSatisfy { $0.generation == 4 })
             }

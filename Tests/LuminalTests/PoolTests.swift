@@ -20,6 +20,14 @@ extension Supervisor {
             return Paths.join(folder.path, name)
         }
 
+        /// Restarts at once, and quarantine after two failures in a row.
+        static var quickQuarantine: LoaderConfiguration {
+            var configuration = LoaderConfiguration.fast
+            configuration.restart.initialDelay = .milliseconds(10)
+            configuration.restart.quarantineAfter = 2
+            return configuration
+        }
+
         /// The pids of the serving workers of `handler`'s instances, in instance order.
         static func pids(_ handler: Handler) -> [Int32] {
             handler.pool.cores.compactMap { $0.read { $0.serving?.pid } }
@@ -134,10 +142,7 @@ extension Supervisor {
         }
 
         @Test func anInstanceThatCrashesInALoopIsQuarantinedAndThePoolKeepsServing() async throws {
-            var configuration = LoaderConfiguration.fast
-            configuration.restart.initialDelay = .milliseconds(10)
-            configuration.restart.quarantineAfter = 2
-            try await withLoader(configuration: configuration) { loader, folder in
+            try await withLoader(configuration: Self.quickQuarantine) { loader, folder in
                 let broken = Paths.join(folder.path, "broken")
                 let path = Self.package(folder, "p", instances: "2", guardLine: #"[ "$LUMINAL_INSTANCE" = 2 ] && [ -e '\#(broken)' ] && exit 3"#)
                 let handler = try #require(try await loader.loadPhoton(at: path).first)
@@ -156,10 +161,7 @@ extension Supervisor {
         }
 
         @Test func aPoolWhoseEveryInstanceCrashesInALoopIsQuarantinedAndItsCallsFailNamingIt() async throws {
-            var configuration = LoaderConfiguration.fast
-            configuration.restart.initialDelay = .milliseconds(10)
-            configuration.restart.quarantineAfter = 2
-            try await withLoader(configuration: configuration) { loader, folder in
+            try await withLoader(configuration: Self.quickQuarantine) { loader, folder in
                 let broken = Paths.join(folder.path, "broken")
                 let path = Self.package(folder, "p", instances: "2", guardLine: "[ -e '\(broken)' ] && exit 3")
                 let handler = try #require(try await loader.loadPhoton(at: path).first)
