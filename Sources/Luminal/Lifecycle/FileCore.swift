@@ -21,11 +21,14 @@ package final class FileCore: Sendable {
     /// the metrics keep of a file between scrapes is found by it.
     let serial = FileCore.serials.wrappingAdd(1, ordering: .relaxed).newValue
     package let context: LoaderContext
-    /// Reloads, rollbacks, faults and missed heartbeats, for the metrics.
-    let counters = FileCounters()
+    /// Reloads, rollbacks, faults and missed heartbeats, for the metrics: the file's, shared by
+    /// its instances.
+    let counters: FileCounters
     private let lifecycle: Mutex<FileLifecycle<Worker>>
-    /// Wakes calls that wait for the next generation.
-    let changes = LifecycleChanges()
+    /// Wakes calls that wait for the next generation; shared by the file's instances, so that a
+    /// call waiting for one instance's restart sees another take calls again, and the metrics see
+    /// any instance's transitions.
+    let changes: LifecycleChanges
     private static let serials = Atomic<UInt64>(0)
     /// When the pool last chose this instance for a call (`InstancePool.tickets`): of two
     /// instances with as many calls in flight, the one chosen longer ago takes the next.
@@ -35,9 +38,13 @@ package final class FileCore: Sendable {
     /// The scheduled restart, and what runs it (set by the loader).
     private let restart = Mutex<(task: Task<Void, Never>?, run: (@Sendable () async -> Void)?)>((nil, nil))
 
-    package init(path: String, instance: Int = 1, policy: RestartPolicy, context: LoaderContext) {
+    /// The core of instance `instance` of the photon file at `path`; one after the first shares
+    /// the `first` one's counters and changes.
+    package init(path: String, instance: Int = 1, sharingWith first: FileCore? = nil, policy: RestartPolicy, context: LoaderContext) {
         self.path = path
         self.instance = instance
+        counters = first?.counters ?? FileCounters()
+        changes = first?.changes ?? LifecycleChanges()
         self.context = context
         var lifecycle = FileLifecycle<Worker>(path: path, policy: policy)
         lifecycle.reportsLoad = instance == 1

@@ -30,11 +30,9 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     public var snapshot: PhotonSnapshot {
         // A handler's photon has a record in the first instance from the moment the handler exists.
         let first = core.snapshot(of: name)!
-        guard first.state != .started, pool.count > 1 else { return first }
-        for instance in pool.cores.dropFirst() {
-            if let other = instance.snapshot(of: name), other.state == .started { return other.reporting(for: first) }
-        }
-        return first
+        let reporter = pool.reporter(of: name)
+        guard reporter !== core, let other = reporter.snapshot(of: name) else { return first }
+        return other.reporting(for: first)
     }
 
     /// SHA-256 of the photon file's bytes (for a package: the manifest and the executable).
@@ -192,7 +190,7 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
                     (instance, worker) = other
                 } else {
                     guard let next = try await nextWorker(of: instance, after: worker.generation, method, deadline: deadline, timeout: timeout) else { throw error }
-                    worker = next
+                    (instance, worker) = next
                 }
                 core.context.events.emit(.callRetried(file: filePath, photon: name, method: method, generation: worker.generation))
             }
@@ -217,25 +215,28 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
         for instance in cores {
             let generation = instance.read { $0.photons[name]?.generation ?? 0 }
             guard instance.read({ $0.awaitsRestart(name, method: method, after: generation) }) else { continue }
-            if let next = try await nextWorker(of: instance, after: generation, method, deadline: deadline, timeout: timeout) { return (instance, next) }
+            if let next = try await nextWorker(of: instance, after: generation, method, deadline: deadline, timeout: timeout) { return next }
         }
         // Why the first instance cannot take it.
         let worker = try core.read { $0.callTarget(name, method: method) }.get()
         return (core, worker)
     }
 
-    /// The worker of a generation of `instance` after `number` once it serves the photon, waiting
-    /// while a restart is under way (up to `deadline`: then `timeout`); nil if none is coming.
+    /// The worker of a generation of `instance` after `number` once it serves the photon, or of
+    /// another instance of a pool that takes calls meanwhile, with its instance, waiting while a
+    /// restart is under way (up to `deadline`: then `timeout`); nil if none is coming.
     private func nextWorker(of instance: FileCore, after number: Int, _ method: String, deadline: ContinuousClock.Instant?,
-                            timeout: Duration?) async throws(LoaderError) -> Worker? {
+                            timeout: Duration?) async throws(LoaderError) -> (FileCore, Worker)? {
         while true {
             let seen = instance.changes.count
+            // Another instance that takes calls again (the changes are the pool's) will do.
+            if pool.count > 1, let other = pool.route(name, method: method), other.core !== instance { return other }
             let ready = instance.read { lifecycle -> Worker?? in
                 if case .success(let worker) = lifecycle.callTarget(name, method: method), worker.generation > number { return .some(worker) }
                 return lifecycle.awaitsRestart(name, method: method, after: number) ? .some(nil) : nil
             }
             guard let ready else { return nil }
-            if let worker = ready { return worker }
+            if let worker = ready { return (instance, worker) }
             if Task.isCancelled {
                 throw LoaderError(.cancelled, "the caller of call '\(method)' on photon \(name) (\(filePath)) was cancelled while the photon was being restarted", photon: name, file: filePath)
             }

@@ -123,6 +123,13 @@ package final class InstancePool: Sendable {
         .nanoseconds(Int64(clamping: Uptime.now() - lastNeeded.load(ordering: .relaxed)))
     }
 
+    /// The instance that reports `photon` (its state, pid and generation): the first one where it
+    /// is started, else the first.
+    func reporter(of photon: String) -> FileCore {
+        guard count > 1, first.read({ $0.photons[photon]?.state }) != .started else { return first }
+        return cores.first { $0.read { $0.photons[photon]?.state } == .started } ?? first
+    }
+
     /// The connections of every instance's generations that have not ended.
     var liveConnections: [Worker] {
         cores.flatMap { $0.read(\.liveConnections) }

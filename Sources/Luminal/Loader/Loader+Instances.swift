@@ -12,9 +12,10 @@ extension Loader {
                         linger: min(max(configured.linger, .seconds(1)), .seconds(86_400)))
     }
 
-    /// A new lifecycle for instance `number` of `file`, restarted on its own when its worker ends.
-    func makeInstance(_ number: Int, of file: PhotonFile) -> FileCore {
-        let core = FileCore(path: file.path, instance: number, policy: restartPolicy(for: file), context: context)
+    /// A new lifecycle for instance `number` of `file` (in `pool`, from the second on), restarted
+    /// on its own when its worker ends.
+    func makeInstance(_ number: Int, of file: PhotonFile, in pool: InstancePool? = nil) -> FileCore {
+        let core = FileCore(path: file.path, instance: number, sharingWith: pool?.first, policy: restartPolicy(for: file), context: context)
         core.onRestartDue { [weak self] in await self?.restart(file.path, instance: number) }
         context.track(core)
         return core

@@ -148,7 +148,7 @@ extension Loader {
         } catch {
             throw error.error
         }
-        for number in 1..<poolSize(for: file).count { pool.add(makeInstance(number + 1, of: file)) }
+        for number in 1..<poolSize(for: file).count { pool.add(makeInstance(number + 1, of: file, in: pool)) }
         let cores = pool.cores
         var prepared: [PreparedGeneration] = []
         do {

@@ -206,7 +206,7 @@ extension Loader {
             return FileRoll(record: record, ready: ready, slots: targets, added: [], dropped: [], surge: size.surge, keepsPhotons: true)
         }
         let kept = Array(targets.prefix(size.count))
-        let added = targets.count < size.count ? (targets.count + 1...size.count).map { makeInstance($0, of: ready.file) } : []
+        let added = targets.count < size.count ? (targets.count + 1...size.count).map { makeInstance($0, of: ready.file, in: record.pool) } : []
         return FileRoll(record: record, ready: ready, slots: kept + added, added: added, dropped: Array(targets.dropFirst(size.count)),
                         surge: size.surge, keepsPhotons: false)
     }

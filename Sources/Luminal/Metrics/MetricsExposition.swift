@@ -41,13 +41,14 @@ final class MetricsExposition: Sendable {
                 changed = true
             }
             if transitions != count {
-                core.read { lifecycle in
-                    for (slot, handler) in handlers.enumerated() {
-                        photons[slot].standing = lifecycle.photons[handler.name].map { PhotonStanding($0, in: lifecycle) }
-                        photons[slot].calls = nil
+                for (slot, handler) in handlers.enumerated() {
+                    // A pool's photon stands where the instance that reports it does (`Handler.snapshot`).
+                    photons[slot].standing = handler.pool.reporter(of: handler.name).read { lifecycle in
+                        lifecycle.photons[handler.name].map { PhotonStanding($0, in: lifecycle) }
                     }
-                    reloadFailed = lifecycle.reloadFailure != nil
+                    photons[slot].calls = nil
                 }
+                reloadFailed = core.read { $0.reloadFailure != nil }
                 transitions = count
             }
             for (slot, handler) in handlers.enumerated() {

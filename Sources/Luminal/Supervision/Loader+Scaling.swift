@@ -53,7 +53,7 @@ extension Loader {
             return
         }
         let number = (pool.cores.map(\.instance).max() ?? 0) + 1
-        let core = makeInstance(number, of: record.file)
+        let core = makeInstance(number, of: record.file, in: pool)
         let clock = ContinuousClock()
         let began = clock.now
         do throws(GenerationFailure) {
