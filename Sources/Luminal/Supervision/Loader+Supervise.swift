@@ -33,6 +33,8 @@ extension Loader {
         let pooled = record.pool.count > 1
         do {
             let handlers = try await reload([path], restart: true, instance: pooled ? number : nil)
+            // A reload that lowered the count meanwhile took the instance out: nothing restarted.
+            guard records[path].loaded?.pool.cores.contains(where: { $0 === core }) == true else { return }
             let snapshot = handlers.first.flatMap { core.snapshot(of: $0.name) }
             let generation = snapshot?.generation ?? 0
             context.log(.info, "restarted \(path)\(pooled ? " instance \(number)" : ""): generation \(generation)", file: path)
