@@ -5,6 +5,7 @@ import Glibc
 @testable import LuminalSystem
 import LuminalWire
 @testable import LuminalWorker
+import Synchronization
 import Testing
 
 extension Supervisor {
@@ -181,6 +182,30 @@ extension Supervisor {
             }
         }
 
+        @Test func anEssentialPoolIsLostOnlyOnceEveryInstanceIs() async throws {
+            let lost = Mutex<[String]>([])
+            var configuration = Self.quickQuarantine
+            configuration.essentialLost = { file, reason in lost.withLock { $0.append("\(file): \(reason)") } }
+            try await withLoader(configuration: configuration) { loader, folder in
+                let broken = Paths.join(folder.path, "broken")
+                let path = Self.package(folder, "p", instances: "2", guardLine: #"[ -e '\#(broken)' ] && [ -e "\#(folder.path)/broken$LUMINAL_INSTANCE" ] && exit 3"#)
+                folder.write("p/photon.json", #"{"exec": "run", "instances": 2, "essential": true}"#)
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                folder.write("broken", "")
+                folder.write("broken2", "")
+                kill(Self.pids(handler)[1], SIGKILL)
+                try await waitUntil("instance 2 is quarantined") {
+                    if case .quarantined = handler.instances[1].state { true } else { false }
+                }
+                #expect(lost.withLock { $0 }.isEmpty)
+                folder.write("broken1", "")
+                kill(Self.pids(handler)[0], SIGKILL)
+                try await waitUntil("the essential file is lost") { !lost.withLock { $0 }.isEmpty }
+                #expect(lost.withLock { $0 }.first?.contains(path) == true)
+            }
+        }
+
         @Test func aRollingReloadReplacesEveryInstanceWithoutAFailedCall() async throws {
             try await withLoader { loader, folder in
                 let path = Self.package(folder, "p", instances: #"{"count": 3, "surge": 1}"#)
@@ -232,6 +257,67 @@ extension Supervisor {
                 try await waitUntil("only the old workers are left") {
                     handler.pool.cores.allSatisfy { $0.read { $0.generations.count == 1 } }
                 }
+            }
+        }
+
+        @Test func anInstanceWhoseOldWorkerEndedDuringARollThatFailsIsNotLeftOnTheNewVersion() async throws {
+            try await withLoader(configuration: Self.quickQuarantine) { loader, folder in
+                let events = EventLog(loader)
+                let path = Self.package(folder, "p", instances: "3")
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                let before = Self.pids(handler)
+                // The new version's third instance fails once told to, so the roll waits for it.
+                let go = Paths.join(folder.path, "go")
+                folder.script("p/run", "[ \"$LUMINAL_INSTANCE\" = 3 ] && { while [ ! -e '\(go)' ]; do sleep 0.05; done; exit 3; }\nexec '\(BuildProducts.chaosPhoton)' serve p")
+                let reload = Task { () async throws(LoaderError) -> [Handler] in try await loader.reloadPhoton("p") }
+                try await waitUntil("instances 1 and 2 rolled") {
+                    handler.pool.cores.prefix(2).allSatisfy { $0.read { $0.serving?.number == 2 } }
+                }
+                // Instance 1's old worker, parked until the roll is over, dies meanwhile.
+                kill(before[0], SIGKILL)
+                try await waitUntil("the old worker is gone") { !isAlive(before[0]) }
+                folder.write("go", "")
+                guard case .failure(let error) = await reload.result else { Issue.record("the reload succeeded"); return }
+                #expect((error as? LoaderError)?.code == .reloadRolledBack)
+                // Instances 2 and 3 serve their old workers; instance 1 is not restarted from the
+                // rejected version on disk.
+                #expect(Array(Self.pids(handler).suffix(2)) == Array(before.suffix(2)))
+                // Its restarts are refused (the version on disk is not the pool's) until it is quarantined.
+                _ = try await events.first("instance 1 quarantined") { event in
+                    if case .quarantined(path, _, _, _) = event { return true }
+                    return nil
+                }
+                if case .quarantined = handler.instances[0].state {} else { Issue.record("instance 1 is \(handler.instances[0].state)") }
+                var seen: Set<JSONValue> = []
+                for _ in 0..<4 { seen.insert(try await handler.call("pid")) }
+                #expect(seen == Set(before.suffix(2).map { JSONValue.int(Int64($0)) }))
+            }
+        }
+
+        @Test func aRollGoesNoFurtherOnceEveryPhotonIsBeingUnloaded() async throws {
+            try await withLoader { loader, folder in
+                let path = Self.package(folder, "p", instances: "3")
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                // The new version's second instance says hello once told to.
+                let go = Paths.join(folder.path, "go")
+                folder.script("p/run", "[ \"$LUMINAL_INSTANCE\" = 2 ] && while [ ! -e '\(go)' ]; do sleep 0.05; done\nexec '\(BuildProducts.chaosPhoton)' serve p")
+                let reload = Task { () async throws(LoaderError) -> [Handler] in try await loader.reloadPhoton("p") }
+                try await waitUntil("instance 1 rolled") { handler.pool.first.read { $0.serving?.number == 2 } }
+                let mark = loader.context.hashes.mark
+                let unload = Task { await loader.unloadAll() }
+                try await waitUntil("the unload began") { loader.context.hashes.isCancelled(since: mark) }
+                folder.write("go", "")
+                // The instance coming up is killed with the loads in progress, or the roll stops
+                // before the next batch: either way it rolls back.
+                guard case .failure(let error) = await reload.result else { Issue.record("the reload succeeded"); return }
+                #expect((error as? LoaderError)?.code == .reloadRolledBack, "\(error)")
+                // Instance 3 was never brought up, and nothing is left.
+                #expect(handler.pool.cores[2].read { $0.generations.allSatisfy { $0.number == 1 } })
+                _ = await unload.value
+                #expect(await loader.photons.isEmpty)
+                try await waitUntil("no worker is left") { loader.context.liveWorkers.isEmpty }
             }
         }
 

@@ -35,6 +35,9 @@ package final class FileCore: Sendable {
     let lastChosen = Atomic<UInt64>(0)
     /// Calls the pool sent to this instance (`InstancePool.route`), for the metrics.
     let routedCalls = Atomic<UInt64>(0)
+    /// The pool it is an instance of (`InstancePool.join`): an essential file is lost only once
+    /// every instance is.
+    private let pool = Mutex<WeakPool>(WeakPool())
     /// The scheduled restart, and what runs it (set by the loader).
     private let restart = Mutex<(task: Task<Void, Never>?, run: (@Sendable () async -> Void)?)>((nil, nil))
 
@@ -47,7 +50,7 @@ package final class FileCore: Sendable {
         changes = first?.changes ?? LifecycleChanges()
         self.context = context
         var lifecycle = FileLifecycle<Worker>(path: path, policy: policy)
-        lifecycle.reportsLoad = instance == 1
+        lifecycle.instance = instance
         self.lifecycle = Mutex(lifecycle)
     }
 
@@ -68,7 +71,8 @@ package final class FileCore: Sendable {
             case .scheduleRestart(let delay): scheduleRestart(after: delay)
             case .cancelRestart: cancelRestart()
             case .essentialLost(let reason):
-                context.configuration.essentialLost?(path, reason)
+                let others = pool.withLock { $0.pool }?.cores.filter { $0 !== self } ?? []
+                if others.allSatisfy({ $0.read(\.allFinal) }) { context.configuration.essentialLost?(path, reason) }
             case .sendStart, .stop, .refuse: left.append(effect)
             }
         }
@@ -84,6 +88,11 @@ package final class FileCore: Sendable {
     package func snapshot(of photon: String) -> PhotonSnapshot? {
         let now = ContinuousClock.now
         return lifecycle.withLock { $0.snapshot(of: photon, at: now) }
+    }
+
+    /// It is an instance of `pool` from now on.
+    func join(_ pool: InstancePool) {
+        self.pool.withLock { $0.pool = pool }
     }
 
     /// Sets what runs a scheduled restart when it is due.
@@ -169,4 +178,9 @@ package final class FileCore: Sendable {
             },
             hostCall: { request, answer in context.hostFunctions.start(request, answer: answer) })
     }
+}
+
+/// A pool held without keeping it (the pool holds its cores).
+private struct WeakPool {
+    weak var pool: InstancePool?
 }

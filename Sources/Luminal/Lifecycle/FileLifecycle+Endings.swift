@@ -23,14 +23,14 @@ extension FileLifecycle {
         var effects: [Effect] = []
         switch ending {
         case .faulted(let reason):
-            effects.append(.log(.error, "photon file \(path) broke the protocol and is being killed: \(reason)"))
+            effects.append(.log(.error, "photon file \(subject) broke the protocol and is being killed: \(reason)"))
             effects.append(.emit(.protocolFault(file: path, photons: named, pid: generation.pid, reason: reason)))
             effects.append(.emit(.killed(file: path, pid: generation.pid, reason: "protocol fault: \(reason)")))
         case .missedHeartbeat, .unresponsive:
-            effects.append(.log(.error, "photon file \(path) \(ending.givenUpReason); killing it"))
+            effects.append(.log(.error, "photon file \(subject) \(ending.givenUpReason); killing it"))
             effects.append(.emit(.killed(file: path, pid: generation.pid, reason: ending.givenUpReason)))
         case .overLimit(let status, let failure):
-            effects.append(.log(.error, "photon file \(path) was killed by its limit (\(failure.rawValue)): \(status)"))
+            effects.append(.log(.error, "photon file \(subject) was killed by its limit (\(failure.rawValue)): \(status)"))
             effects.append(.emit(.killed(file: path, pid: generation.pid, reason: "\(failure.rawValue) (\(status))")))
         case .exited(let status):
             guard from != .retiring, from != .stopping, from != .abandoned else {
@@ -38,7 +38,7 @@ extension FileLifecycle {
                 return []
             }
             if from == .serving {
-                effects.append(.log(.error, "photon file \(path) exited unexpectedly with \(status)"))
+                effects.append(.log(.error, "photon file \(subject) exited unexpectedly with \(status)"))
                 effects.append(.emit(.crashed(file: path, photons: names, pid: generation.pid, exit: status)))
             }
         }
@@ -73,19 +73,19 @@ extension FileLifecycle {
         restartPending = true
         for name in members { photons[name]?.failure = failure }
         if let delay = policy.delay(afterFailures: failures, random: random) {
-            return [.log(.warning, "photon file \(path) failed (\(cause)); restarting\(delay == .zero ? " now" : " in \(delay)")"),
+            return [.log(.warning, "photon file \(subject) failed (\(cause)); restarting\(delay == .zero ? " now" : " in \(delay)")"),
                     .emit(.failed(file: path, failure: failure, failures: failures, restartIn: delay)),
                     .scheduleRestart(after: delay)]
         }
         for name in members { photons[name]?.state = .quarantined(failure) }
-        return [.log(.error, "photon file \(path) failed \(failures) times in a row (\(cause)); quarantined, retried every \(policy.quarantineRetry) or when it changes"),
+        return [.log(.error, "photon file \(subject) failed \(failures) times in a row (\(cause)); quarantined, retried every \(policy.quarantineRetry) or when it changes"),
                 .emit(.quarantined(file: path, failure: failure, failures: failures, retryIn: policy.quarantineRetry)),
                 .scheduleRestart(after: policy.quarantineRetry)] + essentialLost("failed \(failures) times in a row (\(failure.rawValue)) and is quarantined")
     }
 
     /// The effect that tells the host an essential file cannot be kept running, if it is one.
     private func essentialLost(_ reason: String) -> [Effect] {
-        policy.essential ? [.essentialLost("essential photon file \(path) \(reason)")] : []
+        policy.essential ? [.essentialLost("essential photon file \(subject) \(reason)")] : []
     }
 
     private mutating func recordExit(_ status: ExitStatus, of number: Int) {

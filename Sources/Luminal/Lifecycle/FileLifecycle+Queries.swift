@@ -139,8 +139,8 @@ public struct PhotonSnapshot: Sendable, Hashable {
     public let unresponsive: Bool
 
     /// This snapshot of one instance, with what concerns the whole file (its failed reload, its
-    /// last recycling) as `file` says.
-    func reporting(for file: PhotonSnapshot) -> PhotonSnapshot {
+    /// last recycling) as `file` says, and the restarts of every instance.
+    func reporting(for file: PhotonSnapshot, restarts: Int) -> PhotonSnapshot {
         PhotonSnapshot(name: name, filePath: filePath, state: state, pid: pid, generation: generation, checksum: checksum, kinds: kinds,
                        methods: methods, metadata: metadata, lastExit: lastExit, restarts: restarts, uptime: uptime,
                        failureClass: failureClass, lastRecycle: file.lastRecycle, reloadFailure: file.reloadFailure,

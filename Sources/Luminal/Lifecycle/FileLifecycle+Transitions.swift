@@ -72,13 +72,13 @@ extension FileLifecycle {
         case .recycling(let number, let reason):
             guard servingNumber == number else { return [] }
             lastRecycle = reason
-            return [.log(.info, "recycling photon file \(path) (generation \(number) \(reason)): a new generation takes over"),
+            return [.log(.info, "recycling photon file \(subject) (generation \(number) \(reason)): a new generation takes over"),
                     .emit(.recycling(file: path, generation: number, reason: reason))]
         case .unresponsive(let number, let timeouts):
             return changeResponsiveness(number, unresponsive: true,
-                                        "photon file \(path) is unresponsive: \(timeouts) calls in a row timed out with no reply between them")
+                                        "photon file \(subject) is unresponsive: \(timeouts) calls in a row timed out with no reply between them")
         case .responsive(let number):
-            return changeResponsiveness(number, unresponsive: false, "photon file \(path) answers its calls again")
+            return changeResponsiveness(number, unresponsive: false, "photon file \(subject) answers its calls again")
         case .recycleFailed(let number, let error, let now, let random):
             return failRecycle(number, error, at: now, random: random)
         }
@@ -106,10 +106,10 @@ extension FileLifecycle {
         recycleHeldUntil = now + delay
         let event = Effect.emit(.recycleFailed(file: path, generation: number, failures: recycleFailures, retryIn: delay, error: error))
         guard backoff != nil else {
-            return [.log(.error, "recycling photon file \(path) failed \(recycleFailures) times in a row (\(error.message)); generation \(number) keeps serving, recycling is retried every \(delay) or when the file changes"),
+            return [.log(.error, "recycling photon file \(subject) failed \(recycleFailures) times in a row (\(error.message)); generation \(number) keeps serving, recycling is retried every \(delay) or when the file changes"),
                     event]
         }
-        return [.log(.warning, "recycling photon file \(path) failed (\(error.message)); generation \(number) keeps serving, retried in \(delay)"),
+        return [.log(.warning, "recycling photon file \(subject) failed (\(error.message)); generation \(number) keeps serving, retried in \(delay)"),
                 event]
     }
 
@@ -160,7 +160,7 @@ extension FileLifecycle {
             photons[descriptor.name] = record
         }
         members = names
-        if first && reportsLoad {
+        if first && instance == 1 {
             effects.append(.log(.info, "loaded \(names.joined(separator: ", ")) from \(path) (pid \(pid))"))
             effects.append(.emit(.loaded(file: path, photons: names, pid: pid, generation: number)))
         }
@@ -202,6 +202,8 @@ extension FileLifecycle {
                                         photon: photon, file: path, exit: record.lastExit))]
         }
         photons[photon]?.state = .started
+        // A pool's photon is started once, as its first instance reports it.
+        guard instance == 1 else { return [] }
         return [.log(.info, "started photon \(photon)"), .emit(.started(photon: photon, file: path))]
     }
 

@@ -44,9 +44,9 @@ package struct FileLifecycle<Connection: Sendable>: Sendable {
     var lastServed = 0
     /// The generation the photons point at (serving, stopping, or ended while doing either).
     var servingNumber: Int?
-    /// Whether its first generation taking over is the file's load, logged and reported as
-    /// `loaded`: false for a pool's instances after the first.
-    package var reportsLoad = true
+    /// Which instance of its file this lifecycle is (`PoolSize`): the first one reports the
+    /// file's load and its photons' starts; the others' logs name them.
+    package var instance = 1
 
     /// A file with no generation yet, handled by `policy`.
     package init(path: String, policy: RestartPolicy) {
@@ -62,6 +62,11 @@ package struct FileLifecycle<Connection: Sendable>: Sendable {
     /// The generation numbered `number`, if it is still tracked.
     package func generation(_ number: Int) -> GenerationRecord<Connection>? {
         generations.first { $0.number == number }
+    }
+
+    /// The file as its logs name it: its path, and the instance after the first (`path (instance 2)`).
+    var subject: String {
+        instance == 1 ? path : "\(path) (instance \(instance))"
     }
 
     /// The number the next generation spawned gets.

@@ -18,8 +18,8 @@ struct FileRoll {
     /// The file's handlers once a batch took over: the same objects for the photons it kept.
     private(set) var handlers: [Handler]
     /// The photons every new generation must declare: the first one's (an instance's restart:
-    /// the file's).
-    private(set) var photons: Set<String>?
+    /// those the file's instances serve).
+    private(set) var photons: [PhotonDescriptor]?
     /// The generations replaced so far: closed to calls, alive until the reload is over.
     private(set) var parked: [Parked] = []
     /// The added instances that took over, with their generation.
@@ -34,7 +34,7 @@ struct FileRoll {
         self.dropped = dropped
         self.surge = max(surge, 1)
         handlers = keepsPhotons ? record.handlers : []
-        photons = keepsPhotons ? Set(record.handlers.map(\.name)) : nil
+        photons = keepsPhotons ? record.pool.servedPhotons : nil
     }
 
     /// How many batches the roll takes.
@@ -46,16 +46,15 @@ struct FileRoll {
         return slots[low..<min(low + surge, slots.count)]
     }
 
-    /// Why `generation` cannot join the others of this reload: it declares other photons.
+    /// Why `generation` cannot join the others of this reload: it declares other photons
+    /// (`InstanceMismatch`).
     mutating func mismatch(_ generation: NewGeneration) -> GenerationFailure? {
-        let names = Set(generation.prepared.photons.map(\.name))
+        let declared = generation.prepared.photons
         guard let photons else {
-            photons = names
+            photons = declared
             return nil
         }
-        guard names != photons else { return nil }
-        let path = record.file.path
-        return GenerationFailure(.validate, LoaderError(.invalidHello, "photon file \(path): instance \(generation.prepared.worker.instance) declares \(names.sorted().joined(separator: ", ")), the other instances \(photons.sorted().joined(separator: ", ")); every instance of a file must declare the same photons", file: path))
+        return InstanceMismatch.check(declared, of: generation.prepared.worker.instance, against: photons, file: record.file.path)
     }
 
     /// `generation` takes over in instance `core`: calls go to it from now on; the generation it
@@ -94,16 +93,14 @@ struct FileRoll {
         var retiring: [(core: FileCore, worker: Worker, started: [String])] = []
         for old in parked.reversed() {
             let core = old.core
-            // A replaced generation that ended meanwhile cannot serve again: its replacement stays
-            // (the instance runs the new version), and what is left of it is stopped and forgotten.
-            guard core.read({ $0.generation(old.worker.generation).map { !$0.hasEnded } ?? false }) else {
-                retiring.append((core, old.worker, []))
-                continue
-            }
-            old.worker.reopenToCalls()
+            // A replaced generation that ended meanwhile takes over as one that ended serving: the
+            // instance is restarted by its policy (from the version the pool runs), never left on
+            // the version the reload rolls back.
+            let alive = core.read { $0.generation(old.worker.generation).map { !$0.hasEnded } ?? false }
+            if alive { old.worker.reopenToCalls() }
             core.apply(.serving(number: old.worker.generation, photons: old.photons, started: Set(old.started), checksum: old.checksum,
                                 policy: loader.restartPolicy(for: old.worker.file), restart: false, at: .now, random: .random(in: 0...1)))
-            loader.superviseHealth(of: old.worker)
+            if alive { loader.superviseHealth(of: old.worker) }
             retiring.append((core, old.replacedBy.prepared.worker, Array(old.replacedBy.started)))
         }
         for (core, _) in joined {

@@ -30,9 +30,10 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     public var snapshot: PhotonSnapshot {
         // A handler's photon has a record in the first instance from the moment the handler exists.
         let first = core.snapshot(of: name)!
+        guard pool.count > 1 else { return first }
         let reporter = pool.reporter(of: name)
-        guard reporter !== core, let other = reporter.snapshot(of: name) else { return first }
-        return other.reporting(for: first)
+        let restarts = pool.cores.reduce(0) { $0 + ($1.read { $0.photons[name]?.restarts } ?? 0) }
+        return (reporter.snapshot(of: name) ?? first).reporting(for: first, restarts: restarts)
     }
 
     /// SHA-256 of the photon file's bytes (for a package: the manifest and the executable).
@@ -65,9 +66,13 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
     public var sockets: [String] { core.read { $0.serving?.connection.file.sockets.map(\.address.description) } ?? [] }
     /// Each instance of its file, in order, as it stands now (`PoolSize`): one for a file of one instance.
     public var instances: [InstanceSnapshot] { pool.cores.map(InstanceSnapshot.init) }
-    /// What the serving worker's whole tree uses now (its cgroup's processes and CPU time where it
+    /// What the serving workers' whole trees use now (of every instance) (its cgroup's processes and CPU time where it
     /// has one); nil while none serves.
-    package var usage: ProcessUsage? { core.read { $0.serving?.connection }?.tree.usage() }
+    package var usage: ProcessUsage? {
+        let workers = pool.cores.compactMap { $0.read { $0.serving?.connection } }
+        guard !workers.isEmpty else { return nil }
+        return workers.reduce(into: ProcessUsage()) { $0.add($1.tree.usage()) }
+    }
 
     /// The timeout of a call whose caller gives none: the serving file's manifest's
     /// `timeouts.call`, else `LoaderConfiguration.callTimeout`; nil for none.

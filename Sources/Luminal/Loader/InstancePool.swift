@@ -29,6 +29,7 @@ package final class InstancePool: Sendable {
     init(_ first: FileCore) {
         self.first = first
         members = Mutex([first])
+        first.join(self)
     }
 
     /// The instances now, first one first.
@@ -43,6 +44,7 @@ package final class InstancePool: Sendable {
 
     /// Adds `core`, in instance order.
     func add(_ core: FileCore) {
+        core.join(self)
         members.withLock { cores in
             cores.append(core)
             cores.sort { $0.instance < $1.instance }
@@ -128,6 +130,11 @@ package final class InstancePool: Sendable {
     func reporter(of photon: String) -> FileCore {
         guard count > 1, first.read({ $0.photons[photon]?.state }) != .started else { return first }
         return cores.first { $0.read { $0.photons[photon]?.state } == .started } ?? first
+    }
+
+    /// The photons the pool serves, as the first instance's serving generation declared them.
+    var servedPhotons: [PhotonDescriptor] {
+        first.read { lifecycle in lifecycle.members.compactMap { lifecycle.photons[$0]?.descriptor } }
     }
 
     /// The connections of every instance's generations that have not ended.

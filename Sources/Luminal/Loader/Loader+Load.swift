@@ -194,9 +194,10 @@ extension Loader {
         for result in results {
             if case .failure(let error)? = result { failure = error; break }
         }
-        if failure == nil, let first = prepared.first,
-           let other = prepared.first(where: { $0.photons.map(\.name) != first.photons.map(\.name) }) {
-            failure = GenerationFailure(.validate, LoaderError(.invalidHello, "photon file \(ready.file.path): instance \(other.worker.instance) declares \(other.photons.map(\.name).joined(separator: ", ")), instance \(first.worker.instance) \(first.photons.map(\.name).joined(separator: ", ")); every instance of a file must declare the same photons", file: ready.file.path))
+        if failure == nil, let first = prepared.first {
+            failure = prepared.dropFirst().lazy.compactMap { other in
+                InstanceMismatch.check(other.photons, of: other.worker.instance, against: first.photons, file: ready.file.path)
+            }.first
         }
         guard let failure else { return prepared }
         for (core, result) in zip(cores, results) {

@@ -82,8 +82,15 @@ extension Loader {
             }
         }
         let batches = rolls.map(\.batchCount).max() ?? 0
+        let began = context.hashes.mark
         for batch in 0..<batches {
             let slots = rolls.indices.flatMap { index in rolls[index].batch(batch).map { (roll: index, core: $0) } }
+            if batch > 0, unloadsOfAll > 0 || context.hashes.isCancelled(since: began) {
+                // Every photon is being unloaded (a supervisor stopping): the roll goes no further.
+                let path = records[slots[0].roll].file.path
+                throw await fail(records, at: slots[0].roll, GenerationFailure(.spawn, LoaderError(.unloaded, "photon file \(path) was not rolled further: every photon is being unloaded", file: path)),
+                                 nothingServes: nothingServes, restart: restart, rolls: rolls)
+            }
             var prepared: [Int: NewGeneration] = [:]
             var failures: [(Int, GenerationFailure)] = []
             await withTaskGroup(of: (Int, Result<NewGeneration, GenerationFailure>).self) { group in
@@ -181,7 +188,13 @@ extension Loader {
                                 throw GenerationFailure(.resolve, error)
                             }
                         }
-                        return try await self.readyFile(file, checksum: version?.checksum)
+                        let ready = try await self.readyFile(file, checksum: version?.checksum)
+                        if fromServing, let running = record.handlers.first?.checksum, ready.checksum != running {
+                            // A version the pool does not run (one a reload rejected, or not rolled
+                            // yet) never comes up beside it by a restart.
+                            throw GenerationFailure(.resolve, LoaderError(.versionChanged, "photon file \(record.file.path) on disk (checksum \(ready.checksum.prefix(12))) is not the version its instances run (\(running.prefix(12))): an instance is not restarted from it; reload the file to roll it to every instance", file: record.file.path))
+                        }
+                        return ready
                     }))
                 }
             }

@@ -46,6 +46,7 @@ final class MetricsExposition: Sendable {
                     photons[slot].standing = handler.pool.reporter(of: handler.name).read { lifecycle in
                         lifecycle.photons[handler.name].map { PhotonStanding($0, in: lifecycle) }
                     }
+                    if handler.pool.count > 1 { photons[slot].standing?.restarts = handler.snapshot.restarts }
                     photons[slot].calls = nil
                 }
                 reloadFailed = core.read { $0.reloadFailure != nil }

@@ -24,7 +24,8 @@ struct PhotonStanding: Equatable {
     let started: Bool
     let unresponsive: Bool
     let generation: Int
-    let restarts: Int
+    /// Of every instance of a pool.
+    var restarts: Int
     /// Since when its generation is up, as a time after `epoch` (a `Duration` is copied as
     /// plain bytes, an instant is not); nil once it ended.
     let since: Duration?

@@ -24,9 +24,9 @@ extension Loader {
     }
 
     /// One look: starts the recycling of each file whose serving generation its policy says is
-    /// due and whose last failed recycling's backoff is over (of a pool, the first instance due:
-    /// one instance of a file is recycled at a time). False, and the sampler ends, once no loaded
-    /// file has a policy.
+    /// due and whose last failed recycling's backoff is over (of a pool, the instance serving
+    /// longest of those due: one instance of a file is recycled at a time, each in its turn).
+    /// False, and the sampler ends, once no loaded file has a policy.
     func recycleDue() -> Bool {
         var watched = false
         let now = ContinuousClock.now
@@ -36,17 +36,19 @@ extension Loader {
             watched = true
             let path = record.file.path
             guard !recycling.contains(path) else { continue }
-            for core in record.pool.cores {
+            // Of a pool, the instance serving longest of those due: each gets its turn.
+            let due = record.pool.cores.compactMap { core -> (FileCore, Worker, ContinuousClock.Instant?, RecycleReason)? in
                 guard let (worker, since, heldUntil) = core.read({ lifecycle in
                           lifecycle.serving.map { ($0.connection, $0.servingSince, lifecycle.recycleHeldUntil) }
                       }),
                       heldUntil.map({ now >= $0 }) ?? true,
-                      let reason = Self.recycleReason(policy, worker: worker, servingSince: since, now: now) else { continue }
-                recycling.insert(path)
-                core.apply(.recycling(number: worker.generation, reason: reason))
-                Task { await self.recycle(path, instance: record.pool.count > 1 ? core : nil, generation: worker.generation) }
-                break
+                      let reason = Self.recycleReason(policy, worker: worker, servingSince: since, now: now) else { return nil }
+                return (core, worker, since, reason)
             }
+            guard let (core, worker, _, reason) = due.min(by: { ($0.2 ?? now) < ($1.2 ?? now) }) else { continue }
+            recycling.insert(path)
+            core.apply(.recycling(number: worker.generation, reason: reason))
+            Task { await self.recycle(path, instance: record.pool.count > 1 ? core : nil, generation: worker.generation) }
         }
         if !watched { recycler = nil }
         return watched

@@ -82,9 +82,9 @@ extension Loader {
         let ready = try await readyFile(record.file, checksum: record.handlers.first?.checksum)
         let prepared = try await prepare(ready, selection: record.selection, core: core)
         let names = prepared.photons.map(\.name)
-        guard Set(names) == Set(record.handlers.map(\.name)) else {
+        if let mismatch = InstanceMismatch.check(prepared.photons, of: core.instance, against: record.pool.servedPhotons, file: record.file.path) {
             await abandon(prepared.worker, of: core, graceful: false)
-            throw GenerationFailure(.validate, LoaderError(.invalidHello, "photon file \(record.file.path): instance \(core.instance) declares \(names.sorted().joined(separator: ", ")), the other instances \(record.handlers.map(\.name).sorted().joined(separator: ", ")); every instance of a file must declare the same photons", file: record.file.path))
+            throw mismatch
         }
         let toStart = record.core.read { $0.photonsToStart(among: names) }
         for photon in names where toStart.contains(photon) && record.file.plain == nil {

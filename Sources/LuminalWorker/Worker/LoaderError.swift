@@ -28,6 +28,9 @@ public struct LoaderError: Error, Sendable, CustomStringConvertible {
         /// A listening socket the manifest declares could not be bound (its address in use or not
         /// allowed, its folder refused).
         public static let socketUnavailable = Code(rawValue: "socketUnavailable")
+        /// One instance of a pool was not restarted: the photon file on disk is not the version
+        /// the other instances run (reload the file to roll it to every instance).
+        public static let versionChanged = Code(rawValue: "versionChanged")
         /// The worker exited before saying hello.
         public static let exitedBeforeHello = Code(rawValue: "exitedBeforeHello")
         /// No hello arrived within the handshake timeout.
