@@ -356,7 +356,7 @@ def table(m, results):
         up, cold = pools["scale_up"], pools["cold_start"]
         row("Scale-up of a Python pool of 1 to 2: a call queued behind a long one → the second instance serving (p50 / p99, n=%d)" % up["n"],
             "%s / %s" % (ms(up["p50_ms"]), ms(up["p99_ms"])), "its cold load and start: %s / %s" % (ms(cold["p50_ms"]), ms(cold["p99_ms"])),
-            "+%s" % ms(up["p50_ms"] - cold["p50_ms"]), "≤ 1 s + its cold start", up["p99_ms"] <= 1000 + cold["p50_ms"], "pool_scale")
+            ("+" if up["p50_ms"] >= cold["p50_ms"] else "−") + ms(abs(up["p50_ms"] - cold["p50_ms"])), "≤ 1 s + its cold start", up["p99_ms"] <= 1000 + cold["p50_ms"], "pool_scale")
     if "cancel" in results:
         # 6. Cancellation and crash-transparent calls.
         cancel = results["cancel"]
