@@ -418,6 +418,17 @@ extension Supervisor {
             ("99999999999999999999", "whole number"),
         ]
 
+        @Test func aPlainExecutablesPoolCannotScale() async throws {
+            try await withLoader { loader, folder in
+                folder.write("p/photon.json", #"{"protocol": "none", "exec": "run", "instances": {"min": 1, "max": 4}}"#)
+                folder.script("p/run", "exec sleep 3600")
+                let path = Paths.join(folder.path, "p")
+                let error = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: path) }
+                #expect(error.code == .invalidManifest && error.message.contains(path) && error.message.contains("plain executable"), "\(error.message)")
+                #expect(loader.context.liveWorkers.isEmpty)
+            }
+        }
+
         @Test(arguments: 0..<badCounts.count)
         func badInstanceCountsAreRefusedNamingTheManifestAndTheCause(index: Int) async throws {
             let (instances, says) = Self.badCounts[index]

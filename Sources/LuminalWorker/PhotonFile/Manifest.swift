@@ -119,6 +119,9 @@ package enum Manifest {
         }
         if let instances = object["instances"] {
             file.instances = try parseInstances(instances, invalid: invalid)
+            if file.plain != nil, file.instances?.scales == true {
+                throw invalid("key 'instances' gives a range, but a plain executable (\"protocol\": \"none\") takes no calls through Luminal, which cannot tell when its instances are busy: give a count")
+            }
         }
         try parseContainment(object, into: &file, invalid: invalid)
         return file
