@@ -415,6 +415,7 @@ extension Supervisor {
             (#"{"max": 65}"#, "instances.max must be a whole number from min (1) to 64, not 65"),
             (#"{"max": 4, "linger": 0}"#, "'instances.linger' must be a number of seconds from 1 to 86400"),
             (#"{"count": 2, "speed": 3}"#, "'instances.speed' is not allowed"),
+            (#"{"count": 2, "linger": 5}"#, "applies to a pool that scales"),
             ("99999999999999999999", "whole number"),
         ]
 

@@ -17,7 +17,7 @@ package final class InstancePool: Sendable {
     private let ceiling = Atomic<Int>(1)
     /// What asks for one more instance (`Loader.scaleUp`), and whether it was asked and has not
     /// answered yet (`grown`).
-    private let growth = Mutex<(ask: (@Sendable () -> Void)?, asking: Bool)>((nil, false))
+    private let growth = Mutex<(ask: (@Sendable () -> Void)?, asking: Bool, heldUntil: UInt64)>((nil, false, 0))
     /// When a call last needed every instance (`Uptime`): one more call in flight than instances
     /// are started. A pool that scales stops an instance once this is its linger ago.
     private let lastNeeded = Atomic<UInt64>(Uptime.now())
@@ -100,19 +100,24 @@ package final class InstancePool: Sendable {
 
     /// Asks for one more instance, unless an ask is being answered.
     private func askForMore() {
+        let now = Uptime.now()
         let ask = growth.withLock { growth -> (@Sendable () -> Void)? in
-            guard !growth.asking, let ask = growth.ask else { return nil }
+            guard !growth.asking, now >= growth.heldUntil, let ask = growth.ask else { return nil }
             growth.asking = true
             return ask
         }
         ask?()
     }
 
-    /// The ask for one more instance was answered (it came, or it failed): calls that find every
-    /// instance busy ask again.
-    func grown() {
-        lastNeeded.store(Uptime.now(), ordering: .relaxed)
-        growth.withLock { $0.asking = false }
+    /// The ask for one more instance was answered (it came, or it failed: then none is asked for
+    /// `hold`): calls that find every instance busy ask again.
+    func grown(holdingFor hold: Duration = .zero) {
+        let now = Uptime.now()
+        lastNeeded.store(now, ordering: .relaxed)
+        growth.withLock { growth in
+            growth.asking = false
+            growth.heldUntil = Uptime.after(hold, from: now)
+        }
     }
 
     /// The linger starts again from now (an instance was just stopped).

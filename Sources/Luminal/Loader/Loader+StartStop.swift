@@ -11,6 +11,7 @@ extension Loader {
     public func stopPhoton(_ nameOrPath: String, forceStop: Bool = false) async throws(LoaderError) -> UnloadOutcome {
         if let failure = failedFile(at: nameOrPath) { return hold(failure) }
         let path = try filePath(of: nameOrPath)
+        abandonScaleUps(of: [path])
         await enterGate([path])
         defer { gate.leave([path]) }
         guard let record = records[path].loaded else {

@@ -31,6 +31,7 @@ extension Loader {
             let size = poolSize(for: record.file)
             guard size.scales else { continue }
             scaling = true
+            guard !isHeld(record.file.path) else { continue }
             if record.pool.count > size.count, record.pool.sparedFor >= size.linger {
                 record.pool.restartLinger()
                 Task { await self.scaleDown(record.file.path) }
@@ -54,6 +55,8 @@ extension Loader {
         }
         let number = (pool.cores.map(\.instance).max() ?? 0) + 1
         let core = makeInstance(number, of: record.file, in: pool)
+        scalingUp[path] = core
+        defer { scalingUp[path] = nil }
         let clock = ContinuousClock()
         let began = clock.now
         do throws(GenerationFailure) {
@@ -66,9 +69,9 @@ extension Loader {
             context.events.emit(.scaled(file: path, instances: pool.count, reason: "calls found every instance busy"))
         } catch {
             core.discard()
-            context.log(.warning, "scaling \(path) up to \(pool.count + 1) instances failed at step '\(error.step.rawValue)': \(error.error.message); asked again in \(Self.scaleUpHold) at the soonest", file: path)
-            try? await Task.sleep(for: Self.scaleUpHold)
-            pool.grown()
+            context.log(.warning, "scaling \(path) up to \(pool.count + 1) instances failed at step '\(error.step.rawValue)': \(error.error.message) (asked again in \(Self.scaleUpHold) at the soonest)", file: path)
+            // Held off outside the gate: a stop or a reload meanwhile does not wait for it.
+            pool.grown(holdingFor: Self.scaleUpHold)
         }
     }
 
@@ -100,14 +103,24 @@ extension Loader {
         return prepared.worker
     }
 
-    /// Stops the last instance of the photon file at `path` (never the first), which was to spare
-    /// for its pool's linger: it takes no more calls, finishes those it has, and stops.
+    /// Kills the worker of each scale-up of the photon files at `paths` still coming up (a stop,
+    /// an unload or every photon's unload does not wait for its hello): the scale-up fails at once.
+    func abandonScaleUps(of paths: Set<String>) {
+        for (path, core) in scalingUp where paths.contains(path) {
+            core.read(\.liveConnections).forEach(context.killNow)
+        }
+    }
+
+    /// Stops an instance of the photon file at `path` (never the first), which was to spare for
+    /// its pool's linger: the last of those crashed or quarantined, else the last; it takes no more
+    /// calls, finishes those it has, and stops.
     func scaleDown(_ path: String) async {
         await enterGate([path])
         defer { gate.leave([path]) }
         let size = records[path].loaded.map { poolSize(for: $0.file) }
-        guard let record = records[path].loaded, let size, record.pool.count > size.count,
-              let last = record.pool.cores.last, last !== record.pool.first else { return }
+        guard let record = records[path].loaded, let size, record.pool.count > size.count, !isHeld(path) else { return }
+        let others = record.pool.cores.dropFirst()
+        guard let last = others.last(where: { $0.read(\.allFinal) }) ?? others.last else { return }
         record.pool.remove(last)
         context.log(.info, "scaled \(path) down to \(record.pool.count) instances: one was to spare for \(size.linger)", file: path)
         context.events.emit(.scaled(file: path, instances: record.pool.count, reason: "an instance was to spare for \(size.linger)"))

@@ -35,6 +35,9 @@ extension Manifest {
             }
             if let surge = entries["surge"] { size.surge = try whole(surge, "instances.surge") }
             if let linger = entries["linger"] {
+                guard entries["max"] != nil else {
+                    throw invalid("'instances.linger' applies to a pool that scales (with 'max'), not to a fixed count")
+                }
                 guard let seconds = linger.doubleValue, (1...86_400).contains(seconds) else {
                     throw invalid("'instances.linger' must be a number of seconds from 1 to 86400, not \(linger)")
                 }
