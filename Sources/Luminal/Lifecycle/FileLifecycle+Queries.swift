@@ -3,21 +3,25 @@ import LuminalWire
 import LuminalWorker
 
 extension FileLifecycle {
-    /// The connection a call to `photon` goes to, or why it cannot be made.
+    /// The connection a call to `photon` goes to, or why it cannot be made. Every call asks, so
+    /// the common case reads the fields it needs in place rather than copying the photon's and
+    /// the generation's records (each holds many references).
     func callTarget(_ photon: String, method: String) -> Result<Connection, LoaderError> {
+        if let index = photons.index(forKey: photon), photons.values[index].state == .started,
+           let serving = generations.firstIndex(where: { [number = photons.values[index].generation] in $0.number == number }),
+           !generations[serving].plain, members.contains(photon) {
+            return .success(generations[serving].connection)
+        }
         guard let record = photons[photon], let generation = generation(record.generation) else {
             return .failure(LoaderError(.unloaded, "photon \(photon) (\(path)) cannot take call '\(method)': it is stopped", photon: photon, file: path))
         }
         guard !generation.plain else {
             return .failure(LoaderError(.noProtocol, "photon \(photon) (\(path)) is a plain executable (\"protocol\": \"none\"); it takes no calls", photon: photon, file: path))
         }
-        guard record.state == .started, members.contains(photon) else {
-            let notStarted = record.state == .ready || record.state == .starting
-            return .failure(LoaderError(notStarted ? .notStarted : .unloaded,
-                                        "photon \(photon) (\(path)) cannot take call '\(method)': it is \(record.state)\(notStarted ? "; call start() first" : "")",
-                                        photon: photon, file: path, exit: record.lastExit))
-        }
-        return .success(generation.connection)
+        let notStarted = record.state == .ready || record.state == .starting
+        return .failure(LoaderError(notStarted ? .notStarted : .unloaded,
+                                    "photon \(photon) (\(path)) cannot take call '\(method)': it is \(record.state)\(notStarted ? "; call start() first" : "")",
+                                    photon: photon, file: path, exit: record.lastExit))
     }
 
     /// Whether a call of `method` to `photon` that met the end of generation `number` is sent
