@@ -39,7 +39,7 @@ let package = Package(
         .executableTarget(name: "luminal-bench", dependencies: ["LuminalDaemon", "Luminal", "LuminalTestKit", "LuminalWorker", "LuminalSystem", "LuminalWire", "_LuminalCShims"], path: "Scripts/Bench"),
         // The soak test run by Scripts/torture.
         .executableTarget(name: "luminal-torture", dependencies: ["LuminalDaemon", "Luminal", "LuminalTestKit", "LuminalWorker", "LuminalSystem", "LuminalWire"], path: "Scripts/Torture"),
-        .testTarget(name: "LuminalWireTests", dependencies: ["LuminalWire"]),
+        .testTarget(name: "LuminalWireTests", dependencies: ["LuminalWire", "LuminalTestKit"]),
         .testTarget(name: "LuminalTests", dependencies: ["LuminalTestKit", "LuminalDaemon", "Luminal", "LuminalWorker", "LuminalSystem", "LuminalWire", "_LuminalCShims", "chaos-photon", "swift-greeter"]),
     ]
 )

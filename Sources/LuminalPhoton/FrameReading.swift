@@ -80,8 +80,7 @@ final class FrameReading: @unchecked Sendable {
     /// The next buffered request, or nil when the buffered bytes hold no whole frame.
     private func nextMessage() -> HostMessage? {
         do throws(ProtocolFault) {
-            guard let members = try decoder.nextMembers() else { return nil }
-            return try HostMessage(members: members)
+            return try decoder.nextHostMessage()
         } catch {
             PhotonWorker.fail(70, "bad frame from the supervisor: \(error)")
         }

@@ -12,6 +12,8 @@ public struct FrameDecoder: Sendable {
     /// Received bytes; those before `readIndex` are already consumed.
     private var buffer: [UInt8] = []
     private var readIndex = 0
+    /// The parser's buffers, kept from one frame to the next.
+    private var workspace = JSONParser.Workspace()
     /// The most buffer capacity kept once every byte is consumed: a larger buffer, grown for a
     /// large frame or a burst, is let go then instead of being held for the stream's life.
     public static let keptCapacity = 64 * 1024
@@ -52,13 +54,45 @@ public struct FrameDecoder: Sendable {
     /// for the top level); must be an object, else invalidJSON ("top level is not an object").
     /// Nil if more bytes are needed; header faults as for `nextPayload()`.
     public mutating func nextMembers() throws(ProtocolFault) -> JSONMembers? {
+        try parseNext { parser throws(ProtocolFault) in try parser.parseObjectDocument() }
+    }
+
+    /// Next payload as a message from the host (what a worker reads); nil if more bytes are
+    /// needed. The frames of every call are read by `MessageScan`; the faults are those of
+    /// `nextMembers()` and `HostMessage(members:)`.
+    public mutating func nextHostMessage() throws(ProtocolFault) -> HostMessage? {
+        try parseNext { parser throws(ProtocolFault) in
+            if let scan = MessageScan(&parser), let message = HostMessage(scan) { return message }
+            parser.index = 0
+            return try HostMessage(members: parser.parseObjectDocument())
+        }
+    }
+
+    /// Next payload as a message from a worker (what the supervisor reads); as
+    /// `nextHostMessage()` otherwise, with the faults of `WorkerMessage(members:)`.
+    public mutating func nextWorkerMessage() throws(ProtocolFault) -> WorkerMessage? {
+        try parseNext { parser throws(ProtocolFault) in
+            if let scan = MessageScan(&parser), let message = WorkerMessage(scan) { return message }
+            parser.index = 0
+            return try WorkerMessage(members: parser.parseObjectDocument())
+        }
+    }
+
+    /// `parse` of the next payload, with the parser's stack kept from the frame before; nil if
+    /// more bytes are needed.
+    private mutating func parseNext<Parsed>(_ parse: (inout JSONParser) throws(ProtocolFault) -> Parsed) throws(ProtocolFault) -> Parsed? {
         guard let payload = try nextPayloadRange() else { return nil }
         readIndex = payload.upperBound
         let maxDepth = maxDepth
+        var space = JSONParser.Workspace()
+        swap(&space, &workspace)
         let result = buffer.withUnsafeBufferPointer { bytes in
             var parser = JSONParser(bytes: UnsafeBufferPointer(rebasing: bytes[payload]), maxDepth: maxDepth)
-            return Result { () throws(ProtocolFault) in try parser.parseObjectDocument() }
+            swap(&parser.workspace, &space)
+            defer { swap(&parser.workspace, &space) }
+            return Result { () throws(ProtocolFault) in try parse(&parser) }
         }
+        workspace = space
         return try result.get()
     }
 

@@ -12,6 +12,12 @@ public struct JSONMembers: Sendable {
         pairs = []
     }
 
+    /// No members yet, with room for `capacity` without growing.
+    init(reservingCapacity capacity: Int) {
+        pairs = []
+        pairs.reserveCapacity(capacity)
+    }
+
     /// The members of `dictionary`, in its order.
     public init(_ dictionary: [String: JSONValue]) {
         pairs = dictionary.map { ($0.key, $0.value) }

@@ -2,6 +2,9 @@ extension JSONParser {
     /// Objects with more members than this find duplicate keys with a hash set rather than by
     /// comparing each new key with the ones before it.
     private static let membersScannedForDuplicates = 16
+    /// Room made for a top-level object's members at once: a message has a handful (a call
+    /// has up to 7), so the array is not grown member by member.
+    private static let membersReserved = 8
 
     /// Parses the whole input as one JSON object, optionally surrounded by whitespace, into its
     /// members, without a hash table for the top level. The faults are those `parseDocument`
@@ -20,7 +23,7 @@ extension JSONParser {
         try checkDepth(1)
         index += 1
         skipWhitespace()
-        var members = JSONMembers()
+        var members = JSONMembers(reservingCapacity: Self.membersReserved)
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
         } else {

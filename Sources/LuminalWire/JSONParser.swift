@@ -4,7 +4,7 @@
 /// stack of open containers, so nesting never grows the call stack).
 struct JSONParser {
     /// An array or object whose members are still being read.
-    private struct OpenContainer {
+    fileprivate struct OpenContainer {
         let isObject: Bool
         var elements: [JSONValue] = []
         var members: [String: JSONValue] = [:]
@@ -18,6 +18,15 @@ struct JSONParser {
     var index = 0
     /// Reused buffer for decoding strings that contain escapes.
     var scratch: [UInt8] = []
+    /// The stack `parseValue` reuses, kept by a `FrameDecoder` from one frame to the next.
+    var workspace = Workspace()
+
+    /// The stack of containers a parser reuses: swapped out of one parser and into the next, it
+    /// spares an allocation for every value that nests.
+    struct Workspace: Sendable {
+        /// The containers still open while `parseValue` runs (empty between values).
+        fileprivate var stack: [OpenContainer] = []
+    }
 
     /// A parser for `bytes` that rejects more than `maxDepth` nested arrays/objects.
     init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
@@ -42,6 +51,11 @@ struct JSONParser {
     /// already.
     mutating func parseValue(depth: Int = 0) throws(ProtocolFault) -> JSONValue {
         var stack: [OpenContainer] = []
+        swap(&stack, &workspace.stack)
+        defer {
+            stack.removeAll(keepingCapacity: true)
+            swap(&stack, &workspace.stack)
+        }
         readValue: while true {
             skipWhitespace()
             guard index < bytes.count else { throw endOfInput("expected a value") }

@@ -58,11 +58,13 @@ extension WorkerMessage {
 
 /// A frame whose payload is a JSON object being written member by member.
 private struct FrameObject {
-    private var bytes: [UInt8] = [0, 0, 0, 0]
+    private var bytes: [UInt8] = []
 
-    /// An object starting with `type` and `id`.
+    /// An object starting with `type` and `id`, after room for the length header (one
+    /// allocation for most frames).
     init(type: StaticString, id: Int64) {
         bytes.reserveCapacity(128)
+        bytes.append(contentsOf: repeatElement(0, count: Frame.headerSize))
         JSONWriter.append("{\"type\":\"", to: &bytes)
         JSONWriter.append(type, to: &bytes)
         JSONWriter.append("\",\"id\":", to: &bytes)

@@ -16,7 +16,7 @@ import Synchronization
 final class ControlConnection: Sendable {
     private let queue = DispatchQueue(label: "luminal.control.connection")
     private let writer: FrameWriter
-    private let reader: FrameReader
+    private let reader: FrameReader<JSONMembers>
     private let lifecycle: ControlLifecycle
 
     /// Takes ownership of the connected socket `fd` of client `pid`; `ended` runs once the connection is over.
@@ -37,7 +37,8 @@ final class ControlConnection: Sendable {
         let lifecycle = ControlLifecycle(pid: pid, requests: continuation, writer: writer) { dispatcher.loader.context.log.limited(.warning, "control.disconnected", $0) }
         self.lifecycle = lifecycle
         reader = try FrameReader(fd: fd, cap: ControlServer.requestCap, queue: queue,
-                                 onObject: { object in
+                                 decode: { decoder throws(ProtocolFault) in try decoder.nextMembers() },
+                                 onMessage: { object in
                                      guard lifecycle.admitRequest() else { return }
                                      do throws(ProtocolFault) {
                                          continuation.yield(.success(try ControlRequest(object: object.dictionary)))

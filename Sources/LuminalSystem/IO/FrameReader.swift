@@ -5,11 +5,12 @@ import Glibc
 import LuminalWire
 
 /// Reads frames from a worker's fd 4 (or a control client's socket), woken by the event loop,
-/// reading on the owner's queue.
+/// reading on the owner's queue, and decodes each into a `Message` (a worker's `WorkerMessage`,
+/// a control request's `JSONMembers`).
 ///
 /// Every callback runs on that queue. After a fault or the end of the stream nothing more is
 /// delivered and the descriptor is closed.
-package final class FrameReader: @unchecked Sendable {
+package final class FrameReader<Message>: @unchecked Sendable {
     // Confined to `queue`: `decoder`, `finished`, `token`.
     private var decoder: FrameDecoder
     private var finished = false
@@ -17,21 +18,26 @@ package final class FrameReader: @unchecked Sendable {
     private let turn = QueuedTurn()
     private let fd: Int32
     private let queue: DispatchQueue
-    private let onObject: @Sendable (JSONMembers) -> Void
+    private let decode: @Sendable (inout FrameDecoder) throws(ProtocolFault) -> Message?
+    private let onMessage: @Sendable (Message) -> Void
     private let onFault: @Sendable (ProtocolFault) -> Void
     private let onEnd: @Sendable (ProtocolFault?) -> Void
 
-    /// Prepares to read `fd` (made non-blocking). `onObject` receives each frame's object.
-    /// Exactly one of the others ends the stream: `onFault` for bytes that break the protocol,
-    /// `onEnd` at end of file (with a truncated-frame fault if it fell inside a frame).
+    /// Prepares to read `fd` (made non-blocking). `decode` takes the next frame's message from
+    /// the decoder (nil when no whole frame is buffered), and `onMessage` receives it. Exactly
+    /// one of the others ends the stream: `onFault` for bytes that break the protocol (a frame
+    /// `decode` refuses included), `onEnd` at end of file (with a truncated-frame fault if it
+    /// fell inside a frame).
     package init(fd: Int32, cap: Int, queue: DispatchQueue,
-         onObject: @escaping @Sendable (JSONMembers) -> Void,
+         decode: @escaping @Sendable (inout FrameDecoder) throws(ProtocolFault) -> Message?,
+         onMessage: @escaping @Sendable (Message) -> Void,
          onFault: @escaping @Sendable (ProtocolFault) -> Void,
          onEnd: @escaping @Sendable (ProtocolFault?) -> Void) throws(SystemError) {
         try setNonBlocking(fd)
         self.fd = fd
         self.queue = queue
-        self.onObject = onObject
+        self.decode = decode
+        self.onMessage = onMessage
         self.onFault = onFault
         self.onEnd = onEnd
         decoder = FrameDecoder(cap: cap)
@@ -102,8 +108,8 @@ package final class FrameReader: @unchecked Sendable {
 
     private func deliverFrames() {
         do throws(ProtocolFault) {
-            while !finished, let object = try decoder.nextMembers() {
-                onObject(object)
+            while !finished, let message = try decode(&decoder) {
+                onMessage(message)
             }
         } catch {
             guard !finished else { return }

@@ -6,14 +6,8 @@ import LuminalSystem
 import LuminalWire
 
 extension Worker {
-    /// Handles one frame object from fd 4. Runs on the queue.
-    package func receive(_ object: JSONMembers) {
-        let message: WorkerMessage
-        do throws(ProtocolFault) {
-            message = try WorkerMessage(members: object)
-        } catch {
-            return fault(error)
-        }
+    /// Handles one message from fd 4. Runs on the queue.
+    package func receive(_ message: WorkerMessage) {
         let now = Uptime.now()
         switch message {
         case .hello(let hello):

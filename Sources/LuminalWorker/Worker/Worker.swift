@@ -34,7 +34,7 @@ package final class Worker: Sendable {
     package let limits: RequestLimits
     package let state = Mutex<State>(State())
     // Set once in `init`, then only touched on `queue`.
-    nonisolated(unsafe) var reader: FrameReader?
+    nonisolated(unsafe) var reader: FrameReader<WorkerMessage>?
     nonisolated(unsafe) var outputs: [OutputCapture] = []
     /// How long it has to say hello: the file's handshake timeout, else the loader's.
     package let handshakeTimeout: Duration
@@ -150,7 +150,8 @@ package final class Worker: Sendable {
             outputs.forEach { $0.activate() }
             guard spawned.fromWorker >= 0 else { return }
             let reader = try FrameReader(fd: spawned.fromWorker, cap: cap, queue: queue,
-                                         onObject: { [weak self] in self?.receive($0) },
+                                         decode: { decoder throws(ProtocolFault) in try decoder.nextWorkerMessage() },
+                                         onMessage: { [weak self] in self?.receive($0) },
                                          onFault: { [weak self] in self?.fault($0) },
                                          onEnd: { [weak self] in self?.protocolEnded($0) })
             self.reader = reader
