@@ -50,6 +50,20 @@ extension Supervisor {
             }
         }
 
+        @Test func aLoaderConfiguredWithImpossibleInstancesSaysSoAndRunsThemWithinBounds() async throws {
+            var configuration = LoaderConfiguration.fast
+            configuration.instances = PoolSize(count: 0, surge: 5)
+            let lines = Mutex<[String]>([])
+            try await withLoader(configuration: configuration, logSink: { record in lines.withLock { $0.append(record.message) } }) { loader, folder in
+                try await waitUntil("the loader's warning") { !lines.withLock { $0 }.isEmpty }
+                #expect(lines.withLock { $0 } == ["LoaderConfiguration.instances: instances must be a whole number from 1 to 64, not 0; a file whose manifest says no 'instances' gets count 1, max 1, surge 1"])
+                folder.script("p/run", "exec '\(BuildProducts.chaosPhoton)' serve p")
+                folder.write("p/photon.json", #"{"exec": "run"}"#)
+                let handler = try #require(try await loader.loadPhoton(at: Paths.join(folder.path, "p")).first)
+                #expect(handler.pool.count == 1)
+            }
+        }
+
         @Test func statusAndMetricsShowEachInstance() async throws {
             try await withLoader { loader, folder in
                 let path = Self.package(folder, "p", instances: "3")

@@ -91,6 +91,10 @@ public actor Loader {
         self.suppressErrors = suppressErrors
         context = LoaderContext(configuration: configuration, log: Logger(enabled: logging, sink: logSink, files: configuration.logFiles))
         records = FileRecords(indexingIn: context.loadedPhotons)
+        if let problem = configuration.instances.problem {
+            let used = configuration.instances.clamped
+            context.log(.warning, "LoaderConfiguration.instances: \(problem); a file whose manifest says no 'instances' gets count \(used.count), max \(used.max), surge \(used.surge)")
+        }
         ProcessSetup.prepare()
         registerBuiltInHostFunctions()
     }

@@ -33,6 +33,14 @@ public struct PoolSize: Sendable, Hashable {
     /// Whether the pool grows and shrinks with its calls.
     public var scales: Bool { max > count }
 
+    /// These figures brought within the bounds `problem` checks.
+    package var clamped: PoolSize {
+        let count = Swift.min(Swift.max(count, 1), Self.limit)
+        let most = Swift.min(Swift.max(max, count), Self.limit)
+        return PoolSize(count: count, max: most, surge: Swift.min(Swift.max(surge, 1), most),
+                        linger: Swift.min(Swift.max(linger, .seconds(1)), .seconds(86_400)))
+    }
+
     /// Why these figures cannot run, if they cannot: a count outside 1...`limit`, a max below the
     /// count or above `limit`, a surge outside 1...max, a linger outside 1 s...1 day.
     package var problem: String? {
