@@ -303,6 +303,21 @@ extension Loader {
         return .success(chosen)
     }
 
+    /// Starts the photons of `prepared` named in `toStart`, in its order (none of a plain
+    /// executable's): a generation brought up beside others (a reload, a restart, a scale-up).
+    /// At a failed start the worker is abandoned and the failure thrown.
+    func startPhotons(_ toStart: Set<String>, of prepared: PreparedGeneration, in core: FileCore) async throws(GenerationFailure) {
+        guard prepared.worker.file.plain == nil else { return }
+        for photon in prepared.photons.map(\.name) where toStart.contains(photon) {
+            do {
+                _ = try await prepared.worker.send(.start(photon: photon), timeout: context.configuration.startTimeout)
+            } catch {
+                await abandon(prepared.worker, of: core, graceful: false)
+                throw GenerationFailure(.start, error)
+            }
+        }
+    }
+
     /// Stops a generation that will not serve, and forgets it.
     package func abandon(_ worker: Worker, of core: FileCore, graceful: Bool) async {
         core.apply(.abandoned(number: worker.generation))

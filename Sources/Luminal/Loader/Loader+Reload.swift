@@ -239,13 +239,10 @@ extension Loader {
         // instance starts what runs in the file's first one.
         let names = prepared.photons.map(\.name)
         let toStart = (roll.added.contains { $0 === core } ? roll.record.core : core).read { $0.photonsToStart(among: names) }
-        for photon in names where toStart.contains(photon) && roll.ready.file.plain == nil {
-            do {
-                _ = try await prepared.worker.send(.start(photon: photon), timeout: context.configuration.startTimeout)
-            } catch {
-                await abandon(prepared.worker, of: core, graceful: false)
-                return .failure(GenerationFailure(.start, error))
-            }
+        do {
+            try await startPhotons(toStart, of: prepared, in: core)
+        } catch {
+            return .failure(error)
         }
         return .success(NewGeneration(prepared: prepared, started: toStart, readyAfter: began.duration(to: ready),
                                       startedAfter: ready.duration(to: clock.now)))

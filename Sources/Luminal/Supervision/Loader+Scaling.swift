@@ -90,14 +90,7 @@ extension Loader {
             throw mismatch
         }
         let toStart = record.core.read { $0.photonsToStart(among: names) }
-        for photon in names where toStart.contains(photon) && record.file.plain == nil {
-            do {
-                _ = try await prepared.worker.send(.start(photon: photon), timeout: context.configuration.startTimeout)
-            } catch {
-                await abandon(prepared.worker, of: core, graceful: false)
-                throw GenerationFailure(.start, error)
-            }
-        }
+        try await startPhotons(toStart, of: prepared, in: core)
         core.apply(.serving(number: prepared.worker.generation, photons: prepared.photons, started: toStart, checksum: ready.checksum,
                             policy: restartPolicy(for: record.file), restart: false, at: .now, random: .random(in: 0...1)))
         return prepared.worker
