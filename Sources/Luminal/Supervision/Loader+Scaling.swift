@@ -115,7 +115,7 @@ extension Loader {
         let others = record.pool.cores.dropFirst()
         guard let last = others.last(where: { $0.read(\.allFinal) }) ?? others.last else { return }
         record.pool.remove(last)
-        context.log(.info, "scaled \(path) down to \(record.pool.count) instances: one was to spare for \(size.linger)", file: path)
+        context.log(.info, "scaled \(path) down to \(record.pool.count) instance\(record.pool.count == 1 ? "" : "s"): one was to spare for \(size.linger)", file: path)
         context.events.emit(.scaled(file: path, instances: record.pool.count, reason: "an instance was to spare for \(size.linger)"))
         await Self.stopInstance(last, timeouts: stopTimeouts(for: record.file), context: context)
         Self.keepListening(record.sockets, of: path, context: context)
