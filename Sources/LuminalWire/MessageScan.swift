@@ -8,7 +8,8 @@
 /// repeated one, a value of the wrong type, bytes that are not JSON or not UTF-8) makes it give up,
 /// and the frame is read by the general parse (`JSONParser.parseObjectDocument` and
 /// `init(members:)`), which accepts it or names what is wrong. So a message the scan builds is
-/// always the one the general parse builds from the same bytes.
+/// always the one the general parse builds from the same bytes. A frame it gives up on late (an
+/// unknown member after a large value) is parsed twice: at most twice the work of one parse.
 struct MessageScan {
     /// The members the scan reads.
     enum Member: Int, CaseIterable {
