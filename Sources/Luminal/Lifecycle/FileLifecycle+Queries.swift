@@ -4,24 +4,21 @@ import LuminalWorker
 
 extension FileLifecycle {
     /// The connection a call to `photon` goes to, or why it cannot be made. Every call asks, so
-    /// the common case reads the fields it needs in place rather than copying the photon's and
-    /// the generation's records (each holds many references).
+    /// the serving generation is read in place, not copied (its record holds many references).
     func callTarget(_ photon: String, method: String) -> Result<Connection, LoaderError> {
-        if let index = photons.index(forKey: photon), photons.values[index].state == .started,
-           let serving = generations.firstIndex(where: { [number = photons.values[index].generation] in $0.number == number }),
-           !generations[serving].plain, members.contains(photon) {
-            return .success(generations[serving].connection)
-        }
-        guard let record = photons[photon], let generation = generation(record.generation) else {
+        guard let record = photons[photon], let serving = generations.firstIndex(where: { $0.number == record.generation }) else {
             return .failure(LoaderError(.unloaded, "photon \(photon) (\(path)) cannot take call '\(method)': it is stopped", photon: photon, file: path))
         }
-        guard !generation.plain else {
+        guard !generations[serving].plain else {
             return .failure(LoaderError(.noProtocol, "photon \(photon) (\(path)) is a plain executable (\"protocol\": \"none\"); it takes no calls", photon: photon, file: path))
         }
-        let notStarted = record.state == .ready || record.state == .starting
-        return .failure(LoaderError(notStarted ? .notStarted : .unloaded,
-                                    "photon \(photon) (\(path)) cannot take call '\(method)': it is \(record.state)\(notStarted ? "; call start() first" : "")",
-                                    photon: photon, file: path, exit: record.lastExit))
+        guard record.state == .started, members.contains(photon) else {
+            let notStarted = record.state == .ready || record.state == .starting
+            return .failure(LoaderError(notStarted ? .notStarted : .unloaded,
+                                        "photon \(photon) (\(path)) cannot take call '\(method)': it is \(record.state)\(notStarted ? "; call start() first" : "")",
+                                        photon: photon, file: path, exit: record.lastExit))
+        }
+        return .success(generations[serving].connection)
     }
 
     /// Whether a call of `method` to `photon` that met the end of generation `number` is sent
