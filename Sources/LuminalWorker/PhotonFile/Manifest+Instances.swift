@@ -8,10 +8,10 @@ extension Manifest {
     /// two at a time on a reload, or `{"min": 1, "max": 8, "linger": 30}` for a pool that scales.
     static func parseInstances(_ value: JSONValue, invalid: (String) -> LoaderError) throws(LoaderError) -> PoolSize {
         func whole(_ item: JSONValue, _ key: String) throws(LoaderError) -> Int {
-            guard let number = item.intValue else {
+            guard let number = item.intValue, (1...Int64(PoolSize.limit)).contains(number) else {
                 throw invalid("'\(key)' must be a whole number from 1 to \(PoolSize.limit), not \(item)")
             }
-            return Int(clamping: number)
+            return Int(number)
         }
         var size = PoolSize()
         if let entries = value.objectValue {
