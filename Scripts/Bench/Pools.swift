@@ -166,7 +166,7 @@ enum Pools {
             let queued = clock.now
             let short = Task { try? await handler.call("task", params: ["ms": 1]) }
             for await event in events {
-                if case .scaled(_, 2, _) = event { break }
+                if case .scaled(_, 2, _, _, _) = event { break }
             }
             scaleUps.append(queued.duration(to: clock.now))
             _ = await long.value

@@ -366,22 +366,25 @@ extension Supervisor {
                 try await waitUntil("the long call is in flight") { handler.pool.first.read { $0.serving?.connection.callsInFlight ?? 0 } > 0 }
                 // This call finds the only instance busy: one more comes up.
                 #expect(try await handler.call("pid") == .int(Int64(handler.pool.cores[0].read { $0.serving?.pid ?? 0 })))
-                _ = try await events.first("scaled up to 2") { event in
-                    if case .scaled(path, 2, _) = event { return true }
+                let added = try await events.first("scaled up to 2") { event in
+                    if case .scaled(path, 2, 2, let pid, _) = event { return pid }
                     return nil
                 }
                 let second = try #require(handler.pool.cores.last?.read { $0.serving?.pid })
+                #expect(added == second)
                 #expect(handler.pool.count == 2 && handler.pool.cores[1].instance == 2)
                 #expect(try await handler.call("pid") == .int(Int64(second)))
                 // A reload keeps the count the pool scaled to.
                 folder.script("p/run", "# edited\nexec '\(BuildProducts.chaosPhoton)' serve p")
                 try await loader.reloadPhoton("p")
                 #expect(handler.pool.count == 2)
+                let spare = try #require(handler.pool.cores.last?.read { $0.serving?.pid })
                 busy.cancel()
-                _ = try await events.first("scaled down to 1") { event in
-                    if case .scaled(path, 1, _) = event { return true }
+                let stopped = try await events.first("scaled down to 1") { event in
+                    if case .scaled(path, 1, 2, let pid, _) = event { return pid }
                     return nil
                 }
+                #expect(stopped == spare)
                 #expect(handler.pool.count == 1)
                 try await waitUntil("the spare instance stopped") { loader.context.liveWorkers.count == 1 }
                 #expect(try await handler.call("pid") == .int(Int64(handler.pid)))

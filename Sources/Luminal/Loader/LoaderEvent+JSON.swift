@@ -39,8 +39,9 @@ extension LoaderEvent {
             return ["event": event, "file": .string(file), "step": .string(step.rawValue), "reason": .string(reason)]
         case .recycling(let file, let generation, let reason):
             return ["event": event, "file": .string(file), "generation": .int(Int64(generation)), "reason": .string(reason.description)]
-        case .scaled(let file, let instances, let reason):
-            return ["event": event, "file": .string(file), "instances": .int(Int64(instances)), "reason": .string(reason)]
+        case .scaled(let file, let instances, let instance, let pid, let reason):
+            return ["event": event, "file": .string(file), "instances": .int(Int64(instances)), "instance": .int(Int64(instance)),
+                    "pid": pid.map { .int(Int64($0)) } ?? .null, "reason": .string(reason)]
         case .unresponsive(let file, let photons, let pid):
             return ["event": event, "file": .string(file), "photons": strings(photons), "pid": .int(Int64(pid))]
         case .responsive(let file, let photons, let pid):

@@ -34,9 +34,11 @@ public enum LoaderEvent: Sendable {
     /// Generation `generation` of a healthy file is being replaced through the atomic reload
     /// because its recycle policy says so (`reloadStarted` and `reloaded` follow).
     case recycling(file: String, generation: Int, reason: RecycleReason)
-    /// A photon file whose `instances` scale runs `instances` now: one more came up because calls
-    /// found every instance busy, or one was stopped, being to spare for the pool's linger.
-    case scaled(file: String, instances: Int, reason: String)
+    /// A photon file whose `instances` scale runs `instances` now: instance number `instance`
+    /// came up because calls found every instance busy, or was stopped, being to spare for the
+    /// pool's linger; `pid` is its worker's (nil for an instance stopped while it had none
+    /// serving: crashed, or quarantined).
+    case scaled(file: String, instances: Int, instance: Int, pid: Int32?, reason: String)
     /// A worker's calls keep timing out although it may answer pings: 3 calls in a row passed
     /// their timeout on it with no reply between them (`HealthCheck.unresponsive` bounds how long
     /// it may stay so).

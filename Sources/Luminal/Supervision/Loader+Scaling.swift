@@ -66,7 +66,7 @@ extension Loader {
             pool.grown()
             let after = began.duration(to: clock.now)
             context.log(.info, "scaled \(path) up to \(pool.count) instances: calls found every instance busy (instance \(number), pid \(worker.pid), serving after \(after))", file: path)
-            context.events.emit(.scaled(file: path, instances: pool.count, reason: "calls found every instance busy"))
+            context.events.emit(.scaled(file: path, instances: pool.count, instance: number, pid: worker.pid, reason: "calls found every instance busy"))
         } catch {
             core.discard()
             context.log(.warning, "scaling \(path) up to \(pool.count + 1) instances failed at step '\(error.step.rawValue)': \(error.error.message) (asked again in \(Self.scaleUpHold) at the soonest)", file: path)
@@ -115,8 +115,9 @@ extension Loader {
         let others = record.pool.cores.dropFirst()
         guard let last = others.last(where: { $0.read(\.allFinal) }) ?? others.last else { return }
         record.pool.remove(last)
-        context.log(.info, "scaled \(path) down to \(record.pool.count) instance\(record.pool.count == 1 ? "" : "s"): one was to spare for \(size.linger)", file: path)
-        context.events.emit(.scaled(file: path, instances: record.pool.count, reason: "an instance was to spare for \(size.linger)"))
+        let pid = last.read { $0.serving?.pid }
+        context.log(.info, "scaled \(path) down to \(record.pool.count) instance\(record.pool.count == 1 ? "" : "s"): instance \(last.instance)\(pid.map { ", pid \($0)," } ?? "") was to spare for \(size.linger)", file: path)
+        context.events.emit(.scaled(file: path, instances: record.pool.count, instance: last.instance, pid: pid, reason: "an instance was to spare for \(size.linger)"))
         await Self.stopInstance(last, timeouts: stopTimeouts(for: record.file), context: context)
         Self.keepListening(record.sockets, of: path, context: context)
     }
