@@ -30,7 +30,7 @@ MODES = {
 # Why a target is missed, from profiling this code on this machine (see "Where the time goes").
 WHY = {
     "round_trip": "see 'Where the time goes': a call crosses more thread hand-offs than the floor's two processes.",
-    "throughput": "see 'Where the time goes': per-call work on three threads (callers, the epoll thread, the worker's reader) sharing 2 cores.",
+    "throughput": "see 'Where the time goes': the CPU a call costs both processes, spread over many steps on three threads (callers, the epoll thread, the worker's reader) sharing 2 cores.",
     "spawn": "see 'Where the time goes': pipes, pidfd and event-loop registrations, and the hello through the worker's queue and the Loader actor.",
     "restart": "the restart path is Luminal's own code; investigate with the run's numbers.",
     "up": "spawning the 200 shell-script workers is most of the time for every supervisor (see the direct spawn floor).",
