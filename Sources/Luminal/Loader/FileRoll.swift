@@ -116,7 +116,7 @@ struct FileRoll {
                 }
             }
             for (core, _) in joined {
-                group.addTask { await Loader.stopInstance(core, timeouts: timeouts, context: context) }
+                group.addTask { await Loader.stopInstance(core, because: "the reload that added it was rolled back", timeouts: timeouts, context: context) }
             }
         }
         // A stopped worker may have shut the sockets the other instances share down.

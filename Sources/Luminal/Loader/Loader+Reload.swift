@@ -154,7 +154,7 @@ extension Loader {
                 group.addTask { [context] in await Self.retire(old, context: context) }
             }
             for (core, timeouts) in dropped {
-                group.addTask { [context] in await Self.stopInstance(core, timeouts: timeouts, context: context) }
+                group.addTask { [context] in await Self.stopInstance(core, because: "the file runs fewer instances", timeouts: timeouts, context: context) }
             }
         }
         if !dropped.isEmpty {

@@ -145,8 +145,9 @@ extension Loader {
     }
 
     /// Stops instance `core` of a pool that no longer has it (a reload that lowered the count, or
-    /// rolled back an instance it had added): drained, finalized and stopped as an unload does.
-    static func stopInstance(_ core: FileCore, timeouts: StopTimeouts, context: LoaderContext) async {
+    /// rolled back an instance it had added; a scale-down): drained, finalized and stopped as an
+    /// unload does, and logged with `reason` ("the file runs fewer instances").
+    static func stopInstance(_ core: FileCore, because reason: String, timeouts: StopTimeouts, context: LoaderContext) async {
         var exit: ExitStatus?
         for case .stop(let worker, let started) in core.apply(.stopRequested(hold: false)) {
             await worker.drainOrCancel(timeout: context.configuration.drainTimeout, "no longer needed")
@@ -154,7 +155,7 @@ extension Loader {
         }
         core.apply(.stopFinished(exit: exit))
         core.discard()
-        context.log(.info, "stopped instance \(core.instance) of \(core.path): the file runs fewer instances", file: core.path)
+        context.log(.info, "stopped instance \(core.instance) of \(core.path): \(reason)", file: core.path)
     }
 
     /// Stops the serving generation of each of `record`'s instances, side by side; `hold` keeps

@@ -118,7 +118,7 @@ extension Loader {
         let pid = last.read { $0.serving?.pid }
         context.log(.info, "scaled \(path) down to \(record.pool.count) instance\(record.pool.count == 1 ? "" : "s"): instance \(last.instance)\(pid.map { ", pid \($0)," } ?? "") was to spare for \(size.linger)", file: path)
         context.events.emit(.scaled(file: path, instances: record.pool.count, instance: last.instance, pid: pid, reason: "an instance was to spare for \(size.linger)"))
-        await Self.stopInstance(last, timeouts: stopTimeouts(for: record.file), context: context)
+        await Self.stopInstance(last, because: "it was to spare for \(size.linger)", timeouts: stopTimeouts(for: record.file), context: context)
         Self.keepListening(record.sockets, of: path, context: context)
     }
 }
