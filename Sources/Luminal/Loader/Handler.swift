@@ -86,18 +86,26 @@ public final class Handler: Sendable, Hashable, CustomStringConvertible {
         return "\(name) (\(filePath), \(now.state), pid \(now.pid))"
     }
 
-    /// Runs the photon's start routine (in each instance of its file); afterwards it takes calls.
-    /// Starting a started photon does nothing.
+    /// Runs the photon's start routine (in each instance of its file, side by side); afterwards
+    /// it takes calls. Starting a started photon does nothing. A failure is the first instance's
+    /// that failed, in their order.
     public func start() async throws(LoaderError) {
-        var failure: LoaderError?
-        for instance in pool.cores {
-            do {
-                try await start(in: instance)
-            } catch {
-                failure = failure ?? error
+        let cores = pool.cores
+        guard cores.count > 1 else { return try await start(in: pool.first) }
+        let failures = await withTaskGroup(of: (Int, LoaderError)?.self) { group in
+            for (index, instance) in cores.enumerated() {
+                group.addTask {
+                    do throws(LoaderError) {
+                        try await self.start(in: instance)
+                        return nil
+                    } catch {
+                        return (index, error)
+                    }
+                }
             }
+            return await group.reduce(into: [(Int, LoaderError)]()) { failures, failure in failure.map { failures.append($0) } }
         }
-        if let failure { throw failure }
+        if let first = failures.min(by: { $0.0 < $1.0 }) { throw first.1 }
     }
 
     private func start(in instance: FileCore) async throws(LoaderError) {
