@@ -48,7 +48,9 @@ extension JSONParser {
         }
         let token = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let number = Double(token), number.isFinite else {
-            throw ProtocolFault(.invalidJSON, "number \(token) at byte offset \(start) is out of range")
+            // A number may be as long as the frame: the fault shows its start.
+            let shown = token.utf8.count <= 40 ? token : "\(token.prefix(32))… (\(token.utf8.count) characters)"
+            throw ProtocolFault(.invalidJSON, "number \(shown) at byte offset \(start) is out of range")
         }
         return .double(number)
     }

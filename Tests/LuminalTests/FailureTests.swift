@@ -80,6 +80,8 @@ extension Supervisor {
                 let error = try await #require(throws: LoaderError.self) { try await victim.call("raw", params: ["hex": .string(hex), "close": .bool(close)]) }
                 #expect(error.code == .protocolFault)
                 #expect(error.message.contains(reason))
+                // The call's error names its photon and the file, as a photon's own error does.
+                #expect(error.photon == victim.name && error.file == victim.filePath && error.message.hasPrefix("photon \(victim.name) (\(victim.filePath)) failed call 'raw'"), "\(error.message)")
                 let fault = try await events.first("protocolFault event") { event in
                     if case .protocolFault(let file, _, _, let why) = event { return (file, why) }
                     return nil

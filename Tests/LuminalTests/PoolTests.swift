@@ -56,7 +56,7 @@ extension Supervisor {
             let lines = Mutex<[String]>([])
             try await withLoader(configuration: configuration, logSink: { record in lines.withLock { $0.append(record.message) } }) { loader, folder in
                 try await waitUntil("the loader's warning") { !lines.withLock { $0 }.isEmpty }
-                #expect(lines.withLock { $0 } == ["LoaderConfiguration.instances: instances must be a whole number from 1 to 64, not 0; a file whose manifest says no 'instances' gets count 1, max 1, surge 1"])
+                #expect(lines.withLock { $0 } == ["LoaderConfiguration.instances: 'instances' must be a whole number from 1 to 64, not 0; a file whose manifest says no 'instances' gets count 1, max 1, surge 1"])
                 folder.script("p/run", "exec '\(BuildProducts.chaosPhoton)' serve p")
                 folder.write("p/photon.json", #"{"exec": "run"}"#)
                 let handler = try #require(try await loader.loadPhoton(at: Paths.join(folder.path, "p")).first)
@@ -424,7 +424,7 @@ extension Supervisor {
             ("2.5", "whole number"),
             (#""4""#, "whole number"),
             (#"{"surge": 1}"#, "needs 'count'"),
-            (#"{"count": 2, "surge": 3}"#, "surge must be a whole number from 1 to the most instances (2), not 3"),
+            (#"{"count": 2, "surge": 3}"#, "'instances.surge' must be a whole number from 1 to the most instances (2), not 3"),
             (#"{"count": 2, "surge": 0}"#, "not 0"),
             (#"{"count": 2, "max": 3}"#, "has 'count' and 'min' or 'max'"),
             (#"{"min": 3, "max": 2}"#, "'instances.min' (3) is above 'instances.max' (2)"),

@@ -163,5 +163,9 @@ struct JSONParserTests {
         #expect(parseFault("[\u{01}]")?.detail == "unexpected byte 0x01 at byte offset 1 where a value was expected")
         #expect(parseFault("[1")?.detail == "unexpected end of input at byte offset 2, expected ',' or ']'")
         #expect(parseFault([0x20, 0xFF])?.description == "invalid UTF-8: ill-formed sequence at byte offset 1")
+        #expect(parseFault("[1e400]")?.detail == "number 1e400 at byte offset 1 is out of range")
+        // A number as long as a frame is not copied whole into the fault.
+        #expect(parseFault("[1" + String(repeating: "0", count: 1_000_000) + "]")?.detail
+                == "number 1\(String(repeating: "0", count: 31))… (1000001 characters) at byte offset 1 is out of range")
     }
 }

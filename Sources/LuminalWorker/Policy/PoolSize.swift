@@ -45,16 +45,16 @@ public struct PoolSize: Sendable, Hashable {
     /// count or above `limit`, a surge outside 1...max, a linger outside 1 s...1 day.
     package var problem: String? {
         if !(1...Self.limit).contains(count) {
-            return "instances must be a whole number from 1 to \(Self.limit), not \(count)"
+            return "'instances' must be a whole number from 1 to \(Self.limit), not \(count)"
         }
         if !(count...Self.limit).contains(max) {
-            return "instances.max must be a whole number from min (\(count)) to \(Self.limit), not \(max)"
+            return "'instances.max' must be a whole number from min (\(count)) to \(Self.limit), not \(max)"
         }
         if !(1...max).contains(surge) {
-            return "instances.surge must be a whole number from 1 to the most instances (\(max)), not \(surge)"
+            return "'instances.surge' must be a whole number from 1 to the most instances (\(max)), not \(surge)"
         }
         if linger < .seconds(1) || linger > .seconds(86_400) {
-            return "instances.linger must be a number of seconds from 1 to 86400, not \(linger)"
+            return "'instances.linger' must be a number of seconds from 1 to 86400, not \(linger)"
         }
         return nil
     }

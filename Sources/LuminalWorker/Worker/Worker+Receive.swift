@@ -165,7 +165,10 @@ extension Worker {
         // Handlers show the fault before any caller hears of it.
         hooks.fault(fault)
         finishHandshake(.failure(error))
-        pending.forEach { $0.resume(.failure(error)) }
+        for request in pending {
+            request.resume(.failure(LoaderError(.protocolFault, "photon \(request.photon) (\(file.path)) failed \(request.label): its worker broke the protocol and was killed: \(fault)",
+                                                photon: request.photon, file: file.path)))
+        }
     }
 
     /// fd 4 ended. A worker that exits at the same time simply exited; one that keeps running
