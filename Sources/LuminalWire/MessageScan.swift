@@ -32,28 +32,6 @@ struct MessageScan {
             case .data: "data"
             }
         }
-
-        /// What its value must be.
-        fileprivate var kind: Kind {
-            switch self {
-            case .type: .name
-            case .id, .deadline, .stream, .parts: .integer
-            case .photon, .method, .code, .message: .string
-            case .params, .value, .data: .any
-            }
-        }
-    }
-
-    /// What a member's value must be for the scan to take it.
-    fileprivate enum Kind {
-        /// A string without escapes, kept as its bytes (the message's type).
-        case name
-        /// A number that is a whole `Int64`.
-        case integer
-        /// A string.
-        case string
-        /// Any JSON value.
-        case any
     }
 
     /// The payload.
@@ -129,40 +107,42 @@ struct MessageScan {
         return member
     }
 
-    /// Reads the value of `member`: false if it is not of the member's kind.
+    /// Reads the value of `member`: false if it is not of the member's type (`type` a string
+    /// without escapes, kept as its bytes; `id`, `deadline_ms`, `stream` and `parts` whole
+    /// numbers; `photon`, `method`, `code` and `message` strings; the others any value).
     private mutating func readValue(of member: Member, _ parser: inout JSONParser) throws(ProtocolFault) -> Bool {
-        guard parser.index < bytes.count else { return false }
-        let isString = bytes[parser.index] == UInt8(ascii: "\"")
-        switch member.kind {
-        case .name:
+        switch member {
+        case .type:
             guard let type = plainString(&parser) else { return false }
             typeBytes = type
-        case .integer:
-            guard !isString, let integer = try parser.parseValue(depth: 1).intValue else { return false }
-            switch member {
-            case .id: id = integer
-            case .deadline: deadline = integer
-            case .stream: stream = integer
-            default: parts = integer
-            }
-        case .string:
-            guard isString else { return false }
-            parser.index += 1
-            let string = try parser.parseStringBody()
-            switch member {
-            case .photon: photon = string
-            case .method: method = string
-            case .code: code = string
-            default: message = string
-            }
-        case .any:
-            let any = try parser.parseValue(depth: 1)
-            switch member {
-            case .params: params = any
-            case .value: value = any
-            default: data = any
-            }
+            return true
+        case .id: return try Self.integer(&parser, into: &id)
+        case .deadline: return try Self.integer(&parser, into: &deadline)
+        case .stream: return try Self.integer(&parser, into: &stream)
+        case .parts: return try Self.integer(&parser, into: &parts)
+        case .photon: return try Self.string(&parser, into: &photon)
+        case .method: return try Self.string(&parser, into: &method)
+        case .code: return try Self.string(&parser, into: &code)
+        case .message: return try Self.string(&parser, into: &message)
+        case .params: params = try parser.parseValue(depth: 1)
+        case .value: value = try parser.parseValue(depth: 1)
+        case .data: data = try parser.parseValue(depth: 1)
         }
+        return true
+    }
+
+    /// Reads a whole number into `slot`: false for any other value.
+    private static func integer(_ parser: inout JSONParser, into slot: inout Int64?) throws(ProtocolFault) -> Bool {
+        guard parser.index < parser.bytes.count, parser.bytes[parser.index] != UInt8(ascii: "\"") else { return false }
+        slot = try parser.parseValue(depth: 1).intValue
+        return slot != nil
+    }
+
+    /// Reads a string into `slot`: false for any other value.
+    private static func string(_ parser: inout JSONParser, into slot: inout String?) throws(ProtocolFault) -> Bool {
+        guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "\"") else { return false }
+        parser.index += 1
+        slot = try parser.parseStringBody()
         return true
     }
 
