@@ -43,6 +43,26 @@ extension Supervisor.Containment {
         }
     }
 
+    @Test func aDescriptorLimitThatLeavesTheWorkerNoneOfItsOwnIsRefusedBeforeItRuns() async throws {
+        try await withLoader { loader, folder in
+            // fds 0-4, and two held sockets at 5 and 6: a limit of 7 leaves it nothing to open.
+            let path = try package(folder, "tight", #""limits": {"files": 7}, "sockets": ["unix:a.sock", "unix:b.sock"]"#)
+            let error = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: path) }
+            #expect(error.code == .spawnFailed && error.message.contains(path), "\(error.message)")
+            #expect(error.message.contains("'limits.files' allows 7") && error.message.contains("handed 7") && error.message.contains("2 held sockets"), "\(error.message)")
+            #expect(loader.context.liveWorkers.isEmpty)
+            let roomy = try package(folder, "roomy", #""limits": {"files": 64}, "sockets": ["unix:a.sock", "unix:b.sock"]"#)
+            #expect(try await started(loader, roomy).call("echo", params: "room") == "room")
+        }
+        var configuration = LoaderConfiguration.fast
+        configuration.limits.openFiles = 5
+        try await withLoader(configuration: configuration) { loader, folder in
+            let path = try package(folder, "defaults", "")
+            let error = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: path) }
+            #expect(error.message.contains(path) && error.message.contains("the loader's limits (files) allows 5") && error.message.contains("handed 5"), "\(error.message)")
+        }
+    }
+
     @Test(arguments: [("user", "no-such-user-luminal"), ("group", "no-such-group-luminal")])
     func anUnknownUserOrGroupIsRefusedByName(key: String, name: String) async throws {
         try await withLoader { loader, folder in

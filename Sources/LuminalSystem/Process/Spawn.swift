@@ -37,7 +37,11 @@ package struct SpawnRequest: Sendable {
     }
 
     /// The worker's fd of its first socket: 3 for a plain executable, 5 past the protocol's pipes.
-    package var firstSocketFD: Int32 { protocolPipes ? HeldSockets.firstFD : 3 }
+    package var firstSocketFD: Int32 { Self.firstSocketFD(protocolPipes: protocolPipes) }
+
+    /// The fd of the first socket of a worker with (or without) the protocol's pipes; the
+    /// descriptors it is handed are those below it, and one per socket.
+    package static func firstSocketFD(protocolPipes: Bool) -> Int32 { protocolPipes ? HeldSockets.firstFD : 3 }
 }
 
 /// A spawned worker: its pid and pidfd, and the supervisor's ends of its four pipes.
