@@ -436,6 +436,7 @@ extension Supervisor {
             (#"{"count": 2, "speed": 3}"#, "'instances.speed' is not allowed"),
             (#"{"count": 2, "linger": 5}"#, "applies to a pool that scales"),
             ("99999999999999999999", "whole number"),
+            ("1e3", "from 1 to 64, not 1000"),
         ]
 
         @Test func aPlainExecutablesPoolCannotScale() async throws {

@@ -9,7 +9,8 @@ extension Manifest {
     static func parseInstances(_ value: JSONValue, invalid: (String) -> LoaderError) throws(LoaderError) -> PoolSize {
         func whole(_ item: JSONValue, _ key: String) throws(LoaderError) -> Int {
             guard let number = item.intValue, (1...Int64(PoolSize.limit)).contains(number) else {
-                throw invalid("'\(key)' must be a whole number from 1 to \(PoolSize.limit), not \(item)")
+                // A whole number written as 1e3 is shown as written in whole digits, not as 1000.0.
+                throw invalid("'\(key)' must be a whole number from 1 to \(PoolSize.limit), not \(item.intValue.map(String.init) ?? item.description)")
             }
             return Int(number)
         }
