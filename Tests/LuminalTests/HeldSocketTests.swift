@@ -332,6 +332,30 @@ extension Supervisor {
             #expect(SocketAddress.tcp(host: "::1", port: 80).description == "tcp:[::1]:80")
         }
 
+        @Test(arguments: ["127.0.0.1", "::1"])
+        func aTCPListenerOnPortZeroSaysThePortItGotAndAcceptsThere(host: String) throws {
+            let listener = try TCPListener.open(host: host, port: 0, backlog: 4)
+            defer { close(listener.fd) }
+            #expect(listener.port != 0)
+            let client = socket(host.contains(":") ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(client) }
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = listener.port.bigEndian
+            var v4 = sockaddr_in()
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = listener.port.bigEndian
+            let connected = host.contains(":")
+                ? (inet_pton(AF_INET6, host, &address.sin6_addr) == 1 && withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } } == 0)
+                : (inet_pton(AF_INET, host, &v4.sin_addr) == 1 && withUnsafePointer(to: &v4) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0)
+            #expect(connected)
+            let accepted = accept(listener.fd, nil, nil)
+            #expect(accepted >= 0)
+            close(accepted)
+            let error = try #require(throws: SystemError.self) { try TCPListener.open(host: "localhost", port: 0, backlog: 4) }
+            #expect(error.errno == EINVAL && error.operation.contains("'localhost' is not an IPv4 or IPv6 address"))
+        }
+
         @Test func aTakenAddressFailsTheLoadOrRollsTheReloadBackNamingTheSocket() async throws {
             try await withLoader(suppressErrors: true) { loader, folder in
                 let taken = try HeldSocket.bind(.tcp(host: "127.0.0.1", port: try SocketClient.freePort()), within: folder.path)

@@ -66,36 +66,20 @@ public final class MetricsServer: Sendable {
         var notReady: String?
     }
 
-    /// Listens on `host` (an IPv4 address such as `127.0.0.1`, or `0.0.0.0` for every interface)
+    /// Listens on `host` (an address such as `127.0.0.1`, `0.0.0.0` for every interface, or IPv6 `::1`)
     /// and `port`, and serves `loader`'s metrics until `close()`; responses waiting to be read hold
     /// at most `unreadResponseLimit` bytes (beyond it the older ones' connections are closed).
     /// `notReady`: a reason `/readyz` answers 503 with from the first connection on, until
     /// `clearNotReady(_:)` clears it.
     public init(loader: Loader, host: String, port: UInt16, unreadResponseLimit: Int = MetricsServer.unreadResponseLimit,
                 notReady: String? = nil) throws(SystemError) {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-            throw SystemError(errno: EINVAL, "listen for metrics on '\(host)': not an IPv4 address")
+        let bound: (fd: Int32, port: UInt16)
+        do throws(SystemError) {
+            bound = try TCPListener.open(host: host, port: port, backlog: 128, nonBlocking: true)
+        } catch {
+            throw SystemError(errno: error.errno, "listen for metrics on \(host):\(port): \(error.operation)")
         }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SystemError(errno: errno, "socket for metrics") }
-        var on: Int32 = 1
-        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 128) == 0 else {
-            let failure = errno
-            Glibc.close(fd)
-            throw SystemError(errno: failure, "listen for metrics on \(host):\(port)")
-        }
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &actual) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
+        let fd = bound.fd
         var pipe: [Int32] = [-1, -1]
         guard luminal_pipe2(&pipe, O_CLOEXEC | O_NONBLOCK) == 0 else {
             let failure = errno
@@ -103,7 +87,7 @@ public final class MetricsServer: Sendable {
             throw SystemError(errno: failure, "pipe for metrics")
         }
         self.host = host
-        self.port = UInt16(bigEndian: actual.sin_port)
+        self.port = bound.port
         unreadLimit = unreadResponseLimit
         listener = fd
         wake = (pipe[0], pipe[1])

@@ -36,7 +36,7 @@ package final class HeldSocket: Sendable {
     package static func bind(_ address: SocketAddress, within root: String) throws(SystemError) -> HeldSocket {
         switch address {
         case .tcp(let host, let port):
-            return HeldSocket(address: address, fd: try bindTCP(host: host, port: port))
+            return HeldSocket(address: address, fd: try TCPListener.open(host: host, port: port, backlog: backlog).fd)
         case .unix(let path):
             let folder = try OwnedFolder.open(Paths.parent(path))
             let real = Paths.resolved("/proc/self/fd/\(folder.fd)") ?? ""
@@ -94,44 +94,5 @@ package final class HeldSocket: Sendable {
     /// or shut the socket down. Connections already waiting stay.
     package func listenAgain() throws(SystemError) {
         if Glibc.listen(fd, Self.backlog) != 0 { throw SystemError(errno: errno, "listen on \(address) again") }
-    }
-
-    private static func bindTCP(host: String, port: UInt16) throws(SystemError) -> Int32 {
-        let six = host.contains(":")
-        let fd = try retryingEINTR("socket") { socket(six ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-        do throws(SystemError) {
-            var on: Int32 = 1
-            // A port whose last connections wait out TIME_WAIT (a supervisor started again) binds at once.
-            if setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size)) != 0 {
-                throw SystemError(errno: errno, "set SO_REUSEADDR")
-            }
-            let result: Int32
-            if six {
-                var address = sockaddr_in6()
-                address.sin6_family = sa_family_t(AF_INET6)
-                address.sin6_port = port.bigEndian
-                _ = host.withCString { inet_pton(AF_INET6, $0, &address.sin6_addr) }
-                result = bind(fd, to: address)
-            } else {
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = port.bigEndian
-                _ = host.withCString { inet_pton(AF_INET, $0, &address.sin_addr) }
-                result = bind(fd, to: address)
-            }
-            if result != 0 { throw SystemError(errno: errno, "bind") }
-            if Glibc.listen(fd, backlog) != 0 { throw SystemError(errno: errno, "listen") }
-            return fd
-        } catch {
-            closeQuietly(fd)
-            throw error
-        }
-    }
-
-    /// `bind(2)` of `fd` to `address`, a `sockaddr_in` or `sockaddr_in6`.
-    private static func bind<Address>(_ fd: Int32, to address: Address) -> Int32 {
-        withUnsafePointer(to: address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<Address>.size)) }
-        }
     }
 }
