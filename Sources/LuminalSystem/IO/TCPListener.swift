@@ -10,20 +10,10 @@ package enum TCPListener {
     /// and non-blocking if asked) and the port bound. A host that is not an address is EINVAL.
     package static func open(host: String, port: UInt16, backlog: Int32, nonBlocking: Bool = false) throws(SystemError) -> (fd: Int32, port: UInt16) {
         let six = host.contains(":")
-        var address = sockaddr_storage()
-        let parsed = withUnsafeMutableBytes(of: &address) { bytes -> Int32 in
-            if six {
-                let address = bytes.baseAddress!.assumingMemoryBound(to: sockaddr_in6.self)
-                address.pointee.sin6_family = sa_family_t(AF_INET6)
-                address.pointee.sin6_port = port.bigEndian
-                return inet_pton(AF_INET6, host, &address.pointee.sin6_addr)
-            }
-            let address = bytes.baseAddress!.assumingMemoryBound(to: sockaddr_in.self)
-            address.pointee.sin_family = sa_family_t(AF_INET)
-            address.pointee.sin_port = port.bigEndian
-            return inet_pton(AF_INET, host, &address.pointee.sin_addr)
+        guard let (storage, size) = socketAddress(host, port, six: six) else {
+            throw SystemError(errno: EINVAL, "'\(host)' is not an IPv4 or IPv6 address")
         }
-        guard parsed == 1 else { throw SystemError(errno: EINVAL, "'\(host)' is not an IPv4 or IPv6 address") }
+        var address = storage
         let flags = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | (nonBlocking ? Int32(SOCK_NONBLOCK.rawValue) : 0)
         let fd = try retryingEINTR("socket") { socket(six ? AF_INET6 : AF_INET, flags, 0) }
         do throws(SystemError) {
@@ -31,7 +21,6 @@ package enum TCPListener {
             if setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size)) != 0 {
                 throw SystemError(errno: errno, "set SO_REUSEADDR")
             }
-            let size = socklen_t(six ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
             var length = size
             let bound = withUnsafeMutablePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) == 0 && getsockname(fd, $0, &length) == 0 }
@@ -45,5 +34,25 @@ package enum TCPListener {
             closeQuietly(fd)
             throw error
         }
+    }
+
+    /// `host` and `port` as a `sockaddr_in6` (`six`) or `sockaddr_in`, in storage for either,
+    /// with its size; nil if `host` is not an address of that family.
+    private static func socketAddress(_ host: String, _ port: UInt16, six: Bool) -> (sockaddr_storage, socklen_t)? {
+        var storage = sockaddr_storage()
+        func stored<Address>(_ address: Address) -> (sockaddr_storage, socklen_t) {
+            withUnsafeBytes(of: address) { source in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) } }
+            return (storage, socklen_t(MemoryLayout<Address>.size))
+        }
+        if six {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = port.bigEndian
+            return inet_pton(AF_INET6, host, &address.sin6_addr) == 1 ? stored(address) : nil
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        return inet_pton(AF_INET, host, &address.sin_addr) == 1 ? stored(address) : nil
     }
 }
