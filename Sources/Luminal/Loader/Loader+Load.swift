@@ -207,8 +207,13 @@ extension Loader {
     }
 
     /// `file` hashed (unless its `known` checksum is given) and its sockets held, for its instances
-    /// to be spawned from.
+    /// to be spawned from; refused first if no worker of it could open a descriptor of its own.
     func readyFile(_ file: PhotonFile, checksum known: String? = nil) async throws(GenerationFailure) -> ReadyFile {
+        do {
+            try file.checkDescriptorLimit(over: context.configuration.limits)
+        } catch {
+            throw GenerationFailure(.spawn, error)
+        }
         let checksum: String
         do {
             if let known {

@@ -21,7 +21,6 @@ struct ContainmentPlan: Sendable {
     /// would run as root from files a user other than root could change: `RootTrust`).
     static func make(for file: PhotonFile, generation: Int, settings: WorkerSettings) throws(LoaderError) -> ContainmentPlan {
         let limits = file.limits.over(settings.limits)
-        try checkDescriptorLimit(limits, of: file)
         let identity = file.identity.over(settings.identity)
         let resolved: ResolvedIdentity?
         do {
@@ -76,16 +75,5 @@ struct ContainmentPlan: Sendable {
         let holder = cgroup.map { ContainmentReport.Holder.cgroup(path: $0.path) } ?? .processTree(reason: unheld ?? "")
         let report = ContainmentReport(holder: holder, limits: reports, identity: resolved.map { "\($0.userName):\($0.gid)" })
         return ContainmentPlan(spawn: spawn, cgroup: cgroup, report: report)
-    }
-
-    /// Throws when the open-descriptor limit (`files`) is not above the descriptors the worker
-    /// is handed: it could open none of its own, not even its libraries, and would die at once
-    /// with a loader's error that does not say why.
-    private static func checkDescriptorLimit(_ limits: ResourceLimits, of file: PhotonFile) throws(LoaderError) {
-        let handed = Int(SpawnRequest.firstSocketFD(protocolPipes: file.plain == nil)) + file.sockets.count
-        guard let files = limits.openFiles, files <= handed else { return }
-        let source = file.limits.openFiles != nil ? "its manifest's 'limits.files'" : "the loader's limits (files)"
-        let sockets = file.sockets.isEmpty ? "" : ", \(file.sockets.count) held socket\(file.sockets.count == 1 ? "" : "s")"
-        throw LoaderError(.spawnFailed, "photon file \(file.path) cannot be started: \(source) allows \(files) open descriptors, and it is handed \(handed) (stdin, stdout, stderr\(file.plain == nil ? ", the protocol's fds 3 and 4" : "")\(sockets)): it could open none of its own. Allow more than \(handed), with room for what the program opens", file: file.path)
     }
 }

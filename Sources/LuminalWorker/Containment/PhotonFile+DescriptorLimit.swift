@@ -1,0 +1,15 @@
+import LuminalSystem
+
+extension PhotonFile {
+    /// Throws when the open-descriptor limit (`files`, the manifest's over `defaults`) is not
+    /// above the descriptors a worker of this file is handed: it could open none of its own, not
+    /// even its libraries, and would die at once with a loader's error that does not say why.
+    /// Checked before the file's sockets are bound, so a refused file leaves none.
+    package func checkDescriptorLimit(over defaults: ResourceLimits) throws(LoaderError) {
+        let handed = Int(SpawnRequest.firstSocketFD(protocolPipes: self.plain == nil)) + self.sockets.count
+        guard let files = self.limits.over(defaults).openFiles, files <= handed else { return }
+        let source = self.limits.openFiles != nil ? "its manifest's 'limits.files'" : "the loader's limits (files)"
+        let held = self.sockets.isEmpty ? "" : ", \(self.sockets.count) held socket\(self.sockets.count == 1 ? "" : "s")"
+        throw LoaderError(.spawnFailed, "photon file \(self.path) cannot be started: \(source) allows \(files) open descriptor\(files == 1 ? "" : "s"), and it is handed \(handed) (stdin, stdout, stderr\(self.plain == nil ? ", the protocol's fds 3 and 4" : "")\(held)): it could open none of its own. Allow more than \(handed), with room for what the program opens", file: self.path)
+    }
+}
