@@ -172,6 +172,23 @@ extension Supervisor {
             let run = try CommandProcess(["run", "--bogus"])
             #expect(await run.process.waitForExit(timeout: testDeadline) == .exited(code: 64))
             try await run.line { $0.contains("unknown option '--bogus'") }
+            for (address, says) in [("::1:9464", "an IPv6 address goes in brackets"), ("::1", "an IPv6 address goes in brackets"),
+                                    ("[::1]9464", "must be followed by :PORT"), ("localhost:0", "'localhost' is not an IPv4 or IPv6 address"),
+                                    ("127.0.0.1:70000", "got '127.0.0.1:70000'")] {
+                let folder = PhotonFolder()
+                defer { folder.remove() }
+                let bad = try await luminal("run", folder.path, "--metrics", address, "--control", Paths.join(folder.path, "c.sock"))
+                #expect(bad.code == 64, "\(address)")
+                #expect(bad.lines.contains { $0.contains("--metrics needs [ADDRESS:]PORT") && $0.contains(says) }, "\(address): \(bad.lines)")
+                // Refused before anything is made: no control socket is left.
+                #expect(access(Paths.join(folder.path, "c.sock"), F_OK) != 0)
+            }
+        }
+
+        @Test func metricsServeOnAnIPv6AddressInBracketsAndTheURLSaysSo() async throws {
+            let supervisor = try await SupervisedFolder(options: ["--no-watch", "--metrics", "[::1]:0"]) { $0.chaos("first") }
+            try await supervisor.run.line { $0.contains("luminal: metrics on http://[::1]:") && $0.hasSuffix("/metrics") }
+            try await supervisor.stop()
         }
     }
 }

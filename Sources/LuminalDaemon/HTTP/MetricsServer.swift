@@ -77,7 +77,7 @@ public final class MetricsServer: Sendable {
         do throws(SystemError) {
             bound = try TCPListener.open(host: host, port: port, backlog: 128, nonBlocking: true)
         } catch {
-            throw SystemError(errno: error.errno, "listen for metrics on \(host):\(port): \(error.operation)")
+            throw SystemError(errno: error.errno, "listen for metrics on \(host.contains(":") ? "[\(host)]" : host):\(port): \(error.operation)")
         }
         let fd = bound.fd
         var pipe: [Int32] = [-1, -1]

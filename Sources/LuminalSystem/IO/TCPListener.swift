@@ -36,6 +36,11 @@ package enum TCPListener {
         }
     }
 
+    /// Whether `host` is an IPv4 or IPv6 address (without brackets), as `open` takes it.
+    package static func isAddress(_ host: String) -> Bool {
+        socketAddress(host, 0, six: host.contains(":")) != nil
+    }
+
     /// `host` and `port` as a `sockaddr_in6` (`six`) or `sockaddr_in`, in storage for either,
     /// with its size; nil if `host` is not an address of that family.
     private static func socketAddress(_ host: String, _ port: UInt16, six: Bool) -> (sockaddr_storage, socklen_t)? {

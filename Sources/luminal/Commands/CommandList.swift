@@ -27,7 +27,7 @@ enum CommandList {
             OptionSpec("log-format", value: "FORMAT", "text (default) or json: one object per line with time, photon, file, stream, text"),
             OptionSpec("log-max-bytes", value: "BYTES", "rotate a log file before it passes this size (default 10485760)"),
             OptionSpec("log-keep", value: "N", "rotated files kept per log, NAME.log.1 (newest) to NAME.log.N (default 5)"),
-            OptionSpec("metrics", value: "[ADDRESS:]PORT", "serve Prometheus metrics at http://ADDRESS:PORT/metrics, and the probes /livez and /readyz (ADDRESS defaults to 127.0.0.1; 0.0.0.0 for every interface)"),
+            OptionSpec("metrics", value: "[ADDRESS:]PORT", "serve Prometheus metrics at http://ADDRESS:PORT/metrics, and the probes /livez and /readyz (ADDRESS defaults to 127.0.0.1; 0.0.0.0 for every interface; an IPv6 one in brackets, [::1]:9464)"),
         ])
 
     static let status = CommandSpec(

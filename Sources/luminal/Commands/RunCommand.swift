@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Luminal
 import LuminalDaemon
+import LuminalSystem
 import LuminalWorker
 import Synchronization
 
@@ -28,6 +29,7 @@ enum RunCommand {
         if let kill = try seconds(arguments, "kill-timeout") { configuration.killTimeout = kill }
         if let call = try seconds(arguments, "call-timeout") { configuration.callTimeout = call == .zero ? nil : call }
         configuration.logFiles = try logFiles(arguments, root: absolute(directory))
+        let metricsAt = try arguments.values["metrics"].map { text throws(UsageError) in try metricsAddress(text) }
         // Set once the shutdown exists (below), before any photon is loaded. The stop begins off
         // the thread that saw the loss (a worker's queue, a restart task), as a signal's does.
         let essentialLost = Mutex<Shutdown?>(nil)
@@ -64,7 +66,7 @@ enum RunCommand {
         // Until the first load of the folder is over, nothing is listed that could be unready yet:
         // both endpoints say not ready from their first client on.
         let loading = "loading the photons of \(directory)"
-        let metrics = try metricsServer(arguments, loader: loader, control: control, notReady: loading)
+        let metrics = metricsAt.map { metricsServer(at: $0, loader: loader, control: control, notReady: loading) }
         let shutdown = Shutdown(loader: loader, control: control, metrics: metrics, notifier: notifier)
         essentialLost.withLock { $0 = shutdown }
         Task {
@@ -94,24 +96,43 @@ enum RunCommand {
         withExtendedLifetime((shutdown, metrics)) { parkMainThread() }
     }
 
-    /// The HTTP endpoint `--metrics [ADDRESS:]PORT` asks for (loopback when no address is given), if any, not
-    /// ready for `notReady` until that is cleared.
-    private static func metricsServer(_ arguments: ParsedArguments, loader: Loader, control: ControlServer,
-                                      notReady: String) throws(UsageError) -> MetricsServer? {
-        guard let text = arguments.values["metrics"] else { return nil }
-        let (host, portText) = text.lastIndex(of: ":").map { (String(text[..<$0]), String(text[text.index(after: $0)...])) } ?? ("", text)
-        guard let port = UInt16(portText) else {
-            throw UsageError(command: "run", "--metrics needs [ADDRESS:]PORT with a port from 0 to 65535, e.g. 127.0.0.1:9464, got '\(text)'")
-        }
+    /// The HTTP endpoint `--metrics` asks for, at `address`, not ready for `notReady` until that
+    /// is cleared; exits when it cannot listen there.
+    private static func metricsServer(at address: (host: String, port: UInt16), loader: Loader, control: ControlServer,
+                                      notReady: String) -> MetricsServer {
+        let (host, port) = address
         do {
-            let server = try MetricsServer(loader: loader, host: host.isEmpty ? "127.0.0.1" : host, port: port, notReady: notReady)
-            Console.error("luminal: metrics on http://\(server.host):\(server.port)/metrics")
+            let server = try MetricsServer(loader: loader, host: host, port: port, notReady: notReady)
+            let shown = server.host.contains(":") ? "[\(server.host)]" : server.host
+            Console.error("luminal: metrics on http://\(shown):\(server.port)/metrics")
             return server
         } catch {
-            Console.error("luminal run: cannot serve metrics on \(text): \(error); choose another with --metrics ADDRESS:PORT")
+            Console.error("luminal run: \(error); choose another with --metrics ADDRESS:PORT")
             control.close()
             exit(ExitCode.cannotListen.rawValue)
         }
+    }
+
+    /// The address and port of `--metrics [ADDRESS:]PORT`: an IPv4 address, or an IPv6 one in
+    /// brackets (`[::1]:9464`); 127.0.0.1 when none is given.
+    static func metricsAddress(_ text: String) throws(UsageError) -> (host: String, port: UInt16) {
+        func usage(_ why: String) -> UsageError {
+            UsageError(command: "run", "--metrics needs [ADDRESS:]PORT with a port from 0 to 65535, e.g. 127.0.0.1:9464 or [::1]:9464, got '\(text)'\(why)")
+        }
+        var host = "", portText = text
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[close...].hasPrefix("]:") else { throw usage(": the address in brackets must be followed by :PORT") }
+            host = String(text[text.index(after: text.startIndex)..<close])
+            portText = String(text[text.index(close, offsetBy: 2)...])
+        } else if let colon = text.lastIndex(of: ":") {
+            host = String(text[..<colon])
+            portText = String(text[text.index(after: colon)...])
+            guard !host.contains(":") else { throw usage(": an IPv6 address goes in brackets, as in [::1]:9464") }
+        }
+        guard let port = UInt16(portText) else { throw usage("") }
+        if host.isEmpty { return ("127.0.0.1", port) }
+        guard TCPListener.isAddress(host) else { throw usage(": '\(host)' is not an IPv4 or IPv6 address") }
+        return (host, port)
     }
 
     /// Keeps the main thread waiting for the rest of the process's life; the work runs on queues
