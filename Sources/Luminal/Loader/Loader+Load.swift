@@ -207,10 +207,10 @@ extension Loader {
     }
 
     /// `file` hashed (unless its `known` checksum is given) and its sockets held, for its instances
-    /// to be spawned from; refused first if no worker of it could open a descriptor of its own.
+    /// to be spawned from; refused first if no worker of it could be started (`PhotonFile.checkStartable`).
     func readyFile(_ file: PhotonFile, checksum known: String? = nil) async throws(GenerationFailure) -> ReadyFile {
         do {
-            try file.checkDescriptorLimit(over: context.configuration.limits)
+            try file.checkStartable(settings: context.configuration.workerSettings)
         } catch {
             throw GenerationFailure(.spawn, error)
         }

@@ -22,20 +22,7 @@ struct ContainmentPlan: Sendable {
     static func make(for file: PhotonFile, generation: Int, settings: WorkerSettings) throws(LoaderError) -> ContainmentPlan {
         let limits = file.limits.over(settings.limits)
         let identity = file.identity.over(settings.identity)
-        let resolved: ResolvedIdentity?
-        do {
-            resolved = try ResolvedIdentity.resolve(identity)
-        } catch {
-            let source = file.identity.user != nil || file.identity.group != nil
-                ? "manifest \(Paths.join(file.path, Manifest.fileName)): key '\(file.identity.user != nil ? "user" : "group")'"
-                : "the loader's identity"
-            throw LoaderError(.spawnFailed, "photon file \(file.path) cannot be started: \(source): \(error.message)", file: file.path)
-        }
-        if (resolved?.uid ?? geteuid()) == 0, let changer = RootTrust.untrustedPath(of: file) {
-            let why = file.identity.user.map { "its manifest's 'user' is \($0)" }
-                ?? identity.user.map { "the loader's identity's user is \($0)" } ?? "the supervisor runs as root and no 'user' is set"
-            throw LoaderError(.spawnFailed, "photon file \(file.path) would run as root (\(why)), but \(changer); a user other than root could change what it runs. Make it belong to root and writable by root only, or give it a 'user' that is not root", file: file.path)
-        }
+        let resolved = try Self.identity(for: file, settings: settings)
         var cgroup: Cgroup?
         var unheld: String?
         if settings.containment == .processTree {
@@ -75,5 +62,27 @@ struct ContainmentPlan: Sendable {
         let holder = cgroup.map { ContainmentReport.Holder.cgroup(path: $0.path) } ?? .processTree(reason: unheld ?? "")
         let report = ContainmentReport(holder: holder, limits: reports, identity: resolved.map { "\($0.userName):\($0.gid)" })
         return ContainmentPlan(spawn: spawn, cgroup: cgroup, report: report)
+    }
+
+    /// Who a worker of `file` runs as under `settings`, checked. Throws when the identity cannot
+    /// be used (unknown user or group, no privilege to switch) or the worker would run as root
+    /// from files a user other than root could change (`RootTrust`).
+    static func identity(for file: PhotonFile, settings: WorkerSettings) throws(LoaderError) -> ResolvedIdentity? {
+        let identity = file.identity.over(settings.identity)
+        let resolved: ResolvedIdentity?
+        do {
+            resolved = try ResolvedIdentity.resolve(identity)
+        } catch {
+            let source = file.identity.user != nil || file.identity.group != nil
+                ? "manifest \(Paths.join(file.path, Manifest.fileName)): key '\(file.identity.user != nil ? "user" : "group")'"
+                : "the loader's identity"
+            throw LoaderError(.spawnFailed, "photon file \(file.path) cannot be started: \(source): \(error.message)", file: file.path)
+        }
+        if (resolved?.uid ?? geteuid()) == 0, let changer = RootTrust.untrustedPath(of: file) {
+            let why = file.identity.user.map { "its manifest's 'user' is \($0)" }
+                ?? identity.user.map { "the loader's identity's user is \($0)" } ?? "the supervisor runs as root and no 'user' is set"
+            throw LoaderError(.spawnFailed, "photon file \(file.path) would run as root (\(why)), but \(changer); a user other than root could change what it runs. Make it belong to root and writable by root only, or give it a 'user' that is not root", file: file.path)
+        }
+        return resolved
     }
 }

@@ -1,11 +1,19 @@
 import LuminalSystem
 
 extension PhotonFile {
+    /// Throws when a worker of this file could not be started under `settings`, as its spawn
+    /// would find: a descriptor limit that leaves it none of its own, an identity that cannot be
+    /// used, root from files others can change. Checked before the file's sockets are bound,
+    /// and before a restart stops what runs.
+    package func checkStartable(settings: WorkerSettings) throws(LoaderError) {
+        try checkDescriptorLimit(over: settings.limits)
+        _ = try ContainmentPlan.identity(for: self, settings: settings)
+    }
+
     /// Throws when the open-descriptor limit (`files`, the manifest's over `defaults`) is not
     /// above the descriptors a worker of this file is handed: it could open none of its own, not
     /// even its libraries, and would die at once with a loader's error that does not say why.
-    /// Checked before the file's sockets are bound, so a refused file leaves none.
-    package func checkDescriptorLimit(over defaults: ResourceLimits) throws(LoaderError) {
+    private func checkDescriptorLimit(over defaults: ResourceLimits) throws(LoaderError) {
         let handed = Int(SpawnRequest.firstSocketFD(protocolPipes: self.plain == nil)) + self.sockets.count
         guard let files = self.limits.over(defaults).openFiles, files <= handed else { return }
         let source = self.limits.openFiles != nil ? "its manifest's 'limits.files'" : "the loader's limits (files)"
