@@ -65,6 +65,27 @@ extension Supervisor.Containment {
         }
     }
 
+    @Test func aRestartOfAFileThatCouldNotStartNowIsRefusedAndStopsNothing() async throws {
+        try await withLoader { loader, folder in
+            let path = try package(folder, "rs", "")
+            let handler = try await started(loader, path)
+            let pid = handler.pid
+            let manifest = #"{"exec": "chaos-photon", "args": ["serve", "rs"]"#
+            for (keys, says) in [(#", "lmits": {}"#, "key 'lmits' is not allowed"), (#", "user": "no-such-user-luminal""#, "'no-such-user-luminal' does not exist"),
+                                 (#", "limits": {"files": 3}"#, "allows 3 open descriptors"), (", ", "cannot be read as JSON")] {
+                folder.write("rs/photon.json", manifest + keys + "}")
+                let error = try await #require(throws: LoaderError.self, "\(keys)") { try await loader.restartPhoton(path) }
+                #expect(error.message.contains("restart of \(path) refused, nothing was stopped") && error.message.contains(says), "\(error.message)")
+                #expect(handler.pid == pid && handler.state == .started)
+                #expect(try await handler.call("echo", params: "still") == "still")
+            }
+            folder.write("rs/photon.json", manifest + "}")
+            let restarted = try #require(try await loader.restartPhoton("rs").first)
+            #expect(restarted.pid != pid && restarted.state == .started)
+            #expect(try await restarted.call("echo", params: "again") == "again")
+        }
+    }
+
     @Test(arguments: [("user", "no-such-user-luminal"), ("group", "no-such-group-luminal")])
     func anUnknownUserOrGroupIsRefusedByName(key: String, name: String) async throws {
         try await withLoader { loader, folder in

@@ -49,6 +49,26 @@ extension Loader {
         return handlers
     }
 
+    /// Stops, then starts the photons of the photon file of the photon named `nameOrPath` (or at
+    /// that path): `stopPhoton`, then `startPhoton`, which runs the file as it is now. That file
+    /// is read and checked first, and if no worker of it could be started (a manifest that does
+    /// not parse, an identity that cannot be used, a descriptor limit that leaves it nothing), the
+    /// restart is refused and nothing is stopped. A failed photon file has nothing to stop: it is
+    /// tried again.
+    @discardableResult
+    public func restartPhoton(_ nameOrPath: String, forceStop: Bool = false) async throws(LoaderError) -> [Handler] {
+        if failedFile(at: nameOrPath) == nil {
+            let path = try filePath(of: nameOrPath)
+            do {
+                try await PhotonScan.resolving(path).checkStartable(settings: context.configuration.workerSettings)
+            } catch {
+                throw LoaderError(error.code, "restart of \(path) refused, nothing was stopped: \(error.message)", photon: error.photon, file: path)
+            }
+            try await stopPhoton(path, forceStop: forceStop)
+        }
+        return try await startPhoton(nameOrPath)
+    }
+
     /// The error of a reload or a load refused because the operator stopped the photon file at `path`.
     static func heldError(_ path: String) -> LoaderError {
         LoaderError(.notStarted, "photon file \(path) is stopped; start it to run the file as it is now", file: path)

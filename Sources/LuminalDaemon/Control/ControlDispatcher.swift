@@ -49,9 +49,7 @@ struct ControlDispatcher: Sendable {
             }
         case .restart:
             return try await eachFile(request.targets) { path throws(LoaderError) in
-                // A failed photon file has nothing to stop: it is tried again.
-                if await loader.failedFile(at: path) == nil { try await loader.stopPhoton(path, forceStop: request.force) }
-                return .array(try await loader.startPhoton(path).map(\.statusJSON))
+                .array(try await loader.restartPhoton(path, forceStop: request.force).map(\.statusJSON))
             }
         case .reload:
             return .array(try await loader.reloadPhotons(request.targets).map(\.statusJSON))

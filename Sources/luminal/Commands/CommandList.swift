@@ -50,7 +50,7 @@ enum CommandList {
     static let restart = CommandSpec(
         name: "restart", operands: "[NAME|PATH…]", operandCount: 0...Int.max,
         summary: "Stop, then start photons (every one with --all).",
-        details: "For a change of version without a gap in service, use `luminal reload`. Without a NAME or PATH it refuses (exit 64): restarting every photon takes --all.",
+        details: "The photon file as it is now is read and checked first: if it could not be started (a manifest that does not parse, an unknown user…) nothing is stopped. For a change of version without a gap in service, use `luminal reload`. Without a NAME or PATH it refuses (exit 64): restarting every photon takes --all.",
         options: [.all, .force, .json, .control])
 
     static let reload = CommandSpec(
