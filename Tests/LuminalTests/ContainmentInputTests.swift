@@ -65,6 +65,27 @@ extension Supervisor.Containment {
         }
     }
 
+    @Test func aFilesLimitAboveTheSupervisorsOwnHardLimitIsRefusedWhenItMayNotRaiseIt() async throws {
+        var own = rlimit()
+        getrlimit(__rlimit_resource_t(UInt32(RLIMIT_NOFILE.rawValue)), &own)
+        guard own.rlim_max < 1_048_576 else { return } // nothing above it to ask
+        try await withLoader { loader, folder in
+            let path = try package(folder, "above", #""limits": {"files": \#(own.rlim_max + 1)}"#)
+            if Capabilities.holds(Capabilities.sysResource) {
+                // It may raise it: the worker gets the limit asked.
+                let handler = try await started(loader, path)
+                #expect(try await handler.call("echo", params: "raised") == "raised")
+            } else {
+                let error = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: path) }
+                #expect(error.code == .spawnFailed && error.message.contains(path), "\(error.message)")
+                #expect(error.message.contains("'limits.files' asks a hard limit of \(own.rlim_max + 1), above the supervisor's own \(own.rlim_max)") && error.message.contains("CAP_SYS_RESOURCE"), "\(error.message)")
+                #expect(loader.context.liveWorkers.isEmpty)
+                let within = try package(folder, "within", #""limits": {"files": \#(own.rlim_max)}"#)
+                #expect(try await started(loader, within).call("echo", params: "within") == "within")
+            }
+        }
+    }
+
     @Test func aRestartOfAFileThatCouldNotStartNowIsRefusedAndStopsNothing() async throws {
         try await withLoader { loader, folder in
             let path = try package(folder, "rs", "")

@@ -55,11 +55,14 @@ public struct ResourceLimits: Sendable, Hashable {
 
     /// The resource limits set, as the child sets them: soft and hard alike, but for the CPU
     /// time (SIGXCPU at the limit, which the exit shows; SIGKILL a second later if it is ignored).
-    var processLimits: [ProcessLimit] {
-        var result: [ProcessLimit] = []
-        if let openFiles { result.append(ProcessLimit(resource: Int32(RLIMIT_NOFILE.rawValue), soft: UInt64(openFiles), hard: UInt64(openFiles))) }
-        if let coreBytes { result.append(ProcessLimit(resource: Int32(RLIMIT_CORE.rawValue), soft: UInt64(coreBytes), hard: UInt64(coreBytes))) }
-        if let cpuSeconds { result.append(ProcessLimit(resource: Int32(RLIMIT_CPU.rawValue), soft: UInt64(cpuSeconds), hard: UInt64(cpuSeconds + 1))) }
+    var processLimits: [ProcessLimit] { keyedProcessLimits.map(\.limit) }
+
+    /// `processLimits`, each with its manifest key.
+    var keyedProcessLimits: [(key: String, limit: ProcessLimit)] {
+        var result: [(String, ProcessLimit)] = []
+        if let openFiles { result.append(("files", ProcessLimit(resource: Int32(RLIMIT_NOFILE.rawValue), soft: UInt64(openFiles), hard: UInt64(openFiles)))) }
+        if let coreBytes { result.append(("core", ProcessLimit(resource: Int32(RLIMIT_CORE.rawValue), soft: UInt64(coreBytes), hard: UInt64(coreBytes)))) }
+        if let cpuSeconds { result.append(("cpu_time", ProcessLimit(resource: Int32(RLIMIT_CPU.rawValue), soft: UInt64(cpuSeconds), hard: UInt64(cpuSeconds + 1)))) }
         return result
     }
 
