@@ -335,6 +335,8 @@ import Testing
         #expect(Self.names(lifecycle.apply(.restartDue)) == ["refuse notStarted"])
         #expect(Self.names(lifecycle.apply(.revived)) == ["cancel restart"])
         #expect(!lifecycle.held)
+        // Meant to run again: the next generation starts it, even one that comes after a failed one.
+        #expect(lifecycle.photonsToStart(among: ["a"]) == ["a"])
         #expect(lifecycle.apply(.restartDue).isEmpty)
     }
 

@@ -64,6 +64,9 @@ extension FileLifecycle {
             held = false
             failures = 0
             restartPending = false
+            // Asked to run: a generation that cannot come up now leaves that wish for the next
+            // one (a reload after the file is fixed starts them, as for a failed start).
+            for name in members { photons[name]?.wantsToRun = true }
             return [.cancelRestart]
         case .policySet(let policy):
             self.policy = policy

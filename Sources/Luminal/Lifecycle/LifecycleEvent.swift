@@ -42,7 +42,8 @@ enum LifecycleEvent<Connection: Sendable>: Sendable {
     case restartDue
     /// A restart's new generation could not be brought up, for `failure`; `reason` says how.
     case restartFailed(FailureClass, reason: String, random: Double)
-    /// The host starts a stopped, crashed or quarantined file again: the hold and the failure count go.
+    /// The host starts a stopped, crashed or quarantined file again: the hold and the failure count
+    /// go, and every photon of it is meant to run.
     case revived
     /// The host sets the file's restart policy.
     case policySet(RestartPolicy)
