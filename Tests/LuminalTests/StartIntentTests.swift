@@ -52,6 +52,38 @@ extension Supervisor {
             try await supervisor.stop()
         }
 
+        @Test func aStartThatCannotBringTheFileUpLeavesTheWishToRunToTheNextGeneration() async throws {
+            try await withLoader(configuration: .fast) { loader, folder in
+                let path = folder.package("wish", arguments: ["serve", "wish"])
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                try await loader.stopPhoton(path)
+                folder.write("wish/photon.json", #"{"exec": "run", "lmits": {}}"#)
+                await #expect(throws: LoaderError.self) { try await loader.startPhoton(path) }
+                #expect(handler.state == .stopped)
+                // Fixed: the next generation starts it, as the operator asked (it came up ready).
+                folder.package("wish", arguments: ["serve", "wish"])
+                try await loader.reloadPhoton(path)
+                #expect(handler.state == .started)
+                #expect(try await handler.call("echo", params: "up") == "up")
+            }
+        }
+
+        @Test func aRestartStartsTheVersionItCheckedWhateverTheManifestBecomesWhileTheOldWorkerStops() async throws {
+            try await withLoader(configuration: .fast) { loader, folder in
+                let path = folder.package("slow", arguments: ["slow-stop", "slow"], manifest: #""timeouts": {"stop": 1, "kill": 1}"#)
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                let pid = handler.pid
+                let restart = Task { try await loader.restartPhoton(path) }
+                try await waitUntil("the old worker is stopping") { handler.state == .stopping }
+                folder.write("slow/photon.json", #"{"exec": "run", "user": "no-such-user-luminal"}"#)
+                let restarted = try #require(try await restart.value.first)
+                #expect(restarted.state == .started && restarted.pid != pid)
+                #expect(try await restarted.call("echo", params: "checked") == "checked")
+            }
+        }
+
         @Test func aStoppedPhotonWhoseStartFailedStaysStoppedAndARestartOfAFailedOneStartsIt() async throws {
             try await withLoader(configuration: .fast) { loader, folder in
                 let path = folder.python("python-greeter.py", Self.greeter(fixed: false))

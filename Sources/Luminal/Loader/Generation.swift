@@ -16,7 +16,7 @@ package struct PhotonSelection: Sendable {
 /// A photon file as the watcher resolved and hashed it: handed to the load or reload it starts,
 /// so that the file is not resolved and hashed a second time (a file saved less than a second ago
 /// is always hashed again, whatever the digest cache remembers). Should the file change after it
-/// was read, the change brings the watcher back.
+/// was read, the change brings the watcher back. A restart hands the file it checked.
 package struct FileVersion: Sendable {
     let file: PhotonFile
     let checksum: String

@@ -206,6 +206,15 @@ extension Loader {
         throw failure
     }
 
+    /// The checksum of `file`'s bytes (its `contentPaths`).
+    func checksum(of file: PhotonFile) async throws(LoaderError) -> String {
+        do {
+            return try await FileDigest.digest(of: file.contentPaths, cancellations: [context.hashes])
+        } catch {
+            throw LoaderError(.photonNotFound, "photon file \(file.path) cannot be read: \(error)", file: file.path)
+        }
+    }
+
     /// `file` hashed (unless its `known` checksum is given) and its sockets held, for its instances
     /// to be spawned from; refused first if no worker of it could be started (`PhotonFile.checkStartable`).
     func readyFile(_ file: PhotonFile, checksum known: String? = nil) async throws(GenerationFailure) -> ReadyFile {
@@ -215,14 +224,14 @@ extension Loader {
             throw GenerationFailure(.spawn, error)
         }
         let checksum: String
-        do {
-            if let known {
-                checksum = known
-            } else {
-                checksum = try await FileDigest.digest(of: file.contentPaths, cancellations: [context.hashes])
+        if let known {
+            checksum = known
+        } else {
+            do throws(LoaderError) {
+                checksum = try await self.checksum(of: file)
+            } catch {
+                throw GenerationFailure(.resolve, error)
             }
-        } catch {
-            throw GenerationFailure(.resolve, LoaderError(.photonNotFound, "photon file \(file.path) cannot be read: \(error)", file: file.path))
         }
         do {
             return ReadyFile(file: file, checksum: checksum, sockets: try holdSockets(of: file))

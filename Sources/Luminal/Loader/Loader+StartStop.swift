@@ -30,13 +30,18 @@ extension Loader {
     @discardableResult
     public func startPhoton(_ nameOrPath: String) async throws(LoaderError) -> [Handler] {
         if let failure = failedFile(at: nameOrPath) { return try await retry(failure, starting: true) }
-        let path = try filePath(of: nameOrPath)
+        return try await start(filePath(of: nameOrPath), as: nil)
+    }
+
+    /// `startPhoton` of the loaded file at `path`. A file whose instances all ended comes back as
+    /// `version` if given (the one a restart checked), else as it is on disk now.
+    private func start(_ path: String, as version: FileVersion?) async throws(LoaderError) -> [Handler] {
         var handlers = records[path].loaded?.handlers ?? []
         if let pool = records[path].loaded?.pool {
             let ended = pool.cores.filter { $0.read(\.allFinal) }
             if ended.count == pool.count {
                 pool.cores.forEach { $0.apply(.revived) }
-                handlers = try await reload([path])
+                handlers = try await reload([path], versions: version.map { [path: $0] } ?? [:])
             } else {
                 // Instances of a pool that crashed or are quarantined come back on their own.
                 for core in ended {
@@ -50,23 +55,28 @@ extension Loader {
     }
 
     /// Stops, then starts the photons of the photon file of the photon named `nameOrPath` (or at
-    /// that path): `stopPhoton`, then `startPhoton`, which runs the file as it is now. That file
-    /// is read and checked first, and if no worker of it could be started (a manifest that does
-    /// not parse, an identity that cannot be used, a descriptor limit that leaves it nothing), the
-    /// restart is refused and nothing is stopped. A failed photon file has nothing to stop: it is
-    /// tried again.
+    /// that path), as `stopPhoton` and `startPhoton` do, from the file as it is when the restart
+    /// is asked. That file is read and checked first, and if no worker of it could be started (a
+    /// manifest that does not parse, an identity that cannot be used, a descriptor limit that
+    /// leaves it nothing), the restart is refused and nothing is stopped; the version checked is
+    /// the one started, whatever happens to the manifest while the old worker stops. A failed
+    /// photon file has nothing to stop: it is tried again.
     @discardableResult
     public func restartPhoton(_ nameOrPath: String, forceStop: Bool = false) async throws(LoaderError) -> [Handler] {
-        if failedFile(at: nameOrPath) == nil {
-            let path = try filePath(of: nameOrPath)
-            do {
-                try await PhotonScan.resolving(path).checkStartable(settings: context.configuration.workerSettings)
-            } catch {
-                throw LoaderError(error.code, "restart of \(path) refused, nothing was stopped: \(error.message)", photon: error.photon, file: path)
-            }
-            try await stopPhoton(path, forceStop: forceStop)
+        if failedFile(at: nameOrPath) != nil { return try await startPhoton(nameOrPath) }
+        let path = try filePath(of: nameOrPath)
+        let version: FileVersion
+        do {
+            let file = try await PhotonScan.resolving(path)
+            try file.checkStartable(settings: context.configuration.workerSettings)
+            version = FileVersion(file: file, checksum: try await checksum(of: file))
+        } catch {
+            let refusal = LoaderError(error.code, "restart of \(path) refused, nothing was stopped: \(error.message)", photon: error.photon, file: path)
+            context.log(.warning, refusal.message, file: path)
+            throw refusal
         }
-        return try await startPhoton(nameOrPath)
+        try await stopPhoton(path, forceStop: forceStop)
+        return try await start(path, as: version)
     }
 
     /// The error of a reload or a load refused because the operator stopped the photon file at `path`.
