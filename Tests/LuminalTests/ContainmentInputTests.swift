@@ -78,7 +78,7 @@ extension Supervisor.Containment {
             } else {
                 let error = try await #require(throws: LoaderError.self) { try await loader.loadPhoton(at: path) }
                 #expect(error.code == .spawnFailed && error.message.contains(path), "\(error.message)")
-                #expect(error.message.contains("'limits.files' asks a hard limit of \(own.rlim_max + 1), above the supervisor's own \(own.rlim_max)") && error.message.contains("CAP_SYS_RESOURCE"), "\(error.message)")
+                #expect(error.message.contains("'limits.files' asks \(own.rlim_max + 1), a hard limit of \(own.rlim_max + 1), above the supervisor's own \(own.rlim_max)") && error.message.contains("CAP_SYS_RESOURCE") && error.message.contains("ask at most \(own.rlim_max), or raise the supervisor's own hard limit (LimitNOFILE= in its unit, or ulimit -Hn"), "\(error.message)")
                 #expect(loader.context.liveWorkers.isEmpty)
                 let within = try package(folder, "within", #""limits": {"files": \#(own.rlim_max)}"#)
                 #expect(try await started(loader, within).call("echo", params: "within") == "within")

@@ -34,7 +34,10 @@ extension PhotonFile {
             var own = rlimit()
             guard getrlimit(__rlimit_resource_t(UInt32(limit.resource)), &own) == 0, own.rlim_max != rlim_t.max, limit.hard > own.rlim_max else { continue }
             let source = self.limits.keyedProcessLimits.contains { $0.key == key } ? "its manifest's 'limits.\(key)'" : "the loader's limits (\(key))"
-            throw LoaderError(.spawnFailed, "photon file \(self.path) cannot be started: \(source) asks a hard limit of \(limit.hard), above the supervisor's own \(own.rlim_max), which it may not raise (it lacks CAP_SYS_RESOURCE, as in a container by default): ask at most \(own.rlim_max), or raise the supervisor's own hard limit (LimitNOFILE= or ulimit -H before it starts)", file: self.path)
+            // The CPU time's hard limit is a second above the value asked (SIGKILL after SIGXCPU).
+            let most = UInt64(own.rlim_max) - (limit.hard - limit.soft)
+            let (directive, flag) = key == "files" ? ("LimitNOFILE", "n") : key == "core" ? ("LimitCORE", "c") : ("LimitCPU", "t")
+            throw LoaderError(.spawnFailed, "photon file \(self.path) cannot be started: \(source) asks \(limit.soft), a hard limit of \(limit.hard), above the supervisor's own \(own.rlim_max), which it may not raise (it lacks CAP_SYS_RESOURCE, as in a container by default): ask at most \(most), or raise the supervisor's own hard limit (\(directive)= in its unit, or ulimit -H\(flag) before it starts)", file: self.path)
         }
     }
 }
