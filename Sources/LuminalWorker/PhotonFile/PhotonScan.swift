@@ -41,10 +41,15 @@ package enum PhotonScan {
         case .other:
             throw LoaderError(.notAPhotonFile, "\(path) is not a regular file or folder, so it cannot be a photon file", file: path)
         case .directory:
-            guard Paths.kind(Paths.join(path, Manifest.fileName)) == .regular else {
-                throw LoaderError(.notAPhotonFile, "\(path) is a folder without \(Manifest.fileName); load a folder of photons with loadPhotons(in:), or add a manifest to make it a package", file: path)
+            let manifest = Paths.join(path, Manifest.fileName)
+            switch Paths.kind(manifest) {
+            case .regular:
+                return try Manifest.load(package: path)
+            case .missing:
+                throw LoaderError(.notAPhotonFile, "\(path) is a folder without \(Manifest.fileName); load a folder of photons as such (`luminal run DIR`, `Loader.loadPhotons(in:)`), or add a manifest to make it a package", file: path)
+            case .directory, .other:
+                throw LoaderError(.invalidManifest, "manifest \(manifest) is not a regular file", file: path)
             }
-            return try Manifest.load(package: path)
         case .regular:
             guard Paths.isExecutable(path) else {
                 throw LoaderError(.notExecutable, "photon file \(path) is not executable; run chmod +x on it", file: path)
