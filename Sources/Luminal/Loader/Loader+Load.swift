@@ -216,10 +216,17 @@ extension Loader {
     }
 
     /// `file` hashed (unless its `known` checksum is given) and its sockets held, for its instances
-    /// to be spawned from; refused first if no worker of it could be started (`PhotonFile.checkStartable`).
+    /// to be spawned from; refused first if no worker of it could be started (`PhotonFile.checkStartable`,
+    /// or only its limits for a file without sockets).
     func readyFile(_ file: PhotonFile, checksum known: String? = nil) async throws(GenerationFailure) -> ReadyFile {
         do {
-            try file.checkStartable(settings: context.configuration.workerSettings)
+            // The spawn checks the identity and root trust again (a walk of every folder above
+            // the file): before it, only where sockets would be bound first, and their files left.
+            if file.sockets.isEmpty {
+                try file.checkLimits(over: context.configuration.limits)
+            } else {
+                try file.checkStartable(settings: context.configuration.workerSettings)
+            }
         } catch {
             throw GenerationFailure(.spawn, error)
         }

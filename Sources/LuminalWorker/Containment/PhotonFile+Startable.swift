@@ -9,9 +9,15 @@ extension PhotonFile {
     /// raise, an identity that cannot be used, root from files others can change. Checked before
     /// the file's sockets are bound, and before a restart stops what runs.
     package func checkStartable(settings: WorkerSettings) throws(LoaderError) {
-        try checkDescriptorLimit(over: settings.limits)
-        try checkRaisable(self.limits.over(settings.limits))
+        try checkLimits(over: settings.limits)
         _ = try ContainmentPlan.identity(for: self, settings: settings)
+    }
+
+    /// The limits' part of `checkStartable` (the manifest's over `defaults`), which reads no
+    /// user database and walks no folder.
+    package func checkLimits(over defaults: ResourceLimits) throws(LoaderError) {
+        try checkDescriptorLimit(over: defaults)
+        try checkRaisable(self.limits.over(defaults))
     }
 
     /// Throws when the open-descriptor limit (`files`, the manifest's over `defaults`) is not
