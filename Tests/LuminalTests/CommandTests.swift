@@ -173,7 +173,7 @@ extension Supervisor {
             #expect(await run.process.waitForExit(timeout: testDeadline) == .exited(code: 64))
             try await run.line { $0.contains("unknown option '--bogus'") }
             for (address, says) in [("::1:9464", "an IPv6 address goes in brackets"), ("::1", "an IPv6 address goes in brackets"),
-                                    ("[::1]9464", "must be followed by :PORT"), ("localhost:0", "'localhost' is not an IPv4 or IPv6 address"),
+                                    ("[::1]9464", "must be followed by :PORT"), ("[]:9464", "the brackets hold no address"), ("localhost:0", "'localhost' is not an IPv4 or IPv6 address"),
                                     ("127.0.0.1:70000", "got '127.0.0.1:70000'")] {
                 let folder = PhotonFolder()
                 defer { folder.remove() }

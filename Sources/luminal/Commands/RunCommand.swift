@@ -124,6 +124,7 @@ enum RunCommand {
             guard let close = text.firstIndex(of: "]"), text[close...].hasPrefix("]:") else { throw usage(": the address in brackets must be followed by :PORT") }
             host = String(text[text.index(after: text.startIndex)..<close])
             portText = String(text[text.index(close, offsetBy: 2)...])
+            guard !host.isEmpty else { throw usage(": the brackets hold no address") }
         } else if let colon = text.lastIndex(of: ":") {
             host = String(text[..<colon])
             portText = String(text[text.index(after: colon)...])
