@@ -22,10 +22,10 @@ package enum TCPListener {
                 throw SystemError(errno: errno, "set SO_REUSEADDR")
             }
             var length = size
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) == 0 && getsockname(fd, $0, &length) == 0 }
+            let failed = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) != 0 ? "bind" : getsockname(fd, $0, &length) != 0 ? "getsockname" : nil }
             }
-            if !bound { throw SystemError(errno: errno, "bind") }
+            if let failed { throw SystemError(errno: errno, failed) }
             if listen(fd, backlog) != 0 { throw SystemError(errno: errno, "listen") }
             // The port is at the same offset in both address families.
             let actual = withUnsafeBytes(of: &address) { $0.load(fromByteOffset: MemoryLayout<sockaddr_in>.offset(of: \.sin_port)!, as: UInt16.self) }
