@@ -50,6 +50,28 @@ extension Supervisor {
             try await supervisor.stop()
         }
 
+        @Test func aRestartOfEveryFileWithOneRefusedNamesTheFilesItRestarted() async throws {
+            let supervisor = try await SupervisedFolder { folder in
+                folder.chaos("first")
+                folder.script("second/worker", "exec '\(BuildProducts.chaosPhoton)' serve second")
+                folder.write("second/photon.json", #"{"exec": "worker"}"#)
+            }
+            let first = Paths.join(supervisor.photons.path, "first"), second = Paths.join(supervisor.photons.path, "second")
+            let before = try await supervisor.client("status", "--json", "second").json()[0]?["pid"]?.intValue
+            supervisor.photons.write("second/photon.json", #"{"exec": "worker", "lmits": {}}"#)
+            let restart = try await supervisor.client("restart", "--all", "--json")
+            #expect(restart.code == 1, "\(restart.lines)")
+            let error = try restart.json()["error"]
+            let message = try #require(error?["message"]?.stringValue)
+            #expect(message.contains(second) && message.contains("'lmits'") && message.hasSuffix("(restarted: \(first))"), "\(message)")
+            #expect(error?["details"]?["done"]?[0]?[0]?["name"] == "first" && error?["details"]?["done"]?[0]?[0]?["generation"] == 2, "\(restart.lines)")
+            // The refused file's worker serves on, untouched.
+            let after = try await supervisor.client("status", "--json", "second").json()[0]
+            #expect(after?["pid"]?.intValue == before && after?["state"] == "started")
+            #expect(try await supervisor.client("call", "second", "echo", "7").output == ["7"])
+            try await supervisor.stop()
+        }
+
         /// Release builds once trapped here, in the task group that runs one operation per file.
         @Test func stopAndStartOverAndOverKeepTheSupervisorUp() async throws {
             let supervisor = try await SupervisedFolder { $0.chaos("first"); $0.chaos("second") }

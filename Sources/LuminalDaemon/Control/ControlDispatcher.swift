@@ -40,15 +40,15 @@ struct ControlDispatcher: Sendable {
         case .status:
             return .array(try await statusItems(request.targets))
         case .start:
-            return try await eachFile(request.targets) { path throws(LoaderError) in
+            return try await eachFile(request.targets, done: "started") { path throws(LoaderError) in
                 .array(try await loader.startPhoton(path).map(\.statusJSON))
             }
         case .stop:
-            return try await eachFile(request.targets) { path throws(LoaderError) in
+            return try await eachFile(request.targets, done: "stopped") { path throws(LoaderError) in
                 try await loader.stopPhoton(path, forceStop: request.force).json
             }
         case .restart:
-            return try await eachFile(request.targets) { path throws(LoaderError) in
+            return try await eachFile(request.targets, done: "restarted") { path throws(LoaderError) in
                 .array(try await loader.restartPhoton(path, forceStop: request.force).map(\.statusJSON))
             }
         case .reload:
@@ -107,8 +107,9 @@ struct ControlDispatcher: Sendable {
     }
 
     /// Runs `operation` on each photon file named (every loaded one when `targets` is empty),
-    /// all at once; the results in path order, or the failures together.
-    private func eachFile(_ targets: [String], _ operation: @escaping @Sendable (String) async throws(LoaderError) -> JSONValue) async throws(ControlReply.Failure) -> JSONValue {
+    /// all at once; the results in path order, or the failures together, naming the files it was
+    /// `done` for (e.g. "restarted") with their results in the details' `done`.
+    private func eachFile(_ targets: [String], done: String, _ operation: @escaping @Sendable (String) async throws(LoaderError) -> JSONValue) async throws(ControlReply.Failure) -> JSONValue {
         var paths: [String] = []
         if targets.isEmpty {
             paths = Set(await loader.photons.values.map(\.filePath)).sorted()
@@ -127,12 +128,19 @@ struct ControlDispatcher: Sendable {
             return results.compactMap { $0 }
         }
         let errors = results.compactMap { if case .failure(let error) = $0 { error } else { nil } }
+        let succeeded = zip(paths, results).compactMap { path, result in (try? result.get()).map { (path, $0) } }
         if let first = errors.first {
             var failure = ControlReply.Failure(first)
             failure.message = errors.map(\.message).joined(separator: "; ")
+            if !succeeded.isEmpty {
+                failure.message += " (\(done): \(succeeded.map(\.0).joined(separator: ", ")))"
+                var details = failure.details.objectValue ?? [:]
+                details["done"] = .array(succeeded.map(\.1))
+                failure.details = .object(details)
+            }
             throw failure
         }
-        return .array(results.compactMap { try? $0.get() })
+        return .array(succeeded.map(\.1))
     }
 
     /// The path of the photon file `target` names, loaded or failed (`FailedFile`).
