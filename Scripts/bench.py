@@ -30,7 +30,7 @@ MODES = {
 # Why a target is missed, from profiling this code on this machine (see "Where the time goes").
 WHY = {
     "round_trip": "see 'Where the time goes': a call crosses more thread hand-offs than the floor's two processes.",
-    "throughput": "see 'Where the time goes': the CPU a call costs both processes, spread over many steps on three threads (callers, the epoll thread, the worker's reader) sharing 2 cores.",
+    "throughput": "see 'Where the time goes': the CPU a call costs both processes, spread over many steps on three threads (callers, the epoll thread, the worker's reader) sharing 2 cores; the second CPU adds little to the rate and much to each call's CPU (the one-CPU row below).",
     "spawn": "see 'Where the time goes': pipes, pidfd and event-loop registrations, and the hello through the worker's queue and the Loader actor.",
     "restart": "the restart path is Luminal's own code; investigate with the run's numbers.",
     "up": "spawning the 200 shell-script workers is most of the time for every supervisor (see the direct spawn floor).",
@@ -103,11 +103,16 @@ def measure(m, parts=PARTS):
     results = {}
     # 1. Calls: the floor and the Swift photon alternate, round by round.
     if "calls" in parts:
-        results.update({"floor": [], "floor_cross": [], "swift": []})
+        results.update({"floor": [], "floor_cross": [], "swift": [], "floor_one_cpu": [], "swift_one_cpu": []})
+        # The pipelined runs again with every thread of both processes on one CPU: what the
+        # second CPU adds to the rate, and to the CPU each call costs.
+        one_cpu = ["taskset", "-c", "0"]  # the CPU pipe-floor's `same` pins both processes to
         for _ in range(m["rounds"]):
             results["floor"].append(output([os.path.join(RELEASE, "pipe-floor"), m["round_trips"], m["pipelined"], m["window"]]))
             results["floor_cross"].append(output([os.path.join(RELEASE, "pipe-floor"), m["round_trips"], m["pipelined"], m["window"], "cross"]))
             results["swift"].append(bench("calls", chaos, "echo", m["round_trips"], m["pipelined"], m["window"]))
+            results["floor_one_cpu"].append(output([os.path.join(RELEASE, "pipe-floor"), 100, m["pipelined"], m["window"], "same"]))
+            results["swift_one_cpu"].append(output(one_cpu + [os.path.join(RELEASE, "luminal-bench"), "calls", chaos, "echo", 100, m["pipelined"], m["window"]]))
         results["python"] = bench("calls", python, "greet", m["python_round_trips"], m["python_pipelined"], m["window"])
         # The same 1 ms wait as an `async def` method and as a plain one on the runtime's 8 threads.
         results["python_async"] = bench("calls", python, "nap", m["python_nap_round_trips"], m["python_pipelined"], m["window"])
@@ -201,6 +206,14 @@ def table(m, results):
             "%.1f µs / %.1f µs" % (supervisor_cpu, worker_cpu),
             "C pipe, per frame: sender %.2f µs / echo %.2f µs" % (sender_cpu, echo_cpu),
             "%.1f× the floor's (both sides)" % ((supervisor_cpu + worker_cpu) / (sender_cpu + echo_cpu)), "reported")
+        one_rate = median([r["pipelined_per_s"] for r in results["swift_one_cpu"]])
+        one_floor = median([r["pipelined_per_s"] for r in results["floor_one_cpu"]])
+        row("Pipelined calls, the supervisor and the worker on one CPU (CPU a call: supervisor / worker)",
+            "%.0f calls/s (%.1f / %.1f µs); on two: %.2f× this rate" % (
+                one_rate, median([r["supervisor_cpu_us_per_call"] for r in results["swift_one_cpu"]]),
+                median([r["worker_cpu_us_per_call"] for r in results["swift_one_cpu"]]), swift_rate / one_rate),
+            "C pipe on one CPU: %.0f frames/s; on two: %.2f× this rate" % (one_floor, floor_rate / one_floor),
+            "%.3f× floor" % (one_rate / one_floor), "reported")
         py = results["python"]
         row("Call round trip, Python photon (p50 / p99; pipelined)", "%s / %s; %.0f calls/s" % (
             ms(py["round_trip"]["p50_ms"]), ms(py["round_trip"]["p99_ms"]), py["pipelined_per_s"]),
