@@ -4,6 +4,7 @@ import Glibc
 @testable import Luminal
 import LuminalWire
 @testable import LuminalWorker
+import Synchronization
 import Testing
 
 extension Supervisor {
@@ -81,6 +82,27 @@ extension Supervisor {
                 let restarted = try #require(try await restart.value.first)
                 #expect(restarted.state == .started && restarted.pid != pid)
                 #expect(try await restarted.call("echo", params: "checked") == "checked")
+            }
+        }
+
+        @Test func aChangeTheWatcherSeesWhileARestartStopsTheOldWorkerIsLoadedOnceTheRestartIsOver() async throws {
+            let lines = Mutex<[String]>([])
+            try await withLoader(configuration: .fast, logSink: { record in lines.withLock { $0.append(record.message) } }) { loader, folder in
+                let path = folder.package("slow", arguments: ["slow-stop", "slow"], manifest: #""timeouts": {"stop": 1, "kill": 1}"#)
+                try await loader.watchPhotons(in: folder.path, quietPeriod: .milliseconds(20))
+                let handler = try #require(await loader.photons["slow"])
+                try await waitUntil("slow is started") { handler.state == .started }
+                let restart = Task { try await loader.restartPhoton(path) }
+                try await waitUntil("the old worker is stopping") { handler.state == .stopping }
+                // A new version, seen and refused while the file is stopped for the restart.
+                _ = folder.package("slow", arguments: ["serve", "slow"])
+                try await waitUntil("the watcher saw the change") { lines.withLock { $0.contains("photon file \(path) changed while it is stopped; the change is run when it is started") } }
+                let restarted = try #require(try await restart.value.first)
+                #expect(restarted.generation == 2)
+                // The restart brought up the version it checked; the one on disk follows.
+                try await waitUntil("the new version serves") { handler.generation == 3 && handler.state == .started }
+                #expect(try await handler.call("echo", params: "new") == "new")
+                try await loader.unloadPhoton("slow")
             }
         }
 

@@ -65,6 +65,10 @@ extension Loader {
         }
         await enterGate(paths)
         defer { gate.leave(paths) }
+        // A stop that held the gate meanwhile holds the file: it stays stopped.
+        if let held = paths.sorted().first(where: isHeld) {
+            throw Self.heldError(held)
+        }
         let records = paths.sorted().compactMap { self.records[$0].loaded }
         let targets = records.map { record in record.pool.cores.filter { instance == nil || $0.instance == instance } }
         // Instances whose photons all ended (a restart's, a start's after a stop, a crash or a

@@ -59,7 +59,8 @@ extension Loader {
     /// is asked. That file is read and checked first, and if no worker of it could be started (a
     /// manifest that does not parse, an identity that cannot be used, a descriptor limit that
     /// leaves it nothing), the restart is refused and nothing is stopped; the version checked is
-    /// the one started, whatever happens to the manifest while the old worker stops. A failed
+    /// the one started, whatever happens to the manifest while the old worker stops (a watched
+    /// folder's file is then looked at again: a change made meanwhile is reloaded). A failed
     /// photon file has nothing to stop: it is tried again.
     @discardableResult
     public func restartPhoton(_ nameOrPath: String, forceStop: Bool = false) async throws(LoaderError) -> [Handler] {
@@ -76,7 +77,16 @@ extension Loader {
             throw refusal
         }
         try await stopPhoton(path, forceStop: forceStop)
-        return try await start(path, as: version)
+        // A change seen while the old worker stopped was left for the restart: the disk may no
+        // longer hold the version checked.
+        do {
+            let handlers = try await start(path, as: version)
+            await watcher?.lookAgain(path)
+            return handlers
+        } catch {
+            await watcher?.lookAgain(path)
+            throw error
+        }
     }
 
     /// The error of a reload or a load refused because the operator stopped the photon file at `path`.

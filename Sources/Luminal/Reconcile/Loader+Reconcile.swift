@@ -64,9 +64,17 @@ extension Loader {
         noteFailedVersion(version, of: path)
     }
 
-    /// Reloads the photon file at `path` from `version`; if that fails, the version is noted as failed.
+    /// Reloads the photon file at `path` from `version`; if that fails, the version is noted as
+    /// failed, unless the file is stopped (held): a restart checks the disk again once it is over.
     private func reload(_ path: String, from version: FileVersion) async {
-        if (try? await reload([path], versions: [path: version])) == nil { noteFailedVersion(version.checksum, of: path) }
+        do {
+            _ = try await reload([path], versions: [path: version])
+        } catch where error.code == .notStarted && isHeld(path) {
+            // Not a failure of the version: it is what a start (or the restart under way) runs.
+            context.log(.info, "photon file \(path) changed while it is stopped; the change is run when it is started", file: path)
+        } catch {
+            noteFailedVersion(version.checksum, of: path)
+        }
     }
 
     /// Loads the photon file at `path` from `version` and starts its photons; if that fails, the

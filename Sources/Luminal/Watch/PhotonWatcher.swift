@@ -291,4 +291,12 @@ package actor PhotonWatcher {
     package func wait(_ path: String) {
         debouncer.record(path, .ongoing, at: clock.now())
     }
+
+    /// Looks at the photon file at `path` again after its quiet period, as after a change, if it
+    /// is one of the folder's: the loader asks it when what serves may not be what is on disk.
+    func lookAgain(_ path: String) {
+        guard path.hasPrefix(root + "/"), recursive || Paths.parent(path) == root else { return }
+        wait(path)
+        scheduleWake()
+    }
 }
