@@ -391,6 +391,32 @@ extension Supervisor {
             }
         }
 
+        @Test func aScaleUpThatFailsIsAnEventAndThePoolKeepsItsInstances() async throws {
+            try await withLoader(suppressErrors: true) { loader, folder in
+                let events = EventLog(loader)
+                let path = Self.package(folder, "p", instances: #"{"min": 1, "max": 3, "linger": 60}"#,
+                                        guardLine: #"[ "$LUMINAL_INSTANCE" = 2 ] && { echo "instance 2 refuses" >&2; exit 3; }"#)
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                let busy = Task { try? await handler.call("await-cancel") }
+                defer { busy.cancel() }
+                try await waitUntil("the long call is in flight") { handler.pool.first.read { $0.serving?.connection.callsInFlight ?? 0 } > 0 }
+                let first = handler.pid
+                #expect(try await handler.call("pid") == .int(Int64(first)))
+                let (step, retryIn, error) = try await events.first("the scale-up failed") { event in
+                    if case .scaleFailed(path, 2, let step, let retryIn, let error) = event { return (step, retryIn, error) }
+                    return nil
+                }
+                #expect(step == .handshake && retryIn == .seconds(10))
+                #expect(error.file == path && error.message.contains(path), "\(error.message)")
+                let json = LoaderEvent.scaleFailed(file: path, instances: 2, step: step, retryIn: retryIn, error: error).json
+                #expect(json["event"] == "scaleFailed" && json["step"] == "handshake" && json["retryIn"] == 10.0 && json["instances"] == 2)
+                #expect(handler.pool.count == 1 && handler.pid == first)
+                #expect(try await handler.call("pid") == .int(Int64(first)))
+                try await waitUntil("the failed instance's worker is gone") { loader.context.liveWorkers.count == 1 }
+            }
+        }
+
         @Test func stoppingAndStartingAPoolStopsAndStartsEveryInstance() async throws {
             try await withLoader { loader, folder in
                 let handler = try #require(try await loader.loadPhoton(at: Self.package(folder, "p", instances: "2")).first)

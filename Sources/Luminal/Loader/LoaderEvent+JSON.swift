@@ -42,6 +42,9 @@ extension LoaderEvent {
         case .scaled(let file, let instances, let instance, let pid, let reason):
             return ["event": event, "file": .string(file), "instances": .int(Int64(instances)), "instance": .int(Int64(instance)),
                     "pid": pid.map { .int(Int64($0)) } ?? .null, "reason": .string(reason)]
+        case .scaleFailed(let file, let instances, let step, let retryIn, let error):
+            return ["event": event, "file": .string(file), "instances": .int(Int64(instances)), "step": .string(step.rawValue),
+                    "retryIn": retryIn.seconds, "code": .string(error.code.rawValue), "message": .string(error.message)]
         case .unresponsive(let file, let photons, let pid):
             return ["event": event, "file": .string(file), "photons": strings(photons), "pid": .int(Int64(pid))]
         case .responsive(let file, let photons, let pid):

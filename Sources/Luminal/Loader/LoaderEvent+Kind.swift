@@ -2,7 +2,7 @@ extension LoaderEvent {
     /// What kind of event it is: the name of its case, which its JSON form's `event` member
     /// carries and `luminal events --kind` chooses by.
     public enum Kind: String, Sendable, CaseIterable {
-        case loadStarted, loaded, loadFailed, skipped, started, stopped, killed, crashed, protocolFault, reloadStarted, reloaded, reloadRolledBack, recycling, scaled, unresponsive, responsive, recycleFailed, failed, restarted, quarantined, callRetried, poisonCall, log, eventsDropped, photonEvent
+        case loadStarted, loaded, loadFailed, skipped, started, stopped, killed, crashed, protocolFault, reloadStarted, reloaded, reloadRolledBack, recycling, scaled, scaleFailed, unresponsive, responsive, recycleFailed, failed, restarted, quarantined, callRetried, poisonCall, log, eventsDropped, photonEvent
     }
 
     /// Its kind.
@@ -22,6 +22,7 @@ extension LoaderEvent {
         case .reloadRolledBack: .reloadRolledBack
         case .recycling: .recycling
         case .scaled: .scaled
+        case .scaleFailed: .scaleFailed
         case .unresponsive: .unresponsive
         case .responsive: .responsive
         case .recycleFailed: .recycleFailed

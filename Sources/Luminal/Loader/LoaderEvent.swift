@@ -39,6 +39,10 @@ public enum LoaderEvent: Sendable {
     /// pool's linger; `pid` is its worker's (nil for an instance stopped while it had none
     /// serving: crashed, or quarantined).
     case scaled(file: String, instances: Int, instance: Int, pid: Int32?, reason: String)
+    /// Bringing a photon file's pool up to `instances`, as calls found every instance busy,
+    /// failed at `step` with `error`: the pool keeps the instances it has, and asks again in
+    /// `retryIn` at the soonest.
+    case scaleFailed(file: String, instances: Int, step: ReloadStep, retryIn: Duration, error: LoaderError)
     /// A worker's calls keep timing out although it may answer pings: 3 calls in a row passed
     /// their timeout on it with no reply between them (`HealthCheck.unresponsive` bounds how long
     /// it may stay so).

@@ -43,8 +43,8 @@ extension Loader {
 
     /// Brings one more instance of the photon file at `path` up, from the manifest its instances
     /// run, when a call found every instance busy; it takes calls once its photons are started
-    /// as the first instance's are. A failure is logged, and the pool asks again only after
-    /// `scaleUpHold`.
+    /// as the first instance's are. A failure is logged and emitted (`scaleFailed`), and the pool
+    /// asks again only after `scaleUpHold`.
     func scaleUp(_ path: String) async {
         guard let pool = records[path].loaded?.pool else { return }
         await enterGate([path])
@@ -70,6 +70,7 @@ extension Loader {
         } catch {
             core.discard()
             context.log(.warning, "scaling \(path) up to \(pool.count + 1) instances failed at step '\(error.step.rawValue)': \(error.error.message) (asked again in \(Self.scaleUpHold) at the soonest)", file: path)
+            context.events.emit(.scaleFailed(file: path, instances: pool.count + 1, step: error.step, retryIn: Self.scaleUpHold, error: error.error))
             // Held off outside the gate: a stop or a reload meanwhile does not wait for it.
             pool.grown(holdingFor: Self.scaleUpHold)
         }
