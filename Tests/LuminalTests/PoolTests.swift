@@ -21,6 +21,17 @@ extension Supervisor {
             return Paths.join(folder.path, name)
         }
 
+        /// Loads and starts the photon file at `path`, whose pool scales, and keeps its first
+        /// instance busy with a call that waits to be cancelled: the task that makes it.
+        static func busyPool(_ loader: Loader, _ path: String) async throws -> (Handler, Task<JSONValue?, Never>) {
+            let handler = try #require(try await loader.loadPhoton(at: path).first)
+            try await handler.start()
+            #expect(handler.pool.count == 1)
+            let busy = Task { try? await handler.call("await-cancel") }
+            try await waitUntil("the long call is in flight") { handler.pool.first.read { $0.serving?.connection.callsInFlight ?? 0 } > 0 }
+            return (handler, busy)
+        }
+
         /// Restarts at once, and quarantine after two failures in a row.
         static var quickQuarantine: LoaderConfiguration {
             var configuration = LoaderConfiguration.fast
@@ -358,12 +369,8 @@ extension Supervisor {
             try await withLoader { loader, folder in
                 let events = EventLog(loader)
                 let path = Self.package(folder, "p", instances: #"{"min": 1, "max": 3, "linger": 1}"#)
-                let handler = try #require(try await loader.loadPhoton(at: path).first)
-                try await handler.start()
-                #expect(handler.pool.count == 1)
-                let busy = Task { try? await handler.call("await-cancel") }
+                let (handler, busy) = try await Self.busyPool(loader, path)
                 defer { busy.cancel() }
-                try await waitUntil("the long call is in flight") { handler.pool.first.read { $0.serving?.connection.callsInFlight ?? 0 } > 0 }
                 // This call finds the only instance busy: one more comes up.
                 #expect(try await handler.call("pid") == .int(Int64(handler.pool.cores[0].read { $0.serving?.pid ?? 0 })))
                 let added = try await events.first("scaled up to 2") { event in
@@ -391,16 +398,68 @@ extension Supervisor {
             }
         }
 
+        @Test func aStartOfAStoppedPoolWhoseSecondInstanceCannotComeUpLeavesItStoppedWithoutACrash() async throws {
+            try await withLoader(suppressErrors: true) { loader, folder in
+                let broken = Paths.join(folder.path, "broken")
+                let path = Self.package(folder, "p", instances: "2", guardLine: #"[ "$LUMINAL_INSTANCE" = 2 ] && [ -e '\#(broken)' ] && exit 3"#)
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                try await loader.stopPhoton("p")
+                let events = EventLog(loader)
+                folder.write("broken", "")
+                let error = try await #require(throws: LoaderError.self) { try await loader.startPhoton("p") }
+                #expect(error.message.contains("photon file \(path) was not brought up (instance 2 failed at step 'handshake')") && error.message.contains("exit code 3"), "\(error.message)")
+                // Instance 1 came up beside it and was let go: nothing crashed, nothing serves.
+                #expect(handler.state == .stopped && handler.instances.allSatisfy { $0.state == .stopped }, "\(handler.instances)")
+                #expect(!events.events.contains { if case .crashed = $0 { true } else if case .failed = $0 { true } else { false } }, "\(events.events)")
+                try await waitUntil("no worker is left") { loader.context.liveWorkers.isEmpty }
+                unlink(broken)
+                try await loader.startPhoton("p")
+                #expect(handler.instances.map(\.state) == [.started, .started])
+            }
+        }
+
+        @Test func aPoolThatScaledComesBackAtItsFirstCountOnceStoppedAndStarted() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let path = Self.package(folder, "p", instances: #"{"min": 1, "max": 3, "linger": 60}"#)
+                let (handler, busy) = try await Self.busyPool(loader, path)
+                _ = try await handler.call("pid")
+                _ = try await events.first("scaled up to 2") { if case .scaled(path, 2, 2, _, _) = $0 { true } else { nil } }
+                busy.cancel()
+                try await loader.restartPhoton("p")
+                #expect(handler.pool.count == 1 && handler.state == .started)
+                #expect(try await handler.call("pid") == .int(Int64(handler.pid)))
+                try await waitUntil("only the first instance's worker is left") { loader.context.liveWorkers.count == 1 }
+            }
+        }
+
+        @Test func aScaleUpGivenUpByAStopIsNoScaleFailure() async throws {
+            let lines = Mutex<[String]>([])
+            try await withLoader(logSink: { record in lines.withLock { $0.append(record.message) } }) { loader, folder in
+                let events = EventLog(loader)
+                let path = Self.package(folder, "p", instances: #"{"min": 1, "max": 3, "linger": 60}"#,
+                                        guardLine: #"[ "$LUMINAL_INSTANCE" = 2 ] && exec sleep 3600"#)
+                let (handler, busy) = try await Self.busyPool(loader, path)
+                defer { busy.cancel() }
+                _ = try await handler.call("pid")
+                try await waitUntil("instance 2 is coming up") { loader.context.liveWorkers.count == 2 }
+                #expect(try await loader.stopPhoton("p").photons == ["p"])
+                try await waitUntil("the scale-up was given up") {
+                    lines.withLock { $0.contains("scaling \(path) up to 2 instances was given up: the file is being stopped or unloaded") }
+                }
+                #expect(!events.events.contains { if case .scaleFailed = $0 { true } else { false } }, "\(events.events)")
+                try await waitUntil("no worker is left") { loader.context.liveWorkers.isEmpty }
+            }
+        }
+
         @Test func aScaleUpThatFailsIsAnEventAndThePoolKeepsItsInstances() async throws {
             try await withLoader(suppressErrors: true) { loader, folder in
                 let events = EventLog(loader)
                 let path = Self.package(folder, "p", instances: #"{"min": 1, "max": 3, "linger": 60}"#,
                                         guardLine: #"[ "$LUMINAL_INSTANCE" = 2 ] && { echo "instance 2 refuses" >&2; exit 3; }"#)
-                let handler = try #require(try await loader.loadPhoton(at: path).first)
-                try await handler.start()
-                let busy = Task { try? await handler.call("await-cancel") }
+                let (handler, busy) = try await Self.busyPool(loader, path)
                 defer { busy.cancel() }
-                try await waitUntil("the long call is in flight") { handler.pool.first.read { $0.serving?.connection.callsInFlight ?? 0 } > 0 }
                 let first = handler.pid
                 #expect(try await handler.call("pid") == .int(Int64(first)))
                 let (step, retryIn, error) = try await events.first("the scale-up failed") { event in

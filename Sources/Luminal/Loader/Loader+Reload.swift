@@ -82,7 +82,7 @@ extension Loader {
             throw await fail(records, at: failed.index, failed.failure, nothingServes: nothingServes, restart: restart, rolls: [])
         case .success(let ready):
             for (index, record) in records.enumerated() {
-                rolls.append(plan(record, ready: ready[index], replacing: targets[index], resize: instance == nil))
+                rolls.append(plan(record, ready: ready[index], replacing: targets[index], resize: instance == nil, nothingServes: nothingServes))
             }
         }
         let batches = rolls.map(\.batchCount).max() ?? 0
@@ -215,17 +215,20 @@ extension Loader {
 
     /// How `record`'s instances roll onto `ready`: `targets` replaced, then (with `resize`)
     /// instances added up to the new file's count, those beyond it dropped. A pool that scales
-    /// keeps the count it scaled to, within the new file's range.
-    private func plan(_ record: LoadedFile, ready: ReadyFile, replacing targets: [FileCore], resize: Bool) -> FileRoll {
+    /// keeps the count it scaled to, within the new file's range. When `nothingServes` (every
+    /// instance stopped or ended), there is nothing to roll around: the instances come up side by
+    /// side, as a load brings them up, and a pool that scales comes back at its first count.
+    private func plan(_ record: LoadedFile, ready: ReadyFile, replacing targets: [FileCore], resize: Bool, nothingServes: Bool) -> FileRoll {
         var size = poolSize(for: ready.file)
-        if size.scales { size.count = min(max(targets.count, size.count), size.max) }
+        if size.scales, !nothingServes { size.count = min(max(targets.count, size.count), size.max) }
+        let surge = nothingServes ? max(targets.count, size.count) : size.surge
         guard resize else {
-            return FileRoll(record: record, ready: ready, slots: targets, added: [], dropped: [], surge: size.surge, keepsPhotons: true)
+            return FileRoll(record: record, ready: ready, slots: targets, added: [], dropped: [], surge: surge, keepsPhotons: true)
         }
         let kept = Array(targets.prefix(size.count))
         let added = targets.count < size.count ? (targets.count + 1...size.count).map { makeInstance($0, of: ready.file, in: record.pool) } : []
         return FileRoll(record: record, ready: ready, slots: kept + added, added: added, dropped: Array(targets.dropFirst(size.count)),
-                        surge: size.surge, keepsPhotons: false)
+                        surge: surge, keepsPhotons: false)
     }
 
     /// Spawns, validates and starts a new generation of `roll`'s file in instance `core`.
@@ -281,6 +284,11 @@ extension Loader {
         guard !nothingServes else {
             // The new generation's own failure; a restart's is counted and logged as a restart's.
             var error = failure.error
+            if let instance, !which.isEmpty {
+                error = LoaderError(error.code, "photon file \(path) was not brought up (instance \(instance) failed at step '\(failure.step.rawValue)'): \(error.message)",
+                                    photon: error.photon, file: error.file, reply: error.reply, exit: error.exit)
+                error.heldElsewhere = failure.error.heldElsewhere
+            }
             error.step = failure.step
             if !restart {
                 context.log(.error, "photon file \(path) was not brought up again (step '\(failure.step.rawValue)'\(which)): \(failure.error.message)", file: path)

@@ -37,7 +37,8 @@ public actor Loader {
     /// The sampler that stops the instances pools have to spare, while a loaded file's pool scales
     /// (`Loader+Scaling.swift`).
     var scaler: Task<Void, Never>?
-    /// The instance each photon file's scale-up is bringing up, while it does.
+    /// The instance each photon file's scale-up is bringing up, while it does; taken out when a
+    /// stop or an unload gives the scale-up up (`abandonScaleUps`).
     var scalingUp: [String: FileCore] = [:]
     /// The photon files being recycled now.
     package var recycling: Set<String> = []

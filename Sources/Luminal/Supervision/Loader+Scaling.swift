@@ -69,6 +69,12 @@ extension Loader {
             context.events.emit(.scaled(file: path, instances: pool.count, instance: number, pid: worker.pid, reason: "calls found every instance busy"))
         } catch {
             core.discard()
+            guard scalingUp[path] === core else {
+                // Given up by a stop or an unload: not the file's failure, nor a reason to hold off.
+                context.log(.info, "scaling \(path) up to \(pool.count + 1) instances was given up: the file is being stopped or unloaded", file: path)
+                pool.grown()
+                return
+            }
             context.log(.warning, "scaling \(path) up to \(pool.count + 1) instances failed at step '\(error.step.rawValue)': \(error.error.message) (asked again in \(Self.scaleUpHold) at the soonest)", file: path)
             context.events.emit(.scaleFailed(file: path, instances: pool.count + 1, step: error.step, retryIn: Self.scaleUpHold, error: error.error))
             // Held off outside the gate: a stop or a reload meanwhile does not wait for it.
@@ -98,9 +104,11 @@ extension Loader {
     }
 
     /// Kills the worker of each scale-up of the photon files at `paths` still coming up (a stop,
-    /// an unload or every photon's unload does not wait for its hello): the scale-up fails at once.
+    /// an unload or every photon's unload does not wait for its hello): the scale-up ends at once,
+    /// given up, not failed.
     func abandonScaleUps(of paths: Set<String>) {
         for (path, core) in scalingUp where paths.contains(path) {
+            scalingUp[path] = nil
             core.read(\.liveConnections).forEach(context.killNow)
         }
     }
