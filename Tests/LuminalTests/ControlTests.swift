@@ -63,8 +63,9 @@ extension Supervisor {
             #expect(restart.code == 1, "\(restart.lines)")
             let error = try restart.json()["error"]
             let message = try #require(error?["message"]?.stringValue)
-            #expect(message.contains(second) && message.contains("'lmits'") && message.hasSuffix("(restarted: \(first))"), "\(message)")
+            #expect(message.hasPrefix("restarted: \(first); failed: restart of \(second) refused, nothing was stopped") && message.contains("'lmits'"), "\(message)")
             #expect(error?["details"]?["done"]?[0]?[0]?["name"] == "first" && error?["details"]?["done"]?[0]?[0]?["generation"] == 2, "\(restart.lines)")
+            #expect(error?["details"]?["failures"]?.arrayValue?.count == 1 && error?["details"]?["failures"]?[0]?["details"]?["file"]?.stringValue == second, "\(restart.lines)")
             // The refused file's worker serves on, untouched.
             let after = try await supervisor.client("status", "--json", "second").json()[0]
             #expect(after?["pid"]?.intValue == before && after?["state"] == "started")

@@ -79,6 +79,11 @@ extension Supervisor {
             #expect(status.output.contains { $0.contains("loading") && $0.hasSuffix(slow) }, "\(status.output)")
             let check = try await supervised.client("status", "--check")
             #expect(check.code == 3 && check.output == ["\(slow): loading"], "\(check.output)")
+            // Its path picks it alone; with a photon's name, both.
+            let alone = try await supervised.client("status", "--json", slow).json()
+            #expect(alone.arrayValue?.count == 1 && alone[0]?["state"] == "loading", "\(alone)")
+            let both = try await supervised.client("status", "--json", slow, "good").json()
+            #expect(both.arrayValue?.compactMap { $0["state"]?.stringValue } == ["started", "loading"], "\(both)")
             #expect(try await supervised.client("metrics").output.contains("luminal_photon_files_loading 1"))
             supervised.photons.write("go.flag", "")
             _ = try await supervised.startedPID("slow")

@@ -84,10 +84,13 @@ struct ControlDispatcher: Sendable {
     /// empty): the photons by name, then the failed files, then the files being loaded. Without
     /// `usage`, a photon's containment and what its tree uses are left out (not read from `/proc`).
     func statusItems(_ targets: [String], usage: Bool = true) async throws(ControlReply.Failure) -> [JSONValue] {
-        let photons = try await handlers(targets).map { usage ? $0.statusJSON : $0.snapshot.statusJSON }
         let paths = Set(targets.map(Paths.absolute))
-        let failed = await loader.failedFiles.filter { targets.isEmpty || paths.contains($0.path) }
         let loading = await loader.loadingFiles.filter { targets.isEmpty || paths.contains($0.path) }
+        // A file whose first load is under way has no photons yet: its loading-file object answers for it.
+        let named = targets.filter { target in !loading.contains { $0.path == Paths.absolute(target) } }
+        let photons = try await (targets.isEmpty || !named.isEmpty ? handlers(named) : [])
+            .map { usage ? $0.statusJSON : $0.snapshot.statusJSON }
+        let failed = await loader.failedFiles.filter { targets.isEmpty || paths.contains($0.path) }
         let folder = targets.isEmpty ? loadingFolder?.statusJSON : nil
         return (folder.map { [$0] } ?? []) + photons + failed.map(\.statusJSON) + loading.map(\.statusJSON)
     }
@@ -107,8 +110,9 @@ struct ControlDispatcher: Sendable {
     }
 
     /// Runs `operation` on each photon file named (every loaded one when `targets` is empty),
-    /// all at once; the results in path order, or the failures together, naming the files it was
-    /// `done` for (e.g. "restarted") with their results in the details' `done`.
+    /// all at once; the results in path order, or the failures together: for several files, after
+    /// the files it was `done` for (e.g. "restarted"), with their results in the details' `done`
+    /// and each failure in `failures`.
     private func eachFile(_ targets: [String], done: String, _ operation: @escaping @Sendable (String) async throws(LoaderError) -> JSONValue) async throws(ControlReply.Failure) -> JSONValue {
         var paths: [String] = []
         if targets.isEmpty {
@@ -127,20 +131,19 @@ struct ControlDispatcher: Sendable {
             for await (index, result) in group { results[index] = result }
             return results.compactMap { $0 }
         }
-        let errors = results.compactMap { if case .failure(let error) = $0 { error } else { nil } }
+        let errors = results.compactMap { if case .failure(let error) = $0 { ControlReply.Failure(error) } else { nil } }
         let succeeded = zip(paths, results).compactMap { path, result in (try? result.get()).map { (path, $0) } }
-        if let first = errors.first {
-            var failure = ControlReply.Failure(first)
-            failure.message = errors.map(\.message).joined(separator: "; ")
-            if !succeeded.isEmpty {
-                failure.message += " (\(done): \(succeeded.map(\.0).joined(separator: ", ")))"
-                var details = failure.details.objectValue ?? [:]
-                details["done"] = .array(succeeded.map(\.1))
-                failure.details = .object(details)
-            }
-            throw failure
+        guard var failure = errors.first else { return .array(succeeded.map(\.1)) }
+        failure.message = errors.map(\.message).joined(separator: "; ")
+        if paths.count > 1 {
+            // Done first: a failure's message may end with what a worker wrote.
+            if !succeeded.isEmpty { failure.message = "\(done): \(succeeded.map(\.0).joined(separator: ", ")); failed: " + failure.message }
+            var details = failure.details.objectValue ?? [:]
+            details["done"] = .array(succeeded.map(\.1))
+            details["failures"] = .array(errors.map { ["code": .string($0.code.rawValue), "message": .string($0.message), "details": $0.details] })
+            failure.details = .object(details)
         }
-        return .array(succeeded.map(\.1))
+        throw failure
     }
 
     /// The path of the photon file `target` names, loaded or failed (`FailedFile`).
