@@ -27,5 +27,20 @@ extension Supervisor {
                 #expect(tags == ["alpha", "alpha", "alpha"], "\(tags)")
             }
         }
+
+        @Test func aLineWrittenBeforeTheHelloCarriesItsWorkersPid() async throws {
+            try await withLoader { loader, folder in
+                let events = EventLog(loader)
+                let path = folder.script("early", "echo early words\nexec '\(BuildProducts.chaosPhoton)' serve early")
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                let line = try await events.log("early words")
+                #expect(line.pid == handler.pid && line.pid > 0 && line.file == path, "\(line)")
+                try await loader.restartPhoton("early")
+                let again = try await events.satisfy("the restarted generation's early line") { events -> LogLine? in
+                    events.compactMap { if case .log(let line) = $0, line.text == "early words" { line } else { nil } }.dropFirst().first
+                }
+                #expect(again.pid == handler.pid && again.pid != line.pid, "\(again)")
+            }
+        }
     }
 }

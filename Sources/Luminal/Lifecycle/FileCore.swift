@@ -130,24 +130,23 @@ package final class FileCore: Sendable {
         let path = path, context = context
         // Who the generation's lines speak for, once its hello named its photons (fixed from then
         // on): not looked up under the lifecycle's lock, which calls take, at every line.
-        let named = Mutex<(names: [String], pid: Int32, tag: String)?>(nil)
+        let named = Mutex<(names: [String], tag: String)?>(nil)
         return WorkerHooks(
-            output: { [weak self] stream, text in
-                let speaker: (names: [String], pid: Int32, tag: String)
+            output: { [weak self] stream, text, pid in
+                let speaker: (names: [String], tag: String)
                 if let known = named.withLock({ $0 }) {
                     speaker = known
                 } else {
                     // A generation coming up or retiring in a reload speaks for the same photons.
-                    let (names, pid, own): ([String], Int32, Bool) = self?.lifecycle.withLock { lifecycle in
-                        let generation = lifecycle.generation(number)
-                        return (lifecycle.photonNames(of: number), generation?.pid ?? 0, generation?.photons.isEmpty == false)
-                    } ?? ([], 0, false)
-                    let found = (names: names, pid: pid, tag: names.isEmpty ? Paths.name(path) : names.joined(separator: ","))
+                    let (names, own): ([String], Bool) = self?.lifecycle.withLock { lifecycle in
+                        (lifecycle.photonNames(of: number), lifecycle.generation(number)?.photons.isEmpty == false)
+                    } ?? ([], false)
+                    let found = (names: names, tag: names.isEmpty ? Paths.name(path) : names.joined(separator: ","))
                     if own { named.withLock { $0 = found } }
                     speaker = found
                 }
                 context.log(stream == .stderr ? .warning : .info, text, file: path, tag: speaker.tag, stream: stream)
-                context.events.emit(.log(LogLine(file: path, photons: speaker.names, pid: speaker.pid, stream: stream, text: text)))
+                context.events.emit(.log(LogLine(file: path, photons: speaker.names, pid: pid, stream: stream, text: text)))
             },
             event: { photon, name, data in
                 context.events.emit(.photonEvent(photon: photon, file: path, name: name, data: data))

@@ -167,7 +167,7 @@ package final class Worker: Sendable {
             state.recentOutput.append(line)
             if state.recentOutput.count > 20 { state.recentOutput.removeFirst() }
         }
-        hooks.output(stream, line)
+        hooks.output(stream, line, pid)
     }
 
     /// The last lines the worker wrote, for error messages.

@@ -3,8 +3,8 @@ import LuminalWire
 
 /// How a worker tells its owner what happens to it. Every hook runs on the worker's queue.
 package struct WorkerHooks: Sendable {
-    /// A line the worker wrote on stdout or stderr.
-    package var output: @Sendable (OutputStream, String) -> Void
+    /// A line the worker (its pid last) wrote on stdout or stderr.
+    package var output: @Sendable (OutputStream, String, Int32) -> Void
     /// An event a photon emitted: photon, name, data.
     package var event: @Sendable (String, String, JSONValue) -> Void
     /// The worker broke the protocol.
@@ -24,7 +24,7 @@ package struct WorkerHooks: Sendable {
     /// code on the calling thread (the epoll thread's, inside the queue).
     package var hostCall: @Sendable (HostRequest, _ answer: @escaping @Sendable (Result<JSONValue, ReplyError>) -> Void) -> Task<Void, Never>
 
-    package init(output: @escaping @Sendable (OutputStream, String) -> Void, event: @escaping @Sendable (String, String, JSONValue) -> Void, fault: @escaping @Sendable (ProtocolFault) -> Void, missedHeartbeat: @escaping @Sendable (_ timeout: Duration) -> Void, responsiveness: @escaping @Sendable (CallResponsiveness.Change) -> Void, unresponsiveTooLong: @escaping @Sendable (_ bound: Duration) -> Void, exited: @escaping @Sendable (_ status: ExitStatus, _ overLimit: FailureClass?) -> Void, hostCall: @escaping @Sendable (HostRequest, _ answer: @escaping @Sendable (Result<JSONValue, ReplyError>) -> Void) -> Task<Void, Never>) {
+    package init(output: @escaping @Sendable (OutputStream, String, Int32) -> Void, event: @escaping @Sendable (String, String, JSONValue) -> Void, fault: @escaping @Sendable (ProtocolFault) -> Void, missedHeartbeat: @escaping @Sendable (_ timeout: Duration) -> Void, responsiveness: @escaping @Sendable (CallResponsiveness.Change) -> Void, unresponsiveTooLong: @escaping @Sendable (_ bound: Duration) -> Void, exited: @escaping @Sendable (_ status: ExitStatus, _ overLimit: FailureClass?) -> Void, hostCall: @escaping @Sendable (HostRequest, _ answer: @escaping @Sendable (Result<JSONValue, ReplyError>) -> Void) -> Task<Void, Never>) {
         self.output = output
         self.event = event
         self.fault = fault
