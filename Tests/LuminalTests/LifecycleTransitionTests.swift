@@ -418,6 +418,16 @@ import Testing
         #expect(lifecycle.snapshot(of: "a", at: Self.t0 + .seconds(11))?.reloadFailure == nil)
     }
 
+    @Test func aFailedReloadIsNotShownOnceNothingServes() {
+        var lifecycle = Self.serving()
+        _ = lifecycle.apply(.reloadFailed(step: .resolve, reason: "broken", at: Self.t0))
+        #expect(lifecycle.snapshot(of: "a", at: Self.t0)?.reloadFailure?.step == .resolve)
+        _ = lifecycle.apply(.stopRequested(hold: true))
+        _ = lifecycle.apply(.stopFinished(exit: .exited(code: 0)))
+        #expect(lifecycle.photons["a"]?.state == .stopped)
+        #expect(lifecycle.snapshot(of: "a", at: Self.t0)?.reloadFailure == nil)
+    }
+
     @Test func aFailedReloadIsOverOnceTheDiskIsBackToTheVersionServing() {
         var lifecycle = Self.serving()
         #expect(lifecycle.apply(.servingVersionOnDisk).isEmpty)

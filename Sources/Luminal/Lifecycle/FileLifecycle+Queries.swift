@@ -83,7 +83,9 @@ extension FileLifecycle {
     /// What the handler of `photon` shows, as of `now`.
     package func snapshot(of photon: String, at now: ContinuousClock.Instant) -> PhotonSnapshot? {
         photons[photon].map { record in
-            PhotonSnapshot(name: photon, filePath: path, state: record.state, pid: record.pid, generation: record.generation,
+            // A failed reload is news only while a generation serves in spite of it.
+            let reloadFailure = record.state.isFinal ? nil : reloadFailure
+            return PhotonSnapshot(name: photon, filePath: path, state: record.state, pid: record.pid, generation: record.generation,
                            checksum: record.checksum, kinds: record.descriptor.kinds, methods: record.descriptor.methods,
                            metadata: record.descriptor.metadata, lastExit: record.lastExit, restarts: record.restarts,
                            uptime: record.state.isFinal ? nil : record.since.duration(to: now), failureClass: record.failure,
