@@ -78,6 +78,8 @@ extension Supervisor {
                 let pid = handler.pid
                 let restart = Task { try await loader.restartPhoton(path) }
                 try await waitUntil("the old worker is stopping") { handler.state == .stopping }
+                let reload = try await #require(throws: LoaderError.self) { try await loader.reloadPhoton(path) }
+                #expect(reload.message == "photon file \(path) is being restarted; try again once the restart is over", "\(reload.message)")
                 folder.write("slow/photon.json", #"{"exec": "run", "user": "no-such-user-luminal"}"#)
                 let restarted = try #require(try await restart.value.first)
                 #expect(restarted.state == .started && restarted.pid != pid)
@@ -103,6 +105,36 @@ extension Supervisor {
                 try await waitUntil("the new version serves") { handler.generation == 3 && handler.state == .started }
                 #expect(try await handler.call("echo", params: "new") == "new")
                 try await loader.unloadPhoton("slow")
+            }
+        }
+
+        @Test func aStopOrAnUnloadGivesUpAStartOrAReloadWaitingForAHelloAtOnce() async throws {
+            try await withLoader(configuration: .fast) { loader, folder in
+                let path = folder.package("hang", arguments: ["serve", "hang"], manifest: #""timeouts": {"handshake": 600}"#)
+                let handler = try #require(try await loader.loadPhoton(at: path).first)
+                try await handler.start()
+                try await loader.stopPhoton(path)
+                // Its next worker never says hello: the start waits for it, the stop does not.
+                folder.package("hang", arguments: ["no-hello", "hang"], manifest: #""timeouts": {"handshake": 600}"#)
+                let start = Task { try await loader.startPhoton(path) }
+                try await waitUntil("the new worker is up") { loader.context.liveWorkers.count == 1 }
+                let stopped = Task { try await loader.stopPhoton(path) }
+                try await waitUntil("the stop is over, not waiting for a hello") { handler.state == .stopped && loader.context.liveWorkers.isEmpty }
+                let error = try await #require(throws: LoaderError.self) { try await start.value }
+                #expect(error.message == "photon file \(path) was not brought up: a stop or an unload of it gave its new worker up", "\(error.message)")
+                _ = try await stopped.value
+                // Serving, then a reload to a version that never says hello, given up by an unload.
+                folder.package("hang", arguments: ["serve", "hang"], manifest: #""timeouts": {"handshake": 600}"#)
+                try await loader.startPhoton(path)
+                let pid = handler.pid
+                folder.package("hang", arguments: ["no-hello", "hang"], manifest: #""timeouts": {"handshake": 600}"#)
+                let reload = Task { try await loader.reloadPhoton(path) }
+                try await waitUntil("the new worker is up") { loader.context.liveWorkers.count == 2 }
+                let unloaded = Task { try await loader.unloadPhoton(path) }
+                try await waitUntil("the unload is over, not waiting for a hello") { await loader.photons.isEmpty && loader.context.liveWorkers.isEmpty }
+                let given = try await #require(throws: LoaderError.self) { try await reload.value }
+                #expect(given.message == "photon file \(path) was not reloaded: a stop or an unload of it gave its new worker up", "\(given.message)")
+                #expect(try await unloaded.value.ending == .clean && pid > 0)
             }
         }
 

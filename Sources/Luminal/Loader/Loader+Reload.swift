@@ -61,13 +61,13 @@ extension Loader {
     package func reload(_ paths: Set<String>, restart: Bool = false, versions: [String: FileVersion] = [:],
                         instance: Int? = nil) async throws(LoaderError) -> [Handler] {
         if let held = paths.sorted().first(where: isHeld) {
-            throw Self.heldError(held)
+            throw heldError(held)
         }
         await enterGate(paths)
         defer { gate.leave(paths) }
         // A stop that held the gate meanwhile holds the file: it stays stopped.
         if let held = paths.sorted().first(where: isHeld) {
-            throw Self.heldError(held)
+            throw heldError(held)
         }
         let records = paths.sorted().compactMap { self.records[$0].loaded }
         let targets = records.map { record in record.pool.cores.filter { instance == nil || $0.instance == instance } }
@@ -87,6 +87,8 @@ extension Loader {
         }
         let batches = rolls.map(\.batchCount).max() ?? 0
         let began = context.hashes.mark
+        for record in records { bringingUp[record.file.path] = [] }
+        defer { for record in records { bringingUp[record.file.path] = nil } }
         for batch in 0..<batches {
             let slots = rolls.indices.flatMap { index in rolls[index].batch(batch).map { (roll: index, core: $0) } }
             if batch > 0, unloadsOfAll > 0 || context.hashes.isCancelled(since: began) {
@@ -95,8 +97,15 @@ extension Loader {
                 throw await fail(records, at: slots[0].roll, GenerationFailure(.spawn, LoaderError(.unloaded, "photon file \(path) was not rolled further: every photon is being unloaded", file: path)),
                                  nothingServes: nothingServes, restart: restart, rolls: rolls)
             }
+            if let index = records.firstIndex(where: { bringingUp[$0.file.path] == nil }) {
+                // A stop or an unload of it gave the reload up between two batches.
+                let error = await fail(records, at: index, GenerationFailure(.spawn, LoaderError(.unloaded, "a stop or an unload of it gave the reload up", file: records[index].file.path)),
+                                       nothingServes: nothingServes, restart: restart, rolls: rolls)
+                throw givenUp(error, records[index].file.path, nothingServes: nothingServes)
+            }
             var prepared: [Int: NewGeneration] = [:]
             var failures: [(Int, GenerationFailure)] = []
+            for (index, record) in records.enumerated() { bringingUp[record.file.path] = Array(rolls[index].batch(batch)) }
             await withTaskGroup(of: (Int, Result<NewGeneration, GenerationFailure>).self) { group in
                 for (index, slot) in slots.enumerated() {
                     let roll = rolls[slot.roll]
@@ -109,6 +118,7 @@ extension Loader {
                     }
                 }
             }
+            let givenUp = Set(records.map(\.file.path).filter { bringingUp[$0] == nil })
             for index in slots.indices where failures.isEmpty {
                 if let mismatch = rolls[slots[index].roll].mismatch(prepared[index]!) { failures.append((index, mismatch)) }
             }
@@ -125,8 +135,10 @@ extension Loader {
                         group.addTask { await self.abandon(generation.prepared.worker, of: core, graceful: false) }
                     }
                 }
-                throw await fail(records, at: slots[index].roll, failure, nothingServes: nothingServes, restart: restart, rolls: rolls,
-                                 instance: slots[index].core.instance)
+                let error = await fail(records, at: slots[index].roll, failure, nothingServes: nothingServes, restart: restart, rolls: rolls,
+                                       instance: slots[index].core.instance)
+                let path = records[slots[index].roll].file.path
+                throw givenUp.contains(path) ? self.givenUp(error, path, nothingServes: nothingServes) : error
             }
             for (index, slot) in slots.enumerated() {
                 rolls[slot.roll].takeOver(in: slot.core, by: prepared[index]!, restart: restart, loader: self)
@@ -307,6 +319,15 @@ extension Loader {
                                 photon: failure.error.photon, file: path, exit: failure.error.exit)
         error.step = failure.step
         return error
+    }
+
+    /// The error of a reload of the photon file at `path` that a stop or an unload of it gave up
+    /// (`abandonBringUps`), in place of `error`, its failure: what the new worker died of is the
+    /// stop's doing.
+    private func givenUp(_ error: LoaderError, _ path: String, nothingServes: Bool) -> LoaderError {
+        var given = LoaderError(error.code, "photon file \(path) was not \(nothingServes ? "brought up" : "reloaded"): a stop or an unload of it gave its new worker up", file: path)
+        given.step = error.step
+        return given
     }
 
     /// Drains and stops the replaced generation, then reports the reload.

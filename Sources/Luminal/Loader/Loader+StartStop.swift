@@ -11,7 +11,7 @@ extension Loader {
     public func stopPhoton(_ nameOrPath: String, forceStop: Bool = false) async throws(LoaderError) -> UnloadOutcome {
         if let failure = failedFile(at: nameOrPath) { return hold(failure) }
         let path = try filePath(of: nameOrPath)
-        abandonScaleUps(of: [path])
+        abandonComingUp(of: [path])
         await enterGate([path])
         defer { gate.leave([path]) }
         guard let record = records[path].loaded else {
@@ -76,6 +76,8 @@ extension Loader {
             context.log(.warning, refusal.message, file: path)
             throw refusal
         }
+        restarting.insert(path)
+        defer { restarting.remove(path) }
         try await stopPhoton(path, forceStop: forceStop)
         // A change seen while the old worker stopped was left for the restart: the disk may no
         // longer hold the version checked.
@@ -89,9 +91,13 @@ extension Loader {
         }
     }
 
-    /// The error of a reload or a load refused because the operator stopped the photon file at `path`.
-    static func heldError(_ path: String) -> LoaderError {
-        LoaderError(.notStarted, "photon file \(path) is stopped; start it to run the file as it is now", file: path)
+    /// The error of a reload or a load refused because the operator stopped the photon file at
+    /// `path`, or a restart of it is under way.
+    func heldError(_ path: String) -> LoaderError {
+        if restarting.contains(path) {
+            return LoaderError(.notStarted, "photon file \(path) is being restarted; try again once the restart is over", file: path)
+        }
+        return LoaderError(.notStarted, "photon file \(path) is stopped; start it to run the file as it is now", file: path)
     }
 
     /// Whether the photon file at `path` was stopped on purpose and not started since.

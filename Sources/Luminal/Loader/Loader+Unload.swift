@@ -64,7 +64,7 @@ extension Loader {
         context.hashes.cancelAll()
         unloadsOfAll += 1
         abandonLoads(of: records.loadingPaths, because: "every photon is being unloaded")
-        abandonScaleUps(of: Set(scalingUp.keys))
+        abandonComingUp(of: Set(scalingUp.keys).union(bringingUp.keys))
         while records.loadsInProgress > 0 {
             await withCheckedContinuation { loadWaiters.append($0) }
         }
@@ -126,7 +126,7 @@ extension Loader {
 
     /// Takes the files out of the registry, then stops their workers concurrently, in path order of results.
     package func unload(_ paths: Set<String>, forceStop: Bool) async -> [UnloadOutcome] {
-        abandonScaleUps(of: paths)
+        abandonComingUp(of: paths)
         await enterGate(paths)
         defer { gate.leave(paths) }
         let records = paths.sorted().compactMap { self.records.takeLoaded($0) }

@@ -38,10 +38,16 @@ public actor Loader {
     /// (`Loader+Scaling.swift`).
     var scaler: Task<Void, Never>?
     /// The instance each photon file's scale-up is bringing up, while it does; taken out when a
-    /// stop or an unload gives the scale-up up (`abandonScaleUps`).
+    /// stop or an unload gives the scale-up up (`abandonComingUp`).
     var scalingUp: [String: FileCore] = [:]
     /// The photon files being recycled now.
     package var recycling: Set<String> = []
+    /// The photon files a restart is stopping or starting now.
+    var restarting: Set<String> = []
+    /// The instances each photon file's reload (a start after a stop's too) is bringing new
+    /// generations up in, while it waits for them; taken out when a stop or an unload gives the
+    /// reload up (`abandonBringUps`).
+    var bringingUp: [String: [FileCore]] = [:]
 
     /// How many photon files are brought up at once (`bringUps`). A thousand together
     /// load no faster on a few cores than this many, and each suspended one holds its task's

@@ -129,7 +129,7 @@ extension Loader {
     func loadAndStart(_ path: String, selection: PhotonSelection, version: FileVersion? = nil, watched: Bool = false) async throws(LoaderError) -> [Handler] {
         if records[path].failure?.stopped == true {
             // Held since whoever asked for this load looked (`retry(_:starting:)` lets it go first).
-            throw Self.heldError(path)
+            throw heldError(path)
         }
         guard records[path].load == nil else {
             throw Self.beingLoadedError(path)
@@ -192,7 +192,7 @@ extension Loader {
     func retry(_ failure: FailedFile, starting: Bool) async throws(LoaderError) -> [Handler] {
         if failure.stopped {
             guard starting else {
-                throw Self.heldError(failure.path)
+                throw heldError(failure.path)
             }
             // Refused, the start changes nothing: the stop asked of the load under way holds.
             guard records[failure.path].load == nil else {
