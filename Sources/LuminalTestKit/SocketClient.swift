@@ -62,11 +62,13 @@ package enum SocketClient {
         return fd
     }
 
-    /// Sends `request` on `fd` and reads the answer until the server closes; closes `fd`.
+    /// Sends `request` on `fd` (nothing for an empty one: a server that answers and closes at
+    /// once would fail even an empty send with EPIPE) and reads the answer until the server
+    /// closes; closes `fd`.
     package static func exchange(_ fd: Int32, _ request: String) throws -> String {
         defer { close(fd) }
         let bytes = Array(request.utf8)
-        guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
+        guard bytes.isEmpty || bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
             throw Failure(errno: errno, step: "send")
         }
         var answer: [UInt8] = []
